@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// wattprint: one module per concern, dependencies pointing one way:
+/// wattprint (CLI) → Reporting → Carbon → Ledger / Meters (/ Engine).
+let package = Package(
+    name: "wattprint",
+    products: [
+        .executable(name: "wattprint", targets: ["wattprint"]),
+        .library(name: "Meters", targets: ["Meters"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "Carbon", targets: ["Carbon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSensors",
+            pkgConfig: nil,
+            providers: [.apt(["libsensors-dev"])]),
+        .target(
+            name: "Ledger",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "Meters", dependencies: ["CSensors"]),
+        .target(name: "Carbon", resources: [.copy("Data")]),
+        .target(name: "Reporting", dependencies: ["Carbon", "Ledger", "Meters"]),
+        .executableTarget(
+            name: "wattprint",
+            dependencies: [
+                "Reporting", "Carbon", "Ledger", "Meters",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "MetersTests", dependencies: ["Meters"]),
+        .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
+        .testTarget(name: "CLITests", dependencies: ["wattprint", "Ledger"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

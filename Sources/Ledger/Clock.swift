@@ -1,0 +1,34 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Time as the ledger records it: monotonic nanoseconds for samples, UTC text for run boundaries.
+public enum LedgerClock {
+    /// `CLOCK_MONOTONIC` in nanoseconds: never jumps with NTP or the user's clock.
+    public static func monotonicNs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    /// ISO 8601 UTC with milliseconds, e.g. `2026-11-23T05:20:01.123Z`.
+    public static func utcString(_ date: Date = Date()) -> String {
+        formatter.string(from: date)
+    }
+
+    public static func parseUTC(_ text: String) -> Date? { formatter.date(from: text) }
+
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f
+    }()
+
+    /// This boot's identity; a run whose recorder booted elsewhere cannot still be running.
+    public static func bootID() -> String {
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded SQLite store of runs, samples and events, hash-chained per run.
+///
+/// Opening never damages a file it does not understand: a non-SQLite file, another program's database,
+/// or a ledger from a newer wattprint is refused with a `LedgerError` before anything is written.
+public final class Ledger: @unchecked Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if `create`) the ledger at `path`, migrating an older schema forward.
+    public init(path: String, create: Bool = true) throws {
+        self.path = path
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        let exists = fm.fileExists(atPath: path, isDirectory: &isDir)
+        if exists && isDir.boolValue {
+            throw LedgerError.cannotCreate(path: path, reason: "it is a directory")
+        }
+        if exists {
+            try Ledger.checkHeader(path: path)
+            try Ledger.inspectReadOnly(path: path)
+        } else {
+            guard create else { throw LedgerError.missing(path: path) }
+            let dir = (path as NSString).deletingLastPathComponent
+            if !dir.isEmpty {
+                do { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                    throw LedgerError.cannotCreate(path: path, reason: "cannot create directory \(dir) (\(Ledger.reason(error)))")
+                }
+            }
+            if access(dir.isEmpty ? "." : dir, W_OK) != 0 {
+                throw LedgerError.cannotCreate(path: path, reason: "directory \(dir) is not writable")
+            }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(30)
+        config.label = "wattprint-ledger"
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw LedgerError.cannotCreate(path: path, reason: Ledger.reason(error))
+        }
+        try migrate()
+    }
+
+    private func migrate() throws {
+        try wrap { try Schema.migrator.migrate(pool) }
+    }
+
+    /// Looks at an existing file through a read-only connection, so a file we refuse is never written to
+    /// (a read-write WAL connection would rewrite its header).
+    private static func inspectReadOnly(path: String) throws {
+        var config = Configuration()
+        config.readonly = true
+        let migrator = Schema.migrator
+        let state: (superseded: Bool, foreign: Bool, unknown: [String])
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            state = try queue.read { db in
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                let hasMigrations = tables.contains("grdb_migrations")
+                guard hasMigrations else { return (false, !tables.isEmpty, []) }
+                let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+                let known = Set(migrator.migrations)
+                return (try migrator.hasBeenSuperseded(db), false, applied.filter { !known.contains($0) })
+            }
+            try queue.close()
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT { throw LedgerError.notADatabase(path: path) }
+            throw LedgerError.cannotCreate(path: path, reason: Ledger.reason(error))
+        }
+        if state.foreign { throw LedgerError.notAWattprintLedger(path: path) }
+        if state.superseded { throw LedgerError.newerSchema(path: path, unknownMigrations: state.unknown) }
+    }
+
+    /// SQLite files start with these 16 bytes; anything else is refused before SQLite touches it.
+    private static func checkHeader(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw LedgerError.cannotCreate(path: path, reason: "it is not readable")
+        }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 16)) ?? Data()
+        if head.isEmpty { return }
+        if head != Data("SQLite format 3\0".utf8) { throw LedgerError.notADatabase(path: path) }
+    }
+
+    static func reason(_ error: Error) -> String {
+        if let db = error as? DatabaseError { return db.message ?? "\(db.resultCode)" }
+        if let ns = error as NSError?, let under = ns.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return under.localizedDescription
+        }
+        return (error as NSError).localizedDescription
+    }
+
+    /// Runs `body`, turning SQLite errors into a ledger error that names this file.
+    func wrap<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as LedgerError { throw error } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_NOTADB { throw LedgerError.notADatabase(path: path) }
+            if error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_PERM {
+                throw LedgerError.cannotCreate(path: path, reason: error.message ?? "\(error.resultCode)")
+            }
+            throw error
+        }
+    }
+
+    // MARK: Writing
+
+    /// Starts a run and returns the recorder that appends its batches.
+    public func beginRun(host: Host, command: String, region: String?,
+                         startedAt: Date = Date(), monotonicOriginNs: Int64 = LedgerClock.monotonicNs(),
+                         pid: Int32 = getpid()) throws -> RunRecorder {
+        let (run, genesis) = try wrap {
+            try pool.write { db -> (Run, Data) in
+                var host = host
+                if let existing = try Host.filter(sql: """
+                    hostname = ? AND cpu_model = ? AND cpu_cores = ? AND memory_bytes = ? AND kernel = ?
+                    AND gpus = ? AND tool_version = ? AND boot_id = ?
+                    """, arguments: [host.hostname, host.cpuModel, host.cpuCores, host.memoryBytes, host.kernel,
+                                     host.gpus, host.toolVersion, host.bootID]).fetchOne(db) {
+                    host = existing
+                } else {
+                    host.id = nil
+                    try host.insert(db)
+                    host.id = db.lastInsertedRowID
+                }
+                var run = Run(id: nil, hostID: host.id!, startedAt: LedgerClock.utcString(startedAt), endedAt: nil,
+                              command: command, region: region, status: .running, pid: pid,
+                              monotonicOriginNs: monotonicOriginNs, exitCode: nil, genesisHash: Data(), sealHash: nil)
+                try run.insert(db)
+                run.id = db.lastInsertedRowID
+                let genesis = HashChain.genesis(run.genesisCanonical(host: host))
+                run.genesisHash = genesis
+                try run.update(db)
+                return (run, genesis)
+            }
+        }
+        return RunRecorder(ledger: self, runID: run.id!, genesis: genesis)
+    }
+
+    // MARK: Reading
+
+    public func run(_ id: Int64) throws -> Run {
+        guard let run = try wrap({ try pool.read { try Run.fetchOne($0, key: id) } }) else {
+            throw LedgerError.unknownRun(id)
+        }
+        return run
+    }
+
+    public func host(_ id: Int64) throws -> Host? {
+        try wrap { try pool.read { try Host.fetchOne($0, key: id) } }
+    }
+
+    public func runs() throws -> [Run] {
+        try wrap { try pool.read { try Run.order(Column("id")).fetchAll($0) } }
+    }
+
+    public func channels(run: Int64) throws -> [ChannelRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? ORDER BY idx", arguments: [run]).map(Ledger.channel(from:))
+            }
+        }
+    }
+
+    /// All samples of a run, ordered by channel then time.
+    public func samples(run: Int64) throws -> [SampleRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY channel, t_ns, batch_seq, row_seq",
+                                 arguments: [run]).map { SampleRecord(channel: $0["channel"], tNs: $0["t_ns"], value: $0["value"]) }
+            }
+        }
+    }
+
+    public func events(run: Int64) throws -> [EventRecord] {
+        try wrap {
+            try pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
+                                 arguments: [run]).map { EventRecord(tNs: $0["t_ns"], kind: $0["kind"], payload: $0["payload"]) }
+            }
+        }
+    }
+
+    /// How many batches a run has committed.
+    public func batchCount(run: Int64) throws -> Int {
+        try wrap { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM batch WHERE run_id = ?", arguments: [run]) ?? 0 } }
+    }
+
+    /// The status to show: a `running` run whose recorder is gone is `interrupted`.
+    public func effectiveStatus(of run: Run) throws -> Run.Status {
+        guard run.status == .running else { return run.status }
+        guard let host = try host(run.hostID) else { return .interrupted }
+        return Ledger.recorderAlive(pid: run.pid, bootID: host.bootID, hostname: host.hostname) ? .running : .interrupted
+    }
+
+    /// Marks the runs whose recorder died as interrupted. Their data stays as it was; only the status changes.
+    @discardableResult
+    public func markInterruptedRuns() throws -> [Int64] {
+        let stale = try runs().filter { $0.status == .running }.filter { (try? effectiveStatus(of: $0)) == .interrupted }
+        let ids = stale.compactMap(\.id)
+        guard !ids.isEmpty else { return [] }
+        try wrap {
+            try pool.write { db in
+                for id in ids {
+                    try db.execute(sql: "UPDATE run SET status = 'interrupted' WHERE id = ? AND status = 'running'", arguments: [id])
+                }
+            }
+        }
+        return ids
+    }
+
+    static func recorderAlive(pid: Int32, bootID: String, hostname: String) -> Bool {
+        guard bootID == LedgerClock.bootID(), hostname == ProcessInfo.processInfo.hostName else { return false }
+        if kill(pid, 0) == 0 { return !isZombie(pid) }
+        return errno == EPERM
+    }
+
+    private static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+
+    static func channel(from row: Row) -> ChannelRecord {
+        ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: row["kind"], unit: row["unit"],
+                      source: row["source"], mode: ChannelRecord.Mode(rawValue: row["mode"]) ?? .estimated,
+                      resolution: row["resolution"], wrapRange: row["wrap_range"], uncertainty: row["uncertainty"])
+    }
+}

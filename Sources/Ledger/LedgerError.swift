@@ -1,0 +1,31 @@
+import Foundation
+
+/// Everything that can go wrong opening or using a ledger, each case phrased as the problem and its fix.
+public enum LedgerError: Error, CustomStringConvertible, Equatable {
+    case notADatabase(path: String)
+    case notAWattprintLedger(path: String)
+    case newerSchema(path: String, unknownMigrations: [String])
+    case cannotCreate(path: String, reason: String)
+    case missing(path: String)
+    case unknownRun(Int64)
+    case runClosed(Int64)
+
+    public var description: String {
+        switch self {
+        case let .notADatabase(path):
+            return "\(path) is not an SQLite database; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
+        case let .notAWattprintLedger(path):
+            return "\(path) is an SQLite database of another program; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
+        case let .newerSchema(path, unknown):
+            return "\(path) was written by a newer wattprint (schema steps unknown here: \(unknown.joined(separator: ", "))); it was left untouched. Upgrade wattprint to read it."
+        case let .cannotCreate(path, reason):
+            return "cannot open the ledger at \(path): \(reason). Choose a writable location with --ledger PATH or WATTPRINT_LEDGER."
+        case let .missing(path):
+            return "no ledger at \(path) yet. Record a run first (wattprint run -- COMMAND), or point --ledger at an existing ledger."
+        case let .unknownRun(id):
+            return "run \(id) is not in this ledger. List the runs with `wattprint runs`."
+        case let .runClosed(id):
+            return "run \(id) is already closed; its chain is sealed and takes no more rows."
+        }
+    }
+}
