@@ -27,8 +27,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .target(name: "Meters", dependencies: ["CSensors"]),
-        .target(name: "Carbon", resources: [.copy("Data")]),
+        .target(name: "Meters", dependencies: ["CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
+        .target(name: "Carbon", exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
         .target(name: "Reporting", dependencies: ["Carbon", "Ledger", "Meters"]),
         .executableTarget(
             name: "wattprint",

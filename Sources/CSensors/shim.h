@@ -4,6 +4,7 @@
 #define WATTPRINT_CSENSORS_SHIM_H
 
 #include <sensors/sensors.h>
+#include <sensors/error.h>
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>

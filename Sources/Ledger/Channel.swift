@@ -11,6 +11,8 @@ public struct ChannelRecord: Codable, Equatable, Sendable {
     public var domain: String
     /// `energy` (cumulative counter), `power` (gauge) or `estimate` (modelled power).
     public var kind: String
+    /// `total` (adds into the run's energy), `detail` (overlaps a total channel) or `context`.
+    public var role: String
     public var unit: String
     public var source: String
     public var mode: Mode
@@ -19,15 +21,15 @@ public struct ChannelRecord: Codable, Equatable, Sendable {
     /// Relative half-width of the channel's uncertainty band (0.05 = ±5 %).
     public var uncertainty: Double
 
-    public init(index: Int, device: String, domain: String, kind: String, unit: String, source: String,
+    public init(index: Int, device: String, domain: String, kind: String, role: String, unit: String, source: String,
                 mode: Mode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double) {
-        self.index = index; self.device = device; self.domain = domain; self.kind = kind; self.unit = unit
+        self.index = index; self.device = device; self.domain = domain; self.kind = kind; self.role = role; self.unit = unit
         self.source = source; self.mode = mode; self.resolution = resolution; self.wrapRange = wrapRange
         self.uncertainty = uncertainty
     }
 
     var canonical: String {
-        "C|\(index)|\(device)|\(domain)|\(kind)|\(unit)|\(source)|\(mode.rawValue)|"
+        "C|\(index)|\(device)|\(domain)|\(kind)|\(role)|\(unit)|\(source)|\(mode.rawValue)|"
             + "\(Canonical.double(resolution))|\(Canonical.double(wrapRange))|\(Canonical.double(uncertainty))"
     }
 }

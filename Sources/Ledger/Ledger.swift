@@ -39,16 +39,41 @@ public final class Ledger: @unchecked Sendable {
         var config = Configuration()
         config.busyMode = .timeout(30)
         config.label = "wattprint-ledger"
-        do {
-            pool = try DatabasePool(path: path, configuration: config)
-        } catch {
-            throw LedgerError.cannotCreate(path: path, reason: Ledger.reason(error))
-        }
+        pool = try Ledger.openPool(path: path, configuration: config)
         try migrate()
     }
 
+    /// Switching a new file to WAL takes a lock that SQLite's busy timeout does not wait for; a second process
+    /// creating the same ledger at that instant retries.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        do { return try retryingWhileBusy { try DatabasePool(path: path, configuration: configuration) } } catch {
+            throw LedgerError.cannotCreate(path: path, reason: Ledger.reason(error))
+        }
+    }
+
+    /// Retries `body` for up to about a second while another process holds a lock SQLite's busy timeout cannot wait on.
+    private static func retryingWhileBusy<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            do { return try body() } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 50 {
+                attempt += 1
+                usleep(20_000)
+            }
+        }
+    }
+
+    /// Two processes may create the same new ledger at once; the loser of that race finds the schema already
+    /// applied when it tries again.
     private func migrate() throws {
-        try wrap { try Schema.migrator.migrate(pool) }
+        var attempt = 0
+        while true {
+            do { return try wrap { try Schema.migrator.migrate(pool) } } catch let error as DatabaseError where attempt < 5 {
+                _ = error
+                attempt += 1
+                usleep(useconds_t(20_000 * attempt))
+            }
+        }
     }
 
     /// Looks at an existing file through a read-only connection, so a file we refuse is never written to
@@ -59,16 +84,18 @@ public final class Ledger: @unchecked Sendable {
         let migrator = Schema.migrator
         let state: (superseded: Bool, foreign: Bool, unknown: [String])
         do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            state = try queue.read { db in
+            state = try retryingWhileBusy {
+              let queue = try DatabaseQueue(path: path, configuration: config)
+              defer { try? queue.close() }
+              return try queue.read { db in
                 let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
                 let hasMigrations = tables.contains("grdb_migrations")
                 guard hasMigrations else { return (false, !tables.isEmpty, []) }
                 let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
                 let known = Set(migrator.migrations)
                 return (try migrator.hasBeenSuperseded(db), false, applied.filter { !known.contains($0) })
+              }
             }
-            try queue.close()
         } catch let error as DatabaseError {
             if error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT { throw LedgerError.notADatabase(path: path) }
             throw LedgerError.cannotCreate(path: path, reason: Ledger.reason(error))
@@ -110,13 +137,13 @@ public final class Ledger: @unchecked Sendable {
     // MARK: Writing
 
     /// Starts a run and returns the recorder that appends its batches.
-    public func beginRun(host: Host, command: String, region: String?,
+    public func beginRun(host: HostRecord, command: String, region: String?,
                          startedAt: Date = Date(), monotonicOriginNs: Int64 = LedgerClock.monotonicNs(),
                          pid: Int32 = getpid()) throws -> RunRecorder {
         let (run, genesis) = try wrap {
             try pool.write { db -> (Run, Data) in
                 var host = host
-                if let existing = try Host.filter(sql: """
+                if let existing = try HostRecord.filter(sql: """
                     hostname = ? AND cpu_model = ? AND cpu_cores = ? AND memory_bytes = ? AND kernel = ?
                     AND gpus = ? AND tool_version = ? AND boot_id = ?
                     """, arguments: [host.hostname, host.cpuModel, host.cpuCores, host.memoryBytes, host.kernel,
@@ -150,8 +177,8 @@ public final class Ledger: @unchecked Sendable {
         return run
     }
 
-    public func host(_ id: Int64) throws -> Host? {
-        try wrap { try pool.read { try Host.fetchOne($0, key: id) } }
+    public func host(_ id: Int64) throws -> HostRecord? {
+        try wrap { try pool.read { try HostRecord.fetchOne($0, key: id) } }
     }
 
     public func runs() throws -> [Run] {
@@ -226,7 +253,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     static func channel(from row: Row) -> ChannelRecord {
-        ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: row["kind"], unit: row["unit"],
+        ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: row["kind"], role: row["role"], unit: row["unit"],
                       source: row["source"], mode: ChannelRecord.Mode(rawValue: row["mode"]) ?? .estimated,
                       resolution: row["resolution"], wrapRange: row["wrap_range"], uncertainty: row["uncertainty"])
     }

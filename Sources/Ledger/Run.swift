@@ -35,7 +35,7 @@ public struct Run: Codable, Equatable, Sendable, FetchableRecord, PersistableRec
     }
 
     /// Canonical text of the run's header, the first link of its chain.
-    func genesisCanonical(host: Host) -> String {
+    func genesisCanonical(host: HostRecord) -> String {
         "R|\(id ?? -1)|\(startedAt)|\(command)|\(region ?? "")|\(pid)|\(monotonicOriginNs)|" + host.canonical
     }
 }

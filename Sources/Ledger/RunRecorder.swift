@@ -84,10 +84,10 @@ public final class RunRecorder: @unchecked Sendable {
                     switch row {
                     case let .channel(c):
                         try db.execute(sql: """
-                            INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, unit, source, mode,
+                            INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode,
                                                  resolution, wrap_range, uncertainty, row_hash)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind, c.unit, c.source,
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind, c.role, c.unit, c.source,
                                              c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, rowHash])
                     case let .sample(s):
                         try db.execute(sql: "INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",

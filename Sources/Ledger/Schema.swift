@@ -30,7 +30,7 @@ enum Schema {
                     run_id INTEGER NOT NULL REFERENCES run(id),
                     idx INTEGER NOT NULL,
                     batch_seq INTEGER NOT NULL, row_seq INTEGER NOT NULL,
-                    device TEXT NOT NULL, domain TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL,
+                    device TEXT NOT NULL, domain TEXT NOT NULL, kind TEXT NOT NULL, role TEXT NOT NULL, unit TEXT NOT NULL,
                     source TEXT NOT NULL, mode TEXT NOT NULL CHECK (mode IN ('measured', 'estimated')),
                     resolution REAL, wrap_range REAL, uncertainty REAL NOT NULL,
                     row_hash BLOB NOT NULL,

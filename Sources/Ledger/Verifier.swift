@@ -38,7 +38,7 @@ extension Ledger {
         func fail(_ batch: Int64?, _ row: Int64?, _ table: String?, _ reason: String) -> RunVerification {
             result.outcome = .mismatch(batch: batch, row: row, table: table, reason: reason); return result
         }
-        guard let host = try Host.fetchOne(db, key: run.hostID) else {
+        guard let host = try HostRecord.fetchOne(db, key: run.hostID) else {
             return fail(nil, nil, "host", "the run's host row \(run.hostID) is missing")
         }
         var previous = HashChain.genesis(run.genesisCanonical(host: host))

@@ -10,12 +10,12 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
     return url
 }
 
-let testHost = Host(hostname: ProcessInfo.processInfo.hostName, cpuModel: "Test CPU", cpuCores: 2,
+let testHost = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "Test CPU", cpuCores: 2,
                     memoryBytes: 1 << 30, kernel: "6.1.0-test", gpus: "", toolVersion: "test",
                     bootID: LedgerClock.bootID())
 
 func energyChannel(_ device: String = "package-0") -> ChannelRecord {
-    ChannelRecord(index: 0, device: device, domain: "package", kind: "energy", unit: "uJ",
+    ChannelRecord(index: 0, device: device, domain: "package", kind: "energy", role: "total", unit: "uJ",
                   source: "/sys/class/powercap/intel-rapl:0/energy_uj", mode: .measured,
                   resolution: 1, wrapRange: 262_143_328_850, uncertainty: 0.05)
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// The machine a run was recorded on, as it described itself when the run began.
-public struct Host: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
+public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "host"
     public var id: Int64?
     public var hostname: String

@@ -1,0 +1,65 @@
+import Foundation
+
+/// CPU model → TDP, shipped as data (`Data/cpu_tdp.csv`, built from Boavizta, Green Algorithms and CodeCarbon tables).
+public struct CPUTDPTable: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var model: String
+        public var tdpWatts: Double
+        public var cores: Int?
+        public var threads: Int?
+        public var source: String
+    }
+
+    public let entries: [Entry]
+    private let byKey: [String: Entry]
+
+    public init(csv: String) {
+        var entries: [Entry] = []
+        for line in csv.split(whereSeparator: \.isNewline).dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 5, let tdp = Double(f[1]) else { continue }
+            entries.append(Entry(model: f[0], tdpWatts: tdp, cores: Int(f[2]), threads: Int(f[3]), source: f[4]))
+        }
+        self.entries = entries
+        var byKey: [String: Entry] = [:]
+        for e in entries { byKey[Self.normalise(e.model)] = byKey[Self.normalise(e.model)] ?? e }
+        self.byKey = byKey
+    }
+
+    public static let bundled: CPUTDPTable = {
+        let url = Bundle.module.url(forResource: "cpu_tdp", withExtension: "csv")
+        return CPUTDPTable(csv: url.flatMap { try? String(contentsOf: $0, encoding: .utf8) } ?? "")
+    }()
+
+    /// `Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz` → `intel xeon gold 6148`; `AMD EPYC 7763 64-Core Processor` → `amd epyc 7763`.
+    static func normalise(_ model: String) -> String {
+        var s = model.lowercased()
+        for noise in ["(r)", "(tm)", "®", "™"] { s = s.replacingOccurrences(of: noise, with: " ") }
+        if let at = s.range(of: "@") { s = String(s[..<at.lowerBound]) }
+        var words = s.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        words.removeAll { ["cpu", "processor", "with", "radeon", "graphics"].contains($0) || $0.hasSuffix("-core") }
+        return words.joined(separator: " ")
+    }
+
+    /// Exact match on the normalised name, else the longest table name contained in it (e.g. a vendor prefix missing).
+    public func lookup(_ model: String) -> Entry? {
+        let key = Self.normalise(model)
+        if let e = byKey[key] { return e }
+        let words = key.split(separator: " ")
+        // A bare family name ("amd epyc") must not match one model of the family: require a token with a digit.
+        guard words.contains(where: { $0.contains(where: \.isNumber) }) else { return nil }
+        var best: (Int, Entry)?
+        for (k, e) in byKey where k.contains(where: \.isNumber) {
+            let kw = k.split(separator: " ")
+            guard kw.count >= 2, containsRun(words, kw) else { continue }
+            if best == nil || kw.count > best!.0 { best = (kw.count, e) }
+        }
+        return best?.1
+    }
+
+    private func containsRun(_ hay: [Substring], _ needle: [Substring]) -> Bool {
+        guard needle.count <= hay.count else { return false }
+        for i in 0...(hay.count - needle.count) where Array(hay[i..<(i + needle.count)]) == needle { return true }
+        return false
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Stands in where no counter exists: CPU power from utilisation (`CPUPowerModel`) and memory power from memory in
+/// use (`MemoryPowerModel`), both flagged `estimated`, plus the raw CPU-time counters they are computed from, so a
+/// report can recompute the estimate and attribute host energy to a process tree.
+///
+/// Each estimate is the mean power over the interval since the previous read (kind `intervalPower`), so its energy
+/// is an exact rectangle sum. The first read has no interval yet and reports 0 W: the rectangle rule never uses a
+/// series' first value, so it only marks where the first interval begins.
+public final class EstimationMeter: Meter {
+    public let name = "estimate"
+    public private(set) var channels: [MeterChannel] = []
+    public let blocked: [BlockedChannel] = []
+    public let cpuModel: CPUPowerModel
+    let paths: SystemPaths
+    let statPath: String
+    let meminfoPath: String
+    private(set) var tree: ProcessTreeCPU?
+    private var last: ProcStat.HostTimes?
+
+    /// - Parameters:
+    ///   - cpuCounts: whether the CPU estimate is part of the total (no measured CPU channel exists).
+    ///   - memoryCounts: whether the memory estimate is part of the total (no measured DRAM channel exists).
+    ///   - processRoot: a process whose tree's CPU time is recorded for attribution.
+    public init(paths: SystemPaths, host: HostDescription, cpuCounts: Bool, memoryCounts: Bool, processRoot: Int32? = nil,
+                table: CPUTDPTable = .bundled) {
+        self.paths = paths
+        statPath = paths.proc("stat")
+        meminfoPath = paths.proc("meminfo")
+        cpuModel = CPUPowerModel.forHost(host, table: table)
+        channels = [
+            MeterChannel(key: "estimate:cpu", device: "host-cpu", domain: "cpu-utilisation-model", kind: .intervalPower, unit: "W",
+                         source: "estimate from \(paths.proc("stat")): \(cpuModel.basis)", mode: .estimated,
+                         role: cpuCounts ? .total : .detail, uncertainty: cpuModel.uncertainty, uncertaintyNote: cpuModel.basis),
+            MeterChannel(key: "estimate:memory", device: "host-memory", domain: "memory-in-use-model", kind: .intervalPower, unit: "W",
+                         source: "estimate from \(paths.proc("meminfo")): 0.392 W/GB in use (Cloud Carbon Footprint)", mode: .estimated,
+                         role: memoryCounts ? .total : .detail, uncertainty: MemoryPowerModel.uncertainty,
+                         uncertaintyNote: "0.392 W per GB in use (CCF), ±50 %"),
+            MeterChannel(key: "procfs:host-busy", device: "host-cpu", domain: "busy-cpu-seconds", kind: .cpuTime, unit: "s",
+                         resolution: 1 / ProcStat.ticksPerSecond, source: paths.proc("stat"), mode: .measured, role: .context,
+                         uncertainty: 0, uncertaintyNote: "kernel CPU accounting"),
+        ]
+        if let processRoot { attach(processRoot: processRoot) }
+    }
+
+    /// Starts recording a process tree's CPU time, for a process launched after discovery (so that meter start-up
+    /// never delays the measured program's first instructions being sampled). Call before the sampler starts.
+    public func attach(processRoot: Int32) {
+        let tree = ProcessTreeCPU(root: processRoot, paths: paths)
+        self.tree = tree
+        channels.removeAll { $0.kind == .cpuTime && $0.device.hasPrefix("process-tree") }
+        channels.append(MeterChannel(key: "procfs:tree-\(tree.root)", device: "process-tree-\(tree.root)", domain: "busy-cpu-seconds",
+                                     kind: .cpuTime, unit: "s", resolution: 1 / ProcStat.ticksPerSecond,
+                                     source: paths.proc("\(tree.root)/stat") + " and descendants", mode: .measured,
+                                     role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting"))
+    }
+
+    public func read(into values: inout [Double?], at offset: Int) {
+        guard let now = try? ProcStat.host(path: statPath) else { return }
+        values[offset + 2] = now.busy
+        if let tree { values[offset + 3] = tree.seconds() }
+        defer { last = now }
+        guard let last else {
+            values[offset + 0] = 0
+            values[offset + 1] = 0
+            return
+        }
+        guard now.total > last.total else { return }
+        let u = (now.busy - last.busy) / (now.total - last.total)
+        values[offset + 0] = cpuModel.watts(utilisation: u)
+        values[offset + 1] = memoryInUseGB().map { $0 * MemoryPowerModel.wattsPerGB }
+    }
+
+    /// MemTotal − MemAvailable from the first three lines of `/proc/meminfo` (MemTotal, MemFree, MemAvailable on
+    /// Linux ≥ 3.14), parsed in place.
+    func memoryInUseGB() -> Double? {
+        KernelFile.withPrefix(meminfoPath, maxBytes: 256) { bytes -> Double? in
+            var f = ByteFields(bytes)
+            var total: UInt64?, available: UInt64?
+            for line in 0..<3 {
+                let labelStart = f.position
+                f.skip()
+                let isAvailable = f.position - labelStart >= 4 && bytes[f.position - 2] == 101 && bytes[labelStart + 3] == 65  // "MemA…e:"
+                guard let v = f.next() else { return nil }
+                if line == 0 { total = v }
+                if line == 2 && isAvailable { available = v }
+                while f.position < bytes.count && bytes[f.position] != 10 { f.position += 1 }
+                f.position += 1
+            }
+            guard let total, let available, total >= available else { return nil }
+            return Double(total - available) * 1024 / 1e9
+        }
+    }
+}

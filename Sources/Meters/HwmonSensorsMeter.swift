@@ -1,0 +1,88 @@
+import CSensors
+import Foundation
+
+/// Reads hwmon power, energy and temperature through libsensors (lm-sensors).
+///
+/// libsensors finds chips under the real `/sys/class/hwmon` (it does not honour `WATTPRINT_SYSFS_ROOT`), scales
+/// values to SI (W, J, °C) and applies `/etc/sensors3.conf`. Energy inputs (amd_energy, Ampere Altra, Intel Xe)
+/// are 64-bit counters; power inputs are gauges. ACPI `power_meter` is the whole platform, so it always overlaps the
+/// CPU and GPU meters and is shown as detail.
+public final class HwmonSensorsMeter: Meter {
+    public let name = "hwmon"
+    public private(set) var channels: [MeterChannel] = []
+    public private(set) var blocked: [BlockedChannel] = []
+    /// Why libsensors could not start, if it could not.
+    public private(set) var initError: String?
+    private var readers: [(chip: UnsafePointer<sensors_chip_name>, subfeature: Int32)] = []
+
+    /// Power readings of hwmon drivers vary by driver; ±10 % is our documented band where the driver states none.
+    static let uncertainty = 0.10
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var initialised = false
+
+    /// - Parameter countsAsCPU: whether CPU energy drivers (amd_energy, zenpower) form the CPU total, i.e. no RAPL meter does.
+    public init(countsAsCPU: Bool) {
+        Self.lock.lock(); defer { Self.lock.unlock() }
+        if !Self.initialised {
+            let rc = sensors_init(nil)
+            if rc != 0 {
+                initError = "libsensors could not start: \(String(cString: sensors_strerror(rc)))"
+                return
+            }
+            Self.initialised = true
+        }
+        var chipNr: Int32 = 0
+        while let chip = sensors_get_detected_chips(nil, &chipNr) {
+            let chipName = Self.name(of: chip)
+            let driver = chip.pointee.prefix.map { String(cString: $0) } ?? chipName
+            let path = chip.pointee.path.map { String(cString: $0) } ?? "hwmon"
+            var featureNr: Int32 = 0
+            while let feature = sensors_get_features(chip, &featureNr) {
+                let type = feature.pointee.type
+                let featureName = String(cString: feature.pointee.name)
+                let label = sensors_get_label(chip, feature).map { p -> String in defer { free(p) }; return String(cString: p) } ?? featureName
+                let wanted: [(sensors_subfeature_type, ChannelKind, String)]
+                switch type {
+                case SENSORS_FEATURE_ENERGY: wanted = [(SENSORS_SUBFEATURE_ENERGY_INPUT, .energy, "J")]
+                case SENSORS_FEATURE_POWER: wanted = [(SENSORS_SUBFEATURE_POWER_INPUT, .power, "W"), (SENSORS_SUBFEATURE_POWER_AVERAGE, .power, "W")]
+                case SENSORS_FEATURE_TEMP: wanted = [(SENSORS_SUBFEATURE_TEMP_INPUT, .context, "C")]
+                default: continue
+                }
+                for (subType, kind, unit) in wanted {
+                    guard let sub = sensors_get_subfeature(chip, feature, subType) else { continue }
+                    let subName = String(cString: sub.pointee.name)
+                    let source = "libsensors \(chipName) \(subName) (\(path)/\(subName))"
+                    var probe = 0.0
+                    if sensors_get_value(chip, sub.pointee.number, &probe) != 0 {
+                        blocked.append(BlockedChannel(device: "\(driver):\(label)", source: source,
+                                                      reason: "libsensors could not read it", fixes: []))
+                        continue
+                    }
+                    let role: ChannelRole
+                    if kind == .context { role = .context } else if countsAsCPU && ["amd_energy", "zenpower", "amd_energy_hwmon"].contains(driver) { role = .total } else { role = .detail }
+                    readers.append((chip, sub.pointee.number))
+                    channels.append(MeterChannel(
+                        key: "hwmon:\(chipName):\(subName)", device: "\(driver):\(label)", domain: subName, kind: kind, unit: unit,
+                        resolution: nil, wrapRange: nil, source: source, mode: .measured, role: role,
+                        uncertainty: kind == .context ? 0 : Self.uncertainty,
+                        uncertaintyNote: kind == .context ? "context only" : "hwmon driver reading; ±10 % documented default band"))
+                    break
+                }
+            }
+        }
+    }
+
+    static func name(of chip: UnsafePointer<sensors_chip_name>) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = sensors_snprintf_chip_name(&buffer, buffer.count, chip)
+        return n > 0 ? String(cString: buffer) : "unknown-chip"
+    }
+
+    public func read(into values: inout [Double?], at offset: Int) {
+        for (i, r) in readers.enumerated() {
+            var v = 0.0
+            values[offset + i] = sensors_get_value(r.chip, r.subfeature, &v) == 0 ? v : nil
+        }
+    }
+}

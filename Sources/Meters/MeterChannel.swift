@@ -1,0 +1,98 @@
+import Foundation
+
+/// How a channel's values turn into energy.
+public enum ChannelKind: String, Codable, Sendable {
+    /// A cumulative energy counter; energy is the sum of deltas, with wraps at `wrapRange`.
+    case energy
+    /// An instantaneous power gauge; energy is the trapezoid integral.
+    case power
+    /// Mean power over the interval ending at each sample (estimates computed from utilisation deltas);
+    /// energy is the exact rectangle sum.
+    case intervalPower = "interval_power"
+    /// A cumulative CPU-time counter in seconds, used to attribute host energy to a process tree.
+    case cpuTime = "cpu_time"
+    /// A reading kept as context only (temperature, utilisation); never summed into energy.
+    case context
+}
+
+/// Whether a channel's numbers come from a hardware counter or from a model.
+public enum MeasurementMode: String, Codable, Sendable { case measured, estimated }
+
+/// Whether a channel counts towards the total, or overlaps one that does and is shown as detail.
+public enum ChannelRole: String, Codable, Sendable {
+    /// Part of the non-overlapping set whose energies add up to the total.
+    case total
+    /// Contained in a `total` channel (core and uncore in package; package in psys); shown, never added.
+    case detail
+    /// Not energy: CPU time, temperature, utilisation.
+    case context
+}
+
+/// One thing a meter reads.
+public struct MeterChannel: Sendable, Codable, Equatable {
+    /// Stable key within a host, e.g. `rapl:package-0`, `nvml:gpu-0`.
+    public var key: String
+    /// What is measured: `cpu-package-0`, `dram-0`, `platform`, `gpu-0`, `host-cpu`.
+    public var device: String
+    /// The meter's own name for it: `package`, `dram`, `psys`, `power1`, …
+    public var domain: String
+    public var kind: ChannelKind
+    /// `uJ`, `mJ`, `J`, `W`, `s`, `C`, `%`.
+    public var unit: String
+    /// Smallest step of the value, in `unit` (nil when unknown).
+    public var resolution: Double?
+    /// The counter wraps to 0 after this value (in `unit`); nil for 64-bit counters that never wrap in practice.
+    public var wrapRange: Double?
+    /// The file or API the value comes from.
+    public var source: String
+    public var mode: MeasurementMode
+    public var role: ChannelRole
+    /// Relative half-width of the 90 % band of this channel's energy (0.05 = ±5 %), with `uncertaintyNote` saying why.
+    public var uncertainty: Double
+    public var uncertaintyNote: String
+
+    public init(key: String, device: String, domain: String, kind: ChannelKind, unit: String, resolution: Double? = nil,
+                wrapRange: Double? = nil, source: String, mode: MeasurementMode, role: ChannelRole,
+                uncertainty: Double, uncertaintyNote: String) {
+        self.key = key; self.device = device; self.domain = domain; self.kind = kind; self.unit = unit
+        self.resolution = resolution; self.wrapRange = wrapRange; self.source = source; self.mode = mode
+        self.role = role; self.uncertainty = uncertainty; self.uncertaintyNote = uncertaintyNote
+    }
+
+    /// Multiplier from `unit` to joules (energy) or watts (power); 1 for other units.
+    public var toSI: Double { Units.factor(unit) }
+}
+
+/// Unit names the meters use, and their factor to SI.
+public enum Units {
+    public static func factor(_ unit: String) -> Double {
+        switch unit {
+        case "uJ", "uW": return 1e-6
+        case "mJ", "mW": return 1e-3
+        case "J", "W", "s": return 1
+        default: return 1
+        }
+    }
+}
+
+/// A channel that exists but cannot be read, and what to do about it.
+public struct BlockedChannel: Sendable, Codable, Equatable {
+    public var device: String
+    public var source: String
+    public var reason: String
+    public var fixes: [String]
+    public init(device: String, source: String, reason: String, fixes: [String]) {
+        self.device = device; self.source = source; self.reason = reason; self.fixes = fixes
+    }
+}
+
+/// A source of channels. `read` fills one value per channel (in the channel's unit) starting at `offset`, and leaves
+/// nil where a read failed. It must not allocate: it runs on the sampler's hot path.
+public protocol Meter: AnyObject {
+    /// Short name of the meter: `powercap`, `perf`, `hwmon`, `nvml`, `estimate`, `procfs`.
+    var name: String { get }
+    var channels: [MeterChannel] { get }
+    /// Channels found but not readable, with the fix; shown by `wattprint sensors`.
+    var blocked: [BlockedChannel] { get }
+    func read(into values: inout [Double?], at offset: Int)
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Every meter this host offers, with roles assigned so the `total` channels never overlap.
+///
+/// The CPU boundary comes from the first of: RAPL via powercap, RAPL via perf (a cross-check when both are
+/// readable), hwmon CPU energy drivers, the estimate. GPUs come from NVML. Memory is RAPL DRAM where it exists,
+/// else the estimate. Platform meters (psys, ACPI power_meter) overlap all of these and are shown as detail.
+public final class MeterSet {
+    public let meters: [Meter]
+    public let host: HostDescription
+    /// What was tried and not found, e.g. "nvml: no NVIDIA driver".
+    public let unavailable: [(meter: String, reason: String)]
+
+    public init(meters: [Meter], host: HostDescription, unavailable: [(String, String)] = []) {
+        self.meters = meters
+        self.host = host
+        self.unavailable = unavailable
+    }
+
+    public struct Options: Sendable {
+        public var paths: SystemPaths
+        public var processRoot: Int32?
+        public var useLibsensors: Bool
+        public var nvmlLibrary: String
+        public init(paths: SystemPaths = .fromEnvironment(), processRoot: Int32? = nil, useLibsensors: Bool = true,
+                    nvmlLibrary: String = ProcessInfo.processInfo.environment["WATTPRINT_NVML_LIBRARY"] ?? "libnvidia-ml.so.1") {
+            self.paths = paths; self.processRoot = processRoot; self.useLibsensors = useLibsensors; self.nvmlLibrary = nvmlLibrary
+        }
+    }
+
+    public static func discover(_ options: Options = Options(), perfOpener: PerfCounterOpener = KernelPerfCounterOpener()) -> MeterSet {
+        let host = HostDescription.current(paths: options.paths)
+        var meters: [Meter] = []
+        var unavailable: [(String, String)] = []
+
+        let powercap = PowercapRAPLMeter(paths: options.paths)
+        let perf = PerfPowerMeter(paths: options.paths, opener: perfOpener)
+        let powercapCounts = powercap.channels.contains { $0.role == .total }
+        if !powercap.channels.isEmpty || !powercap.blocked.isEmpty { meters.append(powercap) }
+        else { unavailable.append(("powercap", "no RAPL zones under \(options.paths.sys("class/powercap"))")) }
+        if perf.pmuType != nil {
+            if powercapCounts { perf.demoteToCrossCheck() }
+            meters.append(perf)
+        } else {
+            unavailable.append(("perf", "no perf power PMU at \(options.paths.sys("bus/event_source/devices/power"))"))
+        }
+        let raplCPU = powercapCounts || perf.channels.contains { $0.role == .total }
+        let raplDRAM = (powercap.channels + perf.channels).contains { $0.role == .total && $0.device.hasPrefix("dram") }
+
+        var hwmonCPU = false
+        if options.useLibsensors {
+            let hwmon = HwmonSensorsMeter(countsAsCPU: !raplCPU)
+            if let err = hwmon.initError { unavailable.append(("hwmon", err)) }
+            else if hwmon.channels.isEmpty && hwmon.blocked.isEmpty { unavailable.append(("hwmon", "libsensors found no power or energy sensors")) }
+            if !hwmon.channels.isEmpty || !hwmon.blocked.isEmpty { meters.append(hwmon) }
+            hwmonCPU = hwmon.channels.contains { $0.role == .total }
+        }
+
+        let nvml = NVMLMeter(libraryPath: options.nvmlLibrary)
+        if let err = nvml.loadError { unavailable.append(("nvml", "\(err)")) }
+        else if nvml.channels.isEmpty && nvml.blocked.isEmpty { unavailable.append(("nvml", "NVML found no GPU")) }
+        if !nvml.channels.isEmpty || !nvml.blocked.isEmpty { meters.append(nvml) }
+
+        meters.append(EstimationMeter(paths: options.paths, host: host, cpuCounts: !(raplCPU || hwmonCPU),
+                                      memoryCounts: !raplDRAM, processRoot: options.processRoot))
+        return MeterSet(meters: meters, host: host, unavailable: unavailable)
+    }
+
+    public var channels: [MeterChannel] { meters.flatMap(\.channels) }
+
+    /// Records a process tree's CPU time from now on, for attribution; call before creating the sampler.
+    public func attach(processRoot: Int32) {
+        meters.compactMap { $0 as? EstimationMeter }.forEach { $0.attach(processRoot: processRoot) }
+    }
+    public var blocked: [BlockedChannel] { meters.flatMap(\.blocked) }
+
+    /// The longest interval between reads that keeps every wrapping counter exact.
+    public var maxSafeInterval: Double? {
+        channels.compactMap { c -> Double? in
+            guard c.kind == .energy, let range = c.wrapRange else { return nil }
+            return Wraparound.maxSafeInterval(rangeJoules: range * c.toSI)
+        }.min()
+    }
+
+    /// Reads every meter once, into one flat array in `channels` order.
+    public func read(into values: inout [Double?]) {
+        var offset = 0
+        for meter in meters {
+            meter.read(into: &values, at: offset)
+            offset += meter.channels.count
+        }
+    }
+}

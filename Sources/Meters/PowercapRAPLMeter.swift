@@ -1,0 +1,76 @@
+import Foundation
+
+/// Reads RAPL energy counters through the powercap sysfs interface (`/sys/class/powercap/intel-rapl*`).
+///
+/// AMD Zen exposes the same tree (`amd_energy` aside) since Linux 5.8. Counters are microjoules that wrap at
+/// `max_energy_range_uj`; the sampler's interval is bounded so that at most one wrap can occur between reads.
+public final class PowercapRAPLMeter: Meter {
+    public let name = "powercap"
+    public let domains: [RAPLDomain]
+    public private(set) var channels: [MeterChannel] = []
+    public private(set) var blocked: [BlockedChannel] = []
+    public let skipped: [(zone: String, reason: String)]
+    private var readable: [RAPLDomain] = []
+
+    /// RAPL's energy accuracy: we take ±5 % as the 90 % band for package and DRAM counters. Hähnel et al.
+    /// (2012) and Khan et al. (ACM TOMPECS 2018) found RAPL package readings track external meters within a few
+    /// per cent on Haswell and later; DRAM on pre-Haswell client parts is modelled, not measured, so it is wider.
+    static let packageUncertainty = 0.05
+    static let dramUncertainty = 0.10
+
+    public init(paths: SystemPaths) {
+        let found = PowercapDiscovery.discover(paths: paths)
+        domains = found.domains
+        skipped = found.skipped
+        let roles = PowercapDiscovery.roles(found.domains)
+        for (domain, role) in zip(found.domains, roles) {
+            if let why = domain.unreadable {
+                blocked.append(BlockedChannel(device: Self.device(domain), source: domain.energyPath,
+                                              reason: "\(why)", fixes: Self.fixes(for: why, path: domain.energyPath)))
+                continue
+            }
+            readable.append(domain)
+            let range = domain.maxEnergyRangeUJ.map { Double($0) }
+            let note = range == nil
+                ? "max_energy_range_uj missing: wraps are detected as resets and the interval is bounded by a 32-bit counter"
+                : "RAPL counter; ±\(Int((domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty) * 100)) % accuracy band"
+            channels.append(MeterChannel(
+                key: "rapl:\(domain.zone)", device: Self.device(domain), domain: domain.name, kind: .energy, unit: "uJ",
+                resolution: 1, wrapRange: range, source: domain.energyPath, mode: .measured, role: role,
+                uncertainty: domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty, uncertaintyNote: note))
+        }
+    }
+
+    static func device(_ d: RAPLDomain) -> String {
+        let via = d.isMMIO ? " (mmio)" : ""
+        switch d.kind {
+        case .package: return "cpu-package-\(d.socket ?? 0)\(via)"
+        case .dram: return "dram-\(d.socket ?? 0)\(via)"
+        case .core: return "cpu-cores-\(d.socket ?? 0)\(via)"
+        case .uncore: return "cpu-uncore-\(d.socket ?? 0)\(via)"
+        case .psys: return "platform\(via)"
+        case .unknown: return "rapl-\(d.name)-\(d.zone)"
+        }
+    }
+
+    /// Least-privilege ways to read `energy_uj`, which is root-only since CVE-2020-8694 (Platypus).
+    static func fixes(for error: KernelFileError, path: String) -> [String] {
+        guard case .permissionDenied = error else { return [] }
+        return [
+            "udev rule giving one group read access: SUBSYSTEM==\"powercap\", ACTION==\"add\", RUN+=\"/bin/chgrp -R wattprint /sys%p\", RUN+=\"/bin/chmod -R g+r /sys%p\" in /etc/udev/rules.d/90-wattprint-rapl.rules, then add yourself to group wattprint",
+            "or read the perf power PMU instead: sudo setcap cap_perfmon=ep $(command -v wattprint) (Linux ≥ 5.8), or kernel.perf_event_paranoid ≤ 0",
+        ]
+    }
+
+    public func read(into values: inout [Double?], at offset: Int) {
+        for (i, domain) in readable.enumerated() {
+            values[offset + i] = (try? KernelFile.uint64(domain.energyPath)).map { Double($0) }
+        }
+    }
+
+    /// The longest safe interval between reads over all readable counters (a 32-bit µJ counter when the range is unknown).
+    public var maxSafeInterval: Double? {
+        let ranges = channels.map { ($0.wrapRange ?? Double(UInt32.max)) * 1e-6 }
+        return ranges.map { Wraparound.maxSafeInterval(rangeJoules: $0) }.min()
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// CPU time from `/proc/stat` and `/proc/<pid>/stat`, in seconds (USER_HZ = 100 ticks per second on Linux).
+public enum ProcStat {
+    public static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    /// Host CPU time: busy (user, nice, system, irq, softirq) and total (busy + idle + iowait). Steal is time the
+    /// hypervisor gave to other guests, so it is neither ours nor idle: left out of both.
+    public struct HostTimes: Equatable, Sendable {
+        public var busy: Double
+        public var total: Double
+    }
+
+    /// Reads the aggregate `cpu` line, the first of `/proc/stat`, without allocating (it runs every tick).
+    public static func host(paths: SystemPaths) throws -> HostTimes {
+        try host(path: paths.proc("stat"))
+    }
+
+    public static func host(path: String) throws -> HostTimes {
+        let parsed: HostTimes? = KernelFile.withPrefix(path, maxBytes: 256) { bytes -> HostTimes? in
+            guard bytes.count > 4, bytes[0] == 99, bytes[1] == 112, bytes[2] == 117, bytes[3] == 32 else { return nil }  // "cpu "
+            var f = ByteFields(bytes, from: 4)
+            guard let user = f.next(), let nice = f.next(), let system = f.next(), let idle = f.next(),
+                  let iowait = f.next(), let irq = f.next(), let softirq = f.next() else { return nil }
+            let busy = Double(user + nice + system + irq + softirq)
+            return HostTimes(busy: busy / ticksPerSecond, total: (busy + Double(idle + iowait)) / ticksPerSecond)
+        }
+        guard let parsed else {
+            _ = try KernelFile.text(path)
+            throw KernelFileError.malformed(path: path, content: "no aggregate cpu line")
+        }
+        return parsed
+    }
+
+    /// One process's line of `/proc/<pid>/stat`: parent and CPU time including reaped children.
+    public struct ProcessTimes: Equatable, Sendable {
+        public var pid: Int32
+        public var ppid: Int32
+        /// utime + stime + cutime + cstime, seconds.
+        public var cpu: Double
+    }
+
+    /// One `/proc/<pid>/stat`, parsed in place. The command name may hold spaces and parentheses, so fields are
+    /// counted from the last `)`: state, ppid, then utime/stime/cutime/cstime as fields 14–17.
+    public static func process(_ pid: Int32, paths: SystemPaths) -> ProcessTimes? {
+        process(pid, path: paths.proc("\(pid)/stat"))
+    }
+
+    static func process(_ pid: Int32, path: String) -> ProcessTimes? {
+        KernelFile.withPrefix(path, maxBytes: 1024) { bytes -> ProcessTimes? in
+            guard let close = bytes.lastIndex(of: 41) else { return nil }  // ")"
+            var f = ByteFields(bytes, from: close + 1)
+            f.skip()                                            // state
+            guard let ppid = f.next() else { return nil }
+            for _ in 0..<9 { f.skip() }                         // pgrp … cmajflt
+            guard let u = f.next(), let s = f.next(), let cu = f.next(), let cs = f.next() else { return nil }
+            return ProcessTimes(pid: pid, ppid: Int32(truncatingIfNeeded: ppid), cpu: Double(u + s + cu + cs) / ticksPerSecond)
+        }
+    }
+
+    /// All processes now, for finding a tree's descendants.
+    public static func allProcesses(paths: SystemPaths) -> [ProcessTimes] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: paths.procfs) else { return [] }
+        return names.compactMap(Int32.init).compactMap { process($0, paths: paths) }
+    }
+}
+
+/// CPU time of a process and all its descendants, kept monotone as children exit and are reaped.
+///
+/// A reaped child's time moves into its parent's cutime/cstime, so summing the live tree's utime+stime+cutime+cstime
+/// stays continuous; a child that exits before its parent reaps it can dip the sum briefly, so the total never decreases.
+///
+/// Finding descendants means reading every process's stat, so the full scan runs at most every `rescanInterval`;
+/// between scans only the known members are read.
+public final class ProcessTreeCPU {
+    public let root: Int32
+    let paths: SystemPaths
+    let rescanInterval: Double
+    private var high: Double = 0
+    private var members: [(pid: Int32, path: String)] = []
+    private var lastScanNs: Int64 = .min
+
+    public init(root: Int32, paths: SystemPaths, rescanInterval: Double = 1) {
+        self.root = root
+        self.paths = paths
+        self.rescanInterval = rescanInterval
+    }
+
+    public func seconds() -> Double {
+        let now = MonotonicClock.nowNs()
+        var total = 0.0
+        if lastScanNs == .min || Double(now - lastScanNs) / 1e9 >= rescanInterval {
+            lastScanNs = now
+            let all = ProcStat.allProcesses(paths: paths)
+            var children: [Int32: [ProcStat.ProcessTimes]] = [:]
+            for p in all { children[p.ppid, default: []].append(p) }
+            members = []
+            var stack = all.filter { $0.pid == root }
+            while let p = stack.popLast() {
+                total += p.cpu
+                members.append((p.pid, paths.proc("\(p.pid)/stat")))
+                stack.append(contentsOf: children[p.pid] ?? [])
+            }
+        } else {
+            for m in members { total += ProcStat.process(m.pid, path: m.path)?.cpu ?? 0 }
+        }
+        high = max(high, total)
+        return high
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+
+/// Where the sampler sends what it reads. The ledger's run recorder conforms in the CLI layer; tests use arrays.
+public protocol SampleSink: AnyObject {
+    /// Called once, before any sample, with every channel; returns the sink's index for each.
+    func register(_ channels: [MeterChannel]) -> [Int]
+    func record(channel: Int, tNs: Int64, value: Double)
+    func event(tNs: Int64, kind: String, payload: String)
+    /// Commits buffered samples; called at least every `flushInterval` and on stop.
+    func flush() throws
+}
+
+/// What the sampler cost, measured on itself.
+public struct SamplerOverhead: Sendable, Codable, Equatable {
+    /// CPU time of the sampler thread (`CLOCK_THREAD_CPUTIME_ID`), seconds.
+    public var cpuSeconds: Double
+    public var wallSeconds: Double
+    public var ticks: Int
+    public var intervalSeconds: Double
+
+    public init(cpuSeconds: Double, wallSeconds: Double, ticks: Int, intervalSeconds: Double) {
+        self.cpuSeconds = cpuSeconds; self.wallSeconds = wallSeconds; self.ticks = ticks; self.intervalSeconds = intervalSeconds
+    }
+
+    /// CPU time ÷ wall time: the share of one core the sampler used.
+    public var fractionOfOneCore: Double { wallSeconds > 0 ? cpuSeconds / wallSeconds : 0 }
+}
+
+/// Reads every meter on a background thread at a fixed interval on the monotonic clock, integrates each channel
+/// exactly as it goes, and hands raw readings to a sink in batches.
+///
+/// The interval is bounded by the wrap rule: never longer than `MeterSet.maxSafeInterval`, so a counter cannot wrap
+/// twice between reads.
+public final class Sampler: @unchecked Sendable {
+    public let meters: MeterSet
+    public let interval: Double
+    public let flushInterval: Double
+    /// Why the interval is what it is (requested, or shortened by the wrap rule).
+    public let intervalNote: String
+    public let channels: [MeterChannel]
+    private let sink: SampleSink?
+    private let lock = NSLock()
+    private var accumulators: [EnergyAccumulator]
+    private var sinkIndex: [Int] = []
+    private var values: [Double?]
+    private var present: [Bool]
+    private var thread: Thread?
+    private var stopRequested = false
+    private let done = DispatchSemaphore(value: 0)
+    private var startNs: Int64 = 0
+    private var cpuSeconds = 0.0
+    private var ticks = 0
+    private var lastFlushNs: Int64 = 0
+    public private(set) var flushErrors: [String] = []
+
+    public init(meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sink: SampleSink?) {
+        self.meters = meters
+        self.sink = sink
+        self.flushInterval = flushInterval
+        channels = meters.channels
+        if let bound = meters.maxSafeInterval, bound < requested {
+            interval = bound
+            intervalNote = "\(requested) s requested; shortened to \(bound) s so no counter can wrap twice between reads"
+        } else {
+            interval = requested
+            let bound = meters.maxSafeInterval.map { String(format: "%.0f s", $0) } ?? "none (no wrapping counter)"
+            intervalNote = "\(requested) s; wrap bound \(bound)"
+        }
+        accumulators = channels.map { EnergyAccumulator(channel: $0) }
+        values = Array(repeating: nil, count: channels.count)
+        present = Array(repeating: true, count: channels.count)
+    }
+
+    public func start() {
+        sinkIndex = sink?.register(channels) ?? Array(channels.indices)
+        startNs = MonotonicClock.nowNs()
+        lastFlushNs = startNs
+        sink?.event(tNs: startNs, kind: "sampler_start", payload: "{\"interval_s\":\(interval),\"note\":\(JSONText.quote(intervalNote))}")
+        tick()
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "wattprint-sampler"
+        t.qualityOfService = .userInitiated
+        thread = t
+        t.start()
+    }
+
+    /// Stops the thread after one last reading, flushes, and returns the sampler's own cost.
+    @discardableResult
+    public func stop() -> SamplerOverhead {
+        lock.lock(); stopRequested = true; lock.unlock()
+        if thread != nil { done.wait() }
+        thread = nil
+        tick()
+        let overhead = SamplerOverhead(cpuSeconds: cpuSeconds, wallSeconds: Double(MonotonicClock.nowNs() - startNs) / 1e9,
+                                       ticks: ticks, intervalSeconds: interval)
+        sink?.event(tNs: MonotonicClock.nowNs(), kind: "sampler_overhead",
+                    payload: String(format: "{\"cpu_s\":%.6f,\"wall_s\":%.6f,\"ticks\":%d,\"interval_s\":%g}",
+                                    overhead.cpuSeconds, overhead.wallSeconds, overhead.ticks, overhead.intervalSeconds))
+        flush()
+        return overhead
+    }
+
+    /// Energy so far per channel (J), in `channels` order.
+    public func energies() -> [ChannelEnergy] {
+        lock.lock(); defer { lock.unlock() }
+        return accumulators.map(\.energy)
+    }
+
+    /// Takes a reading now (used by measurement windows so a window's edges are exact).
+    public func sampleNow() { tick() }
+
+    private func loop() {
+        var next = MonotonicClock.nowNs()
+        let step = Int64(interval * 1e9)
+        while true {
+            lock.lock(); let stop = stopRequested; lock.unlock()
+            if stop { break }
+            next += step
+            MonotonicClock.sleep(untilNs: next)
+            tick()
+            let now = MonotonicClock.nowNs()
+            if Double(now - lastFlushNs) / 1e9 >= flushInterval {
+                lastFlushNs = now
+                flush()
+            }
+            if now > next + step { next = now }
+        }
+        done.signal()
+    }
+
+    private func tick() {
+        let cpu0 = MonotonicClock.threadCPUSeconds()
+        lock.lock()
+        for i in values.indices { values[i] = nil }
+        meters.read(into: &values)
+        let t = MonotonicClock.nowNs()
+        for i in values.indices {
+            if let v = values[i] {
+                accumulators[i].add(tNs: t, value: v)
+                sink?.record(channel: sinkIndex[i], tNs: t, value: v)
+                if !present[i] {
+                    present[i] = true
+                    sink?.event(tNs: t, kind: "channel_resumed", payload: "{\"channel\":\(sinkIndex[i])}")
+                }
+            } else if present[i] && ticks > 0 && !(channels[i].kind == .intervalPower && ticks == 1) {
+                present[i] = false
+                sink?.event(tNs: t, kind: "channel_gap", payload: "{\"channel\":\(sinkIndex[i]),\"key\":\(JSONText.quote(channels[i].key))}")
+            }
+        }
+        ticks += 1
+        cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0
+        lock.unlock()
+    }
+
+    private func flush() {
+        let cpu0 = MonotonicClock.threadCPUSeconds()
+        do { try sink?.flush() } catch {
+            lock.lock(); flushErrors.append("\(error)"); lock.unlock()
+        }
+        lock.lock(); cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0; lock.unlock()
+    }
+}
+
+/// The clocks the sampler uses.
+public enum MonotonicClock {
+    public static func nowNs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    public static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    public static func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func sleep(untilNs target: Int64) {
+        var ts = timespec(tv_sec: Int(target / 1_000_000_000), tv_nsec: Int(target % 1_000_000_000))
+        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
+    }
+}
+
+enum JSONText {
+    static func quote(_ s: String) -> String {
+        let data = try? JSONEncoder().encode(s)
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+    }
+}

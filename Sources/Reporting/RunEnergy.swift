@@ -1,0 +1,147 @@
+import Foundation
+import Ledger
+import Meters
+
+/// A run's energy, recomputed from the raw samples in the ledger: the same numbers `verify` can vouch for.
+public struct RunEnergy: Codable, Sendable {
+    public struct Channel: Codable, Sendable {
+        public var index: Int
+        public var device: String
+        public var domain: String
+        public var kind: String
+        public var role: String
+        public var mode: String
+        public var source: String
+        public var joules: Double
+        public var meanWatts: Double
+        public var samples: Int
+        public var wraps: Int
+        public var resets: Int
+        /// Relative half-width of this channel's 90 % band.
+        public var uncertainty: Double
+    }
+
+    /// Energy attributed to the wrapped command's process tree: the host CPU energy of each sampling interval times
+    /// the tree's share of the host's busy CPU time in that interval.
+    public struct Attribution: Codable, Sendable {
+        public var processTree: String
+        public var treeCPUSeconds: Double
+        public var hostBusyCPUSeconds: Double
+        public var hostCPUJoules: Double
+        public var attributedCPUJoules: Double
+    }
+
+    public var runID: Int64
+    public var command: String
+    public var region: String?
+    public var status: String
+    public var startedAt: String
+    public var endedAt: String?
+    public var seconds: Double
+    public var channels: [Channel]
+    /// Sum of the non-overlapping (`total`) channels, J.
+    public var totalJoules: Double
+    public var measuredJoules: Double
+    public var estimatedJoules: Double
+    /// 90 % band of the total, J (channel bands combined in quadrature, treated as independent).
+    public var totalLowJoules: Double
+    public var totalHighJoules: Double
+    public var attribution: Attribution?
+    public var tokens: Double?
+    public var samplerOverhead: SamplerOverhead?
+
+    public var kWh: Double { totalJoules / 3.6e6 }
+    public var meanWatts: Double { seconds > 0 ? totalJoules / seconds : 0 }
+    public var joulesPerToken: Double? { tokens.flatMap { $0 > 0 ? totalJoules / $0 : nil } }
+
+    public static func compute(ledger: Ledger, run id: Int64) throws -> RunEnergy {
+        let run = try ledger.run(id)
+        let status = try ledger.effectiveStatus(of: run)
+        let records = try ledger.channels(run: id)
+        let samples = try ledger.samples(run: id)
+        let events = try ledger.events(run: id)
+        var byChannel: [Int: [(tNs: Int64, value: Double)]] = [:]
+        for s in samples { byChannel[s.channel, default: []].append((s.tNs, s.value)) }
+
+        var channels: [Channel] = []
+        var total = 0.0, measured = 0.0, estimated = 0.0, variance = 0.0
+        var firstNs = Int64.max, lastNs = Int64.min
+        for r in records {
+            let series = byChannel[r.index] ?? []
+            if let f = series.first { firstNs = min(firstNs, f.tNs) }
+            if let l = series.last { lastNs = max(lastNs, l.tNs) }
+            guard let kind = ChannelKind(rawValue: r.kind) else { continue }
+            let e = EnergyAccumulator.integrate(series, kind: kind, toSI: Units.factor(r.unit), wrapRange: r.wrapRange)
+            channels.append(Channel(index: r.index, device: r.device, domain: r.domain, kind: r.kind, role: r.role,
+                                    mode: r.mode.rawValue, source: r.source, joules: e.joules, meanWatts: e.meanWatts,
+                                    samples: e.samples, wraps: e.wraps, resets: e.resets, uncertainty: r.uncertainty))
+            if r.role == ChannelRole.total.rawValue && kind != .cpuTime && kind != .context {
+                total += e.joules
+                if r.mode == .measured { measured += e.joules } else { estimated += e.joules }
+                variance += (r.uncertainty * e.joules) * (r.uncertainty * e.joules)
+            }
+        }
+        let halfWidth = variance.squareRoot()
+        var overhead: SamplerOverhead?
+        var tokens = 0.0
+        var sawTokens = false
+        for e in events {
+            if e.kind == "sampler_overhead", let data = e.payload.data(using: .utf8),
+               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                overhead = SamplerOverhead(cpuSeconds: obj["cpu_s"] as? Double ?? 0, wallSeconds: obj["wall_s"] as? Double ?? 0,
+                                           ticks: obj["ticks"] as? Int ?? 0, intervalSeconds: obj["interval_s"] as? Double ?? 0)
+            }
+            if e.kind == "tokens", let data = e.payload.data(using: .utf8),
+               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let n = obj["count"] as? Double {
+                tokens += n
+                sawTokens = true
+            }
+        }
+        let seconds: Double
+        if let start = LedgerClock.parseUTC(run.startedAt), let endText = run.endedAt, let end = LedgerClock.parseUTC(endText) {
+            seconds = end.timeIntervalSince(start)
+        } else {
+            seconds = lastNs > firstNs ? Double(lastNs - firstNs) / 1e9 : 0
+        }
+        return RunEnergy(runID: id, command: run.command, region: run.region, status: status.rawValue, startedAt: run.startedAt,
+                         endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
+                         measuredJoules: measured, estimatedJoules: estimated,
+                         totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
+                         attribution: attribution(records: records, byChannel: byChannel), tokens: sawTokens ? tokens : nil,
+                         samplerOverhead: overhead)
+    }
+
+    /// Interval by interval: CPU energy × Δtree CPU ÷ Δhost busy CPU, over ticks where all three were read.
+    static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]]) -> Attribution? {
+        guard let tree = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device.hasPrefix("process-tree") }),
+              let host = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device == "host-cpu" }) else { return nil }
+        let cpuChannels = records.filter {
+            $0.role == ChannelRole.total.rawValue && ($0.device.hasPrefix("cpu-package") || $0.device == "host-cpu")
+                && $0.kind != ChannelKind.cpuTime.rawValue
+        }
+        let treeByT = Dictionary((byChannel[tree.index] ?? []).map { ($0.tNs, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let hostByT = Dictionary((byChannel[host.index] ?? []).map { ($0.tNs, $0.value) }, uniquingKeysWith: { a, _ in a })
+        var hostJ = 0.0, attributed = 0.0
+        for c in cpuChannels {
+            guard let kind = ChannelKind(rawValue: c.kind) else { continue }
+            var acc = EnergyAccumulator(kind: kind, toSI: Units.factor(c.unit), wrapRange: c.wrapRange)
+            var prev: (tree: Double, host: Double)?
+            for s in byChannel[c.index] ?? [] {
+                let added = acc.add(tNs: s.tNs, value: s.value)
+                guard let t = treeByT[s.tNs], let h = hostByT[s.tNs] else { prev = nil; continue }
+                if let p = prev {
+                    let dHost = h - p.host
+                    let share = dHost > 0 ? min(max((t - p.tree) / dHost, 0), 1) : 0
+                    attributed += added * share
+                }
+                hostJ += added
+                prev = (t, h)
+            }
+        }
+        let treeSeries = byChannel[tree.index] ?? [], hostSeries = byChannel[host.index] ?? []
+        return Attribution(processTree: tree.device,
+                           treeCPUSeconds: (treeSeries.last?.value ?? 0) - (treeSeries.first?.value ?? 0),
+                           hostBusyCPUSeconds: (hostSeries.last?.value ?? 0) - (hostSeries.first?.value ?? 0),
+                           hostCPUJoules: hostJ, attributedCPUJoules: attributed)
+    }
+}

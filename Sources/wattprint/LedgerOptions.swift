@@ -1,0 +1,24 @@
+import ArgumentParser
+import Ledger
+
+/// `--ledger`, shared by every command that reads or writes runs.
+struct LedgerOptions: ParsableArguments {
+    @Option(name: .customLong("ledger"), help: ArgumentHelp(
+        "The ledger file (default: $WATTPRINT_LEDGER, else $XDG_DATA_HOME/wattprint/ledger.sqlite, else ~/.local/share/wattprint/ledger.sqlite).",
+        valueName: "path"))
+    var path: String?
+
+    var resolvedPath: String { LedgerLocation.resolve(explicit: path) }
+
+    func open(create: Bool) throws -> Ledger {
+        do { return try Ledger(path: resolvedPath, create: create) } catch let error as LedgerError {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+/// A failure already phrased for the user: one line naming the problem and the fix.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Ledger
+import Meters
+
+/// The sampler's cost, measured: its own CPU time ÷ wall time at 10 Hz and 100 Hz (writing to a scratch ledger,
+/// as a real run does), and a fixed CPU workload's throughput with and without sampling at 100 Hz.
+struct OverheadReport: Codable {
+    struct Rate: Codable {
+        var hz: Double
+        var ticks: Int
+        var cpuSeconds: Double
+        var wallSeconds: Double
+        var percentOfOneCore: Double
+    }
+    var rates: [Rate]
+    var workloadRepetitions: Int
+    var workloadMedianSecondsWithout: Double
+    var workloadMedianSecondsWith: Double
+    /// Median time with sampling ÷ median without, minus 1.
+    var workloadSlowdownPercent: Double
+    var workloadSpreadPercent: Double
+
+    func render() -> String {
+        var lines = ["Sampler overhead (CPU time of the sampler thread ÷ wall time, ledger writes included):"]
+        for r in rates {
+            lines.append(String(format: "  %5.0f Hz: %d readings, %.4f s CPU in %.2f s → %.4f%% of one core", r.hz, r.ticks, r.cpuSeconds, r.wallSeconds, r.percentOfOneCore))
+        }
+        lines.append(String(format: "Workload (all cores, %d repetitions each, interleaved): median %.3f s without sampling, %.3f s with 100 Hz sampling → %+.2f%% (spread of repetitions ±%.2f%%)",
+                            workloadRepetitions, workloadMedianSecondsWithout, workloadMedianSecondsWith, workloadSlowdownPercent, workloadSpreadPercent))
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct OverheadBenchmark {
+    var seconds: Double
+    var repetitions = 7
+
+    func run() throws -> OverheadReport {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-overhead-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ledger = try Ledger(path: dir.appendingPathComponent("scratch.sqlite").path)
+        let meters = MeterSet.discover(.init(processRoot: getpid()))
+        let host = meters.host.ledgerHost(gpus: [])
+        var rates: [OverheadReport.Rate] = []
+        for hz in [10.0, 100.0] {
+            let recorder = try ledger.beginRun(host: host, command: "overhead \(hz) Hz", region: nil)
+            let sampler = Sampler(meters: meters, interval: 1 / hz, sink: LedgerSink(recorder: recorder))
+            sampler.start()
+            usleep(useconds_t(seconds * 1e6))
+            let o = sampler.stop()
+            try recorder.close()
+            rates.append(.init(hz: hz, ticks: o.ticks, cpuSeconds: o.cpuSeconds, wallSeconds: o.wallSeconds,
+                               percentOfOneCore: o.fractionOfOneCore * 100))
+        }
+        var without: [Double] = [], with: [Double] = []
+        let units = calibrate()
+        for _ in 0..<repetitions {
+            without.append(timeWorkload(units))
+            let recorder = try ledger.beginRun(host: host, command: "overhead workload", region: nil)
+            let sampler = Sampler(meters: meters, interval: 0.01, sink: LedgerSink(recorder: recorder))
+            sampler.start()
+            with.append(timeWorkload(units))
+            sampler.stop()
+            try recorder.close()
+        }
+        let mw = median(without), mwith = median(with)
+        let spread = (without.max()! - without.min()!) / 2 / mw * 100
+        return OverheadReport(rates: rates, workloadRepetitions: repetitions, workloadMedianSecondsWithout: mw,
+                              workloadMedianSecondsWith: mwith, workloadSlowdownPercent: (mwith / mw - 1) * 100,
+                              workloadSpreadPercent: spread)
+    }
+
+    func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    /// Work units that take about one second on all cores.
+    func calibrate() -> Int {
+        var units = 1 << 20
+        while true {
+            let t = timeWorkload(units)
+            if t > 0.25 { return Int(Double(units) / t) }
+            units *= 4
+        }
+    }
+
+    /// A fixed integer-mixing loop per core: pure CPU, no memory traffic, so any slowdown is the sampler's.
+    func timeWorkload(_ units: Int) -> Double {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let t0 = MonotonicClock.nowNs()
+        let sink = UnsafeMutablePointer<UInt64>.allocate(capacity: cores)
+        defer { sink.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: cores) { c in
+            var x = UInt64(c + 1)
+            for _ in 0..<units { x = (x ^ (x >> 29)) &* 0xBF58476D1CE4E5B9 &+ 0x94D049BB133111EB }
+            sink[c] = x
+        }
+        return Double(MonotonicClock.nowNs() - t0) / 1e9
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Meters
+import Reporting
+
+/// `wattprint run -- COMMAND`: measure any program from start to exit.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a command while sampling every energy meter, and record it in the ledger.",
+        discussion: """
+            The command's own output passes through untouched; wattprint's summary goes to standard error \
+            (with --json, a JSON summary goes to standard output after the command ends). wattprint exits \
+            with the command's exit status.
+
+            Example:
+              wattprint run --region aws:us-east-1 -- python train.py --epochs 3
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+
+    @Option(help: "Where the electricity comes from: ISO country code, grid zone (US-CAL-CISO) or cloud region (aws:us-east-1). Default: $WATTPRINT_REGION.")
+    var region: String?
+
+    @OptionGroup var facility: FacilityOptions
+
+    @Option(help: ArgumentHelp("Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
+    var interval: Double = 0.1
+
+    @Flag(help: "Print a JSON summary on standard output after the command ends.")
+    var json = false
+
+    @Argument(parsing: .postTerminator, help: "The command to run, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        if command.isEmpty { throw ValidationError("Name the command to measure after --, e.g. wattprint run -- sleep 5") }
+        guard interval > 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds, e.g. --interval 0.1") }
+    }
+
+    func run() throws {
+        let argv = command
+        let region = self.region ?? ProcessInfo.processInfo.environment["WATTPRINT_REGION"]
+        let carbon = try CarbonTables.load()
+        try CarbonTables.checkRegion(region, data: carbon)
+        let store = try ledger.open(create: true)
+        try store.markInterruptedRuns()
+
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        child.arguments = argv
+        // The child shares our terminal: Ctrl-C reaches it directly; we only outlive it long enough to close the run.
+        signal(SIGINT, SIG_IGN)
+        let forward = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { if child.isRunning { kill(child.processIdentifier, sig) } }
+            source.resume()
+            return source
+        }
+        defer { forward.forEach { $0.cancel() } }
+
+        // Meters are found and the run opened before the command starts, so its first instant is measured.
+        let meters = MeterSet.discover()
+        let gpus = meters.meters.compactMap { $0 as? NVMLMeter }.flatMap { $0.gpus.map(\.name) }
+        let recorder = try store.beginRun(host: meters.host.ledgerHost(gpus: gpus), command: argv.joined(separator: " "), region: region)
+        do { try child.run() } catch {
+            try recorder.close(status: .complete, exitCode: 127)
+            throw CLIError("cannot start \(argv[0]): \(error.localizedDescription). Check the command name and PATH.")
+        }
+        meters.attach(processRoot: child.processIdentifier)
+        let sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
+        sampler.start()
+        child.waitUntilExit()
+        sampler.stop()
+        let status = child.terminationReason == .uncaughtSignal ? 128 + child.terminationStatus : child.terminationStatus
+        try recorder.close(status: Run.Status.complete, exitCode: status)
+        for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: ledger write retried: \(problem)\n".utf8)) }
+
+        let footprint = try RunFootprint.compute(ledger: store, run: recorder.runID, data: carbon,
+                                                 site: facility.siteType(region: region), pue: facility.pue)
+        if json { try JSONOutput.print(footprint) }
+        FileHandle.standardError.write(Data((RunSummaryText.render(footprint) + "\n").utf8))
+        throw ExitCode(status)
+    }
+}

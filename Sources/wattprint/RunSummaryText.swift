@@ -1,0 +1,36 @@
+import Foundation
+import Reporting
+
+/// The terminal summary of one run.
+enum RunSummaryText {
+    static func render(_ f: RunFootprint) -> String {
+        let e = f.energy
+        var out: [String] = []
+        out.append("wattprint: run \(e.runID) — \(e.command)")
+        out.append("  duration \(Format.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
+        var table = TextTable(header: ["channel", "role", "mode", "energy", "mean power"], rightAligned: [3, 4])
+        for c in e.channels where c.kind != "cpu_time" && c.kind != "context" {
+            table.rows.append([c.device, c.role, c.mode, Format.joules(c.joules), Format.watts(c.meanWatts)])
+        }
+        out.append(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", Format.joules(e.totalJoules), e.kWh,
+                           Format.joules(e.totalLowJoules), Format.joules(e.totalHighJoules))
+        if e.totalJoules > 0 {
+            total += String(format: "; %.0f%% measured, %.0f%% ESTIMATED", e.measuredJoules / e.totalJoules * 100, e.estimatedJoules / e.totalJoules * 100)
+        }
+        out.append(total)
+        if let a = e.attribution {
+            out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s → %@ of %@ CPU energy attributed",
+                              a.treeCPUSeconds, a.hostBusyCPUSeconds, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
+        }
+        if let o = e.samplerOverhead {
+            out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
+        }
+        if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
+            out.append(String(format: "  %.0f tokens: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, j, j / 3.6e6, g))
+        }
+        out.append("")
+        out.append(EstimateCommand.render(f.carbon).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The root command: configuration only; each subcommand lives in its own file.
+@main
+struct Wattprint: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "wattprint",
+        abstract: "Measure the energy and carbon footprint of machine-learning work, and prove the numbers.",
+        discussion: """
+            Every run is recorded in an embedded, hash-chained SQLite ledger, so any figure can be recomputed \
+            from the raw samples and checked for tampering.
+
+              wattprint sensors                      what can be measured on this machine
+              wattprint run --region FR -- CMD ...   measure a command
+              wattprint runs                         list recorded runs
+              wattprint verify                       re-check every run's hash chain
+            """,
+        version: version,
+        subcommands: [Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, GridCommand.self, EstimateCommand.self])
+}

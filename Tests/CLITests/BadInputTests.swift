@@ -1,0 +1,48 @@
+import Foundation
+import GRDB
+import XCTest
+
+final class BadInputTests: XCTestCase {
+    func testALedgerPathThatIsATextFileIsRefusedAndKept() throws {
+        let file = try scratchDirectory().appendingPathComponent("notes.txt")
+        try Data("my notes\n".utf8).write(to: file)
+        let r = try CLI.run(["run", "--ledger", file.path, "--", "true"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("is not an SQLite database"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("--ledger"))
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), "my notes\n")
+        XCTAssertNotEqual(try CLI.run(["runs", "--ledger", file.path]).status, 0)
+    }
+
+    func testAnUnwritableLedgerLocationIsAClearError() throws {
+        let file = try scratchDirectory().appendingPathComponent("plain-file")
+        try Data().write(to: file)
+        let r = try CLI.run(["run", "--ledger", file.appendingPathComponent("ledger.sqlite").path, "--", "true"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("cannot open the ledger"), r.stderr)
+    }
+
+    func testALedgerFromANewerWattprintIsRefusedAndKept() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        try CLI.run(["run", "--ledger", ledger, "--", "true"])
+        let q = try DatabaseQueue(path: ledger)
+        try q.write { try $0.execute(sql: "INSERT INTO grdb_migrations VALUES ('v2: future')") }
+        try q.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: ledger))
+        let r = try CLI.run(["verify", "--ledger", ledger])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("newer wattprint"), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: ledger)), before)
+    }
+
+    func testMissingCommandAndMissingLedgerAreExplained() throws {
+        let r = try CLI.run(["run"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("after --"), r.stderr)
+        let none = try scratchDirectory().appendingPathComponent("none.sqlite").path
+        let runs = try CLI.run(["runs", "--ledger", none])
+        XCTAssertNotEqual(runs.status, 0)
+        XCTAssertTrue(runs.stderr.contains("no ledger at"), runs.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: none))
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// Runs the built `wattprint` binary as a user would.
+enum CLI {
+    static var binary: URL {
+        // The test bundle sits next to the products it was built with.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("wattprint").path) {
+            dir = dir.deletingLastPathComponent()
+        }
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("wattprint").path) { return dir.appendingPathComponent("wattprint") }
+        return Bundle.main.bundleURL.appendingPathComponent("wattprint")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func start(_ args: [String], env: [String: String] = [:], executable: URL? = nil) throws -> (Process, Pipe, Pipe) {
+        let p = Process()
+        p.executableURL = executable ?? binary
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment["WATTPRINT_NVML_LIBRARY"] = "/nonexistent/libnvidia-ml.so.1"
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        return (p, out, err)
+    }
+
+    @discardableResult
+    static func run(_ args: [String], env: [String: String] = [:], executable: URL? = nil) throws -> Result {
+        let (p, out, err) = try start(args, env: env, executable: executable)
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+func scratchDirectory(_ name: String = #function) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-cli-\(name.filter(\.isLetter))-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    chmod(url.path, 0o755)
+    return url
+}
+
+func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import XCTest
+import Ledger
+
+final class RunAndVerifyTests: XCTestCase {
+    func testHelpShowsExamples() throws {
+        for cmd in ["run", "runs", "verify", "sensors", "show"] {
+            let r = try CLI.run([cmd, "--help"])
+            XCTAssertEqual(r.status, 0)
+            XCTAssertTrue(r.stdout.contains("wattprint \(cmd)"), "\(cmd) help lacks an example:\n\(r.stdout)")
+        }
+    }
+
+    func testRunRecordsTheCommandAndVerifyPasses() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sh", "-c", "echo hello; exit 3"])
+        XCTAssertEqual(r.status, 3, "wattprint exits with the command's status")
+        XCTAssertTrue(r.stdout.hasPrefix("hello\n"))
+        XCTAssertTrue(r.stderr.contains("run 1"))
+        let footprint = try XCTUnwrap(try json(String(r.stdout.dropFirst("hello\n".count))) as? [String: Any])
+        let summary = try XCTUnwrap(footprint["energy"] as? [String: Any])
+        XCTAssertEqual(summary["region"] as? String, "FR")
+        XCTAssertGreaterThan(try XCTUnwrap(summary["totalJoules"] as? Double), 0)
+        let carbon = try XCTUnwrap(footprint["carbon"] as? [String: Any])
+        let intensity = try XCTUnwrap(carbon["intensity"] as? [String: Any])
+        XCTAssertEqual(intensity["zone"] as? String, "FR")
+
+        let runs = try CLI.run(["runs", "--ledger", ledger, "--json"])
+        let rows = try json(runs.stdout) as! [[String: Any]]
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows[0]["status"] as? String, "complete")
+        XCTAssertEqual(rows[0]["exitCode"] as? Int, 3)
+
+        let v = try CLI.run(["verify", "--ledger", ledger])
+        XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
+        XCTAssertTrue(v.stdout.contains("run 1: ok"))
+
+        let show = try CLI.run(["show", "1", "--ledger", ledger, "--json"])
+        let shown = try XCTUnwrap((try json(show.stdout) as? [String: Any])?["energy"] as? [String: Any])
+        XCTAssertEqual(shown["totalJoules"] as? Double, summary["totalJoules"] as? Double, "recomputed from raw samples, the same figure")
+    }
+
+    func testARegionTypoIsRefusedBeforeAnythingRuns() throws {
+        let dir = try scratchDirectory()
+        let marker = dir.appendingPathComponent("ran").path
+        let r = try CLI.run(["run", "--ledger", dir.appendingPathComponent("l.sqlite").path, "--region", "fr-typo", "--", "touch", marker])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("unknown region"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the command must not run when its footprint could not be computed")
+    }
+
+    func testTamperingWithOneSampleFailsVerifyNamingRunAndBatch() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        try CLI.run(["run", "--ledger", ledger, "--", "true"])
+        try CLI.run(["run", "--ledger", ledger, "--", "true"])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sqlite3", ledger, "UPDATE sample SET value = value + 1 WHERE run_id = 2 AND batch_seq = 0 AND row_seq = (SELECT MIN(row_seq) FROM sample WHERE run_id = 2);"]
+        try p.run(); p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let v = try CLI.run(["verify", "--ledger", ledger])
+        XCTAssertEqual(v.status, 1)
+        XCTAssertTrue(v.stdout.contains("run 1: ok"))
+        XCTAssertTrue(v.stdout.contains("run 2: MISMATCH at batch 0 row"), v.stdout)
+        let j = try json(try CLI.run(["verify", "--ledger", ledger, "--json", "2"]).stdout) as! [[String: Any]]
+        XCTAssertEqual(j[0]["batch"] as? Int, 0)
+        XCTAssertEqual(j[0]["table"] as? String, "sample")
+    }
+
+    /// A recorder killed with SIGKILL mid-run: the ledger opens, earlier batches verify, the run reads as interrupted.
+    func testSIGKILLMidRunLeavesAnInterruptedRunWhoseBatchesVerify() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let (p, _, _) = try CLI.start(["run", "--ledger", ledger, "--interval", "0.05", "--", "sleep", "30"])
+        var batches = 0
+        let deadline = Date().addingTimeInterval(20)
+        while batches < 2 && Date() < deadline {
+            usleep(200_000)
+            if let l = try? Ledger(path: ledger, create: false), let run = try? l.runs().first { batches = (try? l.batchCount(run: run.id!)) ?? 0 }
+        }
+        XCTAssertGreaterThanOrEqual(batches, 2, "the recorder flushes batches while the command runs")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        _ = try? CLI.run(["pkill", "-f", "sleep 30"], executable: URL(fileURLWithPath: "/usr/bin/env"))
+
+        let runs = try json(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout) as! [[String: Any]]
+        XCTAssertEqual(runs[0]["status"] as? String, "interrupted")
+        let v = try CLI.run(["verify", "--ledger", ledger, "--json"])
+        XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
+        let row = (try json(v.stdout) as! [[String: Any]])[0]
+        XCTAssertEqual(row["result"] as? String, "interrupted")
+        XCTAssertGreaterThanOrEqual(row["batches"] as! Int, batches)
+        // The next run marks it interrupted for good and records normally.
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
+    func testTwoProcessesRecordingIntoOneLedgerLoseNoRows() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let a = try CLI.start(["run", "--ledger", ledger, "--interval", "0.01", "--", "sleep", "2.5"])
+        let b = try CLI.start(["run", "--ledger", ledger, "--interval", "0.01", "--", "sleep", "2.5"])
+        for (p, _, _) in [a, b] { p.waitUntilExit(); XCTAssertEqual(p.terminationStatus, 0) }
+        let l = try Ledger(path: ledger, create: false)
+        let runs = try l.runs()
+        XCTAssertEqual(runs.count, 2)
+        for run in runs {
+            let v = try l.verify(run: run.id!)
+            XCTAssertEqual(v.outcome, .ok)
+            XCTAssertEqual(try l.samples(run: run.id!).count + l.events(run: run.id!).count + l.channels(run: run.id!).count, v.rows)
+            XCTAssertGreaterThan(try l.samples(run: run.id!).count, 100, "about 250 readings of each channel at 100 Hz")
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+@testable import Meters
+
+final class EstimationTests: XCTestCase {
+    func testTDPLookupNormalisesVendorStrings() {
+        let table = CPUTDPTable.bundled
+        XCTAssertEqual(table.lookup("Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz")?.tdpWatts, 150)
+        XCTAssertEqual(table.lookup("AMD EPYC 7763 64-Core Processor")?.tdpWatts, 280)
+        XCTAssertNil(table.lookup("AMD EPYC"), "a family name alone must not pick one model")
+        XCTAssertNil(table.lookup("Mystery CPU 9000X"))
+    }
+
+    /// Bare metal, two sockets of a 150 W part: max = 2 × 150 = 300 W, idle = 0.74/3.5 × 300 = 63.43 W,
+    /// so at 50 % utilisation P = 63.43 + (300 − 63.43) × 0.5 = 181.71 W.
+    func testKnownModelOnBareMetalUsesTDPTimesSockets() {
+        let host = HostDescription(hostname: "h", cpuModel: "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", logicalCPUs: 80, sockets: 2,
+                                   isVirtualMachine: false, memoryBytes: 0, kernel: "")
+        let m = CPUPowerModel.forHost(host)
+        XCTAssertEqual(m.maxWatts, 300)
+        XCTAssertEqual(m.idleWatts, 300 * 0.74 / 3.5, accuracy: 1e-9)
+        XCTAssertEqual(m.watts(utilisation: 0.5), 181.714_285_714, accuracy: 1e-6)
+        XCTAssertEqual(m.uncertainty, 0.30)
+    }
+
+    /// A VM with 8 of an EPYC 7763's 128 threads: max = 280 × 8/128 = 17.5 W.
+    func testKnownModelInAVMUsesItsShareOfThreads() {
+        let host = HostDescription(hostname: "h", cpuModel: "AMD EPYC 7763 64-Core Processor", logicalCPUs: 8, sockets: 1,
+                                   isVirtualMachine: true, memoryBytes: 0, kernel: "")
+        XCTAssertEqual(CPUPowerModel.forHost(host).maxWatts, 17.5, accuracy: 1e-9)
+    }
+
+    /// Unknown model, 2 vCPUs: 2 × 0.74 = 1.48 W idle, 2 × 3.5 = 7 W at full load, ±50 %.
+    func testUnknownModelFallsBackToTheDocumentedPerVCPUDefault() {
+        let host = HostDescription(hostname: "h", cpuModel: "AMD EPYC", logicalCPUs: 2, sockets: 1, isVirtualMachine: true, memoryBytes: 0, kernel: "")
+        let m = CPUPowerModel.forHost(host)
+        XCTAssertEqual(m.idleWatts, 1.48, accuracy: 1e-12)
+        XCTAssertEqual(m.maxWatts, 7)
+        XCTAssertEqual(m.uncertainty, 0.5)
+        XCTAssertTrue(m.basis.contains("not in the TDP table"))
+    }
+
+    func testEstimationMeterReadsUtilisationAndMemoryFromProc() throws {
+        let t = try FakeSystemTree()
+        try t.proc(cpuModel: "Mystery CPU", cpus: 2, hypervisor: true, busy: 1000, idle: 9000, memTotalKB: 10_000_000, memAvailableKB: 5_000_000)
+        let m = EstimationMeter(paths: t.paths, host: HostDescription.current(paths: t.paths), cpuCounts: true, memoryCounts: true)
+        var v = [Double?](repeating: nil, count: m.channels.count)
+        m.read(into: &v, at: 0)
+        XCTAssertEqual(v[0], 0, "no interval yet: a 0 W marker the rectangle rule never uses")
+        XCTAssertEqual(v[2], 1000 / ProcStat.ticksPerSecond)
+        try t.setCPU(busy: 1300, idle: 9100)   // 300 busy of 400 ticks: u = 0.75
+        v = [Double?](repeating: nil, count: m.channels.count)
+        m.read(into: &v, at: 0)
+        XCTAssertEqual(v[0]!, 1.48 + (7 - 1.48) * 0.75, accuracy: 1e-9)
+        // 5,000,000 kB in use = 5.12 GB × 0.392 W/GB.
+        XCTAssertEqual(v[1]!, 5_000_000 * 1024 / 1e9 * 0.392, accuracy: 1e-9)
+        XCTAssertTrue(m.channels.allSatisfy { $0.mode == .estimated || $0.kind == .cpuTime })
+    }
+
+    func testProcessTreeCPUSumsDescendantsAndNeverDecreases() throws {
+        let t = try FakeSystemTree()
+        try t.process(pid: 100, ppid: 1, utime: 100)
+        try t.process(pid: 101, ppid: 100, comm: "worker) (odd", utime: 50, stime: 50)
+        try t.process(pid: 200, ppid: 1, utime: 999)
+        let tree = ProcessTreeCPU(root: 100, paths: t.paths)
+        XCTAssertEqual(tree.seconds(), 200 / ProcStat.ticksPerSecond, accuracy: 1e-12)
+        try t.remove("proc/101")   // exited, not yet reaped into the parent's cutime
+        XCTAssertEqual(tree.seconds(), 200 / ProcStat.ticksPerSecond, accuracy: 1e-12)
+        try t.process(pid: 100, ppid: 1, utime: 110, cutime: 100)
+        XCTAssertEqual(tree.seconds(), 210 / ProcStat.ticksPerSecond, accuracy: 1e-12)
+    }
+
+    func testHostDescriptionFromProc() throws {
+        let t = try FakeSystemTree()
+        try t.proc(cpus: 8, sockets: 2)
+        let h = HostDescription.current(paths: t.paths)
+        XCTAssertEqual(h.logicalCPUs, 8)
+        XCTAssertEqual(h.sockets, 2)
+        XCTAssertFalse(h.isVirtualMachine)
+        XCTAssertEqual(h.memoryBytes, 16_000_000 * 1024)
+    }
+
+    func testPathsComeFromTheEnvironment() {
+        let p = SystemPaths.fromEnvironment(["WATTPRINT_SYSFS_ROOT": "/tmp/s", "WATTPRINT_PROCFS_ROOT": "/tmp/p"])
+        XCTAssertEqual(p.sys("class/powercap"), "/tmp/s/class/powercap")
+        XCTAssertEqual(p.proc("stat"), "/tmp/p/stat")
+        XCTAssertEqual(SystemPaths.fromEnvironment([:]), SystemPaths())
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+@testable import Meters
+
+/// Collects what the sampler sends.
+final class MemorySink: SampleSink, @unchecked Sendable {
+    let lock = NSLock()
+    var channels: [MeterChannel] = []
+    var samples: [(channel: Int, tNs: Int64, value: Double)] = []
+    var events: [(kind: String, payload: String)] = []
+    var flushes = 0
+    func register(_ channels: [MeterChannel]) -> [Int] { self.channels = channels; return Array(channels.indices) }
+    func record(channel: Int, tNs: Int64, value: Double) { lock.lock(); samples.append((channel, tNs, value)); lock.unlock() }
+    func event(tNs: Int64, kind: String, payload: String) { lock.lock(); events.append((kind, payload)); lock.unlock() }
+    func flush() throws { lock.lock(); flushes += 1; lock.unlock() }
+}
+
+final class SamplerTests: XCTestCase {
+    private func meters(_ t: FakeSystemTree) -> MeterSet {
+        MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+                          perfOpener: FakePerfOpener())
+    }
+
+    func testSamplesIntegrateWrapsRecordsGapsAndMeasuresItself() throws {
+        let t = try FakeSystemTree()
+        try RAPLLayouts.twoSocketXeon(t)
+        try t.proc()
+        try t.setEnergy("intel-rapl:0", 262_143_000_000)
+        let set = meters(t)
+        let sink = MemorySink()
+        let sampler = Sampler(meters: set, interval: 0.01, flushInterval: 0.05, sink: sink)
+        sampler.start()
+        usleep(50_000)
+        try t.setEnergy("intel-rapl:0", 1_000_000)        // wrapped: 328_850 + 1 + 1_000_000 µJ
+        usleep(50_000)
+        try t.remove("sys/class/powercap/intel-rapl:1")   // socket 1 vanishes mid-run
+        usleep(50_000)
+        let overhead = sampler.stop()
+        let pkg0 = set.channels.firstIndex { $0.key == "rapl:intel-rapl:0" }!
+        let energy = sampler.energies()[pkg0]
+        XCTAssertEqual(energy.wraps, 1)
+        XCTAssertEqual(energy.joules, Double(328_850 + 1 + 1_000_000) * 1e-6, accuracy: 1e-12)
+        XCTAssertTrue(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("intel-rapl:1\"") })
+        XCTAssertTrue(sink.events.contains { $0.kind == "sampler_overhead" })
+        XCTAssertGreaterThan(sink.flushes, 1)
+        XCTAssertGreaterThan(overhead.ticks, 5)
+        XCTAssertGreaterThan(overhead.cpuSeconds, 0)
+        XCTAssertEqual(EnergyAccumulator.integrate(sink.samples.filter { $0.channel == pkg0 }.map { ($0.tNs, $0.value) },
+                                                   kind: .energy, toSI: 1e-6, wrapRange: 262_143_328_850).joules,
+                       energy.joules, "recomputing from the raw samples gives the live figure")
+    }
+
+    func testIntervalIsShortenedByTheWrapRule() throws {
+        let t = try FakeSystemTree()
+        try t.zone("intel-rapl:0", name: "package-0", range: 3_000_000)   // 3 J range: at 1500 W it wraps in 2 ms
+        try t.proc()
+        let sampler = Sampler(meters: meters(t), interval: 0.1, sink: nil)
+        XCTAssertEqual(sampler.interval, 3.0 / 1500 * 0.5, accuracy: 1e-12)
+        XCTAssertTrue(sampler.intervalNote.contains("shortened"))
+    }
+
+    func testMeasurementWindowsNestAndRejectMisuse() throws {
+        let t = try FakeSystemTree()
+        try t.zone("intel-rapl:0", name: "package-0", energy: 0)
+        try t.proc()
+        let sampler = Sampler(meters: meters(t), interval: 0.5, sink: nil)
+        sampler.start()
+        let monitor = EnergyMonitor(sampler: sampler)
+        try monitor.begin("train")
+        try t.setEnergy("intel-rapl:0", 2_000_000)
+        try monitor.begin("step")
+        try t.setEnergy("intel-rapl:0", 3_000_000)
+        let step = try monitor.end("step")
+        try t.setEnergy("intel-rapl:0", 5_000_000)
+        let train = try monitor.end("train")
+        sampler.stop()
+        XCTAssertEqual(step.joulesByChannel["rapl:intel-rapl:0"]!, 1.0, accuracy: 1e-12)
+        XCTAssertEqual(train.joulesByChannel["rapl:intel-rapl:0"]!, 5.0, accuracy: 1e-12)
+        XCTAssertThrowsError(try monitor.end("train")) { XCTAssertEqual($0 as? EnergyMonitor.WindowError, .notOpen("train")) }
+        try monitor.begin("x")
+        XCTAssertThrowsError(try monitor.begin("x")) { XCTAssertEqual($0 as? EnergyMonitor.WindowError, .alreadyOpen("x")) }
+    }
+}
