@@ -79,6 +79,9 @@ public final class RunRecorder: @unchecked Sendable {
         let previous = previousHash
         try ledger.wrap {
             try ledger.pool.write { db in
+                // Cached statements: the sampler flushes every few seconds, so compiling SQL each row would dominate.
+                let insertSample = try db.cachedStatement(sql: "INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (run_id, batch_seq, row_seq, t_ns, kind, payload, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 for (i, row) in rows.enumerated() {
                     let rowHash = rowHashes[i]
                     switch row {
@@ -90,11 +93,9 @@ public final class RunRecorder: @unchecked Sendable {
                             """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind, c.role, c.unit, c.source,
                                              c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, rowHash])
                     case let .sample(s):
-                        try db.execute(sql: "INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                       arguments: [runID, seq, i, s.channel, s.tNs, s.value, rowHash])
+                        try insertSample.execute(arguments: [runID, seq, i, s.channel, s.tNs, s.value, rowHash])
                     case let .event(e):
-                        try db.execute(sql: "INSERT INTO event (run_id, batch_seq, row_seq, t_ns, kind, payload, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                       arguments: [runID, seq, i, e.tNs, e.kind, e.payload, rowHash])
+                        try insertEvent.execute(arguments: [runID, seq, i, e.tNs, e.kind, e.payload, rowHash])
                     }
                 }
                 try db.execute(sql: "INSERT INTO batch (run_id, seq, committed_at, row_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",

@@ -12,11 +12,16 @@ public final class EstimationMeter: Meter {
     public private(set) var channels: [MeterChannel] = []
     public let blocked: [BlockedChannel] = []
     public let cpuModel: CPUPowerModel
+    /// `/proc/stat` is costly for the kernel to produce (it sums every CPU's and IRQ's counters) and moves in
+    /// 10 ms ticks, so the estimate is refreshed four times a second whatever the sampler's rate; the rectangle
+    /// rule keeps the energy exact across the longer intervals.
+    public let period = 0.25
     let paths: SystemPaths
     let statPath: String
     let meminfoPath: String
     private(set) var tree: ProcessTreeCPU?
     private var last: ProcStat.HostTimes?
+    private var lastUtilisation = 0.0
 
     /// - Parameters:
     ///   - cpuCounts: whether the CPU estimate is part of the total (no measured CPU channel exists).
@@ -65,8 +70,9 @@ public final class EstimationMeter: Meter {
             values[offset + 1] = 0
             return
         }
-        guard now.total > last.total else { return }
-        let u = (now.busy - last.busy) / (now.total - last.total)
+        // Under one kernel tick (10 ms) since the last read, /proc/stat has not moved: keep the last utilisation.
+        let u = now.total > last.total ? (now.busy - last.busy) / (now.total - last.total) : lastUtilisation
+        lastUtilisation = u
         values[offset + 0] = cpuModel.watts(utilisation: u)
         values[offset + 1] = memoryInUseGB().map { $0 * MemoryPowerModel.wattsPerGB }
     }

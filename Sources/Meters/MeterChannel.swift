@@ -95,4 +95,11 @@ public protocol Meter: AnyObject {
     /// Channels found but not readable, with the fix; shown by `wattprint sensors`.
     var blocked: [BlockedChannel] { get }
     func read(into values: inout [Double?], at offset: Int)
+    /// Shortest useful time between reads, in seconds; the sampler reads this meter less often than its own
+    /// interval when this is longer (0: every tick).
+    var period: Double { get }
+}
+
+extension Meter {
+    public var period: Double { 0 }
 }

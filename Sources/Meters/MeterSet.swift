@@ -90,4 +90,23 @@ public final class MeterSet {
             offset += meter.channels.count
         }
     }
+
+    private var lastReadNs: [Int64] = []
+
+    /// Reads the meters that are due at `nowNs` (all of them when `force`), marking in `read` which channels were
+    /// read, so a meter skipped for its `period` is not mistaken for a gap.
+    public func read(into values: inout [Double?], read: inout [Bool], nowNs: Int64, force: Bool) {
+        if lastReadNs.count != meters.count { lastReadNs = Array(repeating: .min, count: meters.count) }
+        var offset = 0
+        for (m, meter) in meters.enumerated() {
+            let n = meter.channels.count
+            let due = force || lastReadNs[m] == .min || Double(nowNs - lastReadNs[m]) / 1e9 >= meter.period * 0.999
+            if due {
+                meter.read(into: &values, at: offset)
+                lastReadNs[m] = nowNs
+            }
+            for i in offset..<(offset + n) { read[i] = due }
+            offset += n
+        }
+    }
 }

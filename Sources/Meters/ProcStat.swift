@@ -60,8 +60,26 @@ public enum ProcStat {
 
     /// All processes now, for finding a tree's descendants.
     public static func allProcesses(paths: SystemPaths) -> [ProcessTimes] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: paths.procfs) else { return [] }
-        return names.compactMap(Int32.init).compactMap { process($0, paths: paths) }
+        guard let dir = opendir(paths.procfs) else { return [] }
+        defer { closedir(dir) }
+        var result: [ProcessTimes] = []
+        result.reserveCapacity(256)
+        let base = paths.procfs.hasSuffix("/") ? paths.procfs : paths.procfs + "/"
+        while let entry = readdir(dir) {
+            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int32? in
+                var v: Int32 = 0
+                var any = false
+                for byte in raw {
+                    if byte == 0 { break }
+                    guard byte >= 48 && byte <= 57 else { return nil }
+                    v = v &* 10 &+ Int32(byte - 48)
+                    any = true
+                }
+                return any ? v : nil
+            }
+            if let pid, let p = process(pid, path: base + String(pid) + "/stat") { result.append(p) }
+        }
+        return result
     }
 }
 

@@ -44,6 +44,7 @@ public final class Sampler: @unchecked Sendable {
     private var sinkIndex: [Int] = []
     private var values: [Double?]
     private var present: [Bool]
+    private var wasRead: [Bool]
     private var thread: Thread?
     private var stopRequested = false
     private let done = DispatchSemaphore(value: 0)
@@ -69,6 +70,7 @@ public final class Sampler: @unchecked Sendable {
         accumulators = channels.map { EnergyAccumulator(channel: $0) }
         values = Array(repeating: nil, count: channels.count)
         present = Array(repeating: true, count: channels.count)
+        wasRead = Array(repeating: false, count: channels.count)
     }
 
     public func start() {
@@ -76,7 +78,7 @@ public final class Sampler: @unchecked Sendable {
         startNs = MonotonicClock.nowNs()
         lastFlushNs = startNs
         sink?.event(tNs: startNs, kind: "sampler_start", payload: "{\"interval_s\":\(interval),\"note\":\(JSONText.quote(intervalNote))}")
-        tick()
+        tick(force: true)
         let t = Thread { [unowned self] in self.loop() }
         t.name = "wattprint-sampler"
         t.qualityOfService = .userInitiated
@@ -90,7 +92,7 @@ public final class Sampler: @unchecked Sendable {
         lock.lock(); stopRequested = true; lock.unlock()
         if thread != nil { done.wait() }
         thread = nil
-        tick()
+        tick(force: true)
         let overhead = SamplerOverhead(cpuSeconds: cpuSeconds, wallSeconds: Double(MonotonicClock.nowNs() - startNs) / 1e9,
                                        ticks: ticks, intervalSeconds: interval)
         sink?.event(tNs: MonotonicClock.nowNs(), kind: "sampler_overhead",
@@ -107,7 +109,7 @@ public final class Sampler: @unchecked Sendable {
     }
 
     /// Takes a reading now (used by measurement windows so a window's edges are exact).
-    public func sampleNow() { tick() }
+    public func sampleNow() { tick(force: true) }
 
     private func loop() {
         var next = MonotonicClock.nowNs()
@@ -117,7 +119,7 @@ public final class Sampler: @unchecked Sendable {
             if stop { break }
             next += step
             MonotonicClock.sleep(untilNs: next)
-            tick()
+            tick(force: false)
             let now = MonotonicClock.nowNs()
             if Double(now - lastFlushNs) / 1e9 >= flushInterval {
                 lastFlushNs = now
@@ -128,13 +130,13 @@ public final class Sampler: @unchecked Sendable {
         done.signal()
     }
 
-    private func tick() {
+    private func tick(force: Bool) {
         let cpu0 = MonotonicClock.threadCPUSeconds()
         lock.lock()
         for i in values.indices { values[i] = nil }
-        meters.read(into: &values)
         let t = MonotonicClock.nowNs()
-        for i in values.indices {
+        meters.read(into: &values, read: &wasRead, nowNs: t, force: force)
+        for i in values.indices where wasRead[i] {
             if let v = values[i] {
                 accumulators[i].add(tNs: t, value: v)
                 sink?.record(channel: sinkIndex[i], tNs: t, value: v)
@@ -142,7 +144,7 @@ public final class Sampler: @unchecked Sendable {
                     present[i] = true
                     sink?.event(tNs: t, kind: "channel_resumed", payload: "{\"channel\":\(sinkIndex[i])}")
                 }
-            } else if present[i] && ticks > 0 && !(channels[i].kind == .intervalPower && ticks == 1) {
+            } else if present[i] && ticks > 0 {
                 present[i] = false
                 sink?.event(tNs: t, kind: "channel_gap", payload: "{\"channel\":\(sinkIndex[i]),\"key\":\(JSONText.quote(channels[i].key))}")
             }

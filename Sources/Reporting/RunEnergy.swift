@@ -111,7 +111,8 @@ public struct RunEnergy: Codable, Sendable {
                          samplerOverhead: overhead)
     }
 
-    /// Interval by interval: CPU energy × Δtree CPU ÷ Δhost busy CPU, over ticks where all three were read.
+    /// Interval by interval: the CPU energy since the previous CPU-time reading × Δtree CPU ÷ Δhost busy CPU.
+    /// CPU times may be read less often than energy; energy read in between waits for the next CPU-time reading.
     static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]]) -> Attribution? {
         guard let tree = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device.hasPrefix("process-tree") }),
               let host = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device == "host-cpu" }) else { return nil }
@@ -126,15 +127,18 @@ public struct RunEnergy: Codable, Sendable {
             guard let kind = ChannelKind(rawValue: c.kind) else { continue }
             var acc = EnergyAccumulator(kind: kind, toSI: Units.factor(c.unit), wrapRange: c.wrapRange)
             var prev: (tree: Double, host: Double)?
+            var pending = 0.0
             for s in byChannel[c.index] ?? [] {
                 let added = acc.add(tNs: s.tNs, value: s.value)
-                guard let t = treeByT[s.tNs], let h = hostByT[s.tNs] else { prev = nil; continue }
+                hostJ += added
+                pending += added
+                guard let t = treeByT[s.tNs], let h = hostByT[s.tNs] else { continue }
                 if let p = prev {
                     let dHost = h - p.host
                     let share = dHost > 0 ? min(max((t - p.tree) / dHost, 0), 1) : 0
-                    attributed += added * share
+                    attributed += pending * share
                 }
-                hostJ += added
+                pending = 0
                 prev = (t, h)
             }
         }

@@ -107,7 +107,8 @@ final class RunAndVerifyTests: XCTestCase {
             let v = try l.verify(run: run.id!)
             XCTAssertEqual(v.outcome, .ok)
             XCTAssertEqual(try l.samples(run: run.id!).count + l.events(run: run.id!).count + l.channels(run: run.id!).count, v.rows)
-            XCTAssertGreaterThan(try l.samples(run: run.id!).count, 100, "about 250 readings of each channel at 100 Hz")
+            // Estimates refresh at 4 Hz (EstimationMeter.period): about 10 readings of each of 4 channels in 2.5 s.
+            XCTAssertGreaterThan(try l.samples(run: run.id!).count, 30)
         }
     }
 }
