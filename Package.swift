@@ -39,6 +39,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "MetersTests", dependencies: ["Meters"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger"]),
         .testTarget(name: "CLITests", dependencies: ["wattprint", "Ledger"]),
     ],
     swiftLanguageModes: [.v5]

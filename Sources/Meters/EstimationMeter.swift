@@ -50,8 +50,8 @@ public final class EstimationMeter: Meter {
 
     /// Starts recording a process tree's CPU time, for a process launched after discovery (so that meter start-up
     /// never delays the measured program's first instructions being sampled). Call before the sampler starts.
-    public func attach(processRoot: Int32) {
-        let tree = ProcessTreeCPU(root: processRoot, paths: paths)
+    public func attach(processRoot: Int32, isOurChild: Bool = false) {
+        let tree = ProcessTreeCPU(root: processRoot, paths: paths, isOurChild: isOurChild)
         self.tree = tree
         channels.removeAll { $0.kind == .cpuTime && $0.device.hasPrefix("process-tree") }
         channels.append(MeterChannel(key: "procfs:tree-\(tree.root)", device: "process-tree-\(tree.root)", domain: "busy-cpu-seconds",

@@ -69,8 +69,8 @@ public final class MeterSet {
     public var channels: [MeterChannel] { meters.flatMap(\.channels) }
 
     /// Records a process tree's CPU time from now on, for attribution; call before creating the sampler.
-    public func attach(processRoot: Int32) {
-        meters.compactMap { $0 as? EstimationMeter }.forEach { $0.attach(processRoot: processRoot) }
+    public func attach(processRoot: Int32, isOurChild: Bool = false) {
+        meters.compactMap { $0 as? EstimationMeter }.forEach { $0.attach(processRoot: processRoot, isOurChild: isOurChild) }
     }
     public var blocked: [BlockedChannel] { meters.flatMap(\.blocked) }
 

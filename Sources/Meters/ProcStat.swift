@@ -88,7 +88,8 @@ public enum ProcStat {
 /// A reaped child's time moves into its parent's cutime/cstime, so summing the live tree's utime+stime+cutime+cstime
 /// stays continuous; a child that exits before its parent reaps it can dip the sum briefly, so the total never decreases.
 ///
-/// Finding descendants means reading every process's stat, so the full scan runs at most every `rescanInterval`;
+/// Finding descendants means reading every process's stat, so the full scan runs at most every `rescanInterval`
+/// (a child that exits before it is found still counts: its time lands in its parent's cutime when reaped);
 /// between scans only the known members are read.
 public final class ProcessTreeCPU {
     public let root: Int32
@@ -98,10 +99,22 @@ public final class ProcessTreeCPU {
     private var members: [(pid: Int32, path: String)] = []
     private var lastScanNs: Int64 = .min
 
-    public init(root: Int32, paths: SystemPaths, rescanInterval: Double = 1) {
+    /// CPU time of this process's reaped children when the tree was attached; see `seconds()`.
+    private let reapedBaseline: Double?
+
+    /// - Parameter isOurChild: the root is a child of this process, so once it has exited and been reaped its whole
+    ///   tree's time (every descendant that was waited for) is in this process's `RUSAGE_CHILDREN`.
+    public init(root: Int32, paths: SystemPaths, rescanInterval: Double = 5, isOurChild: Bool = false) {
         self.root = root
         self.paths = paths
         self.rescanInterval = rescanInterval
+        reapedBaseline = isOurChild ? Self.reapedChildrenSeconds() : nil
+    }
+
+    static func reapedChildrenSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     public func seconds() -> Double {
@@ -121,6 +134,9 @@ public final class ProcessTreeCPU {
             }
         } else {
             for m in members { total += ProcStat.process(m.pid, path: m.path)?.cpu ?? 0 }
+        }
+        if let baseline = reapedBaseline, ProcStat.process(root, path: paths.proc("\(root)/stat")) == nil {
+            total = max(total, Self.reapedChildrenSeconds() - baseline)
         }
         high = max(high, total)
         return high

@@ -21,12 +21,14 @@ public struct RunEnergy: Codable, Sendable {
         public var uncertainty: Double
     }
 
-    /// Energy attributed to the wrapped command's process tree: the host CPU energy of each sampling interval times
-    /// the tree's share of the host's busy CPU time in that interval.
+    /// Energy attributed to the wrapped command's process tree: the host CPU energy times the tree's share of the
+    /// host's busy CPU time over the run. The share is taken over the whole run, not interval by interval, because
+    /// a short-lived child's CPU time only becomes visible when its parent reaps it, often intervals later.
     public struct Attribution: Codable, Sendable {
         public var processTree: String
         public var treeCPUSeconds: Double
         public var hostBusyCPUSeconds: Double
+        public var share: Double
         public var hostCPUJoules: Double
         public var attributedCPUJoules: Double
     }
@@ -111,41 +113,19 @@ public struct RunEnergy: Codable, Sendable {
                          samplerOverhead: overhead)
     }
 
-    /// Interval by interval: the CPU energy since the previous CPU-time reading × Δtree CPU ÷ Δhost busy CPU.
-    /// CPU times may be read less often than energy; energy read in between waits for the next CPU-time reading.
     static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]]) -> Attribution? {
         guard let tree = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device.hasPrefix("process-tree") }),
               let host = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device == "host-cpu" }) else { return nil }
-        let cpuChannels = records.filter {
-            $0.role == ChannelRole.total.rawValue && ($0.device.hasPrefix("cpu-package") || $0.device == "host-cpu")
-                && $0.kind != ChannelKind.cpuTime.rawValue
-        }
-        let treeByT = Dictionary((byChannel[tree.index] ?? []).map { ($0.tNs, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let hostByT = Dictionary((byChannel[host.index] ?? []).map { ($0.tNs, $0.value) }, uniquingKeysWith: { a, _ in a })
-        var hostJ = 0.0, attributed = 0.0
-        for c in cpuChannels {
-            guard let kind = ChannelKind(rawValue: c.kind) else { continue }
-            var acc = EnergyAccumulator(kind: kind, toSI: Units.factor(c.unit), wrapRange: c.wrapRange)
-            var prev: (tree: Double, host: Double)?
-            var pending = 0.0
-            for s in byChannel[c.index] ?? [] {
-                let added = acc.add(tNs: s.tNs, value: s.value)
-                hostJ += added
-                pending += added
-                guard let t = treeByT[s.tNs], let h = hostByT[s.tNs] else { continue }
-                if let p = prev {
-                    let dHost = h - p.host
-                    let share = dHost > 0 ? min(max((t - p.tree) / dHost, 0), 1) : 0
-                    attributed += pending * share
-                }
-                pending = 0
-                prev = (t, h)
-            }
+        var hostJ = 0.0
+        for c in records where c.role == ChannelRole.total.rawValue && (c.device.hasPrefix("cpu-package") || c.device == "host-cpu") {
+            guard let kind = ChannelKind(rawValue: c.kind), kind != .cpuTime else { continue }
+            hostJ += EnergyAccumulator.integrate(byChannel[c.index] ?? [], kind: kind, toSI: Units.factor(c.unit), wrapRange: c.wrapRange).joules
         }
         let treeSeries = byChannel[tree.index] ?? [], hostSeries = byChannel[host.index] ?? []
-        return Attribution(processTree: tree.device,
-                           treeCPUSeconds: (treeSeries.last?.value ?? 0) - (treeSeries.first?.value ?? 0),
-                           hostBusyCPUSeconds: (hostSeries.last?.value ?? 0) - (hostSeries.first?.value ?? 0),
-                           hostCPUJoules: hostJ, attributedCPUJoules: attributed)
+        let treeCPU = (treeSeries.last?.value ?? 0) - (treeSeries.first?.value ?? 0)
+        let hostBusy = (hostSeries.last?.value ?? 0) - (hostSeries.first?.value ?? 0)
+        let share = hostBusy > 0 ? min(max(treeCPU / hostBusy, 0), 1) : 0
+        return Attribution(processTree: tree.device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy, share: share,
+                           hostCPUJoules: hostJ, attributedCPUJoules: hostJ * share)
     }
 }

@@ -1,6 +1,7 @@
 import Carbon
 import Foundation
 import Ledger
+import Meters
 
 /// A run's energy and its carbon footprint, both recomputed from the ledger's raw samples.
 public struct RunFootprint: Codable, Sendable {
@@ -11,23 +12,59 @@ public struct RunFootprint: Codable, Sendable {
     public var kWhPerToken: Double?
     /// Total emissions (operational + embodied) per token, g CO2e.
     public var gramsPerToken: Double?
+    /// Set when an hourly intensity series was applied: how the run's energy fell across its hours.
+    public var hourly: HourlyEmissions?
 
     /// - Parameters:
     ///   - site: where the run's machine sits, for the PUE default; a cloud region implies its provider.
     ///   - pue: an explicit PUE, which overrides the site default.
-    public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, site: SiteType? = nil, pue: Double? = nil) throws -> RunFootprint {
+    ///   - hourly: an intensity series; each sampling interval's energy is multiplied by its hour's intensity, and
+    ///     hours the series lacks fall back to the region's annual figure (and are counted).
+    public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, site: SiteType? = nil, pue: Double? = nil,
+                               hourly: HourlyIntensitySeries? = nil) throws -> RunFootprint {
         let energy = try RunEnergy.compute(ledger: ledger, run: id)
         let run = try ledger.run(id)
         let region = RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil)
+        var intensity = EstimateRequest.IntensityChoice.region
+        var hourlyResult: HourlyEmissions?
+        if let hourly {
+            let annual = try data.grid.resolve(region).figure
+            let profile = try energyProfile(ledger: ledger, run: run)
+            let result = hourly.emissions(for: profile, fallback: annual.intensity)
+            hourlyResult = result
+            intensity = .figure(hourly.figure(for: result, year: annual.year, basis: annual.basis, source: .userSupplied))
+        }
         let relative = energy.totalJoules > 0 ? (energy.totalHighJoules - energy.totalJoules) / energy.totalJoules : EstimateRequest.counterSpec
         let year = Calendar(identifier: .gregorian).component(.year, from: LedgerClock.parseUTC(run.startedAt) ?? Date())
         let request = EstimateRequest(itEnergy: Energy(joules: energy.totalJoules), region: region, usageYear: year,
-                                      energyRelativeUncertainty: max(relative, 0), site: site, pue: pue)
+                                      energyRelativeUncertainty: max(relative, 0), intensity: intensity, site: site, pue: pue)
         let carbon = try CarbonEstimator(data: data).estimate(request)
         let perToken = energy.tokens.flatMap { $0 > 0 ? $0 : nil }
         return RunFootprint(energy: energy, carbon: carbon, tokens: energy.tokens,
                             joulesPerToken: perToken.map { energy.totalJoules / $0 },
                             kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
-                            gramsPerToken: perToken.map { carbon.total.grams / $0 })
+                            gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult)
+    }
+
+    /// The run's energy as timed segments: each reading interval of each `total` channel, placed on the wall clock
+    /// through the run's monotonic origin.
+    static func energyProfile(ledger: Ledger, run: Run) throws -> EnergyProfile {
+        guard let id = run.id, let start = LedgerClock.parseUTC(run.startedAt) else { return try EnergyProfile(segments: []) }
+        func date(_ tNs: Int64) -> Date { start.addingTimeInterval(Double(tNs - run.monotonicOriginNs) / 1e9) }
+        let samples = try ledger.samples(run: id)
+        var segments: [EnergyProfile.Segment] = []
+        for channel in try ledger.channels(run: id) where channel.role == ChannelRole.total.rawValue {
+            guard let kind = ChannelKind(rawValue: channel.kind), kind != .cpuTime, kind != .context else { continue }
+            var acc = EnergyAccumulator(kind: kind, toSI: Units.factor(channel.unit), wrapRange: channel.wrapRange)
+            var previous: Int64?
+            for s in samples where s.channel == channel.index {
+                let added = acc.add(tNs: s.tNs, value: s.value)
+                if let p = previous, s.tNs > p, added > 0 {
+                    segments.append(.init(start: date(p), end: date(s.tNs), energy: .joules(added)))
+                }
+                previous = s.tNs
+            }
+        }
+        return try EnergyProfile(segments: segments)
     }
 }

@@ -34,3 +34,23 @@ enum CarbonTables {
         do { _ = try data.grid.resolve(resolution) } catch let error as CarbonError { throw CLIError(error.description) }
     }
 }
+
+/// `--hourly`: a time-resolved intensity series for a run's emissions.
+struct HourlyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("CSV of hourly grid intensity (timestamp_utc,gco2e_per_kwh[,zone]), or the EIA-930 balancing-authority layout with --balancing-authority.", valueName: "csv"))
+    var hourly: String?
+
+    @Option(name: .customLong("balancing-authority"), help: ArgumentHelp("Which balancing authority's rows to use from a multi-authority hourly file, e.g. CISO.", valueName: "code"))
+    var balancingAuthority: String?
+
+    func load() throws -> HourlyIntensitySeries? {
+        guard let hourly else { return nil }
+        guard let data = FileManager.default.contents(atPath: hourly) else {
+            throw CLIError("cannot read the hourly series \(hourly); check the path")
+        }
+        do {
+            if let ba = balancingAuthority { return try HourlyIntensitySeries(balancingAuthorityCSV: data, balancingAuthority: ba) }
+            return try HourlyIntensitySeries(csv: String(decoding: data, as: UTF8.self))
+        } catch let error as CarbonError { throw CLIError(error.description) }
+    }
+}

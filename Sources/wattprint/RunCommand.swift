@@ -24,6 +24,7 @@ struct RunCommand: ParsableCommand {
     var region: String?
 
     @OptionGroup var facility: FacilityOptions
+    @OptionGroup var hourlyOptions: HourlyOptions
 
     @Option(help: ArgumentHelp("Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
     var interval: Double = 0.1
@@ -44,6 +45,7 @@ struct RunCommand: ParsableCommand {
         let region = self.region ?? ProcessInfo.processInfo.environment["WATTPRINT_REGION"]
         let carbon = try CarbonTables.load()
         try CarbonTables.checkRegion(region, data: carbon)
+        let hourly = try hourlyOptions.load()
         let store = try ledger.open(create: true)
         try store.markInterruptedRuns()
 
@@ -69,7 +71,7 @@ struct RunCommand: ParsableCommand {
             try recorder.close(status: .complete, exitCode: 127)
             throw CLIError("cannot start \(argv[0]): \(error.localizedDescription). Check the command name and PATH.")
         }
-        meters.attach(processRoot: child.processIdentifier)
+        meters.attach(processRoot: child.processIdentifier, isOurChild: true)
         let sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
         sampler.start()
         child.waitUntilExit()
@@ -79,7 +81,7 @@ struct RunCommand: ParsableCommand {
         for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: ledger write retried: \(problem)\n".utf8)) }
 
         let footprint = try RunFootprint.compute(ledger: store, run: recorder.runID, data: carbon,
-                                                 site: facility.siteType(region: region), pue: facility.pue)
+                                                 site: facility.siteType(region: region), pue: facility.pue, hourly: hourly)
         if json { try JSONOutput.print(footprint) }
         FileHandle.standardError.write(Data((RunSummaryText.render(footprint) + "\n").utf8))
         throw ExitCode(status)

@@ -20,14 +20,17 @@ enum RunSummaryText {
         }
         out.append(total)
         if let a = e.attribution {
-            out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s → %@ of %@ CPU energy attributed",
-                              a.treeCPUSeconds, a.hostBusyCPUSeconds, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
+            out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
+                              a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
         }
         if let o = e.samplerOverhead {
             out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
         }
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
             out.append(String(format: "  %.0f tokens: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, j, j / 3.6e6, g))
+        }
+        if let h = f.hourly {
+            out.append("  hourly intensity over \(h.hoursCovered) hour(s); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)")
         }
         out.append("")
         out.append(EstimateCommand.render(f.carbon).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))

@@ -12,14 +12,16 @@ struct Show: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
     @Argument(help: ArgumentHelp("The run's id, as listed by `wattprint runs`.", valueName: "run")) var runID: Int64
     @OptionGroup var facility: FacilityOptions
+    @OptionGroup var hourlyOptions: HourlyOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let store = try ledger.open(create: false)
         do {
             let region = try store.run(runID).region
+            let hourly = try hourlyOptions.load()
             let footprint = try RunFootprint.compute(ledger: store, run: runID, data: try CarbonTables.load(),
-                                                     site: facility.siteType(region: region), pue: facility.pue)
+                                                     site: facility.siteType(region: region), pue: facility.pue, hourly: hourly)
             if json { try JSONOutput.print(footprint) } else { print(RunSummaryText.render(footprint)) }
         } catch let error as CustomStringConvertible & Error { throw CLIError(error.description) }
     }

@@ -41,6 +41,38 @@ final class RunAndVerifyTests: XCTestCase {
         XCTAssertEqual(shown["totalJoules"] as? Double, summary["totalJoules"] as? Double, "recomputed from raw samples, the same figure")
     }
 
+    /// Σ energy of each interval × its hour's intensity: with one hour at 100 g/kWh and no PUE, emissions are
+    /// exactly kWh × 100; a series without the run's hour falls back to the annual figure and counts that hour.
+    func testAnHourlySeriesIsAppliedIntervalByInterval() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "sleep", "0.3"])
+        let formatter = ISO8601DateFormatter()
+        var hours = ""
+        for offset in [-3600.0, 0, 3600] {
+            let hour = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 3600).rounded(.down) * 3600 + offset)
+            hours += "\(formatter.string(from: hour)),100\n"
+        }
+        let series = dir.appendingPathComponent("hourly.csv")
+        try ("timestamp_utc,gco2e_per_kwh\n" + hours).write(to: series, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["show", "1", "--ledger", ledger, "--site", "none", "--hourly", series.path, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let f = try XCTUnwrap(try json(r.stdout) as? [String: Any])
+        let joules = try XCTUnwrap((f["energy"] as? [String: Any])?["totalJoules"] as? Double)
+        let grams = try XCTUnwrap(((f["carbon"] as? [String: Any])?["locationBased"] as? [String: Any])?["grams"] as? Double)
+        XCTAssertEqual(grams, joules / 3.6e6 * 100, accuracy: 1e-12)
+        XCTAssertEqual((f["hourly"] as? [String: Any])?["hoursMissing"] as? Int, 0)
+
+        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T00:00:00Z,100\n".write(to: series, atomically: true, encoding: .utf8)
+        let fallback = try XCTUnwrap(try json(try CLI.run(["show", "1", "--ledger", ledger, "--site", "none", "--hourly", series.path, "--json"]).stdout) as? [String: Any])
+        XCTAssertGreaterThanOrEqual((fallback["hourly"] as? [String: Any])?["hoursMissing"] as? Int ?? 0, 1)
+
+        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T01:00:00Z,100\n2001-01-01T00:00:00Z,90\n".write(to: series, atomically: true, encoding: .utf8)
+        let unsorted = try CLI.run(["show", "1", "--ledger", ledger, "--hourly", series.path])
+        XCTAssertNotEqual(unsorted.status, 0)
+        XCTAssertTrue(unsorted.stderr.contains("line 3"), unsorted.stderr)
+    }
+
     func testARegionTypoIsRefusedBeforeAnythingRuns() throws {
         let dir = try scratchDirectory()
         let marker = dir.appendingPathComponent("ran").path

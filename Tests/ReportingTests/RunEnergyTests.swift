@@ -1,0 +1,63 @@
+import Carbon
+import Foundation
+import XCTest
+@testable import Ledger
+@testable import Reporting
+
+final class RunEnergyTests: XCTestCase {
+    private func ledger() throws -> Ledger {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-reporting-\(UUID().uuidString)")
+        return try Ledger(path: dir.appendingPathComponent("l.sqlite").path)
+    }
+
+    private let host = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "CPU", cpuCores: 2, memoryBytes: 0,
+                                  kernel: "k", gpus: "", toolVersion: "t", bootID: LedgerClock.bootID())
+
+    private func channel(_ device: String, kind: String, role: String, unit: String, mode: ChannelRecord.Mode = .measured,
+                         wrap: Double? = nil, uncertainty: Double = 0.05) -> ChannelRecord {
+        ChannelRecord(index: 0, device: device, domain: device, kind: kind, role: role, unit: unit, source: "test", mode: mode,
+                      wrapRange: wrap, uncertainty: uncertainty)
+    }
+
+    /// Package counter: 0 → 1,000,000 µJ → wraps at 1,999,999 → 500,000: 1 J + (1,999,999 − 1,000,000 + 1 + 500,000) µJ = 2.5 J.
+    /// DRAM estimate: 2 W for 1 s then 4 W for 1 s (rectangle) = 6 J. Core is detail and never added.
+    /// Tree used 1.5 of 2 busy CPU-seconds, so 75 % of the 2.5 J package energy is attributed.
+    func testEnergyTotalsAttributionAndBandFromRawSamples() throws {
+        let l = try ledger()
+        let r = try l.beginRun(host: host, command: "t", region: "FR", monotonicOriginNs: 0)
+        let pkg = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 1_999_999))
+        let core = r.addChannel(channel("cpu-cores-0", kind: "energy", role: "detail", unit: "uJ", wrap: 1_999_999))
+        let dram = r.addChannel(channel("host-memory", kind: "interval_power", role: "total", unit: "W", mode: .estimated, uncertainty: 0.5))
+        let busy = r.addChannel(channel("host-cpu", kind: "cpu_time", role: "context", unit: "s", uncertainty: 0))
+        let tree = r.addChannel(channel("process-tree-42", kind: "cpu_time", role: "context", unit: "s", uncertainty: 0))
+        let s = Int64(1_000_000_000)
+        for (t, p, c, d, b, tr) in [(0, 0.0, 0.0, 0.0, 10.0, 1.0), (s, 1_000_000, 500_000, 2, 11, 1.5), (2 * s, 500_000, 900_000, 4, 12, 2.5)] {
+            r.record(samples: [SampleRecord(channel: pkg, tNs: t, value: p), SampleRecord(channel: core, tNs: t, value: c),
+                               SampleRecord(channel: dram, tNs: t, value: d), SampleRecord(channel: busy, tNs: t, value: b),
+                               SampleRecord(channel: tree, tNs: t, value: tr)])
+        }
+        r.record(EventRecord(tNs: s, kind: "tokens", payload: "{\"count\":1000}"))
+        try r.close()
+        let e = try RunEnergy.compute(ledger: l, run: r.runID)
+        XCTAssertEqual(e.channels.first { $0.device == "cpu-package-0" }?.joules ?? 0, 2.5, accuracy: 1e-12)
+        XCTAssertEqual(e.channels.first { $0.device == "cpu-package-0" }?.wraps, 1)
+        XCTAssertEqual(e.totalJoules, 8.5, accuracy: 1e-12)
+        XCTAssertEqual(e.measuredJoules, 2.5, accuracy: 1e-12)
+        XCTAssertEqual(e.estimatedJoules, 6, accuracy: 1e-12)
+        // Band: sqrt((0.05 × 2.5)² + (0.5 × 6)²) = 3.0026 J.
+        XCTAssertEqual(e.totalHighJoules - e.totalJoules, (0.125 * 0.125 + 9).squareRoot(), accuracy: 1e-12)
+        let a = try XCTUnwrap(e.attribution)
+        XCTAssertEqual(a.share, 0.75, accuracy: 1e-12)
+        XCTAssertEqual(a.attributedCPUJoules, 2.5 * 0.75, accuracy: 1e-12)
+        XCTAssertEqual(e.tokens, 1000)
+        XCTAssertEqual(e.joulesPerToken ?? 0, 8.5 / 1000, accuracy: 1e-15)
+
+        let f = try RunFootprint.compute(ledger: l, run: r.runID, data: try CarbonData.bundled(), site: SiteType.none)
+        // FR (Ember 2024) 44.18 g/kWh × 8.5 J / 3.6e6 J/kWh, PUE 1 for --site none.
+        XCTAssertEqual(f.carbon.locationBased.grams, 8.5 / 3.6e6 * 44.18, accuracy: 1e-12)
+        XCTAssertEqual(f.gramsPerToken ?? 0, f.carbon.total.grams / 1000, accuracy: 1e-18)
+
+        let profile = try RunFootprint.energyProfile(ledger: l, run: try l.run(r.runID))
+        XCTAssertEqual(profile.totalEnergy.joules, 8.5, accuracy: 1e-12, "the profile holds every total channel's energy once")
+    }
+}
