@@ -108,7 +108,8 @@ public final class NVMLMeter: Meter {
     public private(set) var gpus: [GPUInfo] = []
     public let loadError: NVMLLibrary.LoadError?
     private let library: NVMLLibrary?
-    private var readers: [(device: OpaquePointer?, method: Method)] = []
+    private enum Reading { case energy(Method), utilisation, memoryUsed }
+    private var readers: [(device: OpaquePointer?, reading: Reading)] = []
 
     public enum Method: String, Sendable, Codable { case energyCounter = "energy counter", powerInstant = "POWER_INSTANT field", powerUsage = "GetPowerUsage" }
 
@@ -153,13 +154,26 @@ public final class NVMLMeter: Meter {
                 }
                 let info = GPUInfo(index: Int(i), name: String(cString: nameBuf), uuid: String(cString: uuidBuf), powerLimitWatts: limitW, method: method)
                 gpus.append(info)
-                readers.append((dev, method))
+                readers.append((dev, .energy(method)))
                 channels.append(MeterChannel(
                     key: "nvml:\(info.uuid)", device: "gpu-\(i)", domain: info.name,
                     kind: method == .energyCounter ? .energy : .power, unit: method == .energyCounter ? "mJ" : "mW",
                     resolution: 1, wrapRange: nil, source: "nvml \(method.rawValue) (\(info.uuid))", mode: .measured, role: .total,
                     uncertainty: method == .powerUsage ? Self.averagedUncertainty : Self.counterUncertainty,
                     uncertaintyNote: "NVML \(method.rawValue)"))
+                // Utilisation and memory in use are context for reports (how busy the GPU was), never energy.
+                if lib.utilization != nil {
+                    readers.append((dev, .utilisation))
+                    channels.append(MeterChannel(key: "nvml:\(info.uuid):utilisation", device: "gpu-\(i)", domain: "utilisation",
+                                                 kind: .context, unit: "%", source: "nvmlDeviceGetUtilizationRates", mode: .measured,
+                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only"))
+                }
+                if lib.memoryInfo != nil {
+                    readers.append((dev, .memoryUsed))
+                    channels.append(MeterChannel(key: "nvml:\(info.uuid):memory", device: "gpu-\(i)", domain: "memory-used",
+                                                 kind: .context, unit: "B", source: "nvmlDeviceGetMemoryInfo", mode: .measured,
+                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only"))
+                }
             }
         } catch let error as NVMLLibrary.LoadError {
             library = nil
@@ -173,13 +187,23 @@ public final class NVMLMeter: Meter {
     public func read(into values: inout [Double?], at offset: Int) {
         guard let lib = library else { return }
         for (i, r) in readers.enumerated() {
-            switch r.method {
-            case .energyCounter:
+            switch r.reading {
+            case .utilisation:
+                var rates: (UInt32, UInt32) = (0, 0)
+                values[offset + i] = withUnsafeMutableBytes(of: &rates) { raw in
+                    lib.utilization?(r.device, raw.baseAddress!.assumingMemoryBound(to: UInt32.self)) == 0
+                } ? Double(rates.0) : nil
+            case .memoryUsed:
+                var memory: (UInt64, UInt64, UInt64) = (0, 0, 0)   // nvmlMemory_t: total, free, used
+                values[offset + i] = withUnsafeMutableBytes(of: &memory) { raw in
+                    lib.memoryInfo?(r.device, raw.baseAddress!.assumingMemoryBound(to: UInt64.self)) == 0
+                } ? Double(memory.2) : nil
+            case .energy(.energyCounter):
                 var e: UInt64 = 0
                 values[offset + i] = lib.totalEnergy.flatMap { $0(r.device, &e) == 0 ? Double(e) : nil }
-            case .powerInstant:
+            case .energy(.powerInstant):
                 values[offset + i] = lib.instantPowerMilliwatts(r.device)
-            case .powerUsage:
+            case .energy(.powerUsage):
                 var p: UInt32 = 0
                 values[offset + i] = lib.powerUsage.flatMap { $0(r.device, &p) == 0 ? Double(p) : nil }
             }

@@ -92,7 +92,7 @@ struct EstimateCommand: ParsableCommand {
 
     func run() throws {
         let data = try CarbonData.bundled()
-        let request = try makeRequest(environment: ProcessInfo.processInfo.environment, configRegion: nil,
+        let request = try makeRequest(environment: ProcessInfo.processInfo.environment, configRegion: try UserConfig.load().region,
                                       currentYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
         let estimate = try CarbonEstimator(data: data).estimate(request)
         if json {

@@ -45,7 +45,7 @@ struct GridCommand: ParsableCommand {
         func run() throws {
             let table = try GridIntensityTable.bundled()
             let resolution = RegionResolution.resolve(flag: region, environment: ProcessInfo.processInfo.environment,
-                                                      configValue: nil)
+                                                      configValue: try UserConfig.load().region)
             let resolved = try table.resolve(resolution)
             if json {
                 try JSONOutput.print(resolved)

@@ -20,7 +20,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
 
-    @Option(help: "Where the electricity comes from: ISO country code, grid zone (US-CAL-CISO) or cloud region (aws:us-east-1). Default: $WATTPRINT_REGION.")
+    @Option(help: "Where the electricity comes from: ISO country code, grid zone (US-CAL-CISO) or cloud region (aws:us-east-1). Default: $WATTPRINT_REGION, else `region = …` in ~/.config/wattprint/config.")
     var region: String?
 
     @OptionGroup var facility: FacilityOptions
@@ -42,7 +42,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let argv = command
-        let region = self.region ?? ProcessInfo.processInfo.environment["WATTPRINT_REGION"]
+        let region = try UserConfig.region(flag: self.region)
         let carbon = try CarbonTables.load()
         try CarbonTables.checkRegion(region, data: carbon)
         let hourly = try hourlyOptions.load()
