@@ -77,6 +77,8 @@ struct RunCommand: ParsableCommand {
         child.waitUntilExit()
         sampler.stop()
         let status = child.terminationReason == .uncaughtSignal ? 128 + child.terminationStatus : child.terminationStatus
+        // The reported figures go into the chain before it is sealed; `verify` recomputes them from the samples.
+        recorder.record(RecordedResult(try RunEnergy.compute(ledger: store, run: recorder.runID)).event)
         try recorder.close(status: Run.Status.complete, exitCode: status)
         for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: ledger write retried: \(problem)\n".utf8)) }
 

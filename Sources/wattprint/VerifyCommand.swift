@@ -1,14 +1,15 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Reporting
 
-/// `wattprint verify`: recompute every hash chain from the raw rows.
+/// `wattprint verify`: recompute every hash chain, and every recorded result, from the raw rows.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recompute the hash chain of runs from their raw rows, and report any that do not match.",
+        abstract: "Recompute runs' hash chains and recorded results from their raw rows, and report any that do not match.",
         discussion: """
             Exit status 0 when every run checked is intact (interrupted runs are intact up to their last batch), \
-            1 when any row, batch or seal does not match.
+            1 when any row, batch or seal does not match, or a run's recorded energy differs from its raw samples.
 
             Example:
               wattprint verify          # every run
@@ -28,6 +29,10 @@ struct Verify: ParsableCommand {
         var row: Int64?
         var table: String?
         var detail: String?
+        /// The run's recorded energy recomputed from its raw samples: "matches", "differs" or "none recorded".
+        var recomputation: String?
+        var recordedJoules: Double?
+        var recomputedJoules: Double?
     }
 
     func run() throws {
@@ -36,33 +41,56 @@ struct Verify: ParsableCommand {
         do {
             results = runs.isEmpty ? try store.verifyAll() : try runs.map { try store.verify(run: $0) }
         } catch let error as LedgerError { throw CLIError(error.description) }
-        let rows = results.map { v -> Row in
-            switch v.outcome {
-            case .ok: return Row(run: v.runID, result: "ok", batches: v.batches, rows: v.rows)
-            case .interrupted: return Row(run: v.runID, result: "interrupted", batches: v.batches, rows: v.rows,
-                                          detail: "never closed; all \(v.batches) committed batches intact")
-            case .recording: return Row(run: v.runID, result: "recording", batches: v.batches, rows: v.rows,
-                                        detail: "still being recorded; \(v.batches) batches so far intact")
-            case let .mismatch(batch, row, table, reason):
-                return Row(run: v.runID, result: "MISMATCH", batches: v.batches, rows: v.rows, batch: batch, row: row, table: table, detail: reason)
+        let rows = try results.map { v -> Row in
+            var row = Self.row(v)
+            guard v.isIntact else { return row }
+            let check = try RecordedResult.check(ledger: store, run: v.runID)
+            row.recordedJoules = check.recorded?.totalJoules
+            row.recomputedJoules = check.recomputed.totalJoules
+            switch check.matches {
+            case true?: row.recomputation = "matches"
+            case false?:
+                row.recomputation = "differs"
+                row.result = "MISMATCH"
+                row.detail = "the run's recorded result (\(check.recorded!.totalJoules) J) differs from its raw samples (\(check.recomputed.totalJoules) J)"
+            case nil: row.recomputation = "none recorded"
             }
+            return row
         }
-        if json { try JSONOutput.print(rows) } else if rows.isEmpty {
-            print("No runs in \(store.path) to verify.")
-        } else {
-            for r in rows {
-                var line = "run \(r.run): \(r.result)"
-                if r.result == "MISMATCH" {
-                    line += " at" + (r.batch.map { " batch \($0)" } ?? "") + (r.row.map { " row \($0)" } ?? "") + (r.table.map { " (\($0))" } ?? "")
-                    line += ": \(r.detail ?? "")"
-                } else {
-                    line += " (\(r.batches) batches, \(r.rows) rows)" + (r.detail.map { "; \($0)" } ?? "")
-                }
-                print(line)
-            }
-            let bad = rows.filter { $0.result == "MISMATCH" }.count
-            print(bad == 0 ? "All \(rows.count) run(s) verified." : "\(bad) of \(rows.count) run(s) failed verification.")
-        }
+        if json { try JSONOutput.print(rows) } else { print(Self.render(rows, path: store.path)) }
         if rows.contains(where: { $0.result == "MISMATCH" }) { throw ExitCode(1) }
+    }
+
+    static func row(_ v: RunVerification) -> Row {
+        switch v.outcome {
+        case .ok: return Row(run: v.runID, result: "ok", batches: v.batches, rows: v.rows)
+        case .interrupted: return Row(run: v.runID, result: "interrupted", batches: v.batches, rows: v.rows,
+                                      detail: "never closed; all \(v.batches) committed batches intact")
+        case .recording: return Row(run: v.runID, result: "recording", batches: v.batches, rows: v.rows,
+                                    detail: "still being recorded; \(v.batches) batches so far intact")
+        case let .mismatch(batch, row, table, reason):
+            return Row(run: v.runID, result: "MISMATCH", batches: v.batches, rows: v.rows, batch: batch, row: row, table: table, detail: reason)
+        }
+    }
+
+    static func render(_ rows: [Row], path: String) -> String {
+        if rows.isEmpty { return "No runs in \(path) to verify." }
+        var lines: [String] = []
+        for r in rows {
+            var line = "run \(r.run): \(r.result)"
+            if r.result == "MISMATCH" {
+                line += " at" + (r.batch.map { " batch \($0)" } ?? "") + (r.row.map { " row \($0)" } ?? "") + (r.table.map { " (\($0))" } ?? "")
+                line += ": \(r.detail ?? "")"
+            } else {
+                line += " (\(r.batches) batches, \(r.rows) rows)" + (r.detail.map { "; \($0)" } ?? "")
+                if r.recomputation == "matches", let j = r.recomputedJoules {
+                    line += String(format: "; recorded result %.6g J = recomputed from raw samples", j)
+                }
+            }
+            lines.append(line)
+        }
+        let bad = rows.filter { $0.result == "MISMATCH" }.count
+        lines.append(bad == 0 ? "All \(rows.count) run(s) verified." : "\(bad) of \(rows.count) run(s) failed verification.")
+        return lines.joined(separator: "\n")
     }
 }

@@ -35,6 +35,7 @@ final class RunAndVerifyTests: XCTestCase {
         let v = try CLI.run(["verify", "--ledger", ledger])
         XCTAssertEqual(v.status, 0, v.stdout + v.stderr)
         XCTAssertTrue(v.stdout.contains("run 1: ok"))
+        XCTAssertTrue(v.stdout.contains("= recomputed from raw samples"), v.stdout)
 
         let show = try CLI.run(["show", "1", "--ledger", ledger, "--json"])
         let shown = try XCTUnwrap((try json(show.stdout) as? [String: Any])?["energy"] as? [String: Any])

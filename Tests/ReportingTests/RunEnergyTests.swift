@@ -60,4 +60,27 @@ final class RunEnergyTests: XCTestCase {
         let profile = try RunFootprint.energyProfile(ledger: l, run: try l.run(r.runID))
         XCTAssertEqual(profile.totalEnergy.joules, 8.5, accuracy: 1e-12, "the profile holds every total channel's energy once")
     }
+
+    /// A result that disagrees with the samples it claims to summarise is caught even when the chain itself is intact
+    /// (as after a forger rewrote samples and every hash but not the reported figure).
+    func testARecordedResultIsRecomputedFromTheRawSamples() throws {
+        let l = try ledger()
+        let good = try l.beginRun(host: host, command: "good", region: nil, monotonicOriginNs: 0)
+        let bad = try l.beginRun(host: host, command: "bad", region: nil, monotonicOriginNs: 0)
+        for r in [good, bad] {
+            let c = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "J"))
+            r.record(samples: [SampleRecord(channel: c, tNs: 0, value: 10), SampleRecord(channel: c, tNs: 1_000_000_000, value: 13)])
+            try r.flush()
+        }
+        good.record(RecordedResult(try RunEnergy.compute(ledger: l, run: good.runID)).event)
+        var forged = RecordedResult(try RunEnergy.compute(ledger: l, run: bad.runID))
+        forged.totalJoules = 1
+        bad.record(forged.event)
+        try good.close()
+        try bad.close()
+        XCTAssertEqual(try RecordedResult.check(ledger: l, run: good.runID).matches, true)
+        XCTAssertEqual(try RecordedResult.check(ledger: l, run: good.runID).recomputed.totalJoules, 3)
+        XCTAssertEqual(try l.verify(run: bad.runID).outcome, .ok, "the chain alone cannot see this")
+        XCTAssertEqual(try RecordedResult.check(ledger: l, run: bad.runID).matches, false)
+    }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import Ledger
+
+/// The figures a run reported when it closed, written into its own hash chain, so `verify` can recompute them
+/// from the raw samples and show that the report and the data agree.
+public struct RecordedResult: Codable, Sendable, Equatable {
+    public var totalJoules: Double
+    public var measuredJoules: Double
+    public var estimatedJoules: Double
+
+    public static let eventKind = "result"
+
+    public init(_ energy: RunEnergy) {
+        totalJoules = energy.totalJoules
+        measuredJoules = energy.measuredJoules
+        estimatedJoules = energy.estimatedJoules
+    }
+
+    public var event: EventRecord {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return EventRecord(tNs: LedgerClock.monotonicNs(), kind: Self.eventKind, payload: json)
+    }
+
+    /// Agreement between the recorded result and a recomputation from the raw samples.
+    public struct Check: Codable, Sendable {
+        public var recorded: RecordedResult?
+        public var recomputed: RecordedResult
+        /// nil when the run recorded no result (interrupted runs never do).
+        public var matches: Bool?
+    }
+
+    /// Recomputes the run's energy from its raw samples and compares it with what the run recorded, to 1 nJ or
+    /// 1e-9 relative (the same code computed both; any larger difference means the samples or the result changed).
+    public static func check(ledger: Ledger, run: Int64) throws -> Check {
+        let recomputed = RecordedResult(try RunEnergy.compute(ledger: ledger, run: run))
+        let recorded = try ledger.events(run: run).last { $0.kind == eventKind }
+            .flatMap { try? JSONDecoder().decode(RecordedResult.self, from: Data($0.payload.utf8)) }
+        guard let recorded else { return Check(recorded: nil, recomputed: recomputed, matches: nil) }
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= max(1e-9, 1e-9 * max(abs(a), abs(b))) }
+        let matches = close(recorded.totalJoules, recomputed.totalJoules) && close(recorded.measuredJoules, recomputed.measuredJoules)
+            && close(recorded.estimatedJoules, recomputed.estimatedJoules)
+        return Check(recorded: recorded, recomputed: recomputed, matches: matches)
+    }
+}
