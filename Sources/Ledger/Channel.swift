@@ -29,8 +29,8 @@ public struct ChannelRecord: Codable, Equatable, Sendable {
     }
 
     var canonical: String {
-        "C|\(index)|\(device)|\(domain)|\(kind)|\(role)|\(unit)|\(source)|\(mode.rawValue)|"
-            + "\(Canonical.double(resolution))|\(Canonical.double(wrapRange))|\(Canonical.double(uncertainty))"
+        Canonical.record("C", ["\(index)", device, domain, kind, role, unit, source, mode.rawValue,
+                               Canonical.double(resolution), Canonical.double(wrapRange), Canonical.double(uncertainty)])
     }
 }
 
@@ -40,7 +40,7 @@ public struct SampleRecord: Codable, Equatable, Sendable {
     public var tNs: Int64
     public var value: Double
     public init(channel: Int, tNs: Int64, value: Double) { self.channel = channel; self.tNs = tNs; self.value = value }
-    var canonical: String { "S|\(channel)|\(tNs)|\(Canonical.double(value))" }
+    var canonical: String { Canonical.record("S", ["\(channel)", "\(tNs)", Canonical.double(value)]) }
 }
 
 /// Something that happened during a run: a phase began or ended, a step finished, tokens were produced.
@@ -50,10 +50,16 @@ public struct EventRecord: Codable, Equatable, Sendable {
     /// JSON text; its bytes are hashed as written.
     public var payload: String
     public init(tNs: Int64, kind: String, payload: String = "{}") { self.tNs = tNs; self.kind = kind; self.payload = payload }
-    var canonical: String { "E|\(tNs)|\(kind)|\(payload)" }
+    var canonical: String { Canonical.record("E", ["\(tNs)", kind, payload]) }
 }
 
 enum Canonical {
+    /// A record as hashed: a tag, then each field prefixed by its UTF-8 length, so no text can move across a field
+    /// boundary (`a|b` + `c` and `a` + `b|c` hash differently).
+    static func record(_ tag: String, _ fields: [String]) -> String {
+        tag + fields.map { "|\($0.utf8.count):\($0)" }.joined()
+    }
+
     /// Doubles are hashed by their exact bit pattern, so no formatting choice can hide a change.
     static func double(_ v: Double?) -> String {
         guard let v else { return "-" }

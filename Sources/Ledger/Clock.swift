@@ -26,6 +26,15 @@ public enum LedgerClock {
         return f
     }()
 
+    /// When a process started, in clock ticks since boot (field 22 of `/proc/<pid>/stat`), or nil if it is gone.
+    public static func processStartTicks(_ pid: Int32) -> Int64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Fields after the name start at field 3 (state); starttime is field 22.
+        return fields.count > 19 ? Int64(fields[19]) : nil
+    }
+
     /// This boot's identity; a run whose recorder booted elsewhere cannot still be running.
     public static func bootID() -> String {
         (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?

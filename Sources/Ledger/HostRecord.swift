@@ -28,6 +28,6 @@ public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, Persist
 
     /// Canonical text hashed into a run's genesis, so the host description is tamper-evident too.
     var canonical: String {
-        "H|\(hostname)|\(cpuModel)|\(cpuCores)|\(memoryBytes)|\(kernel)|\(gpus)|\(toolVersion)|\(bootID)"
+        Canonical.record("H", [hostname, cpuModel, "\(cpuCores)", "\(memoryBytes)", kernel, gpus, toolVersion, bootID])
     }
 }

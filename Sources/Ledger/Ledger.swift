@@ -66,12 +66,14 @@ public final class Ledger: @unchecked Sendable {
     /// Two processes may create the same new ledger at once; the loser of that race finds the schema already
     /// applied when it tries again.
     private func migrate() throws {
-        var attempt = 0
-        while true {
-            do { return try wrap { try Schema.migrator.migrate(pool) } } catch let error as DatabaseError where attempt < 5 {
-                _ = error
-                attempt += 1
-                usleep(useconds_t(20_000 * attempt))
+        try wrap {
+            var attempt = 0
+            while true {
+                do { return try Schema.migrator.migrate(pool) } catch let error as DatabaseError where attempt < 5 {
+                    _ = error
+                    attempt += 1
+                    usleep(useconds_t(20_000 * attempt))
+                }
             }
         }
     }
@@ -130,7 +132,19 @@ public final class Ledger: @unchecked Sendable {
             if error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_PERM {
                 throw LedgerError.cannotCreate(path: path, reason: error.message ?? "\(error.resultCode)")
             }
-            throw error
+            throw LedgerError.storage(path: path, problem: Ledger.explain(error))
+        }
+    }
+
+    /// SQLite's failures in words a user can act on.
+    static func explain(_ error: DatabaseError) -> String {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "another process held the ledger's write lock for over 30 s"
+        case .SQLITE_FULL: return "the disk is full"
+        case .SQLITE_IOERR: return "an I/O error occurred (\(error.message ?? "disk"))"
+        case .SQLITE_CORRUPT: return "the database file is corrupt (\(error.message ?? ""))"
+        case .SQLITE_CONSTRAINT: return "a row broke the schema's rules (\(error.message ?? ""))"
+        default: return error.message ?? "\(error.resultCode)"
         }
     }
 
@@ -154,12 +168,15 @@ public final class Ledger: @unchecked Sendable {
                     try host.insert(db)
                     host.id = db.lastInsertedRowID
                 }
+                let previous = try Row.fetchOne(db, sql: "SELECT id, genesis_hash FROM run ORDER BY id DESC LIMIT 1")
                 var run = Run(id: nil, hostID: host.id!, startedAt: LedgerClock.utcString(startedAt), endedAt: nil,
                               command: command, region: region, status: .running, pid: pid,
-                              monotonicOriginNs: monotonicOriginNs, exitCode: nil, genesisHash: Data(), sealHash: nil)
+                              recorderStartTicks: LedgerClock.processStartTicks(pid) ?? 0,
+                              previousRunID: previous?["id"], monotonicOriginNs: monotonicOriginNs, exitCode: nil,
+                              genesisHash: Data(), sealHash: nil)
                 try run.insert(db)
                 run.id = db.lastInsertedRowID
-                let genesis = HashChain.genesis(run.genesisCanonical(host: host))
+                let genesis = HashChain.genesis(run.genesisCanonical(host: host, previousGenesis: previous?["genesis_hash"]))
                 run.genesisHash = genesis
                 try run.update(db)
                 return (run, genesis)
@@ -198,7 +215,13 @@ public final class Ledger: @unchecked Sendable {
         try wrap {
             try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY channel, t_ns, batch_seq, row_seq",
-                                 arguments: [run]).map { SampleRecord(channel: $0["channel"], tNs: $0["t_ns"], value: $0["value"]) }
+                                 arguments: [run]).map { row in
+                    guard let c = Int.fromDatabaseValue(row[0] as DatabaseValue), let t = Int64.fromDatabaseValue(row[1] as DatabaseValue),
+                          let v = Double.fromDatabaseValue(row[2] as DatabaseValue) else {
+                        throw LedgerError.corruptRow(run: run, table: "sample", column: "channel, t_ns or value")
+                    }
+                    return SampleRecord(channel: c, tNs: t, value: v)
+                }
             }
         }
     }
@@ -207,7 +230,13 @@ public final class Ledger: @unchecked Sendable {
         try wrap {
             try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
-                                 arguments: [run]).map { EventRecord(tNs: $0["t_ns"], kind: $0["kind"], payload: $0["payload"]) }
+                                 arguments: [run]).map { row in
+                    guard let t = Int64.fromDatabaseValue(row[0] as DatabaseValue), let k = String.fromDatabaseValue(row[1] as DatabaseValue),
+                          let p = String.fromDatabaseValue(row[2] as DatabaseValue) else {
+                        throw LedgerError.corruptRow(run: run, table: "event", column: "t_ns, kind or payload")
+                    }
+                    return EventRecord(tNs: t, kind: k, payload: p)
+                }
             }
         }
     }
@@ -221,7 +250,7 @@ public final class Ledger: @unchecked Sendable {
     public func effectiveStatus(of run: Run) throws -> Run.Status {
         guard run.status == .running else { return run.status }
         guard let host = try host(run.hostID) else { return .interrupted }
-        return Ledger.recorderAlive(pid: run.pid, bootID: host.bootID, hostname: host.hostname) ? .running : .interrupted
+        return Ledger.recorderAlive(run: run, host: host) ? .running : .interrupted
     }
 
     /// Marks the runs whose recorder died as interrupted. Their data stays as it was; only the status changes.
@@ -240,9 +269,11 @@ public final class Ledger: @unchecked Sendable {
         return ids
     }
 
-    static func recorderAlive(pid: Int32, bootID: String, hostname: String) -> Bool {
-        guard bootID == LedgerClock.bootID(), hostname == ProcessInfo.processInfo.hostName else { return false }
-        if kill(pid, 0) == 0 { return !isZombie(pid) }
+    static func recorderAlive(run: Run, host: HostRecord) -> Bool {
+        guard host.bootID == LedgerClock.bootID(), host.hostname == ProcessInfo.processInfo.hostName else { return false }
+        // A pid can be reused (a container's PID 1 always is): the process must also have started when the recorder did.
+        if let ticks = LedgerClock.processStartTicks(run.pid), run.recorderStartTicks != 0, ticks != run.recorderStartTicks { return false }
+        if kill(run.pid, 0) == 0 { return !isZombie(run.pid) }
         return errno == EPERM
     }
 

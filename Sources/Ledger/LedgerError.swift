@@ -9,6 +9,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
     case missing(path: String)
     case unknownRun(Int64)
     case runClosed(Int64)
+    case storage(path: String, problem: String)
+    case corruptRow(run: Int64, table: String, column: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,10 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
             return "run \(id) is not in this ledger. List the runs with `wattprint runs`."
         case let .runClosed(id):
             return "run \(id) is already closed; its chain is sealed and takes no more rows."
+        case let .storage(path, problem):
+            return "writing the ledger at \(path) failed: \(problem). Free the disk or stop the other writer, then retry; committed rows are kept."
+        case let .corruptRow(run, table, column):
+            return "run \(run) has a \(table) row whose \(column) is not of its recorded type; run `wattprint verify \(run)` to locate it."
         }
     }
 }

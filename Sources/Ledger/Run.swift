@@ -22,6 +22,12 @@ public struct Run: Codable, Equatable, Sendable, FetchableRecord, PersistableRec
     public var region: String?
     public var status: Status
     public var pid: Int32
+    /// The recorder's start time in clock ticks since boot (`/proc/<pid>/stat` field 22): with the pid and boot id it
+    /// tells a live recorder from a reused pid.
+    public var recorderStartTicks: Int64
+    /// The run recorded just before this one in this ledger, whose genesis hash this run's genesis includes, so
+    /// deleting a run breaks the next run's chain.
+    public var previousRunID: Int64?
     /// `CLOCK_MONOTONIC` at `startedAt`, so sample times (monotonic ns) map to wall-clock time.
     public var monotonicOriginNs: Int64
     public var exitCode: Int32?
@@ -30,12 +36,14 @@ public struct Run: Codable, Equatable, Sendable, FetchableRecord, PersistableRec
 
     enum CodingKeys: String, CodingKey {
         case id, hostID = "host_id", startedAt = "started_at", endedAt = "ended_at", command, region, status, pid
+        case recorderStartTicks = "recorder_start_ticks", previousRunID = "previous_run_id"
         case monotonicOriginNs = "monotonic_origin_ns", exitCode = "exit_code"
         case genesisHash = "genesis_hash", sealHash = "seal_hash"
     }
 
     /// Canonical text of the run's header, the first link of its chain.
-    func genesisCanonical(host: HostRecord) -> String {
-        "R|\(id ?? -1)|\(startedAt)|\(command)|\(region ?? "")|\(pid)|\(monotonicOriginNs)|" + host.canonical
+    func genesisCanonical(host: HostRecord, previousGenesis: Data?) -> String {
+        Canonical.record("R", ["\(id ?? -1)", startedAt, command, region ?? "", "\(pid)", "\(recorderStartTicks)",
+                               "\(monotonicOriginNs)", previousRunID.map { "\($0)" } ?? "", previousGenesis?.hex ?? "", host.canonical])
     }
 }

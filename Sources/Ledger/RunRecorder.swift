@@ -102,7 +102,7 @@ public final class RunRecorder: @unchecked Sendable {
                                arguments: [runID, seq, LedgerClock.utcString(), rows.count, previous, hash])
             }
         }
-        pending.removeFirst(rows.count)
+        pending.removeAll(keepingCapacity: true)
         previousHash = hash
         nextSeq += 1
         return seq

@@ -17,7 +17,8 @@ enum Schema {
                     started_at TEXT NOT NULL, ended_at TEXT,
                     command TEXT NOT NULL, region TEXT,
                     status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'interrupted')),
-                    pid INTEGER NOT NULL, monotonic_origin_ns INTEGER NOT NULL, exit_code INTEGER,
+                    pid INTEGER NOT NULL, recorder_start_ticks INTEGER NOT NULL, previous_run_id INTEGER,
+                    monotonic_origin_ns INTEGER NOT NULL, exit_code INTEGER,
                     genesis_hash BLOB NOT NULL, seal_hash BLOB);
                 CREATE TABLE batch (
                     run_id INTEGER NOT NULL REFERENCES run(id),

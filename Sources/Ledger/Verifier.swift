@@ -17,6 +17,8 @@ public struct RunVerification: Equatable, Sendable {
     public var outcome: Outcome
     public var batches: Int
     public var rows: Int
+    /// The seal hash, for keeping outside the ledger: a chain rewritten end to end no longer ends in it.
+    public var seal: Data?
 
     public var isIntact: Bool { if case .mismatch = outcome { return false }; return true }
 }
@@ -24,7 +26,7 @@ public struct RunVerification: Equatable, Sendable {
 extension Ledger {
     /// Recomputes a run's chain from its raw rows.
     public func verify(run id: Int64) throws -> RunVerification {
-        try wrap { try pool.read { db in try Ledger.verify(db: db, runID: id, ledger: self) } }
+        try wrap { try pool.read { db in try Ledger.verify(db: db, runID: id) } }
     }
 
     /// Verifies every run, oldest first.
@@ -32,82 +34,111 @@ extension Ledger {
         try runs().compactMap(\.id).map { try verify(run: $0) }
     }
 
-    private static func verify(db: Database, runID: Int64, ledger: Ledger) throws -> RunVerification {
+    private struct WrongType: Error { let table: String; let rowSeq: Int64?; let column: String }
+
+    /// A column's value, or `WrongType` when someone stored text where a number belongs (GRDB's subscript would trap).
+    private static func column<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ rowSeq: Int64? = nil) throws -> T {
+        guard let value = T.fromDatabaseValue(row[name] as DatabaseValue) else { throw WrongType(table: table, rowSeq: rowSeq, column: name) }
+        return value
+    }
+
+    private static func verify(db: Database, runID: Int64) throws -> RunVerification {
         guard let run = try Run.fetchOne(db, key: runID) else { throw LedgerError.unknownRun(runID) }
-        var result = RunVerification(runID: runID, outcome: .ok, batches: 0, rows: 0)
+        var result = RunVerification(runID: runID, outcome: .ok, batches: 0, rows: 0, seal: run.sealHash)
         func fail(_ batch: Int64?, _ row: Int64?, _ table: String?, _ reason: String) -> RunVerification {
             result.outcome = .mismatch(batch: batch, row: row, table: table, reason: reason); return result
         }
         guard let host = try HostRecord.fetchOne(db, key: run.hostID) else {
             return fail(nil, nil, "host", "the run's host row \(run.hostID) is missing")
         }
-        var previous = HashChain.genesis(run.genesisCanonical(host: host))
+        var previousGenesis: Data?
+        if let previousID = run.previousRunID {
+            guard let previous = try Data.fetchOne(db, sql: "SELECT genesis_hash FROM run WHERE id = ?", arguments: [previousID]) else {
+                return fail(nil, nil, "run", "run \(previousID), which this run's chain links to, was deleted")
+            }
+            previousGenesis = previous
+        }
+        var previous = HashChain.genesis(run.genesisCanonical(host: host, previousGenesis: previousGenesis))
         if previous != run.genesisHash {
-            return fail(nil, nil, "run", "the run header or its host description was altered (genesis hash differs)")
+            return fail(nil, nil, "run", "the run header, its host description or the run before it was altered (genesis hash differs)")
         }
-        let batches = try Row.fetchAll(db, sql: "SELECT seq, row_count, prev_hash, hash FROM batch WHERE run_id = ? ORDER BY seq", arguments: [runID])
-        for (expectedSeq, batch) in batches.enumerated() {
-            let seq: Int64 = batch["seq"]
-            if seq != Int64(expectedSeq) { return fail(Int64(expectedSeq), nil, "batch", "batch \(expectedSeq) is missing") }
-            let prevHash: Data = batch["prev_hash"]
-            if prevHash != previous { return fail(seq, nil, "batch", "the link to the previous batch was altered") }
-            var rows: [(rowSeq: Int64, table: String, canonical: String, stored: Data)] = []
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
-                rows.append((row["row_seq"], "channel", Ledger.channel(from: row).canonical, row["row_hash"]))
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM sample WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
-                let s = SampleRecord(channel: row["channel"], tNs: row["t_ns"], value: row["value"])
-                rows.append((row["row_seq"], "sample", s.canonical, row["row_hash"]))
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
-                let e = EventRecord(tNs: row["t_ns"], kind: row["kind"], payload: row["payload"])
-                rows.append((row["row_seq"], "event", e.canonical, row["row_hash"]))
-            }
-            rows.sort { $0.rowSeq < $1.rowSeq }
-            var hashes: [Data] = []
-            for (expectedRow, row) in rows.enumerated() {
-                if row.rowSeq != Int64(expectedRow) {
-                    return fail(seq, Int64(expectedRow), nil, "row \(expectedRow) is missing or duplicated")
+        let batches = try Row.fetchAll(db, sql: "SELECT * FROM batch WHERE run_id = ? ORDER BY seq", arguments: [runID])
+        do {
+            for (expectedSeq, batch) in batches.enumerated() {
+                let seq: Int64 = try column(batch, "seq", "batch")
+                if seq != Int64(expectedSeq) { return fail(Int64(expectedSeq), nil, "batch", "batch \(expectedSeq) is missing") }
+                let prevHash: Data = try column(batch, "prev_hash", "batch")
+                if prevHash != previous { return fail(seq, nil, "batch", "the link to the previous batch was altered") }
+                var rows: [(rowSeq: Int64, table: String, canonical: String, stored: Data)] = []
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
+                    let rs: Int64 = try column(row, "row_seq", "channel")
+                    let c = ChannelRecord(index: try column(row, "idx", "channel", rs), device: try column(row, "device", "channel", rs),
+                                          domain: try column(row, "domain", "channel", rs), kind: try column(row, "kind", "channel", rs),
+                                          role: try column(row, "role", "channel", rs), unit: try column(row, "unit", "channel", rs),
+                                          source: try column(row, "source", "channel", rs),
+                                          mode: ChannelRecord.Mode(rawValue: try column(row, "mode", "channel", rs)) ?? .estimated,
+                                          resolution: row["resolution"] as Double?, wrapRange: row["wrap_range"] as Double?,
+                                          uncertainty: try column(row, "uncertainty", "channel", rs))
+                    rows.append((rs, "channel", c.canonical, try column(row, "row_hash", "channel", rs)))
                 }
-                let recomputed = HashChain.rowHash(row.canonical)
-                if recomputed != row.stored {
-                    return fail(seq, row.rowSeq, row.table, "the \(row.table) row's values do not match its recorded hash")
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM sample WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
+                    let rs: Int64 = try column(row, "row_seq", "sample")
+                    let s = SampleRecord(channel: try column(row, "channel", "sample", rs), tNs: try column(row, "t_ns", "sample", rs),
+                                         value: try column(row, "value", "sample", rs))
+                    rows.append((rs, "sample", s.canonical, try column(row, "row_hash", "sample", rs)))
                 }
-                hashes.append(recomputed)
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
+                    let rs: Int64 = try column(row, "row_seq", "event")
+                    let e = EventRecord(tNs: try column(row, "t_ns", "event", rs), kind: try column(row, "kind", "event", rs),
+                                        payload: try column(row, "payload", "event", rs))
+                    rows.append((rs, "event", e.canonical, try column(row, "row_hash", "event", rs)))
+                }
+                rows.sort { $0.rowSeq < $1.rowSeq }
+                var hashes: [Data] = []
+                for (expectedRow, row) in rows.enumerated() {
+                    if row.rowSeq != Int64(expectedRow) {
+                        return fail(seq, Int64(expectedRow), nil, "row \(expectedRow) is missing or duplicated")
+                    }
+                    let recomputed = HashChain.rowHash(row.canonical)
+                    if recomputed != row.stored {
+                        return fail(seq, row.rowSeq, row.table, "the \(row.table) row's values do not match its recorded hash")
+                    }
+                    hashes.append(recomputed)
+                }
+                let count: Int = try column(batch, "row_count", "batch")
+                if count != rows.count {
+                    return fail(seq, nil, "batch", "the batch recorded \(count) rows but \(rows.count) are present")
+                }
+                let recomputed = HashChain.batchHash(previous: previous, runID: runID, seq: seq, rowHashes: hashes)
+                let stored: Data = try column(batch, "hash", "batch")
+                if recomputed != stored { return fail(seq, nil, "batch", "the batch hash does not match its rows") }
+                previous = recomputed
+                result.batches += 1
+                result.rows += rows.count
             }
-            let count: Int = batch["row_count"]
-            if count != rows.count {
-                return fail(seq, nil, "batch", "the batch recorded \(count) rows but \(rows.count) are present")
-            }
-            let recomputed = HashChain.batchHash(previous: previous, runID: runID, seq: seq, rowHashes: hashes)
-            let stored: Data = batch["hash"]
-            if recomputed != stored { return fail(seq, nil, "batch", "the batch hash does not match its rows") }
-            previous = recomputed
-            result.batches += 1
-            result.rows += rows.count
+        } catch let wrong as WrongType {
+            return fail(nil, wrong.rowSeq, wrong.table, "a \(wrong.table) row's \(wrong.column) is not of its recorded type")
         }
+        // Rows that no batch of the chain covers (a batch number past the end, negative, or not a number at all).
         for table in ["channel", "sample", "event"] {
-            if let orphan = try Int64.fetchOne(db, sql: "SELECT batch_seq FROM \(table) WHERE run_id = ? AND batch_seq >= ? LIMIT 1",
-                                               arguments: [runID, batches.count]) {
-                return fail(orphan, nil, table, "\(table) rows belong to batch \(orphan), which the chain does not contain")
+            if let orphan = try Row.fetchOne(db, sql: """
+                SELECT batch_seq FROM \(table) WHERE run_id = ? AND batch_seq NOT IN (SELECT seq FROM batch WHERE run_id = ?) LIMIT 1
+                """, arguments: [runID, runID]) {
+                let seq = Int64.fromDatabaseValue(orphan[0] as DatabaseValue)
+                return fail(seq, nil, table, "\(table) rows claim batch \(seq.map(String.init) ?? "?"), which the chain does not contain")
             }
         }
-        switch run.status {
-        case .complete:
-            guard let seal = run.sealHash, let ended = run.endedAt else {
-                return fail(nil, nil, "run", "marked complete but never sealed")
+        let sealed = run.sealHash != nil || run.endedAt != nil || run.exitCode != nil
+        if sealed {
+            guard let seal = run.sealHash, let ended = run.endedAt,
+                  HashChain.seal(last: previous, status: run.status.rawValue, endedAt: ended, exitCode: run.exitCode) == seal else {
+                return fail(nil, nil, "run", "the run was closed but its seal no longer matches the chain and its end (batches removed, or status, end time or exit code altered)")
             }
-            if HashChain.seal(last: previous, status: run.status.rawValue, endedAt: ended, exitCode: run.exitCode) != seal {
-                return fail(nil, nil, "run", "the seal does not match the chain and the run's end (status, end time or exit code altered)")
-            }
-        case .interrupted, .running:
-            if let seal = run.sealHash, let ended = run.endedAt,
-               HashChain.seal(last: previous, status: run.status.rawValue, endedAt: ended, exitCode: run.exitCode) == seal {
-                break
-            }
-            let alive = Ledger.recorderAlive(pid: run.pid, bootID: host.bootID, hostname: host.hostname)
-            result.outcome = (run.status == .running && alive) ? .recording : .interrupted
+            if run.status == .interrupted { result.outcome = .interrupted }
+            return result
         }
+        if run.status == .complete { return fail(nil, nil, "run", "marked complete but never sealed") }
+        result.outcome = (run.status == .running && Ledger.recorderAlive(run: run, host: host)) ? .recording : .interrupted
         return result
     }
 }

@@ -62,17 +62,20 @@ public struct EnergyAccumulator: Sendable {
         case .energy:
             var delta = value - last.value
             if delta < 0 {
+                // After a reset the counter restarted from 0, so the new reading is the energy since; unless even that
+                // is implausible for the interval (a glitch, or a counter that restarted from another base): then 0.
+                let sinceReset = (dt > 0 && value * toSI / dt > maxPlausibleWatts) ? 0 : value
                 if let range = wrapRange {
                     let wrapped = (range - last.value) + 1 + value
                     if dt > 0, wrapped * toSI / dt > maxPlausibleWatts {
-                        delta = value
+                        delta = sinceReset
                         energy.resets += 1
                     } else {
                         delta = wrapped
                         energy.wraps += 1
                     }
                 } else {
-                    delta = value
+                    delta = sinceReset
                     energy.resets += 1
                 }
             }

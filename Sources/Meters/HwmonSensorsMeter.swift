@@ -59,11 +59,15 @@ public final class HwmonSensorsMeter: Meter {
                                                       reason: "libsensors could not read it", fixes: []))
                         continue
                     }
+                    // amd_energy lists per-core counters (Ecore000…) beside the socket's (Esocket0): only sockets add up.
+                    let isCPUDriver = ["amd_energy", "zenpower"].contains(driver)
+                    let isSocket = isCPUDriver && (driver == "zenpower" || label.hasPrefix("Esocket"))
                     let role: ChannelRole
-                    if kind == .context { role = .context } else if countsAsCPU && ["amd_energy", "zenpower", "amd_energy_hwmon"].contains(driver) { role = .total } else { role = .detail }
+                    if kind == .context { role = .context } else if countsAsCPU && isSocket { role = .total } else { role = .detail }
+                    let device = isSocket ? "cpu-package-\(label.filter(\.isNumber).isEmpty ? "0" : label.filter(\.isNumber)) (\(driver))" : "\(driver):\(label)"
                     readers.append((chip, sub.pointee.number))
                     channels.append(MeterChannel(
-                        key: "hwmon:\(chipName):\(subName)", device: "\(driver):\(label)", domain: subName, kind: kind, unit: unit,
+                        key: "hwmon:\(chipName):\(subName)", device: device, domain: subName, kind: kind, unit: unit,
                         resolution: nil, wrapRange: nil, source: source, mode: .measured, role: role,
                         uncertainty: kind == .context ? 0 : Self.uncertainty,
                         uncertaintyNote: kind == .context ? "context only" : "hwmon driver reading; ±10 % documented default band"))

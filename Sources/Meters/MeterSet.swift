@@ -77,7 +77,9 @@ public final class MeterSet {
     /// The longest interval between reads that keeps every wrapping counter exact.
     public var maxSafeInterval: Double? {
         channels.compactMap { c -> Double? in
-            guard c.kind == .energy, let range = c.wrapRange else { return nil }
+            guard c.kind == .energy else { return nil }
+            // A powercap zone without max_energy_range_uj is bounded as a 32-bit microjoule counter.
+            guard let range = c.wrapRange ?? (c.key.hasPrefix("rapl:") ? Double(UInt32.max) : nil) else { return nil }
             return Wraparound.maxSafeInterval(rangeJoules: range * c.toSI)
         }.min()
     }

@@ -79,8 +79,8 @@ public final class NVMLLibrary: @unchecked Sendable {
 
     func instantPowerMilliwatts(_ device: OpaquePointer?) -> Double? {
         guard let fieldValues else { return nil }
-        var buffer = [UInt8](repeating: 0, count: Self.fieldValueSize)
-        return buffer.withUnsafeMutableBytes { raw -> Double? in
+        return withUnsafeTemporaryAllocation(byteCount: Self.fieldValueSize, alignment: 8) { raw -> Double? in
+            raw.initializeMemory(as: UInt8.self, repeating: 0)
             raw.storeBytes(of: Self.powerInstantField, toByteOffset: 0, as: UInt32.self)
             guard fieldValues(device, 1, raw.baseAddress!) == 0,
                   raw.load(fromByteOffset: 28, as: UInt32.self) == 0 else { return nil }

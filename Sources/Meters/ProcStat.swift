@@ -101,6 +101,7 @@ public final class ProcessTreeCPU {
 
     /// CPU time of this process's reaped children when the tree was attached; see `seconds()`.
     private let reapedBaseline: Double?
+    private let rootStatPath: String
 
     /// - Parameter isOurChild: the root is a child of this process, so once it has exited and been reaped its whole
     ///   tree's time (every descendant that was waited for) is in this process's `RUSAGE_CHILDREN`.
@@ -109,6 +110,7 @@ public final class ProcessTreeCPU {
         self.paths = paths
         self.rescanInterval = rescanInterval
         reapedBaseline = isOurChild ? Self.reapedChildrenSeconds() : nil
+        rootStatPath = paths.proc("\(root)/stat")
     }
 
     static func reapedChildrenSeconds() -> Double {
@@ -135,7 +137,7 @@ public final class ProcessTreeCPU {
         } else {
             for m in members { total += ProcStat.process(m.pid, path: m.path)?.cpu ?? 0 }
         }
-        if let baseline = reapedBaseline, ProcStat.process(root, path: paths.proc("\(root)/stat")) == nil {
+        if let baseline = reapedBaseline, ProcStat.process(root, path: rootStatPath) == nil {
             total = max(total, Self.reapedChildrenSeconds() - baseline)
         }
         high = max(high, total)

@@ -137,7 +137,8 @@ public final class Sampler: @unchecked Sendable {
         let t = MonotonicClock.nowNs()
         meters.read(into: &values, read: &wasRead, nowNs: t, force: force)
         for i in values.indices where wasRead[i] {
-            if let v = values[i] {
+            // A non-finite reading (a driver's bad conversion) is a gap, never a row the ledger would refuse.
+            if let v = values[i], v.isFinite {
                 accumulators[i].add(tNs: t, value: v)
                 sink?.record(channel: sinkIndex[i], tNs: t, value: v)
                 if !present[i] {

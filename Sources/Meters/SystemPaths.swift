@@ -41,15 +41,19 @@ public enum KernelFileError: Error, Equatable, CustomStringConvertible {
 
 /// Small, allocation-light readers for one-value kernel files.
 public enum KernelFile {
+    /// `open(2)` for reading, with the failure named: missing, permission denied, or another errno.
+    static func openForReading(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { return fd }
+        let e = errno
+        if e == ENOENT || e == ENOTDIR { throw KernelFileError.missing(path) }
+        if e == EACCES || e == EPERM { throw KernelFileError.permissionDenied(path) }
+        throw KernelFileError.unreadable(path: path, errno: e)
+    }
+
     /// Reads a whole small file with `open`/`read`, reporting why it failed.
     public static func text(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT || e == ENOTDIR { throw KernelFileError.missing(path) }
-            if e == EACCES || e == EPERM { throw KernelFileError.permissionDenied(path) }
-            throw KernelFileError.unreadable(path: path, errno: e)
-        }
+        let fd = try openForReading(path)
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 4096)
         var result = [UInt8]()
@@ -74,13 +78,7 @@ public enum KernelFile {
 
     /// Reads a decimal counter such as `energy_uj` without allocating: this runs on the sampler's hot path.
     public static func uint64(_ path: String) throws -> UInt64 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT || e == ENOTDIR { throw KernelFileError.missing(path) }
-            if e == EACCES || e == EPERM { throw KernelFileError.permissionDenied(path) }
-            throw KernelFileError.unreadable(path: path, errno: e)
-        }
+        let fd = try openForReading(path)
         defer { close(fd) }
         let parsed: UInt64?? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buf -> UInt64?? in
             let n = read(fd, buf.baseAddress, 32)

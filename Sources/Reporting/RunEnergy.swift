@@ -51,6 +51,8 @@ public struct RunEnergy: Codable, Sendable {
     public var attribution: Attribution?
     public var tokens: Double?
     public var samplerOverhead: SamplerOverhead?
+    /// The run's seal (hex), once closed: keep it elsewhere, and a ledger rewritten end to end no longer ends in it.
+    public var seal: String?
 
     public var kWh: Double { totalJoules / 3.6e6 }
     public var meanWatts: Double { seconds > 0 ? totalJoules / seconds : 0 }
@@ -110,7 +112,7 @@ public struct RunEnergy: Codable, Sendable {
                          measuredJoules: measured, estimatedJoules: estimated,
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
                          attribution: attribution(records: records, byChannel: byChannel), tokens: sawTokens ? tokens : nil,
-                         samplerOverhead: overhead)
+                         samplerOverhead: overhead, seal: run.sealHash?.hex)
     }
 
     static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]]) -> Attribution? {

@@ -49,38 +49,44 @@ struct RunCommand: ParsableCommand {
         let store = try ledger.open(create: true)
         try store.markInterruptedRuns()
 
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        child.arguments = argv
-        // The child shares our terminal: Ctrl-C reaches it directly; we only outlive it long enough to close the run.
-        signal(SIGINT, SIG_IGN)
-        let forward = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { if child.isRunning { kill(child.processIdentifier, sig) } }
-            source.resume()
-            return source
-        }
-        defer { forward.forEach { $0.cancel() } }
-
         // Meters are found and the run opened before the command starts, so its first instant is measured.
         let meters = MeterSet.discover()
         let gpus = meters.meters.compactMap { $0 as? NVMLMeter }.flatMap { $0.gpus.map(\.name) }
         let recorder = try store.beginRun(host: meters.host.ledgerHost(gpus: gpus), command: argv.joined(separator: " "), region: region)
-        do { try child.run() } catch {
+
+        // Ctrl-C at the terminal reaches the command (same process group) and ends it; wattprint ignores it and
+        // outlives the command just long enough to close the run. TERM and HUP sent to wattprint are passed on.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGQUIT, SIG_IGN)
+        let child: ChildProcess
+        do { child = try ChildProcess(argv) } catch {
             try recorder.close(status: .complete, exitCode: 127)
-            throw CLIError("cannot start \(argv[0]): \(error.localizedDescription). Check the command name and PATH.")
+            throw CLIError("\(error)")
         }
-        meters.attach(processRoot: child.processIdentifier, isOurChild: true)
+        let forward = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { child.send(sig) }
+            source.resume()
+            return source
+        }
+        defer { forward.forEach { $0.cancel() } }
+        meters.attach(processRoot: child.pid, isOurChild: true)
         let sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
         sampler.start()
-        child.waitUntilExit()
+        let status = child.wait()
         sampler.stop()
-        let status = child.terminationReason == .uncaughtSignal ? 128 + child.terminationStatus : child.terminationStatus
-        // The reported figures go into the chain before it is sealed; `verify` recomputes them from the samples.
-        recorder.record(RecordedResult(try RunEnergy.compute(ledger: store, run: recorder.runID)).event)
-        try recorder.close(status: Run.Status.complete, exitCode: status)
-        for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: ledger write retried: \(problem)\n".utf8)) }
+        for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8)) }
+        do {
+            // Everything sampled is committed before the result is computed, so the result covers every sample.
+            try recorder.flush()
+            // The reported figures go into the chain before it is sealed; `verify` recomputes them from the samples.
+            recorder.record(RecordedResult(try RunEnergy.compute(ledger: store, run: recorder.runID)).event)
+            try recorder.close(status: Run.Status.complete, exitCode: status)
+        } catch {
+            FileHandle.standardError.write(Data("wattprint: \(error)\nThe command exited with status \(status); its committed samples stay in the ledger.\n".utf8))
+            throw ExitCode(status == 0 ? 1 : status)
+        }
 
         let footprint = try RunFootprint.compute(ledger: store, run: recorder.runID, data: carbon,
                                                  site: facility.siteType(region: region), pue: facility.pue, hourly: hourly)

@@ -20,13 +20,14 @@ struct Runs: ParsableCommand {
         var region: String?
         var batches: Int
         var command: String
+        var seal: String?
     }
 
     func run() throws {
         let store = try ledger.open(create: false)
         let rows = try store.runs().map { r in
             Row(id: r.id!, startedAt: r.startedAt, endedAt: r.endedAt, status: try store.effectiveStatus(of: r).rawValue,
-                exitCode: r.exitCode, region: r.region, batches: try store.batchCount(run: r.id!), command: r.command)
+                exitCode: r.exitCode, region: r.region, batches: try store.batchCount(run: r.id!), command: r.command, seal: r.sealHash?.hex)
         }
         if json { return try JSONOutput.print(rows) }
         if rows.isEmpty { return print("No runs in \(store.path) yet. Record one with: wattprint run -- COMMAND") }

@@ -33,6 +33,7 @@ struct Verify: ParsableCommand {
         var recomputation: String?
         var recordedJoules: Double?
         var recomputedJoules: Double?
+        var seal: String?
     }
 
     func run() throws {
@@ -43,6 +44,7 @@ struct Verify: ParsableCommand {
         } catch let error as LedgerError { throw CLIError(error.description) }
         let rows = try results.map { v -> Row in
             var row = Self.row(v)
+            row.seal = v.seal?.hex
             guard v.isIntact else { return row }
             let check = try RecordedResult.check(ledger: store, run: v.runID)
             row.recordedJoules = check.recorded?.totalJoules

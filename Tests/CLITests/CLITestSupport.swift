@@ -13,6 +13,12 @@ enum CLI {
         return Bundle.main.bundleURL.appendingPathComponent("wattprint")
     }
 
+    static let hermeticHome: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-cli-home-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
     struct Result {
         var status: Int32
         var stdout: String
@@ -23,7 +29,11 @@ enum CLI {
         let p = Process()
         p.executableURL = executable ?? binary
         p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
+        // Hermetic: no WATTPRINT_* from the developer's shell, and a HOME of its own (no ~/.config/wattprint/config).
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WATTPRINT_") }
+        environment["HOME"] = hermeticHome.path
+        environment["XDG_CONFIG_HOME"] = hermeticHome.appendingPathComponent(".config").path
+        environment["XDG_DATA_HOME"] = hermeticHome.appendingPathComponent(".local/share").path
         environment["WATTPRINT_NVML_LIBRARY"] = "/nonexistent/libnvidia-ml.so.1"
         for (k, v) in env { environment[k] = v }
         p.environment = environment

@@ -114,7 +114,11 @@ final class RunAndVerifyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(batches, 2, "the recorder flushes batches while the command runs")
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
-        _ = try? CLI.run(["pkill", "-f", "sleep 30"], executable: URL(fileURLWithPath: "/usr/bin/env"))
+        // The orphaned command is named by the run's process-tree channel.
+        if let l = try? Ledger(path: ledger, create: false), let tree = try l.channels(run: 1).first(where: { $0.device.hasPrefix("process-tree-") }),
+           let pid = Int32(tree.device.dropFirst("process-tree-".count)) {
+            kill(pid, SIGKILL)
+        }
 
         let runs = try json(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout) as! [[String: Any]]
         XCTAssertEqual(runs[0]["status"] as? String, "interrupted")
@@ -125,6 +129,27 @@ final class RunAndVerifyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(row["batches"] as! Int, batches)
         // The next run marks it interrupted for good and records normally.
         XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
+    /// Ctrl-C at a terminal signals the whole foreground process group: the command must get it and end (wattprint
+    /// ignores it and closes the run); SIGTERM sent to wattprint alone is passed on to the command.
+    func testCtrlCAndSIGTERMReachTheCommandAndTheRunStillCloses() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        for (signal, toGroup) in [(SIGINT, true), (SIGTERM, false)] {
+            let (p, _, _) = try CLI.start(["run", "--ledger", ledger, "--", "sleep", "30"])
+            usleep(1_500_000)
+            kill(toGroup ? -p.processIdentifier : p.processIdentifier, signal)
+            let deadline = Date().addingTimeInterval(10)
+            while p.isRunning && Date() < deadline { usleep(50_000) }
+            XCTAssertFalse(p.isRunning, "signal \(signal) did not end the command")
+            if p.isRunning { kill(-p.processIdentifier, SIGKILL) }
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationStatus, 128 + signal)
+        }
+        let runs = try json(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout) as! [[String: Any]]
+        XCTAssertEqual(runs.map { $0["status"] as? String }, ["complete", "complete"])
+        XCTAssertEqual(runs.map { $0["exitCode"] as? Int }, [Int(128 + SIGINT), Int(128 + SIGTERM)])
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 
@@ -140,8 +165,9 @@ final class RunAndVerifyTests: XCTestCase {
             let v = try l.verify(run: run.id!)
             XCTAssertEqual(v.outcome, .ok)
             XCTAssertEqual(try l.samples(run: run.id!).count + l.events(run: run.id!).count + l.channels(run: run.id!).count, v.rows)
-            // Estimates refresh at 4 Hz (EstimationMeter.period): about 10 readings of each of 4 channels in 2.5 s.
-            XCTAssertGreaterThan(try l.samples(run: run.id!).count, 30)
+            // Estimates refresh at 4 Hz (EstimationMeter.period): about 10 readings of each of 4 channels in 2.5 s;
+            // the bound is loose so a loaded machine cannot fail it.
+            XCTAssertGreaterThan(try l.samples(run: run.id!).count, 12)
         }
     }
 }

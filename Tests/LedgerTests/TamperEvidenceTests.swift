@@ -79,4 +79,54 @@ final class TamperEvidenceTests: XCTestCase {
         XCTAssertEqual(try ledger.run(recorder.runID).status, .interrupted)
         XCTAssertEqual(try ledger.verify(run: recorder.runID).outcome, .interrupted)
     }
+
+    func testACompleteRunTruncatedAndRelabelledInterruptedIsCaught() throws {
+        let (_, path) = try ledgerWithRuns()
+        try sqlite3(path, """
+            DELETE FROM batch WHERE run_id = 1 AND seq = 2; DELETE FROM sample WHERE run_id = 1 AND batch_seq = 2;
+            DELETE FROM event WHERE run_id = 1 AND batch_seq = 2; UPDATE run SET status = 'interrupted' WHERE id = 1;
+            """)
+        guard case let .mismatch(_, _, table, reason) = try Ledger(path: path).verify(run: 1).outcome else { return XCTFail("not caught") }
+        XCTAssertEqual(table, "run")
+        XCTAssertTrue(reason.contains("seal"))
+    }
+
+    func testRowsOutsideTheChainAreCaughtWhateverTheirBatchNumber() throws {
+        for seq in ["-1", "7", "'x'"] {
+            let (_, path) = try ledgerWithRuns()
+            try sqlite3(path, "INSERT INTO event VALUES (1, \(seq), 0, 5, 'tokens', '{\"count\":1e9}', x'00');")
+            XCTAssertFalse(try Ledger(path: path).verify(run: 1).isIntact, "batch_seq \(seq)")
+        }
+    }
+
+    func testAValueOfTheWrongTypeIsAMismatchNotACrash() throws {
+        let (_, path) = try ledgerWithRuns()
+        try sqlite3(path, "UPDATE sample SET value = 'x' WHERE run_id = 2 AND batch_seq = 1 AND row_seq = 0;")
+        guard case let .mismatch(_, row, table, _) = try Ledger(path: path).verify(run: 2).outcome else { return XCTFail("not caught") }
+        XCTAssertEqual(table, "sample")
+        XCTAssertEqual(row, 0)
+        XCTAssertThrowsError(try Ledger(path: path).samples(run: 2)) {
+            guard case .corruptRow = $0 as? LedgerError else { return XCTFail("\($0)") }
+        }
+    }
+
+    /// Each run's genesis includes the previous run's, so deleting a run breaks the next one's chain.
+    func testDeletingAWholeRunIsCaughtByTheNextRun() throws {
+        let (ledger, path) = try ledgerWithRuns()
+        try recordRun(ledger)
+        try sqlite3(path, """
+            DELETE FROM sample WHERE run_id = 2; DELETE FROM event WHERE run_id = 2; DELETE FROM channel WHERE run_id = 2;
+            DELETE FROM batch WHERE run_id = 2; DELETE FROM run WHERE id = 2;
+            """)
+        let results = try Ledger(path: path).verifyAll()
+        XCTAssertEqual(results.map(\.runID), [1, 3])
+        XCTAssertEqual(results[0].outcome, .ok)
+        guard case let .mismatch(_, _, _, reason) = results[1].outcome else { return XCTFail("deletion not caught") }
+        XCTAssertTrue(reason.contains("run 2"), reason)
+    }
+
+    func testFieldsCannotBeShiftedAcrossABoundary() {
+        XCTAssertNotEqual(Canonical.record("R", ["sh -c a | b", "FR"]), Canonical.record("R", ["sh -c a ", " b|FR"]))
+        XCTAssertNotEqual(EventRecord(tNs: 1, kind: "a|b", payload: "c").canonical, EventRecord(tNs: 1, kind: "a", payload: "b|c").canonical)
+    }
 }

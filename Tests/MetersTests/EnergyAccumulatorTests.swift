@@ -40,8 +40,18 @@ final class EnergyAccumulatorTests: XCTestCase {
         XCTAssertEqual(acc.energy.joules, 1.5, accuracy: 1e-9)
     }
 
+    /// amd_energy was seen dropping from 122.33 kJ to 77.85 kJ (shared/data/hardware/hwmon_examples/01): counting the new
+    /// reading as energy since a reset would mean 778 kW over 0.1 s, so the interval adds nothing.
+    func testAnImplausibleReadingAfterAResetAddsNothing() {
+        let e = EnergyAccumulator.integrate([(0, 122_330), (100_000_000, 122_331), (200_000_000, 77_850), (300_000_000, 77_851)],
+                                            kind: .energy, toSI: 1, wrapRange: nil)
+        XCTAssertEqual(e.resets, 1)
+        XCTAssertEqual(e.joules, 2, accuracy: 1e-9)
+    }
+
     func testA64BitCounterGoingBackwardsIsAReset() {
-        let e = EnergyAccumulator.integrate([(0, 5000), (1, 6000), (2, 100), (3, 300)], kind: .energy, toSI: 1e-3, wrapRange: nil)
+        let s = Int64(1_000_000_000)
+        let e = EnergyAccumulator.integrate([(0, 5000), (s, 6000), (2 * s, 100), (3 * s, 300)], kind: .energy, toSI: 1e-3, wrapRange: nil)
         XCTAssertEqual(e.resets, 1)
         XCTAssertEqual(e.joules, 1.0 + 0.1 + 0.2, accuracy: 1e-12)
     }

@@ -42,8 +42,8 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(energy.joules, Double(328_850 + 1 + 1_000_000) * 1e-6, accuracy: 1e-12)
         XCTAssertTrue(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("intel-rapl:1\"") })
         XCTAssertTrue(sink.events.contains { $0.kind == "sampler_overhead" })
-        XCTAssertGreaterThan(sink.flushes, 1)
-        XCTAssertGreaterThan(overhead.ticks, 5)
+        XCTAssertGreaterThanOrEqual(sink.flushes, 1)
+        XCTAssertGreaterThanOrEqual(overhead.ticks, 2, "the start and stop readings at least")
         XCTAssertGreaterThan(overhead.cpuSeconds, 0)
         XCTAssertEqual(EnergyAccumulator.integrate(sink.samples.filter { $0.channel == pkg0 }.map { ($0.tNs, $0.value) },
                                                    kind: .energy, toSI: 1e-6, wrapRange: 262_143_328_850).joules,
