@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// wattprint: one module per concern, dependencies pointing one way:
-/// wattprint (CLI) → Reporting → Carbon → Ledger / Meters (/ Engine).
+/// wattprint (CLI) → Reporting → Carbon → Ledger / Meters / Engine.
 let package = Package(
     name: "wattprint",
     products: [
@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Meters", targets: ["Meters"]),
         .library(name: "Ledger", targets: ["Ledger"]),
         .library(name: "Carbon", targets: ["Carbon"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,18 +28,21 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Engine", dependencies: ["CBLAS"]),
         .target(name: "Meters", dependencies: ["CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
         .target(name: "Carbon", exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
         .target(name: "Reporting", dependencies: ["Carbon", "Ledger", "Meters"]),
         .executableTarget(
             name: "wattprint",
             dependencies: [
-                "Reporting", "Carbon", "Ledger", "Meters",
+                "Reporting", "Carbon", "Ledger", "Meters", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "MetersTests", dependencies: ["Meters"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger"]),
         .testTarget(name: "CLITests", dependencies: ["wattprint", "Ledger"]),
     ],

@@ -18,5 +18,5 @@ struct Wattprint: ParsableCommand {
               wattprint verify                       re-check every run's hash chain
             """,
         version: version,
-        subcommands: [Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, GridCommand.self, EstimateCommand.self])
+        subcommands: [Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, GridCommand.self, EstimateCommand.self, ModelCommand.self])
 }

@@ -1,0 +1,232 @@
+/// Which workload `Benchmark.run` measures.
+public enum BenchPhase: String, Codable, Sendable, CaseIterable {
+    /// Full optimizer steps (forward, backward, clipping, AdamW) on a B×T batch.
+    case train
+    /// KV-cached prefill of B prompts of T tokens each.
+    case prefill
+    /// Batch-B decode steps after a T-token prompt.
+    case decode
+}
+
+/// What to benchmark.
+public struct BenchOptions: Codable, Sendable {
+    public var config: GPT2Config
+    public var phase: BenchPhase
+    public var batch: Int
+    /// Training sequence length, prefill prompt length, or the prompt before decoding.
+    public var sequence: Int
+    /// Timed steps (training steps, prefills, or decode steps).
+    public var steps: Int
+    /// Untimed steps first (page faults, OpenBLAS buffer setup).
+    public var warmupSteps: Int
+    public var threads: Int
+    public var seed: UInt64
+    /// Size of the streaming-read buffer for the bandwidth probe (decode); must be ≫ L3.
+    public var bandwidthProbeBytes: Int
+
+    public init(config: GPT2Config, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
+                threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30) {
+        self.config = config
+        self.phase = phase
+        self.batch = batch
+        self.sequence = sequence
+        self.steps = steps
+        self.warmupSteps = warmupSteps
+        self.threads = threads
+        self.seed = seed
+        self.bandwidthProbeBytes = bandwidthProbeBytes
+    }
+}
+
+/// Everything a bench run measured; `Codable` so wattprint can record it next to the energy readings.
+public struct BenchResult: Codable, Sendable {
+    public var options: BenchOptions
+    public var parameterCount: Int
+    /// OpenBLAS threads and SIMD-kernel workers actually in use.
+    public var blasThreads: Int
+    public var kernelWorkers: Int
+    /// Best single sgemm repetition over `sgemmShapes` (GFLOP/s), the MFU denominator. Measured before
+    /// and again after the workload, so a burst of load from other processes during one probe cannot
+    /// understate the peak (and overstate MFU).
+    public var sgemmPeakGFLOPs: Double
+    public var sgemmShapes: [SGEMMMeasurement]
+    /// Wall time of each timed step, seconds.
+    public var stepSeconds: [Double]
+    public var medianStepSeconds: Double
+    /// Tokens per step: B·T (train, prefill) or B (decode).
+    public var tokensPerStep: Int
+    public var tokensPerSecond: Double
+    /// FLOPs per step by `FLOPCount` (mean over timed steps for decode, whose context grows).
+    public var flopsPerStep: Double
+    public var achievedGFLOPs: Double
+    /// achievedGFLOPs ÷ sgemmPeakGFLOPs.
+    public var modelFLOPsUtilization: Double
+    /// VmHWM after the run, bytes.
+    public var peakResidentBytes: Int
+    /// Parameters + gradients + two AdamW moments, bytes (train only).
+    public var optimizerStateBytes: Int?
+    /// Activations kept for backward plus backward scratch, bytes (train only).
+    public var activationBytes: Int?
+    /// Training loss of the last timed step (train only).
+    public var lastLoss: Float?
+    /// Streaming-read bandwidth, bytes/s (decode only); best of probes before and after the decode steps.
+    public var readBandwidthBytesPerSecond: Double?
+    /// Weight bytes (every matrix, the LM head over Vp rows, norms, biases, one wpe row) read per decode step.
+    public var weightBytesPerStep: Double?
+    /// KV-cache bytes read per decode step (mean over timed steps, all sequences).
+    public var cacheBytesPerStep: Double?
+    /// Tokens/s if each decode step only had to stream weights + KV cache at the measured bandwidth.
+    public var bandwidthBoundTokensPerSecond: Double?
+    /// tokensPerSecond ÷ bandwidthBoundTokensPerSecond.
+    public var fractionOfBandwidthBound: Double?
+}
+
+/// What `Benchmark.run` is doing, so a caller (wattprint's energy recorder) can open a measurement
+/// window around exactly the timed steps and leave the peak probes out.
+public enum BenchEvent: Sendable {
+    /// Human-readable progress ("measuring sgemm peak", "warm-up step", …).
+    case status(String)
+    /// Warm-up is done; the first timed step starts now.
+    case workloadStarted(BenchPhase)
+    /// A timed step ended: its index (0-based), wall seconds, tokens and FLOPs.
+    case stepFinished(index: Int, seconds: Double, tokens: Int, flops: Double)
+    /// The last timed step ended; probes that follow are not part of the workload.
+    case workloadFinished
+}
+
+/// Measures training, prefill or decode throughput against this machine's own sgemm peak and memory bandwidth.
+public enum Benchmark {
+    /// Runs the benchmark described by `options`. Sets the thread count for OpenBLAS and the SIMD kernels.
+    /// `events` receives progress and the boundaries of the timed workload (the library never prints).
+    /// - Throws: `invalidArgument` / `invalidConfiguration` for bad shapes; `fileUnreadable` if `statusPath` lacks VmHWM.
+    public static func run<C: Clock>(_ options: BenchOptions, clock: C, statusPath: String = ProcessMemory.selfStatusPath,
+                                     events: (BenchEvent) -> Void = { _ in }) throws -> BenchResult where C.Duration == Duration {
+        func progress(_ line: String) { events(.status(line)) }
+        try options.config.validate()
+        guard options.batch >= 1, options.steps >= 1, options.sequence >= 1, options.warmupSteps >= 0, options.threads >= 1 else {
+            throw EngineError.invalidArgument("batch, steps, sequence and threads must be ≥ 1", fix: "e.g. --batch 4 --seq 64 --steps 3")
+        }
+        let config = options.config, C = config.channels
+        let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
+        guard options.sequence + decodeTokens <= config.maxSequence else {
+            throw EngineError.invalidArgument("sequence \(options.sequence) (+\(decodeTokens) decoded) exceeds the model context \(config.maxSequence)",
+                                              fix: "lower --seq or --steps")
+        }
+        Parallel.configure(threads: options.threads)
+        let rows = options.phase == .decode ? max(options.sequence, 256) : max(options.batch * options.sequence, 256)
+        progress("measuring sgemm peak with \(options.threads) thread(s)")
+        let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]
+        let before = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
+        progress("building \(config.layers)-layer, \(C)-wide model (\(config.parameterCount) parameters)")
+        let model = try GPT2(config: config, seed: options.seed)
+        var rng = SplitMix64(seed: options.seed &+ 99)
+        func randomTokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) } }
+
+        var seconds: [Double] = []
+        var flops: [Double] = []
+        var tokensPerStep = 0
+        var result = BenchResult(options: options, parameterCount: config.parameterCount, blasThreads: Parallel.blasThreads,
+                                 kernelWorkers: Parallel.workers, sgemmPeakGFLOPs: 0, sgemmShapes: [], stepSeconds: [],
+                                 medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
+                                 modelFLOPsUtilization: 0, peakResidentBytes: 0)
+        switch options.phase {
+        case .train:
+            let B = options.batch, T = options.sequence
+            tokensPerStep = B * T
+            let inputs = randomTokens(B * T), targets = randomTokens(B * T)
+            let optimizer = AdamW(layout: model.parameters.layout)
+            let gradients = model.gradients()
+            if options.warmupSteps == 0 { events(.workloadStarted(.train)) }
+            for step in 0..<(options.warmupSteps + options.steps) {
+                progress(step < options.warmupSteps ? "warm-up step" : "train step \(step - options.warmupSteps + 1)/\(options.steps)")
+                let start = clock.now
+                let loss = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
+                let norm = GradientClipping.globalNorm(gradients)
+                optimizer.update(parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
+                                 gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
+                let elapsed = start.duration(to: clock.now).seconds
+                if step >= options.warmupSteps {
+                    seconds.append(elapsed)
+                    flops.append(model.trainingFLOPs(B: B, T: T))
+                    result.lastLoss = loss
+                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
+                }
+                if step + 1 == options.warmupSteps { events(.workloadStarted(.train)) }
+            }
+            events(.workloadFinished)
+            result.optimizerStateBytes = 4 * 4 * model.parameters.layout.count
+            result.activationBytes = model.activationBytes
+        case .prefill:
+            let B = options.batch, T = options.sequence
+            tokensPerStep = B * T
+            let prompts = (0..<B).map { _ in randomTokens(T) }
+            let session = InferenceSession(model: model, maxBatch: B, maxChunk: T)
+            if options.warmupSteps == 0 { events(.workloadStarted(.prefill)) }
+            for step in 0..<(options.warmupSteps + options.steps) {
+                session.reset()
+                let before = session.executedFLOPs
+                let start = clock.now
+                for (s, prompt) in prompts.enumerated() { _ = try session.prefill(sequence: s, tokens: prompt) }
+                let elapsed = start.duration(to: clock.now).seconds
+                if step >= options.warmupSteps {
+                    seconds.append(elapsed)
+                    flops.append(session.executedFLOPs - before)
+                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
+                }
+                if step + 1 == options.warmupSteps { events(.workloadStarted(.prefill)) }
+            }
+            events(.workloadFinished)
+        case .decode:
+            let B = options.batch
+            tokensPerStep = B
+            progress("measuring memory bandwidth with \(options.threads) thread(s)")
+            let bandwidthBefore = HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock)
+            let session = InferenceSession(model: model, maxBatch: B, maxChunk: max(1, options.sequence))
+            for s in 0..<B { _ = try session.prefill(sequence: s, tokens: randomTokens(options.sequence)) }
+            var cacheBytes: [Double] = []
+            if options.warmupSteps == 0 { events(.workloadStarted(.decode)) }
+            for step in 0..<(options.warmupSteps + options.steps) {
+                let steps = (0..<B).map { (sequence: $0, token: Int32((step * 31 + $0) % config.vocabularySize)) }
+                let before = session.executedFLOPs
+                let context = session.lengths.reduce(0) { $0 + $1 + 1 }
+                let start = clock.now
+                try session.decode(steps)
+                let elapsed = start.duration(to: clock.now).seconds
+                if step >= options.warmupSteps {
+                    seconds.append(elapsed)
+                    flops.append(session.executedFLOPs - before)
+                    cacheBytes.append(Double(2 * config.layers * context * C * 4))
+                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B, flops: flops.last!))
+                }
+                if step + 1 == options.warmupSteps { events(.workloadStarted(.decode)) }
+            }
+            events(.workloadFinished)
+            progress("measuring memory bandwidth again")
+            let bandwidth = max(bandwidthBefore, HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock))
+            let weightFloats = config.parameterSpecs.reduce(0) { $0 + $1.count } - config.maxSequence * C + C
+            let weightBytes = Double(weightFloats * 4)
+            let cache = cacheBytes.reduce(0, +) / Double(cacheBytes.count)
+            result.readBandwidthBytesPerSecond = bandwidth
+            result.weightBytesPerStep = weightBytes
+            result.cacheBytesPerStep = cache
+            result.bandwidthBoundTokensPerSecond = Double(B) * bandwidth / (weightBytes + cache)
+        }
+        progress("measuring sgemm peak again")
+        let after = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
+        let shapes = zip(before, after).map { $0.merged(with: $1) }
+        let peak = shapes.map(\.bestGFLOPs).max() ?? 0
+        result.sgemmShapes = shapes
+        result.sgemmPeakGFLOPs = peak
+        let median = HardwarePeaks.median(seconds)
+        result.stepSeconds = seconds
+        result.medianStepSeconds = median
+        result.tokensPerStep = tokensPerStep
+        result.tokensPerSecond = Double(tokensPerStep) / median
+        result.flopsPerStep = flops.reduce(0, +) / Double(flops.count)
+        result.achievedGFLOPs = result.flopsPerStep / median / 1e9
+        result.modelFLOPsUtilization = result.achievedGFLOPs / peak
+        if let bound = result.bandwidthBoundTokensPerSecond { result.fractionOfBandwidthBound = result.tokensPerSecond / bound }
+        result.peakResidentBytes = try ProcessMemory.peakResidentBytes(statusPath: statusPath)
+        return result
+    }
+}

@@ -1,0 +1,55 @@
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
+/// Thread settings shared by the SIMD kernels and OpenBLAS.
+///
+/// Element-wise kernels split work into `workers` fixed chunks (so reductions are deterministic
+/// for a given thread count) and run them with `DispatchQueue.concurrentPerform`. OpenBLAS keeps
+/// its own pool; `configure(threads:)` sets both to the same count.
+public enum Parallel {
+    nonisolated(unsafe) private static var workerCount = max(1, hardwareThreads())
+    /// Upper bound on reduction chunks, so per-chunk scratch can be sized once.
+    public static let maxChunks = 16
+
+    /// Number of chunks element-wise kernels split into.
+    public static var workers: Int { workerCount }
+
+    /// Cores the OS reports for this process; the default thread count.
+    public static func hardwareThreads() -> Int {
+        Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
+
+    /// Sets the thread count for both the SIMD kernels and OpenBLAS. Call before building models.
+    public static func configure(threads: Int) {
+        precondition(threads >= 1, "thread count must be positive")
+        workerCount = min(threads, maxChunks)
+        openblas_set_num_threads(Int32(threads))
+    }
+
+    /// OpenBLAS's current thread count.
+    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+
+    /// Number of chunks used for `count` items when each chunk should hold at least `minChunk`.
+    @inline(__always)
+    public static func chunkCount(_ count: Int, minChunk: Int) -> Int {
+        max(1, min(workerCount, count / max(minChunk, 1)))
+    }
+
+    /// Runs `body(chunkIndex, range)` over `count` items split into `chunkCount(count, minChunk:)` contiguous ranges.
+    ///
+    /// Runs inline when there is one chunk, so small shapes pay no dispatch cost.
+    @inline(__always)
+    public static func forEachChunk(_ count: Int, minChunk: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = chunkCount(count, minChunk: minChunk)
+        if chunks == 1 {
+            body(0, 0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(c, (c * count / chunks)..<((c + 1) * count / chunks))
+        }
+    }
+}

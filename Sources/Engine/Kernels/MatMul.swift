@@ -1,0 +1,117 @@
+// Legend: M rows (B·T), K input channels, N output channels.
+
+/// How a weight matrix is stored.
+public enum WeightLayout: Sendable {
+    /// [K, N], input-major: Hugging Face GPT-2 `Conv1D` (`y = x·W + b`). Used by every block matmul.
+    case inputMajor
+    /// [N, K], output-major: PyTorch `Linear` and the tied token embedding used as LM head.
+    case outputMajor
+}
+
+/// Dense layer out = inp·W (+ bias) (+ residual), every product through OpenBLAS with transposes as flags.
+public enum MatMul {
+    /// out[M,N] = inp[M,K]·W (+ bias[N]) (+ residual[M,N]). Caches nothing beyond `inp`.
+    ///
+    /// Bias and residual are written into `out` first and the product is added with beta = 1, which
+    /// fuses GPT-2's residual add into the projection. A single row uses `cblas_sgemv`.
+    public static func forward(
+        out: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>,
+        weight: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>?,
+        residual: UnsafeMutableBufferPointer<Float>? = nil,
+        M: Int, K: Int, N: Int, layout: WeightLayout = .inputMajor
+    ) {
+        precondition(out.count >= M * N && inp.count >= M * K && weight.count >= K * N)
+        let o = out.baseAddress!
+        var beta: Float = 0
+        if bias != nil || residual != nil {
+            initialise(out: o, bias: bias?.baseAddress, residual: residual?.baseAddress, M: M, N: N)
+            beta = 1
+        }
+        let x = UnsafePointer(inp.baseAddress!), w = UnsafePointer(weight.baseAddress!)
+        switch layout {
+        case .inputMajor:
+            if M == 1 {
+                BLAS.gemv(trans: true, m: K, n: N, a: w, lda: N, x: x, beta: beta, y: o)
+            } else {
+                BLAS.gemm(transA: false, transB: false, m: M, n: N, k: K, a: x, lda: K, b: w, ldb: N, beta: beta, c: o, ldc: N)
+            }
+        case .outputMajor:
+            if M == 1 {
+                BLAS.gemv(trans: false, m: N, n: K, a: w, lda: K, x: x, beta: beta, y: o)
+            } else {
+                BLAS.gemm(transA: false, transB: true, m: M, n: N, k: K, a: x, lda: K, b: w, ldb: K, beta: beta, c: o, ldc: N)
+            }
+        }
+    }
+
+    /// dinp[M,K] (=|+=) dout·Wᵀ; dweight (=|+=) inpᵀ·dout (or doutᵀ·inp for output-major); dbias (=|+=) Σ_rows dout.
+    ///
+    /// `dinp` is optional because nothing upstream of the first layer needs it.
+    public static func backward(
+        dinp: UnsafeMutableBufferPointer<Float>?, dweight: UnsafeMutableBufferPointer<Float>, dbias: UnsafeMutableBufferPointer<Float>?,
+        dout: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>,
+        M: Int, K: Int, N: Int, layout: WeightLayout = .inputMajor,
+        inputWrite: GradientWrite = .overwrite, parameterWrite: GradientWrite
+    ) {
+        precondition(dout.count >= M * N && inp.count >= M * K && dweight.count >= K * N)
+        let dy = UnsafePointer(dout.baseAddress!), x = UnsafePointer(inp.baseAddress!), w = UnsafePointer(weight.baseAddress!)
+        let dw = dweight.baseAddress!
+        switch layout {
+        case .inputMajor:
+            if let dinp {
+                BLAS.gemm(transA: false, transB: true, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: N,
+                          beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
+            }
+            BLAS.gemm(transA: true, transB: false, m: K, n: N, k: M, a: x, lda: K, b: dy, ldb: N,
+                      beta: parameterWrite.beta, c: dw, ldc: N)
+        case .outputMajor:
+            if let dinp {
+                BLAS.gemm(transA: false, transB: false, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: K,
+                          beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
+            }
+            BLAS.gemm(transA: true, transB: false, m: N, n: K, k: M, a: dy, lda: N, b: x, ldb: K,
+                      beta: parameterWrite.beta, c: dw, ldc: K)
+        }
+        if let dbias {
+            columnSum(into: dbias.baseAddress!, from: dout.baseAddress!, M: M, N: N, write: parameterWrite)
+        }
+    }
+
+    /// out rows = bias (+ residual row); one write pass so the product can follow with beta = 1.
+    static func initialise(out: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
+                           residual: UnsafeMutablePointer<Float>?, M: Int, N: Int) {
+        Parallel.forEachChunk(M, minChunk: 8) { _, rows in
+            for row in rows {
+                let o = out + row * N
+                if let residual {
+                    let r = residual + row * N
+                    if let bias {
+                        var i = 0
+                        while i + 8 <= N { store8(load8(r + i) + load8(bias + i), o + i); i += 8 }
+                        while i < N { o[i] = r[i] + bias[i]; i += 1 }
+                    } else {
+                        o.update(from: r, count: N)
+                    }
+                } else if let bias {
+                    o.update(from: bias, count: N)
+                }
+            }
+        }
+    }
+
+    /// dbias[N] (=|+=) Σ_m dout[m, :], split over column blocks so each block stays in L1.
+    static func columnSum(into dbias: UnsafeMutablePointer<Float>, from dout: UnsafeMutablePointer<Float>,
+                          M: Int, N: Int, write: GradientWrite) {
+        let blocks = (N + 63) / 64
+        Parallel.forEachChunk(blocks, minChunk: 1) { _, blockRange in
+            let lo = blockRange.lowerBound * 64, hi = min(N, blockRange.upperBound * 64)
+            if write == .overwrite { (dbias + lo).update(repeating: 0, count: hi - lo) }
+            for row in 0..<M {
+                let src = dout + row * N
+                var i = lo
+                while i + 8 <= hi { store8(load8(dbias + i) + load8(src + i), dbias + i); i += 8 }
+                while i < hi { dbias[i] += src[i]; i += 1 }
+            }
+        }
+    }
+}

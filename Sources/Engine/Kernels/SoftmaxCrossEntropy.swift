@@ -1,0 +1,62 @@
+// Legend: R rows (B·T), V real vocabulary, Vp padded vocabulary (row stride; columns V..<Vp are padding).
+
+/// Softmax followed by cross-entropy against integer targets, over the first V of Vp logits.
+///
+/// Padding columns exist only so the LM-head sgemm sees a multiple of 64; they are excluded from
+/// the softmax and get zero gradient, so padded rows of the tied embedding stay exactly zero.
+public enum SoftmaxCrossEntropy {
+    /// losses[r] = −log softmax(logits[r, 0..<V])[targets[r]]. Leaves `logits` untouched (evaluation).
+    public static func forward(
+        losses: UnsafeMutableBufferPointer<Float>, logits: UnsafeMutableBufferPointer<Float>,
+        targets: UnsafeBufferPointer<Int32>, R: Int, V: Int, Vp: Int
+    ) {
+        precondition(losses.count >= R && logits.count >= R * Vp && targets.count >= R && V <= Vp)
+        let l = logits.baseAddress!, t = targets.baseAddress!, out = losses.baseAddress!
+        Parallel.forEachChunk(R, minChunk: 4) { _, rows in
+            for r in rows {
+                let row = l + r * Vp
+                let (m, s) = maxAndSum(row, V: V)
+                out[r] = _logf(s) + m - row[Int(t[r])]
+            }
+        }
+    }
+
+    /// Fused forward and backward: writes `losses` and overwrites `logits` with
+    /// dlogits = (softmax − onehot(target))·dlossScale (padding columns 0), in one pass per row.
+    ///
+    /// `dlossScale` is dL/dloss[r]; for a mean over B·T tokens and A accumulation steps it is 1/(B·T·A).
+    public static func forwardBackward(
+        losses: UnsafeMutableBufferPointer<Float>, logits: UnsafeMutableBufferPointer<Float>,
+        targets: UnsafeBufferPointer<Int32>, R: Int, V: Int, Vp: Int, dlossScale: Float
+    ) {
+        precondition(losses.count >= R && logits.count >= R * Vp && targets.count >= R && V <= Vp)
+        let l = logits.baseAddress!, t = targets.baseAddress!, out = losses.baseAddress!
+        Parallel.forEachChunk(R, minChunk: 4) { _, rows in
+            for r in rows {
+                let row = l + r * Vp
+                let target = Int(t[r])
+                let targetLogit = row[target]
+                let (m, s) = Softmax.inPlace(row, count: V, outputScale: dlossScale)
+                out[r] = _logf(s) + m - targetLogit
+                row[target] -= dlossScale
+                (row + V).update(repeating: 0, count: Vp - V)
+            }
+        }
+    }
+
+    /// Row maximum and Σ exp(x − max) without writing the row.
+    @inline(__always)
+    static func maxAndSum(_ row: UnsafeMutablePointer<Float>, V: Int) -> (Float, Float) {
+        var mv = Float8(repeating: -.infinity), j = 0
+        while j + 8 <= V { mv = vmax(mv, load8(row + j)); j += 8 }
+        var m = horizontalMax(mv)
+        while j < V { m = Swift.max(m, row[j]); j += 1 }
+        let mb = Float8(repeating: m)
+        var sv = Float8()
+        j = 0
+        while j + 8 <= V { sv += VectorMath.exp(load8(row + j) - mb); j += 8 }
+        var s = sv.sum()
+        while j < V { s += VectorMath.exp(row[j] - m); j += 1 }
+        return (m, s)
+    }
+}

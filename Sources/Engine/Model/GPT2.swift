@@ -1,0 +1,207 @@
+// Legend: B batch, T time, C channels, NH heads, L layers, V vocabulary, Vp padded vocabulary.
+
+/// GPT-2: token + learned position embeddings, L pre-LayerNorm blocks (causal multi-head attention,
+/// 4× GELU MLP, residuals), a final LayerNorm and an LM head tied to the token embedding.
+///
+/// Parameters live in one `TensorBuffer` with Hugging Face names; gradients in a second one with the
+/// same layout; activations for a (B, T) shape in a third, reallocated only when the shape changes.
+/// A training step allocates nothing. Dropout is not implemented (GPT-2 pre-training from scratch at
+/// these scales does not need it, and it would make the FLOP-exact runs nondeterministic).
+public final class GPT2: CausalLanguageModel {
+    public let config: GPT2Config
+    public let parameters: TensorBuffer
+    let params: GPT2Tensors
+    private var gradientBuffer: TensorBuffer?
+    private var gradientTensors: GPT2Tensors?
+    private var activations: GPT2Activations?
+
+    /// A freshly initialised model: N(0, 0.02) weights and embeddings, residual projections
+    /// (`attn.c_proj`, `mlp.c_proj`) scaled by 1/√(2L) as in GPT-2, LayerNorm gains 1, biases 0.
+    ///
+    /// Each tensor is filled in fixed chunks of 2^20 values, each from its own SplitMix64 stream derived
+    /// from (seed, tensor, chunk): initialisation runs on all cores yet is identical for any thread count.
+    public convenience init(config: GPT2Config, seed: UInt64) throws {
+        try config.validate()
+        let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
+        let chunk = 1 << 20
+        for (i, spec) in buffer.layout.specs.enumerated() {
+            let view = buffer.view(i)
+            if spec.name.hasSuffix("ln_1.weight") || spec.name.hasSuffix("ln_2.weight") || spec.name == "ln_f.weight" {
+                view.update(repeating: 1)
+            } else if spec.decays {
+                let residualProjection = spec.name.hasSuffix("c_proj.weight")
+                let std: Float = residualProjection ? 0.02 / Float(2 * config.layers).squareRoot() : 0.02
+                let count = spec.name == "wte.weight" ? config.vocabularySize * config.channels : view.count
+                let pieces = (count + chunk - 1) / chunk
+                Parallel.forEachChunk(pieces, minChunk: 1) { _, range in
+                    for piece in range {
+                        var stream = SplitMix64(seed: seed ^ (UInt64(i) << 32) ^ UInt64(piece))
+                        var rng = SplitMix64(seed: stream.next())
+                        let lo = piece * chunk, hi = min(count, lo + chunk)
+                        rng.fillNormal(UnsafeMutableBufferPointer(rebasing: view[lo..<hi]), std: std)
+                    }
+                }
+            }
+        }
+        try self.init(config: config, parameters: buffer)
+    }
+
+    /// Wraps a filled parameter buffer (e.g. from a checkpoint); its layout must be `config.parameterSpecs`.
+    public init(config: GPT2Config, parameters: TensorBuffer) throws {
+        try config.validate()
+        precondition(parameters.layout.specs == config.parameterSpecs, "parameter layout does not match the config")
+        self.config = config
+        self.parameters = parameters
+        self.params = GPT2Tensors(parameters, layers: config.layers)
+    }
+
+    public var vocabularySize: Int { config.vocabularySize }
+    public var maxSequence: Int { config.maxSequence }
+
+    public func gradients() -> TensorBuffer {
+        if let gradientBuffer { return gradientBuffer }
+        let buffer = TensorBuffer(layout: parameters.layout)
+        gradientBuffer = buffer
+        gradientTensors = GPT2Tensors(buffer, layers: config.layers)
+        return buffer
+    }
+
+    public func trainingFLOPs(B: Int, T: Int) -> Double { FLOPCount.trainingStep(config, B: B, T: T) }
+
+    /// Bytes of the cached activations and backward scratch for the last (B, T) shape (0 before any pass).
+    public var activationBytes: Int { (activations?.storage.layout.count ?? 0) * MemoryLayout<Float>.stride }
+
+    /// Frees cached activations (e.g. before building an inference session for a large model).
+    public func releaseActivations() { activations = nil }
+
+    // MARK: - Public passes
+
+    public func forward(inputs: [Int32], targets: [Int32], B: Int, T: Int) throws -> Float {
+        let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: false)
+        runForward(a)
+        SoftmaxCrossEntropy.forward(losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
+                                    R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize)
+        return meanLoss(a)
+    }
+
+    /// Forward without a loss; afterwards `logits(row:)` reads row b·T + t.
+    public func forwardLogits(inputs: [Int32], B: Int, T: Int) throws {
+        let a = try prepare(inputs: inputs, targets: nil, B: B, T: T, withGradients: false)
+        runForward(a)
+    }
+
+    /// The V real logits of row `row` (= b·T + t) of the last `forwardLogits` call.
+    public func logits(row: Int) -> UnsafeBufferPointer<Float> {
+        guard let a = activations else { preconditionFailure("logits(row:) before a forward pass") }
+        precondition(row < a.B * a.T)
+        return UnsafeBufferPointer(start: a.logits.baseAddress! + row * config.paddedVocabularySize, count: config.vocabularySize)
+    }
+
+    public func forwardBackward(inputs: [Int32], targets: [Int32], B: Int, T: Int,
+                                gradientWrite: GradientWrite, lossScale: Float = 1) throws -> Float {
+        let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: true)
+        _ = gradients()
+        runForward(a)
+        SoftmaxCrossEntropy.forwardBackward(losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
+                                            R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize,
+                                            dlossScale: lossScale / Float(B * T))
+        runBackward(a, gradientWrite: gradientWrite)
+        return meanLoss(a)
+    }
+
+    // MARK: - Passes
+
+    private func prepare(inputs: [Int32], targets: [Int32]?, B: Int, T: Int, withGradients: Bool) throws -> GPT2Activations {
+        guard B >= 1, T >= 1, T <= config.maxSequence else {
+            throw EngineError.invalidArgument("batch \(B) × sequence \(T) does not fit a model with context \(config.maxSequence)",
+                                              fix: "use 1 ≤ --seq ≤ \(config.maxSequence) and --batch ≥ 1")
+        }
+        guard inputs.count == B * T, targets.map({ $0.count == B * T }) ?? true else {
+            throw EngineError.invalidArgument("got \(inputs.count) inputs for B×T = \(B * T)", fix: "pass exactly B·T token ids")
+        }
+        try checkRange(inputs)
+        if let targets { try checkRange(targets) }
+        let a: GPT2Activations
+        if let existing = activations, existing.B == B, existing.T == T, existing.hasGradientScratch || !withGradients {
+            a = existing
+        } else {
+            activations = nil
+            a = GPT2Activations(config: config, B: B, T: T, withGradients: withGradients)
+            activations = a
+        }
+        _ = a.inputs.update(fromContentsOf: inputs)
+        if let targets { _ = a.targets.update(fromContentsOf: targets) }
+        return a
+    }
+
+    private func checkRange(_ ids: [Int32]) throws {
+        let V = Int32(config.vocabularySize)
+        if let bad = ids.first(where: { $0 < 0 || $0 >= V }) {
+            throw EngineError(.tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(V)",
+                              fix: "use a tokenizer that matches the checkpoint, or check --dtype of the token file")
+        }
+    }
+
+    private func meanLoss(_ a: GPT2Activations) -> Float {
+        var sum: Double = 0
+        for i in 0..<(a.B * a.T) { sum += Double(a.losses[i]) }
+        return Float(sum / Double(a.B * a.T))
+    }
+
+    private func runForward(_ a: GPT2Activations) {
+        let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
+        let p = params
+        Encoder.forward(out: a.encoded, tokens: UnsafeBufferPointer(a.inputs), wte: p.wte, wpe: p.wpe, B: B, T: T, C: C)
+        for l in 0..<config.layers {
+            let b = a.blocks[l], w = p.blocks[l]
+            let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
+            LayerNorm.forward(out: b.ln1, mean: b.ln1Mean, rstd: b.ln1Rstd, inp: residual, weight: w.ln1w, bias: w.ln1b, R: BT, C: C)
+            MatMul.forward(out: b.qkv, inp: b.ln1, weight: w.qkvw, bias: w.qkvb, M: BT, K: C, N: 3 * C)
+            Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, C: C, NH: NH)
+            MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, residual: residual, M: BT, K: C, N: C)
+            LayerNorm.forward(out: b.ln2, mean: b.ln2Mean, rstd: b.ln2Rstd, inp: b.residual2, weight: w.ln2w, bias: w.ln2b, R: BT, C: C)
+            MatMul.forward(out: b.fch, inp: b.ln2, weight: w.fcw, bias: w.fcb, M: BT, K: C, N: 4 * C)
+            GELU.forward(out: b.fchGelu, inp: b.fch, N: 4 * BT * C)
+            MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: BT, K: 4 * C, N: C)
+        }
+        let last = a.blocks[config.layers - 1].residual3
+        LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p.lnfw, bias: p.lnfb, R: BT, C: C)
+        MatMul.forward(out: a.logits, inp: a.lnf, weight: p.wte, bias: nil, M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor)
+    }
+
+    /// Backward from dlogits (held in `a.logits`). The residual-stream gradient lives in `a.dresidual`
+    /// throughout: a residual add passes it unchanged to both branches, and each LayerNorm adds its
+    /// input gradient into it, so no residual-backward pass or copy is needed.
+    private func runBackward(_ a: GPT2Activations, gradientWrite pw: GradientWrite) {
+        let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
+        let p = params, g = gradientTensors!
+        MatMul.backward(dinp: a.dbtc, dweight: g.wte, dbias: nil, dout: a.logits, inp: a.lnf, weight: p.wte,
+                        M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor, parameterWrite: pw)
+        let last = a.blocks[config.layers - 1].residual3
+        LayerNorm.backward(dinp: a.dresidual, dweight: g.lnfw, dbias: g.lnfb, dout: a.dbtc, inp: last, weight: p.lnfw,
+                           mean: a.lnfMean, rstd: a.lnfRstd, scratch: a.normScratch, R: BT, C: C,
+                           inputWrite: .overwrite, parameterWrite: pw)
+        for l in stride(from: config.layers - 1, through: 0, by: -1) {
+            let b = a.blocks[l], w = p.blocks[l], d = g.blocks[l]
+            let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
+            MatMul.backward(dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: a.dresidual, inp: b.fchGelu, weight: w.fcprojw,
+                            M: BT, K: 4 * C, N: C, parameterWrite: pw)
+            GELU.backward(dinp: a.dfch, inp: b.fch, dout: a.dfch, N: 4 * BT * C)
+            MatMul.backward(dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
+                            M: BT, K: C, N: 4 * C, parameterWrite: pw)
+            LayerNorm.backward(dinp: a.dresidual, dweight: d.ln2w, dbias: d.ln2b, dout: a.dbtc, inp: b.residual2, weight: w.ln2w,
+                               mean: b.ln2Mean, rstd: b.ln2Rstd, scratch: a.normScratch, R: BT, C: C,
+                               inputWrite: .accumulate, parameterWrite: pw)
+            MatMul.backward(dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: a.dresidual, inp: b.atty, weight: w.projw,
+                            M: BT, K: C, N: C, parameterWrite: pw)
+            Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, C: C, NH: NH)
+            MatMul.backward(dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
+                            M: BT, K: C, N: 3 * C, parameterWrite: pw)
+            LayerNorm.backward(dinp: a.dresidual, dweight: d.ln1w, dbias: d.ln1b, dout: a.dbtc, inp: residual, weight: w.ln1w,
+                               mean: b.ln1Mean, rstd: b.ln1Rstd, scratch: a.normScratch, R: BT, C: C,
+                               inputWrite: .accumulate, parameterWrite: pw)
+        }
+        if pw == .overwrite { g.wpe.update(repeating: 0) }
+        Encoder.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
+    }
+}

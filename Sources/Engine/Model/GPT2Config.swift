@@ -1,0 +1,83 @@
+/// Shape of a GPT-2-family model.
+///
+/// The parameter table (`parameterSpecs`) uses Hugging Face GPT-2 names and Conv1D (input-major)
+/// layouts, so checkpoints map one-to-one onto the flat parameter buffer.
+public struct GPT2Config: Codable, Sendable, Hashable {
+    public var layers: Int
+    public var channels: Int
+    public var heads: Int
+    /// Real vocabulary size V (e.g. 50257 for GPT-2 BPE, 256 for bytes).
+    public var vocabularySize: Int
+    /// Longest sequence (rows of the position embedding).
+    public var maxSequence: Int
+
+    public init(layers: Int, channels: Int, heads: Int, vocabularySize: Int, maxSequence: Int) {
+        self.layers = layers
+        self.channels = channels
+        self.heads = heads
+        self.vocabularySize = vocabularySize
+        self.maxSequence = maxSequence
+    }
+
+    /// GPT-2 small ("124M"): 12 layers, 768 wide, 12 heads, vocabulary 50257, context 1024.
+    public static let gpt2Small = GPT2Config(layers: 12, channels: 768, heads: 12, vocabularySize: 50257, maxSequence: 1024)
+
+    /// V rounded up to a multiple of 64 so the LM-head sgemm runs on aligned panels; the extra
+    /// embedding rows are zero and their logits are masked out of the loss.
+    public var paddedVocabularySize: Int { (vocabularySize + 63) / 64 * 64 }
+
+    public var headSize: Int { channels / heads }
+
+    /// Throws `invalidConfiguration` naming the bad field and a valid choice.
+    public func validate() throws {
+        if layers < 1 || channels < 1 || heads < 1 || vocabularySize < 1 || maxSequence < 1 {
+            throw EngineError.invalidConfiguration("model shape has a non-positive field (layers \(layers), width \(channels), heads \(heads), vocab \(vocabularySize), maxSeq \(maxSequence))",
+                                                   fix: "use positive values, e.g. --layers 4 --width 128 --heads 4")
+        }
+        if channels % heads != 0 {
+            throw EngineError.invalidConfiguration("width \(channels) is not divisible by heads \(heads)",
+                                                   fix: "choose heads that divide the width, e.g. width/64")
+        }
+        if vocabularySize > Int(Int32.max) {
+            throw EngineError.invalidConfiguration("vocabulary \(vocabularySize) exceeds Int32 token ids", fix: "use a smaller vocabulary")
+        }
+    }
+
+    /// The parameter table: names, shapes (padded wte) and whether AdamW decays them.
+    ///
+    /// Decayed: wte, wpe and every matmul weight (all ≥ 2-D tensors). Not decayed: biases and LayerNorm gains/biases.
+    public var parameterSpecs: [TensorSpec] {
+        let C = channels
+        var specs = [
+            TensorSpec(name: "wte.weight", shape: [paddedVocabularySize, C], decays: true),
+            TensorSpec(name: "wpe.weight", shape: [maxSequence, C], decays: true),
+        ]
+        for l in 0..<layers {
+            let p = "h.\(l)."
+            specs += [
+                TensorSpec(name: p + "ln_1.weight", shape: [C], decays: false),
+                TensorSpec(name: p + "ln_1.bias", shape: [C], decays: false),
+                TensorSpec(name: p + "attn.c_attn.weight", shape: [C, 3 * C], decays: true),
+                TensorSpec(name: p + "attn.c_attn.bias", shape: [3 * C], decays: false),
+                TensorSpec(name: p + "attn.c_proj.weight", shape: [C, C], decays: true),
+                TensorSpec(name: p + "attn.c_proj.bias", shape: [C], decays: false),
+                TensorSpec(name: p + "ln_2.weight", shape: [C], decays: false),
+                TensorSpec(name: p + "ln_2.bias", shape: [C], decays: false),
+                TensorSpec(name: p + "mlp.c_fc.weight", shape: [C, 4 * C], decays: true),
+                TensorSpec(name: p + "mlp.c_fc.bias", shape: [4 * C], decays: false),
+                TensorSpec(name: p + "mlp.c_proj.weight", shape: [4 * C, C], decays: true),
+                TensorSpec(name: p + "mlp.c_proj.bias", shape: [C], decays: false),
+            ]
+        }
+        specs += [
+            TensorSpec(name: "ln_f.weight", shape: [C], decays: false),
+            TensorSpec(name: "ln_f.bias", shape: [C], decays: false),
+        ]
+        return specs
+    }
+
+    /// Parameters excluding vocabulary padding (124,439,808 for GPT-2 small).
+    public var parameterCount: Int {
+        parameterSpecs.reduce(0) { $0 + $1.count } - (paddedVocabularySize - vocabularySize) * channels
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Engine
+
+extension ModelCommand {
+    /// `model eval CKPT --corpus FILE | --tokens FILE`: mean cross-entropy and perplexity.
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mean cross-entropy and perplexity of a checkpoint on a text or token file.")
+
+        @Argument(help: "Checkpoint (.safetensors).")
+        var checkpoint: String
+
+        @Option(help: "Text file or directory, tokenised with the checkpoint's tokenizer.")
+        var corpus: String?
+
+        @Option(help: "Token file: raw little-endian ids (see --dtype) or a 1-D .npy array.")
+        var tokens: String?
+
+        @Option(help: "Element type of a raw token file: u16 or u32.")
+        var dtype: TokenDType = .u16
+
+        @Option(help: "Window length (default: the model's context, at most 1024).")
+        var seq: Int?
+
+        @Option(help: "Windows per forward pass.")
+        var batch = 4
+
+        @Option(help: "Stop after this many batches (default: the whole file).")
+        var maxBatches: Int?
+
+        @Option(help: "Attention heads for checkpoints that do not record them.")
+        var heads: Int?
+
+        @OptionGroup var tokenizer: TokenizerOptions
+        @OptionGroup var threads: ThreadOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if (corpus == nil) == (tokens == nil) {
+                throw ValidationError("pass exactly one of --corpus TEXT_FILE or --tokens TOKEN_FILE")
+            }
+            if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        }
+
+        struct Report: Encodable {
+            let checkpoint: String
+            let source: String
+            let tokens: Int
+            let loss: Float
+            let perplexity: Float
+            let seconds: Double
+            let tokensPerSecond: Double
+            let forwardFLOPs: Double
+        }
+
+        func run() throws {
+            threads.apply()
+            let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
+            let ids: [Int32]
+            if let corpus {
+                let text = try Corpus.load(path: corpus)
+                ids = try tokenizer.resolve(checkpoint: checkpoint, info: info).encode(bytes: text.bytes)
+            } else {
+                ids = try TokenFile.load(path: tokens!, dtype: dtype)
+            }
+            let T = seq ?? min(model.config.maxSequence, 1024)
+            guard T >= 1, T <= model.config.maxSequence else {
+                throw ModelCommandError("--seq \(T) is outside 1…\(model.config.maxSequence)", fix: "use a window no longer than the model's context")
+            }
+            let start = ContinuousClock.now
+            let report = try Evaluation.run(model: model, tokens: ids, B: batch, T: T, maxBatches: maxBatches)
+            let seconds = secondsSince(start)
+            let flops = FLOPCount.forward(model.config, tokens: report.tokens, attentionContext: T, logitRows: report.tokens)
+            let out = Report(checkpoint: checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
+                             perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,
+                             forwardFLOPs: flops)
+            if output.json { return try output.emit(out) }
+            print("evaluated \(report.tokens) tokens of \(out.source) in windows of \(T)")
+            print("loss \(Formatting.fixed(Double(report.loss), 4)) nats/token, perplexity \(Formatting.fixed(Double(report.perplexity), 3))")
+            print("\(Formatting.fixed(seconds, 2)) s, \(Formatting.fixed(out.tokensPerSecond, 1)) tokens/s, \(Formatting.flops(flops))")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Engine
+
+extension ModelCommand {
+    /// `model info CKPT`: architecture, parameter count and FLOPs per token.
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a checkpoint's architecture, parameters and FLOPs per token.")
+
+        @Argument(help: "Checkpoint (.safetensors, Hugging Face GPT-2 layout).")
+        var checkpoint: String
+
+        @Option(help: "Attention heads, for checkpoints that do not record them (default: metadata, config.json, or width/64).")
+        var heads: Int?
+
+        @OptionGroup var output: OutputOptions
+
+        struct Report: Encodable {
+            let checkpoint: String
+            let config: GPT2Config
+            let paddedVocabularySize: Int
+            let parameters: Int
+            let parameterBytes: Int
+            let tokenizer: String?
+            let headsSource: String
+            let forwardFLOPsPerTokenAtFullContext: Double
+            let trainingFLOPsPerTokenAtFullContext: Double
+            let flopFormula: String
+        }
+
+        func run() throws {
+            let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
+            let c = model.config
+            let forward = FLOPCount.forwardPerToken(c, context: c.maxSequence)
+            let report = Report(checkpoint: checkpoint, config: c, paddedVocabularySize: c.paddedVocabularySize,
+                                parameters: c.parameterCount, parameterBytes: c.parameterCount * 4, tokenizer: info.tokenizer,
+                                headsSource: info.headsSource, forwardFLOPsPerTokenAtFullContext: forward,
+                                trainingFLOPsPerTokenAtFullContext: 3 * forward,
+                                flopFormula: "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward")
+            if output.json { return try output.emit(report) }
+            print("checkpoint   \(checkpoint)")
+            print("architecture GPT-2: \(c.layers) layers, width \(c.channels), \(c.heads) heads (\(info.headsSource)), context \(c.maxSequence)")
+            print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
+            print("parameters   \(Formatting.grouped(c.parameterCount)) (\(Formatting.bytes(Double(c.parameterCount * 4))) fp32)")
+            print("FLOPs/token  forward \(Formatting.flops(forward)), training \(Formatting.flops(3 * forward)) at context \(c.maxSequence)")
+            print("formula      \(report.flopFormula)")
+        }
+    }
+}

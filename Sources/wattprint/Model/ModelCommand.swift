@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// `model`: train, evaluate, sample from and benchmark wattprint's own GPT-2 engine.
+///
+/// Holds configuration only; each subcommand lives in its own file as `extension ModelCommand`.
+/// No `@main` here: the wattprint executable (or `engine-bench`) mounts it.
+struct ModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Train, evaluate, sample from and benchmark the built-in GPT-2 engine.",
+        subcommands: [Info.self, Eval.self, Generate.self, Train.self, Bench.self]
+    )
+
+    init() {}
+}

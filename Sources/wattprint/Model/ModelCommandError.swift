@@ -1,0 +1,10 @@
+/// Errors raised by the `model` commands themselves (engine errors pass through unchanged).
+///
+/// One line: what failed; how to fix it.
+struct ModelCommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ problem: String, fix: String) {
+        description = "\(problem); \(fix)"
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Engine
+
+/// `--threads`: OpenBLAS and SIMD-kernel threads.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Threads for OpenBLAS and the SIMD kernels (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Applies the setting and returns the count in use.
+    @discardableResult
+    func apply() -> Int {
+        let count = threads ?? Parallel.hardwareThreads()
+        Parallel.configure(threads: count)
+        return count
+    }
+}

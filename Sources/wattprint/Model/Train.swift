@@ -1,0 +1,142 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+extension ModelCommand {
+    /// `model train`: train a GPT-2 from scratch on a text corpus and save a checkpoint.
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a GPT-2 from scratch on a text corpus.",
+            discussion: "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed); flags override it.")
+
+        @Argument(help: "Optional SPEC json file.")
+        var spec: String?
+
+        @Option(help: "Text file or directory (e.g. /usr/share/games/fortunes).")
+        var corpus: String?
+        @Option(help: "Tokenizer: byte (default) or gpt2 (needs --vocab and --merges).")
+        var tokenizerKind: String?
+        @Option(help: "Transformer blocks.") var layers: Int?
+        @Option(help: "Channels.") var width: Int?
+        @Option(help: "Attention heads.") var heads: Int?
+        @Option(help: "Model context (default: --seq).") var context: Int?
+        @Option(help: "Training sequence length.") var seq: Int?
+        @Option(help: "Sequences per micro-batch.") var batch: Int?
+        @Option(help: "Optimizer steps.") var steps: Int?
+        @Option(help: "Peak learning rate.") var lr: Float?
+        @Option(help: "Warmup steps.") var warmup: Int?
+        @Option(help: "Micro-batches per optimizer step.") var accumulation: Int?
+        @Option(help: "AdamW decoupled weight decay.") var weightDecay: Float?
+        @Option(help: "Global gradient-norm clip (0: off).") var clip: Float?
+        @Option(help: "Evaluate every N steps (0: at the end only).") var evalInterval: Int?
+        @Option(help: "Validation batches per evaluation.") var evalBatches: Int?
+        @Option(help: "Seed for initialisation and batch sampling.") var seed: UInt64?
+        @Option(help: "Write the trained checkpoint here (.safetensors).") var out: String?
+
+        @OptionGroup var tokenizer: TokenizerOptions
+        @OptionGroup var threads: ThreadOptions
+        @OptionGroup var output: OutputOptions
+
+        /// The SPEC file's keys: the flag names above.
+        struct Spec: Decodable {
+            var corpus, out, tokenizer: String?
+            var layers, width, heads, context, seq, batch, steps, warmup, accumulation, evalInterval, evalBatches: Int?
+            var lr, weightDecay, clip: Float?
+            var seed: UInt64?
+        }
+
+        struct Report: Encodable {
+            let config: GPT2Config
+            let options: TrainingOptions
+            let corpusBytes: Int
+            let trainTokens: Int
+            let validationTokens: Int
+            let steps: [TrainingStepReport]
+            let evaluations: [EvaluationReport]
+            let seconds: Double
+            let tokensPerSecond: Double
+            let checkpoint: String?
+        }
+
+        func run() throws {
+            var file = Spec()
+            if let spec {
+                guard let data = FileManager.default.contents(atPath: spec) else {
+                    throw ModelCommandError("cannot read spec '\(spec)'", fix: "check the path")
+                }
+                do { file = try JSONDecoder().decode(Spec.self, from: data) } catch {
+                    throw ModelCommandError("spec '\(spec)' is not valid JSON with the expected keys (\(error))",
+                                            fix: "use keys like {\"corpus\": \"text.txt\", \"layers\": 4, \"width\": 128}")
+                }
+            }
+            guard let corpusPath = corpus ?? file.corpus else {
+                throw ModelCommandError("no corpus given", fix: "pass --corpus FILE (e.g. /usr/share/games/fortunes) or set \"corpus\" in the spec")
+            }
+            threads.apply()
+            let kind = tokenizerKind ?? file.tokenizer ?? "byte"
+            let tok: Tokenizer
+            switch kind {
+            case "byte": tok = ByteTokenizer()
+            case "gpt2":
+                guard let vocab = tokenizer.vocab, let merges = tokenizer.merges else {
+                    throw ModelCommandError("--tokenizer-kind gpt2 needs BPE files", fix: "pass --vocab vocab.json --merges merges.txt")
+                }
+                tok = try GPT2Tokenizer(vocabularyPath: vocab, mergesPath: merges)
+            default:
+                throw ModelCommandError("unknown tokenizer '\(kind)'", fix: "use byte or gpt2")
+            }
+            var options = TrainingOptions()
+            options.sequence = seq ?? file.seq ?? 64
+            options.batch = batch ?? file.batch ?? 8
+            options.steps = steps ?? file.steps ?? 200
+            options.learningRate = lr ?? file.lr ?? 1e-3
+            options.warmupSteps = warmup ?? file.warmup ?? max(1, options.steps / 20)
+            options.accumulationSteps = accumulation ?? file.accumulation ?? 1
+            options.adamW.weightDecay = weightDecay ?? file.weightDecay ?? 0.1
+            options.gradientClip = clip ?? file.clip ?? 1
+            options.evaluationInterval = evalInterval ?? file.evalInterval ?? 0
+            options.evaluationBatches = evalBatches ?? file.evalBatches ?? 8
+            options.seed = seed ?? file.seed ?? 1337
+            let config = GPT2Config(layers: layers ?? file.layers ?? 4, channels: width ?? file.width ?? 128,
+                                    heads: heads ?? file.heads ?? 4, vocabularySize: tok.vocabularySize,
+                                    maxSequence: context ?? file.context ?? options.sequence)
+            let text = try Corpus.load(path: corpusPath)
+            let split = try TokenSplit(tokens: tok.encode(bytes: text.bytes), window: options.sequence)
+            let model = try GPT2(config: config, seed: options.seed)
+            let trainer = try Trainer(model: model, data: split, options: options)
+            if !output.json {
+                print("corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))")
+                print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(Formatting.grouped(config.parameterCount)) parameters")
+            }
+            var steps: [TrainingStepReport] = []
+            var evaluations: [EvaluationReport] = []
+            let start = ContinuousClock.now
+            var last = start
+            try trainer.run(onStep: { report in
+                steps.append(report)
+                let seconds = secondsSince(last)
+                last = ContinuousClock.now
+                if !output.json {
+                    print("step \(report.step)/\(options.steps) loss \(Formatting.fixed(Double(report.loss), 4)) lr \(String(format: "%.2e", report.learningRate)) norm \(Formatting.fixed(Double(report.gradientNorm), 3)) | \(Formatting.fixed(seconds * 1000, 1)) ms, \(Formatting.fixed(Double(report.tokens) / seconds, 0)) tok/s")
+                }
+            }, onEvaluation: { report in
+                evaluations.append(report)
+                last = ContinuousClock.now
+                if !output.json {
+                    print("val loss \(Formatting.fixed(Double(report.loss), 4)) (perplexity \(Formatting.fixed(Double(report.perplexity), 3))) at step \(report.step)")
+                }
+            })
+            let seconds = secondsSince(start)
+            if let path = out ?? file.out {
+                try model.save(path: path, tokenizer: tok.kind)
+                if !output.json { print("saved \(path)") }
+            }
+            let tokens = steps.reduce(0) { $0 + $1.tokens }
+            if output.json {
+                try output.emit(Report(config: config, options: options, corpusBytes: text.bytes.count, trainTokens: split.train.count,
+                                       validationTokens: split.validation.count, steps: steps, evaluations: evaluations, seconds: seconds,
+                                       tokensPerSecond: Double(tokens) / seconds, checkpoint: out ?? file.out))
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+@testable import Engine
+import Foundation
+import XCTest
+
+/// The library bench: event order, result fields, and the procfs reader on fake files.
+final class BenchmarkTests: EngineTestCase {
+    final class EventLog: @unchecked Sendable {
+        var names: [String] = []
+    }
+
+    func testEveryPhaseReportsItsTimedRegionAndFigures() throws {
+        let config = GPT2Config(layers: 2, channels: 32, heads: 2, vocabularySize: 256, maxSequence: 32)
+        for phase in BenchPhase.allCases {
+            let log = EventLog()
+            let options = BenchOptions(config: config, phase: phase, batch: 2, sequence: 8, steps: 2, warmupSteps: 1,
+                                       threads: Parallel.hardwareThreads(), bandwidthProbeBytes: 1 << 22)
+            let result = try Benchmark.run(options, clock: ContinuousClock()) { event in
+                switch event {
+                case .status: break
+                case .workloadStarted: log.names.append("start")
+                case .stepFinished(let index, _, _, _): log.names.append("step\(index)")
+                case .workloadFinished: log.names.append("end")
+                }
+            }
+            XCTAssertEqual(log.names, ["start", "step0", "step1", "end"], "\(phase)")
+            XCTAssertEqual(result.stepSeconds.count, 2)
+            XCTAssertGreaterThan(result.tokensPerSecond, 0)
+            XCTAssertGreaterThan(result.sgemmPeakGFLOPs, 0)
+            XCTAssertGreaterThan(result.modelFLOPsUtilization, 0)
+            XCTAssertGreaterThan(result.peakResidentBytes, 0)
+            XCTAssertEqual(result.sgemmShapes.first?.repetitions.count, 10, "5 repetitions before and 5 after the workload")
+            switch phase {
+            case .train:
+                XCTAssertEqual(result.flopsPerStep, FLOPCount.trainingStep(config, B: 2, T: 8))
+                XCTAssertNotNil(result.activationBytes)
+            case .prefill:
+                XCTAssertEqual(result.flopsPerStep, 2 * FLOPCount.forward(config, tokens: 8, attentionContext: 8, logitRows: 1))
+            case .decode:
+                XCTAssertNotNil(result.fractionOfBandwidthBound)
+                XCTAssertGreaterThan(result.readBandwidthBytesPerSecond ?? 0, 0)
+            }
+            XCTAssertNoThrow(try JSONEncoder().encode(result))
+        }
+    }
+
+    func testPeakResidentMemoryFromStatusFile() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let good = directory + "/status", bad = directory + "/status-no-hwm"
+        try "Name:\tx\nVmPeak:\t  9999 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1024 kB\n".write(toFile: good, atomically: true, encoding: .utf8)
+        try "Name:\tx\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try ProcessMemory.peakResidentBytes(statusPath: good), 2048 * 1024)
+        assertEngineError(.fileUnreadable, mentions: ["VmHWM"]) { _ = try ProcessMemory.peakResidentBytes(statusPath: bad) }
+    }
+}

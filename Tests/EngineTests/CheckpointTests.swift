@@ -1,0 +1,142 @@
+@testable import Engine
+import Foundation
+import XCTest
+
+/// Safetensors round trips in the Hugging Face GPT-2 layout, and every way a bad file must fail.
+final class CheckpointTests: EngineTestCase {
+    var directory = ""
+
+    override func setUp() {
+        super.setUp()
+        directory = temporaryDirectory()
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+        super.tearDown()
+    }
+
+    /// Writes `model` exactly as Hugging Face's GPT2LMHeadModel would: `transformer.` prefix, wte without
+    /// padding, causal-mask buffers, a tied `lm_head.weight`, `{"format": "pt"}` metadata. `edit` may alter entries.
+    func writeHuggingFaceLayout(_ model: GPT2, to path: String,
+                                edit: (inout [(name: String, shape: [Int], data: [Float])]) -> Void = { _ in }) throws {
+        let c = model.config
+        var tensors: [(name: String, shape: [Int], data: [Float])] = []
+        for (i, spec) in model.parameters.layout.specs.enumerated() {
+            var data = Array(model.parameters.view(i)), shape = spec.shape
+            if spec.name == "wte.weight" {
+                data = Array(data[0..<(c.vocabularySize * c.channels)])
+                shape = [c.vocabularySize, c.channels]
+                tensors.append(("lm_head.weight", shape, data))
+            }
+            tensors.append(("transformer." + spec.name, shape, data))
+            if spec.name.hasSuffix("ln_1.bias") {
+                let layer = spec.name.split(separator: ".")[1]
+                let mask = [Float](repeating: 1, count: c.maxSequence * c.maxSequence)
+                tensors.append(("transformer.h.\(layer).attn.bias", [1, 1, c.maxSequence, c.maxSequence], mask))
+                tensors.append(("transformer.h.\(layer).attn.masked_bias", [], [-1e4]))
+            }
+        }
+        edit(&tensors)
+        try writeTensors(tensors, to: path, metadata: ["format": "pt"])
+    }
+
+    func writeTensors(_ tensors: [(name: String, shape: [Int], data: [Float])], to path: String, metadata: [String: String]) throws {
+        let storages = tensors.map { Buffer($0.data) }
+        try SafeTensorsWriter.write(path: path, tensors: zip(tensors, storages).map { ($0.name, $0.shape, UnsafeBufferPointer($1.p)) }, metadata: metadata)
+    }
+
+    func logits(_ model: GPT2, _ tokens: [Int32]) throws -> [Float] {
+        try model.forwardLogits(inputs: tokens, B: 1, T: tokens.count)
+        return (0..<tokens.count).flatMap { Array(model.logits(row: $0)) }
+    }
+
+    func testHuggingFaceLayoutLoadsWithIdenticalLogits() throws {
+        let model = try tinyModel()
+        let path = directory + "/model.safetensors"
+        try writeHuggingFaceLayout(model, to: path)
+        try Data(#"{"n_head": 2, "n_layer": 2}"#.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
+        let (loaded, info) = try GPT2.load(path: path)
+        XCTAssertEqual(loaded.config, model.config)
+        XCTAssertEqual(info.headsSource, "config.json")
+        XCTAssertNil(info.tokenizer)
+        let tokens = randomTokens(8, vocabulary: 60, seed: 1)
+        XCTAssertEqual(try logits(loaded, tokens), try logits(model, tokens))
+    }
+
+    func testOwnCheckpointRoundTripAndHeadsFromMetadata() throws {
+        let model = try tinyModel(channels: 24, heads: 3)
+        let path = directory + "/own.safetensors"
+        try model.save(path: path, tokenizer: "byte")
+        let file = try SafeTensorsFile(path: path)
+        XCTAssertEqual(file.entries["wte.weight"]?.shape, [60, 24], "wte is written without vocabulary padding")
+        XCTAssertEqual(file.entries["h.1.attn.c_attn.weight"]?.shape, [24, 72], "Conv1D layout [C, 3C]")
+        let (loaded, info) = try GPT2.load(path: path)
+        XCTAssertEqual(loaded.config.heads, 3)
+        XCTAssertEqual(info.headsSource, "metadata")
+        XCTAssertEqual(info.tokenizer, "byte")
+        let tokens = randomTokens(8, vocabulary: 60, seed: 2)
+        XCTAssertEqual(try logits(loaded, tokens), try logits(model, tokens))
+    }
+
+    func testWrongShapeIsNamed() throws {
+        let model = try tinyModel()
+        let path = directory + "/bad-shape.safetensors"
+        try writeHuggingFaceLayout(model, to: path) { tensors in
+            let i = tensors.firstIndex { $0.name == "transformer.h.1.mlp.c_fc.weight" }!
+            tensors[i].shape = [64, 16]
+        }
+        assertEngineError(.checkpointMismatch, mentions: ["h.1.mlp.c_fc.weight", "[64, 16]", "[16, 64]"]) { _ = try GPT2.load(path: path, heads: 2) }
+    }
+
+    func testMissingAndUnexpectedTensorsAreNamed() throws {
+        let model = try tinyModel()
+        let missing = directory + "/missing.safetensors"
+        try writeHuggingFaceLayout(model, to: missing) { $0.removeAll { $0.name == "transformer.h.0.ln_2.bias" } }
+        assertEngineError(.checkpointMismatch, mentions: ["h.0.ln_2.bias", "missing"]) { _ = try GPT2.load(path: missing, heads: 2) }
+        let extra = directory + "/extra.safetensors"
+        try writeHuggingFaceLayout(model, to: extra) { $0.append(("transformer.h.0.mlp.gate.weight", [2], [0, 0])) }
+        assertEngineError(.checkpointMismatch, mentions: ["h.0.mlp.gate.weight"]) { _ = try GPT2.load(path: extra, heads: 2) }
+        let untied = directory + "/untied.safetensors"
+        try writeHuggingFaceLayout(model, to: untied) { tensors in
+            let i = tensors.firstIndex { $0.name == "lm_head.weight" }!
+            tensors[i].data[0] += 1
+        }
+        assertEngineError(.checkpointMismatch, mentions: ["lm_head.weight"]) { _ = try GPT2.load(path: untied, heads: 2) }
+    }
+
+    func testTruncatedAndCorruptFilesFailCleanly() throws {
+        let model = try tinyModel()
+        let path = directory + "/whole.safetensors"
+        try model.save(path: path, tokenizer: "byte")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cases: [(String, Data, EngineError.Kind)] = [
+            ("short-data", bytes.prefix(bytes.count - 100), .checkpointTruncated),
+            ("short-header", bytes.prefix(40), .checkpointTruncated),
+            ("tiny", bytes.prefix(5), .checkpointTruncated),
+            ("garbage-header", Data([16, 0, 0, 0, 0, 0, 0, 0]) + Data("not json at all!".utf8), .checkpointMalformed),
+        ]
+        for (name, data, kind) in cases {
+            let broken = directory + "/\(name).safetensors"
+            try data.write(to: URL(fileURLWithPath: broken))
+            assertEngineError(kind, mentions: [broken]) { _ = try GPT2.load(path: broken) }
+        }
+        assertEngineError(.fileUnreadable, mentions: ["nope.safetensors"]) { _ = try GPT2.load(path: directory + "/nope.safetensors") }
+    }
+
+    func testNonF32DTypeIsRejectedWithFix() throws {
+        let model = try tinyModel()
+        let path = directory + "/f32.safetensors"
+        try model.save(path: path, tokenizer: "byte")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        var header = String(decoding: bytes[8..<(8 + length)], as: UTF8.self)
+        let marker = #""ln_f.bias":{"data_offsets":"#
+        let range = header.range(of: marker)!
+        let dtypeRange = header.range(of: #""dtype":"F32""#, range: range.upperBound..<header.endIndex)!
+        header.replaceSubrange(dtypeRange, with: #""dtype":"BF6""#)
+        bytes.replaceSubrange(8..<(8 + length), with: Data(header.utf8))
+        try bytes.write(to: URL(fileURLWithPath: path))
+        assertEngineError(.unsupportedDType, mentions: ["ln_f.bias", "BF6", "float32"]) { _ = try GPT2.load(path: path) }
+    }
+}

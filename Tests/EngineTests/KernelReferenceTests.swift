@@ -1,0 +1,81 @@
+@testable import Engine
+import XCTest
+
+/// Fast kernels against their naive reference siblings (run in Double), reporting the largest difference.
+final class KernelReferenceTests: EngineTestCase {
+    func testLayerNormMatchesReference() {
+        let R = 7, C = 45
+        let x = randomFloats(R * C, seed: 1, scale: 3), w = randomFloats(C, seed: 2), b = randomFloats(C, seed: 3)
+        let out = Buffer(count: R * C), mean = Buffer(count: R), rstd = Buffer(count: R)
+        LayerNorm.forward(out: out.p, mean: mean.p, rstd: rstd.p, inp: Buffer(x).p, weight: Buffer(w).p, bias: Buffer(b).p, R: R, C: C)
+        let ref = Reference.LayerNorm.forward(inp: doubles(x), weight: doubles(w), bias: doubles(b), R: R, C: C)
+        XCTAssertLessThan(maxAbsDifference(out.array, ref.out), 1e-5)
+        XCTAssertLessThan(maxAbsDifference(rstd.array, ref.rstd), 1e-5)
+    }
+
+    func testMatMulForwardWithBiasResidualAndSingleRow() {
+        for M in [1, 6] {
+            let K = 20, N = 9
+            let x = randomFloats(M * K, seed: 4), b = randomFloats(N, seed: 6), r = randomFloats(M * N, seed: 7)
+            for layout in [WeightLayout.inputMajor, .outputMajor] {
+                let w = randomFloats(K * N, seed: 5)
+                let out = Buffer(count: M * N)
+                MatMul.forward(out: out.p, inp: Buffer(x).p, weight: Buffer(w).p, bias: Buffer(b).p, residual: Buffer(r).p, M: M, K: K, N: N, layout: layout)
+                let ref = zip(Reference.MatMul.forward(inp: doubles(x), weight: doubles(w), bias: doubles(b), M: M, K: K, N: N, layout: layout), r)
+                    .map { $0 + Double($1) }
+                XCTAssertLessThan(maxAbsDifference(out.array, ref), 1e-5, "M=\(M) \(layout)")
+            }
+        }
+    }
+
+    func testAttentionMatchesReferenceAndZeroesFuture() {
+        let B = 2, T = 9, C = 24, NH = 3
+        let qkv = randomFloats(B * T * 3 * C, seed: 8, scale: 2)
+        let out = Buffer(count: B * T * C), att = Buffer(count: B * NH * T * T)
+        Attention.forward(out: out.p, att: att.p, qkv: Buffer(qkv).p, B: B, T: T, C: C, NH: NH)
+        let ref = Reference.Attention.forward(qkv: doubles(qkv), B: B, T: T, C: C, NH: NH)
+        XCTAssertLessThan(maxAbsDifference(out.array, ref.out), 1e-5)
+        XCTAssertLessThan(maxAbsDifference(att.array, ref.att), 1e-6)
+    }
+
+    func testGELUAndVectorExpMatchLibm() {
+        let x = randomFloats(203, seed: 9, scale: 8)
+        let out = Buffer(count: 203)
+        GELU.forward(out: out.p, inp: Buffer(x).p, N: 203)
+        XCTAssertLessThan(maxAbsDifference(out.array, Reference.GELU.forward(inp: doubles(x))), 1e-5)
+        for v in stride(from: -80.0, through: 80.0, by: 0.37) {
+            let input = Float(v)
+            let fast = Double(VectorMath.exp(input)), exact = Foundation.exp(Double(input))
+            XCTAssertLessThan(abs(fast - exact) / exact, 1e-6, "exp(\(v))")
+        }
+    }
+
+    func testCrossEntropyForwardMatchesFusedAndReference() {
+        let R = 3, V = 50, Vp = 64
+        let logits = randomFloats(R * Vp, seed: 10, scale: 5), targets: [Int32] = [3, 49, 0]
+        let probs = Reference.SoftmaxCrossEntropy.softmax(logits: doubles(logits), R: R, V: V, Vp: Vp)
+        let ref = Reference.SoftmaxCrossEntropy.forward(probs: probs, targets: targets, R: R, Vp: Vp)
+        let lossesA = Buffer(count: R), lossesB = Buffer(count: R), lb = Buffer(logits)
+        targets.withUnsafeBufferPointer { t in
+            SoftmaxCrossEntropy.forward(losses: lossesA.p, logits: lb.p, targets: t, R: R, V: V, Vp: Vp)
+            XCTAssertEqual(lb.array, logits, "forward leaves logits untouched")
+            SoftmaxCrossEntropy.forwardBackward(losses: lossesB.p, logits: lb.p, targets: t, R: R, V: V, Vp: Vp, dlossScale: 1)
+        }
+        XCTAssertLessThan(maxAbsDifference(lossesA.array, ref), 1e-5)
+        XCTAssertLessThan(maxAbsDifference(lossesB.array, ref), 1e-5)
+    }
+
+    func testEncoderAndResidualMatchReference() {
+        let B = 2, T = 4, C = 11, V = 5
+        let tokens: [Int32] = [0, 4, 2, 2, 1, 3, 4, 0]
+        let wte = randomFloats(V * C, seed: 11), wpe = randomFloats(T * C, seed: 12)
+        let out = Buffer(count: B * T * C)
+        tokens.withUnsafeBufferPointer { t in
+            Encoder.forward(out: out.p, tokens: t, wte: Buffer(wte).p, wpe: Buffer(wpe).p, B: B, T: T, C: C)
+        }
+        XCTAssertLessThan(maxAbsDifference(out.array, Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: doubles(wpe), B: B, T: T, C: C)), 1e-7)
+        let a = randomFloats(30, seed: 13), b = randomFloats(30, seed: 14), sum = Buffer(count: 30)
+        Residual.forward(out: sum.p, inp1: Buffer(a).p, inp2: Buffer(b).p, N: 30)
+        XCTAssertLessThan(maxAbsDifference(sum.array, Reference.Residual.forward(inp1: doubles(a), inp2: doubles(b))), 1e-7)
+    }
+}
