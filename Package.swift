@@ -37,6 +37,7 @@ let package = Package(
             name: "wattprint",
             dependencies: [
                 "Reporting", "Carbon", "Ledger", "Meters", "Engine",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
@@ -44,7 +45,7 @@ let package = Package(
         .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger"]),
-        .testTarget(name: "CLITests", dependencies: ["wattprint", "Ledger"]),
+        .testTarget(name: "CLITests", dependencies: ["wattprint", "Ledger", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v5]
 )

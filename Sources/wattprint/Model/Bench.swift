@@ -1,9 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Ledger
 import Meters
-import Reporting
 
 extension ModelCommand {
     /// `model bench`: throughput and MFU against this machine's measured sgemm peak and memory bandwidth.
@@ -55,50 +53,34 @@ extension ModelCommand {
             let options = BenchOptions(config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
                                        sequence: seq ?? (phase == .prefill ? 256 : 64), steps: steps ?? (phase == .decode ? 32 : 3),
                                        warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed)
-            let region = try UserConfig.region(flag: self.region)
-            try CarbonTables.checkRegion(region, data: try CarbonTables.load())
-            let store = try ledger.open(create: true)
-            let meters = MeterSet.discover(.init(processRoot: getpid()))
-            let recorder = try store.beginRun(host: meters.host.ledgerHost(gpus: []),
-                                              command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "), region: region)
-            let sampler = Sampler(meters: meters, interval: 0.1, sink: LedgerSink(recorder: recorder))
-            let monitor = EnergyMonitor(sampler: sampler)
-            sampler.start()
+            let measured = try MeasuredRun(ledger: ledger, region: try UserConfig.region(flag: region))
             var window: WindowMeasurement?
             var tokens = 0
             let result: BenchResult
             do {
                 result = try Benchmark.run(options, clock: ContinuousClock(), events: { event in
-                    let now = MonotonicClock.nowNs()
                     switch event {
                     case .status(let line):
                         if !output.json { FileHandleOutput.standardError("… " + line) }
                     case .workloadStarted(let phase):
-                        try? monitor.begin("workload")
-                        recorder.record(EventRecord(tNs: now, kind: "phase_start", payload: "{\"name\":\"\(phase.rawValue)\"}"))
+                        try? measured.monitor.begin("workload")
+                        measured.event("phase_start", ["name": phase.rawValue])
                     case let .stepFinished(index, seconds, stepTokens, flops):
                         tokens += stepTokens
-                        recorder.record(EventRecord(tNs: now, kind: "step", payload: "{\"index\":\(index),\"seconds\":\(seconds),\"flops\":\(flops)}"))
-                        recorder.record(EventRecord(tNs: now, kind: "tokens", payload: "{\"count\":\(stepTokens)}"))
+                        measured.event("step", ["index": Double(index), "seconds": seconds, "flops": flops])
+                        measured.tokens(stepTokens)
                     case .workloadFinished:
-                        window = try? monitor.end("workload")
-                        recorder.record(EventRecord(tNs: now, kind: "phase_end", payload: "{\"name\":\"workload\"}"))
+                        window = try? measured.monitor.end("workload")
+                        measured.event("phase_end", ["name": "workload"])
                     }
                 })
             } catch {
-                sampler.stop()
-                try? recorder.close(status: .interrupted, exitCode: 1)
+                try? measured.finish(status: .interrupted, exitCode: 1)
                 throw error
             }
-            sampler.stop()
-            let energy = BenchEnergy(runID: recorder.runID, window: window, tokens: tokens)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: "bench",
-                                        payload: String(decoding: (try? encoder.encode(BenchRecord(bench: result, energy: energy))) ?? Data(), as: UTF8.self)))
-            try recorder.flush()
-            recorder.record(RecordedResult(try RunEnergy.compute(ledger: store, run: recorder.runID)).event)
-            try recorder.close(status: .complete, exitCode: 0)
+            let energy = BenchEnergy(runID: measured.runID, window: window, tokens: tokens)
+            measured.event("bench", BenchRecord(bench: result, energy: energy))
+            try measured.finish()
             if output.json { return try output.emit(BenchRecord(bench: result, energy: energy)) }
             render(result)
             render(energy)

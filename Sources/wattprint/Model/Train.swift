@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Engine
 import Foundation
 
@@ -36,6 +37,8 @@ extension ModelCommand {
         @OptionGroup var tokenizer: TokenizerOptions
         @OptionGroup var threads: ThreadOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var ledger: LedgerOptions
+        @Option(help: "Grid region recorded with the run (as for `wattprint run`).") var region: String?
 
         /// The SPEC file's keys: the flag names above.
         struct Spec: Decodable {
@@ -56,6 +59,8 @@ extension ModelCommand {
             let seconds: Double
             let tokensPerSecond: Double
             let checkpoint: String?
+            let corpusSHA256: String
+            let runID: Int64
         }
 
         func run() throws {
@@ -104,6 +109,11 @@ extension ModelCommand {
             let split = try TokenSplit(tokens: tok.encode(bytes: text.bytes), window: options.sequence)
             let model = try GPT2(config: config, seed: options.seed)
             let trainer = try Trainer(model: model, data: split, options: options)
+            // Training is recorded like any run: the corpus identity, every step's loss and tokens, evaluations.
+            let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
+            let measured = try MeasuredRun(ledger: ledger, region: try UserConfig.region(flag: region))
+            measured.event("corpus", ["path": corpusPath, "sha256": corpusHash, "bytes": "\(text.bytes.count)", "tokenizer": kind])
+            measured.event("model", config)
             if !output.json {
                 print("corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))")
                 print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(Formatting.grouped(config.parameterCount)) parameters")
@@ -112,8 +122,11 @@ extension ModelCommand {
             var evaluations: [EvaluationReport] = []
             let start = ContinuousClock.now
             var last = start
+            do {
             try trainer.run(onStep: { report in
                 steps.append(report)
+                measured.event("step", report)
+                measured.tokens(report.tokens)
                 let seconds = secondsSince(last)
                 last = ContinuousClock.now
                 if !output.json {
@@ -121,12 +134,21 @@ extension ModelCommand {
                 }
             }, onEvaluation: { report in
                 evaluations.append(report)
+                measured.event("eval", report)
                 last = ContinuousClock.now
                 if !output.json {
                     print("val loss \(Formatting.fixed(Double(report.loss), 4)) (perplexity \(Formatting.fixed(Double(report.perplexity), 3))) at step \(report.step)")
                 }
             })
+            } catch {
+                try? measured.finish(status: .interrupted, exitCode: 1)
+                throw error
+            }
+            try measured.finish()
             let seconds = secondsSince(start)
+            if !output.json {
+                print("corpus sha256 \(corpusHash); recorded as run \(measured.runID): wattprint show \(measured.runID)")
+            }
             if let path = out ?? file.out {
                 try model.save(path: path, tokenizer: tok.kind)
                 if !output.json { print("saved \(path)") }
@@ -135,7 +157,8 @@ extension ModelCommand {
             if output.json {
                 try output.emit(Report(config: config, options: options, corpusBytes: text.bytes.count, trainTokens: split.train.count,
                                        validationTokens: split.validation.count, steps: steps, evaluations: evaluations, seconds: seconds,
-                                       tokensPerSecond: Double(tokens) / seconds, checkpoint: out ?? file.out))
+                                       tokensPerSecond: Double(tokens) / seconds, checkpoint: out ?? file.out,
+                                       corpusSHA256: corpusHash, runID: measured.runID))
             }
         }
     }
