@@ -12,10 +12,11 @@ public final class EstimationMeter: Meter {
     public private(set) var channels: [MeterChannel] = []
     public let blocked: [BlockedChannel] = []
     public let cpuModel: CPUPowerModel
-    /// `/proc/stat` is costly for the kernel to produce (it sums every CPU's and IRQ's counters) and moves in
-    /// 10 ms ticks, so the estimate is refreshed four times a second whatever the sampler's rate; the rectangle
-    /// rule keeps the energy exact across the longer intervals.
-    public let period = 0.25
+    /// Refreshed once a second whatever the sampler's rate. Nothing is lost: the model is linear in utilisation, so
+    /// the energy over any span is the same however it is cut into intervals (Σ(P_idle + k·u_i)·Δt_i = P_idle·T +
+    /// k·busy CPU-seconds ÷ CPUs); measurement windows force a read at their edges. Reading `/proc` more often only
+    /// costs CPU (the kernel builds `/proc/stat` and `/proc/meminfo` afresh on each read).
+    public let period = 1.0
     let paths: SystemPaths
     let statPath: String
     let meminfoPath: String

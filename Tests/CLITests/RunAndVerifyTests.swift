@@ -165,9 +165,9 @@ final class RunAndVerifyTests: XCTestCase {
             let v = try l.verify(run: run.id!)
             XCTAssertEqual(v.outcome, .ok)
             XCTAssertEqual(try l.samples(run: run.id!).count + l.events(run: run.id!).count + l.channels(run: run.id!).count, v.rows)
-            // Estimates refresh at 4 Hz (EstimationMeter.period): about 10 readings of each of 4 channels in 2.5 s;
-            // the bound is loose so a loaded machine cannot fail it.
-            XCTAssertGreaterThan(try l.samples(run: run.id!).count, 12)
+            // Estimates refresh at 1 Hz (EstimationMeter.period) plus the forced start and stop readings: about 4
+            // readings of each of 4 channels in 2.5 s; the bound is loose so a loaded machine cannot fail it.
+            XCTAssertGreaterThanOrEqual(try l.samples(run: run.id!).count, 8)
         }
     }
 }

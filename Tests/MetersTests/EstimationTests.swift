@@ -57,6 +57,40 @@ final class EstimationTests: XCTestCase {
         XCTAssertTrue(m.channels.allSatisfy { $0.mode == .estimated || $0.kind == .cpuTime })
     }
 
+    /// Property behind `EstimationMeter.period`: P is linear in utilisation, so integrating the estimate over a span
+    /// gives the same energy however coarsely the span is cut into reading intervals.
+    func testEstimatedEnergyDoesNotDependOnHowOftenItIsRead() {
+        var rng = SplitMix(seed: 3)
+        let model = CPUPowerModel(maxWatts: 7, idleWatts: 1.48, uncertainty: 0.5, basis: "test")
+        let cpus = 2.0
+        for _ in 0..<50 {
+            // Cumulative (busy, total) CPU-seconds at 10 ms steps; wall time advances by Δtotal ÷ CPUs.
+            var busy = 0.0, total = 0.0
+            var points: [(t: Double, busy: Double, total: Double)] = [(0, 0, 0)]
+            for _ in 0..<Int.random(in: 20...200, using: &rng) {
+                let dt = 0.01
+                busy += Double.random(in: 0...1, using: &rng) * dt * cpus
+                total += dt * cpus
+                points.append((total / cpus, busy, total))
+            }
+            func energy(every stride: Int) -> Double {
+                var acc = EnergyAccumulator(kind: .intervalPower, toSI: 1, wrapRange: nil)
+                var last = points[0]
+                acc.add(tNs: 0, value: 0)
+                var indices = Array(Swift.stride(from: stride, to: points.count, by: stride))
+                if indices.last != points.count - 1 { indices.append(points.count - 1) }
+                for i in indices {
+                    let p = points[i]
+                    acc.add(tNs: Int64((p.t * 1e9).rounded()), value: model.watts(utilisation: (p.busy - last.busy) / (p.total - last.total)))
+                    last = p
+                }
+                return acc.energy.joules
+            }
+            XCTAssertEqual(energy(every: 1), energy(every: 25), accuracy: 1e-6)
+            XCTAssertEqual(energy(every: 1), energy(every: 100), accuracy: 1e-6)
+        }
+    }
+
     func testProcessTreeCPUSumsDescendantsAndNeverDecreases() throws {
         let t = try FakeSystemTree()
         try t.process(pid: 100, ppid: 1, utime: 100)
