@@ -140,3 +140,29 @@ final class CheckpointTests: EngineTestCase {
         assertEngineError(.unsupportedDType, mentions: ["ln_f.bias", "BF6", "float32"]) { _ = try GPT2.load(path: path) }
     }
 }
+
+/// Forged headers must be errors, never traps or reads past the end of the file.
+final class SafeTensorsForgeryTests: XCTestCase {
+    private func file(_ header: String, lengthOverride: UInt64? = nil, data: Int = 16) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("forged-\(UUID().uuidString).safetensors")
+        var bytes = Data()
+        var length = (lengthOverride ?? UInt64(header.utf8.count)).littleEndian
+        withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: header.utf8)
+        bytes.append(Data(count: data))
+        try bytes.write(to: url)
+        return url.path
+    }
+
+    func testForgedLengthsShapesAndOffsetsAreErrors() throws {
+        let cases = [
+            try file("{}", lengthOverride: UInt64.max),
+            try file(#"{"wte.weight":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,16]}}"#),
+            try file(#"{"wte.weight":{"dtype":"F16","shape":[2,2],"data_offsets":[0,9223372036854775807]}}"#),
+            try file(#"{"wte.weight":{"dtype":"F16","shape":[50000,1099511627776],"data_offsets":[0,8]}}"#),
+        ]
+        for path in cases {
+            XCTAssertThrowsError(try SafeTensorsFile(path: path), path)
+        }
+    }
+}

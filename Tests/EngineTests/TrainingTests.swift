@@ -33,6 +33,34 @@ final class TrainingTests: EngineTestCase {
         }
     }
 
+    /// Three steps with different gradients and a gradient scale against a Double AdamW written out here: after the
+    /// first step m̂/√v̂ is no longer ±1, so a wrong scale, bias-correction exponent or moment update shows.
+    func testAdamWOverSeveralStepsMatchesADoubleReference() {
+        let layout = TensorLayout([TensorSpec(name: "w", shape: [4, 9], decays: true), TensorSpec(name: "b", shape: [6], decays: false)])
+        let parameters = TensorBuffer(layout: layout), gradients = TensorBuffer(layout: layout)
+        let p0 = randomFloats(layout.count, seed: 11)
+        _ = parameters.flat.update(fromContentsOf: p0)
+        let optimizer = AdamW(layout: layout, options: AdamWOptions(beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1))
+        var p = p0.map(Double.init), m = [Double](repeating: 0, count: layout.count), v = m
+        // Elements that belong to a tensor (the layout may pad between tensors), with whether each decays.
+        let elements = layout.specs.enumerated().flatMap { i, spec in (0..<spec.count).map { (layout.offsets[i] + $0, spec.decays) } }
+        for (step, scale) in [(1, 0.5), (2, 2.0), (3, 0.25)] {
+            let g = randomFloats(layout.count, seed: UInt64(20 + step))
+            _ = gradients.flat.update(fromContentsOf: g)
+            optimizer.update(parameters: parameters, gradients: gradients, learningRate: 0.01, gradientScale: Float(scale))
+            for (i, decays) in elements {
+                let grad = Double(g[i]) * scale
+                m[i] = 0.9 * m[i] + 0.1 * grad
+                v[i] = 0.95 * v[i] + 0.05 * grad * grad
+                let mHat = m[i] / (1 - pow(0.9, Double(step))), vHat = v[i] / (1 - pow(0.95, Double(step)))
+                p[i] -= 0.01 * (mHat / (vHat.squareRoot() + 1e-8) + (decays ? 0.1 : 0) * p[i])
+            }
+            for (i, _) in elements {
+                XCTAssertEqual(Double(parameters.flat[i]), p[i], accuracy: 2e-6, "step \(step), element \(i)")
+            }
+        }
+    }
+
     func testGlobalNormAndClipScale() {
         let layout = TensorLayout([TensorSpec(name: "a", shape: [1000], decays: true), TensorSpec(name: "b", shape: [77], decays: false)])
         let gradients = TensorBuffer(layout: layout)

@@ -41,11 +41,13 @@ public final class SafeTensorsFile {
             close(fd)
             throw EngineError.checkpointTruncated(path, needed: 8, actual: fileSize)
         }
-        let headerLength = lengthBytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard headerLength > 1, headerLength < 100_000_000 else {
+        // Compared as UInt64 first: a length ≥ 2⁶³ (any file whose 8th byte is ≥ 0x80) must not trap in Int().
+        let rawLength = lengthBytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard rawLength > 1, rawLength < 100_000_000 else {
             close(fd)
-            throw EngineError.checkpointMalformed(path, "header length \(headerLength) is implausible")
+            throw EngineError.checkpointMalformed(path, "header length \(rawLength) is implausible")
         }
+        let headerLength = Int(rawLength)
         guard 8 + headerLength <= fileSize else {
             close(fd)
             throw EngineError.checkpointTruncated(path, needed: 8 + headerLength, actual: fileSize)
@@ -72,22 +74,39 @@ public final class SafeTensorsFile {
                 close(fd)
                 throw EngineError.checkpointMalformed(path, "entry '\(name)' lacks a valid dtype, shape or data_offsets")
             }
-            if dtype == "F32", offsets[1] - offsets[0] != shape.reduce(1, *) * 4 {
+            // Sizes are checked with overflow detection for every dtype: a forged shape or offset must be an error,
+            // never an arithmetic trap or a read past the end of the file.
+            var elements = 1
+            var overflow = false
+            for d in shape {
+                let (product, o) = elements.multipliedReportingOverflow(by: d)
+                elements = product
+                overflow = overflow || o
+            }
+            let byteSize = Self.bytesPerElement[dtype].map { elements.multipliedReportingOverflow(by: $0) }
+            if overflow || byteSize?.overflow == true
+                || (byteSize.map { offsets[1] - offsets[0] != $0.partialValue } ?? false) {
                 close(fd)
-                throw EngineError.checkpointMalformed(path, "entry '\(name)' has \(offsets[1] - offsets[0]) bytes for shape \(shape)")
+                throw EngineError.checkpointMalformed(path, "entry '\(name)' has \(offsets[1] - offsets[0]) bytes for dtype \(dtype) and shape \(shape)")
             }
             furthest = max(furthest, offsets[1])
             entries[name] = SafeTensorsEntry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
         }
-        guard dataStart + furthest <= fileSize else {
+        guard furthest <= fileSize - dataStart else {
             close(fd)
-            throw EngineError.checkpointTruncated(path, needed: dataStart + furthest, actual: fileSize)
+            throw EngineError.checkpointTruncated(path, needed: furthest > Int.max - dataStart ? Int.max : dataStart + furthest, actual: fileSize)
         }
         self.entries = entries
         self.metadata = metadata
     }
 
     deinit { close(descriptor) }
+
+    /// Element sizes of the safetensors dtypes, for checking every entry's byte range against its shape.
+    static let bytesPerElement: [String: Int] = [
+        "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+        "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1,
+    ]
 
     /// Reads F32 tensor `name` into `destination` (exactly its element count).
     /// - Throws: `unsupportedDType` for non-F32 data, `fileUnreadable` on a short read.

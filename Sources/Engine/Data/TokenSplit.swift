@@ -8,6 +8,10 @@ public struct TokenSplit: Sendable {
 
     /// - Throws: `corpusTooSmall` when either part is shorter than `window` + 1 tokens.
     public init(tokens: [Int32], validationFraction: Double = 0.1, window: Int) throws {
+        guard validationFraction > 0, validationFraction < 1 else {
+            throw EngineError(.invalidArgument, "validation fraction \(validationFraction) leaves no training or no validation data",
+                              fix: "use a fraction between 0 and 1, e.g. 0.1")
+        }
         let validationCount = Int((Double(tokens.count) * validationFraction).rounded(.down))
         let trainCount = tokens.count - validationCount
         let needed = window + 1

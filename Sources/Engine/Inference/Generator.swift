@@ -57,6 +57,9 @@ public final class Generator {
             throw EngineError.invalidArgument("\(prompts.count) prompts for a session of batch \(session.maxBatch)",
                                               fix: "pass between 1 and \(session.maxBatch) prompts")
         }
+        guard options.maxNewTokens > 0 else {
+            throw EngineError.invalidArgument("max new tokens \(options.maxNewTokens) asks for no output", fix: "ask for 1 or more tokens")
+        }
         let context = session.model.config.maxSequence
         for prompt in prompts where prompt.count >= context {
             throw EngineError(.promptTooLong, "prompt has \(prompt.count) tokens but the model's context is \(context)",

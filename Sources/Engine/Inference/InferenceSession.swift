@@ -87,6 +87,10 @@ public final class InferenceSession {
     /// - Throws: `promptTooLong` when a sequence is full; `tokenOutOfRange`.
     public func decode(_ steps: [(sequence: Int, token: Int32)]) throws {
         precondition(steps.count <= maxBatch && !steps.isEmpty)
+        // Two steps for one sequence would write the same cache slot and leave a hole the next step attends to.
+        guard Set(steps.map(\.sequence)).count == steps.count else {
+            throw EngineError.invalidArgument("decode was given the same sequence twice in one step", fix: "pass each sequence at most once per decode call")
+        }
         try checkTokens(steps.map(\.token))
         var segments: [Segment] = []
         for (row, step) in steps.enumerated() {

@@ -47,11 +47,14 @@ public struct Sampler: Sendable {
         let p = probabilities
         candidates.sort { p[Int($0)] > p[Int($1)] || (p[Int($0)] == p[Int($1)] && $0 < $1) }
         if let topP = options.topP, topP < 1 {
+            // Nucleus over what top-k kept, renormalised: the smallest prefix holding topP of the candidates' mass.
+            var kept: Float = 0
+            for id in candidates { kept += p[Int(id)] }
             var mass: Float = 0, keep = 0
             for id in candidates {
                 mass += p[Int(id)]
                 keep += 1
-                if mass >= topP { break }
+                if mass >= topP * kept { break }
             }
             candidates.removeLast(candidates.count - keep)
         }
@@ -71,13 +74,21 @@ public struct Sampler: Sendable {
         return Int32(best)
     }
 
+    /// Draws against the probabilities' own float sum, so rounding cannot leave `u` above the total and send the
+    /// draw to the last id (GPT-2's `<|endoftext|>`).
     private mutating func draw(fromAll V: Int) -> Int32 {
-        var u = rng.nextUnitFloat()
+        var total: Float = 0
+        var lastPositive = 0
+        for i in 0..<V where probabilities[i] > 0 {
+            total += probabilities[i]
+            lastPositive = i
+        }
+        var u = rng.nextUnitFloat() * total
         for i in 0..<V {
             u -= probabilities[i]
             if u < 0 { return Int32(i) }
         }
-        return Int32(V - 1)
+        return Int32(lastPositive)
     }
 
     /// The k most likely ids via a min-heap of size k: O(V log k).

@@ -20,7 +20,12 @@ public enum Evaluation {
             throw EngineError(.corpusTooSmall, "evaluation data has \(tokens.count) tokens; one window of --seq \(T) needs \(T + 1)",
                               fix: "use more data or a smaller --seq")
         }
-        let used = min(windows, (maxBatches ?? Int.max / max(B, 1)) * B)
+        if let maxBatches, maxBatches < 1 {
+            throw EngineError(.invalidArgument, "--max-batches \(maxBatches) evaluates nothing", fix: "pass --max-batches 1 or more, or leave it out")
+        }
+        // Without overflow: a huge --max-batches means the whole stream.
+        let cap = maxBatches.map { $0.multipliedReportingOverflow(by: B) }
+        let used = cap.map { $0.overflow ? windows : min(windows, $0.partialValue) } ?? windows
         var total: Double = 0
         var inputs: [Int32] = [], targets: [Int32] = []
         var start = 0

@@ -39,6 +39,9 @@ extension ModelCommand {
             if (layers == nil) != (width == nil) {
                 throw ValidationError("--layers and --width go together")
             }
+            if heads != nil && layers == nil {
+                throw ValidationError("--heads only applies with --layers and --width; the preset fixes its own heads")
+            }
         }
 
         func run() throws {
