@@ -99,7 +99,8 @@ public final class Ledger: @unchecked Sendable {
               }
             }
         } catch let error as DatabaseError {
-            if error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT { throw LedgerError.notADatabase(path: path) }
+            if error.resultCode == .SQLITE_NOTADB { throw LedgerError.notADatabase(path: path) }
+            if error.resultCode == .SQLITE_CORRUPT { throw LedgerError.damaged(path: path, detail: error.message ?? "corrupt") }
             throw LedgerError.cannotCreate(path: path, reason: Ledger.reason(error))
         }
         if state.foreign { throw LedgerError.notAWattprintLedger(path: path) }
@@ -129,6 +130,7 @@ public final class Ledger: @unchecked Sendable {
     func wrap<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as LedgerError { throw error } catch let error as DatabaseError {
             if error.resultCode == .SQLITE_NOTADB { throw LedgerError.notADatabase(path: path) }
+            if error.resultCode == .SQLITE_CORRUPT { throw LedgerError.damaged(path: path, detail: error.message ?? "corrupt") }
             if error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN || error.resultCode == .SQLITE_PERM {
                 throw LedgerError.cannotCreate(path: path, reason: error.message ?? "\(error.resultCode)")
             }

@@ -4,6 +4,7 @@ import Foundation
 public enum LedgerError: Error, CustomStringConvertible, Equatable {
     case notADatabase(path: String)
     case notAWattprintLedger(path: String)
+    case damaged(path: String, detail: String)
     case newerSchema(path: String, unknownMigrations: [String])
     case cannotCreate(path: String, reason: String)
     case missing(path: String)
@@ -16,6 +17,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .notADatabase(path):
             return "\(path) is not an SQLite database; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
+        case let .damaged(path, detail):
+            return "\(path) is a damaged SQLite file (\(detail)); it was left untouched. Restore it from a backup, or salvage its rows with `sqlite3 \(path) .recover`, then run `wattprint verify` on the result."
         case let .notAWattprintLedger(path):
             return "\(path) is an SQLite database of another program; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
         case let .newerSchema(path, unknown):

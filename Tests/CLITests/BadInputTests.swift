@@ -45,4 +45,19 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(runs.stderr.contains("no ledger at"), runs.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: none))
     }
+
+    func testATruncatedLedgerIsReportedDamagedAndKept() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite")
+        for _ in 0..<3 { try CLI.run(["run", "--ledger", ledger.path, "--", "true"]) }
+        let q = try DatabaseQueue(path: ledger.path)
+        try q.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try q.close()
+        let whole = try Data(contentsOf: ledger)
+        try whole.prefix(whole.count / 2).write(to: ledger)
+        let before = try Data(contentsOf: ledger)
+        let r = try CLI.run(["verify", "--ledger", ledger.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("damaged") || r.stderr.contains("corrupt"), r.stderr)
+        XCTAssertEqual(try Data(contentsOf: ledger), before, "nothing overwritten")
+    }
 }
