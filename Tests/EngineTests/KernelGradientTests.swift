@@ -2,9 +2,10 @@
 import XCTest
 
 /// Central finite differences (Double, on the naive reference forward) against the fast fp32 backward
-/// kernels and the naive backward kernels, for every differentiable op. Tolerance: 1e-2 relative per tensor.
+/// kernels and the naive backward kernels, for every differentiable op. Tolerance: 1e-4 relative per tensor (the
+/// issue asks for 1e-2 in fp32; the references are Double, so the fp32 kernels are held to ~100× fp32 rounding).
 final class KernelGradientTests: EngineTestCase {
-    let tolerance = 1e-2
+    let tolerance = 1e-4
 
     func testLayerNormGradients() {
         for C in [19, 32] {
