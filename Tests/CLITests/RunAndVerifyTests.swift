@@ -5,10 +5,12 @@ import Ledger
 
 final class RunAndVerifyTests: XCTestCase {
     func testHelpShowsExamples() throws {
-        for cmd in ["run", "runs", "verify", "sensors", "show"] {
-            let r = try CLI.run([cmd, "--help"])
+        for cmd in ["run", "runs", "verify", "sensors", "show", "grid", "grid show", "grid list", "estimate",
+                    "model", "model info", "model eval", "model generate", "model train", "model bench"] {
+            let r = try CLI.run(cmd.split(separator: " ").map(String.init) + ["--help"])
             XCTAssertEqual(r.status, 0)
-            XCTAssertTrue(r.stdout.contains("wattprint \(cmd)"), "\(cmd) help lacks an example:\n\(r.stdout)")
+            let examples = r.stdout.split(separator: "\n").filter { !$0.contains("USAGE") && $0.drop { $0 == " " }.hasPrefix("wattprint \(cmd) ") }
+            XCTAssertFalse(examples.isEmpty, "\(cmd) help lacks an example:\n\(r.stdout)")
         }
     }
 

@@ -8,7 +8,7 @@ extension ModelCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure training, prefill or decode throughput, MFU and peak memory.",
-            discussion: "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). Example: wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n\nMeasures the sgemm peak first (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count), then the workload; decode also measures streaming-read bandwidth. FLOPs follow FLOPCount: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; training = 3× forward.")
+            discussion: "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n\nMeasures the sgemm peak first (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count), then the workload; decode also measures streaming-read bandwidth. FLOPs follow FLOPCount: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; training = 3× forward.")
 
         enum Preset: String, ExpressibleByArgument, CaseIterable {
             case gpt2_124m = "gpt2-124m"

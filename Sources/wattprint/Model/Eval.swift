@@ -4,7 +4,8 @@ import Engine
 extension ModelCommand {
     /// `model eval CKPT --corpus FILE | --tokens FILE`: mean cross-entropy and perplexity.
     struct Eval: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mean cross-entropy and perplexity of a checkpoint on a text or token file.")
+        static let configuration = CommandConfiguration(abstract: "Mean cross-entropy and perplexity of a checkpoint on a text or token file.",
+                                                        discussion: "Examples:\n  wattprint model eval small.safetensors --corpus /usr/share/games/fortunes/literature\n  wattprint model eval gpt2.safetensors --tokens val.bin --dtype u16 --vocab vocab.json --merges merges.txt")
 
         @Argument(help: "Checkpoint (.safetensors).")
         var checkpoint: String

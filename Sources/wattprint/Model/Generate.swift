@@ -4,7 +4,8 @@ import Engine
 extension ModelCommand {
     /// `model generate CKPT --prompt …`: KV-cached sampling.
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Generate text from a checkpoint with a KV cache.")
+        static let configuration = CommandConfiguration(abstract: "Generate text from a checkpoint with a KV cache.",
+                                                        discussion: "Example:\n  wattprint model generate small.safetensors --prompt \"The \" --max-tokens 80 --temperature 0.8 --top-k 40 --seed 1")
 
         @Argument(help: "Checkpoint (.safetensors).")
         var checkpoint: String

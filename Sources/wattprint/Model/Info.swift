@@ -4,7 +4,8 @@ import Engine
 extension ModelCommand {
     /// `model info CKPT`: architecture, parameter count and FLOPs per token.
     struct Info: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a checkpoint's architecture, parameters and FLOPs per token.")
+        static let configuration = CommandConfiguration(abstract: "Show a checkpoint's architecture, parameters and FLOPs per token.",
+                                                        discussion: "Example:\n  wattprint model info small.safetensors --json")
 
         @Argument(help: "Checkpoint (.safetensors, Hugging Face GPT-2 layout).")
         var checkpoint: String

@@ -8,6 +8,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Train, evaluate, sample from and benchmark the built-in GPT-2 engine.",
+        discussion: "Example:\n  wattprint model train Workloads/small.json --region FR",
         subcommands: [Info.self, Eval.self, Generate.self, Train.self, Bench.self]
     )
 

@@ -8,7 +8,7 @@ extension ModelCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a GPT-2 from scratch on a text corpus.",
-            discussion: "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed); flags override it.")
+            discussion: "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors")
 
         @Argument(help: "Optional SPEC json file.")
         var spec: String?
