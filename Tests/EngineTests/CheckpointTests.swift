@@ -3,19 +3,7 @@ import Foundation
 import XCTest
 
 /// Safetensors round trips in the Hugging Face GPT-2 layout, and every way a bad file must fail.
-final class CheckpointTests: EngineTestCase {
-    var directory = ""
-
-    override func setUp() {
-        super.setUp()
-        directory = temporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
-        super.tearDown()
-    }
-
+final class CheckpointTests: FileTestCase {
     /// Writes `model` exactly as Hugging Face's GPT2LMHeadModel would: `transformer.` prefix, wte without
     /// padding, causal-mask buffers, a tied `lm_head.weight`, `{"format": "pt"}` metadata. `edit` may alter entries.
     func writeHuggingFaceLayout(_ model: GPT2, to path: String,

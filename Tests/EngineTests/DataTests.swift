@@ -3,19 +3,7 @@ import Foundation
 import XCTest
 
 /// Corpus loading, the train/validation split and token files (raw u16/u32 and .npy).
-final class DataTests: EngineTestCase {
-    var directory = ""
-
-    override func setUp() {
-        super.setUp()
-        directory = temporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
-        super.tearDown()
-    }
-
+final class DataTests: FileTestCase {
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = directory + "/" + name
         FileManager.default.createFile(atPath: path, contents: Data(bytes))

@@ -34,6 +34,21 @@ class EngineTestCase: XCTestCase {
     }
 }
 
+/// A test case with a fresh scratch directory per test, removed afterwards.
+class FileTestCase: EngineTestCase {
+    var directory = ""
+
+    override func setUp() {
+        super.setUp()
+        directory = temporaryDirectory()
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: directory)
+        super.tearDown()
+    }
+}
+
 func randomFloats(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
     var rng = SplitMix64(seed: seed)
     return (0..<count).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }

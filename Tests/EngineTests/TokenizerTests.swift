@@ -3,19 +3,7 @@ import Foundation
 import XCTest
 
 /// Byte-level and GPT-2 BPE tokenizers, with tiny vocab.json/merges.txt files written by the test.
-final class TokenizerTests: EngineTestCase {
-    var directory = ""
-
-    override func setUp() {
-        super.setUp()
-        directory = temporaryDirectory()
-    }
-
-    override func tearDown() {
-        try? FileManager.default.removeItem(atPath: directory)
-        super.tearDown()
-    }
-
+final class TokenizerTests: FileTestCase {
     /// 256 byte symbols (id = byte) plus merges that build "hello", " the" and "'s", plus <|endoftext|>.
     /// `dropByte` gives that byte's id to an unrelated token; `addMergedTokens: false` leaves merge results out.
     func writeTinyBPE(merges: [String]? = nil, dropByte: UInt8? = nil, addMergedTokens: Bool = true) throws -> GPT2Tokenizer {
