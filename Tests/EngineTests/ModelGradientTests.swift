@@ -82,3 +82,65 @@ final class ModelGradientTests: EngineTestCase {
         XCTAssertEqual(FLOPCount.trainingStep(c, B: 4, T: 64), 3 * 256 * perToken64)
     }
 }
+
+/// Dropout: masks drawn from a seed, applied in training only, and a backward consistent with its forward.
+final class DropoutTests: EngineTestCase {
+    let B = 2, T = 5
+
+    func testMaskKeepsAboutOneMinusPAndScalesByItsInverse() {
+        let mask = Buffer(count: 100_000)
+        Dropout.fillMask(mask.p, p: 0.25, seed: 9)
+        let kept = mask.array.filter { $0 != 0 }
+        XCTAssertEqual(Double(kept.count) / 100_000, 0.75, accuracy: 0.01, "binomial sd is 0.0014")
+        XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
+        let again = Buffer(count: 100_000)
+        Dropout.fillMask(again.p, p: 0.25, seed: 9)
+        XCTAssertEqual(mask.array, again.array, "same seed, same mask")
+    }
+
+    func testDropoutChangesTrainingLossOnlyAndIsReproducible() throws {
+        let model = try tinyModel()
+        let inputs = randomTokens(B * T, vocabulary: 60, seed: 31), targets = randomTokens(B * T, vocabulary: 60, seed: 32)
+        let plain = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
+        let evaluation = try model.forward(inputs: inputs, targets: targets, B: B, T: T)
+        model.dropout = 0.3
+        model.dropoutSeed = 77
+        let dropped = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
+        let grads = Array(model.gradients().flat)
+        XCTAssertNotEqual(dropped, plain)
+        XCTAssertEqual(try model.forward(inputs: inputs, targets: targets, B: B, T: T), evaluation, "evaluation never drops")
+        let again = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
+        XCTAssertEqual(again, dropped)
+        XCTAssertEqual(Array(model.gradients().flat), grads)
+    }
+
+    /// With the masks fixed by the seed, the loss is a smooth function of the parameters, so each tensor's analytic
+    /// gradient must predict the loss's change along itself: (L(θ + εu) − L(θ − εu)) / 2ε ≈ |∇_W L| for
+    /// u = ∇_W L / |∇_W L| on tensor W alone. A backward that ignored a mask gets the projections' tensors wrong.
+    func testBackwardWithDropoutMatchesDirectionalFiniteDifferencesPerTensor() throws {
+        let model = try tinyModel()
+        let inputs = randomTokens(B * T, vocabulary: 60, seed: 41), targets = randomTokens(B * T, vocabulary: 60, seed: 42)
+        model.dropout = 0.3
+        model.dropoutSeed = 5
+        _ = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
+        let gradients = model.gradients()
+        var checked = 0
+        for (i, spec) in model.config.parameterSpecs.enumerated() {
+            let g = gradients.view(i).map(Double.init)
+            let norm = g.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 1e-3 else { continue }
+            let view = model.parameters.view(i)
+            let theta = Array(view)
+            func loss(_ step: Double) throws -> Double {
+                for j in 0..<theta.count { view[j] = theta[j] + Float(step * g[j] / norm) }
+                return Double(try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite))
+            }
+            let eps = 1e-2
+            let numeric = (try loss(eps) - loss(-eps)) / (2 * eps)
+            for j in 0..<theta.count { view[j] = theta[j] }
+            XCTAssertEqual(numeric, norm, accuracy: 3e-2 * norm, "\(spec.name): directional derivative \(numeric) vs |∇| \(norm)")
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, model.config.parameterSpecs.count / 2)
+    }
+}

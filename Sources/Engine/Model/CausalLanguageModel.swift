@@ -19,4 +19,7 @@ public protocol CausalLanguageModel: AnyObject {
     func forwardBackward(inputs: [Int32], targets: [Int32], B: Int, T: Int, gradientWrite: GradientWrite, lossScale: Float) throws -> Float
     /// FLOPs of one `forwardBackward` at this shape, by the model's stated formula.
     func trainingFLOPs(B: Int, T: Int) -> Double
+    /// Dropout probability used by `forwardBackward` (training only), and the seed of its next masks.
+    var dropout: Float { get set }
+    var dropoutSeed: UInt64 { get set }
 }

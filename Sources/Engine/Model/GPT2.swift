@@ -14,6 +14,12 @@ public final class GPT2: CausalLanguageModel {
     private var gradientBuffer: TensorBuffer?
     private var gradientTensors: GPT2Tensors?
     private var activations: GPT2Activations?
+    /// Probability of dropping an element of the embeddings and of each residual branch's output (attention and
+    /// MLP projections), as in GPT-2's `embd_pdrop`/`resid_pdrop`; applied in `forwardBackward` only, never in
+    /// evaluation or inference. Attention probabilities are not dropped.
+    public var dropout: Float = 0
+    /// Seed of the next `forwardBackward`'s dropout masks; the trainer sets it per micro-batch so runs are reproducible.
+    public var dropoutSeed: UInt64 = 0
 
     /// A freshly initialised model: N(0, 0.02) weights and embeddings, residual projections
     /// (`attn.c_proj`, `mlp.c_proj`) scaled by 1/√(2L) as in GPT-2, LayerNorm gains 1, biases 0.
@@ -99,19 +105,21 @@ public final class GPT2: CausalLanguageModel {
 
     public func forwardBackward(inputs: [Int32], targets: [Int32], B: Int, T: Int,
                                 gradientWrite: GradientWrite, lossScale: Float = 1) throws -> Float {
-        let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: true)
+        precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1)")
+        let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: true, withDropout: dropout > 0)
         _ = gradients()
-        runForward(a)
+        runForward(a, dropping: dropout > 0)
         SoftmaxCrossEntropy.forwardBackward(losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
                                             R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize,
                                             dlossScale: lossScale / Float(B * T))
-        runBackward(a, gradientWrite: gradientWrite)
+        runBackward(a, gradientWrite: gradientWrite, dropping: dropout > 0)
         return meanLoss(a)
     }
 
     // MARK: - Passes
 
-    private func prepare(inputs: [Int32], targets: [Int32]?, B: Int, T: Int, withGradients: Bool) throws -> GPT2Activations {
+    private func prepare(inputs: [Int32], targets: [Int32]?, B: Int, T: Int, withGradients: Bool,
+                         withDropout: Bool = false) throws -> GPT2Activations {
         guard B >= 1, T >= 1, T <= config.maxSequence else {
             throw EngineError.invalidArgument("batch \(B) × sequence \(T) does not fit a model with context \(config.maxSequence)",
                                               fix: "use 1 ≤ --seq ≤ \(config.maxSequence) and --batch ≥ 1")
@@ -122,11 +130,12 @@ public final class GPT2: CausalLanguageModel {
         try checkRange(inputs)
         if let targets { try checkRange(targets) }
         let a: GPT2Activations
-        if let existing = activations, existing.B == B, existing.T == T, existing.hasGradientScratch || !withGradients {
+        if let existing = activations, existing.B == B, existing.T == T, existing.hasGradientScratch || !withGradients,
+           existing.hasDropout || !withDropout {
             a = existing
         } else {
             activations = nil
-            a = GPT2Activations(config: config, B: B, T: T, withGradients: withGradients)
+            a = GPT2Activations(config: config, B: B, T: T, withGradients: withGradients, withDropout: withDropout)
             activations = a
         }
         _ = a.inputs.update(fromContentsOf: inputs)
@@ -148,21 +157,39 @@ public final class GPT2: CausalLanguageModel {
         return Float(sum / Double(a.B * a.T))
     }
 
-    private func runForward(_ a: GPT2Activations) {
+    /// - Parameter dropping: draw dropout masks (from `dropoutSeed`) and apply them; the residual add is then
+    ///   done after the projection instead of fused into it, so the branch can be masked first.
+    private func runForward(_ a: GPT2Activations, dropping: Bool = false) {
         let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
         let p = params
         Encoder.forward(out: a.encoded, tokens: UnsafeBufferPointer(a.inputs), wte: p.wte, wpe: p.wpe, B: B, T: T, C: C)
+        if dropping {
+            Dropout.fillMask(a.embeddingDropMask, p: dropout, seed: dropoutSeed)
+            Dropout.scale(a.encoded, by: a.embeddingDropMask)
+        }
         for l in 0..<config.layers {
             let b = a.blocks[l], w = p.blocks[l]
             let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
             LayerNorm.forward(out: b.ln1, mean: b.ln1Mean, rstd: b.ln1Rstd, inp: residual, weight: w.ln1w, bias: w.ln1b, R: BT, C: C)
             MatMul.forward(out: b.qkv, inp: b.ln1, weight: w.qkvw, bias: w.qkvb, M: BT, K: C, N: 3 * C)
             Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, C: C, NH: NH)
-            MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, residual: residual, M: BT, K: C, N: C)
+            if dropping {
+                MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, M: BT, K: C, N: C)
+                Dropout.fillMask(b.attnDropMask, p: dropout, seed: dropoutSeed &+ UInt64(2 * l + 1))
+                Dropout.residualAdd(out: b.residual2, residual: residual, mask: b.attnDropMask)
+            } else {
+                MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, residual: residual, M: BT, K: C, N: C)
+            }
             LayerNorm.forward(out: b.ln2, mean: b.ln2Mean, rstd: b.ln2Rstd, inp: b.residual2, weight: w.ln2w, bias: w.ln2b, R: BT, C: C)
             MatMul.forward(out: b.fch, inp: b.ln2, weight: w.fcw, bias: w.fcb, M: BT, K: C, N: 4 * C)
             GELU.forward(out: b.fchGelu, inp: b.fch, N: 4 * BT * C)
-            MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: BT, K: 4 * C, N: C)
+            if dropping {
+                MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, M: BT, K: 4 * C, N: C)
+                Dropout.fillMask(b.mlpDropMask, p: dropout, seed: dropoutSeed &+ UInt64(2 * l + 2))
+                Dropout.residualAdd(out: b.residual3, residual: b.residual2, mask: b.mlpDropMask)
+            } else {
+                MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: BT, K: 4 * C, N: C)
+            }
         }
         let last = a.blocks[config.layers - 1].residual3
         LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p.lnfw, bias: p.lnfb, R: BT, C: C)
@@ -172,7 +199,7 @@ public final class GPT2: CausalLanguageModel {
     /// Backward from dlogits (held in `a.logits`). The residual-stream gradient lives in `a.dresidual`
     /// throughout: a residual add passes it unchanged to both branches, and each LayerNorm adds its
     /// input gradient into it, so no residual-backward pass or copy is needed.
-    private func runBackward(_ a: GPT2Activations, gradientWrite pw: GradientWrite) {
+    private func runBackward(_ a: GPT2Activations, gradientWrite pw: GradientWrite, dropping: Bool) {
         let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
         let p = params, g = gradientTensors!
         MatMul.backward(dinp: a.dbtc, dweight: g.wte, dbias: nil, dout: a.logits, inp: a.lnf, weight: p.wte,
@@ -181,10 +208,12 @@ public final class GPT2: CausalLanguageModel {
         LayerNorm.backward(dinp: a.dresidual, dweight: g.lnfw, dbias: g.lnfb, dout: a.dbtc, inp: last, weight: p.lnfw,
                            mean: a.lnfMean, rstd: a.lnfRstd, scratch: a.normScratch, R: BT, C: C,
                            inputWrite: .overwrite, parameterWrite: pw)
+        // With dropout, a branch receives the stream's gradient through its mask; the stream itself passes it on unchanged.
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             let b = a.blocks[l], w = p.blocks[l], d = g.blocks[l]
             let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
-            MatMul.backward(dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: a.dresidual, inp: b.fchGelu, weight: w.fcprojw,
+            if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.mlpDropMask) }
+            MatMul.backward(dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: dropping ? a.dbranch : a.dresidual, inp: b.fchGelu, weight: w.fcprojw,
                             M: BT, K: 4 * C, N: C, parameterWrite: pw)
             GELU.backward(dinp: a.dfch, inp: b.fch, dout: a.dfch, N: 4 * BT * C)
             MatMul.backward(dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
@@ -192,7 +221,8 @@ public final class GPT2: CausalLanguageModel {
             LayerNorm.backward(dinp: a.dresidual, dweight: d.ln2w, dbias: d.ln2b, dout: a.dbtc, inp: b.residual2, weight: w.ln2w,
                                mean: b.ln2Mean, rstd: b.ln2Rstd, scratch: a.normScratch, R: BT, C: C,
                                inputWrite: .accumulate, parameterWrite: pw)
-            MatMul.backward(dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: a.dresidual, inp: b.atty, weight: w.projw,
+            if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.attnDropMask) }
+            MatMul.backward(dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: dropping ? a.dbranch : a.dresidual, inp: b.atty, weight: w.projw,
                             M: BT, K: C, N: C, parameterWrite: pw)
             Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, C: C, NH: NH)
             MatMul.backward(dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
@@ -201,6 +231,7 @@ public final class GPT2: CausalLanguageModel {
                                mean: b.ln1Mean, rstd: b.ln1Rstd, scratch: a.normScratch, R: BT, C: C,
                                inputWrite: .accumulate, parameterWrite: pw)
         }
+        if dropping { Dropout.scale(a.dresidual, by: a.embeddingDropMask) }
         if pw == .overwrite { g.wpe.update(repeating: 0) }
         Encoder.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
     }

@@ -1,8 +1,9 @@
 // Legend: B batch, T time, C channels, NH heads, Vp padded vocabulary, L layers.
 
-/// One block's cached forward activations.
+/// One block's cached forward activations; the dropout masks are empty unless training with dropout.
 struct BlockActivations {
     let ln1, ln1Mean, ln1Rstd, qkv, att, atty, residual2, ln2, ln2Mean, ln2Rstd, fch, fchGelu, residual3: UnsafeMutableBufferPointer<Float>
+    let attnDropMask, mlpDropMask: UnsafeMutableBufferPointer<Float>
 }
 
 /// All activations of a (B, T) forward pass plus the backward scratch, in one allocation.
@@ -16,19 +17,26 @@ final class GPT2Activations {
     let encoded, lnf, lnfMean, lnfRstd, logits, losses: UnsafeMutableBufferPointer<Float>
     let blocks: [BlockActivations]
     let dresidual, dbtc, dqkv, dfch, datt, normScratch: UnsafeMutableBufferPointer<Float>
+    /// Dropout masks of the embeddings and the gradient of a dropped branch (empty without dropout).
+    let embeddingDropMask, dbranch: UnsafeMutableBufferPointer<Float>
+    let hasDropout: Bool
     let inputs: UnsafeMutableBufferPointer<Int32>
     let targets: UnsafeMutableBufferPointer<Int32>
 
-    init(config: GPT2Config, B: Int, T: Int, withGradients: Bool) {
+    init(config: GPT2Config, B: Int, T: Int, withGradients: Bool, withDropout: Bool = false) {
         self.B = B
         self.T = T
+        hasDropout = withDropout
         let C = config.channels, NH = config.heads, BT = B * T, Vp = config.paddedVocabularySize
-        var specs: [TensorSpec] = [TensorSpec(name: "encoded", shape: [BT, C], decays: false)]
+        let dropCount = withDropout ? BT * C : 0
+        var specs: [TensorSpec] = [TensorSpec(name: "encoded", shape: [BT, C], decays: false),
+                                   TensorSpec(name: "embeddingDropMask", shape: [dropCount], decays: false),
+                                   TensorSpec(name: "dbranch", shape: [dropCount], decays: false)]
         for l in 0..<config.layers {
             for (name, count) in [("ln1", BT * C), ("ln1Mean", BT), ("ln1Rstd", BT), ("qkv", 3 * BT * C),
                                   ("att", B * NH * T * T), ("atty", BT * C), ("residual2", BT * C), ("ln2", BT * C),
                                   ("ln2Mean", BT), ("ln2Rstd", BT), ("fch", 4 * BT * C), ("fchGelu", 4 * BT * C),
-                                  ("residual3", BT * C)] {
+                                  ("residual3", BT * C), ("attnDropMask", dropCount), ("mlpDropMask", dropCount)] {
                 specs.append(TensorSpec(name: "h.\(l).\(name)", shape: [count], decays: false))
             }
         }
@@ -51,12 +59,14 @@ final class GPT2Activations {
                                     qkv: buffer[p + "qkv"], att: buffer[p + "att"], atty: buffer[p + "atty"],
                                     residual2: buffer[p + "residual2"], ln2: buffer[p + "ln2"], ln2Mean: buffer[p + "ln2Mean"],
                                     ln2Rstd: buffer[p + "ln2Rstd"], fch: buffer[p + "fch"], fchGelu: buffer[p + "fchGelu"],
-                                    residual3: buffer[p + "residual3"])
+                                    residual3: buffer[p + "residual3"], attnDropMask: buffer[p + "attnDropMask"],
+                                    mlpDropMask: buffer[p + "mlpDropMask"])
         }
         lnf = buffer["lnf"]; lnfMean = buffer["lnfMean"]; lnfRstd = buffer["lnfRstd"]
         logits = buffer["logits"]; losses = buffer["losses"]
         dresidual = buffer["dresidual"]; dbtc = buffer["dbtc"]; dqkv = buffer["dqkv"]; dfch = buffer["dfch"]
         datt = buffer["datt"]; normScratch = buffer["normScratch"]
+        embeddingDropMask = buffer["embeddingDropMask"]; dbranch = buffer["dbranch"]
         inputs = .allocate(capacity: BT)
         inputs.initialize(repeating: 0)
         targets = .allocate(capacity: BT)

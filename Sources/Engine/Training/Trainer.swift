@@ -56,8 +56,10 @@ public final class Trainer {
     public func trainStep() throws -> TrainingStepReport {
         let B = options.batch, T = options.sequence, A = options.accumulationSteps
         var lossSum: Float = 0
+        model.dropout = options.dropout
         for micro in 0..<A {
             fillBatch()
+            model.dropoutSeed = options.seed &+ 2 &+ UInt64(step * A + micro) &* 0x9E37_79B9_7F4A_7C15
             lossSum += try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T,
                                                  gradientWrite: micro == 0 ? .overwrite : .accumulate, lossScale: 1 / Float(A))
         }

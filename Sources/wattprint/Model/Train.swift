@@ -8,7 +8,7 @@ extension ModelCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a GPT-2 from scratch on a text corpus.",
-            discussion: "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors")
+            discussion: "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors")
 
         @Argument(help: "Optional SPEC json file.")
         var spec: String?
@@ -32,6 +32,7 @@ extension ModelCommand {
         @Option(help: "Evaluate every N steps (0: at the end only).") var evalInterval: Int?
         @Option(help: "Validation batches per evaluation.") var evalBatches: Int?
         @Option(help: "Seed for initialisation and batch sampling.") var seed: UInt64?
+        @Option(help: "Dropout on embeddings and residual branches while training (default 0: off).") var dropout: Float?
         @Option(help: "Write the trained checkpoint here (.safetensors).") var out: String?
 
         @OptionGroup var tokenizer: TokenizerOptions
@@ -44,7 +45,7 @@ extension ModelCommand {
         struct Spec: Decodable {
             var corpus, out, tokenizer: String?
             var layers, width, heads, context, seq, batch, steps, warmup, accumulation, evalInterval, evalBatches: Int?
-            var lr, weightDecay, clip: Float?
+            var lr, weightDecay, clip, dropout: Float?
             var seed: UInt64?
         }
 
@@ -102,6 +103,7 @@ extension ModelCommand {
             options.evaluationInterval = evalInterval ?? file.evalInterval ?? 0
             options.evaluationBatches = evalBatches ?? file.evalBatches ?? 8
             options.seed = seed ?? file.seed ?? 1337
+            options.dropout = dropout ?? file.dropout ?? 0
             let config = GPT2Config(layers: layers ?? file.layers ?? 4, channels: width ?? file.width ?? 128,
                                     heads: heads ?? file.heads ?? 4, vocabularySize: tok.vocabularySize,
                                     maxSequence: context ?? file.context ?? options.sequence)
