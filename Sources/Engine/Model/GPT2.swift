@@ -5,8 +5,8 @@
 ///
 /// Parameters live in one `TensorBuffer` with Hugging Face names; gradients in a second one with the
 /// same layout; activations for a (B, T) shape in a third, reallocated only when the shape changes.
-/// A training step allocates nothing. Dropout is not implemented (GPT-2 pre-training from scratch at
-/// these scales does not need it, and it would make the FLOP-exact runs nondeterministic).
+/// A training step allocates nothing. Dropout (off by default) draws its masks from `dropoutSeed`, so runs
+/// with it stay reproducible.
 public final class GPT2: CausalLanguageModel {
     public let config: GPT2Config
     public let parameters: TensorBuffer
