@@ -7,16 +7,26 @@ import Reporting
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one run's energy, recomputed from the raw samples in the ledger.",
-        discussion: "Example:\n  wattprint show 3 --json")
+        discussion: "Examples:\n  wattprint show 3 --json\n  wattprint show last --hourly hourly.csv")
 
     @OptionGroup var ledger: LedgerOptions
-    @Argument(help: ArgumentHelp("The run's id, as listed by `wattprint runs`.", valueName: "run")) var runID: Int64
+    @Argument(help: ArgumentHelp("The run's id, as listed by `wattprint runs`, or `last` for the newest run.", valueName: "run"))
+    var run: String
     @OptionGroup var facility: FacilityOptions
     @OptionGroup var hourlyOptions: HourlyOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let store = try ledger.open(create: false)
+        let runID: Int64
+        if run == "last" {
+            guard let newest = try store.runs().last?.id else { throw CLIError("no runs in \(store.path) yet. Record one with: wattprint run -- COMMAND") }
+            runID = newest
+        } else if let id = Int64(run) {
+            runID = id
+        } else {
+            throw ValidationError("'\(run)' is not a run id; pass a number from `wattprint runs`, or `last`")
+        }
         do {
             let region = try store.run(runID).region
             let hourly = try hourlyOptions.load()

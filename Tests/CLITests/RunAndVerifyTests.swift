@@ -42,6 +42,9 @@ final class RunAndVerifyTests: XCTestCase {
         let show = try CLI.run(["show", "1", "--ledger", ledger, "--json"])
         let shown = try XCTUnwrap((try json(show.stdout) as? [String: Any])?["energy"] as? [String: Any])
         XCTAssertEqual(shown["totalJoules"] as? Double, summary["totalJoules"] as? Double, "recomputed from raw samples, the same figure")
+        let last = try XCTUnwrap((try json(try CLI.run(["show", "last", "--ledger", ledger, "--json"]).stdout) as? [String: Any])?["energy"] as? [String: Any])
+        XCTAssertEqual(last["runID"] as? Int, 1)
+        XCTAssertNotEqual(try CLI.run(["show", "first", "--ledger", ledger]).status, 0)
     }
 
     /// Σ energy of each interval × its hour's intensity: with one hour at 100 g/kWh and no PUE, emissions are
