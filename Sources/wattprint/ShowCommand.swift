@@ -11,7 +11,7 @@ struct Show: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
     @Argument(help: ArgumentHelp("The run's id, as listed by `wattprint runs`, or `last` for the newest run.", valueName: "run"))
-    var run: String
+    var selector: String
     @OptionGroup var facility: FacilityOptions
     @OptionGroup var hourlyOptions: HourlyOptions
     @Flag(help: "Print JSON.") var json = false
@@ -19,13 +19,13 @@ struct Show: ParsableCommand {
     func run() throws {
         let store = try ledger.open(create: false)
         let runID: Int64
-        if run == "last" {
+        if selector == "last" {
             guard let newest = try store.runs().last?.id else { throw CLIError("no runs in \(store.path) yet. Record one with: wattprint run -- COMMAND") }
             runID = newest
-        } else if let id = Int64(run) {
+        } else if let id = Int64(selector) {
             runID = id
         } else {
-            throw ValidationError("'\(run)' is not a run id; pass a number from `wattprint runs`, or `last`")
+            throw ValidationError("'\(selector)' is not a run id; pass a number from `wattprint runs`, or `last`")
         }
         do {
             let region = try store.run(runID).region
