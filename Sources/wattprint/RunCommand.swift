@@ -60,8 +60,10 @@ struct RunCommand: ParsableCommand {
         signal(SIGQUIT, SIG_IGN)
         let child: ChildProcess
         do { child = try ChildProcess(argv) } catch {
+            // As a shell does: a command that cannot be started exits 127, and the run records that.
             try recorder.close(status: .complete, exitCode: 127)
-            throw CLIError("\(error)")
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(127)
         }
         let forward = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)

@@ -35,6 +35,16 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: ledger)), before)
     }
 
+    func testACommandThatCannotStartExits127AndIsRecorded() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run(["run", "--ledger", ledger, "--", "/nonexistent/command"])
+        XCTAssertEqual(r.status, 127)
+        XCTAssertTrue(r.stderr.contains("cannot start /nonexistent/command"), r.stderr)
+        let runs = try json(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout) as! [[String: Any]]
+        XCTAssertEqual(runs.first?["exitCode"] as? Int, 127)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
     func testMissingCommandAndMissingLedgerAreExplained() throws {
         let r = try CLI.run(["run"])
         XCTAssertNotEqual(r.status, 0)
