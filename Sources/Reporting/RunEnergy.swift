@@ -49,10 +49,22 @@ public struct RunEnergy: Codable, Sendable {
     public var totalLowJoules: Double
     public var totalHighJoules: Double
     public var attribution: Attribution?
+    /// The same device read two ways (RAPL through powercap and through perf): the detail reading checks the total.
+    public var crossChecks: [CrossCheck]
     public var tokens: Double?
     public var samplerOverhead: SamplerOverhead?
     /// The run's seal (hex), once closed: keep it elsewhere, and a ledger rewritten end to end no longer ends in it.
     public var seal: String?
+
+    public struct CrossCheck: Codable, Sendable {
+        public var device: String
+        public var countedSource: String
+        public var checkSource: String
+        public var countedJoules: Double
+        public var checkJoules: Double
+        /// (check − counted) ÷ counted.
+        public var relativeDifference: Double
+    }
 
     public var kWh: Double { totalJoules / 3.6e6 }
     public var meanWatts: Double { seconds > 0 ? totalJoules / seconds : 0 }
@@ -111,8 +123,24 @@ public struct RunEnergy: Codable, Sendable {
                          endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
                          measuredJoules: measured, estimatedJoules: estimated,
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
-                         attribution: attribution(records: records, byChannel: byChannel), tokens: sawTokens ? tokens : nil,
+                         attribution: attribution(records: records, byChannel: byChannel),
+                         crossChecks: crossChecks(channels), tokens: sawTokens ? tokens : nil,
                          samplerOverhead: overhead, seal: run.sealHash?.hex)
+    }
+
+    /// Pairs each counted energy channel with a measured detail channel of the same device (an energy counter
+    /// read through another interface), when both saw energy.
+    static func crossChecks(_ channels: [Channel]) -> [CrossCheck] {
+        channels.filter { $0.role == ChannelRole.total.rawValue && $0.mode == MeasurementMode.measured.rawValue && $0.joules > 0 }
+            .compactMap { counted in
+                guard let check = channels.first(where: {
+                    $0.role == ChannelRole.detail.rawValue && $0.device == counted.device && $0.index != counted.index
+                        && $0.mode == MeasurementMode.measured.rawValue && $0.joules > 0
+                }) else { return nil }
+                return CrossCheck(device: counted.device, countedSource: counted.source, checkSource: check.source,
+                                  countedJoules: counted.joules, checkJoules: check.joules,
+                                  relativeDifference: (check.joules - counted.joules) / counted.joules)
+            }
     }
 
     static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]]) -> Attribution? {

@@ -23,6 +23,10 @@ enum RunSummaryText {
             out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
                               a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
         }
+        for c in e.crossChecks {
+            out.append(String(format: "  cross-check %@: %@ counted, %@ through the other interface (%+.2f%%)",
+                              c.device, Format.joules(c.countedJoules), Format.joules(c.checkJoules), c.relativeDifference * 100))
+        }
         if let seal = e.seal { out.append("  sealed: \(seal)") }
         if let o = e.samplerOverhead {
             out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))

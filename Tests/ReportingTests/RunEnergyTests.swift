@@ -83,4 +83,20 @@ final class RunEnergyTests: XCTestCase {
         XCTAssertEqual(try l.verify(run: bad.runID).outcome, .ok, "the chain alone cannot see this")
         XCTAssertEqual(try RecordedResult.check(ledger: l, run: bad.runID).matches, false)
     }
+
+    /// powercap counts the package; perf reads the same counter as a cross-check and is shown beside it, never added.
+    func testAPackageReadThroughPerfTooIsACrossCheckNotAddedToTheTotal() throws {
+        let l = try ledger()
+        let r = try l.beginRun(host: host, command: "x", region: nil, monotonicOriginNs: 0)
+        let rapl = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 262_143_328_850))
+        let perf = r.addChannel(channel("cpu-package-0", kind: "energy", role: "detail", unit: "J"))
+        let s = Int64(1_000_000_000)
+        r.record(samples: [SampleRecord(channel: rapl, tNs: 0, value: 0), SampleRecord(channel: perf, tNs: 0, value: 100),
+                           SampleRecord(channel: rapl, tNs: s, value: 50_000_000), SampleRecord(channel: perf, tNs: s, value: 150.5)])
+        try r.close()
+        let e = try RunEnergy.compute(ledger: l, run: r.runID)
+        XCTAssertEqual(e.totalJoules, 50, accuracy: 1e-9)
+        XCTAssertEqual(e.crossChecks.count, 1)
+        XCTAssertEqual(e.crossChecks.first?.relativeDifference ?? 0, 0.01, accuracy: 1e-12)
+    }
 }
