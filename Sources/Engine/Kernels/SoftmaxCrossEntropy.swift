@@ -47,13 +47,10 @@ public enum SoftmaxCrossEntropy {
     /// Row maximum and Σ exp(x − max) without writing the row.
     @inline(__always)
     static func maxAndSum(_ row: UnsafeMutablePointer<Float>, V: Int) -> (Float, Float) {
-        var mv = Float8(repeating: -.infinity), j = 0
-        while j + 8 <= V { mv = vmax(mv, load8(row + j)); j += 8 }
-        var m = horizontalMax(mv)
-        while j < V { m = Swift.max(m, row[j]); j += 1 }
+        let m = Softmax.rowMax(row, count: V)
         let mb = Float8(repeating: m)
         var sv = Float8()
-        j = 0
+        var j = 0
         while j + 8 <= V { sv += VectorMath.exp(load8(row + j) - mb); j += 8 }
         var s = sv.sum()
         while j < V { s += VectorMath.exp(row[j] - m); j += 1 }
