@@ -41,11 +41,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
-        .testTarget(name: "MetersTests", dependencies: ["Meters"]),
+        // Fixtures shared by test targets: the fake libnvidia-ml.so.1, built from C at test time.
+        .target(name: "TestFixtures", path: "Tests/TestFixtures", exclude: ["fake-nvml"]),
+        .testTarget(name: "MetersTests", dependencies: ["Meters", "TestFixtures"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger"]),
-        .testTarget(name: "CLITests", dependencies: ["wattprint", "Ledger", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v5]
 )

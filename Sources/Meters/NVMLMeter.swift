@@ -67,6 +67,19 @@ public final class NVMLLibrary: @unchecked Sendable {
         shutdown = sym("nvmlShutdown", InitFn.self)
     }
 
+    func supports(_ method: NVMLMeter.Method, _ device: OpaquePointer?) -> Bool {
+        switch method {
+        case .energyCounter:
+            var e: UInt64 = 0
+            return totalEnergy.map { $0(device, &e) == 0 } ?? false
+        case .powerInstant:
+            return instantPowerMilliwatts(device) != nil
+        case .powerUsage:
+            var p: UInt32 = 0
+            return powerUsage.map { $0(device, &p) == 0 } ?? false
+        }
+    }
+
     deinit {
         _ = shutdown?()
         dlclose(handle)
@@ -111,14 +124,35 @@ public final class NVMLMeter: Meter {
     private enum Reading { case energy(Method), utilisation, memoryUsed }
     private var readers: [(device: OpaquePointer?, reading: Reading)] = []
 
-    public enum Method: String, Sendable, Codable { case energyCounter = "energy counter", powerInstant = "POWER_INSTANT field", powerUsage = "GetPowerUsage" }
+    /// How a GPU's energy is read, best first.
+    public enum Method: String, Sendable, Codable, CaseIterable {
+        case energyCounter = "energy counter", powerInstant = "POWER_INSTANT field", powerUsage = "GetPowerUsage"
+        /// Suffix of the channel key for a cross-check channel.
+        var keySuffix: String {
+            switch self { case .energyCounter: return "counter"; case .powerInstant: return "instant"; case .powerUsage: return "average" }
+        }
+    }
 
     public struct GPUInfo: Sendable, Codable, Equatable {
         public var index: Int
         public var name: String
         public var uuid: String
         public var powerLimitWatts: Double?
+        /// The method that counts.
         public var method: Method
+        /// The other methods this GPU supports, recorded as detail channels.
+        public var crossChecks: [Method]
+    }
+
+    static func energyChannel(_ gpu: GPUInfo, method: Method, counts: Bool) -> MeterChannel {
+        let isCounter = method == .energyCounter
+        let source = "nvml \(method.rawValue) (\(gpu.uuid))"
+        return MeterChannel(
+            key: counts ? "nvml:\(gpu.uuid)" : "nvml:\(gpu.uuid):\(method.keySuffix)", device: "gpu-\(gpu.index)",
+            domain: counts ? gpu.name : method.rawValue, kind: isCounter ? .energy : .power, unit: isCounter ? "mJ" : "mW",
+            resolution: 1, wrapRange: nil, source: source, mode: .measured, role: counts ? .total : .detail,
+            uncertainty: method == .powerUsage ? averagedUncertainty : counterUncertainty,
+            uncertaintyNote: counts ? "NVML \(method.rawValue)" : "NVML \(method.rawValue); cross-check of the \(gpu.method.rawValue)")
     }
 
     /// NVIDIA documents GetPowerUsage as ±5 % of draw on Fermi/Kepler and states no figure for newer parts; we use
@@ -132,7 +166,12 @@ public final class NVMLMeter: Meter {
             library = lib
             loadError = nil
             var count: UInt32 = 0
-            guard lib.deviceCount(&count) == 0 else { return }
+            let rc = lib.deviceCount(&count)
+            guard rc == 0 else {
+                blocked.append(BlockedChannel(device: "gpu", source: "nvml", reason: "nvmlDeviceGetCount_v2 failed with NVML error \(rc)",
+                                              fixes: ["run nvidia-smi to see whether the driver sees the GPUs"]))
+                return
+            }
             for i in 0..<count {
                 var dev: OpaquePointer?
                 guard lib.handleByIndex(i, &dev) == 0 else {
@@ -143,24 +182,20 @@ public final class NVMLMeter: Meter {
                 _ = lib.name(dev, &nameBuf, 96); _ = lib.uuid(dev, &uuidBuf, 96)
                 var limit: UInt32 = 0
                 let limitW = lib.powerLimit.flatMap { $0(dev, &limit) == 0 ? Double(limit) / 1000 : nil }
-                var energy: UInt64 = 0, power: UInt32 = 0
-                let method: Method
-                if let f = lib.totalEnergy, f(dev, &energy) == 0 { method = .energyCounter }
-                else if lib.instantPowerMilliwatts(dev) != nil { method = .powerInstant }
-                else if let f = lib.powerUsage, f(dev, &power) == 0 { method = .powerUsage }
-                else {
+                let supported = Method.allCases.filter { lib.supports($0, dev) }
+                guard let method = supported.first else {
                     blocked.append(BlockedChannel(device: "gpu-\(i)", source: "nvml", reason: "GPU \(i) reports neither energy nor power", fixes: []))
                     continue
                 }
-                let info = GPUInfo(index: Int(i), name: String(cString: nameBuf), uuid: String(cString: uuidBuf), powerLimitWatts: limitW, method: method)
+                let info = GPUInfo(index: Int(i), name: String(cString: nameBuf), uuid: String(cString: uuidBuf), powerLimitWatts: limitW,
+                                   method: method, crossChecks: Array(supported.dropFirst()))
                 gpus.append(info)
-                readers.append((dev, .energy(method)))
-                channels.append(MeterChannel(
-                    key: "nvml:\(info.uuid)", device: "gpu-\(i)", domain: info.name,
-                    kind: method == .energyCounter ? .energy : .power, unit: method == .energyCounter ? "mJ" : "mW",
-                    resolution: 1, wrapRange: nil, source: "nvml \(method.rawValue) (\(info.uuid))", mode: .measured, role: .total,
-                    uncertainty: method == .powerUsage ? Self.averagedUncertainty : Self.counterUncertainty,
-                    uncertaintyNote: "NVML \(method.rawValue)"))
+                // The best method counts; the others are read beside it as detail, so every run shows how far
+                // integrated power strays from the counter on this GPU.
+                for m in supported {
+                    readers.append((dev, .energy(m)))
+                    channels.append(Self.energyChannel(info, method: m, counts: m == method))
+                }
                 // Utilisation and memory in use are context for reports (how busy the GPU was), never energy.
                 if lib.utilization != nil {
                     readers.append((dev, .utilisation))

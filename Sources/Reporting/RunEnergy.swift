@@ -128,18 +128,20 @@ public struct RunEnergy: Codable, Sendable {
                          samplerOverhead: overhead, seal: run.sealHash?.hex)
     }
 
-    /// Pairs each counted energy channel with a measured detail channel of the same device (an energy counter
-    /// read through another interface), when both saw energy.
+    /// Pairs each counted energy channel with every measured detail channel of the same device (the same energy
+    /// read through another interface: perf beside powercap, NVML's power readings beside its counter), when both
+    /// saw energy.
     static func crossChecks(_ channels: [Channel]) -> [CrossCheck] {
         channels.filter { $0.role == ChannelRole.total.rawValue && $0.mode == MeasurementMode.measured.rawValue && $0.joules > 0 }
-            .compactMap { counted in
-                guard let check = channels.first(where: {
+            .flatMap { counted in
+                channels.filter {
                     $0.role == ChannelRole.detail.rawValue && $0.device == counted.device && $0.index != counted.index
                         && $0.mode == MeasurementMode.measured.rawValue && $0.joules > 0
-                }) else { return nil }
-                return CrossCheck(device: counted.device, countedSource: counted.source, checkSource: check.source,
-                                  countedJoules: counted.joules, checkJoules: check.joules,
-                                  relativeDifference: (check.joules - counted.joules) / counted.joules)
+                }.map { check in
+                    CrossCheck(device: counted.device, countedSource: counted.source, checkSource: check.source,
+                               countedJoules: counted.joules, checkJoules: check.joules,
+                               relativeDifference: (check.joules - counted.joules) / counted.joules)
+                }
             }
     }
 

@@ -24,8 +24,8 @@ enum RunSummaryText {
                               a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
         }
         for c in e.crossChecks {
-            out.append(String(format: "  cross-check %@: %@ counted, %@ through the other interface (%+.2f%%)",
-                              c.device, Format.joules(c.countedJoules), Format.joules(c.checkJoules), c.relativeDifference * 100))
+            out.append(String(format: "  cross-check %@: %@ by %@, against %@ counted (%+.2f%%)",
+                              c.device, Format.joules(c.checkJoules), c.checkSource, Format.joules(c.countedJoules), c.relativeDifference * 100))
         }
         if let seal = e.seal { out.append("  sealed: \(seal)") }
         if let o = e.samplerOverhead {

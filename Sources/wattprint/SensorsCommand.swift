@@ -39,6 +39,7 @@ struct Sensors: ParsableCommand {
     struct Report: Codable {
         var host: HostDescription
         var channels: [ChannelRow]
+        var gpus: [NVMLMeter.GPUInfo]
         var blocked: [BlockedChannel]
         var unavailable: [String: String]
         var wrapBoundSeconds: Double?
@@ -59,6 +60,7 @@ struct Sensors: ParsableCommand {
                            mode: c.mode.rawValue, unit: c.unit, source: c.source, watts: watts[i], uncertainty: c.uncertainty,
                            note: c.uncertaintyNote)
             },
+            gpus: meters.meters.compactMap { $0 as? NVMLMeter }.flatMap(\.gpus),
             blocked: meters.blocked,
             unavailable: Dictionary(meters.unavailable.map { ($0.meter, $0.reason) }, uniquingKeysWith: { a, _ in a }),
             wrapBoundSeconds: meters.maxSafeInterval, overhead: nil)
@@ -67,13 +69,14 @@ struct Sensors: ParsableCommand {
         print(render(report))
     }
 
-    /// Power over a short window: counters by difference, gauges and estimates by their latest value.
+    /// Power over a short window: counters by difference, gauges and estimates by their latest value. The window is
+    /// 1 s where a GPU counter is read, since NVML's counter only advances every 100 ms.
     func currentPower(_ meters: MeterSet) -> [Double?] {
         let n = meters.channels.count
         var a = [Double?](repeating: nil, count: n), b = a
         meters.read(into: &a)
         let t0 = MonotonicClock.nowNs()
-        usleep(250_000)
+        usleep(meters.channels.contains { $0.kind == .energy && $0.key.hasPrefix("nvml:") } ? 1_000_000 : 250_000)
         meters.read(into: &b)
         let dt = Double(MonotonicClock.nowNs() - t0) / 1e9
         return meters.channels.enumerated().map { i, c in
@@ -98,6 +101,11 @@ struct Sensors: ParsableCommand {
                                c.uncertainty > 0 ? String(format: "%.0f%%", c.uncertainty * 100) : "-", c.source])
         }
         out.append(table.render())
+        for g in r.gpus {
+            let limit = g.powerLimitWatts.map { String(format: ", power limit %.0f W", $0) } ?? ""
+            let checks = g.crossChecks.isEmpty ? "" : "; cross-checked by " + g.crossChecks.map(\.rawValue).joined(separator: " and ")
+            out.append("GPU \(g.index): \(g.name) (\(g.uuid))\(limit); energy from the \(g.method.rawValue)\(checks)")
+        }
         if r.channels.allSatisfy({ $0.mode == "estimated" || $0.role != "total" }) {
             out.append("\nNo energy counter is readable here: the totals are ESTIMATED from CPU utilisation and memory in use.")
         }

@@ -1,0 +1,125 @@
+import Foundation
+import TestFixtures
+import XCTest
+@testable import Meters
+
+/// The NVML meter against the fake libnvidia-ml.so.1: the real dlopen/dlsym path, the method order, the
+/// cross-check channels, integration of what it reads, and a GPU lost mid-run.
+final class NVMLMeterTests: XCTestCase {
+    private var variables: [String] = []
+
+    /// Sets `FAKE_NVML_*` for the library's next initialisation; cleared after each test.
+    private func fake(_ settings: [String: String]) throws -> String {
+        for (k, v) in settings { setenv(k, v, 1); variables.append(k) }
+        return try FakeNVML.library()
+    }
+
+    override func tearDown() {
+        variables.forEach { unsetenv($0) }
+        variables = []
+    }
+
+    func testTheCounterCountsAndThePowerReadingsAreCrossChecks() throws {
+        let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_GPUS": "2"]))
+        XCTAssertNil(m.loadError)
+        XCTAssertEqual(m.gpus.map(\.index), [0, 1])
+        XCTAssertEqual(m.gpus[0].name, "Fake H100 80GB HBM3")
+        XCTAssertEqual(m.gpus[0].uuid, FakeNVML.uuid0)
+        XCTAssertEqual(m.gpus[0].powerLimitWatts, 700)
+        XCTAssertEqual(m.gpus[0].method, .energyCounter)
+        XCTAssertEqual(m.gpus[0].crossChecks, [.powerInstant, .powerUsage])
+
+        let gpu0 = m.channels.filter { $0.device == "gpu-0" }
+        XCTAssertEqual(gpu0.map(\.key), ["nvml:\(FakeNVML.uuid0)", "nvml:\(FakeNVML.uuid0):instant", "nvml:\(FakeNVML.uuid0):average",
+                                         "nvml:\(FakeNVML.uuid0):utilisation", "nvml:\(FakeNVML.uuid0):memory"])
+        XCTAssertEqual(gpu0.map(\.role), [.total, .detail, .detail, .context, .context])
+        XCTAssertEqual(gpu0.map(\.kind), [.energy, .power, .power, .context, .context])
+        XCTAssertEqual(gpu0.map(\.unit), ["mJ", "mW", "mW", "%", "B"])
+        XCTAssertTrue(gpu0.allSatisfy { $0.mode == .measured })
+        XCTAssertEqual(m.channels.filter { $0.role == .total }.count, 2, "one counted channel per GPU")
+
+        var values = [Double?](repeating: nil, count: m.channels.count)
+        m.read(into: &values, at: 0)
+        XCTAssertGreaterThanOrEqual(values[0] ?? 0, 123_456_789, "the counter starts where the driver left it")
+        XCTAssertEqual(values[1] ?? 0, FakeNVML.defaultWatts * 1000, accuracy: 1, "POWER_INSTANT in mW, read through nvmlFieldValue_t")
+        XCTAssertEqual(values[2] ?? 0, FakeNVML.defaultWatts * 1000, accuracy: 1)
+        XCTAssertEqual(values[3], 97, "utilisation.gpu from nvmlUtilization_t")
+        XCTAssertEqual(values[4], 10_737_418_240, "memory.used, the third field of nvmlMemory_t")
+        XCTAssertEqual(values[6] ?? 0, 2 * FakeNVML.defaultWatts * 1000, accuracy: 1, "GPU 1 draws twice as much")
+    }
+
+    func testWithoutTheCounterPOWERINSTANTCountsThenGetPowerUsage() throws {
+        do {
+            let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_METHODS": "instant,average"]))
+            XCTAssertEqual(m.gpus.first?.method, .powerInstant)
+            XCTAssertEqual(m.gpus.first?.crossChecks, [.powerUsage])
+            XCTAssertEqual(m.channels.first { $0.role == .total }?.source, "nvml POWER_INSTANT field (\(FakeNVML.uuid0))")
+        }
+        do {
+            let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_METHODS": "average"]))
+            XCTAssertEqual(m.gpus.first?.method, .powerUsage)
+            XCTAssertEqual(m.gpus.first?.crossChecks, [])
+            let total = try XCTUnwrap(m.channels.first { $0.role == .total })
+            XCTAssertEqual(total.kind, .power)
+            XCTAssertGreaterThan(total.uncertainty, NVMLMeter.counterUncertainty, "the 1 s average under-counts: a wider band")
+        }
+        do {
+            let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_METHODS": "none"]))
+            XCTAssertTrue(m.gpus.isEmpty)
+            XCTAssertEqual(m.blocked.first?.reason, "GPU 0 reports neither energy nor power")
+        }
+    }
+
+    func testAFailedInitialisationNamesTheNVMLError() throws {
+        let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_INIT_RC": "9"]))
+        XCTAssertEqual(m.loadError, .initFailed(9))
+        XCTAssertTrue("\(m.loadError!)".contains("driver not loaded"))
+        XCTAssertTrue(m.channels.isEmpty)
+    }
+
+    private func sampled(_ settings: [String: String], seconds: Double) throws -> (MeterSet, Sampler, MemorySink) {
+        let t = try FakeSystemTree()
+        try t.proc()
+        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake(settings)), perfOpener: FakePerfOpener())
+        let sink = MemorySink()
+        let sampler = Sampler(meters: set, interval: 0.02, flushInterval: 0.5, sink: sink)
+        sampler.start()
+        usleep(UInt32(seconds * 1e6))
+        sampler.stop()
+        return (set, sampler, sink)
+    }
+
+    private func span(_ sink: MemorySink, channel: Int) -> Double {
+        let t = sink.samples.filter { $0.channel == channel }.map(\.tNs)
+        return Double(t.max()! - t.min()!) / 1e9
+    }
+
+    func testSampledEnergyMatchesWhatTheGPUDrew() throws {
+        let (set, sampler, sink) = try sampled(["FAKE_NVML_GPUS": "1"], seconds: 1.0)
+        let key = "nvml:\(FakeNVML.uuid0)"
+        let counter = try XCTUnwrap(set.channels.firstIndex { $0.key == key })
+        let instant = try XCTUnwrap(set.channels.firstIndex { $0.key == key + ":instant" })
+        let energies = sampler.energies()
+        // Constant power: the trapezoid over POWER_INSTANT is exact; the counter steps every 100 ms, so each end
+        // of the span can be off by one step.
+        let truth = FakeNVML.defaultWatts * span(sink, channel: instant)
+        XCTAssertEqual(energies[instant].joules, truth, accuracy: truth * 1e-4)
+        XCTAssertEqual(energies[counter].joules, FakeNVML.defaultWatts * span(sink, channel: counter),
+                       accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3)
+        XCTAssertFalse(set.channels.contains { $0.key == "estimate:gpu" })
+        XCTAssertEqual(set.channels.filter { $0.role == .total && $0.device.hasPrefix("gpu") }.map(\.key), [key])
+    }
+
+    func testAGPULostMidRunEndsItsChannelWithAGapAndTheOthersGoOn() throws {
+        let (set, sampler, sink) = try sampled(["FAKE_NVML_GPUS": "2", "FAKE_NVML_LOST_AFTER_S": "0.3"], seconds: 0.8)
+        let lost = try XCTUnwrap(set.channels.firstIndex { $0.key == "nvml:\(FakeNVML.uuid0)" })
+        let other = try XCTUnwrap(set.channels.firstIndex { $0.role == .total && $0.device == "gpu-1" })
+        XCTAssertTrue(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("\"nvml:\(FakeNVML.uuid0)\"") })
+        XCTAssertFalse(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("000000000001") })
+        let energies = sampler.energies()
+        XCTAssertLessThan(span(sink, channel: lost), 0.45, "no readings after the GPU was lost")
+        XCTAssertGreaterThan(span(sink, channel: other), 0.7)
+        XCTAssertEqual(energies[lost].joules, FakeNVML.defaultWatts * span(sink, channel: lost), accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3,
+                       "energy up to the loss is kept")
+    }
+}
