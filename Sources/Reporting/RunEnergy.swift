@@ -51,6 +51,9 @@ public struct RunEnergy: Codable, Sendable {
     public var attribution: Attribution?
     /// The same device read two ways (RAPL through powercap and through perf): the detail reading checks the total.
     public var crossChecks: [CrossCheck]
+    /// Channels that stopped answering during the run (a GPU lost, a zone removed): their energy counts up to the
+    /// last reading, and again from a resumption.
+    public var gaps: [Gap]
     public var tokens: Double?
     public var samplerOverhead: SamplerOverhead?
     /// The run's seal (hex), once closed: keep it elsewhere, and a ledger rewritten end to end no longer ends in it.
@@ -64,6 +67,16 @@ public struct RunEnergy: Codable, Sendable {
         public var checkJoules: Double
         /// (check − counted) ÷ counted.
         public var relativeDifference: Double
+    }
+
+    public struct Gap: Codable, Sendable {
+        public var device: String
+        public var domain: String
+        public var source: String
+        /// Seconds from the run's first sample to the first failed reading.
+        public var atSeconds: Double
+        /// Seconds from the run's first sample to the reading that came back, if one did.
+        public var resumedAtSeconds: Double?
     }
 
     public var kWh: Double { totalJoules / 3.6e6 }
@@ -124,7 +137,9 @@ public struct RunEnergy: Codable, Sendable {
                          measuredJoules: measured, estimatedJoules: estimated,
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
                          attribution: attribution(records: records, byChannel: byChannel),
-                         crossChecks: crossChecks(channels), tokens: sawTokens ? tokens : nil,
+                         crossChecks: crossChecks(channels),
+                         gaps: gaps(events: events, records: records, originNs: firstNs == .max ? 0 : firstNs),
+                         tokens: sawTokens ? tokens : nil,
                          samplerOverhead: overhead, seal: run.sealHash?.hex)
     }
 
@@ -143,6 +158,24 @@ public struct RunEnergy: Codable, Sendable {
                                relativeDifference: (check.joules - counted.joules) / counted.joules)
                 }
             }
+    }
+
+    /// Pairs each `channel_gap` event the sampler wrote with the `channel_resumed` that followed it, if any.
+    static func gaps(events: [EventRecord], records: [ChannelRecord], originNs: Int64) -> [Gap] {
+        var gaps: [Gap] = []
+        var open: [Int: Int] = [:]
+        for e in events where e.kind == "channel_gap" || e.kind == "channel_resumed" {
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any],
+                  let index = obj["channel"] as? Int, let record = records.first(where: { $0.index == index }) else { continue }
+            let at = Double(e.tNs - originNs) / 1e9
+            if e.kind == "channel_gap" {
+                open[index] = gaps.count
+                gaps.append(Gap(device: record.device, domain: record.domain, source: record.source, atSeconds: at, resumedAtSeconds: nil))
+            } else if let g = open.removeValue(forKey: index) {
+                gaps[g].resumedAtSeconds = at
+            }
+        }
+        return gaps
     }
 
     static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]]) -> Attribution? {

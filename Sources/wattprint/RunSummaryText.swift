@@ -8,9 +8,9 @@ enum RunSummaryText {
         var out: [String] = []
         out.append("wattprint: run \(e.runID) — \(e.command)")
         out.append("  duration \(Format.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
-        var table = TextTable(header: ["channel", "role", "mode", "energy", "mean power"], rightAligned: [3, 4])
+        var table = TextTable(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
         for c in e.channels where c.kind != "cpu_time" && c.kind != "context" {
-            table.rows.append([c.device, c.role, c.mode, Format.joules(c.joules), Format.watts(c.meanWatts)])
+            table.rows.append([c.device, c.domain, c.role, c.mode, Format.joules(c.joules), Format.watts(c.meanWatts)])
         }
         out.append(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", Format.joules(e.totalJoules), e.kWh,
@@ -27,6 +27,14 @@ enum RunSummaryText {
             out.append(String(format: "  cross-check %@: %@ by %@, against %@ counted (%+.2f%%)",
                               c.device, Format.joules(c.checkJoules), c.checkSource, Format.joules(c.countedJoules), c.relativeDifference * 100))
         }
+        // A lost device ends all its channels in the same reading: one line per device and moment.
+        var gaps: [(line: String, domains: [String])] = []
+        for g in e.gaps {
+            let end = g.resumedAtSeconds.map { String(format: "resumed at %.2f s", $0) } ?? "did not come back; its energy counts up to its last reading"
+            let line = String(format: "  gap: %@ stopped answering at %.2f s; %@", g.device, g.atSeconds, end)
+            if let i = gaps.firstIndex(where: { $0.line == line }) { gaps[i].domains.append(g.domain) } else { gaps.append((line, [g.domain])) }
+        }
+        out += gaps.map { "\($0.line) (\($0.domains.joined(separator: ", ")))" }
         if let seal = e.seal { out.append("  sealed: \(seal)") }
         if let o = e.samplerOverhead {
             out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))

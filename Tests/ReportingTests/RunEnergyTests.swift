@@ -99,4 +99,37 @@ final class RunEnergyTests: XCTestCase {
         XCTAssertEqual(e.crossChecks.count, 1)
         XCTAssertEqual(e.crossChecks.first?.relativeDifference ?? 0, 0.01, accuracy: 1e-12)
     }
+
+    /// A GPU read three ways: the counter counts; POWER_INSTANT (trapezoid) and the 1 s average are each checked
+    /// against it. A channel that drops out and comes back is one gap with its resumption; one that never comes
+    /// back is an open gap.
+    func testEachDetailReadingOfADeviceIsACrossCheckAndGapsPairWithResumptions() throws {
+        let l = try ledger()
+        let r = try l.beginRun(host: host, command: "x", region: nil, monotonicOriginNs: 0)
+        let counter = r.addChannel(channel("gpu-0", kind: "energy", role: "total", unit: "mJ"))
+        let instant = r.addChannel(channel("gpu-0", kind: "power", role: "detail", unit: "mW"))
+        let average = r.addChannel(channel("gpu-0", kind: "power", role: "detail", unit: "mW"))
+        let util = r.addChannel(channel("gpu-0", kind: "context", role: "context", unit: "%"))
+        let s = Int64(1_000_000_000)
+        // Counter: 5 J → 605 J over 2 s = 600 J. Instant: 200 W then 400 W, trapezoid (200 + 400) ÷ 2 × 2 s = 600 J.
+        // Average: 200 W flat = 400 J, −33.3 %.
+        r.record(samples: [SampleRecord(channel: counter, tNs: 0, value: 5_000), SampleRecord(channel: instant, tNs: 0, value: 200_000),
+                           SampleRecord(channel: average, tNs: 0, value: 200_000), SampleRecord(channel: util, tNs: 0, value: 90),
+                           SampleRecord(channel: counter, tNs: 2 * s, value: 605_000), SampleRecord(channel: instant, tNs: 2 * s, value: 400_000),
+                           SampleRecord(channel: average, tNs: 2 * s, value: 200_000)])
+        r.record(EventRecord(tNs: s / 2, kind: "channel_gap", payload: "{\"channel\":\(util),\"key\":\"u\"}"))
+        r.record(EventRecord(tNs: s, kind: "channel_resumed", payload: "{\"channel\":\(util)}"))
+        r.record(EventRecord(tNs: 3 * s / 2, kind: "channel_gap", payload: "{\"channel\":\(average),\"key\":\"a\"}"))
+        try r.close()
+        let e = try RunEnergy.compute(ledger: l, run: r.runID)
+        XCTAssertEqual(e.totalJoules, 600, accuracy: 1e-9, "detail readings never add")
+        XCTAssertEqual(e.crossChecks.count, 2)
+        XCTAssertEqual(e.crossChecks.map(\.relativeDifference)[0], 0, accuracy: 1e-12)
+        XCTAssertEqual(e.crossChecks.map(\.relativeDifference)[1], -1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(e.gaps.count, 2)
+        XCTAssertEqual(e.gaps[0].atSeconds, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(e.gaps[0].resumedAtSeconds ?? 0, 1, accuracy: 1e-12)
+        XCTAssertEqual(e.gaps[1].atSeconds, 1.5, accuracy: 1e-12)
+        XCTAssertNil(e.gaps[1].resumedAtSeconds)
+    }
 }
