@@ -17,8 +17,7 @@ final class MeasuredRun {
         store = try ledger.open(create: true)
         try store.markInterruptedRuns()
         let meters = MeterSet.discover(.init(processRoot: getpid()))
-        let gpus = meters.meters.compactMap { $0 as? NVMLMeter }.flatMap { $0.gpus.map(\.name) }
-        recorder = try store.beginRun(host: meters.host.ledgerHost(gpus: gpus),
+        recorder = try store.beginRun(host: meters.ledgerHost,
                                       command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "), region: region)
         sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
         monitor = EnergyMonitor(sampler: sampler)

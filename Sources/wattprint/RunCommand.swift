@@ -51,8 +51,7 @@ struct RunCommand: ParsableCommand {
 
         // Meters are found and the run opened before the command starts, so its first instant is measured.
         let meters = MeterSet.discover()
-        let gpus = meters.meters.compactMap { $0 as? NVMLMeter }.flatMap { $0.gpus.map(\.name) }
-        let recorder = try store.beginRun(host: meters.host.ledgerHost(gpus: gpus), command: argv.joined(separator: " "), region: region)
+        let recorder = try store.beginRun(host: meters.ledgerHost, command: argv.joined(separator: " "), region: region)
 
         // Ctrl-C at the terminal reaches the command (same process group) and ends it; wattprint ignores it and
         // outlives the command just long enough to close the run. TERM and HUP sent to wattprint are passed on.
