@@ -139,12 +139,13 @@ public final class Sampler: @unchecked Sendable {
         for i in values.indices where wasRead[i] {
             // A non-finite reading (a driver's bad conversion) is a gap, never a row the ledger would refuse.
             if let v = values[i], v.isFinite {
-                accumulators[i].add(tNs: t, value: v)
-                sink?.record(channel: sinkIndex[i], tNs: t, value: v)
                 if !present[i] {
                     present[i] = true
+                    accumulators[i].resumeAfterGap()
                     sink?.event(tNs: t, kind: "channel_resumed", payload: "{\"channel\":\(sinkIndex[i])}")
                 }
+                accumulators[i].add(tNs: t, value: v)
+                sink?.record(channel: sinkIndex[i], tNs: t, value: v)
             } else if present[i] && ticks > 0 {
                 present[i] = false
                 sink?.event(tNs: t, kind: "channel_gap", payload: "{\"channel\":\(sinkIndex[i]),\"key\":\(JSONText.quote(channels[i].key))}")

@@ -35,6 +35,10 @@ enum RunSummaryText {
             if let i = gaps.firstIndex(where: { $0.line == line }) { gaps[i].domains.append(g.domain) } else { gaps.append((line, [g.domain])) }
         }
         out += gaps.map { "\($0.line) (\($0.domains.joined(separator: ", ")))" }
+        for c in e.channels where c.unmeasuredSeconds > 0 && c.kind != "cpu_time" && c.kind != "context" {
+            out.append(String(format: "  unmeasured: %@ (%@) %.2f s of gaps its readings cannot bridge; no energy counted for them",
+                              c.device, c.domain, c.unmeasuredSeconds))
+        }
         if let seal = e.seal { out.append("  sealed: \(seal)") }
         if let o = e.samplerOverhead {
             out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))

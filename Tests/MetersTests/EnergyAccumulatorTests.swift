@@ -3,31 +3,36 @@ import XCTest
 @testable import Meters
 
 final class EnergyAccumulatorTests: XCTestCase {
-    /// Property: for random power traces, a counter that wraps at `range` and is read at random intervals within
-    /// the wrap bound integrates to exactly the energy that was put in, to the microjoule.
+    /// Property: for random power traces, a RAPL counter (32 bits of energy units, shown in µJ rounded down as the
+    /// kernel does, with `max_energy_range_uj` rounded too) read at random intervals within the wrap bound integrates
+    /// to the energy that was put in, to within those roundings: 2 µJ at the ends and 2 µJ per wrap.
     func testRandomTracesWithWrapsIntegrateExactlyToTheMicrojoule() {
         var rng = SplitMix(seed: 42)
+        var wraps = 0
         for trial in 0..<200 {
-            let range = UInt64.random(in: 1_000_000...262_143_328_850, using: &rng)
+            let unit = Double.random(in: 0.001...61.1, using: &rng)   // µJ per count; Intel's is 61.04 µJ, AMD's 15.26 µJ
+            let range = (Wraparound.counterMaximum * unit).rounded(.down)
             let maxWatts = Double.random(in: 5...1500, using: &rng)
-            let bound = Wraparound.maxSafeInterval(rangeJoules: Double(range) * 1e-6, maxWatts: maxWatts)
-            var counter = UInt64.random(in: 0...range, using: &rng)
-            var truth: UInt64 = 0
+            let bound = Wraparound.maxSafeInterval(rangeJoules: range * 1e-6, maxWatts: maxWatts)
+            var raw = UInt64.random(in: 0...UInt64(UInt32.max), using: &rng)
+            var truthCounts: UInt64 = 0
             var t: Int64 = 0
-            var acc = EnergyAccumulator(kind: .energy, toSI: 1e-6, wrapRange: Double(range), maxPlausibleWatts: maxWatts * 4)
-            acc.add(tNs: t, value: Double(counter))
+            var acc = EnergyAccumulator(kind: .energy, toSI: 1e-6, wrapRange: range, maxPlausibleWatts: maxWatts * 4)
+            acc.add(tNs: t, value: (Double(raw) * unit).rounded(.down))
             for _ in 0..<Int.random(in: 10...300, using: &rng) {
                 let dt = Double.random(in: 0.001...bound, using: &rng)
-                let watts = Double.random(in: 0...maxWatts, using: &rng)
-                let added = UInt64(watts * dt * 1e6)
-                truth += added
-                counter = (counter + added) % (range + 1)
+                let counts = UInt64(Double.random(in: 0...maxWatts, using: &rng) * dt * 1e6 / unit)
+                truthCounts += counts
+                raw = (raw + counts) & UInt64(UInt32.max)
                 t += Int64(dt * 1e9)
-                acc.add(tNs: t, value: Double(counter))
+                acc.add(tNs: t, value: (Double(raw) * unit).rounded(.down))
             }
-            XCTAssertEqual(UInt64(acc.energy.joules * 1e6 + 0.5), truth, "trial \(trial): range \(range)")
+            XCTAssertEqual(acc.energy.joules * 1e6, Double(truthCounts) * unit, accuracy: 2 + 2 * Double(acc.energy.wraps),
+                           "trial \(trial): unit \(unit) µJ, \(acc.energy.wraps) wraps")
             XCTAssertEqual(acc.energy.resets, 0)
+            wraps += acc.energy.wraps
         }
+        XCTAssertGreaterThan(wraps, 100, "the traces do wrap")
     }
 
     func testAResetIsNotMistakenForAWrap() {
@@ -63,6 +68,47 @@ final class EnergyAccumulatorTests: XCTestCase {
         // Mean 4 W over the first second, 6 W over the next half: 4 + 3 = 7 J.
         let mean = EnergyAccumulator.integrate([(0, 99), (1_000_000_000, 4), (1_500_000_000, 6)], kind: .intervalPower, toSI: 1, wrapRange: nil)
         XCTAssertEqual(mean.joules, 7, accuracy: 1e-12)
+    }
+
+    /// After a gap a counter still holds the energy drawn meanwhile; a power reading does not, so its gap is
+    /// unmeasured time, never interpolated.
+    func testGapsAreBridgedByCountersAndLeftUnmeasuredByPowerReadings() {
+        let s = Int64(1_000_000_000)
+        let resumed: Set<Int64> = [5 * s]
+        let gauge = EnergyAccumulator.integrate([(0, 100), (s, 100), (5 * s, 300), (6 * s, 300)], kind: .power, toSI: 1, wrapRange: nil,
+                                                resumptions: resumed)
+        XCTAssertEqual(gauge.joules, 400, accuracy: 1e-12, "100 J before the gap, 300 J after, nothing for the 4 s between")
+        XCTAssertEqual(gauge.unmeasuredSeconds, 4, accuracy: 1e-12)
+        XCTAssertEqual(gauge.meanWatts, 200, accuracy: 1e-12, "mean over the 2 measured seconds")
+
+        let counter64 = EnergyAccumulator.integrate([(0, 0), (s, 100_000), (5 * s, 900_000)], kind: .energy, toSI: 1e-3, wrapRange: nil,
+                                                    resumptions: resumed)
+        XCTAssertEqual(counter64.joules, 900, accuracy: 1e-12, "a 64-bit counter bridges any gap")
+        XCTAssertEqual(counter64.unmeasuredSeconds, 0)
+
+        // RAPL-like counter of 3 J range: its wrap bound at 1500 W is 1 ms, so a 4 s gap may hide several wraps.
+        let range = 3_000_000.0
+        let tooLong = EnergyAccumulator.integrate([(0, 0), (s / 2000, 500_000), (4 * s, 100_000), (4 * s + s / 2000, 600_000)],
+                                                  kind: .energy, toSI: 1e-6, wrapRange: range, resumptions: [4 * s])
+        XCTAssertEqual(tooLong.joules, 1.0, accuracy: 1e-9, "0.5 J before and 0.5 J after; the gap is not guessed")
+        XCTAssertEqual(tooLong.wraps, 0)
+        XCTAssertEqual(tooLong.unmeasuredSeconds, 4 - 0.0005, accuracy: 1e-9)
+        let withinBound = EnergyAccumulator.integrate([(0, 2_900_000), (s / 4000, 100_000)], kind: .energy, toSI: 1e-6, wrapRange: range,
+                                                      resumptions: [s / 4000])
+        XCTAssertEqual(withinBound.wraps, 1, "a gap shorter than the wrap bound is bridged, wrap included")
+        XCTAssertEqual(withinBound.joules, (100_000 + range / Wraparound.counterMaximum + 100_000) * 1e-6, accuracy: 1e-12)
+    }
+
+    /// The sampler marks a resumption live; the ledger recomputes from the `channel_resumed` times: same energy.
+    func testLiveAndRecomputedIntegrationAgreeAcrossAGap() {
+        let series: [(tNs: Int64, value: Double)] = [(0, 5), (100, 6), (900, 2), (1000, 3)]
+        var live = EnergyAccumulator(kind: .power, toSI: 1, wrapRange: nil)
+        for (i, p) in series.enumerated() {
+            if i == 2 { live.resumeAfterGap() }
+            live.add(tNs: p.tNs, value: p.value)
+        }
+        XCTAssertEqual(EnergyAccumulator.integrate(series, kind: .power, toSI: 1, wrapRange: nil, resumptions: [900]), live.energy)
+        XCTAssertNotEqual(EnergyAccumulator.integrate(series, kind: .power, toSI: 1, wrapRange: nil).joules, live.energy.joules)
     }
 
     func testUnitConversionToSI() {

@@ -31,7 +31,7 @@ final class SamplerTests: XCTestCase {
         let sampler = Sampler(meters: set, interval: 0.01, flushInterval: 0.05, sink: sink)
         sampler.start()
         usleep(50_000)
-        try t.setEnergy("intel-rapl:0", 1_000_000)        // wrapped: 328_850 + 1 + 1_000_000 µJ
+        try t.setEnergy("intel-rapl:0", 1_000_000)        // wrapped: 328_850 + one 61.035 µJ unit + 1_000_000 µJ
         usleep(50_000)
         try t.remove("sys/class/powercap/intel-rapl:1")   // socket 1 vanishes mid-run
         usleep(50_000)
@@ -39,7 +39,7 @@ final class SamplerTests: XCTestCase {
         let pkg0 = set.channels.firstIndex { $0.key == "rapl:intel-rapl:0" }!
         let energy = sampler.energies()[pkg0]
         XCTAssertEqual(energy.wraps, 1)
-        XCTAssertEqual(energy.joules, Double(328_850 + 1 + 1_000_000) * 1e-6, accuracy: 1e-12)
+        XCTAssertEqual(energy.joules, (328_850 + 262_143_328_850 / Wraparound.counterMaximum + 1_000_000) * 1e-6, accuracy: 1e-12)
         XCTAssertTrue(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("intel-rapl:1\"") })
         XCTAssertTrue(sink.events.contains { $0.kind == "sampler_overhead" })
         XCTAssertGreaterThanOrEqual(sink.flushes, 1)

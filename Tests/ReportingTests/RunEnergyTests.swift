@@ -19,14 +19,15 @@ final class RunEnergyTests: XCTestCase {
                       wrapRange: wrap, uncertainty: uncertainty)
     }
 
-    /// Package counter: 0 → 1,000,000 µJ → wraps at 1,999,999 → 500,000: 1 J + (1,999,999 − 1,000,000 + 1 + 500,000) µJ = 2.5 J.
+    /// Package counter: 0 → 1,000,000 µJ → wraps at 2,000,000 → 500,000: 1 J + (2,000,000 − 1,000,000 + 500,000) µJ, plus one
+    /// counter unit (2,000,000 ÷ (2³² − 1) µJ, under 1e-9 J) = 2.5 J.
     /// DRAM estimate: 2 W for 1 s then 4 W for 1 s (rectangle) = 6 J. Core is detail and never added.
     /// Tree used 1.5 of 2 busy CPU-seconds, so 75 % of the 2.5 J package energy is attributed.
     func testEnergyTotalsAttributionAndBandFromRawSamples() throws {
         let l = try ledger()
         let r = try l.beginRun(host: host, command: "t", region: "FR", monotonicOriginNs: 0)
-        let pkg = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 1_999_999))
-        let core = r.addChannel(channel("cpu-cores-0", kind: "energy", role: "detail", unit: "uJ", wrap: 1_999_999))
+        let pkg = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 2_000_000))
+        let core = r.addChannel(channel("cpu-cores-0", kind: "energy", role: "detail", unit: "uJ", wrap: 2_000_000))
         let dram = r.addChannel(channel("host-memory", kind: "interval_power", role: "total", unit: "W", mode: .estimated, uncertainty: 0.5))
         let busy = r.addChannel(channel("host-cpu", kind: "cpu_time", role: "context", unit: "s", uncertainty: 0))
         let tree = r.addChannel(channel("process-tree-42", kind: "cpu_time", role: "context", unit: "s", uncertainty: 0))
