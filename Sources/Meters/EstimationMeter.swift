@@ -61,6 +61,9 @@ public final class EstimationMeter: Meter {
                                      role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting"))
     }
 
+    /// A forced read (the run's last, a window's edge) finds every descendant, not only those known at the last scan.
+    public func prepareForcedRead() { tree?.rescanOnNextRead() }
+
     public func read(into values: inout [Double?], at offset: Int) {
         guard let now = try? ProcStat.host(path: statPath) else { return }
         values[offset + 2] = now.busy

@@ -98,8 +98,12 @@ public protocol Meter: AnyObject {
     /// Shortest useful time between reads, in seconds; the sampler reads this meter less often than its own
     /// interval when this is longer (0: every tick).
     var period: Double { get }
+    /// Called before a read the sampler forces (start, stop, a measurement window's edge), where completeness
+    /// matters more than cost.
+    func prepareForcedRead()
 }
 
 extension Meter {
     public var period: Double { 0 }
+    public func prepareForcedRead() {}
 }

@@ -104,6 +104,7 @@ public final class MeterSet {
             let n = meter.channels.count
             let due = force || lastReadNs[m] == .min || Double(nowNs - lastReadNs[m]) / 1e9 >= meter.period * 0.999
             if due {
+                if force { meter.prepareForcedRead() }
                 meter.read(into: &values, at: offset)
                 lastReadNs[m] = nowNs
             }

@@ -119,6 +119,9 @@ public final class ProcessTreeCPU {
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
+    /// Makes the next `seconds()` a full scan, so processes started since the last one are found.
+    public func rescanOnNextRead() { lastScanNs = .min }
+
     public func seconds() -> Double {
         let now = MonotonicClock.nowNs()
         var total = 0.0

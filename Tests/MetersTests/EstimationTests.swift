@@ -104,6 +104,24 @@ final class EstimationTests: XCTestCase {
         XCTAssertEqual(tree.seconds(), 210 / ProcStat.ticksPerSecond, accuracy: 1e-12)
     }
 
+    /// Between full scans only known members are read; a forced read (the run's last) finds a worker started since.
+    func testAForcedReadFindsAWorkerStartedSinceTheLastScan() throws {
+        let t = try FakeSystemTree()
+        try t.proc()
+        try t.process(pid: 100, ppid: 1, utime: 100)
+        let meter = EstimationMeter(paths: t.paths, host: HostDescription.current(paths: t.paths), cpuCounts: true, memoryCounts: true,
+                                    processRoot: 100)
+        var values = [Double?](repeating: nil, count: meter.channels.count)
+        meter.read(into: &values, at: 0)
+        XCTAssertEqual(values[3] ?? 0, 100 / ProcStat.ticksPerSecond, accuracy: 1e-12)
+        try t.process(pid: 102, ppid: 100, utime: 300)
+        meter.read(into: &values, at: 0)
+        XCTAssertEqual(values[3] ?? 0, 100 / ProcStat.ticksPerSecond, accuracy: 1e-12, "not rescanned yet (every 5 s)")
+        meter.prepareForcedRead()
+        meter.read(into: &values, at: 0)
+        XCTAssertEqual(values[3] ?? 0, 400 / ProcStat.ticksPerSecond, accuracy: 1e-12)
+    }
+
     func testHostDescriptionFromProc() throws {
         let t = try FakeSystemTree()
         try t.proc(cpus: 8, sockets: 2)
