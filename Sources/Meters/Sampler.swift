@@ -37,6 +37,8 @@ public final class Sampler: @unchecked Sendable {
     public let flushInterval: Double
     /// Why the interval is what it is (requested, or shortened by the wrap rule).
     public let intervalNote: String
+    /// What the chosen interval costs in accuracy, for the user to see before the run.
+    public let caveats: [String]
     public let channels: [MeterChannel]
     private let sink: SampleSink?
     private let lock = NSLock()
@@ -67,6 +69,13 @@ public final class Sampler: @unchecked Sendable {
             let bound = meters.maxSafeInterval.map { String(format: "%.0f s", $0) } ?? "none (no wrapping counter)"
             intervalNote = "\(requested) s; wrap bound \(bound)"
         }
+        // NVML's power readings are integrated, and the H100 notes (shared/data/hardware/nvml_notes.md) ask for 10 Hz
+        // or faster; a slower rate is the user's choice, said out loud.
+        if interval > 0.1, channels.contains(where: { $0.role == .total && $0.kind == .power && $0.key.hasPrefix("nvml:") }) {
+            caveats = [String(format: "a GPU's energy comes from integrated power readings; at one reading every %g s, bursts shorter than that are missed (use --interval 0.1 or less)", interval)]
+        } else {
+            caveats = []
+        }
         accumulators = channels.map { EnergyAccumulator(channel: $0) }
         values = Array(repeating: nil, count: channels.count)
         present = Array(repeating: true, count: channels.count)
@@ -78,6 +87,10 @@ public final class Sampler: @unchecked Sendable {
         startNs = MonotonicClock.nowNs()
         lastFlushNs = startNs
         sink?.event(tNs: startNs, kind: "sampler_start", payload: "{\"interval_s\":\(interval),\"note\":\(JSONText.quote(intervalNote))}")
+        // A counter that exists but cannot be read is part of the record: the run says what it could not measure.
+        if !meters.blocked.isEmpty, let data = try? JSONEncoder().encode(meters.blocked) {
+            sink?.event(tNs: startNs, kind: "meters_blocked", payload: String(decoding: data, as: UTF8.self))
+        }
         tick(force: true)
         let t = Thread { [unowned self] in self.loop() }
         t.name = "wattprint-sampler"
@@ -111,21 +124,26 @@ public final class Sampler: @unchecked Sendable {
     /// Takes a reading now (used by measurement windows so a window's edges are exact).
     public func sampleNow() { tick(force: true) }
 
+    /// Wakes for the next reading or the next flush, whichever comes first, so samples reach the ledger within
+    /// `flushInterval` even when readings are further apart.
     private func loop() {
-        var next = MonotonicClock.nowNs()
-        let step = Int64(interval * 1e9)
+        let step = Int64(interval * 1e9), flushStep = Int64(flushInterval * 1e9)
+        var next = MonotonicClock.nowNs() + step
         while true {
             lock.lock(); let stop = stopRequested; lock.unlock()
             if stop { break }
-            next += step
-            MonotonicClock.sleep(untilNs: next)
-            tick(force: false)
-            let now = MonotonicClock.nowNs()
-            if Double(now - lastFlushNs) / 1e9 >= flushInterval {
+            MonotonicClock.sleep(untilNs: min(next, lastFlushNs + flushStep))
+            var now = MonotonicClock.nowNs()
+            if now >= next {
+                tick(force: false)
+                now = MonotonicClock.nowNs()
+                next += step
+                if now > next { next = now + step }
+            }
+            if now - lastFlushNs >= flushStep {
                 lastFlushNs = now
                 flush()
             }
-            if now > next + step { next = now }
         }
         done.signal()
     }

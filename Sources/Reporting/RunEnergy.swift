@@ -56,6 +56,8 @@ public struct RunEnergy: Codable, Sendable {
     /// Channels that stopped answering during the run (a GPU lost, a zone removed): their energy counts up to the
     /// last reading, and again from a resumption.
     public var gaps: [Gap]
+    /// Channels that existed but could not be read during the run, with their fixes (from the `meters_blocked` event).
+    public var blocked: [BlockedChannel]
     public var tokens: Double?
     public var samplerOverhead: SamplerOverhead?
     /// The run's seal (hex), once closed: keep it elsewhere, and a ledger rewritten end to end no longer ends in it.
@@ -144,6 +146,8 @@ public struct RunEnergy: Codable, Sendable {
                          attribution: attribution(records: records, byChannel: byChannel, resumptions: resumptions),
                          crossChecks: crossChecks(channels),
                          gaps: gaps(events: events, records: records, originNs: firstNs == .max ? 0 : firstNs),
+                         blocked: events.first { $0.kind == "meters_blocked" }
+                             .flatMap { try? JSONDecoder().decode([BlockedChannel].self, from: Data($0.payload.utf8)) } ?? [],
                          tokens: sawTokens ? tokens : nil,
                          samplerOverhead: overhead, seal: run.sealHash?.hex)
     }

@@ -20,6 +20,7 @@ final class MeasuredRun {
         recorder = try store.beginRun(host: meters.ledgerHost,
                                       command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "), region: region)
         sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
+        FileHandle.standardError.write(Data(RunSummaryText.notices(sampler).utf8))
         monitor = EnergyMonitor(sampler: sampler)
         sampler.start()
     }

@@ -74,6 +74,7 @@ struct RunCommand: ParsableCommand {
         defer { forward.forEach { $0.cancel() } }
         meters.attach(processRoot: child.pid, isOurChild: true)
         let sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
+        FileHandle.standardError.write(Data(RunSummaryText.notices(sampler).utf8))
         sampler.start()
         let status = child.wait()
         sampler.stop()

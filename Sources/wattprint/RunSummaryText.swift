@@ -1,8 +1,14 @@
 import Foundation
+import Meters
 import Reporting
 
 /// The terminal summary of one run.
 enum RunSummaryText {
+    /// Said on standard error before the measured work starts: what the chosen interval costs.
+    static func notices(_ sampler: Sampler) -> String {
+        sampler.caveats.map { "wattprint: note: \($0)\n" }.joined()
+    }
+
     static func render(_ f: RunFootprint) -> String {
         let e = f.energy
         var out: [String] = []
@@ -39,6 +45,10 @@ enum RunSummaryText {
             out.append(String(format: "  unmeasured: %@ (%@) %.2f s of gaps its readings cannot bridge; no energy counted for them",
                               c.device, c.domain, c.unmeasuredSeconds))
         }
+        for b in e.blocked { out.append("  ! not measured: \(b.device) (\(b.source)): \(b.reason)") }
+        var fixes: [String] = []
+        for fix in e.blocked.flatMap(\.fixes) where !fixes.contains(fix) { fixes.append(fix) }
+        out += fixes.map { "    fix: \($0)" }
         if let seal = e.seal { out.append("  sealed: \(seal)") }
         if let o = e.samplerOverhead {
             out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))

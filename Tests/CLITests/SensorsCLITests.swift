@@ -15,7 +15,7 @@ final class SensorsCLITests: XCTestCase {
             if unreadable { chmod(dir.appendingPathComponent("sys/class/powercap/\(zone)/energy_uj").path, 0o400) }
         }
         try write("proc/stat", "cpu  100 0 100 1000 0 0 0 0 0 0\n")
-        try write("proc/meminfo", "MemTotal: 1000000 kB\nMemAvailable: 500000 kB\n")
+        try write("proc/meminfo", "MemTotal: 1000000 kB\nMemFree: 400000 kB\nMemAvailable: 500000 kB\n")
         try write("proc/cpuinfo", "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Gold 5118 CPU @ 2.30GHz\nphysical id\t: 0\n\nprocessor\t: 1\nmodel name\t: Intel(R) Xeon(R) Gold 5118 CPU @ 2.30GHz\nphysical id\t: 1\n")
         for sub in ["", "sys", "sys/class", "sys/class/powercap", "proc"] { chmod(dir.appendingPathComponent(sub).path, 0o755) }
     }
@@ -65,5 +65,16 @@ final class SensorsCLITests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("cap_perfmon"))
         XCTAssertFalse(r.stdout.contains("a+r"))
         XCTAssertTrue(r.stdout.contains("ESTIMATED"), "with every counter blocked the totals are estimates, and it says so")
+
+        // A run under the same user records what it could not read, and its summary repeats the fixes.
+        let ledgerDir = dir.appendingPathComponent("ledger")
+        try FileManager.default.createDirectory(at: ledgerDir, withIntermediateDirectories: true)
+        chmod(ledgerDir.path, 0o777)
+        let run = try CLI.run(Array(asUser.dropFirst()) + ["run", "--ledger", ledgerDir.appendingPathComponent("l.sqlite").path, "--region", "FR", "--", "true"],
+                              env: env, executable: URL(fileURLWithPath: asUser[0]))
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("! not measured: cpu-package-0 (") && run.stderr.contains("is not readable by this user"), run.stderr)
+        XCTAssertEqual(run.stderr.components(separatedBy: "fix: udev rule").count, 2, "each fix once, however many counters it unblocks:\n\(run.stderr)")
+        XCTAssertFalse(run.stderr.contains("a+r"))
     }
 }

@@ -8,10 +8,11 @@ import XCTest
 final class NVMLMeterTests: XCTestCase {
     private var variables: [String] = []
 
-    /// Sets `FAKE_NVML_*` for the library's next initialisation; cleared after each test.
+    /// Sets `FAKE_NVML_*` for the library's initialisation (cleared after each test), and returns a fresh copy of
+    /// the library, which reads them when first initialised.
     private func fake(_ settings: [String: String]) throws -> String {
         for (k, v) in settings { setenv(k, v, 1); variables.append(k) }
-        return try FakeNVML.library()
+        return try FakeNVML.freshCopy()
     }
 
     override func tearDown() {
@@ -91,7 +92,21 @@ final class NVMLMeterTests: XCTestCase {
 
     private func span(_ sink: MemorySink, channel: Int) -> Double {
         let t = sink.samples.filter { $0.channel == channel }.map(\.tNs)
-        return Double(t.max()! - t.min()!) / 1e9
+        guard let first = t.min(), let last = t.max() else { return 0 }
+        return Double(last - first) / 1e9
+    }
+
+    func testASlowIntervalOverIntegratedGPUPowerIsSaidOutLoud() throws {
+        let t = try FakeSystemTree()
+        try t.proc()
+        let counted = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake([:])), perfOpener: FakePerfOpener())
+        XCTAssertEqual(Sampler(meters: counted, interval: 1, sink: nil).caveats, [], "a counter misses nothing between reads")
+        let integrated = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake(["FAKE_NVML_METHODS": "instant"])),
+                                           perfOpener: FakePerfOpener())
+        XCTAssertEqual(Sampler(meters: integrated, interval: 0.1, sink: nil).caveats, [])
+        let caveats = Sampler(meters: integrated, interval: 1, sink: nil).caveats
+        XCTAssertEqual(caveats.count, 1)
+        XCTAssertTrue(caveats.first?.contains("--interval 0.1") ?? false)
     }
 
     func testSampledEnergyMatchesWhatTheGPUDrew() throws {

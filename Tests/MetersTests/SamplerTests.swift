@@ -50,6 +50,23 @@ final class SamplerTests: XCTestCase {
                        energy.joules, "recomputing from the raw samples gives the live figure")
     }
 
+    /// Samples reach the ledger within the flush interval even when readings are further apart.
+    func testFlushesKeepTheirPaceWhenReadingsAreRare() throws {
+        let t = try FakeSystemTree()
+        try t.zone("intel-rapl:0", name: "package-0", energy: 0)
+        try t.proc()
+        let sink = MemorySink()
+        let sampler = Sampler(meters: meters(t), interval: 30, flushInterval: 0.1, sink: sink)
+        sampler.start()
+        usleep(650_000)
+        sink.lock.lock(); let flushes = sink.flushes; sink.lock.unlock()
+        let begun = MonotonicClock.nowNs()
+        let overhead = sampler.stop()
+        XCTAssertGreaterThanOrEqual(flushes, 4, "about one flush per 0.1 s, not one per 30 s reading")
+        XCTAssertLessThan(Double(MonotonicClock.nowNs() - begun) / 1e9, 0.5, "stop does not wait for the next reading")
+        XCTAssertEqual(overhead.ticks, 2, "only the start and stop readings")
+    }
+
     func testIntervalIsShortenedByTheWrapRule() throws {
         let t = try FakeSystemTree()
         try t.zone("intel-rapl:0", name: "package-0", range: 3_000_000)   // 3 J range: at 1500 W it wraps in 2 ms

@@ -14,6 +14,16 @@ public enum FakeNVML {
     /// Path of the built library.
     public static func library() throws -> String { try built.get() }
 
+    /// A copy of the library at a path of its own: `dlopen` loads it afresh, so its state (settings read at the
+    /// first `nvmlInit_v2`, the clock it started) is not shared with any other test in this process.
+    public static func freshCopy() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-fake-nvml-\(getpid())/\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let copy = dir.appendingPathComponent("libnvidia-ml.so.1")
+        try FileManager.default.copyItem(atPath: try library(), toPath: copy.path)
+        return copy.path
+    }
+
     private static let built: Result<String, BuildError> = {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fake-nvml")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-fake-nvml-\(getpid())")
