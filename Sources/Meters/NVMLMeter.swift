@@ -26,6 +26,7 @@ public final class NVMLLibrary: @unchecked Sendable {
     let utilization: UtilFn?
     let memoryInfo: MemFn?
     let shutdown: InitFn?
+    let errorString: (@convention(c) (Int32) -> UnsafePointer<CChar>?)?
 
     /// Why loading failed: the library is absent, a symbol is missing, or `nvmlInit_v2` returned an error.
     public enum LoadError: Error, CustomStringConvertible, Equatable {
@@ -65,18 +66,29 @@ public final class NVMLLibrary: @unchecked Sendable {
         utilization = sym("nvmlDeviceGetUtilizationRates", UtilFn.self)
         memoryInfo = sym("nvmlDeviceGetMemoryInfo", MemFn.self)
         shutdown = sym("nvmlShutdown", InitFn.self)
+        errorString = sym("nvmlErrorString", (@convention(c) (Int32) -> UnsafePointer<CChar>?).self)
     }
 
-    func supports(_ method: NVMLMeter.Method, _ device: OpaquePointer?) -> Bool {
+    /// `NVML_ERROR_NOT_SUPPORTED`: the GPU lacks the reading; any other error is a refusal worth reporting.
+    static let notSupported: Int32 = 3
+
+    /// "NVML error 4 (Insufficient Permissions)", in the driver's own words where it offers them.
+    func describe(_ rc: Int32) -> String {
+        let text = errorString?(rc).map { String(cString: $0) }
+        return "NVML error \(rc)" + (text.map { " (\($0))" } ?? "")
+    }
+
+    /// Reads `method` once: 0 when it works, else the NVML error that stopped it.
+    func probe(_ method: NVMLMeter.Method, _ device: OpaquePointer?) -> Int32 {
         switch method {
         case .energyCounter:
             var e: UInt64 = 0
-            return totalEnergy.map { $0(device, &e) == 0 } ?? false
+            return totalEnergy.map { $0(device, &e) } ?? Self.notSupported
         case .powerInstant:
-            return instantPowerMilliwatts(device) != nil
+            return instantPower(device).rc
         case .powerUsage:
             var p: UInt32 = 0
-            return powerUsage.map { $0(device, &p) == 0 } ?? false
+            return powerUsage.map { $0(device, &p) } ?? Self.notSupported
         }
     }
 
@@ -90,20 +102,24 @@ public final class NVMLLibrary: @unchecked Sendable {
     /// `NVML_FI_DEV_POWER_INSTANT`, milliwatts.
     static let powerInstantField: UInt32 = 186
 
-    func instantPowerMilliwatts(_ device: OpaquePointer?) -> Double? {
-        guard let fieldValues else { return nil }
-        return withUnsafeTemporaryAllocation(byteCount: Self.fieldValueSize, alignment: 8) { raw -> Double? in
+    func instantPowerMilliwatts(_ device: OpaquePointer?) -> Double? { instantPower(device).milliwatts }
+
+    /// The POWER_INSTANT field, or the error that kept it: the call's own, else the field's.
+    func instantPower(_ device: OpaquePointer?) -> (milliwatts: Double?, rc: Int32) {
+        guard let fieldValues else { return (nil, Self.notSupported) }
+        return withUnsafeTemporaryAllocation(byteCount: Self.fieldValueSize, alignment: 8) { raw -> (Double?, Int32) in
             raw.initializeMemory(as: UInt8.self, repeating: 0)
             raw.storeBytes(of: Self.powerInstantField, toByteOffset: 0, as: UInt32.self)
-            guard fieldValues(device, 1, raw.baseAddress!) == 0,
-                  raw.load(fromByteOffset: 28, as: UInt32.self) == 0 else { return nil }
-            let type = raw.load(fromByteOffset: 24, as: UInt32.self)
-            switch type {
-            case 0: return raw.load(fromByteOffset: 32, as: Double.self)
-            case 1, 5: return Double(raw.load(fromByteOffset: 32, as: UInt32.self))
-            case 2, 3: return Double(raw.load(fromByteOffset: 32, as: UInt64.self))
-            case 4: return Double(raw.load(fromByteOffset: 32, as: Int64.self))
-            default: return nil
+            let rc = fieldValues(device, 1, raw.baseAddress!)
+            guard rc == 0 else { return (nil, rc) }
+            let fieldRC = Int32(bitPattern: raw.load(fromByteOffset: 28, as: UInt32.self))
+            guard fieldRC == 0 else { return (nil, fieldRC) }
+            switch raw.load(fromByteOffset: 24, as: UInt32.self) {
+            case 0: return (raw.load(fromByteOffset: 32, as: Double.self), 0)
+            case 1, 5: return (Double(raw.load(fromByteOffset: 32, as: UInt32.self)), 0)
+            case 2, 3: return (Double(raw.load(fromByteOffset: 32, as: UInt64.self)), 0)
+            case 4: return (Double(raw.load(fromByteOffset: 32, as: Int64.self)), 0)
+            default: return (nil, Self.notSupported)
             }
         }
     }
@@ -142,6 +158,17 @@ public final class NVMLMeter: Meter {
         public var method: Method
         /// The other methods this GPU supports, recorded as detail channels.
         public var crossChecks: [Method]
+        /// Methods that failed for a reason other than "not supported" (permission, a lost GPU), with NVML's error.
+        public var refusals: [String]
+    }
+
+    /// What to do about the NVML errors that kept a GPU from being read.
+    static func fixes(for codes: [Int32]) -> [String] {
+        var out: [String] = []
+        if codes.contains(4) { out.append("run as a user the driver lets query this GPU (in a container: expose it with --gpus or the NVIDIA device plugin)") }
+        if codes.contains(15) { out.append("the GPU is lost (fell off the bus): see dmesg and nvidia-smi; it usually needs a reset or a reboot") }
+        if codes.contains(where: { $0 != 4 && $0 != 15 }) { out.append("check the driver with nvidia-smi") }
+        return out
     }
 
     static func energyChannel(_ gpu: GPUInfo, method: Method, counts: Bool) -> MeterChannel {
@@ -182,13 +209,22 @@ public final class NVMLMeter: Meter {
                 _ = lib.name(dev, &nameBuf, 96); _ = lib.uuid(dev, &uuidBuf, 96)
                 var limit: UInt32 = 0
                 let limitW = lib.powerLimit.flatMap { $0(dev, &limit) == 0 ? Double(limit) / 1000 : nil }
-                let supported = Method.allCases.filter { lib.supports($0, dev) }
+                var supported: [Method] = [], refusals: [String] = [], codes: [Int32] = []
+                for m in Method.allCases {
+                    let rc = lib.probe(m, dev)
+                    if rc == 0 { supported.append(m) } else if rc != NVMLLibrary.notSupported {
+                        refusals.append("\(m.rawValue): \(lib.describe(rc))")
+                        codes.append(rc)
+                    }
+                }
                 guard let method = supported.first else {
-                    blocked.append(BlockedChannel(device: "gpu-\(i)", source: "nvml", reason: "GPU \(i) reports neither energy nor power", fixes: []))
+                    let reason = refusals.isEmpty ? "GPU \(i) reports neither energy nor power"
+                                                  : "GPU \(i) refused every reading: " + refusals.joined(separator: "; ")
+                    blocked.append(BlockedChannel(device: "gpu-\(i)", source: "nvml", reason: reason, fixes: Self.fixes(for: codes)))
                     continue
                 }
                 let info = GPUInfo(index: Int(i), name: String(cString: nameBuf), uuid: String(cString: uuidBuf), powerLimitWatts: limitW,
-                                   method: method, crossChecks: Array(supported.dropFirst()))
+                                   method: method, crossChecks: Array(supported.dropFirst()), refusals: refusals)
                 gpus.append(info)
                 // The best method counts; the others are read beside it as detail, so every run shows how far
                 // integrated power strays from the counter on this GPU.

@@ -104,7 +104,8 @@ struct Sensors: ParsableCommand {
         for g in r.gpus {
             let limit = g.powerLimitWatts.map { String(format: ", power limit %.0f W", $0) } ?? ""
             let checks = g.crossChecks.isEmpty ? "" : "; cross-checked by " + g.crossChecks.map(\.rawValue).joined(separator: " and ")
-            out.append("GPU \(g.index): \(g.name) (\(g.uuid))\(limit); energy from the \(g.method.rawValue)\(checks)")
+            let refused = g.refusals.isEmpty ? "" : "; refused: " + g.refusals.joined(separator: "; ")
+            out.append("GPU \(g.index): \(g.name) (\(g.uuid))\(limit); energy from the \(g.method.rawValue)\(checks)\(refused)")
         }
         if r.channels.allSatisfy({ $0.mode == "estimated" || $0.role != "total" }) {
             out.append("\nNo energy counter is readable here: the totals are ESTIMATED from CPU utilisation and memory in use.")

@@ -71,6 +71,21 @@ final class NVMLMeterTests: XCTestCase {
         }
     }
 
+    /// Only NOT_SUPPORTED moves on quietly: a counter refused for another reason is named, with the driver's words.
+    func testARefusedCounterIsNamedNotSilentlyReplaced() throws {
+        let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_METHODS": "instant,average", "FAKE_NVML_COUNTER_RC": "4"]))
+        XCTAssertEqual(m.gpus.first?.method, .powerInstant)
+        XCTAssertEqual(m.gpus.first?.refusals, ["energy counter: NVML error 4 (Insufficient Permissions)"])
+    }
+
+    func testAGPUThatRefusesEveryReadingIsBlockedWithTheErrorAndAFix() throws {
+        let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_METHODS": "none", "FAKE_NVML_COUNTER_RC": "4"]))
+        XCTAssertTrue(m.gpus.isEmpty)
+        XCTAssertEqual(m.blocked.first?.reason, "GPU 0 refused every reading: energy counter: NVML error 4 (Insufficient Permissions)")
+        XCTAssertEqual(m.blocked.first?.fixes.count, 1)
+        XCTAssertTrue(m.blocked.first?.fixes.first?.contains("user the driver lets query") ?? false)
+    }
+
     func testAFailedInitialisationNamesTheNVMLError() throws {
         let m = NVMLMeter(libraryPath: try fake(["FAKE_NVML_INIT_RC": "9"]))
         XCTAssertEqual(m.loadError, .initFailed(9))

@@ -13,6 +13,8 @@
  *   FAKE_NVML_GPUS           number of GPUs (default 1)
  *   FAKE_NVML_METHODS        comma list of what GPU 0 supports: counter, instant, average (default all three);
  *                            other GPUs support all three
+ *   FAKE_NVML_COUNTER_RC     what the counter returns on GPU 0 when "counter" is not in FAKE_NVML_METHODS
+ *                            (default 3, NVML_ERROR_NOT_SUPPORTED)
  *   FAKE_NVML_WATTS          base power in watts (default 300)
  *   FAKE_NVML_RAMP           watts added per second (default 0)
  *   FAKE_NVML_COUNTER_MJ     counter value at init, mJ (default 123456789)
@@ -53,6 +55,7 @@ static struct fake_gpu gpus[MAX_GPUS];
 static unsigned int gpu_count = 1;
 static int initialised = 0;
 static int has_counter = 1, has_instant = 1, has_average = 1;
+static nvmlReturn_t counter_rc = NVML_ERROR_NOT_SUPPORTED;
 static double base_watts = 300, ramp = 0, lost_after = -1;
 static unsigned long long counter_start = 123456789ULL;
 static struct timespec t0;
@@ -94,6 +97,7 @@ nvmlReturn_t nvmlInit_v2(void) {
         has_instant = strstr(methods, "instant") != NULL;
         has_average = strstr(methods, "average") != NULL;
     }
+    counter_rc = (nvmlReturn_t)env_double("FAKE_NVML_COUNTER_RC", NVML_ERROR_NOT_SUPPORTED);
     base_watts = env_double("FAKE_NVML_WATTS", 300);
     ramp = env_double("FAKE_NVML_RAMP", 0);
     lost_after = env_double("FAKE_NVML_LOST_AFTER_S", -1);
@@ -150,7 +154,7 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long l
     double t;
     nvmlReturn_t rc = check(d, &t);
     if (rc != NVML_SUCCESS) return rc;
-    if (d->index == 0 && !has_counter) return NVML_ERROR_NOT_SUPPORTED;
+    if (d->index == 0 && !has_counter) return counter_rc;
     double stepped = (double)(long long)(t * 10) / 10;   /* the counter advances every 100 ms */
     *energy = counter_start + (unsigned long long)(joules(d->index, stepped) * 1000);
     return NVML_SUCCESS;
@@ -205,4 +209,12 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
     return NVML_SUCCESS;
 }
 
-const char *nvmlErrorString(nvmlReturn_t result) { return result == 0 ? "Success" : "Fake NVML error"; }
+const char *nvmlErrorString(nvmlReturn_t result) {
+    switch (result) {
+    case NVML_SUCCESS: return "Success";
+    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
+    case 4: return "Insufficient Permissions";
+    case NVML_ERROR_GPU_IS_LOST: return "GPU is lost";
+    default: return "Unknown Error";
+    }
+}
