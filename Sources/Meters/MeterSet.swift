@@ -39,7 +39,14 @@ public final class MeterSet {
         if !powercap.channels.isEmpty || !powercap.blocked.isEmpty { meters.append(powercap) }
         else { unavailable.append(("powercap", "no RAPL zones under \(options.paths.sys("class/powercap"))")) }
         if perf.pmuType != nil {
-            if powercapCounts { perf.demoteToCrossCheck() }
+            if powercapCounts {
+                // A powercap zone without max_energy_range_uj cannot tell a wrap from a reset; perf's 64-bit
+                // count of the same domain can, so perf counts it and powercap becomes its cross-check.
+                let rangeless = Set(powercap.channels.filter { $0.role == .total && $0.wrapRange == nil }.map(\.device))
+                let perfCounts = rangeless.intersection(perf.channels.filter { $0.role == .total }.map(\.device))
+                perf.demoteToCrossCheck(keeping: perfCounts)
+                powercap.yieldCounting(of: perfCounts, to: "perf")
+            }
             meters.append(perf)
         } else {
             unavailable.append(("perf", "no perf power PMU at \(options.paths.sys("bus/event_source/devices/power"))"))

@@ -57,21 +57,23 @@ public final class PerfPowerMeter: Meter {
         events = Self.parseEvents(dir: dir + "/events")
         guard let type = pmuType else { return }
         let cpus = (try? KernelFile.trimmed(dir + "/cpumask")).map(Self.parseCPUList) ?? [0]
+        let places = Self.places(cpus: cpus, paths: paths)
         for event in events {
-            for (socket, cpu) in cpus.enumerated() {
+            // psys spans the platform: one counter, whichever CPU reads it.
+            for (place, cpu) in zip(places, cpus).prefix(event.name == "energy-psys" ? 1 : cpus.count) {
                 let source = "perf power/\(event.name)/ type \(type) config 0x\(String(event.config, radix: 16)) cpu \(cpu)"
                 switch opener.open(type: type, config: event.config, cpu: Int32(cpu)) {
                 case let .success(fd):
                     opened.append((fd, event.scale))
-                    let (device, role) = Self.device(event.name, socket: socket)
+                    let (device, role) = Self.device(event.name, place: place)
                     channels.append(MeterChannel(
-                        key: "perf:\(event.name):\(socket)", device: device, domain: event.name, kind: .energy, unit: "J",
+                        key: "perf:\(event.name):\(place)", device: device, domain: event.name, kind: .energy, unit: "J",
                         resolution: event.scale, wrapRange: nil, source: source, mode: .measured, role: role,
                         uncertainty: event.name == "energy-ram" ? PowercapRAPLMeter.dramUncertainty : PowercapRAPLMeter.packageUncertainty,
                         uncertaintyNote: "RAPL counter via perf (kernel-accumulated, 64-bit)"))
                 case let .failure(error):
                     blocked.append(BlockedChannel(
-                        device: Self.device(event.name, socket: socket).0, source: source,
+                        device: Self.device(event.name, place: place).0, source: source,
                         reason: "perf_event_open failed: \(error.description)",
                         fixes: error.errno == EACCES || error.errno == EPERM
                             ? ["sudo setcap cap_perfmon=ep $(command -v wattprint) (Linux ≥ 5.8; cap_sys_admin before)",
@@ -82,24 +84,39 @@ public final class PerfPowerMeter: Meter {
         }
     }
 
-    /// When powercap is readable too, perf channels become detail: a cross-check, never added to the total.
-    public func demoteToCrossCheck() {
-        for i in channels.indices where channels[i].role == .total {
-            channels[i].role = .detail
-            channels[i].uncertaintyNote += "; cross-check of the powercap counter"
+    deinit { opened.forEach { opener.close($0.fd) } }
+
+    /// Where each CPU of the PMU's cpumask sits: its package id, with its die where several of the listed CPUs
+    /// share a package (RAPL per die). Without topology files, the CPU's position in the mask.
+    static func places(cpus: [Int], paths: SystemPaths) -> [String] {
+        let topology = cpus.map { cpu -> (package: Int, die: Int?)? in
+            let dir = paths.sys("devices/system/cpu/cpu\(cpu)/topology")
+            guard let package = try? KernelFile.uint64(dir + "/physical_package_id") else { return nil }
+            return (Int(package), (try? KernelFile.uint64(dir + "/die_id")).map { Int($0) })
+        }
+        guard topology.allSatisfy({ $0 != nil }) else { return cpus.indices.map { "\($0)" } }
+        let known = topology.map { $0! }
+        let perDie = Set(known.map(\.package)).count < known.count
+        return known.map { perDie ? "\($0.package)-die-\($0.die ?? 0)" : "\($0.package)" }
+    }
+
+    static func device(_ event: String, place: String) -> (String, ChannelRole) {
+        switch event {
+        case "energy-pkg": return ("cpu-package-\(place)", .total)
+        case "energy-ram": return ("dram-\(place)", .total)
+        case "energy-cores": return ("cpu-cores-\(place)", .detail)
+        case "energy-gpu": return ("igpu-\(place)", .detail)
+        case "energy-psys": return ("platform", .detail)
+        default: return ("perf-\(event)-\(place)", .detail)
         }
     }
 
-    deinit { opened.forEach { opener.close($0.fd) } }
-
-    static func device(_ event: String, socket: Int) -> (String, ChannelRole) {
-        switch event {
-        case "energy-pkg": return ("cpu-package-\(socket)", .total)
-        case "energy-ram": return ("dram-\(socket)", .total)
-        case "energy-cores": return ("cpu-cores-\(socket)", .detail)
-        case "energy-gpu": return ("igpu-\(socket)", .detail)
-        case "energy-psys": return ("platform", .detail)
-        default: return ("perf-\(event)-\(socket)", .detail)
+    /// When powercap counts too, perf channels become detail (a cross-check), except for `devices`, where perf
+    /// keeps counting because powercap cannot handle their wraps.
+    public func demoteToCrossCheck(keeping devices: Set<String> = []) {
+        for i in channels.indices where channels[i].role == .total && !devices.contains(channels[i].device) {
+            channels[i].role = .detail
+            channels[i].uncertaintyNote += "; cross-check of the powercap counter"
         }
     }
 

@@ -43,11 +43,12 @@ public final class PowercapRAPLMeter: Meter {
 
     static func device(_ d: RAPLDomain) -> String {
         let via = d.isMMIO ? " (mmio)" : ""
+        let place = "\(d.socket ?? 0)" + (d.die.map { "-die-\($0)" } ?? "")
         switch d.kind {
-        case .package: return "cpu-package-\(d.socket ?? 0)\(via)"
-        case .dram: return "dram-\(d.socket ?? 0)\(via)"
-        case .core: return "cpu-cores-\(d.socket ?? 0)\(via)"
-        case .uncore: return "cpu-uncore-\(d.socket ?? 0)\(via)"
+        case .package: return "cpu-package-\(place)\(via)"
+        case .dram: return "dram-\(place)\(via)"
+        case .core: return "cpu-cores-\(place)\(via)"
+        case .uncore: return "cpu-uncore-\(place)\(via)"
         case .psys: return "platform\(via)"
         case .unknown: return "rapl-\(d.name)-\(d.zone)"
         }
@@ -60,6 +61,15 @@ public final class PowercapRAPLMeter: Meter {
             "udev rule giving one group read access: SUBSYSTEM==\"powercap\", ACTION==\"add\", RUN+=\"/bin/chgrp -R wattprint /sys%p\", RUN+=\"/bin/chmod -R g+r /sys%p\" in /etc/udev/rules.d/90-wattprint-rapl.rules, then add yourself to group wattprint",
             "or read the perf power PMU instead: sudo setcap cap_perfmon=ep $(command -v wattprint) (Linux ≥ 5.8), or kernel.perf_event_paranoid ≤ 0",
         ]
+    }
+
+    /// Makes these devices' counters detail, because another interface counts them (perf, where
+    /// `max_energy_range_uj` is missing and powercap could not tell a wrap from a reset).
+    public func yieldCounting(of devices: Set<String>, to counter: String) {
+        for i in channels.indices where channels[i].role == .total && devices.contains(channels[i].device) {
+            channels[i].role = .detail
+            channels[i].uncertaintyNote += "; \(counter) counts this domain instead"
+        }
     }
 
     public func read(into values: inout [Double?], at offset: Int) {

@@ -13,6 +13,8 @@ public struct RAPLDomain: Sendable, Equatable {
     public var kind: Kind
     /// Socket (package id) the domain belongs to; nil for psys, which spans the platform.
     public var socket: Int?
+    /// Die within the socket, where RAPL is per die (the kernel names such zones `package-N-die-M`).
+    public var die: Int?
     /// True for `intel-rapl-mmio:*` zones, the MMIO interface to the same package counter.
     public var isMMIO: Bool
     /// Indices from the zone name: `intel-rapl:0:1` → [0, 1].
@@ -24,6 +26,9 @@ public struct RAPLDomain: Sendable, Equatable {
     public var unreadable: KernelFileError?
 
     public var isTopLevel: Bool { indices.count == 1 }
+
+    /// Where the domain sits: socket, and die where RAPL is per die (`0`, `0-die-1`).
+    public var placeKey: String { "\(socket ?? -1)" + (die.map { "-die-\($0)" } ?? "") }
 }
 
 /// Finds RAPL domains in a powercap tree and decides which of them add up without double counting.
@@ -64,17 +69,21 @@ public enum PowercapDiscovery {
             var unreadable: KernelFileError?
             do { _ = try KernelFile.uint64(energyPath) } catch let e as KernelFileError { unreadable = e } catch {}
             let range = try? KernelFile.uint64((dir as NSString).appendingPathComponent("max_energy_range_uj"))
-            domains.append(RAPLDomain(zone: zone, name: name, kind: kind(of: name), socket: nil, isMMIO: isMMIO,
+            domains.append(RAPLDomain(zone: zone, name: name, kind: kind(of: name), socket: nil, die: nil, isMMIO: isMMIO,
                                       indices: indices, maxEnergyRangeUJ: range, energyPath: energyPath, unreadable: unreadable))
         }
         // A subzone belongs to its parent's socket; a package names its own.
         for i in domains.indices {
             let d = domains[i]
-            if d.kind == .package { domains[i].socket = packageNumber(d.name) ?? d.indices[0] }
+            guard d.kind == .package else { continue }
+            let numbers = packageNumbers(d.name)
+            domains[i].socket = numbers?.socket ?? d.indices[0]
+            domains[i].die = numbers?.die
         }
         for i in domains.indices where !domains[i].isTopLevel {
             let parent = domains.first { $0.isTopLevel && $0.isMMIO == domains[i].isMMIO && $0.indices[0] == domains[i].indices[0] }
             domains[i].socket = parent?.socket
+            domains[i].die = parent?.die
         }
         return Result(domains: domains, skipped: skipped)
     }
@@ -90,21 +99,28 @@ public enum PowercapDiscovery {
         }
     }
 
-    static func packageNumber(_ name: String) -> Int? {
+    /// `package-1` → (1, nil); `package-0-die-1` → (0, 1), as the kernel names per-die domains.
+    static func packageNumbers(_ name: String) -> (socket: Int, die: Int?)? {
         guard name.hasPrefix("package-") else { return nil }
-        return Int(name.dropFirst("package-".count))
+        let parts = name.dropFirst("package-".count).split(separator: "-")
+        guard let socket = parts.first.flatMap({ Int($0) }) else { return nil }
+        if parts.count == 3, parts[1] == "die", let die = Int(parts[2]) { return (socket, die) }
+        return parts.count == 1 ? (socket, nil) : nil
     }
 
     /// Chooses the non-overlapping set: every socket's package and DRAM count; core and uncore are inside the
     /// package; psys (the whole platform) contains the package, so it is detail; an MMIO zone that duplicates a
-    /// package already read through MSR is detail. Returns the role of each domain, in order.
+    /// package read through MSR is detail, unless the MSR zone is unreadable and the MMIO one is all there is.
+    /// Returns the role of each domain, in order.
     public static func roles(_ domains: [RAPLDomain]) -> [ChannelRole] {
-        let msrPackages = Set(domains.filter { $0.kind == .package && !$0.isMMIO }.compactMap(\.socket))
-        let msrDRAM = Set(domains.filter { $0.kind == .dram && !$0.isMMIO }.compactMap(\.socket))
+        func readableMSR(_ kind: RAPLDomain.Kind) -> Set<String> {
+            Set(domains.filter { $0.kind == kind && !$0.isMMIO && $0.unreadable == nil }.map(\.placeKey))
+        }
+        let msrPackages = readableMSR(.package), msrDRAM = readableMSR(.dram)
         return domains.map { d in
             switch d.kind {
-            case .package: return (d.isMMIO && msrPackages.contains(d.socket ?? -1)) ? .detail : .total
-            case .dram: return (d.isMMIO && msrDRAM.contains(d.socket ?? -1)) ? .detail : .total
+            case .package: return (d.isMMIO && msrPackages.contains(d.placeKey)) ? .detail : .total
+            case .dram: return (d.isMMIO && msrDRAM.contains(d.placeKey)) ? .detail : .total
             case .core, .uncore, .psys, .unknown: return .detail
             }
         }

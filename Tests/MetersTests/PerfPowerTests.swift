@@ -71,6 +71,47 @@ final class PerfPowerTests: XCTestCase {
         XCTAssertTrue(totals.contains("estimate:memory"), "no DRAM counter on this layout, so memory stays estimated")
     }
 
+    /// Sockets come from each CPU's topology, not its place in the mask; psys is one counter, opened once.
+    func testSocketsComeFromTopologyAndPsysIsOpenedOnce() throws {
+        let t = try FakeSystemTree()
+        try pmu(t, cpumask: "0,28")
+        try t.write("sys/bus/event_source/devices/power/events/energy-psys", "event=0x05\n")
+        for (cpu, package) in [(0, 1), (28, 0)] {
+            try t.write("sys/devices/system/cpu/cpu\(cpu)/topology/physical_package_id", "\(package)\n")
+            try t.write("sys/devices/system/cpu/cpu\(cpu)/topology/die_id", "0\n")
+        }
+        let opener = FakePerfOpener()
+        let m = PerfPowerMeter(paths: t.paths, opener: opener)
+        XCTAssertEqual(m.channels.first { $0.domain == "energy-pkg" && $0.source.hasSuffix("cpu 0") }?.device, "cpu-package-1")
+        XCTAssertEqual(m.channels.filter { $0.device == "platform" }.count, 1)
+        XCTAssertEqual(opener.opened.filter { $0.config == 5 }.count, 1)
+
+        // Two listed CPUs in one package: RAPL is per die.
+        try t.write("sys/devices/system/cpu/cpu28/topology/physical_package_id", "1\n")
+        try t.write("sys/devices/system/cpu/cpu28/topology/die_id", "1\n")
+        let perDie = PerfPowerMeter(paths: t.paths, opener: FakePerfOpener())
+        XCTAssertEqual(perDie.channels.filter { $0.role == .total && $0.domain == "energy-pkg" }.map(\.device).sorted(),
+                       ["cpu-package-1-die-0", "cpu-package-1-die-1"])
+    }
+
+    /// Without max_energy_range_uj powercap cannot tell a wrap from a reset; perf's 64-bit count of the same
+    /// package counts instead, and powercap becomes its cross-check.
+    func testPerfCountsAPackageWhosePowercapZoneLacksItsRange() throws {
+        let t = try FakeSystemTree()
+        try pmu(t, cpumask: "0")
+        try t.zone("intel-rapl:0", name: "package-0", range: nil)
+        try t.zone("intel-rapl:0:0", name: "dram")
+        try t.proc()
+        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+                                    perfOpener: FakePerfOpener())
+        let totals = set.channels.filter { $0.role == .total }.map(\.key).sorted()
+        XCTAssertTrue(totals.contains("perf:energy-pkg:0"), "\(totals)")
+        XCTAssertTrue(totals.contains("rapl:intel-rapl:0:0"), "the DRAM zone has its range: powercap still counts it")
+        XCTAssertFalse(totals.contains("rapl:intel-rapl:0"))
+        XCTAssertFalse(totals.contains("perf:energy-ram:0"))
+        XCTAssertEqual(set.channels.filter { $0.role == .total && $0.device == "cpu-package-0" }.count, 1)
+    }
+
     func testCPUListParsing() {
         XCTAssertEqual(PerfPowerMeter.parseCPUList("0,28"), [0, 28])
         XCTAssertEqual(PerfPowerMeter.parseCPUList("0-3,8"), [0, 1, 2, 3, 8])

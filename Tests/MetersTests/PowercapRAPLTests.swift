@@ -22,6 +22,30 @@ final class PowercapRAPLTests: XCTestCase {
         XCTAssertEqual(roles(m)["platform"], .detail)
     }
 
+    /// An MMIO package is a duplicate only of a package that can be read: with the MSR zone blocked it is the package.
+    func testAnMMIOPackageCountsWhenItsMSRTwinIsUnreadable() {
+        func domain(_ zone: String, mmio: Bool, unreadable: KernelFileError?) -> RAPLDomain {
+            RAPLDomain(zone: zone, name: "package-0", kind: .package, socket: 0, die: nil, isMMIO: mmio, indices: [0],
+                       maxEnergyRangeUJ: 262_143_328_850, energyPath: "/x/\(zone)/energy_uj", unreadable: unreadable)
+        }
+        let msr = domain("intel-rapl:0", mmio: false, unreadable: nil), mmio = domain("intel-rapl-mmio:0", mmio: true, unreadable: nil)
+        XCTAssertEqual(PowercapDiscovery.roles([msr, mmio]), [.total, .detail])
+        let blocked = domain("intel-rapl:0", mmio: false, unreadable: .permissionDenied("/x"))
+        XCTAssertEqual(PowercapDiscovery.roles([blocked, mmio]), [.total, .total], "the blocked one reads nothing, so nothing doubles")
+    }
+
+    /// The kernel names per-die domains `package-N-die-M` (multi-die packages); each die is its own counter.
+    func testPerDieDomainsAreNamedBySocketAndDie() throws {
+        let t = try FakeSystemTree()
+        try t.zone("intel-rapl:0", name: "package-0-die-0")
+        try t.zone("intel-rapl:0:0", name: "dram")
+        try t.zone("intel-rapl:1", name: "package-0-die-1")
+        let m = PowercapRAPLMeter(paths: t.paths)
+        XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0-die-0", "cpu-package-0-die-1", "dram-0-die-0"])
+        XCTAssertEqual(PowercapDiscovery.packageNumbers("package-3")?.socket, 3)
+        XCTAssertNil(PowercapDiscovery.packageNumbers("package-x"))
+    }
+
     func testTwoSocketXeonReadsEverySocketAndKeepsDRAMPerSocket() throws {
         let t = try FakeSystemTree()
         try RAPLLayouts.twoSocketXeon(t)
