@@ -33,10 +33,14 @@ public final class HwmonSensorsMeter: Meter {
             Self.initialised = true
         }
         var chipNr: Int32 = 0
+        var instances: [String: Int] = [:]
         while let chip = sensors_get_detected_chips(nil, &chipNr) {
             let chipName = Self.name(of: chip)
             let driver = chip.pointee.prefix.map { String(cString: $0) } ?? chipName
             let path = chip.pointee.path.map { String(cString: $0) } ?? "hwmon"
+            // A CPU energy driver registers one chip per socket, in socket order.
+            let instance = instances[driver, default: 0]
+            instances[driver] = instance + 1
             var featureNr: Int32 = 0
             while let feature = sensors_get_features(chip, &featureNr) {
                 let type = feature.pointee.type
@@ -54,9 +58,9 @@ public final class HwmonSensorsMeter: Meter {
                     let subName = String(cString: sub.pointee.name)
                     let source = "libsensors \(chipName) \(subName) (\(path)/\(subName))"
                     var probe = 0.0
-                    if sensors_get_value(chip, sub.pointee.number, &probe) != 0 {
-                        blocked.append(BlockedChannel(device: "\(driver):\(label)", source: source,
-                                                      reason: "libsensors could not read it", fixes: []))
+                    let rc = sensors_get_value(chip, sub.pointee.number, &probe)
+                    if rc != 0 {
+                        blocked.append(Self.blocked(device: "\(driver):\(label)", file: "\(path)/\(subName)", source: source, error: rc))
                         continue
                     }
                     // amd_energy lists per-core counters (Ecore000…) beside the socket's (Esocket0): only sockets add up.
@@ -64,7 +68,14 @@ public final class HwmonSensorsMeter: Meter {
                     let isSocket = isCPUDriver && (driver == "zenpower" || label.hasPrefix("Esocket"))
                     let role: ChannelRole
                     if kind == .context { role = .context } else if countsAsCPU && isSocket { role = .total } else { role = .detail }
-                    let device = isSocket ? "cpu-package-\(label.filter(\.isNumber).isEmpty ? "0" : label.filter(\.isNumber)) (\(driver))" : "\(driver):\(label)"
+                    let device: String
+                    if isSocket && driver == "amd_energy", let socket = Int(label.dropFirst("Esocket".count)) {
+                        device = "cpu-package-\(socket) (amd_energy)"
+                    } else if isSocket {
+                        device = "cpu-package-\(instance) (\(driver) \(label))"
+                    } else {
+                        device = "\(driver):\(label)"
+                    }
                     readers.append((chip, sub.pointee.number))
                     channels.append(MeterChannel(
                         key: "hwmon:\(chipName):\(subName)", device: device, domain: subName, kind: kind, unit: unit,
@@ -75,6 +86,18 @@ public final class HwmonSensorsMeter: Meter {
                 }
             }
         }
+    }
+
+    /// A reading libsensors could not take, and why: amd_energy's counters are root-only since the Platypus
+    /// fix (CVE-2020-8694), so permission is the usual reason, and a udev rule the least-privilege fix.
+    static func blocked(device: String, file: String, source: String, error: Int32) -> BlockedChannel {
+        let why = String(cString: sensors_strerror(error))
+        guard access(file, R_OK) != 0 && errno == EACCES else {
+            return BlockedChannel(device: device, source: source, reason: "libsensors could not read it: \(why)", fixes: [])
+        }
+        let name = (file as NSString).lastPathComponent
+        return BlockedChannel(device: device, source: source, reason: "\(file) is not readable by this user",
+                              fixes: ["udev rule giving one group read access: SUBSYSTEM==\"hwmon\", ACTION==\"add\", RUN+=\"/bin/sh -c 'chgrp wattprint /sys%p/\(name) && chmod g+r /sys%p/\(name)'\" in /etc/udev/rules.d/90-wattprint-hwmon.rules, then add yourself to group wattprint"])
     }
 
     static func name(of chip: UnsafePointer<sensors_chip_name>) -> String {

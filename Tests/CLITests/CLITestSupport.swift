@@ -44,6 +44,19 @@ enum CLI {
         return (p, out, err)
     }
 
+    /// The binary and its resource bundles copied to a folder any user can reach, for tests that drop root: the
+    /// build folder may be private.
+    static func copyReachableByAnyone() throws -> URL {
+        let dir = try scratchDirectory("reachable")
+        let copy = dir.appendingPathComponent("wattprint")
+        try FileManager.default.copyItem(at: binary, to: copy)
+        for resource in try FileManager.default.contentsOfDirectory(at: binary.deletingLastPathComponent(), includingPropertiesForKeys: nil)
+        where resource.lastPathComponent.hasSuffix(".resources") {
+            try FileManager.default.copyItem(at: resource, to: dir.appendingPathComponent(resource.lastPathComponent))
+        }
+        return copy
+    }
+
     @discardableResult
     static func run(_ args: [String], env: [String: String] = [:], executable: URL? = nil) throws -> Result {
         let (p, out, err) = try start(args, env: env, executable: executable)

@@ -43,15 +43,7 @@ final class SensorsCLITests: XCTestCase {
         var asUser: [String] = []
         if geteuid() == 0 {
             try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "setpriv (util-linux) is needed to drop root")
-            asUser = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-            // The binary must be reachable by nobody: copy it out of a possibly private build folder.
-            let copy = dir.appendingPathComponent("wattprint")
-            try FileManager.default.copyItem(at: CLI.binary, to: copy)
-            for resource in try FileManager.default.contentsOfDirectory(at: CLI.binary.deletingLastPathComponent(), includingPropertiesForKeys: nil)
-            where resource.lastPathComponent.hasSuffix(".resources") {
-                try FileManager.default.copyItem(at: resource, to: dir.appendingPathComponent(resource.lastPathComponent))
-            }
-            asUser.append(copy.path)
+            asUser = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", try CLI.copyReachableByAnyone().path]
         } else {
             asUser = [CLI.binary.path]
         }
