@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "MetersTests", dependencies: ["Meters", "TestFixtures"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger", "Meters"]),
         .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", .product(name: "Crypto", package: "swift-crypto")]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,5 +1,6 @@
 import Carbon
 import Foundation
+import Meters
 import XCTest
 @testable import Ledger
 @testable import Reporting
@@ -40,26 +41,27 @@ final class RunEnergyTests: XCTestCase {
         r.record(EventRecord(tNs: s, kind: "tokens", payload: "{\"count\":1000}"))
         try r.close()
         let e = try RunEnergy.compute(ledger: l, run: r.runID)
-        XCTAssertEqual(e.channels.first { $0.device == "cpu-package-0" }?.joules ?? 0, 2.5, accuracy: 1e-12)
+        let package = 2.5 + 2_000_000 / Wraparound.counterMaximum * 1e-6
+        XCTAssertEqual(e.channels.first { $0.device == "cpu-package-0" }?.joules ?? 0, package, accuracy: 1e-12)
         XCTAssertEqual(e.channels.first { $0.device == "cpu-package-0" }?.wraps, 1)
-        XCTAssertEqual(e.totalJoules, 8.5, accuracy: 1e-12)
-        XCTAssertEqual(e.measuredJoules, 2.5, accuracy: 1e-12)
+        XCTAssertEqual(e.totalJoules, package + 6, accuracy: 1e-12)
+        XCTAssertEqual(e.measuredJoules, package, accuracy: 1e-12)
         XCTAssertEqual(e.estimatedJoules, 6, accuracy: 1e-12)
         // Band: sqrt((0.05 × 2.5)² + (0.5 × 6)²) = 3.0026 J.
         XCTAssertEqual(e.totalHighJoules - e.totalJoules, (0.125 * 0.125 + 9).squareRoot(), accuracy: 1e-12)
         let a = try XCTUnwrap(e.attribution)
         XCTAssertEqual(a.share, 0.75, accuracy: 1e-12)
-        XCTAssertEqual(a.attributedCPUJoules, 2.5 * 0.75, accuracy: 1e-12)
+        XCTAssertEqual(a.attributedCPUJoules, package * 0.75, accuracy: 1e-12)
         XCTAssertEqual(e.tokens, 1000)
-        XCTAssertEqual(e.joulesPerToken ?? 0, 8.5 / 1000, accuracy: 1e-15)
+        XCTAssertEqual(e.joulesPerToken ?? 0, (package + 6) / 1000, accuracy: 1e-15)
 
         let f = try RunFootprint.compute(ledger: l, run: r.runID, data: try CarbonData.bundled(), site: SiteType.none)
         // FR (Ember 2024) 44.18 g/kWh × 8.5 J / 3.6e6 J/kWh, PUE 1 for --site none.
-        XCTAssertEqual(f.carbon.locationBased.grams, 8.5 / 3.6e6 * 44.18, accuracy: 1e-12)
+        XCTAssertEqual(f.carbon.locationBased.grams, (package + 6) / 3.6e6 * 44.18, accuracy: 1e-12)
         XCTAssertEqual(f.gramsPerToken ?? 0, f.carbon.total.grams / 1000, accuracy: 1e-18)
 
         let profile = try RunFootprint.energyProfile(ledger: l, run: try l.run(r.runID))
-        XCTAssertEqual(profile.totalEnergy.joules, 8.5, accuracy: 1e-12, "the profile holds every total channel's energy once")
+        XCTAssertEqual(profile.totalEnergy.joules, package + 6, accuracy: 1e-12, "the profile holds every total channel's energy once")
     }
 
     /// A result that disagrees with the samples it claims to summarise is caught even when the chain itself is intact
