@@ -39,17 +39,20 @@ public struct EnergyAccumulator: Sendable {
     public let toSI: Double
     public let wrapRange: Double?
     public let maxPlausibleWatts: Double
+    public let rules: IntegrationRules
     public private(set) var energy = ChannelEnergy()
     private var last: (tNs: Int64, value: Double)?
     /// Counter units accumulated since the start, kept in the channel's own unit so integer counters stay exact.
     private var rawTotal: Double = 0
     private var afterGap = false
 
-    public init(kind: ChannelKind, toSI: Double, wrapRange: Double?, maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts) {
+    public init(kind: ChannelKind, toSI: Double, wrapRange: Double?, maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts,
+                rules: IntegrationRules = .current) {
         self.kind = kind
         self.toSI = toSI
         self.wrapRange = wrapRange
         self.maxPlausibleWatts = maxPlausibleWatts
+        self.rules = rules
     }
 
     public init(channel: MeterChannel, maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts) {
@@ -57,7 +60,7 @@ public struct EnergyAccumulator: Sendable {
     }
 
     /// Marks that the readings before the next one failed: the next reading follows a gap.
-    public mutating func resumeAfterGap() { afterGap = true }
+    public mutating func resumeAfterGap() { afterGap = rules.handlesGaps }
 
     /// Adds one reading; returns the energy (J) it added.
     @discardableResult
@@ -85,7 +88,8 @@ public struct EnergyAccumulator: Sendable {
                 // is implausible for the interval (a glitch, or a counter that restarted from another base): then 0.
                 let sinceReset = (dt > 0 && value * toSI / dt > maxPlausibleWatts) ? 0 : value
                 if let range = wrapRange {
-                    let wrapped = (range - last.value) + range / Wraparound.counterMaximum + value
+                    let step = rules.wrapStepIsOneUnit ? range / Wraparound.counterMaximum : 1
+                    let wrapped = (range - last.value) + step + value
                     if dt > 0, wrapped * toSI / dt > maxPlausibleWatts {
                         delta = sinceReset
                         energy.resets += 1
@@ -125,9 +129,9 @@ public struct EnergyAccumulator: Sendable {
 
     /// Integrates a whole series (ordered by time); `resumptions` are the times of readings that followed a gap.
     public static func integrate(_ series: [(tNs: Int64, value: Double)], kind: ChannelKind, toSI: Double, wrapRange: Double?,
-                                 resumptions: Set<Int64> = [],
+                                 resumptions: Set<Int64> = [], rules: IntegrationRules = .current,
                                  maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts) -> ChannelEnergy {
-        var acc = EnergyAccumulator(kind: kind, toSI: toSI, wrapRange: wrapRange, maxPlausibleWatts: maxPlausibleWatts)
+        var acc = EnergyAccumulator(kind: kind, toSI: toSI, wrapRange: wrapRange, maxPlausibleWatts: maxPlausibleWatts, rules: rules)
         for s in series {
             if resumptions.contains(s.tNs) { acc.resumeAfterGap() }
             acc.add(tNs: s.tNs, value: s.value)

@@ -94,10 +94,13 @@ public final class PerfPowerMeter: Meter {
             guard let package = try? KernelFile.uint64(dir + "/physical_package_id") else { return nil }
             return (Int(package), (try? KernelFile.uint64(dir + "/die_id")).map { Int($0) })
         }
-        guard topology.allSatisfy({ $0 != nil }) else { return cpus.indices.map { "\($0)" } }
+        let fallback = cpus.indices.map { "\($0)" }
+        guard topology.allSatisfy({ $0 != nil }) else { return fallback }
         let known = topology.map { $0! }
-        let perDie = Set(known.map(\.package)).count < known.count
-        return known.map { perDie ? "\($0.package)-die-\($0.die ?? 0)" : "\($0.package)" }
+        guard Set(known.map(\.package)).count < known.count else { return known.map { "\($0.package)" } }
+        let places = known.map { "\($0.package)-die-\($0.die.map(String.init) ?? "?")" }
+        // Dies that cannot be told apart (no die_id) fall back to the mask position rather than share a key.
+        return Set(places).count == places.count && !places.contains { $0.hasSuffix("?") } ? places : fallback
     }
 
     static func device(_ event: String, place: String) -> (String, ChannelRole) {

@@ -86,7 +86,8 @@ public final class Sampler: @unchecked Sendable {
         sinkIndex = sink?.register(channels) ?? Array(channels.indices)
         startNs = MonotonicClock.nowNs()
         lastFlushNs = startNs
-        sink?.event(tNs: startNs, kind: "sampler_start", payload: "{\"interval_s\":\(interval),\"note\":\(JSONText.quote(intervalNote))}")
+        sink?.event(tNs: startNs, kind: "sampler_start",
+                    payload: "{\"interval_s\":\(interval),\"integration\":\(IntegrationRules.current.version),\"note\":\(JSONText.quote(intervalNote))}")
         // A counter that exists but cannot be read is part of the record: the run says what it could not measure.
         if !meters.blocked.isEmpty, let data = try? JSONEncoder().encode(meters.blocked) {
             sink?.event(tNs: startNs, kind: "meters_blocked", payload: String(decoding: data, as: UTF8.self))

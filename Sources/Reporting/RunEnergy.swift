@@ -95,7 +95,7 @@ public struct RunEnergy: Codable, Sendable {
         let events = try ledger.events(run: id)
         var byChannel: [Int: [(tNs: Int64, value: Double)]] = [:]
         for s in samples { byChannel[s.channel, default: []].append((s.tNs, s.value)) }
-        let resumptions = resumptions(events)
+        let integration = RecordedIntegration(events: events)
 
         var channels: [Channel] = []
         var total = 0.0, measured = 0.0, estimated = 0.0, variance = 0.0
@@ -105,8 +105,7 @@ public struct RunEnergy: Codable, Sendable {
             if let f = series.first { firstNs = min(firstNs, f.tNs) }
             if let l = series.last { lastNs = max(lastNs, l.tNs) }
             guard let kind = ChannelKind(rawValue: r.kind) else { continue }
-            let e = EnergyAccumulator.integrate(series, kind: kind, toSI: Units.factor(r.unit), wrapRange: r.wrapRange,
-                                                resumptions: resumptions[r.index] ?? [])
+            let e = integration.energy(of: r, kind: kind, series: series)
             channels.append(Channel(index: r.index, device: r.device, domain: r.domain, kind: r.kind, role: r.role,
                                     mode: r.mode.rawValue, source: r.source, joules: e.joules, meanWatts: e.meanWatts,
                                     samples: e.samples, wraps: e.wraps, resets: e.resets, unmeasuredSeconds: e.unmeasuredSeconds,
@@ -143,7 +142,7 @@ public struct RunEnergy: Codable, Sendable {
                          endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
                          measuredJoules: measured, estimatedJoules: estimated,
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
-                         attribution: attribution(records: records, byChannel: byChannel, resumptions: resumptions),
+                         attribution: attribution(records: records, byChannel: byChannel, integration: integration),
                          crossChecks: crossChecks(channels),
                          gaps: gaps(events: events, records: records, originNs: firstNs == .max ? 0 : firstNs),
                          blocked: events.first { $0.kind == "meters_blocked" }
@@ -187,27 +186,14 @@ public struct RunEnergy: Codable, Sendable {
         return gaps
     }
 
-    /// The times of the readings that followed a gap, per channel, from the sampler's `channel_resumed` events: the
-    /// same breaks the live integration made.
-    static func resumptions(_ events: [EventRecord]) -> [Int: Set<Int64>] {
-        var out: [Int: Set<Int64>] = [:]
-        for e in events where e.kind == "channel_resumed" {
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any],
-                  let index = obj["channel"] as? Int else { continue }
-            out[index, default: []].insert(e.tNs)
-        }
-        return out
-    }
-
     static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]],
-                            resumptions: [Int: Set<Int64>]) -> Attribution? {
+                            integration: RecordedIntegration) -> Attribution? {
         guard let tree = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device.hasPrefix("process-tree") }),
               let host = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device == "host-cpu" }) else { return nil }
         var hostJ = 0.0
         for c in records where c.role == ChannelRole.total.rawValue && (c.device.hasPrefix("cpu-package") || c.device == "host-cpu") {
             guard let kind = ChannelKind(rawValue: c.kind), kind != .cpuTime else { continue }
-            hostJ += EnergyAccumulator.integrate(byChannel[c.index] ?? [], kind: kind, toSI: Units.factor(c.unit), wrapRange: c.wrapRange,
-                                                 resumptions: resumptions[c.index] ?? []).joules
+            hostJ += integration.energy(of: c, kind: kind, series: byChannel[c.index] ?? []).joules
         }
         let treeSeries = byChannel[tree.index] ?? [], hostSeries = byChannel[host.index] ?? []
         let treeCPU = (treeSeries.last?.value ?? 0) - (treeSeries.first?.value ?? 0)

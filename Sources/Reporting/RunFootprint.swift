@@ -52,13 +52,14 @@ public struct RunFootprint: Codable, Sendable {
         guard let id = run.id, let start = LedgerClock.parseUTC(run.startedAt) else { return try EnergyProfile(segments: []) }
         func date(_ tNs: Int64) -> Date { start.addingTimeInterval(Double(tNs - run.monotonicOriginNs) / 1e9) }
         let samples = try ledger.samples(run: id)
+        let integration = RecordedIntegration(events: try ledger.events(run: id))
         var segments: [EnergyProfile.Segment] = []
         for channel in try ledger.channels(run: id) where channel.role == ChannelRole.total.rawValue {
             guard let kind = ChannelKind(rawValue: channel.kind), kind != .cpuTime, kind != .context else { continue }
-            var acc = EnergyAccumulator(kind: kind, toSI: Units.factor(channel.unit), wrapRange: channel.wrapRange)
+            var acc = integration.accumulator(for: channel, kind: kind)
             var previous: Int64?
             for s in samples where s.channel == channel.index {
-                let added = acc.add(tNs: s.tNs, value: s.value)
+                let added = integration.add((s.tNs, s.value), of: channel, to: &acc)
                 if let p = previous, s.tNs > p, added > 0 {
                     segments.append(.init(start: date(p), end: date(s.tNs), energy: .joules(added)))
                 }

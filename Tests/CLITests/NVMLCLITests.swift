@@ -57,7 +57,7 @@ final class NVMLCLITests: XCTestCase {
     func testAGPULostMidRunIsReportedAsAGapAndTheRunStillVerifies() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
         let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "sleep", "2"],
-                            env: try env(["FAKE_NVML_GPUS": "2", "FAKE_NVML_LOST_AFTER_S": "1"]))
+                            env: try env(["FAKE_NVML_GPUS": "2", "FAKE_NVML_LOST_AFTER": "6"]))
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("gap: gpu-0 stopped answering at"), r.stderr)
         XCTAssertFalse(r.stderr.contains("gap: gpu-1"), r.stderr)

@@ -135,4 +135,72 @@ final class RunEnergyTests: XCTestCase {
         XCTAssertEqual(e.gaps[1].atSeconds, 1.5, accuracy: 1e-12)
         XCTAssertNil(e.gaps[1].resumedAtSeconds)
     }
+
+    /// Readings scripted by read number, with a gap: every channel fails on reads 5…9.
+    private final class GappyMeter: Meter {
+        let name = "scripted"
+        let blocked: [BlockedChannel] = []
+        let channels = [
+            MeterChannel(key: "gauge", device: "gpu-0", domain: "power", kind: .power, unit: "W", source: "script", mode: .measured,
+                         role: .total, uncertainty: 0.05, uncertaintyNote: ""),
+            MeterChannel(key: "rapl", device: "cpu-package-0", domain: "package", kind: .energy, unit: "uJ", wrapRange: 3_000_000,
+                         source: "script", mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: ""),
+            MeterChannel(key: "counter64", device: "gpu-1", domain: "energy", kind: .energy, unit: "mJ", source: "script",
+                         mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: ""),
+        ]
+        private(set) var reads = 0
+        func read(into values: inout [Double?], at offset: Int) {
+            defer { reads += 1 }
+            guard !(5..<10).contains(reads) else { return }
+            values[offset] = 100 + Double(reads)
+            values[offset + 1] = Double(reads * 700_000 % 3_000_000)
+            values[offset + 2] = Double(reads) * 1000
+        }
+    }
+
+    /// The live integration (what measurement windows report) and the ledger's recomputation (what reports and
+    /// `verify` show) make the same breaks at a gap: through the real sink, the events' times and indices.
+    func testLiveAndRecomputedEnergyAgreeThroughTheLedgerAcrossAGap() throws {
+        let l = try ledger()
+        let r = try l.beginRun(host: host, command: "gappy", region: nil, monotonicOriginNs: 0)
+        let meter = GappyMeter()
+        let sampler = Sampler(meters: MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths())), interval: 0.01, sink: LedgerSink(recorder: r))
+        sampler.start()
+        while meter.reads < 16 { usleep(5_000) }
+        sampler.stop()
+        try r.flush()
+        let live = sampler.energies()
+        let e = try RunEnergy.compute(ledger: l, run: r.runID)
+        for (i, key) in ["gauge", "rapl", "counter64"].enumerated() {
+            XCTAssertEqual(e.channels[i].joules, live[i].joules, accuracy: 1e-9 * max(live[i].joules, 1), key)
+            XCTAssertEqual(e.channels[i].unmeasuredSeconds, live[i].unmeasuredSeconds, accuracy: 1e-12, key)
+        }
+        XCTAssertGreaterThan(live[0].unmeasuredSeconds, 0, "a power reading does not bridge the gap")
+        XCTAssertGreaterThan(live[1].unmeasuredSeconds, 0, "nor does a counter that could have wrapped twice in it")
+        XCTAssertEqual(live[2].unmeasuredSeconds, 0, "a 64-bit counter does")
+        XCTAssertEqual(live[2].joules, Double(meter.reads - 1) * 1, accuracy: 1e-9, "1 J per read, the gap included")
+        XCTAssertEqual(e.gaps.count, 3)
+        XCTAssertTrue(e.gaps.allSatisfy { $0.resumedAtSeconds != nil })
+
+        try r.close()
+        let profile = try RunFootprint.energyProfile(ledger: l, run: try l.run(r.runID))
+        XCTAssertEqual(profile.totalEnergy.joules, e.totalJoules, accuracy: 1e-9 * e.totalJoules, "the hourly profile makes the same breaks")
+    }
+
+    /// A run sampled before the rules were versioned keeps the rules it was recorded with: `verify` must not call
+    /// it tampered because the wrap step was refined later.
+    func testARunIsRecomputedByTheIntegrationRulesItWasRecordedUnder() throws {
+        let l = try ledger()
+        var joules: [String: Double] = [:]
+        for (label, payload) in [("v1", "{\"interval_s\":0.1,\"note\":\"x\"}"), ("v2", "{\"interval_s\":0.1,\"integration\":2,\"note\":\"x\"}")] {
+            let r = try l.beginRun(host: host, command: label, region: nil, monotonicOriginNs: 0)
+            let c = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 2_000_000))
+            r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: payload))
+            r.record(samples: [SampleRecord(channel: c, tNs: 0, value: 1_000_000), SampleRecord(channel: c, tNs: 1_000_000_000, value: 500_000)])
+            try r.close()
+            joules[label] = try RunEnergy.compute(ledger: l, run: r.runID).totalJoules
+        }
+        XCTAssertEqual(joules["v1"]!, 1.500001, accuracy: 1e-12, "version 1: a wrap steps 1 µJ")
+        XCTAssertEqual(joules["v2"]!, 1.5 + 2_000_000 / Wraparound.counterMaximum * 1e-6, accuracy: 1e-15, "version 2: one counter unit")
+    }
 }

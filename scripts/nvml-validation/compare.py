@@ -62,6 +62,9 @@ def main(out):
             continue
         checks = {c["checkSource"].split(" (")[0].removeprefix("nvml "): c["relativeDifference"] for c in energy["crossChecks"]
                   if c["device"] == "gpu-0"}
+        if not energy.get("endedAt"):
+            print(f"| {pattern} | run did not end cleanly (see run-{pattern}.err) | | | | | | |")
+            continue
         start, end = parse_time(energy["startedAt"]), parse_time(energy["endedAt"])
         smi = smi_series(out / f"smi-{pattern}.csv")
         smi_cells = []

@@ -18,12 +18,12 @@ PTX = r"""
 {
     .reg .pred %p;
     .reg .f32 %a, %b, %c, %d;
-    .reg .u32 %i, %n, %tid;
+    .reg .u32 %i, %n, %t;
     .reg .u64 %out;
     ld.param.u64 %out, [out];
     ld.param.u32 %n, [iterations];
-    mov.u32 %tid, %tid.x;
-    cvt.rn.f32.u32 %a, %tid;
+    mov.u32 %t, %tid.x;
+    cvt.rn.f32.u32 %a, %t;
     mov.f32 %b, 0f3F7FFFFF;
     mov.f32 %c, 0f3F800000;
     mov.f32 %d, %a;

@@ -18,7 +18,9 @@
  *   FAKE_NVML_WATTS          base power in watts (default 300)
  *   FAKE_NVML_RAMP           watts added per second (default 0)
  *   FAKE_NVML_COUNTER_MJ     counter value at init, mJ (default 123456789)
- *   FAKE_NVML_LOST_AFTER_S   GPU 0 answers NVML_ERROR_GPU_IS_LOST after this many seconds (default never)
+ *   FAKE_NVML_LOST_AFTER     GPU 0 answers NVML_ERROR_GPU_IS_LOST once its energy counter has been read this many
+ *                            times (default never); counted in reads, not seconds, so a slow machine sees the same
+ *   FAKE_NVML_LOST_FOR       ... for this many further counter reads, then answers again (default: for good)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +58,8 @@ static unsigned int gpu_count = 1;
 static int initialised = 0;
 static int has_counter = 1, has_instant = 1, has_average = 1;
 static nvmlReturn_t counter_rc = NVML_ERROR_NOT_SUPPORTED;
-static double base_watts = 300, ramp = 0, lost_after = -1;
+static double base_watts = 300, ramp = 0;
+static long lost_after = -1, lost_for = -1, counter_reads = 0;
 static unsigned long long counter_start = 123456789ULL;
 static struct timespec t0;
 
@@ -79,7 +82,8 @@ static nvmlReturn_t check(nvmlDevice_t d, double *t) {
     if (!initialised) return NVML_ERROR_UNINITIALIZED;
     if (d == NULL || d < gpus || d >= gpus + gpu_count) return NVML_ERROR_INVALID_ARGUMENT;
     *t = seconds_since_init();
-    if (d->index == 0 && lost_after >= 0 && *t >= lost_after) return NVML_ERROR_GPU_IS_LOST;
+    if (d->index == 0 && lost_after >= 0 && counter_reads > lost_after && (lost_for < 0 || counter_reads <= lost_after + lost_for))
+        return NVML_ERROR_GPU_IS_LOST;
     return NVML_SUCCESS;
 }
 
@@ -100,7 +104,9 @@ nvmlReturn_t nvmlInit_v2(void) {
     counter_rc = (nvmlReturn_t)env_double("FAKE_NVML_COUNTER_RC", NVML_ERROR_NOT_SUPPORTED);
     base_watts = env_double("FAKE_NVML_WATTS", 300);
     ramp = env_double("FAKE_NVML_RAMP", 0);
-    lost_after = env_double("FAKE_NVML_LOST_AFTER_S", -1);
+    lost_after = (long)env_double("FAKE_NVML_LOST_AFTER", -1);
+    lost_for = (long)env_double("FAKE_NVML_LOST_FOR", -1);
+    counter_reads = 0;
     counter_start = (unsigned long long)env_double("FAKE_NVML_COUNTER_MJ", 123456789);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     return NVML_SUCCESS;
@@ -152,6 +158,7 @@ nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t d, unsigned int *lim
 
 nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *energy) {
     double t;
+    if (d >= gpus && d < gpus + gpu_count && d->index == 0) counter_reads++;
     nvmlReturn_t rc = check(d, &t);
     if (rc != NVML_SUCCESS) return rc;
     if (d->index == 0 && !has_counter) return counter_rc;

@@ -1,0 +1,29 @@
+import Foundation
+import Ledger
+import Meters
+
+/// Sends the sampler's readings to a run in the ledger.
+public final class LedgerSink: SampleSink {
+    public let recorder: RunRecorder
+
+    public init(recorder: RunRecorder) { self.recorder = recorder }
+
+    public func register(_ channels: [MeterChannel]) -> [Int] {
+        channels.map { c in
+            recorder.addChannel(ChannelRecord(index: 0, device: c.device, domain: c.domain, kind: c.kind.rawValue,
+                                              role: c.role.rawValue, unit: c.unit, source: c.source,
+                                              mode: c.mode == .measured ? .measured : .estimated,
+                                              resolution: c.resolution, wrapRange: c.wrapRange, uncertainty: c.uncertainty))
+        }
+    }
+
+    public func record(channel: Int, tNs: Int64, value: Double) {
+        recorder.record(SampleRecord(channel: channel, tNs: tNs, value: value))
+    }
+
+    public func event(tNs: Int64, kind: String, payload: String) {
+        recorder.record(EventRecord(tNs: tNs, kind: kind, payload: payload))
+    }
+
+    public func flush() throws { try recorder.flush() }
+}
