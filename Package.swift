@@ -28,7 +28,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        // OpenBLAS's header at build time (libopenblas-dev); the library itself is opened on first use.
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Engine", dependencies: ["CBLAS"]),
         .target(name: "Meters", dependencies: ["CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
         .target(name: "Carbon", exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),

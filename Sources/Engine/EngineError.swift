@@ -7,7 +7,7 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     public enum Kind: String, Sendable {
         case fileUnreadable, fileUnwritable, checkpointMalformed, checkpointTruncated, checkpointMismatch
         case unsupportedDType, invalidConfiguration, emptyCorpus, corpusTooSmall, promptTooLong
-        case tokenizerMalformed, tokenFileMalformed, tokenOutOfRange, invalidArgument
+        case tokenizerMalformed, tokenFileMalformed, tokenOutOfRange, invalidArgument, blasUnavailable
     }
 
     public let kind: Kind

@@ -22,7 +22,10 @@ public struct CPUTDPTable: Sendable {
         }
         self.entries = entries
         var byKey: [String: Entry] = [:]
-        for e in entries { byKey[Self.normalise(e.model)] = byKey[Self.normalise(e.model)] ?? e }
+        for e in entries {
+            let key = Self.normalise(e.model)
+            if byKey[key] == nil { byKey[key] = e }
+        }
         self.byKey = byKey
     }
 
@@ -32,14 +35,32 @@ public struct CPUTDPTable: Sendable {
     }()
 
     /// `Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz` → `intel xeon gold 6148`; `AMD EPYC 7763 64-Core Processor` → `amd epyc 7763`.
+    ///
+    /// Runs over 5,200 table rows at every start, so it works on characters rather than through Foundation's
+    /// locale-aware string search.
     static func normalise(_ model: String) -> String {
-        var s = model.lowercased()
-        for noise in ["(r)", "(tm)", "®", "™"] { s = s.replacingOccurrences(of: noise, with: " ") }
-        if let at = s.range(of: "@") { s = String(s[..<at.lowerBound]) }
-        var words = s.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        words.removeAll { ["cpu", "processor", "with", "radeon", "graphics"].contains($0) || $0.hasSuffix("-core") }
+        var words: [String] = []
+        var word = ""
+        func endWord() {
+            if !word.isEmpty && !noiseWords.contains(word) && !word.hasSuffix("-core") { words.append(word) }
+            word = ""
+        }
+        var rest = Substring(model.lowercased())
+        while let c = rest.first {
+            if c == "@" { break }
+            if c == "(", let marker = ["(r)", "(tm)"].first(where: { rest.hasPrefix($0) }) {
+                endWord()
+                rest = rest.dropFirst(marker.count)
+                continue
+            }
+            if c == " " || c == "\t" || c == "®" || c == "™" { endWord() } else { word.append(c) }
+            rest = rest.dropFirst()
+        }
+        endWord()
         return words.joined(separator: " ")
     }
+
+    private static let noiseWords: Set<String> = ["cpu", "processor", "with", "radeon", "graphics"]
 
     /// Exact match on the normalised name, else the longest table name contained in it (e.g. a vendor prefix missing).
     public func lookup(_ model: String) -> Entry? {

@@ -36,4 +36,28 @@ final class ModelCLITests: XCTestCase {
         XCTAssertGreaterThan(bench["modelFLOPsUtilization"] as? Double ?? 0, 0)
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
+
+    /// OpenBLAS is opened by the engine on first use, not linked: with the library hidden (a private mount
+    /// namespace binds /dev/null over it), measuring still works and a model command says what to install.
+    func testOpenBLASIsNeededOnlyByTheEngineAndItsAbsenceIsNamed() throws {
+        try XCTSkipUnless(geteuid() == 0, "hiding a system library in a private mount namespace needs root (CI runs as root)")
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"), "unshare (util-linux) is not installed")
+        let library = URL(fileURLWithPath: "/usr/lib/x86_64-linux-gnu/libopenblas.so.0").resolvingSymlinksInPath().path
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: library), "OpenBLAS is not at the Debian path here")
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let script = "mount --bind /dev/null \(library) || { echo WATTPRINT-MOUNT-REFUSED >&2; exit 99; }\n"
+            + "\"$1\" sensors --json > /dev/null || exit 10\n"
+            + "\"$1\" run --ledger \(ledger) --region FR -- true 2> /dev/null || exit 11\n"
+            + "exec \"$1\" model bench --layers 1 --width 64 --heads 1 --vocab 256 --context 32 --seq 16 --batch 2 --steps 1 --ledger \(ledger) --region FR\n"
+        let r = try CLI.run(["-m", "sh", "-c", script, "sh", CLI.binary.path], executable: URL(fileURLWithPath: "/usr/bin/unshare"))
+        if r.stderr.contains("WATTPRINT-MOUNT-REFUSED") { throw XCTSkip("a private mount namespace was refused here: \(r.stderr)") }
+        XCTAssertNotEqual(r.status, 10, "sensors needs no OpenBLAS")
+        XCTAssertNotEqual(r.status, 11, "run needs no OpenBLAS")
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("OpenBLAS could not be loaded") && r.stderr.contains("apt install libopenblas0"), r.stderr)
+        let runs = try XCTUnwrap(try json(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout) as? [[String: Any]])
+        XCTAssertEqual(runs.last?["status"] as? String, "complete", "the failed bench is a closed run")
+        XCTAssertEqual(runs.last?["exitCode"] as? Int, 1)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
 }

@@ -6,7 +6,7 @@ import XCTest
 final class DataTests: FileTestCase {
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = directory + "/" + name
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
     }
 
@@ -43,10 +43,10 @@ final class DataTests: FileTestCase {
     func testCorpusFromFileAndFortuneStyleDirectory() throws {
         let fortunes = directory + "/fortunes"
         try FileManager.default.createDirectory(atPath: fortunes, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: fortunes + "/b", contents: Data("second\n%\n".utf8))
-        FileManager.default.createFile(atPath: fortunes + "/a", contents: Data("first\n%\n".utf8))
-        FileManager.default.createFile(atPath: fortunes + "/a.dat", contents: Data([0, 1, 2]))
-        FileManager.default.createFile(atPath: fortunes + "/a.u8", contents: Data("ignored".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: fortunes + "/b", contents: Data("second\n%\n".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: fortunes + "/a", contents: Data("first\n%\n".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: fortunes + "/a.dat", contents: Data([0, 1, 2])))
+        XCTAssertTrue(FileManager.default.createFile(atPath: fortunes + "/a.u8", contents: Data("ignored".utf8)))
         let corpus = try Corpus.load(path: fortunes)
         XCTAssertEqual(String(decoding: corpus.bytes, as: UTF8.self), "first\n%\nsecond\n%\n")
         XCTAssertEqual(corpus.sources.map { ($0 as NSString).lastPathComponent }, ["a", "b"])

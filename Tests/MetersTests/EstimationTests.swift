@@ -122,6 +122,24 @@ final class EstimationTests: XCTestCase {
         XCTAssertEqual(values[3] ?? 0, 400 / ProcStat.ticksPerSecond, accuracy: 1e-12)
     }
 
+    /// The fast normaliser against the plain Foundation one it replaced, over every bundled row and odd names.
+    func testModelNamesNormaliseAsTheReferenceDoes() {
+        func reference(_ model: String) -> String {
+            var s = model.lowercased()
+            for noise in ["(r)", "(tm)", "®", "™"] { s = s.replacingOccurrences(of: noise, with: " ") }
+            if let at = s.range(of: "@") { s = String(s[..<at.lowerBound]) }
+            var words = s.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            words.removeAll { ["cpu", "processor", "with", "radeon", "graphics"].contains($0) || $0.hasSuffix("-core") }
+            return words.joined(separator: " ")
+        }
+        let names = CPUTDPTable.bundled.entries.map(\.model) + [
+            "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", "AMD EPYC 7763 64-Core Processor", "Intel® Core™ i7-8650U",
+            "AMD Ryzen 7 PRO 4750U with Radeon Graphics", "Xeon(TM)(R)  \tE5-2690", "(r)", "@", "", "  cpu  ", "Foo(RX) 12",
+        ]
+        XCTAssertGreaterThan(names.count, 5000)
+        for name in names { XCTAssertEqual(CPUTDPTable.normalise(name), reference(name), name) }
+    }
+
     func testHostDescriptionFromProc() throws {
         let t = try FakeSystemTree()
         try t.proc(cpus: 8, sockets: 2)

@@ -112,7 +112,7 @@ public enum Benchmark {
             throw EngineError.invalidArgument("sequence \(options.sequence) (+\(decodeTokens) decoded) exceeds the model context \(config.maxSequence)",
                                               fix: "lower --seq or --steps")
         }
-        Parallel.configure(threads: options.threads)
+        try Parallel.configure(threads: options.threads)
         let rows = options.phase == .decode ? max(options.sequence, 256) : max(options.batch * options.sequence, 256)
         progress("measuring sgemm peak with \(options.threads) thread(s)")
         let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]

@@ -22,15 +22,19 @@ public enum Parallel {
         Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
-    /// Sets the thread count for both the SIMD kernels and OpenBLAS. Call before building models.
-    public static func configure(threads: Int) {
+    /// Sets the thread count for both the SIMD kernels and OpenBLAS. Call before building models: it is also where
+    /// OpenBLAS is first opened, so a missing library is an error here rather than an abort in a kernel.
+    public static func configure(threads: Int) throws {
         precondition(threads >= 1, "thread count must be positive")
+        if let error = wp_blas_load_error() {
+            throw EngineError(.blasUnavailable, String(cString: error), fix: "then run the command again")
+        }
         workerCount = min(threads, maxChunks)
-        openblas_set_num_threads(Int32(threads))
+        wp_blas_set_threads(Int32(threads))
     }
 
     /// OpenBLAS's current thread count.
-    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+    public static var blasThreads: Int { Int(wp_blas_get_threads()) }
 
     /// Number of chunks used for `count` items when each chunk should hold at least `minChunk`.
     @inline(__always)

@@ -78,7 +78,8 @@ extension ModelCommand {
                     }
                 })
             } catch {
-                try? measured.finish(status: .interrupted, exitCode: 1)
+                // The job ended, badly: a closed run with exit code 1, as `wattprint run` records a failing command.
+                try? measured.finish(status: .complete, exitCode: 1)
                 throw error
             }
             let energy = BenchEnergy(runID: measured.runID, window: window, tokens: tokens)

@@ -54,7 +54,7 @@ extension ModelCommand {
         }
 
         func run() throws {
-            threads.apply()
+            try threads.apply()
             let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
             let ids: [Int32]
             if let corpus {

@@ -63,7 +63,7 @@ extension ModelCommand {
         }
 
         func run() throws {
-            threads.apply()
+            try threads.apply()
             let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
             let tok = try tokenizer.resolve(checkpoint: checkpoint, info: info)
             let prompts = prompt.map { text -> [Int32] in

@@ -78,7 +78,7 @@ extension ModelCommand {
             guard let corpusPath = corpus ?? file.corpus else {
                 throw ModelCommandError("no corpus given", fix: "pass --corpus FILE (e.g. /usr/share/games/fortunes) or set \"corpus\" in the spec")
             }
-            threads.apply()
+            try threads.apply()
             let kind = tokenizerKind ?? file.tokenizer ?? "byte"
             let tok: Tokenizer
             switch kind {
@@ -143,7 +143,8 @@ extension ModelCommand {
                 }
             })
             } catch {
-                try? measured.finish(status: .interrupted, exitCode: 1)
+                // The job ended, badly: a closed run with exit code 1, as `wattprint run` records a failing command.
+                try? measured.finish(status: .complete, exitCode: 1)
                 throw error
             }
             try measured.finish()

@@ -12,9 +12,9 @@ struct ThreadOptions: ParsableArguments {
 
     /// Applies the setting and returns the count in use.
     @discardableResult
-    func apply() -> Int {
+    func apply() throws -> Int {
         let count = threads ?? Parallel.hardwareThreads()
-        Parallel.configure(threads: count)
+        try Parallel.configure(threads: count)
         return count
     }
 }

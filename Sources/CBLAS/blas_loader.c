@@ -1,0 +1,74 @@
+/* OpenBLAS is opened on first use instead of being linked. Loading it starts its thread pool, and those threads
+   spin (sched_yield) before they sleep: every wattprint command would pay that at start, and `wattprint run` would
+   count it into the first instants of the program it measures. Only the engine multiplies matrices, so only it
+   loads the library. */
+#define _GNU_SOURCE
+#include "shim.h"
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef void (*sgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint, blasint, blasint, float,
+                         const float *, blasint, const float *, blasint, float, float *, blasint);
+typedef void (*sgemv_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, blasint, blasint, float, const float *, blasint,
+                         const float *, blasint, float, float *, blasint);
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static sgemm_fn sgemm;
+static sgemv_fn sgemv;
+static void (*set_threads)(int);
+static int (*get_threads)(void);
+static char load_error[512];
+
+static void load(void) {
+    const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
+    void *lib = NULL;
+    for (unsigned i = 0; i < sizeof names / sizeof *names && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *why = dlerror();
+        snprintf(load_error, sizeof load_error,
+                 "OpenBLAS could not be loaded (%s); install it (Debian/Ubuntu: apt install libopenblas0)", why ? why : "not found");
+        return;
+    }
+    sgemm = (sgemm_fn)dlsym(lib, "cblas_sgemm");
+    sgemv = (sgemv_fn)dlsym(lib, "cblas_sgemv");
+    set_threads = (void (*)(int))dlsym(lib, "openblas_set_num_threads");
+    get_threads = (int (*)(void))dlsym(lib, "openblas_get_num_threads");
+    if (!sgemm || !sgemv) snprintf(load_error, sizeof load_error, "the OpenBLAS found lacks cblas_sgemm or cblas_sgemv");
+}
+
+const char *wp_blas_load_error(void) {
+    pthread_once(&once, load);
+    return load_error[0] ? load_error : NULL;
+}
+
+static void require(void) {
+    const char *error = wp_blas_load_error();
+    if (error) {
+        fprintf(stderr, "wattprint: %s\n", error);
+        abort();
+    }
+}
+
+void wp_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB, int m, int n, int k,
+              float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    if (!sgemm) require();
+    sgemm(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void wp_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, float alpha, const float *a, int lda,
+              const float *x, int incx, float beta, float *y, int incy) {
+    if (!sgemv) require();
+    sgemv(order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);
+}
+
+void wp_blas_set_threads(int threads) {
+    require();
+    if (set_threads) set_threads(threads);
+}
+
+int wp_blas_get_threads(void) {
+    require();
+    return get_threads ? get_threads() : 1;
+}
