@@ -13,7 +13,7 @@ public final class HwmonSensorsMeter: Meter {
     public private(set) var blocked: [BlockedChannel] = []
     /// Why libsensors could not start, if it could not.
     public private(set) var initError: String?
-    private var readers: [(chip: UnsafePointer<sensors_chip_name>, subfeature: Int32)] = []
+    private var readers: [(chip: UnsafePointer<sensors_chip_name>, subfeature: Int32, isContext: Bool)] = []
 
     /// Power readings of hwmon drivers vary by driver; ±10 % is our documented band where the driver states none.
     static let uncertainty = 0.10
@@ -76,7 +76,7 @@ public final class HwmonSensorsMeter: Meter {
                     } else {
                         device = "\(driver):\(label)"
                     }
-                    readers.append((chip, sub.pointee.number))
+                    readers.append((chip, sub.pointee.number, kind == .context))
                     channels.append(MeterChannel(
                         key: "hwmon:\(chipName):\(subName)", device: device, domain: subName, kind: kind, unit: unit,
                         resolution: nil, wrapRange: nil, source: source, mode: .measured, role: role,
@@ -106,8 +106,10 @@ public final class HwmonSensorsMeter: Meter {
         return n > 0 ? String(cString: buffer) : "unknown-chip"
     }
 
-    public func read(into values: inout [Double?], at offset: Int) {
-        for (i, r) in readers.enumerated() {
+    public func read(into values: inout [Double?], at offset: Int) { read(into: &values, at: offset, context: true) }
+
+    public func read(into values: inout [Double?], at offset: Int, context: Bool) {
+        for (i, r) in readers.enumerated() where context || !r.isContext {
             var v = 0.0
             values[offset + i] = sensors_get_value(r.chip, r.subfeature, &v) == 0 ? v : nil
         }

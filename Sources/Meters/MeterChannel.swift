@@ -95,6 +95,9 @@ public protocol Meter: AnyObject {
     /// Channels found but not readable, with the fix; shown by `wattprint sensors`.
     var blocked: [BlockedChannel] { get }
     func read(into values: inout [Double?], at offset: Int)
+    /// Like `read(into:at:)`, skipping the `context` channels (temperature, utilisation) unless `context` is true:
+    /// they are read at most once a second, since each costs a file or driver call and adds no energy.
+    func read(into values: inout [Double?], at offset: Int, context: Bool)
     /// Shortest useful time between reads, in seconds; the sampler reads this meter less often than its own
     /// interval when this is longer (0: every tick).
     var period: Double { get }
@@ -106,4 +109,5 @@ public protocol Meter: AnyObject {
 extension Meter {
     public var period: Double { 0 }
     public func prepareForcedRead() {}
+    public func read(into values: inout [Double?], at offset: Int, context: Bool) { read(into: &values, at: offset) }
 }

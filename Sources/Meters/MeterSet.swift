@@ -101,21 +101,30 @@ public final class MeterSet {
     }
 
     private var lastReadNs: [Int64] = []
+    private var lastContextNs: Int64 = .min
+    private var isContext: [Bool] = []
+    /// How often context channels (temperature, utilisation, memory in use) are read.
+    public static let contextPeriod = 1.0
 
     /// Reads the meters that are due at `nowNs` (all of them when `force`), marking in `read` which channels were
     /// read, so a meter skipped for its `period` is not mistaken for a gap.
     public func read(into values: inout [Double?], read: inout [Bool], nowNs: Int64, force: Bool) {
-        if lastReadNs.count != meters.count { lastReadNs = Array(repeating: .min, count: meters.count) }
+        if lastReadNs.count != meters.count {
+            lastReadNs = Array(repeating: .min, count: meters.count)
+            isContext = channels.map { $0.kind == .context }
+        }
+        let context = force || lastContextNs == .min || Double(nowNs - lastContextNs) / 1e9 >= Self.contextPeriod * 0.999
+        if context { lastContextNs = nowNs }
         var offset = 0
         for (m, meter) in meters.enumerated() {
             let n = meter.channels.count
             let due = force || lastReadNs[m] == .min || Double(nowNs - lastReadNs[m]) / 1e9 >= meter.period * 0.999
             if due {
                 if force { meter.prepareForcedRead() }
-                meter.read(into: &values, at: offset)
+                meter.read(into: &values, at: offset, context: context)
                 lastReadNs[m] = nowNs
             }
-            for i in offset..<(offset + n) { read[i] = due }
+            for i in offset..<(offset + n) { read[i] = due && (context || !isContext[i]) }
             offset += n
         }
     }

@@ -255,9 +255,12 @@ public final class NVMLMeter: Meter {
         }
     }
 
-    public func read(into values: inout [Double?], at offset: Int) {
+    public func read(into values: inout [Double?], at offset: Int) { read(into: &values, at: offset, context: true) }
+
+    public func read(into values: inout [Double?], at offset: Int, context: Bool) {
         guard let lib = library else { return }
         for (i, r) in readers.enumerated() {
+            if case .energy = r.reading {} else if !context { continue }
             switch r.reading {
             case .utilisation:
                 var rates: (UInt32, UInt32) = (0, 0)

@@ -136,6 +136,13 @@ final class NVMLMeterTests: XCTestCase {
         XCTAssertEqual(energies[instant].joules, truth, accuracy: truth * 1e-4)
         XCTAssertEqual(energies[counter].joules, FakeNVML.defaultWatts * span(sink, channel: counter),
                        accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3)
+        // Utilisation is context: read at most once a second (and at start and stop), never a gap between.
+        let utilisation = try XCTUnwrap(set.channels.firstIndex { $0.key == key + ":utilisation" })
+        let contextReads = sink.samples.filter { $0.channel == utilisation }.count
+        XCTAssertGreaterThanOrEqual(contextReads, 2)
+        XCTAssertLessThanOrEqual(contextReads, 4)
+        XCTAssertGreaterThan(sink.samples.filter { $0.channel == counter }.count, 10 * contextReads)
+        XCTAssertFalse(sink.events.contains { $0.kind == "channel_gap" })
         XCTAssertFalse(set.channels.contains { $0.key == "estimate:gpu" })
         XCTAssertEqual(set.channels.filter { $0.role == .total && $0.device.hasPrefix("gpu") }.map(\.key), [key])
     }
