@@ -58,7 +58,37 @@ public enum ProcStat {
         }
     }
 
-    /// All processes now, for finding a tree's descendants.
+    /// A process's children from `/proc/<pid>/task/<tid>/children`, over all its threads (a child belongs to the
+    /// thread that forked it). Nil where the kernel lacks the file (CONFIG_PROC_CHILDREN) or the process is gone.
+    public static func children(of pid: Int32, paths: SystemPaths) -> [Int32]? {
+        let taskDir = paths.proc("\(pid)/task")
+        guard FileManager.default.fileExists(atPath: taskDir + "/\(pid)/children"), let dir = opendir(taskDir) else { return nil }
+        defer { closedir(dir) }
+        var result: [Int32] = []
+        while let entry = readdir(dir) {
+            guard let tid = pidName(entry) else { continue }
+            guard let text = try? KernelFile.text(taskDir + "/\(tid)/children") else { continue }
+            result += text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return result
+    }
+
+    /// The digits of a `/proc` directory entry as a pid, or nil for any other name.
+    static func pidName(_ entry: UnsafeMutablePointer<dirent>) -> Int32? {
+        withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int32? in
+            var v: Int32 = 0
+            var any = false
+            for byte in raw {
+                if byte == 0 { break }
+                guard byte >= 48 && byte <= 57 else { return nil }
+                v = v &* 10 &+ Int32(byte - 48)
+                any = true
+            }
+            return any ? v : nil
+        }
+    }
+
+    /// All processes now, for finding a tree's descendants where the kernel does not list children.
     public static func allProcesses(paths: SystemPaths) -> [ProcessTimes] {
         guard let dir = opendir(paths.procfs) else { return [] }
         defer { closedir(dir) }
@@ -66,18 +96,7 @@ public enum ProcStat {
         result.reserveCapacity(256)
         let base = paths.procfs.hasSuffix("/") ? paths.procfs : paths.procfs + "/"
         while let entry = readdir(dir) {
-            let pid: Int32? = withUnsafeBytes(of: entry.pointee.d_name) { raw -> Int32? in
-                var v: Int32 = 0
-                var any = false
-                for byte in raw {
-                    if byte == 0 { break }
-                    guard byte >= 48 && byte <= 57 else { return nil }
-                    v = v &* 10 &+ Int32(byte - 48)
-                    any = true
-                }
-                return any ? v : nil
-            }
-            if let pid, let p = process(pid, path: base + String(pid) + "/stat") { result.append(p) }
+            if let pid = pidName(entry), let p = process(pid, path: base + String(pid) + "/stat") { result.append(p) }
         }
         return result
     }
@@ -88,9 +107,10 @@ public enum ProcStat {
 /// A reaped child's time moves into its parent's cutime/cstime, so summing the live tree's utime+stime+cutime+cstime
 /// stays continuous; a child that exits before its parent reaps it can dip the sum briefly, so the total never decreases.
 ///
-/// Finding descendants means reading every process's stat, so the full scan runs at most every `rescanInterval`
-/// (a child that exits before it is found still counts: its time lands in its parent's cutime when reaped);
-/// between scans only the known members are read.
+/// Descendants are found from the kernel's children lists (`/proc/<pid>/task/<tid>/children`), which reads only the
+/// tree's own files, or where those are missing from every process's parent, which reads all of `/proc`. Either
+/// scan runs at most every `rescanInterval` (a child that exits before it is found still counts: its time lands in
+/// its parent's cutime when reaped); between scans only the known members are read.
 public final class ProcessTreeCPU {
     public let root: Int32
     let paths: SystemPaths
@@ -127,15 +147,11 @@ public final class ProcessTreeCPU {
         var total = 0.0
         if lastScanNs == .min || Double(now - lastScanNs) / 1e9 >= rescanInterval {
             lastScanNs = now
-            let all = ProcStat.allProcesses(paths: paths)
-            var children: [Int32: [ProcStat.ProcessTimes]] = [:]
-            for p in all { children[p.ppid, default: []].append(p) }
-            members = []
-            var stack = all.filter { $0.pid == root }
-            while let p = stack.popLast() {
-                total += p.cpu
-                members.append((p.pid, paths.proc("\(p.pid)/stat")))
-                stack.append(contentsOf: children[p.pid] ?? [])
+            if let tree = Self.walk(root, paths: paths) {
+                members = tree.map { ($0.pid, paths.proc("\($0.pid)/stat")) }
+                total = tree.reduce(0) { $0 + $1.cpu }
+            } else {
+                scanAllProcesses(into: &total)
             }
         } else {
             for m in members { total += ProcStat.process(m.pid, path: m.path)?.cpu ?? 0 }
@@ -145,5 +161,33 @@ public final class ProcessTreeCPU {
         }
         high = max(high, total)
         return high
+    }
+
+    /// The tree from the kernel's children lists: reads only the tree's own files, however many processes the
+    /// host runs. Nil where the kernel has no children lists.
+    static func walk(_ root: Int32, paths: SystemPaths) -> [ProcStat.ProcessTimes]? {
+        guard ProcStat.children(of: root, paths: paths) != nil else { return nil }
+        var tree: [ProcStat.ProcessTimes] = []
+        var queue = [root], seen: Set<Int32> = []
+        while let pid = queue.popLast() {
+            guard seen.insert(pid).inserted, let p = ProcStat.process(pid, paths: paths) else { continue }
+            tree.append(p)
+            queue += ProcStat.children(of: pid, paths: paths) ?? []
+        }
+        return tree
+    }
+
+    /// The tree from every process's parent: reads all of `/proc`.
+    private func scanAllProcesses(into total: inout Double) {
+        let all = ProcStat.allProcesses(paths: paths)
+        var children: [Int32: [ProcStat.ProcessTimes]] = [:]
+        for p in all { children[p.ppid, default: []].append(p) }
+        members = []
+        var stack = all.filter { $0.pid == root }
+        while let p = stack.popLast() {
+            total += p.cpu
+            members.append((p.pid, paths.proc("\(p.pid)/stat")))
+            stack.append(contentsOf: children[p.pid] ?? [])
+        }
     }
 }

@@ -104,6 +104,29 @@ final class EstimationTests: XCTestCase {
         XCTAssertEqual(tree.seconds(), 210 / ProcStat.ticksPerSecond, accuracy: 1e-12)
     }
 
+    /// With the kernel's children lists the tree is walked from its root: a process elsewhere is never read, and a
+    /// child forked by a worker thread (listed under that thread) is found.
+    func testTheTreeIsWalkedThroughTheKernelsChildrenLists() throws {
+        let t = try FakeSystemTree()
+        try t.process(pid: 100, ppid: 1, utime: 100)
+        try t.process(pid: 101, ppid: 100, utime: 10)
+        try t.process(pid: 102, ppid: 100, utime: 20)
+        try t.process(pid: 103, ppid: 101, utime: 40)
+        try t.process(pid: 200, ppid: 1, utime: 999)
+        try t.children(pid: 100, [101])
+        try t.children(pid: 100, tid: 150, [102])   // forked by thread 150 of process 100
+        try t.children(pid: 101, [103])
+        try t.children(pid: 102, [])
+        try t.children(pid: 103, [])
+        // A stat claiming process 100 as parent that the children lists do not name is not walked into: the lists
+        // are what is read.
+        try t.process(pid: 300, ppid: 100, utime: 5000)
+        let tree = ProcessTreeCPU(root: 100, paths: t.paths)
+        XCTAssertEqual(tree.seconds(), 170 / ProcStat.ticksPerSecond, accuracy: 1e-12)
+        XCTAssertEqual(Set(ProcessTreeCPU.walk(100, paths: t.paths)?.map(\.pid) ?? []), [100, 101, 102, 103])
+        XCTAssertNil(ProcessTreeCPU.walk(200, paths: t.paths), "no children list: the full scan is used")
+    }
+
     /// Between full scans only known members are read; a forced read (the run's last) finds a worker started since.
     func testAForcedReadFindsAWorkerStartedSinceTheLastScan() throws {
         let t = try FakeSystemTree()

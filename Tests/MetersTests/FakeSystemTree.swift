@@ -47,6 +47,11 @@ final class FakeSystemTree {
         try write("proc/stat", "cpu  \(busy / 2) 0 \(busy - busy / 2) \(idle) 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\n")
     }
 
+    /// A thread's children list, as kernels with CONFIG_PROC_CHILDREN show it.
+    func children(pid: Int32, tid: Int32? = nil, _ children: [Int32]) throws {
+        try write("proc/\(pid)/task/\(tid ?? pid)/children", children.map { "\($0) " }.joined())
+    }
+
     func process(pid: Int32, ppid: Int32, comm: String = "python (train) x", utime: UInt64, stime: UInt64 = 0, cutime: UInt64 = 0) throws {
         // Fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime …
         try write("proc/\(pid)/stat", "\(pid) (\(comm)) S \(ppid) 1 1 0 -1 0 0 0 0 0 \(utime) \(stime) \(cutime) 0 20 0 1 0 0 0 0\n")
