@@ -9,10 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef void (*sgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint, blasint, blasint, float,
-                         const float *, blasint, const float *, blasint, float, float *, blasint);
-typedef void (*sgemv_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, blasint, blasint, float, const float *, blasint,
-                         const float *, blasint, float, float *, blasint);
+/* libopenblas.so.0 is the LP64 build: its integers are int. */
+typedef void (*sgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, int, int, int, float,
+                         const float *, int, const float *, int, float, float *, int);
+typedef void (*sgemv_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, int, int, float, const float *, int,
+                         const float *, int, float, float *, int);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static sgemm_fn sgemm;
@@ -22,14 +23,19 @@ static int (*get_threads)(void);
 static char load_error[512];
 
 static void load(void) {
-    const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
-    void *lib = NULL;
-    for (unsigned i = 0; i < sizeof names / sizeof *names && !lib; i++) lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    void *lib = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error,
-                 "OpenBLAS could not be loaded (%s); install it (Debian/Ubuntu: apt install libopenblas0)", why ? why : "not found");
-        return;
+        /* The soname's error is the one that explains (a broken install, a missing dependency); the unversioned
+           name, from the -dev package, is only a fallback. */
+        char why[384];
+        const char *error = dlerror();
+        snprintf(why, sizeof why, "%s", error ? error : "not found");
+        lib = dlopen("libopenblas.so", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            snprintf(load_error, sizeof load_error,
+                     "OpenBLAS could not be loaded (%s); install it (Debian/Ubuntu: apt install libopenblas0)", why);
+            return;
+        }
     }
     sgemm = (sgemm_fn)dlsym(lib, "cblas_sgemm");
     sgemv = (sgemv_fn)dlsym(lib, "cblas_sgemv");
@@ -51,15 +57,16 @@ static void require(void) {
     }
 }
 
+/* Every call goes through pthread_once (an acquire load once loaded), so the pointers are never read unsynchronised. */
 void wp_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE transA, enum CBLAS_TRANSPOSE transB, int m, int n, int k,
               float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    if (!sgemm) require();
+    require();
     sgemm(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void wp_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, float alpha, const float *a, int lda,
               const float *x, int incx, float beta, float *y, int incy) {
-    if (!sgemv) require();
+    require();
     sgemv(order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);
 }
 

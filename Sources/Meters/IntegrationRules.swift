@@ -19,11 +19,12 @@ public struct IntegrationRules: Sendable, Equatable {
     public static let current = v2
 
     /// The rules a `sampler_start` payload names; a payload from before versioning (no `integration` key) means
-    /// version 1, and no payload at all (a run written by another tool) the current rules.
-    public static func recorded(inSamplerStart payload: String?) -> IntegrationRules {
+    /// version 1, and no payload at all (a run written by another tool) the current rules. Nil for a version this
+    /// build does not know (a newer wattprint's) or a payload that is not a JSON object: those are not guessed.
+    public static func recorded(inSamplerStart payload: String?) -> IntegrationRules? {
         guard let payload else { return .current }
-        guard let obj = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
-              let version = obj["integration"] as? Int else { return .v1 }
-        return version == 1 ? .v1 : .current
+        guard let obj = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any] else { return nil }
+        guard let version = obj["integration"] else { return .v1 }
+        return [v1, v2].first { $0.version == version as? Int }
     }
 }

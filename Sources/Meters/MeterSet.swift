@@ -101,7 +101,7 @@ public final class MeterSet {
     }
 
     private var lastReadNs: [Int64] = []
-    private var lastContextNs: Int64 = .min
+    private var lastContextNs: [Int64] = []
     private var isContext: [Bool] = []
     /// How often context channels (temperature, utilisation, memory in use) are read.
     public static let contextPeriod = 1.0
@@ -111,18 +111,20 @@ public final class MeterSet {
     public func read(into values: inout [Double?], read: inout [Bool], nowNs: Int64, force: Bool) {
         if lastReadNs.count != meters.count {
             lastReadNs = Array(repeating: .min, count: meters.count)
-            isContext = channels.map { $0.kind == .context }
+            lastContextNs = lastReadNs
         }
-        let context = force || lastContextNs == .min || Double(nowNs - lastContextNs) / 1e9 >= Self.contextPeriod * 0.999
-        if context { lastContextNs = nowNs }
+        // Channels are fixed once sampling starts; rebuilt if one was added (a process tree attached) before then.
+        if isContext.count != read.count { isContext = channels.map { $0.kind == .context } }
         var offset = 0
         for (m, meter) in meters.enumerated() {
             let n = meter.channels.count
             let due = force || lastReadNs[m] == .min || Double(nowNs - lastReadNs[m]) / 1e9 >= meter.period * 0.999
+            let context = force || lastContextNs[m] == .min || Double(nowNs - lastContextNs[m]) / 1e9 >= Self.contextPeriod * 0.999
             if due {
                 if force { meter.prepareForcedRead() }
                 meter.read(into: &values, at: offset, context: context)
                 lastReadNs[m] = nowNs
+                if context { lastContextNs[m] = nowNs }
             }
             for i in offset..<(offset + n) { read[i] = due && (context || !isContext[i]) }
             offset += n

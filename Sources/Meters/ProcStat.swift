@@ -166,13 +166,16 @@ public final class ProcessTreeCPU {
     /// The tree from the kernel's children lists: reads only the tree's own files, however many processes the
     /// host runs. Nil where the kernel has no children lists.
     static func walk(_ root: Int32, paths: SystemPaths) -> [ProcStat.ProcessTimes]? {
-        guard ProcStat.children(of: root, paths: paths) != nil else { return nil }
-        var tree: [ProcStat.ProcessTimes] = []
-        var queue = [root], seen: Set<Int32> = []
-        while let pid = queue.popLast() {
-            guard seen.insert(pid).inserted, let p = ProcStat.process(pid, paths: paths) else { continue }
+        // The root is gone: nothing to walk, and a scan of all of /proc could not find its tree either.
+        guard let rootStat = ProcStat.process(root, paths: paths) else { return [] }
+        guard let rootChildren = ProcStat.children(of: root, paths: paths) else { return nil }
+        var tree = [rootStat]
+        var queue = rootChildren.map { (pid: $0, parent: root) }, seen: Set<Int32> = [root]
+        while let next = queue.popLast() {
+            // A pid reused since the list was read belongs to another process: its parent says so.
+            guard seen.insert(next.pid).inserted, let p = ProcStat.process(next.pid, paths: paths), p.ppid == next.parent else { continue }
             tree.append(p)
-            queue += ProcStat.children(of: pid, paths: paths) ?? []
+            queue += (ProcStat.children(of: next.pid, paths: paths) ?? []).map { ($0, next.pid) }
         }
         return tree
     }

@@ -10,8 +10,10 @@ struct RecordedIntegration {
     /// Times of the readings that followed a gap, per channel index (the sampler's `channel_resumed` events).
     let resumptions: [Int: Set<Int64>]
 
-    init(events: [EventRecord]) {
-        rules = IntegrationRules.recorded(inSamplerStart: events.first { $0.kind == "sampler_start" }?.payload)
+    init(events: [EventRecord]) throws {
+        let start = events.first { $0.kind == "sampler_start" }?.payload
+        guard let rules = IntegrationRules.recorded(inSamplerStart: start) else { throw UnknownIntegrationRules(samplerStart: start ?? "") }
+        self.rules = rules
         var resumptions: [Int: Set<Int64>] = [:]
         for e in events where e.kind == "channel_resumed" {
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any],
@@ -35,5 +37,13 @@ struct RecordedIntegration {
         var acc = accumulator(for: record, kind: kind)
         for s in series { _ = add(s, of: record, to: &acc) }
         return acc.energy
+    }
+}
+
+/// A run sampled under integration rules this build does not know: its energy is not recomputed by guesswork.
+public struct UnknownIntegrationRules: Error, CustomStringConvertible {
+    public let samplerStart: String
+    public var description: String {
+        "the run was sampled under integration rules this wattprint does not know (sampler_start \(samplerStart)); upgrade wattprint to recompute it"
     }
 }

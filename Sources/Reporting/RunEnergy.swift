@@ -95,7 +95,7 @@ public struct RunEnergy: Codable, Sendable {
         let events = try ledger.events(run: id)
         var byChannel: [Int: [(tNs: Int64, value: Double)]] = [:]
         for s in samples { byChannel[s.channel, default: []].append((s.tNs, s.value)) }
-        let integration = RecordedIntegration(events: events)
+        let integration = try RecordedIntegration(events: events)
 
         var channels: [Channel] = []
         var total = 0.0, measured = 0.0, estimated = 0.0, variance = 0.0

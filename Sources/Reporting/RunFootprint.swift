@@ -52,7 +52,7 @@ public struct RunFootprint: Codable, Sendable {
         guard let id = run.id, let start = LedgerClock.parseUTC(run.startedAt) else { return try EnergyProfile(segments: []) }
         func date(_ tNs: Int64) -> Date { start.addingTimeInterval(Double(tNs - run.monotonicOriginNs) / 1e9) }
         let samples = try ledger.samples(run: id)
-        let integration = RecordedIntegration(events: try ledger.events(run: id))
+        let integration = try RecordedIntegration(events: try ledger.events(run: id))
         var segments: [EnergyProfile.Segment] = []
         for channel in try ledger.channels(run: id) where channel.role == ChannelRole.total.rawValue {
             guard let kind = ChannelKind(rawValue: channel.kind), kind != .cpuTime, kind != .context else { continue }

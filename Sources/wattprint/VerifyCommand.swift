@@ -46,7 +46,12 @@ struct Verify: ParsableCommand {
             var row = Self.row(v)
             row.seal = v.seal?.hex
             guard v.isIntact else { return row }
-            let check = try RecordedResult.check(ledger: store, run: v.runID)
+            let check: RecordedResult.Check
+            do { check = try RecordedResult.check(ledger: store, run: v.runID) } catch let error as UnknownIntegrationRules {
+                row.recomputation = "not recomputed"
+                row.detail = error.description
+                return row
+            }
             row.recordedJoules = check.recorded?.totalJoules
             row.recomputedJoules = check.recomputed.totalJoules
             switch check.matches {

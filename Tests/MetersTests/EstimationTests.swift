@@ -104,8 +104,8 @@ final class EstimationTests: XCTestCase {
         XCTAssertEqual(tree.seconds(), 210 / ProcStat.ticksPerSecond, accuracy: 1e-12)
     }
 
-    /// With the kernel's children lists the tree is walked from its root: a process elsewhere is never read, and a
-    /// child forked by a worker thread (listed under that thread) is found.
+    /// With the kernel's children lists the tree is walked from its root: a process elsewhere is never read, a
+    /// child forked by a worker thread (listed under that thread) is found, and a reused pid is not taken.
     func testTheTreeIsWalkedThroughTheKernelsChildrenLists() throws {
         let t = try FakeSystemTree()
         try t.process(pid: 100, ppid: 1, utime: 100)
@@ -115,7 +115,8 @@ final class EstimationTests: XCTestCase {
         try t.process(pid: 200, ppid: 1, utime: 999)
         try t.children(pid: 100, [101])
         try t.children(pid: 100, tid: 150, [102])   // forked by thread 150 of process 100
-        try t.children(pid: 101, [103])
+        try t.children(pid: 101, [103, 400])
+        try t.process(pid: 400, ppid: 1, utime: 7000)   // listed, but its pid was reused by another parent's child
         try t.children(pid: 102, [])
         try t.children(pid: 103, [])
         // A stat claiming process 100 as parent that the children lists do not name is not walked into: the lists

@@ -202,5 +202,13 @@ final class RunEnergyTests: XCTestCase {
         }
         XCTAssertEqual(joules["v1"]!, 1.500001, accuracy: 1e-12, "version 1: a wrap steps 1 µJ")
         XCTAssertEqual(joules["v2"]!, 1.5 + 2_000_000 / Wraparound.counterMaximum * 1e-6, accuracy: 1e-15, "version 2: one counter unit")
+
+        // A newer wattprint's rules (or a payload that is not JSON) are not guessed.
+        for payload in ["{\"interval_s\":0.1,\"integration\":9}", "not json"] {
+            let r = try l.beginRun(host: host, command: "future", region: nil, monotonicOriginNs: 0)
+            r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: payload))
+            try r.close()
+            XCTAssertThrowsError(try RunEnergy.compute(ledger: l, run: r.runID)) { XCTAssertTrue($0 is UnknownIntegrationRules, "\($0)") }
+        }
     }
 }

@@ -5,7 +5,7 @@ Input: ../shared/data/hardware/cpu_tdp.csv (three public datasets, see its SOURC
 model name; where datasets disagree the row with core/thread counts wins, then Boavizta, then Green Algorithms,
 then CodeCarbon. Each output row keeps its dataset as the source.
 """
-import csv, pathlib
+import csv, pathlib, unicodedata
 
 src = pathlib.Path("../shared/data/hardware/cpu_tdp.csv")
 out = pathlib.Path("Sources/Meters/Data/cpu_tdp.csv")
@@ -19,7 +19,8 @@ def dataset_rank(d):
 
 best = {}
 for row in csv.DictReader(src.open()):
-    model = " ".join(row["model"].split())
+    # Drop invisible format characters (two CodeCarbon rows end in a zero-width space) before folding spaces.
+    model = " ".join("".join(c for c in row["model"] if unicodedata.category(c) != "Cf").split())
     if not model or not row["tdp_w"]:
         continue
     key = model.lower()
