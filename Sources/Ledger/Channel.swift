@@ -9,7 +9,8 @@ public struct ChannelRecord: Codable, Equatable, Sendable {
     public var index: Int
     public var device: String
     public var domain: String
-    /// `energy` (cumulative counter), `power` (gauge) or `estimate` (modelled power).
+    /// How values become energy: `energy` (cumulative counter), `power` (gauge), `interval_power` (mean power
+    /// over the interval ending at each sample: the estimates), `cpu_time` (seconds, for attribution), `context`.
     public var kind: String
     /// `total` (adds into the run's energy), `detail` (overlaps a total channel) or `context`.
     public var role: String
@@ -20,17 +21,27 @@ public struct ChannelRecord: Codable, Equatable, Sendable {
     public var wrapRange: Double?
     /// Relative half-width of the channel's uncertainty band (0.05 = ±5 %).
     public var uncertainty: Double
+    /// The meter's stable key for the channel (`rapl:intel-rapl:0`); nil in runs recorded before schema v2.
+    public var key: String?
+    /// What kind of device it is (`cpu-package`, `dram`, `gpu`, …); nil in runs recorded before schema v2.
+    public var deviceClass: String?
+    /// The most power the device can plausibly draw, W, against which readings were judged; nil before schema v2.
+    public var maxWatts: Double?
 
     public init(index: Int, device: String, domain: String, kind: String, role: String, unit: String, source: String,
-                mode: Mode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double) {
+                mode: Mode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double,
+                key: String? = nil, deviceClass: String? = nil, maxWatts: Double? = nil) {
         self.index = index; self.device = device; self.domain = domain; self.kind = kind; self.role = role; self.unit = unit
         self.source = source; self.mode = mode; self.resolution = resolution; self.wrapRange = wrapRange
-        self.uncertainty = uncertainty
+        self.uncertainty = uncertainty; self.key = key; self.deviceClass = deviceClass; self.maxWatts = maxWatts
     }
 
+    /// Rows recorded before schema v2 hash as they always did; rows with the v2 fields hash them too.
     var canonical: String {
-        Canonical.record("C", ["\(index)", device, domain, kind, role, unit, source, mode.rawValue,
-                               Canonical.double(resolution), Canonical.double(wrapRange), Canonical.double(uncertainty)])
+        let fields = ["\(index)", device, domain, kind, role, unit, source, mode.rawValue,
+                      Canonical.double(resolution), Canonical.double(wrapRange), Canonical.double(uncertainty)]
+        guard key != nil || deviceClass != nil || maxWatts != nil else { return Canonical.record("C", fields) }
+        return Canonical.record("C2", fields + [key ?? "-", deviceClass ?? "-", Canonical.double(maxWatts)])
     }
 }
 

@@ -288,6 +288,7 @@ public final class Ledger: @unchecked Sendable {
     static func channel(from row: Row) -> ChannelRecord {
         ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: row["kind"], role: row["role"], unit: row["unit"],
                       source: row["source"], mode: ChannelRecord.Mode(rawValue: row["mode"]) ?? .estimated,
-                      resolution: row["resolution"], wrapRange: row["wrap_range"], uncertainty: row["uncertainty"])
+                      resolution: row["resolution"], wrapRange: row["wrap_range"], uncertainty: row["uncertainty"],
+                      key: row["key"], deviceClass: row["device_class"], maxWatts: row["max_watts"])
     }
 }

@@ -88,10 +88,11 @@ public final class RunRecorder: @unchecked Sendable {
                     case let .channel(c):
                         try db.execute(sql: """
                             INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode,
-                                                 resolution, wrap_range, uncertainty, row_hash)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                                 resolution, wrap_range, uncertainty, key, device_class, max_watts, row_hash)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                             """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind, c.role, c.unit, c.source,
-                                             c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, rowHash])
+                                             c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, c.key, c.deviceClass,
+                                             c.maxWatts, rowHash])
                     case let .sample(s):
                         try insertSample.execute(arguments: [runID, seq, i, s.channel, s.tNs, s.value, rowHash])
                     case let .event(e):

@@ -51,6 +51,13 @@ enum Schema {
                     PRIMARY KEY (run_id, batch_seq, row_seq)) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2: channel key, device class and power bound") { db in
+            try db.execute(sql: """
+                ALTER TABLE channel ADD COLUMN key TEXT;
+                ALTER TABLE channel ADD COLUMN device_class TEXT;
+                ALTER TABLE channel ADD COLUMN max_watts REAL;
+                """)
+        }
         return migrator
     }
 }

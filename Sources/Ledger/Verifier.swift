@@ -42,6 +42,14 @@ extension Ledger {
         return value
     }
 
+    /// A nullable column's value: nil for NULL, `WrongType` for a value of another type.
+    private static func optionalColumn<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ rowSeq: Int64? = nil) throws -> T? {
+        let raw = row[name] as DatabaseValue
+        if raw.isNull { return nil }
+        guard let value = T.fromDatabaseValue(raw) else { throw WrongType(table: table, rowSeq: rowSeq, column: name) }
+        return value
+    }
+
     private static func verify(db: Database, runID: Int64) throws -> RunVerification {
         guard let run = try Run.fetchOne(db, key: runID) else { throw LedgerError.unknownRun(runID) }
         var result = RunVerification(runID: runID, outcome: .ok, batches: 0, rows: 0, seal: run.sealHash)
@@ -77,8 +85,12 @@ extension Ledger {
                                           role: try column(row, "role", "channel", rs), unit: try column(row, "unit", "channel", rs),
                                           source: try column(row, "source", "channel", rs),
                                           mode: ChannelRecord.Mode(rawValue: try column(row, "mode", "channel", rs)) ?? .estimated,
-                                          resolution: row["resolution"] as Double?, wrapRange: row["wrap_range"] as Double?,
-                                          uncertainty: try column(row, "uncertainty", "channel", rs))
+                                          resolution: try optionalColumn(row, "resolution", "channel", rs),
+                                          wrapRange: try optionalColumn(row, "wrap_range", "channel", rs),
+                                          uncertainty: try column(row, "uncertainty", "channel", rs),
+                                          key: try optionalColumn(row, "key", "channel", rs),
+                                          deviceClass: try optionalColumn(row, "device_class", "channel", rs),
+                                          maxWatts: try optionalColumn(row, "max_watts", "channel", rs))
                     rows.append((rs, "channel", c.canonical, try column(row, "row_hash", "channel", rs)))
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM sample WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {

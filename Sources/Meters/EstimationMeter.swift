@@ -17,6 +17,8 @@ public final class EstimationMeter: Meter {
     /// k·busy CPU-seconds ÷ CPUs); measurement windows force a read at their edges. Reading `/proc` more often only
     /// costs CPU (the kernel builds `/proc/stat` and `/proc/meminfo` afresh on each read).
     public let period = 1.0
+    /// Estimates come from a model whose output is bounded by construction; the bound only has to exceed it.
+    static let bound = PowerBound.platform
     let paths: SystemPaths
     let statPath: String
     let meminfoPath: String
@@ -37,14 +39,15 @@ public final class EstimationMeter: Meter {
         channels = [
             MeterChannel(key: "estimate:cpu", device: "host-cpu", domain: "cpu-utilisation-model", kind: .intervalPower, unit: "W",
                          source: "estimate from \(paths.proc("stat")): \(cpuModel.basis)", mode: .estimated,
-                         role: cpuCounts ? .total : .detail, uncertainty: cpuModel.uncertainty, uncertaintyNote: cpuModel.basis),
+                         role: cpuCounts ? .total : .detail, uncertainty: cpuModel.uncertainty, uncertaintyNote: cpuModel.basis,
+                         deviceClass: .hostCPU, maxWatts: Self.bound),
             MeterChannel(key: "estimate:memory", device: "host-memory", domain: "memory-in-use-model", kind: .intervalPower, unit: "W",
                          source: "estimate from \(paths.proc("meminfo")): 0.392 W/GB in use (Cloud Carbon Footprint)", mode: .estimated,
                          role: memoryCounts ? .total : .detail, uncertainty: MemoryPowerModel.uncertainty,
-                         uncertaintyNote: "0.392 W per GB in use (CCF), ±50 %"),
+                         uncertaintyNote: "0.392 W per GB in use (CCF), ±50 %", deviceClass: .hostMemory, maxWatts: Self.bound),
             MeterChannel(key: "procfs:host-busy", device: "host-cpu", domain: "busy-cpu-seconds", kind: .cpuTime, unit: "s",
                          resolution: 1 / ProcStat.ticksPerSecond, source: paths.proc("stat"), mode: .measured, role: .context,
-                         uncertainty: 0, uncertaintyNote: "kernel CPU accounting"),
+                         uncertainty: 0, uncertaintyNote: "kernel CPU accounting", deviceClass: .hostCPU, maxWatts: Self.bound),
         ]
         if let processRoot { attach(processRoot: processRoot) }
     }
@@ -58,7 +61,8 @@ public final class EstimationMeter: Meter {
         channels.append(MeterChannel(key: "procfs:tree-\(tree.root)", device: "process-tree-\(tree.root)", domain: "busy-cpu-seconds",
                                      kind: .cpuTime, unit: "s", resolution: 1 / ProcStat.ticksPerSecond,
                                      source: paths.proc("\(tree.root)/stat") + " and descendants", mode: .measured,
-                                     role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting"))
+                                     role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting",
+                                     deviceClass: .processTree, maxWatts: Self.bound))
     }
 
     /// A forced read (the run's last, a window's edge) finds every descendant, not only those known at the last scan.

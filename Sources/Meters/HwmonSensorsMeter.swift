@@ -11,6 +11,7 @@ public final class HwmonSensorsMeter: Meter {
     public let name = "hwmon"
     public private(set) var channels: [MeterChannel] = []
     public private(set) var blocked: [BlockedChannel] = []
+    public private(set) var decisions: [MeterDecision] = []
     /// Why libsensors could not start, if it could not.
     public private(set) var initError: String?
     private var readers: [(chip: UnsafePointer<sensors_chip_name>, subfeature: Int32, isContext: Bool)] = []
@@ -53,6 +54,12 @@ public final class HwmonSensorsMeter: Meter {
                 case SENSORS_FEATURE_TEMP: wanted = [(SENSORS_SUBFEATURE_TEMP_INPUT, .context, "C")]
                 default: continue
                 }
+                // A power or energy feature with no input to read (only a cap or an alarm) is said, not dropped.
+                if channelKind(of: type) != .context, !wanted.contains(where: { sensors_get_subfeature(chip, feature, $0.0) != nil }) {
+                    decisions.append(MeterDecision(kind: .skipped, subject: "\(path)/\(featureName)",
+                                                   reason: "\(chipName) \(label) has no input or average reading (only limits or alarms)"))
+                    continue
+                }
                 for (subType, kind, unit) in wanted {
                     guard let sub = sensors_get_subfeature(chip, feature, subType) else { continue }
                     let subName = String(cString: sub.pointee.name)
@@ -77,14 +84,25 @@ public final class HwmonSensorsMeter: Meter {
                         device = "\(driver):\(label)"
                     }
                     readers.append((chip, sub.pointee.number, kind == .context))
+                    let platform = driver == "power_meter" || driver.hasPrefix("acpi")
                     channels.append(MeterChannel(
                         key: "hwmon:\(chipName):\(subName)", device: device, domain: subName, kind: kind, unit: unit,
                         resolution: nil, wrapRange: nil, source: source, mode: .measured, role: role,
                         uncertainty: kind == .context ? 0 : Self.uncertainty,
-                        uncertaintyNote: kind == .context ? "context only" : "hwmon driver reading; ±10 % documented default band"))
+                        uncertaintyNote: kind == .context ? "context only" : "hwmon driver reading; ±10 % documented default band",
+                        deviceClass: isSocket ? .cpuPackage : platform ? .platform : .other,
+                        maxWatts: isSocket ? PowerBound.cpuPackage : PowerBound.platform))
                     break
                 }
             }
+        }
+    }
+
+    private func channelKind(of type: sensors_feature_type) -> ChannelKind {
+        switch type {
+        case SENSORS_FEATURE_ENERGY: return .energy
+        case SENSORS_FEATURE_POWER: return .power
+        default: return .context
         }
     }
 

@@ -29,21 +29,21 @@ public final class EnergyMonitor: @unchecked Sendable {
 
     public let sampler: Sampler
     private let lock = NSLock()
-    private var open: [String: (startNs: Int64, joules: [Double])] = [:]
+    private var open: [String: (startNs: Int64, joules: [Double], counted: [Double])] = [:]
 
     public init(sampler: Sampler) { self.sampler = sampler }
 
     public func begin(_ name: String) throws {
         sampler.sampleNow()
-        let snapshot = sampler.energies().map(\.joules)
+        let snapshot = sampler.energies().map(\.joules), counted = sampler.countedJoules()
         lock.lock(); defer { lock.unlock() }
         if open[name] != nil { throw WindowError.alreadyOpen(name) }
-        open[name] = (MonotonicClock.nowNs(), snapshot)
+        open[name] = (MonotonicClock.nowNs(), snapshot, counted)
     }
 
     public func end(_ name: String) throws -> WindowMeasurement {
         sampler.sampleNow()
-        let now = sampler.energies().map(\.joules)
+        let now = sampler.energies().map(\.joules), counted = sampler.countedJoules()
         lock.lock()
         guard let start = open.removeValue(forKey: name) else { lock.unlock(); throw WindowError.notOpen(name) }
         lock.unlock()
@@ -51,12 +51,12 @@ public final class EnergyMonitor: @unchecked Sendable {
         var total = 0.0
         var estimated = false
         for (i, channel) in sampler.channels.enumerated() where channel.kind != .cpuTime && channel.kind != .context {
-            let j = now[i] - start.joules[i]
-            byChannel[channel.key] = j
-            if channel.role == .total {
-                total += j
-                if channel.mode == .estimated { estimated = true }
-            }
+            byChannel[channel.key] = now[i] - start.joules[i]
+            // What counted in the window: a channel that took over counting mid-run (a stuck meter's next method)
+            // adds from when it did.
+            let j = counted[i] - start.counted[i]
+            total += j
+            if channel.mode == .estimated && j > 0 { estimated = true }
         }
         return WindowMeasurement(name: name, seconds: Double(MonotonicClock.nowNs() - start.startNs) / 1e9,
                                  joulesByChannel: byChannel, totalJoules: total, includesEstimates: estimated)

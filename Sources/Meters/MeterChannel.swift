@@ -50,27 +50,42 @@ public struct MeterChannel: Sendable, Codable, Equatable {
     /// Relative half-width of the 90 % band of this channel's energy (0.05 = ±5 %), with `uncertaintyNote` saying why.
     public var uncertainty: Double
     public var uncertaintyNote: String
+    /// What kind of device this is, whatever its name says.
+    public var deviceClass: DeviceClass
+    /// The most power the device can plausibly draw, W (`PowerBound`): readings implying more are failed reads.
+    public var maxWatts: Double
 
     public init(key: String, device: String, domain: String, kind: ChannelKind, unit: String, resolution: Double? = nil,
                 wrapRange: Double? = nil, source: String, mode: MeasurementMode, role: ChannelRole,
-                uncertainty: Double, uncertaintyNote: String) {
+                uncertainty: Double, uncertaintyNote: String, deviceClass: DeviceClass, maxWatts: Double) {
         self.key = key; self.device = device; self.domain = domain; self.kind = kind; self.unit = unit
         self.resolution = resolution; self.wrapRange = wrapRange; self.source = source; self.mode = mode
         self.role = role; self.uncertainty = uncertainty; self.uncertaintyNote = uncertaintyNote
+        self.deviceClass = deviceClass; self.maxWatts = maxWatts
     }
 
-    /// Multiplier from `unit` to joules (energy) or watts (power); 1 for other units.
-    public var toSI: Double { Units.factor(unit) }
+    /// The longest time between reads in which this counter cannot wrap twice, at its device's bound (nil when it
+    /// never wraps). A powercap zone without `max_energy_range_uj` is bounded as a 32-bit microjoule counter.
+    public var wrapBoundSeconds: Double? {
+        guard kind == .energy, let range = wrapRange ?? (key.hasPrefix("rapl:") ? Double(UInt32.max) : nil) else { return nil }
+        return range * toSI / maxWatts
+    }
+
+    /// Multiplier from `unit` to joules (energy), watts (power) or seconds; 1 for context units. Meters only
+    /// create channels in units `Units` knows (tested), so the fallback is never taken.
+    public var toSI: Double { Units.factor(unit) ?? 1 }
 }
 
 /// Unit names the meters use, and their factor to SI.
 public enum Units {
-    public static func factor(_ unit: String) -> Double {
+    /// The factor from `unit` to J, W or s (1 for the context units °C, % and bytes); nil for a unit wattprint does
+    /// not know, which a caller must refuse rather than guess.
+    public static func factor(_ unit: String) -> Double? {
         switch unit {
         case "uJ", "uW": return 1e-6
         case "mJ", "mW": return 1e-3
-        case "J", "W", "s": return 1
-        default: return 1
+        case "J", "W", "s", "C", "%", "B": return 1
+        default: return nil
         }
     }
 }
@@ -94,6 +109,8 @@ public protocol Meter: AnyObject {
     var channels: [MeterChannel] { get }
     /// Channels found but not readable, with the fix; shown by `wattprint sensors`.
     var blocked: [BlockedChannel] { get }
+    /// What the meter skipped or decided about what counts, with why; shown by `sensors`, recorded by each run.
+    var decisions: [MeterDecision] { get }
     func read(into values: inout [Double?], at offset: Int)
     /// Like `read(into:at:)`, skipping the `context` channels (temperature, utilisation) unless `context` is true:
     /// they are read at most once a second, since each costs a file or driver call and adds no energy.
@@ -107,6 +124,7 @@ public protocol Meter: AnyObject {
 }
 
 extension Meter {
+    public var decisions: [MeterDecision] { [] }
     public var period: Double { 0 }
     public func prepareForcedRead() {}
     public func read(into values: inout [Double?], at offset: Int, context: Bool) { read(into: &values, at: offset) }

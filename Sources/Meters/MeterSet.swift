@@ -80,15 +80,13 @@ public final class MeterSet {
         meters.compactMap { $0 as? EstimationMeter }.forEach { $0.attach(processRoot: processRoot, isOurChild: isOurChild) }
     }
     public var blocked: [BlockedChannel] { meters.flatMap(\.blocked) }
+    /// What the meters skipped or decided about what counts (mirrored zones, a domain counted by another interface).
+    public var decisions: [MeterDecision] { meters.flatMap(\.decisions) }
 
-    /// The longest interval between reads that keeps every wrapping counter exact.
+    /// The longest interval between reads that keeps every wrapping counter exact: half the time in which the
+    /// fastest-wrapping counter could wrap once at its device's bound.
     public var maxSafeInterval: Double? {
-        channels.compactMap { c -> Double? in
-            guard c.kind == .energy else { return nil }
-            // A powercap zone without max_energy_range_uj is bounded as a 32-bit microjoule counter.
-            guard let range = c.wrapRange ?? (c.key.hasPrefix("rapl:") ? Double(UInt32.max) : nil) else { return nil }
-            return Wraparound.maxSafeInterval(rangeJoules: range * c.toSI)
-        }.min()
+        channels.compactMap { $0.wrapBoundSeconds.map { $0 * Wraparound.safetyMargin } }.min()
     }
 
     /// Reads every meter once, into one flat array in `channels` order.

@@ -179,7 +179,8 @@ public final class NVMLMeter: Meter {
             domain: counts ? gpu.name : method.rawValue, kind: isCounter ? .energy : .power, unit: isCounter ? "mJ" : "mW",
             resolution: 1, wrapRange: nil, source: source, mode: .measured, role: counts ? .total : .detail,
             uncertainty: method == .powerUsage ? averagedUncertainty : counterUncertainty,
-            uncertaintyNote: counts ? "NVML \(method.rawValue)" : "NVML \(method.rawValue); cross-check of the \(gpu.method.rawValue)")
+            uncertaintyNote: counts ? "NVML \(method.rawValue)" : "NVML \(method.rawValue); cross-check of the \(gpu.method.rawValue)",
+            deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: gpu.powerLimitWatts))
     }
 
     /// NVIDIA documents GetPowerUsage as ±5 % of draw on Fermi/Kepler and states no figure for newer parts; we use
@@ -237,13 +238,15 @@ public final class NVMLMeter: Meter {
                     readers.append((dev, .utilisation))
                     channels.append(MeterChannel(key: "nvml:\(info.uuid):utilisation", device: "gpu-\(i)", domain: "utilisation",
                                                  kind: .context, unit: "%", source: "nvmlDeviceGetUtilizationRates", mode: .measured,
-                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only"))
+                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only",
+                                                 deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: limitW)))
                 }
                 if lib.memoryInfo != nil {
                     readers.append((dev, .memoryUsed))
                     channels.append(MeterChannel(key: "nvml:\(info.uuid):memory", device: "gpu-\(i)", domain: "memory-used",
                                                  kind: .context, unit: "B", source: "nvmlDeviceGetMemoryInfo", mode: .measured,
-                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only"))
+                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only",
+                                                 deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: limitW)))
                 }
             }
         } catch let error as NVMLLibrary.LoadError {

@@ -66,11 +66,13 @@ public final class PerfPowerMeter: Meter {
                 case let .success(fd):
                     opened.append((fd, event.scale))
                     let (device, role) = Self.device(event.name, place: place)
+                    let deviceClass = Self.deviceClass(event.name)
                     channels.append(MeterChannel(
                         key: "perf:\(event.name):\(place)", device: device, domain: event.name, kind: .energy, unit: "J",
                         resolution: event.scale, wrapRange: nil, source: source, mode: .measured, role: role,
                         uncertainty: event.name == "energy-ram" ? PowercapRAPLMeter.dramUncertainty : PowercapRAPLMeter.packageUncertainty,
-                        uncertaintyNote: "RAPL counter via perf (kernel-accumulated, 64-bit)"))
+                        uncertaintyNote: "RAPL counter via perf (kernel-accumulated, 64-bit)", deviceClass: deviceClass,
+                        maxWatts: deviceClass == .dram ? PowerBound.dram : deviceClass == .platform ? PowerBound.platform : PowerBound.cpuPackage))
                 case let .failure(error):
                     blocked.append(BlockedChannel(
                         device: Self.device(event.name, place: place).0, source: source,
@@ -111,6 +113,17 @@ public final class PerfPowerMeter: Meter {
         case "energy-gpu": return ("igpu-\(place)", .detail)
         case "energy-psys": return ("platform", .detail)
         default: return ("perf-\(event)-\(place)", .detail)
+        }
+    }
+
+    static func deviceClass(_ event: String) -> DeviceClass {
+        switch event {
+        case "energy-pkg": return .cpuPackage
+        case "energy-ram": return .dram
+        case "energy-cores": return .cpuSubdomain
+        case "energy-gpu": return .integratedGPU
+        case "energy-psys": return .platform
+        default: return .other
         }
     }
 

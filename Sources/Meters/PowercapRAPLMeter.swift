@@ -10,6 +10,7 @@ public final class PowercapRAPLMeter: Meter {
     public private(set) var channels: [MeterChannel] = []
     public private(set) var blocked: [BlockedChannel] = []
     public let skipped: [(zone: String, reason: String)]
+    public private(set) var decisions: [MeterDecision] = []
     private var readable: [RAPLDomain] = []
 
     /// RAPL's energy accuracy: we take ±5 % as the 90 % band for package and DRAM counters. Hähnel et al.
@@ -22,8 +23,16 @@ public final class PowercapRAPLMeter: Meter {
         let found = PowercapDiscovery.discover(paths: paths)
         domains = found.domains
         skipped = found.skipped
-        let roles = PowercapDiscovery.roles(found.domains)
-        for (domain, role) in zip(found.domains, roles) {
+        var roles = PowercapDiscovery.roles(found.domains)
+        let mirrorOf = PowercapDiscovery.mirrors(found.domains, roles: roles, paths: paths)
+        for (mirror, primary) in mirrorOf.sorted(by: { $0.key < $1.key }) {
+            roles[mirror] = .detail
+            decisions.append(MeterDecision(
+                kind: .mirrored, subject: "rapl:\(found.domains[mirror].zone)", counterpart: "rapl:\(found.domains[primary].zone)",
+                reason: "\(found.domains[mirror].name) read the same value as \(found.domains[primary].name) in every reading at discovery and the CPU topology shows no separate die for it: one counter shown twice, counted once"))
+        }
+        decisions += found.skipped.map { MeterDecision(kind: .skipped, subject: paths.sys("class/powercap/\($0.zone)"), reason: $0.reason) }
+        for (index, (domain, role)) in zip(found.domains, roles).enumerated() {
             if let why = domain.unreadable {
                 blocked.append(BlockedChannel(device: Self.device(domain), source: domain.energyPath,
                                               reason: "\(why)", fixes: Self.fixes(for: why, path: domain.energyPath)))
@@ -31,13 +40,15 @@ public final class PowercapRAPLMeter: Meter {
             }
             readable.append(domain)
             let range = domain.maxEnergyRangeUJ.map { Double($0) }
-            let note = range == nil
+            var note = range == nil
                 ? "max_energy_range_uj missing: wraps are detected as resets and the interval is bounded by a 32-bit counter"
                 : "RAPL counter; ±\(Int((domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty) * 100)) % accuracy band"
+            if let primary = mirrorOf[index] { note += "; reads the same counter as \(found.domains[primary].zone), counted there" }
             channels.append(MeterChannel(
                 key: "rapl:\(domain.zone)", device: Self.device(domain), domain: domain.name, kind: .energy, unit: "uJ",
                 resolution: 1, wrapRange: range, source: domain.energyPath, mode: .measured, role: role,
-                uncertainty: domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty, uncertaintyNote: note))
+                uncertainty: domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty, uncertaintyNote: note,
+                deviceClass: Self.deviceClass(domain.kind), maxWatts: Self.maxWatts(domain.kind)))
         }
     }
 
@@ -51,6 +62,24 @@ public final class PowercapRAPLMeter: Meter {
         case .uncore: return "cpu-uncore-\(place)\(via)"
         case .psys: return "platform\(via)"
         case .unknown: return "rapl-\(d.name)-\(d.zone)"
+        }
+    }
+
+    static func deviceClass(_ kind: RAPLDomain.Kind) -> DeviceClass {
+        switch kind {
+        case .package: return .cpuPackage
+        case .core, .uncore: return .cpuSubdomain
+        case .dram: return .dram
+        case .psys: return .platform
+        case .unknown: return .other
+        }
+    }
+
+    static func maxWatts(_ kind: RAPLDomain.Kind) -> Double {
+        switch kind {
+        case .package, .core, .uncore: return PowerBound.cpuPackage
+        case .dram: return PowerBound.dram
+        case .psys, .unknown: return PowerBound.platform
         }
     }
 
@@ -69,6 +98,8 @@ public final class PowercapRAPLMeter: Meter {
         for i in channels.indices where channels[i].role == .total && devices.contains(channels[i].device) {
             channels[i].role = .detail
             channels[i].uncertaintyNote += "; \(counter) counts this domain instead"
+            decisions.append(MeterDecision(kind: .countedElsewhere, subject: channels[i].key, counterpart: counter,
+                                           reason: "max_energy_range_uj is missing, so this zone cannot tell a wrap from a reset; \(counter)'s 64-bit count of the same domain counts instead"))
         }
     }
 
@@ -80,7 +111,6 @@ public final class PowercapRAPLMeter: Meter {
 
     /// The longest safe interval between reads over all readable counters (a 32-bit µJ counter when the range is unknown).
     public var maxSafeInterval: Double? {
-        let ranges = channels.map { ($0.wrapRange ?? Double(UInt32.max)) * 1e-6 }
-        return ranges.map { Wraparound.maxSafeInterval(rangeJoules: $0) }.min()
+        channels.compactMap { $0.wrapBoundSeconds.map { $0 * Wraparound.safetyMargin } }.min()
     }
 }

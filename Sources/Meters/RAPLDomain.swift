@@ -35,7 +35,7 @@ public struct RAPLDomain: Sendable, Equatable {
 public enum PowercapDiscovery {
     public struct Result: Sendable {
         public var domains: [RAPLDomain]
-        /// Zones that were present but not understood, with why (e.g. `intel-rapl:a`).
+        /// Entries that were present but not understood, with why (a zone of another control type, a malformed name).
         public var skipped: [(zone: String, reason: String)]
     }
 
@@ -46,18 +46,19 @@ public enum PowercapDiscovery {
         }
         var domains: [RAPLDomain] = []
         var skipped: [(String, String)] = []
-        for zone in entries.sorted() {
+        for zone in entries {
+            // A name without ':' is a control type (`intel-rapl`, `intel-rapl-mmio`, `dtpm`), not a zone.
+            guard let colon = zone.firstIndex(of: ":") else { continue }
             let isMMIO: Bool
-            let suffix: Substring
-            if zone.hasPrefix("intel-rapl-mmio:") {
-                isMMIO = true; suffix = zone.dropFirst("intel-rapl-mmio:".count)
-            } else if zone.hasPrefix("intel-rapl:") {
-                isMMIO = false; suffix = zone.dropFirst("intel-rapl:".count)
-            } else { continue }
-            let parts = suffix.split(separator: ":", omittingEmptySubsequences: false)
-            let indices = parts.compactMap { Int($0) }
-            guard !parts.isEmpty, indices.count == parts.count, indices.count <= 2 else {
-                skipped.append((zone, "zone name does not end in :N or :N:M"))
+            switch zone[..<colon] {
+            case "intel-rapl-mmio": isMMIO = true
+            case "intel-rapl": isMMIO = false
+            default:
+                skipped.append((zone, "a zone of control type '\(zone[..<colon])', which wattprint does not read (it reads intel-rapl and intel-rapl-mmio)"))
+                continue
+            }
+            guard let indices = zoneIndices(zone[zone.index(after: colon)...]) else {
+                skipped.append((zone, "zone name does not end in :N or :N:M with hexadecimal N and M, as the kernel writes them"))
                 continue
             }
             let dir = (classDir as NSString).appendingPathComponent(zone)
@@ -72,6 +73,7 @@ public enum PowercapDiscovery {
             domains.append(RAPLDomain(zone: zone, name: name, kind: kind(of: name), socket: nil, die: nil, isMMIO: isMMIO,
                                       indices: indices, maxEnergyRangeUJ: range, energyPath: energyPath, unreadable: unreadable))
         }
+        domains.sort { a, b in a.isMMIO != b.isMMIO ? !a.isMMIO : a.indices.lexicographicallyPrecedes(b.indices) }
         // A subzone belongs to its parent's socket; a package names its own.
         for i in domains.indices {
             let d = domains[i]
@@ -85,7 +87,19 @@ public enum PowercapDiscovery {
             domains[i].socket = parent?.socket
             domains[i].die = parent?.die
         }
-        return Result(domains: domains, skipped: skipped)
+        return Result(domains: domains, skipped: skipped.sorted { $0.0 < $1.0 })
+    }
+
+    /// `0`, `a`, `10:0`, `a:1` → [0], [10], [16, 0], [10, 1]: the kernel names zones with `%x` (powercap's
+    /// `dev_set_name(..., "%s:%x", ...)`), so ids from 10 on are hexadecimal.
+    static func zoneIndices(_ suffix: Substring) -> [Int]? {
+        let parts = suffix.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return nil }
+        let indices = parts.compactMap { part -> Int? in
+            guard !part.isEmpty, part.allSatisfy(\.isHexDigit), part == part.lowercased() else { return nil }
+            return Int(part, radix: 16)
+        }
+        return indices.count == parts.count ? indices : nil
     }
 
     static func kind(of name: String) -> RAPLDomain.Kind {
@@ -124,5 +138,56 @@ public enum PowercapDiscovery {
             case .core, .uncore, .psys, .unknown: return .detail
             }
         }
+    }
+
+    /// Per-die zones of one socket that read one counter: on some kernels an AMD server shows a
+    /// `package-S-die-D` zone per CCD and every zone of a socket reads the same package counter, while Intel's
+    /// multi-die parts (Cascade Lake-AP) have a counter per die. Zones of one kind and socket whose values are
+    /// identical in each of `reads` readings (`spacingMicroseconds` apart) mirror the first of them, unless the CPU
+    /// topology shows at least as many dies in that package as there are zones (then they are distinct dies whose
+    /// counters happen to agree, as idle zeros do).
+    /// - Returns: for each mirroring domain's index, the index of the domain it mirrors.
+    public static func mirrors(_ domains: [RAPLDomain], roles: [ChannelRole], paths: SystemPaths, reads: Int = 3,
+                               spacingMicroseconds: UInt32 = 2_000) -> [Int: Int] {
+        var groups: [String: [Int]] = [:]
+        for (i, d) in domains.enumerated() where d.die != nil && d.unreadable == nil && roles[i] == .total {
+            groups["\(d.kind.rawValue)|\(d.socket ?? -1)|\(d.isMMIO)", default: []].append(i)
+        }
+        let candidates = groups.values.filter { $0.count > 1 }
+        guard !candidates.isEmpty else { return [:] }
+        let dies = diesPerPackage(paths: paths)
+        var readings: [Int: [UInt64?]] = [:]
+        for r in 0..<reads {
+            if r > 0 { usleep(spacingMicroseconds) }
+            for group in candidates { for i in group { readings[i, default: []].append(try? KernelFile.uint64(domains[i].energyPath)) } }
+        }
+        var mirrorOf: [Int: Int] = [:]
+        for group in candidates {
+            if let socket = domains[group[0]].socket, let known = dies[socket], known >= group.count { continue }
+            var primaries: [Int] = []
+            for i in group {
+                let values = readings[i] ?? []
+                if let primary = primaries.first(where: { readings[$0] == values && !values.contains(nil) }) {
+                    mirrorOf[i] = primary
+                } else {
+                    primaries.append(i)
+                }
+            }
+        }
+        return mirrorOf
+    }
+
+    /// Distinct die ids per physical package, from `/sys/devices/system/cpu/cpu*/topology`; empty without topology.
+    static func diesPerPackage(paths: SystemPaths) -> [Int: Int] {
+        let dir = paths.sys("devices/system/cpu")
+        guard let cpus = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [:] }
+        var dies: [Int: Set<UInt64>] = [:]
+        for cpu in cpus where cpu.hasPrefix("cpu") && cpu.dropFirst(3).allSatisfy(\.isNumber) && cpu.count > 3 {
+            let topology = dir + "/" + cpu + "/topology"
+            guard let package = try? KernelFile.uint64(topology + "/physical_package_id"),
+                  let die = try? KernelFile.uint64(topology + "/die_id") else { continue }
+            dies[Int(package), default: []].insert(die)
+        }
+        return dies.mapValues(\.count)
     }
 }

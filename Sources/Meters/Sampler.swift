@@ -42,7 +42,7 @@ public final class Sampler: @unchecked Sendable {
     public let channels: [MeterChannel]
     private let sink: SampleSink?
     private let lock = NSLock()
-    private var accumulators: [EnergyAccumulator]
+    private let integrator: RunIntegrator
     private var sinkIndex: [Int] = []
     private var values: [Double?]
     private var present: [Bool]
@@ -76,7 +76,12 @@ public final class Sampler: @unchecked Sendable {
         } else {
             caveats = []
         }
-        accumulators = channels.map { EnergyAccumulator(channel: $0) }
+        let keys = Dictionary(channels.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        var mirrors: [Int: Int] = [:]
+        for d in meters.decisions where d.kind == .mirrored {
+            if let m = keys[d.subject], let p = d.counterpart.flatMap({ keys[$0] }) { mirrors[m] = p }
+        }
+        integrator = RunIntegrator(channels: channels.map(RunIntegrator.Channel.init), mirrors: mirrors)
         values = Array(repeating: nil, count: channels.count)
         present = Array(repeating: true, count: channels.count)
         wasRead = Array(repeating: false, count: channels.count)
@@ -87,10 +92,14 @@ public final class Sampler: @unchecked Sendable {
         startNs = MonotonicClock.nowNs()
         lastFlushNs = startNs
         sink?.event(tNs: startNs, kind: "sampler_start",
-                    payload: "{\"interval_s\":\(interval),\"integration\":\(IntegrationRules.current.version),\"note\":\(JSONText.quote(intervalNote))}")
+                    payload: "{\"interval_s\":\(interval),\"integration\":\(integrator.rules.version),\"note\":\(JSONText.quote(intervalNote))}")
         // A counter that exists but cannot be read is part of the record: the run says what it could not measure.
         if !meters.blocked.isEmpty, let data = try? JSONEncoder().encode(meters.blocked) {
             sink?.event(tNs: startNs, kind: "meters_blocked", payload: String(decoding: data, as: UTF8.self))
+        }
+        // So are the meters' decisions (mirrored zones, skipped entries), which the recomputation needs too.
+        if !meters.decisions.isEmpty, let data = try? JSONEncoder().encode(meters.decisions) {
+            sink?.event(tNs: startNs, kind: "meter_decisions", payload: String(decoding: data, as: UTF8.self))
         }
         tick(force: true)
         let t = Thread { [unowned self] in self.loop() }
@@ -107,6 +116,9 @@ public final class Sampler: @unchecked Sendable {
         if thread != nil { done.wait() }
         thread = nil
         tick(force: true)
+        lock.lock()
+        record(integrator.finish(), at: MonotonicClock.nowNs())
+        lock.unlock()
         let overhead = SamplerOverhead(cpuSeconds: cpuSeconds, wallSeconds: Double(MonotonicClock.nowNs() - startNs) / 1e9,
                                        ticks: ticks, intervalSeconds: interval)
         sink?.event(tNs: MonotonicClock.nowNs(), kind: "sampler_overhead",
@@ -116,10 +128,22 @@ public final class Sampler: @unchecked Sendable {
         return overhead
     }
 
-    /// Energy so far per channel (J), in `channels` order.
+    /// Energy so far per channel (J), in `channels` order: each channel's own integration.
     public func energies() -> [ChannelEnergy] {
         lock.lock(); defer { lock.unlock() }
-        return accumulators.map(\.energy)
+        return channels.indices.map { integrator.energy(of: $0) }
+    }
+
+    /// Energy each channel contributed to the total while it counted, J, in `channels` order.
+    public func countedJoules() -> [Double] {
+        lock.lock(); defer { lock.unlock() }
+        return integrator.countedJoules
+    }
+
+    /// Every decision the integration rules made so far (channel indices in `channels` order).
+    public func anomalies() -> [ReadingAnomaly] {
+        lock.lock(); defer { lock.unlock() }
+        return integrator.anomalies
     }
 
     /// Takes a reading now (used by measurement windows so a window's edges are exact).
@@ -160,19 +184,31 @@ public final class Sampler: @unchecked Sendable {
             if let v = values[i], v.isFinite {
                 if !present[i] {
                     present[i] = true
-                    accumulators[i].resumeAfterGap()
+                    integrator.markGap(i)
                     sink?.event(tNs: t, kind: "channel_resumed", payload: "{\"channel\":\(sinkIndex[i])}")
                 }
-                accumulators[i].add(tNs: t, value: v)
+                integrator.add(i, tNs: t, value: v)
                 sink?.record(channel: sinkIndex[i], tNs: t, value: v)
             } else if present[i] && ticks > 0 {
                 present[i] = false
                 sink?.event(tNs: t, kind: "channel_gap", payload: "{\"channel\":\(sinkIndex[i]),\"key\":\(JSONText.quote(channels[i].key))}")
             }
         }
+        record(integrator.finishTick(tNs: t), at: t)
         ticks += 1
         cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0
         lock.unlock()
+    }
+
+    /// Writes the integration rules' decisions as `anomaly` events, in the sink's channel numbering.
+    private func record(_ anomalies: [ReadingAnomaly], at t: Int64) {
+        guard let sink, !anomalies.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for a in anomalies {
+            guard let data = try? encoder.encode(a.renumbered { self.sinkIndex[$0] }) else { continue }
+            sink.event(tNs: t, kind: "anomaly", payload: String(decoding: data, as: UTF8.self))
+        }
     }
 
     private func flush() {

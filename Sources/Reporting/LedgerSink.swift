@@ -13,7 +13,8 @@ public final class LedgerSink: SampleSink {
             recorder.addChannel(ChannelRecord(index: 0, device: c.device, domain: c.domain, kind: c.kind.rawValue,
                                               role: c.role.rawValue, unit: c.unit, source: c.source,
                                               mode: c.mode == .measured ? .measured : .estimated,
-                                              resolution: c.resolution, wrapRange: c.wrapRange, uncertainty: c.uncertainty))
+                                              resolution: c.resolution, wrapRange: c.wrapRange, uncertainty: c.uncertainty,
+                                              key: c.key, deviceClass: c.deviceClass.rawValue, maxWatts: c.maxWatts))
         }
     }
 

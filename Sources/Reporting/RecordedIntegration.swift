@@ -2,13 +2,16 @@ import Foundation
 import Ledger
 import Meters
 
-/// How a run's raw rows become energy: the integration rules it was sampled under and the readings that followed
-/// a gap, both read back from its events, so every recomputation (`RunEnergy`, the hourly profile, `verify`) makes
-/// the same breaks the live sampler made.
+/// How a run's raw rows become energy: its channels and samples replayed tick by tick through the same
+/// `RunIntegrator` the live sampler used, under the integration rules the run was sampled with, with the gaps and
+/// the meters' decisions (mirrored zones) its events recorded. Every recomputation (`RunEnergy`, the hourly
+/// profile, `verify`) goes through here, so all of them make the decisions the live sampler made.
 struct RecordedIntegration {
     let rules: IntegrationRules
     /// Times of the readings that followed a gap, per channel index (the sampler's `channel_resumed` events).
     let resumptions: [Int: Set<Int64>]
+    /// The meters' decisions recorded at the start (`meter_decisions`).
+    let decisions: [MeterDecision]
 
     init(events: [EventRecord]) throws {
         let start = events.first { $0.kind == "sampler_start" }?.payload
@@ -21,22 +24,71 @@ struct RecordedIntegration {
             resumptions[index, default: []].insert(e.tNs)
         }
         self.resumptions = resumptions
+        decisions = events.first { $0.kind == "meter_decisions" }
+            .flatMap { try? JSONDecoder().decode([MeterDecision].self, from: Data($0.payload.utf8)) } ?? []
     }
 
-    func accumulator(for record: ChannelRecord, kind: ChannelKind) -> EnergyAccumulator {
-        EnergyAccumulator(kind: kind, toSI: Units.factor(record.unit), wrapRange: record.wrapRange, rules: rules)
+    /// The integrator's view of a recorded channel; nil for a kind this build does not know (never integrated).
+    /// Channels recorded before schema v2 get their class from their device name and the bound runs were judged
+    /// against then.
+    static func channel(_ r: ChannelRecord) throws -> RunIntegrator.Channel? {
+        guard let kind = ChannelKind(rawValue: r.kind) else { return nil }
+        guard let toSI = Units.factor(r.unit) else { throw UnknownUnit(channel: r.index, unit: r.unit) }
+        return RunIntegrator.Channel(
+            key: r.key ?? "channel-\(r.index)", device: r.device,
+            deviceClass: r.deviceClass.flatMap(DeviceClass.init(rawValue:)) ?? DeviceClass.inferred(fromDevice: r.device, kind: kind),
+            kind: kind, role: ChannelRole(rawValue: r.role) ?? .detail, mode: r.mode == .measured ? .measured : .estimated,
+            toSI: toSI, wrapRange: r.wrapRange, maxWatts: r.maxWatts ?? PowerBound.legacy)
     }
 
-    /// Adds one reading of `record`'s channel, breaking at a recorded resumption; returns the joules it added.
-    func add(_ sample: (tNs: Int64, value: Double), of record: ChannelRecord, to acc: inout EnergyAccumulator) -> Double {
-        if resumptions[record.index]?.contains(sample.tNs) == true { acc.resumeAfterGap() }
-        return acc.add(tNs: sample.tNs, value: sample.value)
-    }
-
-    func energy(of record: ChannelRecord, kind: ChannelKind, series: [(tNs: Int64, value: Double)]) -> ChannelEnergy {
-        var acc = accumulator(for: record, kind: kind)
-        for s in series { _ = add(s, of: record, to: &acc) }
-        return acc.energy
+    /// The run replayed: the integrator after the last tick (and `finish()`), with `records[k]` at position k.
+    /// `onTick` receives, after each tick, each channel position whose counted energy grew, the time of its previous
+    /// reading, the tick's time and the joules added.
+    func replay(records: [ChannelRecord], samples: [SampleRecord],
+                onTick: ((_ position: Int, _ fromNs: Int64, _ toNs: Int64, _ joules: Double) -> Void)? = nil) throws -> RunIntegrator {
+        var position: [Int: Int] = [:]
+        var known: [RunIntegrator.Channel] = []
+        for (k, r) in records.enumerated() {
+            position[r.index] = k
+            known.append(try Self.channel(r) ?? RunIntegrator.Channel(
+                key: r.key ?? "channel-\(r.index)", device: r.device, deviceClass: .other, kind: .context, role: .context,
+                mode: .measured, toSI: 1, wrapRange: nil, maxWatts: PowerBound.legacy))
+        }
+        let keys = Dictionary(known.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        var mirrors: [Int: Int] = [:]
+        for d in decisions where d.kind == .mirrored {
+            if let m = keys[d.subject], let p = d.counterpart.flatMap({ keys[$0] }) { mirrors[m] = p }
+        }
+        let integrator = RunIntegrator(channels: known, mirrors: mirrors, rules: rules)
+        // Samples of one tick share its time: replay them in time order, a tick at a time.
+        let ordered = samples.compactMap { s in position[s.channel].map { (tNs: s.tNs, position: $0, value: s.value) } }
+            .sorted { ($0.tNs, $0.position) < ($1.tNs, $1.position) }
+        var previousNs = [Int64?](repeating: nil, count: known.count)
+        var counted = integrator.countedJoules
+        var touched: [Int] = []
+        var k = 0
+        while k < ordered.count {
+            let t = ordered[k].tNs
+            touched.removeAll(keepingCapacity: true)
+            while k < ordered.count && ordered[k].tNs == t {
+                let s = ordered[k]
+                if resumptions[records[s.position].index]?.contains(t) == true { integrator.markGap(s.position) }
+                integrator.add(s.position, tNs: t, value: s.value)
+                touched.append(s.position)
+                k += 1
+            }
+            integrator.finishTick(tNs: t)
+            if let onTick {
+                let now = integrator.countedJoules
+                for p in now.indices where now[p] != counted[p] {
+                    onTick(p, previousNs[p] ?? t, t, now[p] - counted[p])
+                }
+                counted = now
+            }
+            for p in touched { previousNs[p] = t }
+        }
+        integrator.finish()
+        return integrator
     }
 }
 
@@ -45,5 +97,14 @@ public struct UnknownIntegrationRules: Error, CustomStringConvertible {
     public let samplerStart: String
     public var description: String {
         "the run was sampled under integration rules this wattprint does not know (sampler_start \(samplerStart)); upgrade wattprint to recompute it"
+    }
+}
+
+/// A channel recorded in a unit this build does not know: its values are not converted by guesswork.
+public struct UnknownUnit: Error, CustomStringConvertible {
+    public let channel: Int
+    public let unit: String
+    public var description: String {
+        "channel \(channel) of the run is in unit '\(unit)', which this wattprint does not know (it knows uJ, mJ, J, uW, mW, W, s); the run was written by another tool or a newer wattprint"
     }
 }

@@ -6,13 +6,19 @@ import Meters
 public struct RunEnergy: Codable, Sendable {
     public struct Channel: Codable, Sendable {
         public var index: Int
+        public var key: String
+        public var deviceClass: String
         public var device: String
         public var domain: String
         public var kind: String
         public var role: String
         public var mode: String
         public var source: String
+        /// The channel's own integration over the run, J.
         public var joules: Double
+        /// What it added to the total while it counted, J: all of `joules` for a `total` channel that counted
+        /// throughout, a share for one that stopped or took over counting mid-run (see `anomalies`), 0 for detail.
+        public var countedJoules: Double
         public var meanWatts: Double
         public var samples: Int
         public var wraps: Int
@@ -58,6 +64,12 @@ public struct RunEnergy: Codable, Sendable {
     public var gaps: [Gap]
     /// Channels that existed but could not be read during the run, with their fixes (from the `meters_blocked` event).
     public var blocked: [BlockedChannel]
+    /// What the integration rules decided about readings (glitches, resets, late reads, stuck meters), recomputed.
+    public var anomalies: [Anomaly]
+    /// What the meters skipped or decided about what counts when the run began (mirrored zones, skipped entries).
+    public var decisions: [MeterDecision]
+    /// The integration rules the run was sampled under.
+    public var integrationRules: Int
     public var tokens: Double?
     public var samplerOverhead: SamplerOverhead?
     /// The run's seal (hex), once closed: keep it elsewhere, and a ledger rewritten end to end no longer ends in it.
@@ -69,8 +81,19 @@ public struct RunEnergy: Codable, Sendable {
         public var checkSource: String
         public var countedJoules: Double
         public var checkJoules: Double
-        /// (check − counted) ÷ counted.
-        public var relativeDifference: Double
+        /// (check − counted) ÷ counted; nil when the counted reading saw no energy at all.
+        public var relativeDifference: Double?
+    }
+
+    /// A decision of the integration rules, with the channels it names.
+    public struct Anomaly: Codable, Sendable {
+        public var decision: ReadingAnomaly
+        public var device: String
+        public var domain: String
+        /// Seconds from the run's first sample to the judged reading.
+        public var atSeconds: Double
+        /// The channel that counts instead, or bridged the interval, where there is one.
+        public var replacement: String?
     }
 
     public struct Gap: Codable, Sendable {
@@ -87,34 +110,38 @@ public struct RunEnergy: Codable, Sendable {
     public var meanWatts: Double { seconds > 0 ? totalJoules / seconds : 0 }
     public var joulesPerToken: Double? { tokens.flatMap { $0 > 0 ? totalJoules / $0 : nil } }
 
+    /// Recomputes a run's energy from its raw rows.
+    /// - Throws: `LedgerError` for an unknown run or unreadable rows, `UnknownIntegrationRules` for a run sampled by a
+    ///   newer wattprint, `UnknownUnit` for a channel in a unit this build does not know.
     public static func compute(ledger: Ledger, run id: Int64) throws -> RunEnergy {
         let run = try ledger.run(id)
         let status = try ledger.effectiveStatus(of: run)
         let records = try ledger.channels(run: id)
         let samples = try ledger.samples(run: id)
         let events = try ledger.events(run: id)
-        var byChannel: [Int: [(tNs: Int64, value: Double)]] = [:]
-        for s in samples { byChannel[s.channel, default: []].append((s.tNs, s.value)) }
         let integration = try RecordedIntegration(events: events)
+        let integrator = try integration.replay(records: records, samples: samples)
+        var firstNs = Int64.max, lastNs = Int64.min
+        for s in samples {
+            firstNs = min(firstNs, s.tNs)
+            lastNs = max(lastNs, s.tNs)
+        }
 
         var channels: [Channel] = []
         var total = 0.0, measured = 0.0, estimated = 0.0, variance = 0.0
-        var firstNs = Int64.max, lastNs = Int64.min
-        for r in records {
-            let series = byChannel[r.index] ?? []
-            if let f = series.first { firstNs = min(firstNs, f.tNs) }
-            if let l = series.last { lastNs = max(lastNs, l.tNs) }
+        for (k, r) in records.enumerated() {
             guard let kind = ChannelKind(rawValue: r.kind) else { continue }
-            let e = integration.energy(of: r, kind: kind, series: series)
-            channels.append(Channel(index: r.index, device: r.device, domain: r.domain, kind: r.kind, role: r.role,
-                                    mode: r.mode.rawValue, source: r.source, joules: e.joules, meanWatts: e.meanWatts,
-                                    samples: e.samples, wraps: e.wraps, resets: e.resets, unmeasuredSeconds: e.unmeasuredSeconds,
-                                    uncertainty: r.uncertainty))
-            if r.role == ChannelRole.total.rawValue && kind != .cpuTime && kind != .context {
-                total += e.joules
-                if r.mode == .measured { measured += e.joules } else { estimated += e.joules }
-                variance += (r.uncertainty * e.joules) * (r.uncertainty * e.joules)
-            }
+            let e = integrator.energy(of: k)
+            let counted = integrator.countedJoules[k]
+            let spec = integrator.channels[k]
+            channels.append(Channel(index: r.index, key: spec.key, deviceClass: spec.deviceClass.rawValue, device: r.device,
+                                    domain: r.domain, kind: r.kind, role: r.role, mode: r.mode.rawValue, source: r.source,
+                                    joules: e.joules, countedJoules: counted, meanWatts: e.meanWatts, samples: e.samples,
+                                    wraps: e.wraps, resets: e.resets, unmeasuredSeconds: e.unmeasuredSeconds, uncertainty: r.uncertainty))
+            guard kind != .cpuTime && kind != .context else { continue }
+            total += counted
+            if r.mode == .measured { measured += counted } else { estimated += counted }
+            variance += (r.uncertainty * counted) * (r.uncertainty * counted)
         }
         let halfWidth = variance.squareRoot()
         var overhead: SamplerOverhead?
@@ -138,35 +165,45 @@ public struct RunEnergy: Codable, Sendable {
         } else {
             seconds = lastNs > firstNs ? Double(lastNs - firstNs) / 1e9 : 0
         }
+        let origin = firstNs == .max ? 0 : firstNs
+        let anomalies = integrator.anomalies.map { a -> Anomaly in
+            let other = a.switchedTo ?? a.bridgedBy
+            return Anomaly(decision: a.renumbered { records[$0].index }, device: records[a.channel].device, domain: records[a.channel].domain,
+                           atSeconds: Double(a.tNs - origin) / 1e9,
+                           replacement: other.map { "\(records[$0].device) \(records[$0].domain) (\(records[$0].source))" })
+        }
         return RunEnergy(runID: id, command: run.command, region: run.region, status: status.rawValue, startedAt: run.startedAt,
                          endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
                          measuredJoules: measured, estimatedJoules: estimated,
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
-                         attribution: attribution(records: records, byChannel: byChannel, integration: integration),
+                         attribution: attribution(records: records, integrator: integrator, samples: samples),
                          crossChecks: crossChecks(channels),
-                         gaps: gaps(events: events, records: records, originNs: firstNs == .max ? 0 : firstNs),
+                         gaps: gaps(events: events, records: records, originNs: origin),
                          blocked: events.first { $0.kind == "meters_blocked" }
                              .flatMap { try? JSONDecoder().decode([BlockedChannel].self, from: Data($0.payload.utf8)) } ?? [],
+                         anomalies: anomalies, decisions: integration.decisions, integrationRules: integration.rules.version,
                          tokens: sawTokens ? tokens : nil,
                          samplerOverhead: overhead, seal: run.sealHash?.hex)
     }
 
     /// Pairs each counted energy channel with every measured detail channel of the same device (the same energy
-    /// read through another interface: perf beside powercap, NVML's power readings beside its counter), when both
-    /// saw energy.
+    /// read through another interface: perf beside powercap, NVML's power readings beside its counter), whatever
+    /// either saw: a counter that never moved is exactly what a cross-check must show.
     static func crossChecks(_ channels: [Channel]) -> [CrossCheck] {
-        channels.filter { $0.role == ChannelRole.total.rawValue && $0.mode == MeasurementMode.measured.rawValue && $0.joules > 0 }
+        channels.filter { $0.role == ChannelRole.total.rawValue && $0.mode == MeasurementMode.measured.rawValue && Self.isEnergy($0) }
             .flatMap { counted in
                 channels.filter {
                     $0.role == ChannelRole.detail.rawValue && $0.device == counted.device && $0.index != counted.index
-                        && $0.mode == MeasurementMode.measured.rawValue && $0.joules > 0
+                        && $0.mode == MeasurementMode.measured.rawValue && Self.isEnergy($0)
                 }.map { check in
                     CrossCheck(device: counted.device, countedSource: counted.source, checkSource: check.source,
                                countedJoules: counted.joules, checkJoules: check.joules,
-                               relativeDifference: (check.joules - counted.joules) / counted.joules)
+                               relativeDifference: counted.joules > 0 ? (check.joules - counted.joules) / counted.joules : nil)
                 }
             }
     }
+
+    static func isEnergy(_ c: Channel) -> Bool { c.kind != ChannelKind.cpuTime.rawValue && c.kind != ChannelKind.context.rawValue }
 
     /// Pairs each `channel_gap` event the sampler wrote with the `channel_resumed` that followed it, if any.
     static func gaps(events: [EventRecord], records: [ChannelRecord], originNs: Int64) -> [Gap] {
@@ -186,20 +223,27 @@ public struct RunEnergy: Codable, Sendable {
         return gaps
     }
 
-    static func attribution(records: [ChannelRecord], byChannel: [Int: [(tNs: Int64, value: Double)]],
-                            integration: RecordedIntegration) -> Attribution? {
-        guard let tree = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device.hasPrefix("process-tree") }),
-              let host = records.first(where: { $0.kind == ChannelKind.cpuTime.rawValue && $0.device == "host-cpu" }) else { return nil }
+    static func attribution(records: [ChannelRecord], integrator: RunIntegrator, samples: [SampleRecord]) -> Attribution? {
+        let specs = integrator.channels
+        guard let tree = specs.firstIndex(where: { $0.kind == .cpuTime && $0.deviceClass == .processTree }),
+              let host = specs.firstIndex(where: { $0.kind == .cpuTime && $0.deviceClass == .hostCPU }) else { return nil }
+        // Host CPU energy: what the CPU packages (or the CPU estimate) counted, whichever counted when.
         var hostJ = 0.0
-        for c in records where c.role == ChannelRole.total.rawValue && (c.device.hasPrefix("cpu-package") || c.device == "host-cpu") {
-            guard let kind = ChannelKind(rawValue: c.kind), kind != .cpuTime else { continue }
-            hostJ += integration.energy(of: c, kind: kind, series: byChannel[c.index] ?? []).joules
+        for (k, c) in specs.enumerated() where c.isCPUEnergy { hostJ += integrator.countedJoules[k] }
+        func span(_ k: Int) -> Double {
+            let series = samples.filter { $0.channel == records[k].index }
+            return (series.last?.value ?? 0) - (series.first?.value ?? 0)
         }
-        let treeSeries = byChannel[tree.index] ?? [], hostSeries = byChannel[host.index] ?? []
-        let treeCPU = (treeSeries.last?.value ?? 0) - (treeSeries.first?.value ?? 0)
-        let hostBusy = (hostSeries.last?.value ?? 0) - (hostSeries.first?.value ?? 0)
+        let treeCPU = span(tree), hostBusy = span(host)
         let share = hostBusy > 0 ? min(max(treeCPU / hostBusy, 0), 1) : 0
-        return Attribution(processTree: tree.device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy, share: share,
+        return Attribution(processTree: records[tree].device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy, share: share,
                            hostCPUJoules: hostJ, attributedCPUJoules: hostJ * share)
+    }
+}
+
+extension RunIntegrator.Channel {
+    /// Energy of the host's CPUs: a CPU package read by a meter, or the CPU estimate.
+    var isCPUEnergy: Bool {
+        (deviceClass == .cpuPackage || deviceClass == .hostCPU) && kind != .cpuTime && kind != .context
     }
 }

@@ -46,24 +46,27 @@ public struct RunFootprint: Codable, Sendable {
                             gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult)
     }
 
-    /// The run's energy as timed segments: each reading interval of each `total` channel, placed on the wall clock
-    /// through the run's monotonic origin.
+    /// The run's energy as timed segments: each reading interval's counted energy of each channel, placed on the
+    /// wall clock through the run's monotonic origin.
     static func energyProfile(ledger: Ledger, run: Run) throws -> EnergyProfile {
         guard let id = run.id, let start = LedgerClock.parseUTC(run.startedAt) else { return try EnergyProfile(segments: []) }
         func date(_ tNs: Int64) -> Date { start.addingTimeInterval(Double(tNs - run.monotonicOriginNs) / 1e9) }
-        let samples = try ledger.samples(run: id)
         let integration = try RecordedIntegration(events: try ledger.events(run: id))
         var segments: [EnergyProfile.Segment] = []
-        for channel in try ledger.channels(run: id) where channel.role == ChannelRole.total.rawValue {
-            guard let kind = ChannelKind(rawValue: channel.kind), kind != .cpuTime, kind != .context else { continue }
-            var acc = integration.accumulator(for: channel, kind: kind)
-            var previous: Int64?
-            for s in samples where s.channel == channel.index {
-                let added = integration.add((s.tNs, s.value), of: channel, to: &acc)
-                if let p = previous, s.tNs > p, added > 0 {
-                    segments.append(.init(start: date(p), end: date(s.tNs), energy: .joules(added)))
-                }
-                previous = s.tNs
+        var byChannel: [Int: [Int]] = [:]
+        _ = try integration.replay(records: try ledger.channels(run: id), samples: try ledger.samples(run: id)) { position, from, to, joules in
+            if joules > 0 {
+                byChannel[position, default: []].append(segments.count)
+                segments.append(.init(start: date(from), end: date(to > from ? to : from + 1), energy: .joules(joules)))
+                return
+            }
+            // A reading taken back (a stray one found later): its energy leaves the channel's latest segments.
+            var owed = -joules
+            while owed > 0, let k = byChannel[position]?.last {
+                let s = segments[k], kept = max(s.energy.joules - owed, 0)
+                owed -= s.energy.joules - kept
+                segments[k] = .init(start: s.start, end: s.end, energy: .joules(kept))
+                if kept == 0 { byChannel[position]?.removeLast() }
             }
         }
         return try EnergyProfile(segments: segments)

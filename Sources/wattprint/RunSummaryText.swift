@@ -30,8 +30,18 @@ enum RunSummaryText {
                               a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
         }
         for c in e.crossChecks {
-            out.append(String(format: "  cross-check %@: %@ by %@, against %@ counted (%+.2f%%)",
-                              c.device, Format.joules(c.checkJoules), c.checkSource, Format.joules(c.countedJoules), c.relativeDifference * 100))
+            let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"
+            out.append(String(format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)",
+                              c.device, Format.joules(c.checkJoules), c.checkSource, Format.joules(c.countedJoules), c.countedSource, difference))
+        }
+        for d in e.decisions where d.kind != .skipped {
+            out.append("  decided: \(d.subject)\(d.counterpart.map { " → \($0)" } ?? ""): \(d.reason)")
+        }
+        for d in e.decisions where d.kind == .skipped { out.append("  skipped: \(d.subject): \(d.reason)") }
+        for a in e.anomalies {
+            let value = a.decision.value.map { String(format: " reading %.17g", $0) } ?? ""
+            out.append(String(format: "  anomaly at %.2f s: %@ (%@) %@%@: %@", a.atSeconds, a.device, a.domain, a.decision.kind.rawValue,
+                              value, a.decision.reason))
         }
         // A lost device ends all its channels in the same reading: one line per device and moment.
         var gaps: [(line: String, domains: [String])] = []

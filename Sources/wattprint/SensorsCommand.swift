@@ -41,6 +41,7 @@ struct Sensors: ParsableCommand {
         var channels: [ChannelRow]
         var gpus: [NVMLMeter.GPUInfo]
         var blocked: [BlockedChannel]
+        var decisions: [MeterDecision]
         var unavailable: [String: String]
         var wrapBoundSeconds: Double?
         var overhead: OverheadReport?
@@ -62,6 +63,7 @@ struct Sensors: ParsableCommand {
             },
             gpus: meters.meters.compactMap { $0 as? NVMLMeter }.flatMap(\.gpus),
             blocked: meters.blocked,
+            decisions: meters.decisions,
             unavailable: Dictionary(meters.unavailable.map { ($0.meter, $0.reason) }, uniquingKeysWith: { a, _ in a }),
             wrapBoundSeconds: meters.maxSafeInterval, overhead: nil)
         if overhead { report.overhead = try OverheadBenchmark(seconds: seconds).run() }
@@ -86,7 +88,8 @@ struct Sensors: ParsableCommand {
                 guard let v0 = a[i] else { return nil }
                 var acc = EnergyAccumulator(channel: c)
                 acc.add(tNs: 0, value: v0)
-                return acc.add(tNs: Int64(dt * 1e9), value: v1) / dt
+                let joules = acc.add(tNs: Int64(dt * 1e9), value: v1)
+                return acc.anomalies.isEmpty ? joules / dt : nil
             case .power, .intervalPower: return v1 * c.toSI
             case .cpuTime, .context: return nil
             }
@@ -116,6 +119,16 @@ struct Sensors: ParsableCommand {
                 out.append("  \(b.device) (\(b.source)): \(b.reason)")
                 for fix in b.fixes { out.append("    fix: \(fix)") }
             }
+        }
+        let decided = r.decisions.filter { $0.kind != .skipped }
+        if !decided.isEmpty {
+            out.append("\nDecided:")
+            for d in decided { out.append("  \(d.subject)\(d.counterpart.map { " → \($0)" } ?? ""): \(d.reason)") }
+        }
+        let skipped = r.decisions.filter { $0.kind == .skipped }
+        if !skipped.isEmpty {
+            out.append("\nSkipped (present, not understood):")
+            for d in skipped { out.append("  \(d.subject): \(d.reason)") }
         }
         if !r.unavailable.isEmpty {
             out.append("\nNot present:")

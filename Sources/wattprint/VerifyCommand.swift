@@ -54,6 +54,12 @@ struct Verify: ParsableCommand {
             }
             row.recordedJoules = check.recorded?.totalJoules
             row.recomputedJoules = check.recomputed.totalJoules
+            if check.matches != nil && !check.anomaliesMatch {
+                row.recomputation = "differs"
+                row.result = "MISMATCH"
+                row.detail = "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
+                return row
+            }
             switch check.matches {
             case true?: row.recomputation = "matches"
             case false?:

@@ -34,12 +34,13 @@ final class PowercapRAPLTests: XCTestCase {
         XCTAssertEqual(PowercapDiscovery.roles([blocked, mmio]), [.total, .total], "the blocked one reads nothing, so nothing doubles")
     }
 
-    /// The kernel names per-die domains `package-N-die-M` (multi-die packages); each die is its own counter.
+    /// The kernel names per-die domains `package-N-die-M` (multi-die packages, Cascade Lake-AP); each die is its own
+    /// counter, so their readings differ.
     func testPerDieDomainsAreNamedBySocketAndDie() throws {
         let t = try FakeSystemTree()
-        try t.zone("intel-rapl:0", name: "package-0-die-0")
+        try t.zone("intel-rapl:0", name: "package-0-die-0", energy: 1_000)
         try t.zone("intel-rapl:0:0", name: "dram")
-        try t.zone("intel-rapl:1", name: "package-0-die-1")
+        try t.zone("intel-rapl:1", name: "package-0-die-1", energy: 2_000)
         let m = PowercapRAPLMeter(paths: t.paths)
         XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0-die-0", "cpu-package-0-die-1", "dram-0-die-0"])
         XCTAssertEqual(PowercapDiscovery.packageNumbers("package-3")?.socket, 3)
@@ -55,13 +56,22 @@ final class PowercapRAPLTests: XCTestCase {
         XCTAssertEqual(m.domains.first { $0.zone == "intel-rapl:1:0" }?.socket, 1)
     }
 
-    func testMMIODuplicateIsOnePackage_andAMalformedZoneIsSkippedWithAReason() throws {
+    /// Kepler's fixture calls `intel-rapl:a` malformed, but the kernel names zones with `%x`: it is zone 10, the
+    /// package it names. Names that are not hexadecimal, and zones of control types wattprint does not read, are
+    /// skipped with a reason.
+    func testMMIODuplicateIsOnePackage_HexZoneIdsAreZonesAndMalformedOnesAreSkippedWithAReason() throws {
         let t = try FakeSystemTree()
         try RAPLLayouts.mmioDuplicate(t)
+        try t.zone("intel-rapl:g", name: "package-16")
+        try t.zone("dtpm:0", name: "soc")
         let m = PowercapRAPLMeter(paths: t.paths)
-        XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.key), ["rapl:intel-rapl:0"])
+        XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.key), ["rapl:intel-rapl:0", "rapl:intel-rapl:a"])
+        XCTAssertEqual(m.domains.first { $0.zone == "intel-rapl:a" }?.indices, [10])
         XCTAssertEqual(m.channels.first { $0.key == "rapl:intel-rapl-mmio:0" }?.role, .detail)
-        XCTAssertEqual(m.skipped.map(\.zone), ["intel-rapl:a"])
+        XCTAssertEqual(m.skipped.map(\.zone), ["dtpm:0", "intel-rapl:g"])
+        XCTAssertEqual(m.decisions.filter { $0.kind == .skipped }.map(\.subject),
+                       [t.paths.sys("class/powercap/dtpm:0"), t.paths.sys("class/powercap/intel-rapl:g")])
+        XCTAssertTrue(m.decisions.first { $0.subject.hasSuffix("intel-rapl:g") }?.reason.contains("hexadecimal") == true)
     }
 
     func testAMDZenUsesTheSameTree() throws {
@@ -77,7 +87,7 @@ final class PowercapRAPLTests: XCTestCase {
         let m = PowercapRAPLMeter(paths: t.paths)
         XCTAssertNil(m.channels[0].wrapRange)
         XCTAssertTrue(m.channels[0].uncertaintyNote.contains("max_energy_range_uj missing"))
-        XCTAssertEqual(m.maxSafeInterval!, Double(UInt32.max) * 1e-6 / 1500 * 0.5, accuracy: 1e-9)
+        XCTAssertEqual(m.maxSafeInterval!, Double(UInt32.max) * 1e-6 / PowerBound.cpuPackage * 0.5, accuracy: 1e-9)
     }
 
     func testUnreadableEnergyIsBlockedWithLeastPrivilegeFixesNeverChmodAPlusR() throws {

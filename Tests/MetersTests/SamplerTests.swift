@@ -69,10 +69,10 @@ final class SamplerTests: XCTestCase {
 
     func testIntervalIsShortenedByTheWrapRule() throws {
         let t = try FakeSystemTree()
-        try t.zone("intel-rapl:0", name: "package-0", range: 3_000_000)   // 3 J range: at 1500 W it wraps in 2 ms
+        try t.zone("intel-rapl:0", name: "package-0", range: 3_000_000)   // 3 J range: at a package's 1000 W bound it wraps in 3 ms
         try t.proc()
         let sampler = Sampler(meters: meters(t), interval: 0.1, sink: nil)
-        XCTAssertEqual(sampler.interval, 3.0 / 1500 * 0.5, accuracy: 1e-12)
+        XCTAssertEqual(sampler.interval, 3.0 / PowerBound.cpuPackage * 0.5, accuracy: 1e-12)
         XCTAssertTrue(sampler.intervalNote.contains("shortened"))
     }
 
