@@ -48,8 +48,13 @@ public struct RecordedResult: Codable, Sendable, Equatable {
         let recordedAnomalies = events.filter { $0.kind == "anomaly" }
             .compactMap { try? JSONDecoder().decode(ReadingAnomaly.self, from: Data($0.payload.utf8)) }
         let recomputedAnomalies = energy.anomalies.map(\.decision)
+        // Values pass through JSON, whose readers do not all round-trip a double's last bit.
+        func close(_ a: Double?, _ b: Double?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+        }
         func same(_ a: ReadingAnomaly, _ b: ReadingAnomaly) -> Bool {
-            a.kind == b.kind && a.channel == b.channel && a.tNs == b.tNs && a.value?.bitPattern == b.value?.bitPattern
+            a.kind == b.kind && a.channel == b.channel && a.tNs == b.tNs && close(a.value, b.value)
                 && a.switchedTo == b.switchedTo && a.bridgedBy == b.bridgedBy
         }
         // An interrupted run recorded decisions only up to its last batch: only a closed run's list must be whole.

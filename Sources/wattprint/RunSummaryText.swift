@@ -39,7 +39,7 @@ enum RunSummaryText {
         }
         for d in e.decisions where d.kind == .skipped { out.append("  skipped: \(d.subject): \(d.reason)") }
         for a in e.anomalies {
-            let value = a.decision.value.map { String(format: " reading %.17g", $0) } ?? ""
+            let value = a.decision.value.map { v in " reading " + (v.rounded() == v && abs(v) < 0x1p64 ? "\(v < 0 ? "-" : "")\(UInt64(abs(v)))" : "\(v)") } ?? ""
             out.append(String(format: "  anomaly at %.2f s: %@ (%@) %@%@: %@", a.atSeconds, a.device, a.domain, a.decision.kind.rawValue,
                               value, a.decision.reason))
         }

@@ -284,3 +284,89 @@ final class MeasurementFaultTests: XCTestCase {
         XCTAssertTrue(sawAnomalies.isSuperset(of: [.outOfRange, .glitch, .lateRead]), "the traces exercise the faults: \(sawAnomalies)")
     }
 }
+
+/// Layouts from the fault reports, read from fake `/sys` trees through the real meters.
+final class FaultLayoutTests: XCTestCase {
+    /// Reads the meters of `t` at two instants `seconds` apart, with `advance` moving the tree's counters in between,
+    /// through the run integrator; returns it.
+    private func integrate(_ t: FakeSystemTree, seconds: Double, advance: () throws -> Void) throws -> (MeterSet, RunIntegrator) {
+        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+                                    perfOpener: FakePerfOpener())
+        let keys = Dictionary(uniqueKeysWithValues: set.channels.enumerated().map { ($0.element.key, $0.offset) })
+        var mirrors: [Int: Int] = [:]
+        for d in set.decisions where d.kind == .mirrored { mirrors[keys[d.subject]!] = keys[d.counterpart!]! }
+        let integrator = RunIntegrator(channels: set.channels.map(RunIntegrator.Channel.init), mirrors: mirrors)
+        for tick in 0..<2 {
+            if tick == 1 { try advance() }
+            var values = [Double?](repeating: nil, count: set.channels.count)
+            set.read(into: &values)
+            let tNs = Int64(Double(tick) * seconds * 1e9)
+            for (i, v) in values.enumerated() { if let v { integrator.add(i, tNs: tNs, value: v) } }
+            integrator.finishTick(tNs: tNs)
+        }
+        return (set, integrator)
+    }
+
+    private func counted(_ set: MeterSet, _ integrator: RunIntegrator) -> Double {
+        set.channels.indices.filter { set.channels[$0].mode == .measured }.map { integrator.countedJoules[$0] }.reduce(0, +)
+    }
+
+    /// 16 packages: the kernel names zones `intel-rapl:0` … `intel-rapl:f`, `intel-rapl:10` … Each package draws 5 W
+    /// and each DRAM 0.5 W for 2 s: 176 J (before: zones a–f skipped without a word, 108 J).
+    func testSixteenPackagesWithHexadecimalZoneIdsAreAllCounted() throws {
+        let t = try FakeSystemTree()
+        try t.proc(cpus: 16, sockets: 16)
+        let ids = (0..<16).map { String($0, radix: 16) }
+        for (socket, id) in ids.enumerated() {
+            try t.zone("intel-rapl:\(id)", name: "package-\(socket)", energy: 1_000_000)
+            try t.zone("intel-rapl:\(id):0", name: "dram", energy: 1_000_000)
+        }
+        let (set, integrator) = try integrate(t, seconds: 2) {
+            for id in ids {
+                try t.setEnergy("intel-rapl:\(id)", 11_000_000)
+                try t.setEnergy("intel-rapl:\(id):0", 2_000_000)
+            }
+        }
+        XCTAssertEqual(set.channels.filter { $0.role == .total && $0.mode == .measured }.count, 32)
+        XCTAssertEqual(set.channels.first { $0.key == "rapl:intel-rapl:f:0" }?.device, "dram-15")
+        XCTAssertEqual(counted(set, integrator), 176, accuracy: 1e-9)
+        XCTAssertTrue(set.decisions.isEmpty, "nothing skipped: \(set.decisions)")
+    }
+
+    /// A 2-socket AMD server with 8 CCDs per socket shows 16 `package-S-die-D` zones; the 8 of a socket read one
+    /// counter. Counted once per socket: 237 J over the run, not 1,896 J (before: 5–8× the truth).
+    func testZonesOfOneSocketThatReadOneCounterAreCountedOnce() throws {
+        let t = try FakeSystemTree()
+        try t.proc(cpus: 16, sockets: 2)
+        for zone in 0..<16 {
+            try t.zone("intel-rapl:\(String(zone, radix: 16))", name: "package-\(zone / 8)-die-\(zone % 8)", energy: zone < 8 ? 5_000_000 : 9_000_000)
+        }
+        let (set, integrator) = try integrate(t, seconds: 3) {
+            for zone in 0..<16 { try t.setEnergy("intel-rapl:\(String(zone, radix: 16))", zone < 8 ? 125_000_000 : 126_000_000) }
+        }
+        XCTAssertEqual(set.channels.filter { $0.role == .total && $0.mode == .measured }.map(\.device), ["cpu-package-0-die-0", "cpu-package-1-die-0"])
+        XCTAssertEqual(set.decisions.filter { $0.kind == .mirrored }.count, 14)
+        XCTAssertEqual(set.decisions.first { $0.subject == "rapl:intel-rapl:9" }?.counterpart, "rapl:intel-rapl:8")
+        XCTAssertEqual(counted(set, integrator), 237, accuracy: 1e-9)
+    }
+
+    /// Distinct dies (Intel Cascade Lake-AP: two dies per package, each with its own counter) stay counted each, even
+    /// when their counters read alike, because the CPU topology shows the dies.
+    func testDistinctDiesShownByTheTopologyAreEachCounted() throws {
+        let t = try FakeSystemTree()
+        try t.proc(cpus: 4, sockets: 1)
+        for cpu in 0..<4 {
+            try t.write("sys/devices/system/cpu/cpu\(cpu)/topology/physical_package_id", "0\n")
+            try t.write("sys/devices/system/cpu/cpu\(cpu)/topology/die_id", "\(cpu / 2)\n")
+        }
+        try t.zone("intel-rapl:0", name: "package-0-die-0", energy: 0)
+        try t.zone("intel-rapl:1", name: "package-0-die-1", energy: 0)
+        let (set, integrator) = try integrate(t, seconds: 1) {
+            try t.setEnergy("intel-rapl:0", 100_000_000)
+            try t.setEnergy("intel-rapl:1", 100_000_000)
+        }
+        XCTAssertEqual(set.channels.filter { $0.role == .total && $0.mode == .measured }.count, 2)
+        XCTAssertTrue(set.decisions.isEmpty)
+        XCTAssertEqual(counted(set, integrator), 200, accuracy: 1e-9)
+    }
+}

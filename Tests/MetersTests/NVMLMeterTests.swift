@@ -161,3 +161,82 @@ final class NVMLMeterTests: XCTestCase {
                        "energy up to the loss is kept")
     }
 }
+
+/// The stand-in driver's fault modes (stuck, glitch, reset) through the real dlopen path and the live sampler, whose
+/// decisions a recomputation from its raw samples must repeat.
+final class NVMLFaultTests: XCTestCase {
+    private var variables: [String] = []
+    override func tearDown() {
+        variables.forEach { unsetenv($0) }
+        variables = []
+    }
+
+    private func sampled(_ settings: [String: String], seconds: Double) throws -> (MeterSet, Sampler, MemorySink) {
+        for (k, v) in settings { setenv(k, v, 1); variables.append(k) }
+        let t = try FakeSystemTree()
+        try t.proc()
+        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try FakeNVML.freshCopy()),
+                                    perfOpener: FakePerfOpener())
+        let sink = MemorySink()
+        let sampler = Sampler(meters: set, interval: 0.05, flushInterval: 0.5, sink: sink)
+        sampler.start()
+        usleep(UInt32(seconds * 1e6))
+        sampler.stop()
+        return (set, sampler, sink)
+    }
+
+    private func gpuSpan(_ sink: MemorySink, _ channel: Int) -> Double {
+        let t = sink.samples.filter { $0.channel == channel }.map(\.tNs)
+        return Double((t.max() ?? 0) - (t.min() ?? 0)) / 1e9
+    }
+
+    /// The recomputation from the sink's raw samples reaches the live sampler's energies and decisions.
+    private func assertRecomputationAgrees(_ set: MeterSet, _ sampler: Sampler, _ sink: MemorySink, file: StaticString = #filePath, line: UInt = #line) {
+        let replay = RunIntegrator(channels: set.channels.map(RunIntegrator.Channel.init))
+        let byTime = Dictionary(grouping: sink.samples, by: \.tNs)
+        for t in byTime.keys.sorted() {
+            for s in byTime[t]! { replay.add(s.channel, tNs: t, value: s.value) }
+            replay.finishTick(tNs: t)
+        }
+        replay.finish()
+        XCTAssertEqual(replay.countedJoules, sampler.countedJoules(), file: file, line: line)
+        XCTAssertEqual(replay.anomalies, sampler.anomalies(), file: file, line: line)
+        let recorded = sink.events.filter { $0.kind == "anomaly" }.compactMap { try? JSONDecoder().decode(ReadingAnomaly.self, from: Data($0.payload.utf8)) }
+        XCTAssertEqual(recorded, sampler.anomalies(), "every decision was recorded as an event", file: file, line: line)
+    }
+
+    /// A counter that answers but never advances while the GPU draws 250 W: POWER_INSTANT counts, from the start.
+    func testAStuckCounterIsReplacedByPOWERINSTANTFromItsLastMove() throws {
+        let (set, sampler, sink) = try sampled(["FAKE_NVML_COUNTER_STUCK": "1", "FAKE_NVML_WATTS": "250"], seconds: 2)
+        let counter = try XCTUnwrap(set.channels.firstIndex { $0.key == "nvml:\(FakeNVML.uuid0)" })
+        let instant = try XCTUnwrap(set.channels.firstIndex { $0.key == "nvml:\(FakeNVML.uuid0):instant" })
+        let counted = sampler.countedJoules()
+        XCTAssertEqual(counted[counter], 0)
+        XCTAssertEqual(counted[instant], 250 * gpuSpan(sink, instant), accuracy: 250 * 0.01)
+        let stuck = try XCTUnwrap(sampler.anomalies().first { $0.kind == .stuck })
+        XCTAssertEqual(stuck.channel, counter)
+        XCTAssertEqual(stuck.switchedTo, instant)
+        assertRecomputationAgrees(set, sampler, sink)
+    }
+
+    /// One far-too-low counter reading, then the right values: a glitch, bridged; the energy is what the GPU drew.
+    func testAFarTooLowCounterReadingIsAGlitch() throws {
+        let (set, sampler, sink) = try sampled(["FAKE_NVML_GLITCH_AT": "10", "FAKE_NVML_WATTS": "250"], seconds: 1.5)
+        let counter = try XCTUnwrap(set.channels.firstIndex { $0.key == "nvml:\(FakeNVML.uuid0)" })
+        XCTAssertEqual(sampler.anomalies().map(\.kind), [.glitch])
+        XCTAssertEqual(sampler.anomalies().first?.value, 1000)
+        XCTAssertEqual(sampler.countedJoules()[counter], 250 * gpuSpan(sink, counter), accuracy: 250 * 0.1 + 1e-3)
+        assertRecomputationAgrees(set, sampler, sink)
+    }
+
+    /// The driver reloads and the counter restarts from 0: a reset, its interval unmeasured, the rest counted.
+    func testACounterRestartingFromZeroIsAReset() throws {
+        let (set, sampler, sink) = try sampled(["FAKE_NVML_RESET_AT": "10", "FAKE_NVML_WATTS": "250"], seconds: 1.5)
+        let counter = try XCTUnwrap(set.channels.firstIndex { $0.key == "nvml:\(FakeNVML.uuid0)" })
+        XCTAssertEqual(sampler.anomalies().map(\.kind), [.reset])
+        let unmeasured = sampler.energies()[counter].unmeasuredSeconds
+        XCTAssertGreaterThan(unmeasured, 0)
+        XCTAssertEqual(sampler.countedJoules()[counter], 250 * (gpuSpan(sink, counter) - unmeasured), accuracy: 250 * 0.2 + 1e-3)
+        assertRecomputationAgrees(set, sampler, sink)
+    }
+}

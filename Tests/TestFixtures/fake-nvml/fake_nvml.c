@@ -21,6 +21,11 @@
  *   FAKE_NVML_LOST_AFTER     GPU 0 answers NVML_ERROR_GPU_IS_LOST once its energy counter has been read this many
  *                            times (default never); counted in reads, not seconds, so a slow machine sees the same
  *   FAKE_NVML_LOST_FOR       ... for this many further counter reads, then answers again (default: for good)
+ *   FAKE_NVML_COUNTER_STUCK  1: GPU 0's counter answers but never advances from FAKE_NVML_COUNTER_MJ
+ *   FAKE_NVML_GLITCH_AT      GPU 0's counter returns FAKE_NVML_GLITCH_MJ (default 1000) on this read only, then the
+ *                            right values again (a far-too-low reading)
+ *   FAKE_NVML_RESET_AT       from this counter read of GPU 0 on, its counter restarts from 0 (a driver reload)
+ * Counter reads of GPU 0 are counted from 1, the meter's probe at discovery included.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +66,10 @@ static nvmlReturn_t counter_rc = NVML_ERROR_NOT_SUPPORTED;
 static double base_watts = 300, ramp = 0;
 static long lost_after = -1, lost_for = -1, counter_reads = 0;
 static unsigned long long counter_start = 123456789ULL;
+static int counter_stuck = 0;
+static long glitch_at = -1, reset_at = -1;
+static unsigned long long glitch_mj = 1000ULL;
+static double reset_joules = -1;
 static struct timespec t0;
 
 static double env_double(const char *name, double fallback) {
@@ -108,6 +117,11 @@ nvmlReturn_t nvmlInit_v2(void) {
     lost_for = (long)env_double("FAKE_NVML_LOST_FOR", -1);
     counter_reads = 0;
     counter_start = (unsigned long long)env_double("FAKE_NVML_COUNTER_MJ", 123456789);
+    counter_stuck = (int)env_double("FAKE_NVML_COUNTER_STUCK", 0);
+    glitch_at = (long)env_double("FAKE_NVML_GLITCH_AT", -1);
+    glitch_mj = (unsigned long long)env_double("FAKE_NVML_GLITCH_MJ", 1000);
+    reset_at = (long)env_double("FAKE_NVML_RESET_AT", -1);
+    reset_joules = -1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     return NVML_SUCCESS;
 }
@@ -163,6 +177,13 @@ nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long l
     if (rc != NVML_SUCCESS) return rc;
     if (d->index == 0 && !has_counter) return counter_rc;
     double stepped = (double)(long long)(t * 10) / 10;   /* the counter advances every 100 ms */
+    if (d->index == 0 && counter_stuck) { *energy = counter_start; return NVML_SUCCESS; }
+    if (d->index == 0 && counter_reads == glitch_at) { *energy = glitch_mj; return NVML_SUCCESS; }
+    if (d->index == 0 && reset_at >= 0 && counter_reads >= reset_at) {
+        if (reset_joules < 0) reset_joules = joules(0, stepped);
+        *energy = (unsigned long long)((joules(0, stepped) - reset_joules) * 1000);
+        return NVML_SUCCESS;
+    }
     *energy = counter_start + (unsigned long long)(joules(d->index, stepped) * 1000);
     return NVML_SUCCESS;
 }
