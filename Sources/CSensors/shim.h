@@ -1,5 +1,5 @@
-// Thin C surface for the Meters module: libsensors (lm-sensors), the perf_event_open system call
-// (variadic syscall(2) is not callable from Swift), and dlopen for NVML.
+// Thin C surface for the Meters module: libsensors (lm-sensors), the perf_event_open system call and prctl(2)
+// (variadic C functions are not callable from Swift), and dlopen for NVML.
 #ifndef WATTPRINT_CSENSORS_SHIM_H
 #define WATTPRINT_CSENSORS_SHIM_H
 
@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <dlfcn.h>
 #include <string.h>
@@ -20,5 +21,10 @@ static inline int wattprint_perf_event_open(unsigned int type, unsigned long lon
     attr.type = type;
     attr.config = config;
     return (int)syscall(SYS_perf_event_open, &attr, -1, cpu, -1, 0);
+}
+
+/// prctl(PR_SET_CHILD_SUBREAPER): orphans of this process's descendants are re-parented to it, not to init.
+static inline int wattprint_become_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 #endif

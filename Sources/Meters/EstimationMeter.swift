@@ -23,6 +23,7 @@ public final class EstimationMeter: Meter {
     let statPath: String
     let meminfoPath: String
     private(set) var tree: ProcessTreeCPU?
+    private(set) var cgroup: CgroupScope?
     private var last: ProcStat.HostTimes?
     private var lastUtilisation = 0.0
 
@@ -54,13 +55,27 @@ public final class EstimationMeter: Meter {
 
     /// Starts recording a process tree's CPU time, for a process launched after discovery (so that meter start-up
     /// never delays the measured program's first instructions being sampled). Call before the sampler starts.
-    public func attach(processRoot: Int32, isOurChild: Bool = false) {
-        let tree = ProcessTreeCPU(root: processRoot, paths: paths, isOurChild: isOurChild)
-        self.tree = tree
-        channels.removeAll { $0.kind == .cpuTime && $0.device.hasPrefix("process-tree") }
-        channels.append(MeterChannel(key: "procfs:tree-\(tree.root)", device: "process-tree-\(tree.root)", domain: "busy-cpu-seconds",
-                                     kind: .cpuTime, unit: "s", resolution: 1 / ProcStat.ticksPerSecond,
-                                     source: paths.proc("\(tree.root)/stat") + " and descendants", mode: .measured,
+    /// - Parameter attribution: how the tree is found: the command's cgroup, or `/proc` (with this process a child
+    ///   subreaper, whose adopted orphans belong to the tree).
+    public func attach(processRoot: Int32, isOurChild: Bool = false, attribution: ProcessAttribution = .processTree) {
+        let source: String
+        switch attribution {
+        case let .cgroup(scope):
+            cgroup = scope
+            tree = nil
+            source = scope.path + "/cpu.stat usage_usec (cgroup v2 of the command)"
+        case let .subreaper(parent):
+            cgroup = nil
+            tree = ProcessTreeCPU(root: processRoot, paths: paths, isOurChild: isOurChild, adoptiveParent: parent)
+            source = paths.proc("\(processRoot)/stat") + " and descendants, with orphans re-parented to wattprint (child subreaper)"
+        case .processTree:
+            cgroup = nil
+            tree = ProcessTreeCPU(root: processRoot, paths: paths, isOurChild: isOurChild)
+            source = paths.proc("\(processRoot)/stat") + " and descendants"
+        }
+        channels.removeAll { $0.kind == .cpuTime && $0.deviceClass == .processTree }
+        channels.append(MeterChannel(key: "procfs:tree-\(processRoot)", device: "process-tree-\(processRoot)", domain: "busy-cpu-seconds",
+                                     kind: .cpuTime, unit: "s", resolution: 1 / ProcStat.ticksPerSecond, source: source, mode: .measured,
                                      role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting",
                                      deviceClass: .processTree, maxWatts: Self.bound))
     }
@@ -71,7 +86,7 @@ public final class EstimationMeter: Meter {
     public func read(into values: inout [Double?], at offset: Int) {
         guard let now = try? ProcStat.host(path: statPath) else { return }
         values[offset + 2] = now.busy
-        if let tree { values[offset + 3] = tree.seconds() }
+        if let cgroup { values[offset + 3] = cgroup.usageSeconds() } else if let tree { values[offset + 3] = tree.seconds() }
         defer { last = now }
         guard let last else {
             values[offset + 0] = 0

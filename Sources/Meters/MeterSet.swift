@@ -76,8 +76,10 @@ public final class MeterSet {
     public var channels: [MeterChannel] { meters.flatMap(\.channels) }
 
     /// Records a process tree's CPU time from now on, for attribution; call before creating the sampler.
-    public func attach(processRoot: Int32, isOurChild: Bool = false) {
-        meters.compactMap { $0 as? EstimationMeter }.forEach { $0.attach(processRoot: processRoot, isOurChild: isOurChild) }
+    public func attach(processRoot: Int32, isOurChild: Bool = false, attribution: ProcessAttribution = .processTree) {
+        meters.compactMap { $0 as? EstimationMeter }.forEach {
+            $0.attach(processRoot: processRoot, isOurChild: isOurChild, attribution: attribution)
+        }
     }
     public var blocked: [BlockedChannel] { meters.flatMap(\.blocked) }
     /// What the meters skipped or decided about what counts (mirrored zones, a domain counted by another interface).

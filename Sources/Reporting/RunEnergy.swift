@@ -33,6 +33,10 @@ public struct RunEnergy: Codable, Sendable {
     /// host's busy CPU time over the run. The share is taken over the whole run, not interval by interval, because
     /// a short-lived child's CPU time only becomes visible when its parent reaps it, often intervals later.
     public struct Attribution: Codable, Sendable {
+        /// How the tree's CPU time was found (`cgroup`, `subreaper`, `process-tree`) and in words, from the run's
+        /// `attribution` event; nil for runs recorded before it.
+        public var method: String?
+        public var methodDetail: String?
         public var processTree: String
         public var treeCPUSeconds: Double
         public var hostBusyCPUSeconds: Double
@@ -176,7 +180,14 @@ public struct RunEnergy: Codable, Sendable {
                          endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
                          measuredJoules: measured, estimatedJoules: estimated,
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
-                         attribution: attribution(records: records, integrator: integrator, samples: samples),
+                         attribution: attribution(records: records, integrator: integrator, samples: samples).map { a in
+                             var a = a
+                             let recorded = events.last { $0.kind == AttributionRecord.eventKind }
+                                 .flatMap { try? JSONDecoder().decode(AttributionRecord.self, from: Data($0.payload.utf8)) }
+                             a.method = recorded?.method
+                             a.methodDetail = recorded?.detail
+                             return a
+                         },
                          crossChecks: crossChecks(channels),
                          gaps: gaps(events: events, records: records, originNs: origin),
                          blocked: events.first { $0.kind == "meters_blocked" }
@@ -236,7 +247,7 @@ public struct RunEnergy: Codable, Sendable {
         }
         let treeCPU = span(tree), hostBusy = span(host)
         let share = hostBusy > 0 ? min(max(treeCPU / hostBusy, 0), 1) : 0
-        return Attribution(processTree: records[tree].device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy, share: share,
+        return Attribution(method: nil, methodDetail: nil, processTree: records[tree].device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy, share: share,
                            hostCPUJoules: hostJ, attributedCPUJoules: hostJ * share)
     }
 }

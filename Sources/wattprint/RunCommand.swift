@@ -32,6 +32,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary on standard output after the command ends.")
     var json = false
 
+    @Flag(name: .customLong("no-cgroup"), help: "Attribute CPU time by the command's process tree from /proc (wattprint adopting its orphans) instead of creating a cgroup v2 for it.")
+    var noCgroup = false
+
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -57,8 +60,32 @@ struct RunCommand: ParsableCommand {
         // outlives the command just long enough to close the run. TERM and HUP sent to wattprint are passed on.
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
+        // Processes the command detaches (setsid, a double fork) still count: a cgroup of its own where the kernel
+        // allows one, else wattprint adopts its orphans as a child subreaper.
+        var scope: CgroupScope?
+        var unavailable: String?
+        if noCgroup { unavailable = "--no-cgroup" } else {
+            do { scope = try CgroupScope.create(paths: .fromEnvironment()) } catch { unavailable = "\(error)" }
+        }
+        // As a subreaper wattprint also reaps the command's orphans when they exit, so none lingers as a zombie.
+        let subreaper = ProcessAttribution.becomeChildSubreaper()
         let child: ChildProcess
-        do { child = try ChildProcess(argv) } catch {
+        var attribution = subreaper ? ProcessAttribution.subreaper(parent: getpid()) : .processTree
+        do {
+            if let cgroup = scope {
+                do {
+                    child = try cgroup.spawnInside { try ChildProcess(argv) }
+                    attribution = .cgroup(cgroup)
+                } catch let error as CgroupScope.Unavailable {
+                    cgroup.remove()
+                    scope = nil
+                    unavailable = error.description
+                    child = try ChildProcess(argv)
+                }
+            } else {
+                child = try ChildProcess(argv)
+            }
+        } catch {
             // As a shell does: a command that cannot be started exits 127, and the run records that.
             try recorder.close(status: .complete, exitCode: 127)
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
@@ -72,12 +99,20 @@ struct RunCommand: ParsableCommand {
             return source
         }
         defer { forward.forEach { $0.cancel() } }
-        meters.attach(processRoot: child.pid, isOurChild: true)
+        meters.attach(processRoot: child.pid, isOurChild: true, attribution: attribution)
+        recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: "attribution",
+                                    payload: JSONOutput.compact(AttributionRecord(method: attribution.method, detail: attribution.summary,
+                                                                                  cgroupUnavailable: unavailable))))
         let sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
         FileHandle.standardError.write(Data(RunSummaryText.notices(sampler).utf8))
         sampler.start()
         let status = child.wait()
         sampler.stop()
+        ProcessAttribution.reapExitedChildren()
+        let outlived = scope?.remove() ?? []
+        if !outlived.isEmpty {
+            FileHandle.standardError.write(Data("wattprint: \(outlived.count) process(es) the command started were still running when it exited (\(outlived.map(String.init).joined(separator: ", "))); their CPU time until then is counted, not after\n".utf8))
+        }
         for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8)) }
         do {
             // Everything sampled is committed before the result is computed, so the result covers every sample.

@@ -28,6 +28,7 @@ enum RunSummaryText {
         if let a = e.attribution {
             out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
                               a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
+            if let detail = a.methodDetail { out.append("    attributed by \(detail)") }
         }
         for c in e.crossChecks {
             let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"

@@ -181,3 +181,25 @@ final class EstimationTests: XCTestCase {
         XCTAssertEqual(SystemPaths.fromEnvironment([:]), SystemPaths())
     }
 }
+
+/// Orphans re-parented to wattprint (a child subreaper) belong to the measured tree.
+final class SubreaperTreeTests: XCTestCase {
+    func testOrphansAdoptedByTheSubreaperAreCountedWithTheTree() throws {
+        let t = try FakeSystemTree()
+        try t.process(pid: 50, ppid: 1, utime: 9_000)      // wattprint itself: never counted
+        try t.process(pid: 100, ppid: 50, utime: 100)      // the command
+        try t.process(pid: 101, ppid: 100, utime: 50)
+        try t.process(pid: 200, ppid: 50, utime: 300)      // a detached worker, adopted
+        try t.process(pid: 201, ppid: 200, utime: 20)
+        try t.process(pid: 300, ppid: 1, utime: 7_000)     // someone else's
+        try t.children(pid: 50, [100, 200])
+        try t.children(pid: 100, [101])
+        try t.children(pid: 101, [])
+        try t.children(pid: 200, [201])
+        try t.children(pid: 201, [])
+        let adopted = ProcessTreeCPU(root: 100, paths: t.paths, adoptiveParent: 50)
+        XCTAssertEqual(adopted.seconds(), 470 / ProcStat.ticksPerSecond, accuracy: 1e-9)
+        XCTAssertEqual(ProcessTreeCPU(root: 100, paths: t.paths).seconds(), 150 / ProcStat.ticksPerSecond, accuracy: 1e-9,
+                       "without adoption the worker is lost")
+    }
+}

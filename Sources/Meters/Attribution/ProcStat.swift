@@ -113,6 +113,9 @@ public enum ProcStat {
 /// its parent's cutime when reaped); between scans only the known members are read.
 public final class ProcessTreeCPU {
     public let root: Int32
+    /// This process, when it is the root's parent and a child subreaper: processes that left the root's tree
+    /// (detached with `setsid`, orphaned by a double fork) are re-parented to it and still belong to the tree.
+    public let adoptiveParent: Int32?
     let paths: SystemPaths
     let rescanInterval: Double
     private var high: Double = 0
@@ -123,10 +126,14 @@ public final class ProcessTreeCPU {
     private let reapedBaseline: Double?
     private let rootStatPath: String
 
-    /// - Parameter isOurChild: the root is a child of this process, so once it has exited and been reaped its whole
-    ///   tree's time (every descendant that was waited for) is in this process's `RUSAGE_CHILDREN`.
-    public init(root: Int32, paths: SystemPaths, rescanInterval: Double = 5, isOurChild: Bool = false) {
+    /// - Parameters:
+    ///   - isOurChild: the root is a child of this process, so once it has exited and been reaped its whole tree's
+    ///     time (every descendant that was waited for) is in this process's `RUSAGE_CHILDREN`.
+    ///   - adoptiveParent: this process's pid when it made itself a child subreaper (`ProcessAttribution`): its other
+    ///     children are orphans of the root's tree.
+    public init(root: Int32, paths: SystemPaths, rescanInterval: Double = 5, isOurChild: Bool = false, adoptiveParent: Int32? = nil) {
         self.root = root
+        self.adoptiveParent = adoptiveParent
         self.paths = paths
         self.rescanInterval = rescanInterval
         reapedBaseline = isOurChild ? Self.reapedChildrenSeconds() : nil
@@ -147,7 +154,17 @@ public final class ProcessTreeCPU {
         var total = 0.0
         if lastScanNs == .min || Double(now - lastScanNs) / 1e9 >= rescanInterval {
             lastScanNs = now
-            if let tree = Self.walk(root, paths: paths) {
+            var roots: [(pid: Int32, parent: Int32?)] = [(root, nil)]
+            if let parent = adoptiveParent {
+                roots += (ProcStat.children(of: parent, paths: paths) ?? []).filter { $0 != root }.map { ($0, parent) }
+            }
+            var tree: [ProcStat.ProcessTimes] = []
+            var walked = true
+            for r in roots {
+                guard let part = Self.walk(r.pid, paths: paths, expectedParent: r.parent) else { walked = false; break }
+                tree += part
+            }
+            if walked {
                 members = tree.map { ($0.pid, paths.proc("\($0.pid)/stat")) }
                 total = tree.reduce(0) { $0 + $1.cpu }
             } else {
@@ -156,8 +173,9 @@ public final class ProcessTreeCPU {
         } else {
             for m in members { total += ProcStat.process(m.pid, path: m.path)?.cpu ?? 0 }
         }
+        // The root reaped: its tree's waited-for time moved into ours, beside the orphans still running.
         if let baseline = reapedBaseline, ProcStat.process(root, path: rootStatPath) == nil {
-            total = max(total, Self.reapedChildrenSeconds() - baseline)
+            total += max(Self.reapedChildrenSeconds() - baseline, 0)
         }
         high = max(high, total)
         return high
@@ -165,9 +183,10 @@ public final class ProcessTreeCPU {
 
     /// The tree from the kernel's children lists: reads only the tree's own files, however many processes the
     /// host runs. Nil where the kernel has no children lists.
-    static func walk(_ root: Int32, paths: SystemPaths) -> [ProcStat.ProcessTimes]? {
+    static func walk(_ root: Int32, paths: SystemPaths, expectedParent: Int32? = nil) -> [ProcStat.ProcessTimes]? {
         // The root is gone: nothing to walk, and a scan of all of /proc could not find its tree either.
         guard let rootStat = ProcStat.process(root, paths: paths) else { return [] }
+        if let expectedParent, rootStat.ppid != expectedParent { return [] }
         guard let rootChildren = ProcStat.children(of: root, paths: paths) else { return nil }
         var tree = [rootStat]
         var queue = rootChildren.map { (pid: $0, parent: root) }, seen: Set<Int32> = [root]
@@ -186,7 +205,7 @@ public final class ProcessTreeCPU {
         var children: [Int32: [ProcStat.ProcessTimes]] = [:]
         for p in all { children[p.ppid, default: []].append(p) }
         members = []
-        var stack = all.filter { $0.pid == root }
+        var stack = all.filter { $0.pid == root || ($0.ppid == adoptiveParent && adoptiveParent != nil) }
         while let p = stack.popLast() {
             total += p.cpu
             members.append((p.pid, paths.proc("\(p.pid)/stat")))
