@@ -32,6 +32,32 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
         self.intensityByHour = map
     }
 
+    /// A series from hours already read (a run's recorded slice of the series it was given).
+    /// - Throws: `CarbonError` as `init(csv:)` for a time not on the hour, a negative or non-finite value, or hours
+    ///   out of order.
+    public init(zone: String?, hours: [(start: Date, gramsPerKilowattHour: Double)]) throws {
+        var seen: [(Int, Double)] = []
+        for (i, h) in hours.enumerated() {
+            let seconds = h.start.timeIntervalSince1970
+            guard seconds.truncatingRemainder(dividingBy: 3_600) == 0 else {
+                throw CarbonError(.malformedCSV, "recorded hour \(i + 1) does not start on the hour")
+            }
+            guard h.gramsPerKilowattHour.isFinite, h.gramsPerKilowattHour >= 0 else {
+                throw CarbonError(.invalidNumber, "recorded hour \(i + 1): intensity \(h.gramsPerKilowattHour) must be zero or more")
+            }
+            let hour = Int(seconds / 3_600)
+            if let last = seen.last, hour <= last.0 { throw CarbonError(.unsortedSeries, "recorded hour \(i + 1) is not after the one before") }
+            seen.append((hour, h.gramsPerKilowattHour))
+        }
+        self.init(zone: zone, hours: seen, skippedBlankRows: 0)
+    }
+
+    /// The hours of this series that overlap `start…end`, for recording with a run.
+    public func hours(from start: Date, to end: Date) -> [Point] {
+        let first = (start.timeIntervalSince1970 / 3_600).rounded(.down) * 3_600
+        return points.filter { $0.hour.timeIntervalSince1970 >= first && $0.hour <= end }
+    }
+
     /// Reads wattprint's hourly format.
     ///
     /// - Throws: `CarbonError` naming the line: `.malformedCSV` (header, field count, timestamp, number,

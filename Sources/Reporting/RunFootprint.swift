@@ -15,35 +15,86 @@ public struct RunFootprint: Codable, Sendable {
     /// Set when an hourly intensity series was applied: how the run's energy fell across its hours.
     public var hourly: HourlyEmissions?
 
-    /// - Parameters:
-    ///   - site: where the run's machine sits, for the PUE default; a cloud region implies its provider.
-    ///   - pue: an explicit PUE, which overrides the site default.
-    ///   - hourly: an intensity series; each sampling interval's energy is multiplied by its hour's intensity, and
-    ///     hours the series lacks fall back to the region's annual figure (and are counted).
-    public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, site: SiteType? = nil, pue: Double? = nil,
-                               hourly: HourlyIntensitySeries? = nil) throws -> RunFootprint {
+    /// The settings the footprint was computed with: what the run recorded, with any overrides applied.
+    public var settings: FootprintSettings
+    /// Whether the run recorded its settings (runs from before wattprint kept them did not: their region as
+    /// recorded and the defaults stand in).
+    public var settingsRecorded: Bool
+    /// Each setting given now that differs from what the run recorded, in words ("PUE 1.2 (override; the run
+    /// recorded 1.5)").
+    public var overrides: [String]
+    /// What could not be reproduced as the run printed it, and why.
+    public var notes: [String]
+
+    /// Recomputes a run's footprint from the ledger alone: its energy from the raw samples, and its region, site, PUE,
+    /// hourly intensities, contractual instruments and hardware as the run recorded them, unless `overrides` replaces
+    /// one (each labelled in `overrides`).
+    /// - Throws: what `RunEnergy.compute` throws; `CarbonError` for a region the tables do not know or invalid
+    ///   settings.
+    public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, overrides: FootprintOverrides = .none) throws -> RunFootprint {
         let energy = try RunEnergy.compute(ledger: ledger, run: id)
         let run = try ledger.run(id)
-        let region = RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil)
+        let events = try ledger.events(run: id)
+        let recorded = events.last { $0.kind == FootprintSettings.eventKind }
+            .flatMap { try? JSONDecoder().decode(FootprintSettings.self, from: Data($0.payload.utf8)) }
+        var settings = recorded ?? FootprintSettings(region: RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil),
+                                                     site: nil, pue: nil)
+        var labels: [String] = [], notes: [String] = []
+        func override<T: Equatable>(_ name: String, _ new: T?, _ keyPath: WritableKeyPath<FootprintSettings, T?>, _ text: (T) -> String) {
+            guard let new, new != settings[keyPath: keyPath] else { return }
+            labels.append("\(name) \(text(new)) (override; the run recorded \(settings[keyPath: keyPath].map(text) ?? "none"))")
+            settings[keyPath: keyPath] = new
+        }
+        if let region = overrides.region, region.query != settings.region.query {
+            labels.append("region \(region.query) (override; the run recorded \(settings.region.isDefaulted ? "none" : settings.region.query))")
+            settings.region = region
+        }
+        override("site", overrides.site, \.site) { $0.rawValue }
+        override("PUE", overrides.pue, \.pue) { "\($0)" }
+        override("instruments", overrides.instruments, \.instruments) { "covered share \($0.coveredShare)" }
+        override("hardware", overrides.hardware, \.hardware) { "\($0.count) × \($0.hardware)" }
+
+        // The hourly series: given now, else the hours the run recorded.
+        var series: HourlyIntensitySeries?
+        if let given = overrides.hourly {
+            series = given.series
+            if given.reference.sha256 != settings.hourly?.sha256 {
+                labels.append("hourly series \(given.reference.name) (override; the run recorded \(settings.hourly?.name ?? "none"))")
+                settings.hourly = given.reference
+            }
+        } else if let slice = events.last(where: { $0.kind == RecordedHourlyIntensity.eventKind })
+                    .flatMap({ try? JSONDecoder().decode(RecordedHourlyIntensity.self, from: Data($0.payload.utf8)) }) {
+            series = try slice.intensitySeries()
+        } else if let reference = settings.hourly {
+            notes.append("the run was given the hourly series \(reference.name) but ended before recording the hours it covered: the annual figure is used; pass --hourly \(reference.name) to apply it")
+            settings.hourly = nil
+        }
+
+        let region = settings.region
         var intensity = EstimateRequest.IntensityChoice.region
         var hourlyResult: HourlyEmissions?
-        if let hourly {
+        if let series {
             let annual = try data.grid.resolve(region).figure
             let profile = try energyProfile(ledger: ledger, run: run)
-            let result = hourly.emissions(for: profile, fallback: annual.intensity)
+            let result = series.emissions(for: profile, fallback: annual.intensity)
             hourlyResult = result
-            intensity = .figure(hourly.figure(for: result, year: annual.year, basis: annual.basis, source: .userSupplied))
+            intensity = .figure(series.figure(for: result, year: annual.year, basis: annual.basis, source: .userSupplied))
         }
         let relative = energy.totalJoules > 0 ? (energy.totalHighJoules - energy.totalJoules) / energy.totalJoules : EstimateRequest.counterSpec
         let year = Calendar(identifier: .gregorian).component(.year, from: LedgerClock.parseUTC(run.startedAt) ?? Date())
+        let reservation = try settings.hardware.map {
+            try HardwareReservation(hardware: $0.hardware, count: $0.count, hours: max(energy.seconds, 1e-9) / 3600)
+        }
         let request = EstimateRequest(itEnergy: Energy(joules: energy.totalJoules), region: region, usageYear: year,
-                                      energyRelativeUncertainty: max(relative, 0), intensity: intensity, site: site, pue: pue)
+                                      energyRelativeUncertainty: max(relative, 0), intensity: intensity, site: settings.site,
+                                      pue: settings.pue, hardware: reservation, instruments: settings.instruments)
         let carbon = try CarbonEstimator(data: data).estimate(request)
         let perToken = energy.tokens.flatMap { $0 > 0 ? $0 : nil }
         return RunFootprint(energy: energy, carbon: carbon, tokens: energy.tokens,
                             joulesPerToken: perToken.map { energy.totalJoules / $0 },
                             kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
-                            gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult)
+                            gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult,
+                            settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes)
     }
 
     /// The run's energy as timed segments: each reading interval's counted energy of each channel, placed on the

@@ -61,14 +61,7 @@ struct EstimateCommand: ParsableCommand {
     @Option(help: "Hours the --hardware was reserved.")
     var hours: Double?
 
-    @Option(help: ArgumentHelp("Share of the energy covered by certificates or PPAs (0–1), for market-based Scope 2.", valueName: "fraction"))
-    var coveredShare: Double?
-
-    @Option(help: ArgumentHelp("Supplier-specific intensity in gCO2e/kWh, for market-based Scope 2.", valueName: "g-per-kwh"))
-    var supplierFactor: Double?
-
-    @Option(help: ArgumentHelp("Residual-mix intensity in gCO2e/kWh, for market-based Scope 2.", valueName: "g-per-kwh"))
-    var residualMix: Double?
+    @OptionGroup var instrumentOptions: InstrumentOptions
 
     @Option(help: ArgumentHelp("Year the energy was used (default: this year); older data gets a wider band.", valueName: "year"))
     var usageYear: Int?
@@ -110,13 +103,7 @@ struct EstimateCommand: ParsableCommand {
     /// - Throws: `CarbonError` for an unparsable energy or invalid numbers.
     func makeRequest(environment: [String: String], configRegion: String?, currentYear: Int) throws -> EstimateRequest {
         let itEnergy = try Energy.parse(energy)
-        var instruments: ContractualInstruments? = nil
-        if coveredShare != nil || supplierFactor != nil || residualMix != nil {
-            instruments = try ContractualInstruments(
-                coveredShare: coveredShare ?? 0,
-                supplierFactor: try supplierFactor.map { try CarbonIntensity.validated(gramsPerKilowattHour: $0, what: "--supplier-factor") },
-                residualMixFactor: try residualMix.map { try CarbonIntensity.validated(gramsPerKilowattHour: $0, what: "--residual-mix") })
-        }
+        let instruments = try instrumentOptions.instruments()
         let reservation = try hardware.map { try HardwareReservation(hardware: $0, count: Double(count), hours: hours ?? 0) }
         let choice: EstimateRequest.IntensityChoice = try intensity.map {
             .userSupplied(try CarbonIntensity.validated(gramsPerKilowattHour: $0, what: "--intensity"))

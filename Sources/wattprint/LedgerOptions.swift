@@ -21,4 +21,11 @@ struct LedgerOptions: ParsableArguments {
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
+
+    /// Runs `body`, turning a library error that explains itself into a `CLIError` with its words.
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as CLIError { throw error } catch let error as CustomStringConvertible & Error {
+            throw CLIError(error.description)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import Carbon
 import Foundation
 import Ledger
 import Meters
@@ -12,13 +13,17 @@ final class MeasuredRun {
     let sampler: Sampler
     let monitor: EnergyMonitor
 
-    init(ledger: LedgerOptions, region: String?, interval: Double = 0.1) throws {
+    init(ledger: LedgerOptions, region: RegionResolution, interval: Double = 0.1) throws {
         try CarbonTables.checkRegion(region, data: try CarbonTables.load())
         store = try ledger.open(create: true)
         try store.markInterruptedRuns()
         let meters = MeterSet.discover(.init(processRoot: getpid()))
         recorder = try store.beginRun(host: meters.ledgerHost,
-                                      command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "), region: region)
+                                      command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "),
+                                      region: region.isDefaulted ? nil : region.query)
+        let cloud = region.query.firstIndex(of: ":").flatMap { SiteType.cloudProvider(String(region.query[..<$0])) }
+        recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: FootprintSettings.eventKind,
+                                    payload: JSONOutput.compact(FootprintSettings(region: region, site: cloud, pue: nil))))
         sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
         FileHandle.standardError.write(Data(RunSummaryText.notices(sampler).utf8))
         monitor = EnergyMonitor(sampler: sampler)

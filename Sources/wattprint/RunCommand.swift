@@ -20,11 +20,11 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
 
-    @Option(help: "Where the electricity comes from: ISO country code, grid zone (US-CAL-CISO) or cloud region (aws:us-east-1). Default: $WATTPRINT_REGION, else `region = …` in ~/.config/wattprint/config.")
-    var region: String?
-
+    @OptionGroup var regionOption: RegionOption
     @OptionGroup var facility: FacilityOptions
     @OptionGroup var hourlyOptions: HourlyOptions
+    @OptionGroup var instrumentOptions: InstrumentOptions
+    @OptionGroup var hardwareOptions: HardwareOptions
 
     @Option(help: ArgumentHelp("Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
     var interval: Double = 0.1
@@ -45,16 +45,23 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let argv = command
-        let region = try UserConfig.region(flag: self.region)
+        let region = try regionOption.resolution()
         let carbon = try CarbonTables.load()
         try CarbonTables.checkRegion(region, data: carbon)
         let hourly = try hourlyOptions.load()
+        let settings = FootprintSettings(
+            region: region, site: facility.siteType(region: region.isDefaulted ? nil : region.query), pue: facility.pue,
+            hourly: hourly?.reference, instruments: try CLIError.wrapping { try instrumentOptions.instruments() },
+            hardware: hardwareOptions.choice)
         let store = try ledger.open(create: true)
         try store.markInterruptedRuns()
 
         // Meters are found and the run opened before the command starts, so its first instant is measured.
         let meters = MeterSet.discover()
-        let recorder = try store.beginRun(host: meters.ledgerHost, command: argv.joined(separator: " "), region: region)
+        let recorder = try store.beginRun(host: meters.ledgerHost, command: argv.joined(separator: " "),
+                                          region: region.isDefaulted ? nil : region.query)
+        // Everything the footprint depends on goes into the run's chain, so `show` reproduces what is printed here.
+        recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: FootprintSettings.eventKind, payload: JSONOutput.compact(settings)))
 
         // Ctrl-C at the terminal reaches the command (same process group) and ends it; wattprint ignores it and
         // outlives the command just long enough to close the run. TERM and HUP sent to wattprint are passed on.
@@ -119,14 +126,19 @@ struct RunCommand: ParsableCommand {
             try recorder.flush()
             // The reported figures go into the chain before it is sealed; `verify` recomputes them from the samples.
             recorder.record(RecordedResult(try RunEnergy.compute(ledger: store, run: recorder.runID)).event)
+            if let hourly {
+                let run = try store.run(recorder.runID)
+                let start = LedgerClock.parseUTC(run.startedAt) ?? Date()
+                let slice = RecordedHourlyIntensity(series: hourly.reference, intensities: hourly.series, from: start, to: Date())
+                recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: RecordedHourlyIntensity.eventKind, payload: JSONOutput.compact(slice)))
+            }
             try recorder.close(status: Run.Status.complete, exitCode: status)
         } catch {
             FileHandle.standardError.write(Data("wattprint: \(error)\nThe command exited with status \(status); its committed samples stay in the ledger.\n".utf8))
             throw ExitCode(status == 0 ? 1 : status)
         }
 
-        let footprint = try RunFootprint.compute(ledger: store, run: recorder.runID, data: carbon,
-                                                 site: facility.siteType(region: region), pue: facility.pue, hourly: hourly)
+        let footprint = try CLIError.wrapping { try RunFootprint.compute(ledger: store, run: recorder.runID, data: carbon) }
         if json { try JSONOutput.print(footprint) }
         FileHandle.standardError.write(Data((RunSummaryText.render(footprint) + "\n").utf8))
         throw ExitCode(status)

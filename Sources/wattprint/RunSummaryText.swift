@@ -14,6 +14,9 @@ enum RunSummaryText {
         var out: [String] = []
         out.append("wattprint: run \(e.runID) — \(e.command)")
         out.append("  duration \(Format.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
+        out += f.overrides.map { "  override: \($0)" }
+        out += f.notes.map { "  note: \($0)" }
+        if !f.settingsRecorded { out.append("  note: the run recorded no footprint settings (wattprint kept none then): its region as recorded, the default site and PUE") }
         var table = TextTable(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
         for c in e.channels where c.kind != "cpu_time" && c.kind != "context" {
             table.rows.append([c.device, c.domain, c.role, c.mode, Format.joules(c.joules), Format.watts(c.meanWatts)])

@@ -24,6 +24,11 @@ struct Runs: ParsableCommand {
     }
 
     func run() throws {
+        // No ledger yet is no runs yet: nothing to list, and nothing created by looking.
+        guard FileManager.default.fileExists(atPath: ledger.resolvedPath) else {
+            if json { return try JSONOutput.print([Row]()) }
+            return print("No runs yet: there is no ledger at \(ledger.resolvedPath). Record one with: wattprint run -- COMMAND")
+        }
         let store = try ledger.open(create: false)
         let rows = try store.runs().map { r in
             Row(id: r.id!, startedAt: r.startedAt, endedAt: r.endedAt, status: try store.effectiveStatus(of: r).rawValue,

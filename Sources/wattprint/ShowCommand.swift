@@ -1,4 +1,5 @@
 import ArgumentParser
+import Carbon
 import Foundation
 import Ledger
 import Reporting
@@ -12,8 +13,12 @@ struct Show: ParsableCommand {
     @OptionGroup var ledger: LedgerOptions
     @Argument(help: ArgumentHelp("The run's id, as listed by `wattprint runs`, or `last` for the newest run.", valueName: "run"))
     var selector: String
+    @Option(help: "A region to price the run in instead of the one it recorded (labelled as an override).")
+    var region: String?
     @OptionGroup var facility: FacilityOptions
     @OptionGroup var hourlyOptions: HourlyOptions
+    @OptionGroup var instrumentOptions: InstrumentOptions
+    @OptionGroup var hardwareOptions: HardwareOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -27,12 +32,16 @@ struct Show: ParsableCommand {
         } else {
             throw ValidationError("'\(selector)' is not a run id; pass a number from `wattprint runs`, or `last`")
         }
-        do {
-            let region = try store.run(runID).region
-            let hourly = try hourlyOptions.load()
-            let footprint = try RunFootprint.compute(ledger: store, run: runID, data: try CarbonTables.load(),
-                                                     site: facility.siteType(region: region), pue: facility.pue, hourly: hourly)
+        try CLIError.wrapping {
+            let data = try CarbonTables.load()
+            // Flags given here replace what the run recorded, each labelled as an override in the output.
+            let regionOverride = region.map { RegionResolution(query: $0, origin: .flag) }
+            if let regionOverride { try CarbonTables.checkRegion(regionOverride, data: data) }
+            let overrides = FootprintOverrides(
+                region: regionOverride, site: facility.site.map(\.siteType), pue: facility.pue, hourly: try hourlyOptions.load(),
+                instruments: try instrumentOptions.instruments(), hardware: hardwareOptions.choice)
+            let footprint = try RunFootprint.compute(ledger: store, run: runID, data: data, overrides: overrides)
             if json { try JSONOutput.print(footprint) } else { print(RunSummaryText.render(footprint)) }
-        } catch let error as CustomStringConvertible & Error { throw CLIError(error.description) }
+        }
     }
 }

@@ -31,10 +31,4 @@ struct UserConfig {
         return config
     }
 
-    /// The region for a command: `--region`, else `WATTPRINT_REGION`, else this file.
-    static func region(flag: String?) throws -> String? {
-        if let flag { return flag }
-        if let env = ProcessInfo.processInfo.environment["WATTPRINT_REGION"], !env.isEmpty { return env }
-        return try load().region
-    }
 }

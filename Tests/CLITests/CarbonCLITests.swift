@@ -30,11 +30,13 @@ final class CarbonCLITests: XCTestCase {
         XCTAssertGreaterThan(high, 44.18)
     }
 
+    /// Each refusal ends with a valid example (the text after "e.g.", which the input does not echo).
     func testBadEnergyUnitsAreRefusedWithAnExample() throws {
         for bad in ["12", "12 parsecs", "-3kWh", "kWh", "1e400kWh"] {
             let r = try CLI.run(["estimate", "--energy", bad, "--region", "FR"])
             XCTAssertNotEqual(r.status, 0, bad)
-            XCTAssertTrue(r.stderr.lowercased().contains("kwh"), "\(bad): \(r.stderr)")
+            let example = try XCTUnwrap(r.stderr.range(of: "e.g. ").map { String(r.stderr[$0.upperBound...]) }, "\(bad): \(r.stderr)")
+            XCTAssertNotNil(example.range(of: #"^[0-9.]+ ?[kMG]?Wh"#, options: .regularExpression), "\(bad): the example \(example)")
         }
     }
 

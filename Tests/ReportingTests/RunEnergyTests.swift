@@ -25,7 +25,7 @@ final class RunEnergyTests: XCTestCase {
     /// DRAM estimate: 2 W for 1 s then 4 W for 1 s (rectangle) = 6 J. Core is detail and never added.
     /// Tree used 1.5 of 2 busy CPU-seconds, so 75 % of the 2.5 J package energy is attributed.
     /// Recorded under integration rules 2: a 2 J counter read once a second is a scripted wrap here; under version 3 it
-    /// would be a late read (it could wrap in 1.3 ms), which `testVersion3...` covers.
+    /// would be a late read (it could wrap in 1.3 ms), as `MeasurementFaultTests` covers.
     func testEnergyTotalsAttributionAndBandFromRawSamples() throws {
         let l = try ledger()
         let r = try l.beginRun(host: host, command: "t", region: "FR", monotonicOriginNs: 0)
@@ -58,7 +58,7 @@ final class RunEnergyTests: XCTestCase {
         XCTAssertEqual(e.tokens, 1000)
         XCTAssertEqual(e.joulesPerToken ?? 0, (package + 6) / 1000, accuracy: 1e-15)
 
-        let f = try RunFootprint.compute(ledger: l, run: r.runID, data: try CarbonData.bundled(), site: SiteType.none)
+        let f = try RunFootprint.compute(ledger: l, run: r.runID, data: try CarbonData.bundled(), overrides: FootprintOverrides(site: SiteType.none))
         // FR (Ember 2024) 44.18 g/kWh × 8.5 J / 3.6e6 J/kWh, PUE 1 for --site none.
         XCTAssertEqual(f.carbon.locationBased.grams, (package + 6) / 3.6e6 * 44.18, accuracy: 1e-12)
         XCTAssertEqual(f.gramsPerToken ?? 0, f.carbon.total.grams / 1000, accuracy: 1e-18)
@@ -221,5 +221,46 @@ final class RunEnergyTests: XCTestCase {
             try r.close()
             XCTAssertThrowsError(try RunEnergy.compute(ledger: l, run: r.runID)) { XCTAssertTrue($0 is UnknownIntegrationRules, "\($0)") }
         }
+    }
+
+    /// Version 3 runs: the recomputation makes the decisions the sampler recorded; a run whose recorded decisions
+    /// differ from its samples' (an anomaly event missing) fails the check even though its chain is intact.
+    func testVersion3DecisionsAreRecomputedAndComparedWithTheRecordedOnes() throws {
+        let l = try ledger()
+        let s = Int64(1_000_000_000)
+        func record(withAnomalyEvent: Bool) throws -> Int64 {
+            let r = try l.beginRun(host: host, command: "v3", region: nil, monotonicOriginNs: 0)
+            r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: "{\"interval_s\":1,\"integration\":3,\"note\":\"test\"}"))
+            let c = r.addChannel(ChannelRecord(index: 0, device: "cpu-package-0", domain: "package-0", kind: "energy", role: "total", unit: "uJ",
+                                               source: "test", mode: .measured, wrapRange: 262_143_328_850, uncertainty: 0.05,
+                                               key: "rapl:intel-rapl:0", deviceClass: "cpu-package", maxWatts: 1000))
+            for (t, v) in [(0, 1e9), (s, 1.05e9), (2 * s, 18_446_744_073_447_456_768), (3 * s, 1.15e9)] as [(Int64, Double)] {
+                r.record(SampleRecord(channel: c, tNs: t, value: v))
+            }
+            if withAnomalyEvent {
+                let live = RunIntegrator(channels: [RunIntegrator.Channel(key: "rapl:intel-rapl:0", device: "cpu-package-0", deviceClass: .cpuPackage,
+                                                                         kind: .energy, role: .total, mode: .measured, toSI: 1e-6,
+                                                                         wrapRange: 262_143_328_850, maxWatts: 1000)])
+                for (t, v) in [(0, 1e9), (s, 1.05e9), (2 * s, 18_446_744_073_447_456_768), (3 * s, 1.15e9)] as [(Int64, Double)] {
+                    live.add(0, tNs: t, value: v)
+                    for a in live.finishTick(tNs: t) {
+                        r.record(EventRecord(tNs: t, kind: "anomaly", payload: String(decoding: try JSONEncoder().encode(a), as: UTF8.self)))
+                    }
+                }
+            }
+            try r.flush()
+            r.record(RecordedResult(try RunEnergy.compute(ledger: l, run: r.runID)).event)
+            try r.close()
+            return r.runID
+        }
+        let honest = try record(withAnomalyEvent: true), silent = try record(withAnomalyEvent: false)
+        let e = try RunEnergy.compute(ledger: l, run: honest)
+        XCTAssertEqual(e.totalJoules, 150, accuracy: 1e-9)
+        XCTAssertEqual(e.integrationRules, 3)
+        XCTAssertEqual(e.anomalies.map(\.decision.kind), [.outOfRange])
+        XCTAssertEqual(e.anomalies.first?.atSeconds, 2)
+        XCTAssertTrue(try RecordedResult.check(ledger: l, run: honest).anomaliesMatch)
+        XCTAssertEqual(try l.verify(run: silent).outcome, .ok, "the chain alone cannot see this")
+        XCTAssertFalse(try RecordedResult.check(ledger: l, run: silent).anomaliesMatch)
     }
 }

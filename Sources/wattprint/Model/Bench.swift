@@ -30,7 +30,7 @@ extension ModelCommand {
         @OptionGroup var threads: ThreadOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var ledger: LedgerOptions
-        @Option(help: "Grid region recorded with the run (as for `wattprint run`).") var region: String?
+        @OptionGroup var regionOption: RegionOption
 
         func validate() throws {
             if preset != nil, layers != nil || width != nil || heads != nil {
@@ -56,7 +56,7 @@ extension ModelCommand {
             let options = BenchOptions(config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
                                        sequence: seq ?? (phase == .prefill ? 256 : 64), steps: steps ?? (phase == .decode ? 32 : 3),
                                        warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed)
-            let measured = try MeasuredRun(ledger: ledger, region: try UserConfig.region(flag: region))
+            let measured = try MeasuredRun(ledger: ledger, region: try regionOption.resolution())
             var window: WindowMeasurement?
             var tokens = 0
             let result: BenchResult

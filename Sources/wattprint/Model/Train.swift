@@ -39,7 +39,7 @@ extension ModelCommand {
         @OptionGroup var threads: ThreadOptions
         @OptionGroup var output: OutputOptions
         @OptionGroup var ledger: LedgerOptions
-        @Option(help: "Grid region recorded with the run (as for `wattprint run`).") var region: String?
+        @OptionGroup var regionOption: RegionOption
 
         /// The SPEC file's keys: the flag names above.
         struct Spec: Decodable {
@@ -113,7 +113,7 @@ extension ModelCommand {
             let trainer = try Trainer(model: model, data: split, options: options)
             // Training is recorded like any run: the corpus identity, every step's loss and tokens, evaluations.
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
-            let measured = try MeasuredRun(ledger: ledger, region: try UserConfig.region(flag: region))
+            let measured = try MeasuredRun(ledger: ledger, region: try regionOption.resolution())
             measured.event("corpus", ["path": corpusPath, "sha256": corpusHash, "bytes": "\(text.bytes.count)", "tokenizer": kind])
             measured.event("model", config)
             if !output.json {
