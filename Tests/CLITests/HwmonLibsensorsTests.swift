@@ -79,4 +79,14 @@ final class HwmonLibsensorsTests: XCTestCase {
                        ["cpu-package-0 (zenpower SVI2_P_Core)", "cpu-package-0 (zenpower SVI2_P_SoC)",
                         "cpu-package-1 (zenpower SVI2_P_Core)", "cpu-package-1 (zenpower SVI2_P_SoC)"])
     }
+
+    /// A power feature with only a cap (no input or average) is understood as nothing to read: said, not dropped.
+    func testAPowerFeatureWithNothingToReadIsListedAsSkipped() throws {
+        let report = try sensorsInNamespace(chips: [("power_meter", ["power1_cap": "100000000", "power2_input": "5000000"])])
+        let decisions = try XCTUnwrap(report["decisions"] as? [[String: Any]])
+        let skipped = try XCTUnwrap(decisions.first { ($0["subject"] as? String)?.hasSuffix("/power1") == true }, "\(decisions)")
+        XCTAssertEqual(skipped["kind"] as? String, "skipped")
+        XCTAssertTrue((skipped["reason"] as? String)?.contains("no input or average") ?? false)
+        XCTAssertNotNil((report["channels"] as? [[String: Any]])?.first { $0["domain"] as? String == "power2_input" })
+    }
 }

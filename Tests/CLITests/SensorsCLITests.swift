@@ -69,4 +69,25 @@ final class SensorsCLITests: XCTestCase {
         XCTAssertEqual(run.stderr.components(separatedBy: "fix: udev rule").count, 2, "each fix once, however many counters it unblocks:\n\(run.stderr)")
         XCTAssertFalse(run.stderr.contains("a+r"))
     }
+
+    /// Zones that read one counter, and zones not understood, are printed with the decision: nothing silently.
+    func testSensorsPrintsMirroredAndSkippedZones() throws {
+        let dir = try scratchDirectory()
+        func write(_ rel: String, _ text: String) throws {
+            let u = dir.appendingPathComponent(rel)
+            try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: u, atomically: false, encoding: .utf8)
+        }
+        for (zone, name) in [("intel-rapl:0", "package-0-die-0"), ("intel-rapl:1", "package-0-die-1"), ("intel-rapl:g", "package-16"), ("dtpm:0", "soc")] {
+            try write("sys/class/powercap/\(zone)/name", name + "\n")
+            try write("sys/class/powercap/\(zone)/energy_uj", "4242\n")
+            try write("sys/class/powercap/\(zone)/max_energy_range_uj", "262143328850\n")
+        }
+        let r = try CLI.run(["sensors"], env: ["WATTPRINT_SYSFS_ROOT": dir.appendingPathComponent("sys").path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("Decided:\n  rapl:intel-rapl:1 → rapl:intel-rapl:0: package-0-die-1 read the same value as package-0-die-0"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("Skipped (present, not understood):"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("intel-rapl:g: zone name does not end in :N or :N:M with hexadecimal N and M"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("dtpm:0: a zone of control type 'dtpm'"), r.stdout)
+    }
 }

@@ -131,6 +131,23 @@ final class MeasurementFaultTests: XCTestCase {
         XCTAssertEqual(integrator.anomalies.first?.bridgedBy, 1)
     }
 
+    /// amd_energy's socket counter (64-bit, named `cpu-package-0 (amd_energy)`) bridges a late RAPL read as perf does.
+    func testALateReadIsBridgedByAnHwmonEnergyCounterOfThePackage() {
+        let range = 300_000_000.0
+        let pkg = channel("rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
+                          maxWatts: PowerBound.cpuPackage)
+        let hwmon = channel("hwmon:amd_energy-isa-0000:energy3_input", device: "cpu-package-0 (amd_energy)", role: .detail, unit: "J",
+                            deviceClass: .cpuPackage, maxWatts: PowerBound.cpuPackage)
+        let integrator = RunIntegrator(channels: [pkg, hwmon])
+        run(integrator, seconds: 10, step: 50_000_000) { i, t in
+            if (2 * s + 1)..<(7 * s) ~= t { return nil }
+            let joules = Double(t) / 1e9 * 150
+            return i == 0 ? (joules * 1e6).truncatingRemainder(dividingBy: range + 1) : 5_000 + joules
+        }
+        XCTAssertEqual(integrator.anomalies.first?.bridgedBy, 1)
+        XCTAssertEqual(total(integrator), 1500, accuracy: 1e-3)
+    }
+
     // MARK: 5. Meters that say "measured" but do not move
 
     /// An NVML energy counter that answers but never advances while POWER_INSTANT reads 250 W: before, 0 J measured;

@@ -7,8 +7,9 @@ import Foundation
 /// Each channel has its own `EnergyAccumulator` (readings judged one by one). Under integration rules version 3
 /// the integrator then looks across channels after each tick:
 /// - **Late reads.** A counted wrapping counter read later than its wrap bound is bridged by a wrap-free reading of
-///   the same device taken at both ends of the interval (perf's 64-bit count, an hwmon energy counter); otherwise
-///   the interval stays unmeasured.
+///   the same device taken at both ends of the interval (perf's 64-bit count, an hwmon energy counter such as
+///   amd_energy's socket, whose device is named `cpu-package-N (amd_energy)`); otherwise the interval stays
+///   unmeasured.
 /// - **Stuck meters.** A counted measured channel of a CPU package, DRAM or GPU that has not moved for
 ///   `stuckWindow` (and `stuckReads` readings) while its device shows work (another reading of the device moved by
 ///   at least `evidenceWatts`, or, for CPU and DRAM, the host was busy at `busyEvidence` CPU-seconds per second) is
@@ -44,6 +45,13 @@ public final class RunIntegrator {
         }
 
         var isEnergy: Bool { kind == .energy || kind == .power || kind == .intervalPower }
+
+        /// The device without the meter's note in parentheses: `cpu-package-0 (amd_energy)` is `cpu-package-0`, the
+        /// package RAPL reads as well.
+        var baseDevice: Substring {
+            guard let paren = device.range(of: " (") else { return device[...] }
+            return device[..<paren.lowerBound]
+        }
     }
 
     /// How long a counted channel may stay still while its device works before it is judged stuck, seconds.
@@ -122,7 +130,7 @@ public final class RunIntegrator {
         let c = channels[i]
         guard c.role == .total, c.mode == .measured, c.isEnergy, [.cpuPackage, .dram, .gpu].contains(c.deviceClass) else { return [] }
         var result = channels.indices.filter { j in
-            j != i && channels[j].device == c.device && channels[j].role == .detail && channels[j].mode == .measured
+            j != i && channels[j].baseDevice == c.baseDevice && channels[j].role == .detail && channels[j].mode == .measured
                 && (channels[j].kind == .energy || channels[j].kind == .power)
         }
         let estimateClass: DeviceClass? = c.deviceClass == .cpuPackage ? .hostCPU : c.deviceClass == .dram ? .hostMemory : nil
@@ -207,7 +215,7 @@ public final class RunIntegrator {
             let i = tickAnomalies[k].channel
             guard let late = accumulators[i].lateInterval, counts[i] else { continue }
             let bridge = channels.indices.first { j in
-                j != i && tickRead[j] && channels[j].device == channels[i].device && channels[j].kind == .energy
+                j != i && tickRead[j] && channels[j].baseDevice == channels[i].baseDevice && channels[j].kind == .energy
                     && channels[j].wrapRange == nil && channels[j].mode == .measured && tickPreviousNs[j] == late.fromNs
                     && accumulators[j].lastAccepted?.tNs == late.toNs
             }
