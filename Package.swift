@@ -48,7 +48,8 @@ let package = Package(
         .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger", "Meters"]),
-        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", "Meters", "Reporting", .product(name: "Crypto", package: "swift-crypto")],
+                    exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -55,7 +55,10 @@ public final class MeterSet {
         let raplDRAM = (powercap.channels + perf.channels).contains { $0.role == .total && $0.device.hasPrefix("dram") }
 
         var hwmonCPU = false
-        if options.useLibsensors {
+        if options.useLibsensors && !options.paths.isRealSysfs {
+            // libsensors cannot be pointed at another root: beside a fake tree it would mix in this machine's chips.
+            unavailable.append(("hwmon", "libsensors reads the real /sys only, and this run reads \(options.paths.sysfs)"))
+        } else if options.useLibsensors {
             let hwmon = HwmonSensorsMeter(countsAsCPU: !raplCPU)
             if let err = hwmon.initError { unavailable.append(("hwmon", err)) }
             else if hwmon.channels.isEmpty && hwmon.blocked.isEmpty { unavailable.append(("hwmon", "libsensors found no power or energy sensors")) }

@@ -94,11 +94,11 @@ public final class Sampler: @unchecked Sendable {
         sink?.event(tNs: startNs, kind: "sampler_start",
                     payload: "{\"interval_s\":\(interval),\"integration\":\(integrator.rules.version),\"note\":\(JSONText.quote(intervalNote))}")
         // A counter that exists but cannot be read is part of the record: the run says what it could not measure.
-        if !meters.blocked.isEmpty, let data = try? JSONEncoder().encode(meters.blocked) {
+        if !meters.blocked.isEmpty, let data = try? JSONText.encoder.encode(meters.blocked) {
             sink?.event(tNs: startNs, kind: "meters_blocked", payload: String(decoding: data, as: UTF8.self))
         }
         // So are the meters' decisions (mirrored zones, skipped entries), which the recomputation needs too.
-        if !meters.decisions.isEmpty, let data = try? JSONEncoder().encode(meters.decisions) {
+        if !meters.decisions.isEmpty, let data = try? JSONText.encoder.encode(meters.decisions) {
             sink?.event(tNs: startNs, kind: "meter_decisions", payload: String(decoding: data, as: UTF8.self))
         }
         tick(force: true)
@@ -203,10 +203,8 @@ public final class Sampler: @unchecked Sendable {
     /// Writes the integration rules' decisions as `anomaly` events, in the sink's channel numbering.
     private func record(_ anomalies: [ReadingAnomaly], at t: Int64) {
         guard let sink, !anomalies.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         for a in anomalies {
-            guard let data = try? encoder.encode(a.renumbered { self.sinkIndex[$0] }) else { continue }
+            guard let data = try? JSONText.encoder.encode(a.renumbered { self.sinkIndex[$0] }) else { continue }
             sink.event(tNs: t, kind: "anomaly", payload: String(decoding: data, as: UTF8.self))
         }
     }
@@ -247,6 +245,13 @@ public enum MonotonicClock {
 }
 
 enum JSONText {
+    /// Event payloads are hashed as written: keys sorted, so the same event is the same bytes every time.
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        return e
+    }()
+
     static func quote(_ s: String) -> String {
         let data = try? JSONEncoder().encode(s)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
