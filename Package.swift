@@ -2,7 +2,14 @@
 import PackageDescription
 
 /// wattprint: one module per concern, dependencies pointing one way:
-/// wattprint (CLI) → Reporting → Carbon → Ledger / Meters / Engine.
+///
+///     wattprint (CLI) ─► Reports ─► Accounting ─┬─► Ledger ─┬─► Measures
+///            │                                   ├─► Meters ─┤
+///            │                                   └─► Carbon ─┘
+///            └─► Engine (a leaf: its own kernels on OpenBLAS)
+///
+/// Measures holds what the others share: channel kinds, roles, modes and device classes, energy and its units, the
+/// monotonic clock and number formatting.
 let package = Package(
     name: "wattprint",
     products: [
@@ -22,33 +29,35 @@ let package = Package(
             name: "CSensors",
             pkgConfig: nil,
             providers: [.apt(["libsensors-dev"])]),
+        .target(name: "Measures"),
         .target(
             name: "Ledger",
             dependencies: [
+                "Measures",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // OpenBLAS's header at build time (libopenblas-dev); the library itself is opened on first use.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Engine", dependencies: ["CBLAS"]),
-        .target(name: "Meters", dependencies: ["CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
-        .target(name: "Carbon", exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
-        .target(name: "Reporting", dependencies: ["Carbon", "Ledger", "Meters"]),
+        .target(name: "Meters", dependencies: ["Measures", "CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
+        .target(name: "Carbon", dependencies: ["Measures"], exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
+        .target(name: "Accounting", dependencies: ["Measures", "Carbon", "Ledger", "Meters"]),
         .executableTarget(
             name: "wattprint",
             dependencies: [
-                "Reporting", "Carbon", "Ledger", "Meters", "Engine",
+                "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Measures"]),
         // Fixtures shared by test targets: the fake libnvidia-ml.so.1, built from C at test time.
         .target(name: "TestFixtures", path: "Tests/TestFixtures", exclude: ["fake-nvml"]),
-        .testTarget(name: "MetersTests", dependencies: ["Meters", "TestFixtures"]),
-        .testTarget(name: "CarbonTests", dependencies: ["Carbon"]),
+        .testTarget(name: "MetersTests", dependencies: ["Meters", "Measures", "TestFixtures"]),
+        .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Carbon", "Ledger", "Meters"]),
-        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", "Meters", "Reporting", .product(name: "Crypto", package: "swift-crypto")],
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters"]),
+        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import Measures
 /// The result of `CarbonEstimator`, complete enough to print, store or emit as JSON.
 ///
 /// Total = location-based + embodied; the market-based figure is reported beside it, never added.

@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Turns measured energy and context into a `CarbonEstimate` with a 90 % interval.
 ///

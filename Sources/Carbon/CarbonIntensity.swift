@@ -1,3 +1,4 @@
+import Measures
 /// Emissions per unit of electricity, in grams of CO2-equivalent per kilowatt-hour.
 public struct CarbonIntensity: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
     public var gramsPerKilowattHour: Double

@@ -1,3 +1,4 @@
+import Measures
 /// A mass of greenhouse gas in grams of CO2-equivalent (100-year GWP, as the intensity sources use).
 public struct CarbonMass: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
     public var grams: Double

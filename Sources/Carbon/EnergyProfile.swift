@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Energy measured over time, as a list of segments: `energy` was used evenly between `start` and `end`.
 ///

@@ -1,3 +1,4 @@
+import Measures
 /// Everything `CarbonEstimator` needs for one estimate.
 public struct EstimateRequest: Sendable {
     /// Which intensity to use.

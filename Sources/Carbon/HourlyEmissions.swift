@@ -1,3 +1,4 @@
+import Measures
 /// Emissions of an energy profile against an hourly intensity series.
 public struct HourlyEmissions: Hashable, Codable, Sendable {
     /// Σ energy in each hour × that hour's intensity.

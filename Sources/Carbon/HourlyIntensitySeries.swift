@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Grid intensity hour by hour for one zone; each value holds for the hour starting at its timestamp.
 ///

@@ -1,3 +1,4 @@
+import Measures
 /// The grid intensity an estimate uses, with everything needed to cite and qualify it.
 public struct IntensityFigure: Hashable, Codable, Sendable {
     /// Which kind of figure this is.

@@ -1,3 +1,4 @@
+import Measures
 /// A power usage effectiveness (facility energy ÷ IT energy) with its 90 % range and source.
 public struct PUEFigure: Hashable, Codable, Sendable {
     public let site: SiteType?

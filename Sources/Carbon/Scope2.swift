@@ -1,3 +1,4 @@
+import Measures
 /// GHG Protocol Scope 2 emissions of purchased electricity, reported both ways ("dual reporting").
 ///
 /// Location-based: energy × the grid's average intensity, always. Market-based (Scope 2 Guidance, 2015,

@@ -1,3 +1,4 @@
+import Measures
 /// The unit an SCI score is per ("R").
 public enum FunctionalUnit: String, CaseIterable, Codable, Sendable {
     case token

@@ -1,17 +1,11 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Measures
 #endif
 
-/// Time as the ledger records it: monotonic nanoseconds for samples, UTC text for run boundaries.
+/// Time as the ledger records it: UTC text for run boundaries (sample times are `MonotonicClock` nanoseconds).
 public enum LedgerClock {
-    /// `CLOCK_MONOTONIC` in nanoseconds: never jumps with NTP or the user's clock.
-    public static func monotonicNs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
     /// ISO 8601 UTC with milliseconds, e.g. `2026-11-23T05:20:01.123Z`.
     public static func utcString(_ date: Date = Date()) -> String {
         formatter.string(from: date)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 #if canImport(Glibc)
 import Glibc
+import Measures
 #endif
 
 /// The embedded SQLite store of runs, samples and events, hash-chained per run.
@@ -154,7 +155,7 @@ public final class Ledger: @unchecked Sendable {
 
     /// Starts a run and returns the recorder that appends its batches.
     public func beginRun(host: HostRecord, command: String, region: String?,
-                         startedAt: Date = Date(), monotonicOriginNs: Int64 = LedgerClock.monotonicNs(),
+                         startedAt: Date = Date(), monotonicOriginNs: Int64 = MonotonicClock.nowNs(),
                          pid: Int32 = getpid()) throws -> RunRecorder {
         let (run, genesis) = try wrap {
             try pool.write { db -> (Run, Data) in

@@ -1,5 +1,6 @@
 import CSensors
 import Foundation
+import Measures
 
 /// Reads hwmon power, energy and temperature through libsensors (lm-sensors).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Energy of one named window, per channel.
 public struct WindowMeasurement: Sendable, Codable, Equatable {

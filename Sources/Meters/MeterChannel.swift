@@ -1,32 +1,5 @@
 import Foundation
-
-/// How a channel's values turn into energy.
-public enum ChannelKind: String, Codable, Sendable {
-    /// A cumulative energy counter; energy is the sum of deltas, with wraps at `wrapRange`.
-    case energy
-    /// An instantaneous power gauge; energy is the trapezoid integral.
-    case power
-    /// Mean power over the interval ending at each sample (estimates computed from utilisation deltas);
-    /// energy is the exact rectangle sum.
-    case intervalPower = "interval_power"
-    /// A cumulative CPU-time counter in seconds, used to attribute host energy to a process tree.
-    case cpuTime = "cpu_time"
-    /// A reading kept as context only (temperature, utilisation); never summed into energy.
-    case context
-}
-
-/// Whether a channel's numbers come from a hardware counter or from a model.
-public enum MeasurementMode: String, Codable, Sendable { case measured, estimated }
-
-/// Whether a channel counts towards the total, or overlaps one that does and is shown as detail.
-public enum ChannelRole: String, Codable, Sendable {
-    /// Part of the non-overlapping set whose energies add up to the total.
-    case total
-    /// Contained in a `total` channel (core and uncore in package; package in psys); shown, never added.
-    case detail
-    /// Not energy: CPU time, temperature, utilisation.
-    case context
-}
+import Measures
 
 /// One thing a meter reads.
 public struct MeterChannel: Sendable, Codable, Equatable {
@@ -74,20 +47,6 @@ public struct MeterChannel: Sendable, Codable, Equatable {
     /// Multiplier from `unit` to joules (energy), watts (power) or seconds; 1 for context units. Meters only
     /// create channels in units `Units` knows (tested), so the fallback is never taken.
     public var toSI: Double { Units.factor(unit) ?? 1 }
-}
-
-/// Unit names the meters use, and their factor to SI.
-public enum Units {
-    /// The factor from `unit` to J, W or s (1 for the context units °C, % and bytes); nil for a unit wattprint does
-    /// not know, which a caller must refuse rather than guess.
-    public static func factor(_ unit: String) -> Double? {
-        switch unit {
-        case "uJ", "uW": return 1e-6
-        case "mJ", "mW": return 1e-3
-        case "J", "W", "s", "C", "%", "B": return 1
-        default: return nil
-        }
-    }
 }
 
 /// A channel that exists but cannot be read, and what to do about it.

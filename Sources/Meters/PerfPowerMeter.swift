@@ -1,5 +1,6 @@
 import CSensors
 import Foundation
+import Measures
 
 /// One event of the perf `power` PMU, as described in `/sys/bus/event_source/devices/power/events/`.
 public struct PerfPowerEvent: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Reads RAPL energy counters through the powercap sysfs interface (`/sys/class/powercap/intel-rapl*`).
 ///

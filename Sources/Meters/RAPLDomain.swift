@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// One RAPL power domain as the powercap framework shows it under `/sys/class/powercap`.
 public struct RAPLDomain: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Where the sampler sends what it reads. The ledger's run recorder conforms in the CLI layer; tests use arrays.
 public protocol SampleSink: AnyObject {
@@ -215,32 +216,6 @@ public final class Sampler: @unchecked Sendable {
             lock.lock(); flushErrors.append("\(error)"); lock.unlock()
         }
         lock.lock(); cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0; lock.unlock()
-    }
-}
-
-/// The clocks the sampler uses.
-public enum MonotonicClock {
-    public static func nowNs() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    public static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    public static func processCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func sleep(untilNs target: Int64) {
-        var ts = timespec(tv_sec: Int(target / 1_000_000_000), tv_nsec: Int(target % 1_000_000_000))
-        while clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nil) == EINTR {}
     }
 }
 

@@ -2,7 +2,7 @@ import ArgumentParser
 import Carbon
 import Crypto
 import Foundation
-import Reporting
+import Accounting
 
 /// `--pue` and `--site`, shared by the commands that turn a recorded run into emissions.
 struct FacilityOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Carbon
 import Foundation
+import Measures
 
 /// `wattprint estimate`: emissions of a known amount of energy, with a 90 % interval and sources.
 struct EstimateCommand: ParsableCommand {
@@ -142,23 +143,23 @@ struct EstimateCommand: ParsableCommand {
         } else if e.pue.low == e.pue.high {
             pueSource = "\(site) default"
         } else {
-            pueSource = "\(site) default, range \(QuantityText.number(e.pue.low))–\(QuantityText.number(e.pue.high))"
+            pueSource = "\(site) default, range \(QuantityFormat.number(e.pue.low))–\(QuantityFormat.number(e.pue.high))"
         }
-        pairs.append(("PUE", "\(QuantityText.number(e.pue.value)) (\(pueSource))"))
+        pairs.append(("PUE", "\(QuantityFormat.number(e.pue.value)) (\(pueSource))"))
         pairs.append(("Facility energy", e.facilityEnergy.description))
         pairs.append(("Location-based", e.locationBased.description))
         if let market = e.marketBased {
             pairs.append(("Market-based", "\(market.emissions) (uncovered energy at \(market.uncoveredFactor), \(market.uncoveredFactorSource.rawValue))"))
         }
         if let hardware = e.hardware {
-            pairs.append(("Embodied", "\(e.embodied) (\(QuantityText.number(hardware.count)) × \(hardware.hardware), \(QuantityText.number(hardware.hours)) h, \(QuantityText.percent(e.embodiedShare)) of total)"))
+            pairs.append(("Embodied", "\(e.embodied) (\(QuantityFormat.number(hardware.count)) × \(hardware.hardware), \(QuantityFormat.number(hardware.hours)) h, \(QuantityFormat.percent(e.embodiedShare)) of total)"))
         } else {
             pairs.append(("Embodied", "not included (pass --hardware, --count, --hours)"))
         }
         pairs.append(("Total", e.total.description))
         pairs.append(("90 % interval", "\(e.interval.low) – \(e.interval.high)"))
         if let dominant = e.contributions.first {
-            pairs.append(("Dominant", "\(dominant.name) (\(QuantityText.percent(dominant.varianceShare)) of the variance)"))
+            pairs.append(("Dominant", "\(dominant.name) (\(QuantityFormat.percent(dominant.varianceShare)) of the variance)"))
         }
         pairs.append(("Source", e.intensity.source))
         pairs.append(("Licence", e.intensity.licence))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Carbon
 import Foundation
+import Measures
 
 /// `wattprint grid`: look up the carbon intensity figures wattprint uses.
 struct GridCommand: ParsableCommand {
@@ -170,14 +171,14 @@ struct GridCommand: ParsableCommand {
             var sections: [String] = []
             if !found.zones.isEmpty {
                 let rows = found.zones.map { zone in
-                    [zone.id, zone.kind.rawValue, QuantityText.intensity(zone.intensity), String(zone.year),
+                    [zone.id, zone.kind.rawValue, QuantityFormat.decimals(zone.intensity.gramsPerKilowattHour, 2), String(zone.year),
                      zone.basis.text, zone.source.key, zone.name]
                 }
                 sections.append(TextTable(header: ["ZONE", "KIND", "G/KWH", "YEAR", "BASIS", "SOURCE", "NAME"], rows: rows).render())
             }
             if !regions.isEmpty {
                 let rows = regions.map { region, resolved in
-                    [region.id, region.zoneID, region.used.rawValue, QuantityText.intensity(resolved.figure.intensity),
+                    [region.id, region.zoneID, region.used.rawValue, QuantityFormat.decimals(resolved.figure.intensity.gramsPerKilowattHour, 2),
                      resolved.figure.year.map(String.init) ?? "", region.location]
                 }
                 sections.append(TextTable(header: ["CLOUD REGION", "ZONE", "USED", "G/KWH", "YEAR", "LOCATION"], rows: rows).render())

@@ -15,14 +15,3 @@ enum JSONOutput {
         Swift.print(String(decoding: data, as: UTF8.self))
     }
 }
-
-/// Human-readable quantities.
-enum Format {
-    static func joules(_ j: Double) -> String {
-        if j >= 3.6e6 { return String(format: "%.3f kWh", j / 3.6e6) }
-        if j >= 1e3 { return String(format: "%.2f kJ", j / 1e3) }
-        return String(format: "%.2f J", j)
-    }
-    static func watts(_ w: Double) -> String { String(format: "%.2f W", w) }
-    static func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
-}

@@ -1,8 +1,9 @@
 import Carbon
 import Foundation
 import Ledger
+import Measures
 import Meters
-import Reporting
+import Accounting
 
 /// Work that wattprint itself runs (a benchmark, a training job), measured and recorded as a ledger run like any
 /// wrapped command: meters sampled on a background thread, events for phases, steps and tokens, a recorded result

@@ -1,7 +1,8 @@
 import Foundation
 import Ledger
+import Measures
 import Meters
-import Reporting
+import Accounting
 
 /// The sampler's cost, measured: its own CPU time ÷ wall time at 10 Hz and 100 Hz (writing to a scratch ledger,
 /// as a real run does), and a fixed CPU workload's throughput with and without sampling at 100 Hz.

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Measures
 import Meters
-import Reporting
+import Accounting
 
 /// `wattprint run -- COMMAND`: measure any program from start to exit.
 struct RunCommand: ParsableCommand {

@@ -1,6 +1,7 @@
+import Accounting
 import Foundation
+import Measures
 import Meters
-import Reporting
 
 /// The terminal summary of one run.
 enum RunSummaryText {
@@ -13,30 +14,30 @@ enum RunSummaryText {
         let e = f.energy
         var out: [String] = []
         out.append("wattprint: run \(e.runID) — \(e.command)")
-        out.append("  duration \(Format.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
+        out.append("  duration \(QuantityFormat.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
         out += f.overrides.map { "  override: \($0)" }
         out += f.notes.map { "  note: \($0)" }
         if !f.settingsRecorded { out.append("  note: the run recorded no footprint settings (wattprint kept none then): its region as recorded, the default site and PUE") }
         var table = TextTable(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
         for c in e.channels where c.kind != "cpu_time" && c.kind != "context" {
-            table.rows.append([c.device, c.domain, c.role, c.mode, Format.joules(c.joules), Format.watts(c.meanWatts)])
+            table.rows.append([c.device, c.domain, c.role, c.mode, QuantityFormat.joules(c.joules), QuantityFormat.watts(c.meanWatts)])
         }
         out.append(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-        var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", Format.joules(e.totalJoules), e.kWh,
-                           Format.joules(e.totalLowJoules), Format.joules(e.totalHighJoules))
+        var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
+                           QuantityFormat.joules(e.totalLowJoules), QuantityFormat.joules(e.totalHighJoules))
         if e.totalJoules > 0 {
             total += String(format: "; %.0f%% measured, %.0f%% ESTIMATED", e.measuredJoules / e.totalJoules * 100, e.estimatedJoules / e.totalJoules * 100)
         }
         out.append(total)
         if let a = e.attribution {
             out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
-                              a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, Format.joules(a.attributedCPUJoules), Format.joules(a.hostCPUJoules)))
+                              a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules), QuantityFormat.joules(a.hostCPUJoules)))
             if let detail = a.methodDetail { out.append("    attributed by \(detail)") }
         }
         for c in e.crossChecks {
             let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"
             out.append(String(format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)",
-                              c.device, Format.joules(c.checkJoules), c.checkSource, Format.joules(c.countedJoules), c.countedSource, difference))
+                              c.device, QuantityFormat.joules(c.checkJoules), c.checkSource, QuantityFormat.joules(c.countedJoules), c.countedSource, difference))
         }
         for d in e.decisions where d.kind != .skipped {
             out.append("  decided: \(d.subject)\(d.counterpart.map { " → \($0)" } ?? ""): \(d.reason)")

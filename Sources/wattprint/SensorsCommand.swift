@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Measures
 import Meters
 
 /// `wattprint sensors`: what can be measured here, and what is blocked and how to fix it.

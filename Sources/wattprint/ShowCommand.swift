@@ -2,7 +2,7 @@ import ArgumentParser
 import Carbon
 import Foundation
 import Ledger
-import Reporting
+import Accounting
 
 /// `wattprint show RUN`: a run's energy, recomputed from its raw samples.
 struct Show: ParsableCommand {

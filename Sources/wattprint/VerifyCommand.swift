@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
-import Reporting
+import Accounting
 
 /// `wattprint verify`: recompute every hash chain, and every recorded result, from the raw rows.
 struct Verify: ParsableCommand {

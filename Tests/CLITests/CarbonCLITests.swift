@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 import XCTest
 
 final class CarbonCLITests: XCTestCase {

@@ -1,7 +1,7 @@
 import Foundation
 import Ledger
 import Meters
-import Reporting
+import Accounting
 
 /// A ledger whose one run is the same bytes on every machine: fixed host, times, pid and readings, written through
 /// the library as a run would write it (channels, a glitch the rules reject, the decisions as anomaly events, the

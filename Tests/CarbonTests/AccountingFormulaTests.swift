@@ -1,3 +1,4 @@
+import Measures
 import XCTest
 @testable import Carbon
 

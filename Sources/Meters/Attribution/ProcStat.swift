@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// CPU time from `/proc/stat` and `/proc/<pid>/stat`, in seconds (USER_HZ = 100 ticks per second on Linux).
 public enum ProcStat {

@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Energy of one channel over a run, and what happened on the way.
 public struct ChannelEnergy: Sendable, Codable, Equatable {

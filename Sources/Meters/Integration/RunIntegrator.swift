@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 
 /// Integrates every channel of a run together, one tick of readings at a time, and decides what counts: the same
 /// code runs live in the sampler and again when a run is recomputed from the ledger, so both reach the same

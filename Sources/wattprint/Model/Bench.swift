@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Measures
 import Meters
 
 extension ModelCommand {
@@ -113,30 +114,30 @@ extension ModelCommand {
         func render(_ e: BenchEnergy) {
             guard let w = e.window, let jpt = e.joulesPerToken else { return }
             let mode = w.includesEstimates ? "ESTIMATED (no energy counter readable here)" : "measured"
-            print("energy       \(Formatting.fixed(w.totalJoules, 2)) J over the timed steps (\(Formatting.fixed(w.seconds, 2)) s), \(mode)")
-            print("per token    \(Formatting.fixed(jpt, 4)) J/token = \(String(format: "%.3g", jpt / 3.6e6)) kWh/token; recorded as run \(e.runID) (wattprint show \(e.runID))")
+            print("energy       \(QuantityFormat.fixed(w.totalJoules, 2)) J over the timed steps (\(QuantityFormat.fixed(w.seconds, 2)) s), \(mode)")
+            print("per token    \(QuantityFormat.fixed(jpt, 4)) J/token = \(String(format: "%.3g", jpt / 3.6e6)) kWh/token; recorded as run \(e.runID) (wattprint show \(e.runID))")
         }
 
         func render(_ r: BenchResult) {
             let o = r.options, c = o.config
-            print("sgemm peak   \(Formatting.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)")
+            print("sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)")
             for s in r.sgemmShapes {
-                print("  \(s.m)×\(s.n)×\(s.k): best \(Formatting.fixed(s.bestGFLOPs, 1)), median \(Formatting.fixed(s.medianGFLOPs, 1)) GFLOP/s")
+                print("  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s")
             }
-            print("model        \(c.layers) layers × \(c.channels), \(c.heads) heads, vocab \(c.vocabularySize), context \(c.maxSequence): \(Formatting.grouped(r.parameterCount)) parameters")
+            print("model        \(c.layers) layers × \(c.channels), \(c.heads) heads, vocab \(c.vocabularySize), context \(c.maxSequence): \(QuantityFormat.grouped(r.parameterCount)) parameters")
             let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
-            print("phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(Formatting.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { Formatting.fixed($0 * 1000, 1) }.joined(separator: ", ")))")
-            print("throughput   \(Formatting.fixed(r.tokensPerSecond, 1)) tokens/s, \(Formatting.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(Formatting.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(Formatting.flops(r.flopsPerStep))/step)")
-            if let loss = r.lastLoss { print("loss         \(Formatting.fixed(Double(loss), 4)) (random data)") }
-            var memory = "peak RSS     \(Formatting.bytes(Double(r.peakResidentBytes)))"
+            print("phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))")
+            print("throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(QuantityFormat.flops(r.flopsPerStep))/step)")
+            if let loss = r.lastLoss { print("loss         \(QuantityFormat.fixed(Double(loss), 4)) (random data)") }
+            var memory = "peak RSS     \(QuantityFormat.bytes(Double(r.peakResidentBytes)))"
             if let state = r.optimizerStateBytes, let activations = r.activationBytes {
-                memory += " (params + grads + AdamW m, v = \(Formatting.bytes(Double(state))); activations + scratch = \(Formatting.bytes(Double(activations))))"
+                memory += " (params + grads + AdamW m, v = \(QuantityFormat.bytes(Double(state))); activations + scratch = \(QuantityFormat.bytes(Double(activations))))"
             }
             print(memory)
             if let bandwidth = r.readBandwidthBytesPerSecond, let weights = r.weightBytesPerStep, let cache = r.cacheBytesPerStep,
                let bound = r.bandwidthBoundTokensPerSecond, let fraction = r.fractionOfBandwidthBound {
-                print("bandwidth    \(Formatting.fixed(bandwidth / 1e9, 1)) GB/s streaming read; \(Formatting.fixed(weights / 1e6, 1)) MB weights + \(Formatting.fixed(cache / 1e6, 2)) MB KV per step")
-                print("decode bound \(Formatting.fixed(bound, 1)) tokens/s; achieved \(Formatting.fixed(fraction * 100, 1)) % of the bandwidth bound")
+                print("bandwidth    \(QuantityFormat.fixed(bandwidth / 1e9, 1)) GB/s streaming read; \(QuantityFormat.fixed(weights / 1e6, 1)) MB weights + \(QuantityFormat.fixed(cache / 1e6, 2)) MB KV per step")
+                print("decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound")
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Measures
 
 extension ModelCommand {
     /// `model eval CKPT --corpus FILE | --tokens FILE`: mean cross-entropy and perplexity.
@@ -76,8 +77,8 @@ extension ModelCommand {
                              forwardFLOPs: flops)
             if output.json { return try output.emit(out) }
             print("evaluated \(report.tokens) tokens of \(out.source) in windows of \(T)")
-            print("loss \(Formatting.fixed(Double(report.loss), 4)) nats/token, perplexity \(Formatting.fixed(Double(report.perplexity), 3))")
-            print("\(Formatting.fixed(seconds, 2)) s, \(Formatting.fixed(out.tokensPerSecond, 1)) tokens/s, \(Formatting.flops(flops))")
+            print("loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))")
+            print("\(QuantityFormat.fixed(seconds, 2)) s, \(QuantityFormat.fixed(out.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.flops(flops))")
         }
     }
 }

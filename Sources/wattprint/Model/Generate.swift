@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Measures
 
 extension ModelCommand {
     /// `model generate CKPT --prompt …`: KV-cached sampling.
@@ -93,7 +94,7 @@ extension ModelCommand {
                 print(sample.prompt + sample.completion)
                 if samples.count > 1 { print("---") }
             }
-            FileHandleOutput.standardError("[\(stats.promptTokens) prompt tokens in \(Formatting.fixed(prefillSeconds, 3)) s; \(stats.generatedTokens) generated in \(Formatting.fixed(decodeSeconds, 3)) s, \(Formatting.fixed(report.decodeTokensPerSecond, 1)) tokens/s]")
+            FileHandleOutput.standardError("[\(stats.promptTokens) prompt tokens in \(QuantityFormat.fixed(prefillSeconds, 3)) s; \(stats.generatedTokens) generated in \(QuantityFormat.fixed(decodeSeconds, 3)) s, \(QuantityFormat.fixed(report.decodeTokensPerSecond, 1)) tokens/s]")
         }
     }
 }

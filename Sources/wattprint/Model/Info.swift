@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Measures
 
 extension ModelCommand {
     /// `model info CKPT`: architecture, parameter count and FLOPs per token.
@@ -41,8 +42,8 @@ extension ModelCommand {
             print("checkpoint   \(checkpoint)")
             print("architecture GPT-2: \(c.layers) layers, width \(c.channels), \(c.heads) heads (\(info.headsSource)), context \(c.maxSequence)")
             print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
-            print("parameters   \(Formatting.grouped(c.parameterCount)) (\(Formatting.bytes(Double(c.parameterCount * 4))) fp32)")
-            print("FLOPs/token  forward \(Formatting.flops(forward)), training \(Formatting.flops(3 * forward)) at context \(c.maxSequence)")
+            print("parameters   \(QuantityFormat.grouped(c.parameterCount)) (\(QuantityFormat.bytes(Double(c.parameterCount * 4))) fp32)")
+            print("FLOPs/token  forward \(QuantityFormat.flops(forward)), training \(QuantityFormat.flops(3 * forward)) at context \(c.maxSequence)")
             print("formula      \(report.flopFormula)")
         }
     }

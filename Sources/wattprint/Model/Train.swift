@@ -2,6 +2,7 @@ import ArgumentParser
 import Crypto
 import Engine
 import Foundation
+import Measures
 
 extension ModelCommand {
     /// `model train`: train a GPT-2 from scratch on a text corpus and save a checkpoint.
@@ -118,7 +119,7 @@ extension ModelCommand {
             measured.event("model", config)
             if !output.json {
                 print("corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))")
-                print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(Formatting.grouped(config.parameterCount)) parameters")
+                print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(QuantityFormat.grouped(config.parameterCount)) parameters")
             }
             var steps: [TrainingStepReport] = []
             var evaluations: [EvaluationReport] = []
@@ -132,14 +133,14 @@ extension ModelCommand {
                 let seconds = secondsSince(last)
                 last = ContinuousClock.now
                 if !output.json {
-                    print("step \(report.step)/\(options.steps) loss \(Formatting.fixed(Double(report.loss), 4)) lr \(String(format: "%.2e", report.learningRate)) norm \(Formatting.fixed(Double(report.gradientNorm), 3)) | \(Formatting.fixed(seconds * 1000, 1)) ms, \(Formatting.fixed(Double(report.tokens) / seconds, 0)) tok/s")
+                    print("step \(report.step)/\(options.steps) loss \(QuantityFormat.fixed(Double(report.loss), 4)) lr \(String(format: "%.2e", report.learningRate)) norm \(QuantityFormat.fixed(Double(report.gradientNorm), 3)) | \(QuantityFormat.fixed(seconds * 1000, 1)) ms, \(QuantityFormat.fixed(Double(report.tokens) / seconds, 0)) tok/s")
                 }
             }, onEvaluation: { report in
                 evaluations.append(report)
                 measured.event("eval", report)
                 last = ContinuousClock.now
                 if !output.json {
-                    print("val loss \(Formatting.fixed(Double(report.loss), 4)) (perplexity \(Formatting.fixed(Double(report.perplexity), 3))) at step \(report.step)")
+                    print("val loss \(QuantityFormat.fixed(Double(report.loss), 4)) (perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))) at step \(report.step)")
                 }
             })
             } catch {

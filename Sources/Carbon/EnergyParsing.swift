@@ -1,35 +1,7 @@
 import Foundation
+import Measures
 
-/// An amount of energy, stored in joules.
-///
-/// Meters count joules; grids are rated per kilowatt-hour. Keeping one unit inside and converting at the
-/// edges avoids the "field named mJ that holds J" class of bug.
-public struct Energy: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
-    public var joules: Double
-
-    public init(joules: Double) {
-        self.joules = joules
-    }
-
-    public static let zero = Energy(joules: 0)
-
-    public static func joules(_ value: Double) -> Energy { Energy(joules: value) }
-    public static func wattHours(_ value: Double) -> Energy { Energy(value, .wattHours) }
-    public static func kilowattHours(_ value: Double) -> Energy { Energy(value, .kilowattHours) }
-    public static func megawattHours(_ value: Double) -> Energy { Energy(value, .megawattHours) }
-
-    public init(_ value: Double, _ unit: EnergyUnit) {
-        self.joules = value * unit.joulesPerUnit
-    }
-
-    public var kilowattHours: Double { joules / EnergyUnit.kilowattHours.joulesPerUnit }
-
-    public func value(in unit: EnergyUnit) -> Double { joules / unit.joulesPerUnit }
-
-    public static func < (lhs: Energy, rhs: Energy) -> Bool { lhs.joules < rhs.joules }
-    public static func + (lhs: Energy, rhs: Energy) -> Energy { Energy(joules: lhs.joules + rhs.joules) }
-    public static func * (lhs: Energy, rhs: Double) -> Energy { Energy(joules: lhs.joules * rhs) }
-
+extension Energy {
     /// Parses a number followed by a unit, with or without a space: "1287MWh", "12.5 kWh", "3.6e6 J".
     ///
     /// Unit letters are case-insensitive except a leading lowercase `m` (see `EnergyUnit`). The whole input is
@@ -70,20 +42,27 @@ public struct Energy: Hashable, Comparable, Codable, Sendable, CustomStringConve
         let unit = try EnergyUnit.parse(unitText, input: input)
         return Energy(value, unit)
     }
+}
 
-    /// The value in `unit` followed by its symbol, written so that `parse` reads back the same value.
-    public func formatted(in unit: EnergyUnit) -> String {
-        "\(value(in: unit)) \(unit.symbol)"
-    }
-
-    /// Four significant digits in the largest watt-hour unit that keeps the number at or above 1
-    /// (joules below 1 Wh), e.g. "1.287 GWh".
-    public var description: String {
-        if joules < EnergyUnit.wattHours.joulesPerUnit {
-            return "\(QuantityFormat.significant(joules)) J"
+extension EnergyUnit {
+    /// Reads a unit symbol.
+    ///
+    /// Letters are case-insensitive ("kwh", "KWH") except a leading `m`: "mWh" and "mJ" would be milli-units,
+    /// which wattprint does not take, so a lowercase `m` is refused rather than read as mega (10⁹ times more).
+    static func parse(_ text: String, input: String) throws -> EnergyUnit {
+        if let exact = EnergyUnit(rawValue: text) { return exact }
+        if text.first == "m" {
+            throw CarbonError(.invalidEnergy,
+                              "energy '\(input)': '\(text)' would mean milli-units, which are not accepted; write M for mega, e.g. 5MWh or 5MJ")
         }
-        let units: [EnergyUnit] = [.gigawattHours, .megawattHours, .kilowattHours, .wattHours]
-        let unit = units.first { joules >= $0.joulesPerUnit } ?? .wattHours
-        return "\(QuantityFormat.significant(value(in: unit))) \(unit.symbol)"
+        if let match = allCases.first(where: { $0.symbol.lowercased() == text.lowercased() }) {
+            return match
+        }
+        var hint = ""
+        if text.lowercased().hasSuffix("w") {
+            hint = " ('\(text)' is power; energy needs a time unit, e.g. kWh)"
+        }
+        throw CarbonError(.invalidEnergy,
+                          "energy '\(input)' has unknown unit '\(text)'\(hint); accepted units: \(acceptedList), e.g. 1287MWh")
     }
 }

@@ -1,6 +1,7 @@
 import Carbon
 import Foundation
 import Ledger
+import Measures
 import Meters
 
 /// A run's energy and its carbon footprint, both recomputed from the ledger's raw samples.

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Measures
 import Meters
 
 /// The figures a run reported when it closed, written into its own hash chain, so `verify` can recompute them
@@ -21,7 +22,7 @@ public struct RecordedResult: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return EventRecord(tNs: LedgerClock.monotonicNs(), kind: Self.eventKind, payload: json)
+        return EventRecord(tNs: MonotonicClock.nowNs(), kind: Self.eventKind, payload: json)
     }
 
     /// Agreement between the recorded result and a recomputation from the raw samples.

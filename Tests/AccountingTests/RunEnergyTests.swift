@@ -3,7 +3,7 @@ import Foundation
 import Meters
 import XCTest
 @testable import Ledger
-@testable import Reporting
+@testable import Accounting
 
 final class RunEnergyTests: XCTestCase {
     private func ledger() throws -> Ledger {

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Measures
 import Meters
 
 /// A run's energy, recomputed from the raw samples in the ledger: the same numbers `verify` can vouch for.

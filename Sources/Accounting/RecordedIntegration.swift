@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Measures
 import Meters
 
 /// How a run's raw rows become energy: its channels and samples replayed tick by tick through the same
