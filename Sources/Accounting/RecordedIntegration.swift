@@ -29,17 +29,15 @@ struct RecordedIntegration {
             .flatMap { try? JSONDecoder().decode([MeterDecision].self, from: Data($0.payload.utf8)) } ?? []
     }
 
-    /// The integrator's view of a recorded channel; nil for a kind this build does not know (never integrated).
-    /// Channels recorded before schema v2 get their class from their device name and the bound runs were judged
-    /// against then.
-    static func channel(_ r: ChannelRecord) throws -> RunIntegrator.Channel? {
-        guard let kind = ChannelKind(rawValue: r.kind) else { return nil }
+    /// The integrator's view of a recorded channel. Channels recorded before schema v2 get their class from their
+    /// device name and the bound runs were judged against then.
+    /// - Throws: `UnknownUnit` for a unit this build does not know.
+    static func channel(_ r: ChannelRecord) throws -> RunIntegrator.Channel {
         guard let toSI = Units.factor(r.unit) else { throw UnknownUnit(channel: r.index, unit: r.unit) }
         return RunIntegrator.Channel(
             key: r.key ?? "channel-\(r.index)", device: r.device,
-            deviceClass: r.deviceClass.flatMap(DeviceClass.init(rawValue:)) ?? DeviceClass.inferred(fromDevice: r.device, kind: kind),
-            kind: kind, role: ChannelRole(rawValue: r.role) ?? .detail, mode: r.mode == .measured ? .measured : .estimated,
-            toSI: toSI, wrapRange: r.wrapRange, maxWatts: r.maxWatts ?? PowerBound.legacy)
+            deviceClass: r.deviceClass ?? DeviceClass.inferred(fromDevice: r.device, kind: r.kind),
+            kind: r.kind, role: r.role, mode: r.mode, toSI: toSI, wrapRange: r.wrapRange, maxWatts: r.maxWatts ?? PowerBound.legacy)
     }
 
     /// The run replayed: the integrator after the last tick (and `finish()`), with `records[k]` at position k.
@@ -51,9 +49,7 @@ struct RecordedIntegration {
         var known: [RunIntegrator.Channel] = []
         for (k, r) in records.enumerated() {
             position[r.index] = k
-            known.append(try Self.channel(r) ?? RunIntegrator.Channel(
-                key: r.key ?? "channel-\(r.index)", device: r.device, deviceClass: .other, kind: .context, role: .context,
-                mode: .measured, toSI: 1, wrapRange: nil, maxWatts: PowerBound.legacy))
+            known.append(try Self.channel(r))
         }
         let keys = Dictionary(known.enumerated().map { ($0.element.key, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var mirrors: [Int: Int] = [:]

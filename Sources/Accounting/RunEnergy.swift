@@ -8,12 +8,12 @@ public struct RunEnergy: Codable, Sendable {
     public struct Channel: Codable, Sendable {
         public var index: Int
         public var key: String
-        public var deviceClass: String
+        public var deviceClass: DeviceClass
         public var device: String
         public var domain: String
-        public var kind: String
-        public var role: String
-        public var mode: String
+        public var kind: ChannelKind
+        public var role: ChannelRole
+        public var mode: MeasurementMode
         public var source: String
         /// The channel's own integration over the run, J.
         public var joules: Double
@@ -135,12 +135,12 @@ public struct RunEnergy: Codable, Sendable {
         var channels: [Channel] = []
         var total = 0.0, measured = 0.0, estimated = 0.0, variance = 0.0
         for (k, r) in records.enumerated() {
-            guard let kind = ChannelKind(rawValue: r.kind) else { continue }
+            let kind = r.kind
             let e = integrator.energy(of: k)
             let counted = integrator.countedJoules[k]
             let spec = integrator.channels[k]
-            channels.append(Channel(index: r.index, key: spec.key, deviceClass: spec.deviceClass.rawValue, device: r.device,
-                                    domain: r.domain, kind: r.kind, role: r.role, mode: r.mode.rawValue, source: r.source,
+            channels.append(Channel(index: r.index, key: spec.key, deviceClass: spec.deviceClass, device: r.device,
+                                    domain: r.domain, kind: r.kind, role: r.role, mode: r.mode, source: r.source,
                                     joules: e.joules, countedJoules: counted, meanWatts: e.meanWatts, samples: e.samples,
                                     wraps: e.wraps, resets: e.resets, unmeasuredSeconds: e.unmeasuredSeconds, uncertainty: r.uncertainty))
             guard kind != .cpuTime && kind != .context else { continue }
@@ -202,11 +202,11 @@ public struct RunEnergy: Codable, Sendable {
     /// read through another interface: perf beside powercap, NVML's power readings beside its counter), whatever
     /// either saw: a counter that never moved is exactly what a cross-check must show.
     static func crossChecks(_ channels: [Channel]) -> [CrossCheck] {
-        channels.filter { $0.role == ChannelRole.total.rawValue && $0.mode == MeasurementMode.measured.rawValue && Self.isEnergy($0) }
+        channels.filter { $0.role == .total && $0.mode == .measured && Self.isEnergy($0) }
             .flatMap { counted in
                 channels.filter {
-                    $0.role == ChannelRole.detail.rawValue && $0.device == counted.device && $0.index != counted.index
-                        && $0.mode == MeasurementMode.measured.rawValue && Self.isEnergy($0)
+                    $0.role == .detail && $0.device == counted.device && $0.index != counted.index
+                        && $0.mode == .measured && Self.isEnergy($0)
                 }.map { check in
                     CrossCheck(device: counted.device, countedSource: counted.source, checkSource: check.source,
                                countedJoules: counted.joules, checkJoules: check.joules,
@@ -215,7 +215,7 @@ public struct RunEnergy: Codable, Sendable {
             }
     }
 
-    static func isEnergy(_ c: Channel) -> Bool { c.kind != ChannelKind.cpuTime.rawValue && c.kind != ChannelKind.context.rawValue }
+    static func isEnergy(_ c: Channel) -> Bool { c.kind != .cpuTime && c.kind != .context }
 
     /// Pairs each `channel_gap` event the sampler wrote with the `channel_resumed` that followed it, if any.
     static func gaps(events: [EventRecord], records: [ChannelRecord], originNs: Int64) -> [Gap] {

@@ -1,44 +1,52 @@
 import Foundation
 import GRDB
+import Measures
 
 /// What a meter reads, as recorded in a run: one energy counter, power gauge or estimate.
 public struct ChannelRecord: Codable, Equatable, Sendable {
-    public enum Mode: String, Codable, Sendable, CaseIterable { case measured, estimated }
-
     /// Channel number within its run (0, 1, …); samples refer to it.
     public var index: Int
     public var device: String
     public var domain: String
-    /// How values become energy: `energy` (cumulative counter), `power` (gauge), `interval_power` (mean power
-    /// over the interval ending at each sample: the estimates), `cpu_time` (seconds, for attribution), `context`.
-    public var kind: String
-    /// `total` (adds into the run's energy), `detail` (overlaps a total channel) or `context`.
-    public var role: String
+    /// How values become energy.
+    public var kind: ChannelKind
+    /// Whether it adds into the run's energy, overlaps a channel that does, or is context.
+    public var role: ChannelRole
     public var unit: String
     public var source: String
-    public var mode: Mode
+    public var mode: MeasurementMode
     public var resolution: Double?
     public var wrapRange: Double?
     /// Relative half-width of the channel's uncertainty band (0.05 = ±5 %).
     public var uncertainty: Double
     /// The meter's stable key for the channel (`rapl:intel-rapl:0`); nil in runs recorded before schema v2.
     public var key: String?
-    /// What kind of device it is (`cpu-package`, `dram`, `gpu`, …); nil in runs recorded before schema v2.
-    public var deviceClass: String?
+    /// What kind of device it is; nil in runs recorded before schema v2.
+    public var deviceClass: DeviceClass?
     /// The most power the device can plausibly draw, W, against which readings were judged; nil before schema v2.
     public var maxWatts: Double?
 
-    public init(index: Int, device: String, domain: String, kind: String, role: String, unit: String, source: String,
-                mode: Mode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double,
-                key: String? = nil, deviceClass: String? = nil, maxWatts: Double? = nil) {
+    public init(index: Int, device: String, domain: String, kind: ChannelKind, role: ChannelRole, unit: String, source: String,
+                mode: MeasurementMode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double,
+                key: String? = nil, deviceClass: DeviceClass? = nil, maxWatts: Double? = nil) {
         self.index = index; self.device = device; self.domain = domain; self.kind = kind; self.role = role; self.unit = unit
         self.source = source; self.mode = mode; self.resolution = resolution; self.wrapRange = wrapRange
         self.uncertainty = uncertainty; self.key = key; self.deviceClass = deviceClass; self.maxWatts = maxWatts
     }
 
-    /// Rows recorded before schema v2 hash as they always did; rows with the v2 fields hash them too.
     var canonical: String {
-        let fields = ["\(index)", device, domain, kind, role, unit, source, mode.rawValue,
+        Self.canonical(index: index, device: device, domain: domain, kind: kind.rawValue, role: role.rawValue, unit: unit,
+                       source: source, mode: mode.rawValue, resolution: resolution, wrapRange: wrapRange, uncertainty: uncertainty,
+                       key: key, deviceClass: deviceClass?.rawValue, maxWatts: maxWatts)
+    }
+
+    /// The hashed text of a channel row from its stored values, whatever they are (`verify` hashes rows a newer
+    /// wattprint wrote, whose kinds this build may not know). Rows recorded before schema v2 hash as they always
+    /// did; rows with the v2 fields hash them too.
+    static func canonical(index: Int, device: String, domain: String, kind: String, role: String, unit: String, source: String,
+                          mode: String, resolution: Double?, wrapRange: Double?, uncertainty: Double, key: String?,
+                          deviceClass: String?, maxWatts: Double?) -> String {
+        let fields = ["\(index)", device, domain, kind, role, unit, source, mode,
                       Canonical.double(resolution), Canonical.double(wrapRange), Canonical.double(uncertainty)]
         guard key != nil || deviceClass != nil || maxWatts != nil else { return Canonical.record("C", fields) }
         return Canonical.record("C2", fields + [key ?? "-", deviceClass ?? "-", Canonical.double(maxWatts)])

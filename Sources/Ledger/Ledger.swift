@@ -208,7 +208,7 @@ public final class Ledger: @unchecked Sendable {
     public func channels(run: Int64) throws -> [ChannelRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? ORDER BY idx", arguments: [run]).map(Ledger.channel(from:))
+                try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? ORDER BY idx", arguments: [run]).map { try Ledger.channel(from: $0, run: run) }
             }
         }
     }
@@ -286,10 +286,20 @@ public final class Ledger: @unchecked Sendable {
         return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
     }
 
-    static func channel(from row: Row) -> ChannelRecord {
-        ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: row["kind"], role: row["role"], unit: row["unit"],
-                      source: row["source"], mode: ChannelRecord.Mode(rawValue: row["mode"]) ?? .estimated,
-                      resolution: row["resolution"], wrapRange: row["wrap_range"], uncertainty: row["uncertainty"],
-                      key: row["key"], deviceClass: row["device_class"], maxWatts: row["max_watts"])
+    /// A channel row as a record; a kind, role, mode or class this build does not know (a newer wattprint's) is
+    /// refused by name rather than guessed.
+    static func channel(from row: Row, run: Int64) throws -> ChannelRecord {
+        func known<T: RawRepresentable>(_ column: String, _ type: T.Type) throws -> T where T.RawValue == String {
+            let text: String = row[column]
+            guard let value = T(rawValue: text) else { throw LedgerError.unknownValue(run: run, column: column, value: text) }
+            return value
+        }
+        let deviceClass: String? = row["device_class"]
+        return ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: try known("kind", ChannelKind.self),
+                             role: try known("role", ChannelRole.self), unit: row["unit"], source: row["source"],
+                             mode: try known("mode", MeasurementMode.self), resolution: row["resolution"], wrapRange: row["wrap_range"],
+                             uncertainty: row["uncertainty"], key: row["key"],
+                             deviceClass: try deviceClass.map { _ in try known("device_class", DeviceClass.self) },
+                             maxWatts: row["max_watts"])
     }
 }

@@ -12,6 +12,7 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
     case runClosed(Int64)
     case storage(path: String, problem: String)
     case corruptRow(run: Int64, table: String, column: String)
+    case unknownValue(run: Int64, column: String, value: String)
 
     public var description: String {
         switch self {
@@ -33,6 +34,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
             return "run \(id) is already closed; its chain is sealed and takes no more rows."
         case let .storage(path, problem):
             return "writing the ledger at \(path) failed: \(problem). Free the disk or stop the other writer, then retry; committed rows are kept."
+        case let .unknownValue(run, column, value):
+            return "run \(run) has a channel whose \(column) is '\(value)', which this wattprint does not know; the run was written by a newer wattprint: upgrade to read it."
         case let .corruptRow(run, table, column):
             return "run \(run) has a \(table) row whose \(column) is not of its recorded type; run `wattprint verify \(run)` to locate it."
         }

@@ -90,9 +90,9 @@ public final class RunRecorder: @unchecked Sendable {
                             INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode,
                                                  resolution, wrap_range, uncertainty, key, device_class, max_watts, row_hash)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind, c.role, c.unit, c.source,
-                                             c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, c.key, c.deviceClass,
-                                             c.maxWatts, rowHash])
+                            """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind.rawValue, c.role.rawValue, c.unit,
+                                             c.source, c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, c.key,
+                                             c.deviceClass?.rawValue, c.maxWatts, rowHash])
                     case let .sample(s):
                         try insertSample.execute(arguments: [runID, seq, i, s.channel, s.tNs, s.value, rowHash])
                     case let .event(e):

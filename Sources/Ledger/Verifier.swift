@@ -80,18 +80,18 @@ extension Ledger {
                 var rows: [(rowSeq: Int64, table: String, canonical: String, stored: Data)] = []
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
                     let rs: Int64 = try column(row, "row_seq", "channel")
-                    let c = ChannelRecord(index: try column(row, "idx", "channel", rs), device: try column(row, "device", "channel", rs),
-                                          domain: try column(row, "domain", "channel", rs), kind: try column(row, "kind", "channel", rs),
-                                          role: try column(row, "role", "channel", rs), unit: try column(row, "unit", "channel", rs),
-                                          source: try column(row, "source", "channel", rs),
-                                          mode: ChannelRecord.Mode(rawValue: try column(row, "mode", "channel", rs)) ?? .estimated,
-                                          resolution: try optionalColumn(row, "resolution", "channel", rs),
-                                          wrapRange: try optionalColumn(row, "wrap_range", "channel", rs),
-                                          uncertainty: try column(row, "uncertainty", "channel", rs),
-                                          key: try optionalColumn(row, "key", "channel", rs),
-                                          deviceClass: try optionalColumn(row, "device_class", "channel", rs),
-                                          maxWatts: try optionalColumn(row, "max_watts", "channel", rs))
-                    rows.append((rs, "channel", c.canonical, try column(row, "row_hash", "channel", rs)))
+                    let canonical = ChannelRecord.canonical(
+                        index: try column(row, "idx", "channel", rs), device: try column(row, "device", "channel", rs),
+                        domain: try column(row, "domain", "channel", rs), kind: try column(row, "kind", "channel", rs),
+                        role: try column(row, "role", "channel", rs), unit: try column(row, "unit", "channel", rs),
+                        source: try column(row, "source", "channel", rs), mode: try column(row, "mode", "channel", rs),
+                        resolution: try optionalColumn(row, "resolution", "channel", rs),
+                        wrapRange: try optionalColumn(row, "wrap_range", "channel", rs),
+                        uncertainty: try column(row, "uncertainty", "channel", rs),
+                        key: try optionalColumn(row, "key", "channel", rs),
+                        deviceClass: try optionalColumn(row, "device_class", "channel", rs),
+                        maxWatts: try optionalColumn(row, "max_watts", "channel", rs))
+                    rows.append((rs, "channel", canonical, try column(row, "row_hash", "channel", rs)))
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM sample WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
                     let rs: Int64 = try column(row, "row_seq", "sample")

@@ -19,8 +19,8 @@ enum RunSummaryText {
         out += f.notes.map { "  note: \($0)" }
         if !f.settingsRecorded { out.append("  note: the run recorded no footprint settings (wattprint kept none then): its region as recorded, the default site and PUE") }
         var table = TextTable(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
-        for c in e.channels where c.kind != "cpu_time" && c.kind != "context" {
-            table.rows.append([c.device, c.domain, c.role, c.mode, QuantityFormat.joules(c.joules), QuantityFormat.watts(c.meanWatts)])
+        for c in e.channels where c.kind != .cpuTime && c.kind != .context {
+            table.rows.append([c.device, c.domain, c.role.rawValue, c.mode.rawValue, QuantityFormat.joules(c.joules), QuantityFormat.watts(c.meanWatts)])
         }
         out.append(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
@@ -56,7 +56,7 @@ enum RunSummaryText {
             if let i = gaps.firstIndex(where: { $0.line == line }) { gaps[i].domains.append(g.domain) } else { gaps.append((line, [g.domain])) }
         }
         out += gaps.map { "\($0.line) (\($0.domains.joined(separator: ", ")))" }
-        for c in e.channels where c.unmeasuredSeconds > 0 && c.kind != "cpu_time" && c.kind != "context" {
+        for c in e.channels where c.unmeasuredSeconds > 0 && c.kind != .cpuTime && c.kind != .context {
             out.append(String(format: "  unmeasured: %@ (%@) %.2f s of gaps its readings cannot bridge; no energy counted for them",
                               c.device, c.domain, c.unmeasuredSeconds))
         }

@@ -1,5 +1,6 @@
 import Carbon
 import Foundation
+import Measures
 import Meters
 import XCTest
 @testable import Ledger
@@ -14,7 +15,7 @@ final class RunEnergyTests: XCTestCase {
     private let host = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "CPU", cpuCores: 2, memoryBytes: 0,
                                   kernel: "k", gpus: "", toolVersion: "t", bootID: LedgerClock.bootID())
 
-    private func channel(_ device: String, kind: String, role: String, unit: String, mode: ChannelRecord.Mode = .measured,
+    private func channel(_ device: String, kind: ChannelKind, role: ChannelRole, unit: String, mode: MeasurementMode = .measured,
                          wrap: Double? = nil, uncertainty: Double = 0.05) -> ChannelRecord {
         ChannelRecord(index: 0, device: device, domain: device, kind: kind, role: role, unit: unit, source: "test", mode: mode,
                       wrapRange: wrap, uncertainty: uncertainty)
@@ -30,11 +31,11 @@ final class RunEnergyTests: XCTestCase {
         let l = try ledger()
         let r = try l.beginRun(host: host, command: "t", region: "FR", monotonicOriginNs: 0)
         r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: "{\"interval_s\":1,\"integration\":2,\"note\":\"test\"}"))
-        let pkg = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 2_000_000))
-        let core = r.addChannel(channel("cpu-cores-0", kind: "energy", role: "detail", unit: "uJ", wrap: 2_000_000))
-        let dram = r.addChannel(channel("host-memory", kind: "interval_power", role: "total", unit: "W", mode: .estimated, uncertainty: 0.5))
-        let busy = r.addChannel(channel("host-cpu", kind: "cpu_time", role: "context", unit: "s", uncertainty: 0))
-        let tree = r.addChannel(channel("process-tree-42", kind: "cpu_time", role: "context", unit: "s", uncertainty: 0))
+        let pkg = r.addChannel(channel("cpu-package-0", kind: .energy, role: .total, unit: "uJ", wrap: 2_000_000))
+        let core = r.addChannel(channel("cpu-cores-0", kind: .energy, role: .detail, unit: "uJ", wrap: 2_000_000))
+        let dram = r.addChannel(channel("host-memory", kind: .intervalPower, role: .total, unit: "W", mode: .estimated, uncertainty: 0.5))
+        let busy = r.addChannel(channel("host-cpu", kind: .cpuTime, role: .context, unit: "s", uncertainty: 0))
+        let tree = r.addChannel(channel("process-tree-42", kind: .cpuTime, role: .context, unit: "s", uncertainty: 0))
         let s = Int64(1_000_000_000)
         for (t, p, c, d, b, tr) in [(0, 0.0, 0.0, 0.0, 10.0, 1.0), (s, 1_000_000, 500_000, 2, 11, 1.5), (2 * s, 500_000, 900_000, 4, 12, 2.5)] {
             r.record(samples: [SampleRecord(channel: pkg, tNs: t, value: p), SampleRecord(channel: core, tNs: t, value: c),
@@ -74,7 +75,7 @@ final class RunEnergyTests: XCTestCase {
         let good = try l.beginRun(host: host, command: "good", region: nil, monotonicOriginNs: 0)
         let bad = try l.beginRun(host: host, command: "bad", region: nil, monotonicOriginNs: 0)
         for r in [good, bad] {
-            let c = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "J"))
+            let c = r.addChannel(channel("cpu-package-0", kind: .energy, role: .total, unit: "J"))
             r.record(samples: [SampleRecord(channel: c, tNs: 0, value: 10), SampleRecord(channel: c, tNs: 1_000_000_000, value: 13)])
             try r.flush()
         }
@@ -94,8 +95,8 @@ final class RunEnergyTests: XCTestCase {
     func testAPackageReadThroughPerfTooIsACrossCheckNotAddedToTheTotal() throws {
         let l = try ledger()
         let r = try l.beginRun(host: host, command: "x", region: nil, monotonicOriginNs: 0)
-        let rapl = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 262_143_328_850))
-        let perf = r.addChannel(channel("cpu-package-0", kind: "energy", role: "detail", unit: "J"))
+        let rapl = r.addChannel(channel("cpu-package-0", kind: .energy, role: .total, unit: "uJ", wrap: 262_143_328_850))
+        let perf = r.addChannel(channel("cpu-package-0", kind: .energy, role: .detail, unit: "J"))
         let s = Int64(1_000_000_000)
         r.record(samples: [SampleRecord(channel: rapl, tNs: 0, value: 0), SampleRecord(channel: perf, tNs: 0, value: 100),
                            SampleRecord(channel: rapl, tNs: s, value: 50_000_000), SampleRecord(channel: perf, tNs: s, value: 150.5)])
@@ -112,10 +113,10 @@ final class RunEnergyTests: XCTestCase {
     func testEachDetailReadingOfADeviceIsACrossCheckAndGapsPairWithResumptions() throws {
         let l = try ledger()
         let r = try l.beginRun(host: host, command: "x", region: nil, monotonicOriginNs: 0)
-        let counter = r.addChannel(channel("gpu-0", kind: "energy", role: "total", unit: "mJ"))
-        let instant = r.addChannel(channel("gpu-0", kind: "power", role: "detail", unit: "mW"))
-        let average = r.addChannel(channel("gpu-0", kind: "power", role: "detail", unit: "mW"))
-        let util = r.addChannel(channel("gpu-0", kind: "context", role: "context", unit: "%"))
+        let counter = r.addChannel(channel("gpu-0", kind: .energy, role: .total, unit: "mJ"))
+        let instant = r.addChannel(channel("gpu-0", kind: .power, role: .detail, unit: "mW"))
+        let average = r.addChannel(channel("gpu-0", kind: .power, role: .detail, unit: "mW"))
+        let util = r.addChannel(channel("gpu-0", kind: .context, role: .context, unit: "%"))
         let s = Int64(1_000_000_000)
         // Counter: 5 J → 605 J over 2 s = 600 J. Instant: 200 W then 400 W, trapezoid (200 + 400) ÷ 2 × 2 s = 600 J.
         // Average: 200 W flat = 400 J, −33.3 %.
@@ -205,7 +206,7 @@ final class RunEnergyTests: XCTestCase {
         var joules: [String: Double] = [:]
         for (label, payload) in [("v1", "{\"interval_s\":0.1,\"note\":\"x\"}"), ("v2", "{\"interval_s\":0.1,\"integration\":2,\"note\":\"x\"}")] {
             let r = try l.beginRun(host: host, command: label, region: nil, monotonicOriginNs: 0)
-            let c = r.addChannel(channel("cpu-package-0", kind: "energy", role: "total", unit: "uJ", wrap: 2_000_000))
+            let c = r.addChannel(channel("cpu-package-0", kind: .energy, role: .total, unit: "uJ", wrap: 2_000_000))
             r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: payload))
             r.record(samples: [SampleRecord(channel: c, tNs: 0, value: 1_000_000), SampleRecord(channel: c, tNs: 1_000_000_000, value: 500_000)])
             try r.close()
@@ -231,9 +232,9 @@ final class RunEnergyTests: XCTestCase {
         func record(withAnomalyEvent: Bool) throws -> Int64 {
             let r = try l.beginRun(host: host, command: "v3", region: nil, monotonicOriginNs: 0)
             r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: "{\"interval_s\":1,\"integration\":3,\"note\":\"test\"}"))
-            let c = r.addChannel(ChannelRecord(index: 0, device: "cpu-package-0", domain: "package-0", kind: "energy", role: "total", unit: "uJ",
+            let c = r.addChannel(ChannelRecord(index: 0, device: "cpu-package-0", domain: "package-0", kind: .energy, role: .total, unit: "uJ",
                                                source: "test", mode: .measured, wrapRange: 262_143_328_850, uncertainty: 0.05,
-                                               key: "rapl:intel-rapl:0", deviceClass: "cpu-package", maxWatts: 1000))
+                                               key: "rapl:intel-rapl:0", deviceClass: .cpuPackage, maxWatts: 1000))
             for (t, v) in [(0, 1e9), (s, 1.05e9), (2 * s, 18_446_744_073_447_456_768), (3 * s, 1.15e9)] as [(Int64, Double)] {
                 r.record(SampleRecord(channel: c, tNs: t, value: v))
             }

@@ -15,7 +15,7 @@ let testHost = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: 
                     bootID: LedgerClock.bootID())
 
 func energyChannel(_ device: String = "package-0") -> ChannelRecord {
-    ChannelRecord(index: 0, device: device, domain: "package", kind: "energy", role: "total", unit: "uJ",
+    ChannelRecord(index: 0, device: device, domain: "package", kind: .energy, role: .total, unit: "uJ",
                   source: "/sys/class/powercap/intel-rapl:0/energy_uj", mode: .measured,
                   resolution: 1, wrapRange: 262_143_328_850, uncertainty: 0.05)
 }
