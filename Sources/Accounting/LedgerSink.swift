@@ -20,8 +20,18 @@ public final class LedgerSink: SampleSink {
         recorder.record(SampleRecord(channel: channel, tNs: tNs, value: value))
     }
 
-    public func event(tNs: Int64, kind: String, payload: String) {
-        recorder.record(EventRecord(tNs: tNs, kind: kind, payload: payload))
+    public func event(tNs: Int64, _ event: SamplerEvent) {
+        let recorded: RunEvent
+        switch event {
+        case let .started(start): recorded = .samplerStart(start)
+        case let .metersBlocked(blocked): recorded = .metersBlocked(blocked)
+        case let .meterDecisions(decisions): recorded = .meterDecisions(decisions)
+        case let .channelGap(channel, key): recorded = .channelGap(channel: channel, key: key)
+        case let .channelResumed(channel): recorded = .channelResumed(channel: channel)
+        case let .anomaly(anomaly): recorded = .anomaly(anomaly)
+        case let .overhead(overhead): recorded = .samplerOverhead(overhead)
+        }
+        recorder.record(recorded.record(at: tNs))
     }
 
     public func flush() throws { try recorder.flush() }

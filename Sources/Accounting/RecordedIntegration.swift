@@ -19,14 +19,16 @@ struct RecordedIntegration {
         guard let rules = IntegrationRules.recorded(inSamplerStart: start) else { throw UnknownIntegrationRules(samplerStart: start ?? "") }
         self.rules = rules
         var resumptions: [Int: Set<Int64>] = [:]
-        for e in events where e.kind == "channel_resumed" {
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any],
-                  let index = obj["channel"] as? Int else { continue }
-            resumptions[index, default: []].insert(e.tNs)
+        var decisions: [MeterDecision] = []
+        for e in events {
+            switch RunEvent(e) {
+            case let .channelResumed(channel): resumptions[channel, default: []].insert(e.tNs)
+            case let .meterDecisions(d) where decisions.isEmpty: decisions = d
+            default: break
+            }
         }
         self.resumptions = resumptions
-        decisions = events.first { $0.kind == "meter_decisions" }
-            .flatMap { try? JSONDecoder().decode([MeterDecision].self, from: Data($0.payload.utf8)) } ?? []
+        self.decisions = decisions
     }
 
     /// The integrator's view of a recorded channel. Channels recorded before schema v2 get their class from their

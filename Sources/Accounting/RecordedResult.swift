@@ -18,12 +18,7 @@ public struct RecordedResult: Codable, Sendable, Equatable {
         estimatedJoules = energy.estimatedJoules
     }
 
-    public var event: EventRecord {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return EventRecord(tNs: MonotonicClock.nowNs(), kind: Self.eventKind, payload: json)
-    }
+    public var event: EventRecord { RunEvent.result(self).record(at: MonotonicClock.nowNs()) }
 
     /// Agreement between the recorded result and a recomputation from the raw samples.
     public struct Check: Codable, Sendable {
@@ -44,10 +39,15 @@ public struct RecordedResult: Codable, Sendable, Equatable {
         let energy = try RunEnergy.compute(ledger: ledger, run: run)
         let recomputed = RecordedResult(energy)
         let events = try ledger.events(run: run)
-        let recorded = events.last { $0.kind == eventKind }
-            .flatMap { try? JSONDecoder().decode(RecordedResult.self, from: Data($0.payload.utf8)) }
-        let recordedAnomalies = events.filter { $0.kind == "anomaly" }
-            .compactMap { try? JSONDecoder().decode(ReadingAnomaly.self, from: Data($0.payload.utf8)) }
+        var recorded: RecordedResult?
+        var recordedAnomalies: [ReadingAnomaly] = []
+        for e in events.map(RunEvent.init) {
+            switch e {
+            case let .result(r): recorded = r
+            case let .anomaly(a): recordedAnomalies.append(a)
+            default: break
+            }
+        }
         let recomputedAnomalies = energy.anomalies.map(\.decision)
         // Values pass through JSON, whose readers do not all round-trip a double's last bit.
         func close(_ a: Double?, _ b: Double?) -> Bool {

@@ -124,6 +124,7 @@ public struct RunEnergy: Codable, Sendable {
         let records = try ledger.channels(run: id)
         let samples = try ledger.samples(run: id)
         let events = try ledger.events(run: id)
+        let typed = events.map(RunEvent.init)
         let integration = try RecordedIntegration(events: events)
         let integrator = try integration.replay(records: records, samples: samples)
         var firstNs = Int64.max, lastNs = Int64.min
@@ -152,16 +153,17 @@ public struct RunEnergy: Codable, Sendable {
         var overhead: SamplerOverhead?
         var tokens = 0.0
         var sawTokens = false
-        for e in events {
-            if e.kind == "sampler_overhead", let data = e.payload.data(using: .utf8),
-               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-                overhead = SamplerOverhead(cpuSeconds: obj["cpu_s"] as? Double ?? 0, wallSeconds: obj["wall_s"] as? Double ?? 0,
-                                           ticks: obj["ticks"] as? Int ?? 0, intervalSeconds: obj["interval_s"] as? Double ?? 0)
-            }
-            if e.kind == "tokens", let data = e.payload.data(using: .utf8),
-               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let n = obj["count"] as? Double {
-                tokens += n
+        var attributionRecord: AttributionRecord?
+        var blocked: [BlockedChannel] = []
+        for e in typed {
+            switch e {
+            case let .samplerOverhead(o): overhead = o
+            case let .tokens(t):
+                tokens += t.count
                 sawTokens = true
+            case let .attribution(a): attributionRecord = a
+            case let .metersBlocked(b) where blocked.isEmpty: blocked = b
+            default: break
             }
         }
         let seconds: Double
@@ -183,16 +185,13 @@ public struct RunEnergy: Codable, Sendable {
                          totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
                          attribution: attribution(records: records, integrator: integrator, samples: samples).map { a in
                              var a = a
-                             let recorded = events.last { $0.kind == AttributionRecord.eventKind }
-                                 .flatMap { try? JSONDecoder().decode(AttributionRecord.self, from: Data($0.payload.utf8)) }
-                             a.method = recorded?.method
-                             a.methodDetail = recorded?.detail
+                             a.method = attributionRecord?.method
+                             a.methodDetail = attributionRecord?.detail
                              return a
                          },
                          crossChecks: crossChecks(channels),
                          gaps: gaps(events: events, records: records, originNs: origin),
-                         blocked: events.first { $0.kind == "meters_blocked" }
-                             .flatMap { try? JSONDecoder().decode([BlockedChannel].self, from: Data($0.payload.utf8)) } ?? [],
+                         blocked: blocked,
                          anomalies: anomalies, decisions: integration.decisions, integrationRules: integration.rules.version,
                          tokens: sawTokens ? tokens : nil,
                          samplerOverhead: overhead, seal: run.sealHash?.hex)
@@ -221,11 +220,16 @@ public struct RunEnergy: Codable, Sendable {
     static func gaps(events: [EventRecord], records: [ChannelRecord], originNs: Int64) -> [Gap] {
         var gaps: [Gap] = []
         var open: [Int: Int] = [:]
-        for e in events where e.kind == "channel_gap" || e.kind == "channel_resumed" {
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(e.payload.utf8))) as? [String: Any],
-                  let index = obj["channel"] as? Int, let record = records.first(where: { $0.index == index }) else { continue }
+        for e in events {
+            let index: Int, isGap: Bool
+            switch RunEvent(e) {
+            case let .channelGap(channel, _): (index, isGap) = (channel, true)
+            case let .channelResumed(channel): (index, isGap) = (channel, false)
+            default: continue
+            }
+            guard let record = records.first(where: { $0.index == index }) else { continue }
             let at = Double(e.tNs - originNs) / 1e9
-            if e.kind == "channel_gap" {
+            if isGap {
                 open[index] = gaps.count
                 gaps.append(Gap(device: record.device, domain: record.domain, source: record.source, atSeconds: at, resumedAtSeconds: nil))
             } else if let g = open.removeValue(forKey: index) {

@@ -36,8 +36,14 @@ public struct RunFootprint: Codable, Sendable {
         let energy = try RunEnergy.compute(ledger: ledger, run: id)
         let run = try ledger.run(id)
         let events = try ledger.events(run: id)
-        let recorded = events.last { $0.kind == FootprintSettings.eventKind }
-            .flatMap { try? JSONDecoder().decode(FootprintSettings.self, from: Data($0.payload.utf8)) }
+        var recorded: FootprintSettings?, recordedHours: RecordedHourlyIntensity?
+        for e in events.map(RunEvent.init) {
+            switch e {
+            case let .footprintSettings(f): recorded = f
+            case let .hourlyIntensity(h): recordedHours = h
+            default: break
+            }
+        }
         var settings = recorded ?? FootprintSettings(region: RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil),
                                                      site: nil, pue: nil)
         var labels: [String] = [], notes: [String] = []
@@ -63,8 +69,7 @@ public struct RunFootprint: Codable, Sendable {
                 labels.append("hourly series \(given.reference.name) (override; the run recorded \(settings.hourly?.name ?? "none"))")
                 settings.hourly = given.reference
             }
-        } else if let slice = events.last(where: { $0.kind == RecordedHourlyIntensity.eventKind })
-                    .flatMap({ try? JSONDecoder().decode(RecordedHourlyIntensity.self, from: Data($0.payload.utf8)) }) {
+        } else if let slice = recordedHours {
             series = try slice.intensitySeries()
         } else if let reference = settings.hourly {
             notes.append("the run was given the hourly series \(reference.name) but ended before recording the hours it covered: the annual figure is used; pass --hourly \(reference.name) to apply it")

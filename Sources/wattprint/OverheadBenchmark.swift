@@ -43,7 +43,7 @@ struct OverheadBenchmark {
         defer { try? FileManager.default.removeItem(at: dir) }
         let ledger = try Ledger(path: dir.appendingPathComponent("scratch.sqlite").path)
         let meters = MeterSet.discover(.init(processRoot: getpid()))
-        let host = meters.host.ledgerHost(gpus: [])
+        let host = meters.ledgerHost(toolVersion: Wattprint.version)
         var rates: [OverheadReport.Rate] = []
         for hz in [10.0, 100.0] {
             let recorder = try ledger.beginRun(host: host, command: "overhead \(hz) Hz", region: nil)

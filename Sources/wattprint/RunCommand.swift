@@ -55,14 +55,11 @@ struct RunCommand: ParsableCommand {
             hourly: hourly?.reference, instruments: try CLIError.wrapping { try instrumentOptions.instruments() },
             hardware: hardwareOptions.choice)
         let store = try ledger.open(create: true)
-        try store.markInterruptedRuns()
-
         // Meters are found and the run opened before the command starts, so its first instant is measured.
-        let meters = MeterSet.discover()
-        let recorder = try store.beginRun(host: meters.ledgerHost, command: argv.joined(separator: " "),
-                                          region: region.isDefaulted ? nil : region.query)
-        // Everything the footprint depends on goes into the run's chain, so `show` reproduces what is printed here.
-        recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: FootprintSettings.eventKind, payload: JSONOutput.compact(settings)))
+        let session = try CLIError.wrapping {
+            try MeasuredSession(ledger: store, command: argv.joined(separator: " "), settings: settings,
+                                configuration: .init(interval: interval, toolVersion: Wattprint.version))
+        }
 
         // Ctrl-C at the terminal reaches the command (same process group) and ends it; wattprint ignores it and
         // outlives the command just long enough to close the run. TERM and HUP sent to wattprint are passed on.
@@ -95,7 +92,7 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             // As a shell does: a command that cannot be started exits 127, and the run records that.
-            try recorder.close(status: .complete, exitCode: 127)
+            try session.finish(status: .complete, exitCode: 127)
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(127)
         }
@@ -107,39 +104,28 @@ struct RunCommand: ParsableCommand {
             return source
         }
         defer { forward.forEach { $0.cancel() } }
-        meters.attach(processRoot: child.pid, isOurChild: true, attribution: attribution)
-        recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: "attribution",
-                                    payload: JSONOutput.compact(AttributionRecord(method: attribution.method, detail: attribution.summary,
-                                                                                  cgroupUnavailable: unavailable))))
-        let sampler = Sampler(meters: meters, interval: interval, sink: LedgerSink(recorder: recorder))
-        FileHandle.standardError.write(Data(RunSummaryText.notices(sampler).utf8))
-        sampler.start()
+        session.attach(processRoot: child.pid, isOurChild: true, attribution: attribution, cgroupUnavailable: unavailable)
+        FileHandle.standardError.write(Data(RunSummaryText.notices(session.start()).utf8))
         let status = child.wait()
-        sampler.stop()
+        session.stop()
         ProcessAttribution.reapExitedChildren()
         let outlived = scope?.remove() ?? []
         if !outlived.isEmpty {
             FileHandle.standardError.write(Data("wattprint: \(outlived.count) process(es) the command started were still running when it exited (\(outlived.map(String.init).joined(separator: ", "))); their CPU time until then is counted, not after\n".utf8))
         }
-        for problem in sampler.flushErrors { FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8)) }
+        for problem in session.flushErrors { FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8)) }
         do {
-            // Everything sampled is committed before the result is computed, so the result covers every sample.
-            try recorder.flush()
-            // The reported figures go into the chain before it is sealed; `verify` recomputes them from the samples.
-            recorder.record(RecordedResult(try RunEnergy.compute(ledger: store, run: recorder.runID)).event)
             if let hourly {
-                let run = try store.run(recorder.runID)
-                let start = LedgerClock.parseUTC(run.startedAt) ?? Date()
-                let slice = RecordedHourlyIntensity(series: hourly.reference, intensities: hourly.series, from: start, to: Date())
-                recorder.record(EventRecord(tNs: MonotonicClock.nowNs(), kind: RecordedHourlyIntensity.eventKind, payload: JSONOutput.compact(slice)))
+                let start = LedgerClock.parseUTC(try store.run(session.runID).startedAt) ?? Date()
+                session.record(.hourlyIntensity(RecordedHourlyIntensity(series: hourly.reference, intensities: hourly.series, from: start, to: Date())))
             }
-            try recorder.close(status: Run.Status.complete, exitCode: status)
+            try session.finish(status: .complete, exitCode: status)
         } catch {
             FileHandle.standardError.write(Data("wattprint: \(error)\nThe command exited with status \(status); its committed samples stay in the ledger.\n".utf8))
             throw ExitCode(status == 0 ? 1 : status)
         }
 
-        let footprint = try CLIError.wrapping { try RunFootprint.compute(ledger: store, run: recorder.runID, data: carbon) }
+        let footprint = try CLIError.wrapping { try RunFootprint.compute(ledger: store, run: session.runID, data: carbon) }
         if json { try JSONOutput.print(footprint) }
         FileHandle.standardError.write(Data((RunSummaryText.render(footprint) + "\n").utf8))
         throw ExitCode(status)

@@ -6,8 +6,8 @@ import Meters
 /// The terminal summary of one run.
 enum RunSummaryText {
     /// Said on standard error before the measured work starts: what the chosen interval costs.
-    static func notices(_ sampler: Sampler) -> String {
-        sampler.caveats.map { "wattprint: note: \($0)\n" }.joined()
+    static func notices(_ caveats: [String]) -> String {
+        caveats.map { "wattprint: note: \($0)\n" }.joined()
     }
 
     static func render(_ f: RunFootprint) -> String {

@@ -61,7 +61,7 @@ enum FixedLedger {
                 sink.record(channel: index[i], tNs: t, value: v)
             }
             for a in integrator.finishTick(tNs: t) {
-                sink.event(tNs: t, kind: "anomaly", payload: String(decoding: try encoder.encode(a.renumbered { index[$0] }), as: UTF8.self))
+                r.record(EventRecord(tNs: t, kind: "anomaly", payload: String(decoding: try encoder.encode(a.renumbered { index[$0] }), as: UTF8.self)))
             }
             if k == 4 { r.record(EventRecord(tNs: t, kind: "tokens", payload: "{\"count\":2048}")) }
         }

@@ -142,7 +142,7 @@ final class NVMLMeterTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(contextReads, 2)
         XCTAssertLessThanOrEqual(contextReads, 4)
         XCTAssertGreaterThan(sink.samples.filter { $0.channel == counter }.count, 10 * contextReads)
-        XCTAssertFalse(sink.events.contains { $0.kind == "channel_gap" })
+        XCTAssertTrue(sink.gapKeys.isEmpty)
         XCTAssertFalse(set.channels.contains { $0.key == "estimate:gpu" })
         XCTAssertEqual(set.channels.filter { $0.role == .total && $0.device.hasPrefix("gpu") }.map(\.key), [key])
     }
@@ -152,8 +152,8 @@ final class NVMLMeterTests: XCTestCase {
         let (set, sampler, sink) = try sampled(["FAKE_NVML_GPUS": "2", "FAKE_NVML_LOST_AFTER": "11"], seconds: 0.8)
         let lost = try XCTUnwrap(set.channels.firstIndex { $0.key == "nvml:\(FakeNVML.uuid0)" })
         let other = try XCTUnwrap(set.channels.firstIndex { $0.role == .total && $0.device == "gpu-1" })
-        XCTAssertTrue(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("\"nvml:\(FakeNVML.uuid0)\"") })
-        XCTAssertFalse(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("000000000001") })
+        XCTAssertTrue(sink.gapKeys.contains("nvml:\(FakeNVML.uuid0)"))
+        XCTAssertFalse(sink.gapKeys.contains { $0.contains("000000000001") })
         let energies = sampler.energies()
         XCTAssertEqual(sink.samples.filter { $0.channel == lost }.count, 10, "no readings after the GPU was lost")
         XCTAssertGreaterThan(span(sink, channel: other), span(sink, channel: lost))
@@ -201,7 +201,7 @@ final class NVMLFaultTests: XCTestCase {
         replay.finish()
         XCTAssertEqual(replay.countedJoules, sampler.countedJoules(), file: file, line: line)
         XCTAssertEqual(replay.anomalies, sampler.anomalies(), file: file, line: line)
-        let recorded = sink.events.filter { $0.kind == "anomaly" }.compactMap { try? JSONDecoder().decode(ReadingAnomaly.self, from: Data($0.payload.utf8)) }
+        let recorded = sink.anomalies
         XCTAssertEqual(recorded, sampler.anomalies(), "every decision was recorded as an event", file: file, line: line)
     }
 

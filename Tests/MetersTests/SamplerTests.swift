@@ -8,11 +8,18 @@ final class MemorySink: SampleSink, @unchecked Sendable {
     let lock = NSLock()
     var channels: [MeterChannel] = []
     var samples: [(channel: Int, tNs: Int64, value: Double)] = []
-    var events: [(kind: String, payload: String)] = []
+    var events: [SamplerEvent] = []
+    var energies: [(channel: Int, fromNs: Int64, toNs: Int64, joules: Double, counted: Double)] = []
     var flushes = 0
     func register(_ channels: [MeterChannel]) -> [Int] { self.channels = channels; return Array(channels.indices) }
     func record(channel: Int, tNs: Int64, value: Double) { lock.lock(); samples.append((channel, tNs, value)); lock.unlock() }
-    func event(tNs: Int64, kind: String, payload: String) { lock.lock(); events.append((kind, payload)); lock.unlock() }
+    func event(tNs: Int64, _ event: SamplerEvent) { lock.lock(); events.append(event); lock.unlock() }
+    func energy(channel: Int, fromNs: Int64, toNs: Int64, joules: Double, counted: Double) {
+        lock.lock(); energies.append((channel, fromNs, toNs, joules, counted)); lock.unlock()
+    }
+    /// Keys of the channels that had a gap.
+    var gapKeys: [String] { events.compactMap { if case let .channelGap(_, key) = $0 { return key }; return nil } }
+    var anomalies: [ReadingAnomaly] { events.compactMap { if case let .anomaly(a) = $0 { return a }; return nil } }
     func flush() throws { lock.lock(); flushes += 1; lock.unlock() }
 }
 
@@ -42,8 +49,8 @@ final class SamplerTests: XCTestCase {
         let energy = sampler.energies()[pkg0]
         XCTAssertEqual(energy.wraps, 1)
         XCTAssertEqual(energy.joules, (328_850 + 262_143_328_850 / Wraparound.counterMaximum + 1_000_000) * 1e-6, accuracy: 1e-12)
-        XCTAssertTrue(sink.events.contains { $0.kind == "channel_gap" && $0.payload.contains("intel-rapl:1\"") })
-        XCTAssertTrue(sink.events.contains { $0.kind == "sampler_overhead" })
+        XCTAssertTrue(sink.gapKeys.contains("rapl:intel-rapl:1"), "\(sink.gapKeys)")
+        XCTAssertTrue(sink.events.contains { if case .overhead = $0 { return true }; return false })
         XCTAssertGreaterThanOrEqual(flushesWhileRunning, 1, "the thread flushed on its 50 ms pace before stop flushed")
         XCTAssertGreaterThan(overhead.ticks, 2, "readings taken by the thread, beside the forced start and stop readings")
         XCTAssertGreaterThan(overhead.cpuSeconds, 0)

@@ -1,3 +1,4 @@
+import Accounting
 import ArgumentParser
 import Engine
 import Foundation
@@ -57,7 +58,7 @@ extension ModelCommand {
             let options = BenchOptions(config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
                                        sequence: seq ?? (phase == .prefill ? 256 : 64), steps: steps ?? (phase == .decode ? 32 : 3),
                                        warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed)
-            let measured = try MeasuredRun(ledger: ledger, region: try regionOption.resolution())
+            let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             var window: WindowMeasurement?
             var tokens = 0
             let result: BenchResult
@@ -67,15 +68,15 @@ extension ModelCommand {
                     case .status(let line):
                         if !output.json { FileHandleOutput.standardError("… " + line) }
                     case .workloadStarted(let phase):
-                        try? measured.monitor.begin("workload")
-                        measured.event("phase_start", ["name": phase.rawValue])
+                        try? measured.monitor?.begin("workload")
+                        measured.record(.phaseStart(name: phase.rawValue))
                     case let .stepFinished(index, seconds, stepTokens, flops):
                         tokens += stepTokens
-                        measured.event("step", ["index": Double(index), "seconds": seconds, "flops": flops])
-                        measured.tokens(stepTokens)
+                        measured.record(.step(StepRecord(index: index, seconds: seconds, tokens: stepTokens, flops: flops)))
+                        measured.record(.tokens(TokenCount(count: Double(stepTokens), phase: phase.rawValue)))
                     case .workloadFinished:
-                        window = try? measured.monitor.end("workload")
-                        measured.event("phase_end", ["name": "workload"])
+                        window = try? measured.monitor?.end("workload")
+                        measured.record(.phaseEnd(name: phase.rawValue))
                     }
                 })
             } catch {
@@ -84,7 +85,7 @@ extension ModelCommand {
                 throw error
             }
             let energy = BenchEnergy(runID: measured.runID, window: window, tokens: tokens)
-            measured.event("bench", BenchRecord(bench: result, energy: energy))
+            measured.record(.benchmark(try JSONValue(encoding: BenchRecord(bench: result, energy: energy))))
             try measured.finish()
             if output.json { return try output.emit(BenchRecord(bench: result, energy: energy)) }
             render(result)

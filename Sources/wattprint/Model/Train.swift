@@ -1,3 +1,4 @@
+import Accounting
 import ArgumentParser
 import Crypto
 import Engine
@@ -114,9 +115,10 @@ extension ModelCommand {
             let trainer = try Trainer(model: model, data: split, options: options)
             // Training is recorded like any run: the corpus identity, every step's loss and tokens, evaluations.
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
-            let measured = try MeasuredRun(ledger: ledger, region: try regionOption.resolution())
-            measured.event("corpus", ["path": corpusPath, "sha256": corpusHash, "bytes": "\(text.bytes.count)", "tokenizer": kind])
-            measured.event("model", config)
+            let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
+            measured.record(.corpus(CorpusRecord(path: corpusPath, sha256: corpusHash, bytes: text.bytes.count, tokenizer: kind)))
+            measured.record(.workload(WorkloadDescription(architecture: "gpt2", parameters: config.parameterCount,
+                                                          configuration: try JSONValue(encoding: config))))
             if !output.json {
                 print("corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))")
                 print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(QuantityFormat.grouped(config.parameterCount)) parameters")
@@ -128,8 +130,9 @@ extension ModelCommand {
             do {
             try trainer.run(onStep: { report in
                 steps.append(report)
-                measured.event("step", report)
-                measured.tokens(report.tokens)
+                measured.record(.step(StepRecord(index: report.step, tokens: report.tokens, flops: report.flops, loss: Double(report.loss),
+                                                 learningRate: Double(report.learningRate), gradientNorm: Double(report.gradientNorm))))
+                measured.record(.tokens(TokenCount(count: Double(report.tokens), phase: "train")))
                 let seconds = secondsSince(last)
                 last = ContinuousClock.now
                 if !output.json {
@@ -137,7 +140,7 @@ extension ModelCommand {
                 }
             }, onEvaluation: { report in
                 evaluations.append(report)
-                measured.event("eval", report)
+                measured.record(.evaluation(EvaluationRecord(step: report.step, loss: Double(report.loss), tokens: report.tokens)))
                 last = ContinuousClock.now
                 if !output.json {
                     print("val loss \(QuantityFormat.fixed(Double(report.loss), 4)) (perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))) at step \(report.step)")

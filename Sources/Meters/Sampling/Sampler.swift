@@ -1,16 +1,6 @@
 import Foundation
 import Measures
 
-/// Where the sampler sends what it reads. The ledger's run recorder conforms in the CLI layer; tests use arrays.
-public protocol SampleSink: AnyObject {
-    /// Called once, before any sample, with every channel; returns the sink's index for each.
-    func register(_ channels: [MeterChannel]) -> [Int]
-    func record(channel: Int, tNs: Int64, value: Double)
-    func event(tNs: Int64, kind: String, payload: String)
-    /// Commits buffered samples; called at least every `flushInterval` and on stop.
-    func flush() throws
-}
-
 /// What the sampler cost, measured on itself.
 public struct SamplerOverhead: Sendable, Codable, Equatable {
     /// CPU time of the sampler thread (`CLOCK_THREAD_CPUTIME_ID`), seconds.
@@ -27,11 +17,11 @@ public struct SamplerOverhead: Sendable, Codable, Equatable {
     public var fractionOfOneCore: Double { wallSeconds > 0 ? cpuSeconds / wallSeconds : 0 }
 }
 
-/// Reads every meter on a background thread at a fixed interval on the monotonic clock, integrates each channel
-/// exactly as it goes, and hands raw readings to a sink in batches.
+/// Reads every meter on a background thread at a fixed interval, integrates each channel exactly as it goes
+/// (`RunIntegrator`), and hands raw readings, each interval's energy and its events to its sinks, in batches.
 ///
 /// The interval is bounded by the wrap rule: never longer than `MeterSet.maxSafeInterval`, so a counter cannot wrap
-/// twice between reads.
+/// twice between reads. Time comes from a `SamplerClock`: the monotonic clock, or a manual one in tests.
 public final class Sampler: @unchecked Sendable {
     public let meters: MeterSet
     public let interval: Double
@@ -41,13 +31,19 @@ public final class Sampler: @unchecked Sendable {
     /// What the chosen interval costs in accuracy, for the user to see before the run.
     public let caveats: [String]
     public let channels: [MeterChannel]
-    private let sink: SampleSink?
+    public let clock: SamplerClock
+    private let sinks: [SampleSink]
     private let lock = NSLock()
     private let integrator: RunIntegrator
-    private var sinkIndex: [Int] = []
+    /// Each sink's index for each channel.
+    private var sinkIndex: [[Int]] = []
     private var values: [Double?]
     private var present: [Bool]
     private var wasRead: [Bool]
+    private var previousReadNs: [Int64?]
+    private var countedBefore: [Double]
+    private var addedJoules: [Double?]
+    private let isEnergy: [Bool]
     private var thread: Thread?
     private var stopRequested = false
     private let done = DispatchSemaphore(value: 0)
@@ -57,9 +53,15 @@ public final class Sampler: @unchecked Sendable {
     private var lastFlushNs: Int64 = 0
     public private(set) var flushErrors: [String] = []
 
-    public init(meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sink: SampleSink?) {
+    /// - Parameters:
+    ///   - interval: seconds between readings requested; shortened when a counter could wrap twice in it.
+    ///   - flushInterval: longest time a reading waits before the sinks commit it, seconds.
+    ///   - sinks: where readings, energy and events go, in order.
+    public init(meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sinks: [SampleSink],
+                clock: SamplerClock = SystemClock()) {
         self.meters = meters
-        self.sink = sink
+        self.sinks = sinks
+        self.clock = clock
         self.flushInterval = flushInterval
         channels = meters.channels
         if let bound = meters.maxSafeInterval, bound < requested {
@@ -86,22 +88,27 @@ public final class Sampler: @unchecked Sendable {
         values = Array(repeating: nil, count: channels.count)
         present = Array(repeating: true, count: channels.count)
         wasRead = Array(repeating: false, count: channels.count)
+        previousReadNs = Array(repeating: nil, count: channels.count)
+        countedBefore = Array(repeating: 0, count: channels.count)
+        addedJoules = Array(repeating: nil, count: channels.count)
+        isEnergy = channels.map { $0.kind != .cpuTime && $0.kind != .context }
+    }
+
+    /// One sink, or none.
+    public convenience init(meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sink: SampleSink?,
+                            clock: SamplerClock = SystemClock()) {
+        self.init(meters: meters, interval: requested, flushInterval: flushInterval, sinks: sink.map { [$0] } ?? [], clock: clock)
     }
 
     public func start() {
-        sinkIndex = sink?.register(channels) ?? Array(channels.indices)
-        startNs = MonotonicClock.nowNs()
+        sinkIndex = sinks.map { $0.register(channels) }
+        startNs = clock.nowNs()
         lastFlushNs = startNs
-        sink?.event(tNs: startNs, kind: "sampler_start",
-                    payload: "{\"interval_s\":\(interval),\"integration\":\(integrator.rules.version),\"note\":\(JSONText.quote(intervalNote))}")
+        emit(.started(SamplerStart(intervalSeconds: interval, integration: integrator.rules.version, note: intervalNote)), at: startNs)
         // A counter that exists but cannot be read is part of the record: the run says what it could not measure.
-        if !meters.blocked.isEmpty, let data = try? JSONText.encoder.encode(meters.blocked) {
-            sink?.event(tNs: startNs, kind: "meters_blocked", payload: String(decoding: data, as: UTF8.self))
-        }
+        if !meters.blocked.isEmpty { emit(.metersBlocked(meters.blocked), at: startNs) }
         // So are the meters' decisions (mirrored zones, skipped entries), which the recomputation needs too.
-        if !meters.decisions.isEmpty, let data = try? JSONText.encoder.encode(meters.decisions) {
-            sink?.event(tNs: startNs, kind: "meter_decisions", payload: String(decoding: data, as: UTF8.self))
-        }
+        if !meters.decisions.isEmpty { emit(.meterDecisions(meters.decisions), at: startNs) }
         tick(force: true)
         let t = Thread { [unowned self] in self.loop() }
         t.name = "wattprint-sampler"
@@ -114,17 +121,17 @@ public final class Sampler: @unchecked Sendable {
     @discardableResult
     public func stop() -> SamplerOverhead {
         lock.lock(); stopRequested = true; lock.unlock()
+        clock.wake()
         if thread != nil { done.wait() }
         thread = nil
         tick(force: true)
         lock.lock()
-        record(integrator.finish(), at: MonotonicClock.nowNs())
+        let now = clock.nowNs()
+        for a in integrator.finish() { emitAnomaly(a, at: now) }
         lock.unlock()
-        let overhead = SamplerOverhead(cpuSeconds: cpuSeconds, wallSeconds: Double(MonotonicClock.nowNs() - startNs) / 1e9,
+        let overhead = SamplerOverhead(cpuSeconds: cpuSeconds, wallSeconds: Double(clock.nowNs() - startNs) / 1e9,
                                        ticks: ticks, intervalSeconds: interval)
-        sink?.event(tNs: MonotonicClock.nowNs(), kind: "sampler_overhead",
-                    payload: String(format: "{\"cpu_s\":%.6f,\"wall_s\":%.6f,\"ticks\":%d,\"interval_s\":%g}",
-                                    overhead.cpuSeconds, overhead.wallSeconds, overhead.ticks, overhead.intervalSeconds))
+        emit(.overhead(overhead), at: clock.nowNs())
         flush()
         return overhead
     }
@@ -147,22 +154,27 @@ public final class Sampler: @unchecked Sendable {
         return integrator.anomalies
     }
 
+    /// Readings taken so far, the forced ones at start and stop included.
+    public var readings: Int { lock.lock(); defer { lock.unlock() }; return ticks }
+
     /// Takes a reading now (used by measurement windows so a window's edges are exact).
     public func sampleNow() { tick(force: true) }
 
-    /// Wakes for the next reading or the next flush, whichever comes first, so samples reach the ledger within
+    /// Wakes for the next reading or the next flush, whichever comes first, so samples reach the sinks within
     /// `flushInterval` even when readings are further apart.
     private func loop() {
         let step = Int64(interval * 1e9), flushStep = Int64(flushInterval * 1e9)
-        var next = MonotonicClock.nowNs() + step
+        var next = clock.nowNs() + step
         while true {
             lock.lock(); let stop = stopRequested; lock.unlock()
             if stop { break }
-            MonotonicClock.sleep(untilNs: min(next, lastFlushNs + flushStep))
-            var now = MonotonicClock.nowNs()
+            clock.sleep(untilNs: min(next, lastFlushNs + flushStep))
+            lock.lock(); let stopping = stopRequested; lock.unlock()
+            if stopping { break }
+            var now = clock.nowNs()
             if now >= next {
                 tick(force: false)
-                now = MonotonicClock.nowNs()
+                now = clock.nowNs()
                 next += step
                 if now > next { next = now + step }
             }
@@ -178,57 +190,60 @@ public final class Sampler: @unchecked Sendable {
         let cpu0 = MonotonicClock.threadCPUSeconds()
         lock.lock()
         for i in values.indices { values[i] = nil }
-        let t = MonotonicClock.nowNs()
+        let t = clock.nowNs()
         meters.read(into: &values, read: &wasRead, nowNs: t, force: force)
+        for i in channels.indices {
+            countedBefore[i] = integrator.countedJoules[i]
+            addedJoules[i] = nil
+        }
         for i in values.indices where wasRead[i] {
             // A non-finite reading (a driver's bad conversion) is a gap, never a row the ledger would refuse.
             if let v = values[i], v.isFinite {
                 if !present[i] {
                     present[i] = true
                     integrator.markGap(i)
-                    sink?.event(tNs: t, kind: "channel_resumed", payload: "{\"channel\":\(sinkIndex[i])}")
+                    for (s, sink) in sinks.enumerated() { sink.event(tNs: t, .channelResumed(channel: sinkIndex[s][i])) }
                 }
-                integrator.add(i, tNs: t, value: v)
-                sink?.record(channel: sinkIndex[i], tNs: t, value: v)
-            } else if present[i] && ticks > 0 {
-                present[i] = false
-                sink?.event(tNs: t, kind: "channel_gap", payload: "{\"channel\":\(sinkIndex[i]),\"key\":\(JSONText.quote(channels[i].key))}")
+                addedJoules[i] = integrator.add(i, tNs: t, value: v)
+                for (s, sink) in sinks.enumerated() { sink.record(channel: sinkIndex[s][i], tNs: t, value: v) }
+            } else {
+                wasRead[i] = false
+                if present[i] && ticks > 0 {
+                    present[i] = false
+                    for (s, sink) in sinks.enumerated() { sink.event(tNs: t, .channelGap(channel: sinkIndex[s][i], key: channels[i].key)) }
+                }
             }
         }
-        record(integrator.finishTick(tNs: t), at: t)
+        for a in integrator.finishTick(tNs: t) { emitAnomaly(a, at: t) }
+        for i in channels.indices where isEnergy[i] {
+            let counted = integrator.countedJoules[i] - countedBefore[i]
+            guard let from = previousReadNs[i], addedJoules[i] != nil || counted != 0 else { continue }
+            for (s, sink) in sinks.enumerated() {
+                sink.energy(channel: sinkIndex[s][i], fromNs: from, toNs: t, joules: addedJoules[i] ?? 0, counted: counted)
+            }
+        }
+        for i in channels.indices where wasRead[i] { previousReadNs[i] = t }
         ticks += 1
         cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0
         lock.unlock()
     }
 
-    /// Writes the integration rules' decisions as `anomaly` events, in the sink's channel numbering.
-    private func record(_ anomalies: [ReadingAnomaly], at t: Int64) {
-        guard let sink, !anomalies.isEmpty else { return }
-        for a in anomalies {
-            guard let data = try? JSONText.encoder.encode(a.renumbered { self.sinkIndex[$0] }) else { continue }
-            sink.event(tNs: t, kind: "anomaly", payload: String(decoding: data, as: UTF8.self))
-        }
+    private func emit(_ event: SamplerEvent, at t: Int64) {
+        for sink in sinks { sink.event(tNs: t, event) }
+    }
+
+    /// An integration decision, in each sink's channel numbering.
+    private func emitAnomaly(_ a: ReadingAnomaly, at t: Int64) {
+        for (s, sink) in sinks.enumerated() { sink.event(tNs: t, .anomaly(a.renumbered { self.sinkIndex[s][$0] })) }
     }
 
     private func flush() {
         let cpu0 = MonotonicClock.threadCPUSeconds()
-        do { try sink?.flush() } catch {
-            lock.lock(); flushErrors.append("\(error)"); lock.unlock()
+        for sink in sinks {
+            do { try sink.flush() } catch {
+                lock.lock(); flushErrors.append("\(error)"); lock.unlock()
+            }
         }
         lock.lock(); cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0; lock.unlock()
-    }
-}
-
-enum JSONText {
-    /// Event payloads are hashed as written: keys sorted, so the same event is the same bytes every time.
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = .sortedKeys
-        return e
-    }()
-
-    static func quote(_ s: String) -> String {
-        let data = try? JSONEncoder().encode(s)
-        return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
 }

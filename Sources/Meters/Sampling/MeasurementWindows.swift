@@ -39,7 +39,7 @@ public final class EnergyMonitor: @unchecked Sendable {
         let snapshot = sampler.energies().map(\.joules), counted = sampler.countedJoules()
         lock.lock(); defer { lock.unlock() }
         if open[name] != nil { throw WindowError.alreadyOpen(name) }
-        open[name] = (MonotonicClock.nowNs(), snapshot, counted)
+        open[name] = (sampler.clock.nowNs(), snapshot, counted)
     }
 
     public func end(_ name: String) throws -> WindowMeasurement {
@@ -59,7 +59,7 @@ public final class EnergyMonitor: @unchecked Sendable {
             total += j
             if channel.mode == .estimated && j > 0 { estimated = true }
         }
-        return WindowMeasurement(name: name, seconds: Double(MonotonicClock.nowNs() - start.startNs) / 1e9,
+        return WindowMeasurement(name: name, seconds: Double(sampler.clock.nowNs() - start.startNs) / 1e9,
                                  joulesByChannel: byChannel, totalJoules: total, includesEstimates: estimated)
     }
 }

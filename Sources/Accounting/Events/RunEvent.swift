@@ -1,0 +1,270 @@
+import Foundation
+import Ledger
+import Meters
+
+/// Everything a run records besides its channels and samples, as one type written and read through one definition:
+/// the ledger stores each as an `EventRecord` (a kind and a JSON payload, hashed as written) and `RunEvent(record)`
+/// reads it back, older payload shapes included. A kind this build does not know, or a payload it cannot read,
+/// is kept as `.other`, never guessed at.
+///
+/// Version 1 (`RunEvent.version`, recorded in each run's `sampler_start`): the payloads below. Runs recorded before
+/// it (no version) wrote `step` in two shapes (a training step's report; a benchmark step's index, seconds and
+/// FLOPs), both read into `StepRecord`.
+public enum RunEvent: Sendable, Equatable {
+    case samplerStart(SamplerStart)
+    case metersBlocked([BlockedChannel])
+    case meterDecisions([MeterDecision])
+    case channelGap(channel: Int, key: String)
+    case channelResumed(channel: Int)
+    case anomaly(ReadingAnomaly)
+    case samplerOverhead(SamplerOverhead)
+    /// The run's energy as it was reported when it closed.
+    case result(RecordedResult)
+    case tokens(TokenCount)
+    case phaseStart(name: String)
+    case phaseEnd(name: String)
+    case step(StepRecord)
+    case evaluation(EvaluationRecord)
+    case corpus(CorpusRecord)
+    /// The model or workload the run executed.
+    case workload(WorkloadDescription)
+    /// A benchmark's full result, in the engine's own shape.
+    case benchmark(JSONValue)
+    case footprintSettings(FootprintSettings)
+    case hourlyIntensity(RecordedHourlyIntensity)
+    case attribution(AttributionRecord)
+    case other(kind: String, payload: String)
+
+    /// The event schema's version, recorded with each run.
+    public static let version = 1
+
+    /// The ledger's name for the event.
+    public var kind: String {
+        switch self {
+        case .samplerStart: return "sampler_start"
+        case .metersBlocked: return "meters_blocked"
+        case .meterDecisions: return "meter_decisions"
+        case .channelGap: return "channel_gap"
+        case .channelResumed: return "channel_resumed"
+        case .anomaly: return "anomaly"
+        case .samplerOverhead: return "sampler_overhead"
+        case .result: return "result"
+        case .tokens: return "tokens"
+        case .phaseStart: return "phase_start"
+        case .phaseEnd: return "phase_end"
+        case .step: return "step"
+        case .evaluation: return "eval"
+        case .corpus: return "corpus"
+        case .workload: return "model"
+        case .benchmark: return "bench"
+        case .footprintSettings: return "footprint_settings"
+        case .hourlyIntensity: return "hourly_intensity"
+        case .attribution: return "attribution"
+        case let .other(kind, _): return kind
+        }
+    }
+
+    /// The payload as written: JSON with sorted keys, so an event is the same bytes every time.
+    public var payload: String {
+        func json<T: Encodable>(_ value: T) -> String {
+            (try? Self.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
+        switch self {
+        case let .samplerStart(s): return json(SamplerStartPayload(s))
+        case let .metersBlocked(b): return json(b)
+        case let .meterDecisions(d): return json(d)
+        case let .channelGap(channel, key): return json(ChannelGapPayload(channel: channel, key: key))
+        case let .channelResumed(channel): return json(ChannelGapPayload(channel: channel, key: nil))
+        case let .anomaly(a): return json(a)
+        case let .samplerOverhead(o): return json(OverheadPayload(o))
+        case let .result(r): return json(r)
+        case let .tokens(t): return json(t)
+        case let .phaseStart(name), let .phaseEnd(name): return json(["name": name])
+        case let .step(s): return json(s)
+        case let .evaluation(e): return json(e)
+        case let .corpus(c): return json(c)
+        case let .workload(w): return json(w)
+        case let .benchmark(b): return json(b)
+        case let .footprintSettings(f): return json(f)
+        case let .hourlyIntensity(h): return json(h)
+        case let .attribution(a): return json(a)
+        case let .other(_, payload): return payload
+        }
+    }
+
+    /// The event as the ledger stores it, at `tNs` on the run's monotonic clock.
+    public func record(at tNs: Int64) -> EventRecord { EventRecord(tNs: tNs, kind: kind, payload: payload) }
+
+    /// Reads a stored event.
+    public init(_ record: EventRecord) { self.init(kind: record.kind, payload: record.payload) }
+
+    public init(kind: String, payload: String) {
+        let data = Data(payload.utf8)
+        func read<T: Decodable>(_ type: T.Type) -> T? { try? JSONDecoder().decode(type, from: data) }
+        let event: RunEvent?
+        switch kind {
+        case "sampler_start": event = read(SamplerStartPayload.self).map { .samplerStart($0.start) }
+        case "meters_blocked": event = read([BlockedChannel].self).map { .metersBlocked($0) }
+        case "meter_decisions": event = read([MeterDecision].self).map { .meterDecisions($0) }
+        case "channel_gap": event = read(ChannelGapPayload.self).map { .channelGap(channel: $0.channel, key: $0.key ?? "") }
+        case "channel_resumed": event = read(ChannelGapPayload.self).map { .channelResumed(channel: $0.channel) }
+        case "anomaly": event = read(ReadingAnomaly.self).map { .anomaly($0) }
+        case "sampler_overhead": event = read(OverheadPayload.self).map { .samplerOverhead($0.overhead) }
+        case "result": event = read(RecordedResult.self).map { .result($0) }
+        case "tokens": event = read(TokenCount.self).map { .tokens($0) }
+        case "phase_start": event = read([String: String].self).flatMap { $0["name"] }.map { .phaseStart(name: $0) }
+        case "phase_end": event = read([String: String].self).flatMap { $0["name"] }.map { .phaseEnd(name: $0) }
+        case "step": event = read(StepRecord.self).map { .step($0) }
+        case "eval": event = read(EvaluationRecord.self).map { .evaluation($0) }
+        case "corpus": event = read(CorpusRecord.self).map { .corpus($0) }
+        case "model": event = read(WorkloadDescription.self).map { .workload($0) }
+        case "bench": event = read(JSONValue.self).map { .benchmark($0) }
+        case "footprint_settings": event = read(FootprintSettings.self).map { .footprintSettings($0) }
+        case "hourly_intensity": event = read(RecordedHourlyIntensity.self).map { .hourlyIntensity($0) }
+        case "attribution": event = read(AttributionRecord.self).map { .attribution($0) }
+        default: event = nil
+        }
+        self = event ?? .other(kind: kind, payload: payload)
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = .sortedKeys
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return e
+    }()
+}
+
+/// `sampler_start` as stored: `interval_s`, `integration` (absent before the rules were versioned: version 1),
+/// `note`, and the event schema `events` (absent before version 1).
+struct SamplerStartPayload: Codable {
+    var interval_s: Double
+    var integration: Int?
+    var note: String
+    var events: Int?
+
+    init(_ s: SamplerStart) { interval_s = s.intervalSeconds; integration = s.integration; note = s.note; events = RunEvent.version }
+    var start: SamplerStart { SamplerStart(intervalSeconds: interval_s, integration: integration ?? 1, note: note) }
+}
+
+struct ChannelGapPayload: Codable {
+    var channel: Int
+    var key: String?
+}
+
+/// `sampler_overhead` as stored: `cpu_s`, `wall_s`, `ticks`, `interval_s`.
+struct OverheadPayload: Codable {
+    var cpu_s: Double
+    var wall_s: Double
+    var ticks: Int
+    var interval_s: Double
+
+    init(_ o: SamplerOverhead) { cpu_s = o.cpuSeconds; wall_s = o.wallSeconds; ticks = o.ticks; interval_s = o.intervalSeconds }
+    var overhead: SamplerOverhead { SamplerOverhead(cpuSeconds: cpu_s, wallSeconds: wall_s, ticks: ticks, intervalSeconds: interval_s) }
+}
+
+/// Tokens processed, with the phase they belong to where the program says (`train`, `prefill`, `decode`, `encode`).
+public struct TokenCount: Codable, Sendable, Equatable {
+    public var count: Double
+    public var phase: String?
+
+    public init(count: Double, phase: String? = nil) { self.count = count; self.phase = phase }
+}
+
+/// One step of a training or benchmark loop. A training step has its loss, learning rate and gradient norm; a
+/// benchmark step its seconds; both their tokens and FLOPs where known.
+public struct StepRecord: Codable, Sendable, Equatable {
+    /// 1-based optimizer step, or the benchmark's step index.
+    public var index: Int
+    public var seconds: Double?
+    public var tokens: Int?
+    public var flops: Double?
+    public var loss: Double?
+    public var learningRate: Double?
+    public var gradientNorm: Double?
+
+    public init(index: Int, seconds: Double? = nil, tokens: Int? = nil, flops: Double? = nil, loss: Double? = nil,
+                learningRate: Double? = nil, gradientNorm: Double? = nil) {
+        self.index = index; self.seconds = seconds; self.tokens = tokens; self.flops = flops; self.loss = loss
+        self.learningRate = learningRate; self.gradientNorm = gradientNorm
+    }
+
+    enum CodingKeys: String, CodingKey { case index, step, seconds, tokens, flops, loss, learningRate, gradientNorm }
+
+    /// Reads version 1 and both earlier shapes: a training report (`step`, `loss`, …) and a benchmark step
+    /// (`index` written as a number with a fraction).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let i = try? c.decode(Int.self, forKey: .index) { index = i }
+        else if let d = try? c.decode(Double.self, forKey: .index) { index = Int(d) }
+        else { index = try c.decode(Int.self, forKey: .step) }
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
+        tokens = try c.decodeIfPresent(Int.self, forKey: .tokens)
+        flops = try c.decodeIfPresent(Double.self, forKey: .flops)
+        loss = try c.decodeIfPresent(Double.self, forKey: .loss)
+        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
+        gradientNorm = try c.decodeIfPresent(Double.self, forKey: .gradientNorm)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encodeIfPresent(seconds, forKey: .seconds)
+        try c.encodeIfPresent(tokens, forKey: .tokens)
+        try c.encodeIfPresent(flops, forKey: .flops)
+        try c.encodeIfPresent(loss, forKey: .loss)
+        try c.encodeIfPresent(learningRate, forKey: .learningRate)
+        try c.encodeIfPresent(gradientNorm, forKey: .gradientNorm)
+    }
+}
+
+/// A held-out evaluation during or after training.
+public struct EvaluationRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    /// Mean cross-entropy, nats per token.
+    public var loss: Double
+    public var tokens: Int
+
+    public init(step: Int, loss: Double, tokens: Int) { self.step = step; self.loss = loss; self.tokens = tokens }
+}
+
+/// The corpus a run trained or evaluated on.
+public struct CorpusRecord: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    /// Size in bytes (written as text before version 1).
+    public var bytes: String
+    public var tokenizer: String
+
+    public init(path: String, sha256: String, bytes: Int, tokenizer: String) {
+        self.path = path; self.sha256 = sha256; self.bytes = "\(bytes)"; self.tokenizer = tokenizer
+    }
+}
+
+/// The model a run executed: its architecture, size and full configuration.
+public struct WorkloadDescription: Codable, Sendable, Equatable {
+    /// `gpt2`, … (absent before version 1: those runs were GPT-2).
+    public var architecture: String
+    public var parameters: Int?
+    /// The configuration as the engine writes it.
+    public var configuration: JSONValue
+
+    public init(architecture: String, parameters: Int?, configuration: JSONValue) {
+        self.architecture = architecture; self.parameters = parameters; self.configuration = configuration
+    }
+
+    enum CodingKeys: String, CodingKey { case architecture, parameters, configuration }
+
+    /// Reads version 1, and earlier runs' bare GPT-2 configuration.
+    public init(from decoder: Decoder) throws {
+        if let c = try? decoder.container(keyedBy: CodingKeys.self), let architecture = try? c.decode(String.self, forKey: .architecture) {
+            self.architecture = architecture
+            parameters = try c.decodeIfPresent(Int.self, forKey: .parameters)
+            configuration = try c.decode(JSONValue.self, forKey: .configuration)
+        } else {
+            architecture = "gpt2"
+            parameters = nil
+            configuration = try JSONValue(from: decoder)
+        }
+    }
+}
