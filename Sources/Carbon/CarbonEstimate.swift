@@ -65,8 +65,8 @@ public struct CarbonEstimate: Hashable, Codable, Sendable {
     public let intensity: IntensityUsed
     public let pue: PUEUsed
     public let hardware: EmbodiedUsed?
-    /// Warnings to show with the result, most important first.
-    public let flags: [String]
+    /// What the reader must know about how the estimate was made, most important first.
+    public let flags: [CarbonFinding]
     /// Attribution lines the data licences require.
     public let attribution: [String]
 }

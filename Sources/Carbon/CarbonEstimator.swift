@@ -29,7 +29,7 @@ public struct CarbonEstimator: Sendable {
             throw CarbonError(.invalidEnergy, "energy \(request.itEnergy.joules) J must be finite and zero or more")
         }
         let resolved = try data.grid.resolve(request.region)
-        var flags: [String] = []
+        var flags: [CarbonFinding] = []
 
         let figure: IntensityFigure
         switch request.intensity {
@@ -42,20 +42,20 @@ public struct CarbonEstimator: Sendable {
             figure = given
         }
         if figure.origin == .worldDefault {
-            flags.append("REGION DEFAULTED TO WORLD AVERAGE (\(figure.intensity), Ember \(figure.year.map(String.init) ?? "")): no --region, \(RegionResolution.environmentVariable) or config region was given; pass e.g. --region FR or --region aws:us-east-1")
+            flags.append(.regionDefaulted(intensity: figure.intensity, year: figure.year))
         }
         if figure.origin == .userSupplied {
-            flags.append("intensity supplied by the user (\(figure.intensity)); no table figure used")
+            flags.append(.intensitySuppliedByUser(figure.intensity))
         }
         let age = IntensityUncertainty.age(of: figure, usageYear: request.usageYear)
         if age >= IntensityUncertainty.oldDataYears, let year = figure.year {
-            flags.append("intensity data is from \(year), \(age) years before the usage year \(request.usageYear); its band is widened")
+            flags.append(.oldIntensityData(dataYear: year, age: age, usageYear: request.usageYear))
         }
         if figure.basis.scope != .lifecycle && figure.origin != .userSupplied {
-            flags.append("intensity basis is '\(figure.basis.text)', not lifecycle; upstream emissions may add up to 32 %, so the upper bound is widened")
+            flags.append(.notLifecycleBasis(figure.basis.text))
         }
         if figure.origin == .zone, resolved.cloudRegion == nil, let note = resolved.zone.note {
-            flags.append("\(resolved.zone.id): \(note)")
+            flags.append(.zoneNote(zone: resolved.zone.id, note: note))
         }
         let band = IntensityUncertainty.band(
             for: figure, usageYear: request.usageYear,
@@ -69,7 +69,7 @@ public struct CarbonEstimator: Sendable {
             let site = request.site ?? cloudSite ?? .onPremises
             pueFigure = data.pue.figure(for: site)
             if request.site == nil && cloudSite == nil {
-                flags.append("PUE not given: assuming an on-premises data centre (\(QuantityFormat.decimals(pueFigure.value.central, 3))); pass --pue, or --site none for a laptop or desktop")
+                flags.append(.pueAssumedOnPremises(pueFigure.value.central))
             }
         }
         let facility = pueFigure.facilityEnergy(for: request.itEnergy)
@@ -108,7 +108,7 @@ public struct CarbonEstimator: Sendable {
                 perUnit: hardware.totalEmbodied, lifetimeYears: hardware.lifetimeYears.central,
                 isDerived: hardware.isDerived, source: hardware.source)
             if hardware.isDerived {
-                flags.append("embodied figure for \(hardware.id) is DERIVED, not a published value: \(hardware.source.prefix { $0 != ";" })")
+                flags.append(.derivedEmbodiedFigure(hardware: hardware.id, source: String(hardware.source.prefix { $0 != ";" })))
             }
         }
 

@@ -21,7 +21,7 @@ public enum Scope2 {
         public let emissions: CarbonMass
         public let uncoveredFactor: CarbonIntensity
         public let uncoveredFactorSource: UncoveredFactorSource
-        public let flags: [String]
+        public let flags: [CarbonFinding]
     }
 
     public static func locationBased(energy: Energy, intensity: CarbonIntensity) -> CarbonMass {
@@ -33,7 +33,7 @@ public enum Scope2 {
                                    instruments: ContractualInstruments) -> MarketBased {
         let factor: CarbonIntensity
         let source: UncoveredFactorSource
-        var flags: [String] = []
+        var flags: [CarbonFinding] = []
         if let supplier = instruments.supplierFactor {
             factor = supplier
             source = .supplier
@@ -44,7 +44,7 @@ public enum Scope2 {
             factor = locationIntensity
             source = .locationFallback
             if instruments.coveredShare < 1 {
-                flags.append("market-based: no supplier or residual-mix factor; the uncovered \(QuantityFormat.percent(1 - instruments.coveredShare)) uses the location-based figure (GHG Protocol last resort; pass a residual-mix factor)")
+                flags.append(.marketBasedUsesLocationFigure(uncoveredShare: 1 - instruments.coveredShare))
             }
         }
         let covered = instruments.coveredShare

@@ -119,8 +119,8 @@ struct EstimateCommand: ParsableCommand {
     /// The text report: warnings first, then the figures, then sources and attribution.
     static func render(_ e: CarbonEstimate) -> String {
         var lines: [String] = []
-        for flag in e.flags where flag.hasPrefix("REGION DEFAULTED") {
-            lines.append("WARNING: \(flag)")
+        for finding in e.flags where finding.isHeadline {
+            lines.append("WARNING: \(finding)")
         }
         var pairs: [(String, String)] = []
         let regionText: String
@@ -168,7 +168,7 @@ struct EstimateCommand: ParsableCommand {
             lines.append("")
             lines += e.attribution
         }
-        let warnings = e.flags.filter { !$0.hasPrefix("REGION DEFAULTED") }
+        let warnings = e.flags.filter { !$0.isHeadline }
         if !warnings.isEmpty {
             lines.append("")
             lines += warnings.map { "! \($0)" }

@@ -22,8 +22,8 @@ final class CarbonEstimatorTests: XCTestCase {
         XCTAssertEqual(e.interval.low.grams, 552_123_000 * exp(-(pow(log(1 / 0.95), 2) + 0.04).squareRoot()), accuracy: 1)
         XCTAssertEqual(e.interval.high.grams, 552_123_000 * exp((pow(log(1.05), 2) + 0.04).squareRoot()), accuracy: 1)
         XCTAssertEqual(e.dominantContributor, CarbonEstimator.Contributor.intensity)
-        XCTAssertTrue(e.flags.contains { $0.contains("supplied by the user") })
-        XCTAssertFalse(e.flags.contains { $0.hasPrefix("REGION DEFAULTED") }, "the world figure is not used")
+        XCTAssertTrue(e.flags.contains { $0.description.contains("supplied by the user") })
+        XCTAssertFalse(e.flags.contains { $0.isHeadline }, "the world figure is not used")
         XCTAssertEqual(e.intensity.origin, .userSupplied)
     }
 
@@ -45,7 +45,8 @@ final class CarbonEstimatorTests: XCTestCase {
         let e = try estimator.estimate(EstimateRequest(itEnergy: .kilowattHours(100), region: region(nil), usageYear: 2024,
                                                        site: SiteType.none))
         XCTAssertTrue(e.region.isDefaulted)
-        XCTAssertEqual(e.flags.first?.hasPrefix("REGION DEFAULTED TO WORLD AVERAGE"), true)
+        guard case .regionDefaulted? = e.flags.first else { return XCTFail("\(e.flags)") }
+        XCTAssertEqual(e.flags.first?.description.hasPrefix("REGION DEFAULTED TO WORLD AVERAGE"), true)
         XCTAssertEqual(e.intensity.origin, .worldDefault)
         // 100 kWh × 472.94 g = 47 294 g
         XCTAssertEqual(e.total.grams, 47_294, accuracy: 1e-6)
@@ -64,7 +65,7 @@ final class CarbonEstimatorTests: XCTestCase {
         XCTAssertEqual(gcp.intensity.origin, .provider)
         XCTAssertEqual(gcp.intensity.zone, "US-MIDW-MISO")
         XCTAssertNotNil(gcp.intensity.why)
-        XCTAssertFalse(gcp.flags.contains { $0.contains("PUE not given") })
+        XCTAssertFalse(gcp.flags.contains { $0.description.contains("PUE not given") })
 
         let aws = try estimator.estimate(EstimateRequest(itEnergy: .kilowattHours(10), region: region("aws:us-east-1"),
                                                          usageYear: 2025))
@@ -78,7 +79,7 @@ final class CarbonEstimatorTests: XCTestCase {
         let e = try estimator.estimate(EstimateRequest(itEnergy: .kilowattHours(10), region: region("FR"), usageYear: 2024))
         XCTAssertEqual(e.pue.site, .onPremises)
         XCTAssertEqual(e.pue.value, 1.56)
-        XCTAssertTrue(e.flags.contains { $0.contains("PUE not given") })
+        XCTAssertTrue(e.flags.contains { $0.description.contains("PUE not given") })
     }
 
     func testEmbodiedIsAddedAndNamed() throws {
@@ -92,7 +93,7 @@ final class CarbonEstimatorTests: XCTestCase {
         XCTAssertEqual(e.embodiedShare, e.embodied.grams / e.total.grams, accuracy: 1e-12)
         XCTAssertEqual(e.dominantContributor, CarbonEstimator.Contributor.embodied)
         XCTAssertTrue(e.contributions.contains { $0.name == CarbonEstimator.Contributor.lifetime })
-        XCTAssertTrue(e.flags.contains { $0.contains("DERIVED") })
+        XCTAssertTrue(e.flags.contains { $0.description.contains("DERIVED") })
         XCTAssertEqual(e.hardware?.count, 8)
     }
 
@@ -111,13 +112,13 @@ final class CarbonEstimatorTests: XCTestCase {
         let old = try estimator.estimate(EstimateRequest(itEnergy: .kilowattHours(10), region: region("US-CAL-CISO"),
                                                          usageYear: 2029, site: SiteType.none))
         XCTAssertGreaterThan(old.interval.high, current.interval.high)
-        XCTAssertTrue(old.flags.contains { $0.contains("4 years before") })
+        XCTAssertTrue(old.flags.contains { $0.description.contains("4 years before") })
         XCTAssertTrue(current.flags.isEmpty, "\(current.flags)")
 
         let state = try estimator.estimate(EstimateRequest(itEnergy: .kilowattHours(10), region: region("US-CA"),
                                                            usageYear: 2016, site: SiteType.none))
-        XCTAssertTrue(state.flags.contains { $0.contains("not lifecycle") })
-        XCTAssertTrue(state.flags.contains { $0.contains("US-CA:") })
+        XCTAssertTrue(state.flags.contains { $0.description.contains("not lifecycle") })
+        XCTAssertTrue(state.flags.contains { $0.description.contains("US-CA:") })
     }
 
     func testHourlyFigureFeedsTheEstimate() throws {
