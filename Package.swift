@@ -50,14 +50,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Measures"]),
-        // Fixtures shared by test targets: the fake libnvidia-ml.so.1, built from C at test time.
-        .target(name: "TestFixtures", path: "Tests/TestFixtures", exclude: ["fake-nvml"]),
-        .testTarget(name: "MetersTests", dependencies: ["Meters", "Measures", "TestFixtures"]),
-        .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
-        .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters"]),
-        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestFixtures", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto")],
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Measures", "TestSupport"]),
+        // What every test target shares: fake /sys and /proc trees, a scripted meter, a manual clock, the stand-in
+        // libnvidia-ml.so.1 (built from C at test time), the seeded generator and self-removing scratch folders.
+        .target(name: "TestSupport", dependencies: ["Meters", "Engine"], path: "Tests/TestSupport", exclude: ["fake-nvml"]),
+        .testTarget(name: "MetersTests", dependencies: ["Meters", "Measures", "TestSupport"]),
+        .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]

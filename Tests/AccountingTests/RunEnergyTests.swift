@@ -2,14 +2,14 @@ import Carbon
 import Foundation
 import Measures
 import Meters
+import TestSupport
 import XCTest
 @testable import Ledger
 @testable import Accounting
 
 final class RunEnergyTests: XCTestCase {
     private func ledger() throws -> Ledger {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-reporting-\(UUID().uuidString)")
-        return try Ledger(path: dir.appendingPathComponent("l.sqlite").path)
+        try Ledger(path: try TestScratch.folder().appendingPathComponent("l.sqlite").path)
     }
 
     private let host = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "CPU", cpuCores: 2, memoryBytes: 0,
@@ -141,10 +141,8 @@ final class RunEnergyTests: XCTestCase {
     }
 
     /// Readings scripted by read number, with a gap: every channel fails on reads 5…9.
-    private final class GappyMeter: Meter, @unchecked Sendable {
-        let name = "scripted"
-        let blocked: [BlockedChannel] = []
-        let channels = [
+    private func gappyMeter() -> ScriptedMeter {
+        ScriptedMeter(channels: [
             MeterChannel(key: "gauge", device: "gpu-0", domain: "power", kind: .power, unit: "W", source: "script", mode: .measured,
                          role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy),
             MeterChannel(key: "rapl", device: "cpu-package-0", domain: "package", kind: .energy, unit: "uJ", wrapRange: 3_000_000,
@@ -152,19 +150,8 @@ final class RunEnergyTests: XCTestCase {
                          deviceClass: .cpuPackage, maxWatts: PowerBound.legacy),
             MeterChannel(key: "counter64", device: "gpu-1", domain: "energy", kind: .energy, unit: "mJ", source: "script",
                          mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy),
-        ]
-        private let lock = NSLock()
-        private var readCount = 0
-        var reads: Int { lock.lock(); defer { lock.unlock() }; return readCount }
-        func read(into values: inout [Double?], at offset: Int) {
-            lock.lock()
-            let reads = readCount
-            readCount += 1
-            lock.unlock()
-            guard !(5..<10).contains(reads) else { return }
-            values[offset] = 100 + Double(reads)
-            values[offset + 1] = Double(reads * 700_000 % 3_000_000)
-            values[offset + 2] = Double(reads) * 1000
+        ]) { reads in
+            (5..<10).contains(reads) ? [nil, nil, nil] : [100 + Double(reads), Double(reads * 700_000 % 3_000_000), Double(reads) * 1000]
         }
     }
 
@@ -173,13 +160,15 @@ final class RunEnergyTests: XCTestCase {
     func testLiveAndRecomputedEnergyAgreeThroughTheLedgerAcrossAGap() throws {
         let l = try ledger()
         let r = try l.beginRun(host: host, command: "gappy", region: nil, monotonicOriginNs: 0)
-        let meter = GappyMeter()
-        let sampler = Sampler(meters: MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths())), interval: 0.01, sink: LedgerSink(recorder: r))
+        let meter = gappyMeter()
+        let clock = ManualClock()
+        let sampler = Sampler(meters: MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths())), interval: 0.01,
+                              sink: LedgerSink(recorder: r), clock: clock)
         sampler.start()
-        let deadline = Date().addingTimeInterval(30)
-        while meter.reads < 16 && Date() < deadline { usleep(5_000) }
+        clock.waitForSleeper()
+        while meter.reads < 15 { clock.advance(seconds: sampler.interval) }
         sampler.stop()
-        XCTAssertGreaterThanOrEqual(meter.reads, 16, "the sampler kept reading (30 s deadline)")
+        XCTAssertEqual(meter.reads, 16, "15 readings on the clock and one at stop")
         try r.flush()
         let live = sampler.energies()
         let e = try RunEnergy.compute(ledger: l, run: r.runID)

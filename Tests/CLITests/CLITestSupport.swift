@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs the built `wattprint` binary as a user would.
@@ -14,7 +15,7 @@ enum CLI {
     }
 
     static let hermeticHome: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-cli-home-\(getpid())")
+        let url = TestScratch.root.appendingPathComponent("cli-home")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
@@ -67,11 +68,6 @@ enum CLI {
     }
 }
 
-func scratchDirectory(_ name: String = #function) throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-cli-\(name.filter(\.isLetter))-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    chmod(url.path, 0o755)
-    return url
-}
+func scratchDirectory(_ name: String = #function) throws -> URL { try TestScratch.folder(name) }
 
 func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }

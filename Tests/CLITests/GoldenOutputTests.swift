@@ -11,7 +11,7 @@ final class GoldenOutputTests: XCTestCase {
     private func assertGolden(_ name: String, _ actual: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let url = Self.folder.appendingPathComponent(name)
         if ProcessInfo.processInfo.environment["WATTPRINT_RECORD_GOLDEN"] == "1" {
-            try actual.write(to: url, atomically: true, encoding: .utf8)
+            try actual.write(to: url, atomically: false, encoding: .utf8)
             return
         }
         let expected = try String(contentsOf: url, encoding: .utf8)

@@ -1,6 +1,6 @@
 import Foundation
 import Measures
-import TestFixtures
+import TestSupport
 import XCTest
 
 /// The measurement faults end to end: `wattprint run` over a fake `/sys` whose counters a thread drives while the run
@@ -28,7 +28,7 @@ final class MeasurementFaultCLITests: XCTestCase {
                     if stop { break }
                     let elapsed = Date().timeIntervalSince(begin)
                     let value = glitchWindow.contains(elapsed) ? glitch : String(UInt64(1_000_000_000 + elapsed * watts * 1e6))
-                    try? (value + "\n").write(to: file, atomically: true, encoding: .utf8)   // rename: never a half-written file
+                    try? TestScratch.replace(file, with: value + "\n")   // by rename: never a half-written file
                     usleep(5_000)
                 }
             }
@@ -42,9 +42,9 @@ final class MeasurementFaultCLITests: XCTestCase {
     private func fakeSys(_ dir: URL) throws -> URL {
         let zone = dir.appendingPathComponent("sys/class/powercap/intel-rapl:0")
         try FileManager.default.createDirectory(at: zone, withIntermediateDirectories: true)
-        try "package-0\n".write(to: zone.appendingPathComponent("name"), atomically: true, encoding: .utf8)
-        try "262143328850\n".write(to: zone.appendingPathComponent("max_energy_range_uj"), atomically: true, encoding: .utf8)
-        try "1000000000\n".write(to: zone.appendingPathComponent("energy_uj"), atomically: true, encoding: .utf8)
+        try "package-0\n".write(to: zone.appendingPathComponent("name"), atomically: false, encoding: .utf8)
+        try "262143328850\n".write(to: zone.appendingPathComponent("max_energy_range_uj"), atomically: false, encoding: .utf8)
+        try "1000000000\n".write(to: zone.appendingPathComponent("energy_uj"), atomically: false, encoding: .utf8)
         return zone.appendingPathComponent("energy_uj")
     }
 

@@ -8,7 +8,7 @@ final class ModelCLITests: XCTestCase {
         let dir = try scratchDirectory()
         let corpus = dir.appendingPathComponent("corpus.txt")
         let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60)
-        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        try text.write(to: corpus, atomically: false, encoding: .utf8)
         let ledger = dir.appendingPathComponent("l.sqlite").path
         let r = try CLI.run(["model", "train", "--corpus", corpus.path, "--layers", "1", "--width", "32", "--heads", "2", "--seq", "16",
                              "--batch", "2", "--steps", "3", "--ledger", ledger, "--region", "FR", "--json"])

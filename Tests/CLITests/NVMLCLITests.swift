@@ -1,5 +1,5 @@
 import Foundation
-import TestFixtures
+import TestSupport
 import XCTest
 
 /// `wattprint` with the fake libnvidia-ml.so.1 in place of the driver: what a user sees on a GPU machine.

@@ -60,7 +60,7 @@ final class RunAndVerifyTests: XCTestCase {
             hours += "\(formatter.string(from: hour)),100\n"
         }
         let series = dir.appendingPathComponent("hourly.csv")
-        try ("timestamp_utc,gco2e_per_kwh\n" + hours).write(to: series, atomically: true, encoding: .utf8)
+        try ("timestamp_utc,gco2e_per_kwh\n" + hours).write(to: series, atomically: false, encoding: .utf8)
         let r = try CLI.run(["show", "1", "--ledger", ledger, "--site", "none", "--hourly", series.path, "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let f = try XCTUnwrap(try json(r.stdout) as? [String: Any])
@@ -69,11 +69,11 @@ final class RunAndVerifyTests: XCTestCase {
         XCTAssertEqual(grams, joules / 3.6e6 * 100, accuracy: 1e-12)
         XCTAssertEqual((f["hourly"] as? [String: Any])?["hoursMissing"] as? Int, 0)
 
-        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T00:00:00Z,100\n".write(to: series, atomically: true, encoding: .utf8)
+        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T00:00:00Z,100\n".write(to: series, atomically: false, encoding: .utf8)
         let fallback = try XCTUnwrap(try json(try CLI.run(["show", "1", "--ledger", ledger, "--site", "none", "--hourly", series.path, "--json"]).stdout) as? [String: Any])
         XCTAssertGreaterThanOrEqual((fallback["hourly"] as? [String: Any])?["hoursMissing"] as? Int ?? 0, 1)
 
-        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T01:00:00Z,100\n2001-01-01T00:00:00Z,90\n".write(to: series, atomically: true, encoding: .utf8)
+        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T01:00:00Z,100\n2001-01-01T00:00:00Z,90\n".write(to: series, atomically: false, encoding: .utf8)
         let unsorted = try CLI.run(["show", "1", "--ledger", ledger, "--hourly", series.path])
         XCTAssertNotEqual(unsorted.status, 0)
         XCTAssertTrue(unsorted.stderr.contains("line 3"), unsorted.stderr)

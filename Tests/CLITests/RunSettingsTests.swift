@@ -61,7 +61,7 @@ final class RunSettingsTests: XCTestCase {
         let format = ISO8601DateFormatter()
         for g in [300, 310, 320] { csv += "\(format.string(from: hour)),\(g)\n"; hour += 3600 }
         let file = dir.appendingPathComponent("hours.csv")
-        try csv.write(to: file, atomically: true, encoding: .utf8)
+        try csv.write(to: file, atomically: false, encoding: .utf8)
         let r = try CLI.run(["run", "--ledger", ledger, "--region", "US", "--hourly", file.path, "--hardware", "h100", "--count", "2",
                              "--covered-share", "0.5", "--json", "--", "sleep", "0.5"])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -1,4 +1,5 @@
 import Measures
+import TestSupport
 import XCTest
 @testable import Carbon
 
@@ -56,7 +57,7 @@ final class EnergyTests: XCTestCase {
     }
 
     func testFormatThenParseRoundTrips() throws {
-        var rng = SeededGenerator(seed: 21031)
+        var rng = SplitMix(seed: 21031)
         for _ in 0..<2_000 {
             let joules = pow(10, Double.random(in: -6...15, using: &rng))
             let energy = Energy(joules: joules)

@@ -22,23 +22,6 @@ enum SharedData {
     }
 }
 
-/// A seeded generator (SplitMix64) so property loops are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Asserts that `body` throws a `CarbonError` with `code`, and returns it for further checks.
 @discardableResult
 func assertCarbonError<T>(_ code: CarbonError.Code, file: StaticString = #filePath, line: UInt = #line,

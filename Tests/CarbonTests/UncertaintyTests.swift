@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import Carbon
 
@@ -43,7 +44,7 @@ final class UncertaintyTests: XCTestCase {
     }
 
     func testWideningAnyInputWidensTheResult() {
-        var rng = SeededGenerator(seed: 90)
+        var rng = SplitMix(seed: 90)
         for _ in 0..<300 {
             let inputs = (0..<4).map { i in
                 UncertaintyInput("x\(i)", logQuantity(Double.random(in: 0.1...1_000, using: &rng),

@@ -47,8 +47,8 @@ final class BenchmarkTests: EngineTestCase {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let good = directory + "/status", bad = directory + "/status-no-hwm"
-        try "Name:\tx\nVmPeak:\t  9999 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1024 kB\n".write(toFile: good, atomically: true, encoding: .utf8)
-        try "Name:\tx\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "Name:\tx\nVmPeak:\t  9999 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 1024 kB\n".write(toFile: good, atomically: false, encoding: .utf8)
+        try "Name:\tx\n".write(toFile: bad, atomically: false, encoding: .utf8)
         XCTAssertEqual(try ProcessMemory.peakResidentBytes(statusPath: good), 2048 * 1024)
         assertEngineError(.fileUnreadable, mentions: ["VmHWM"]) { _ = try ProcessMemory.peakResidentBytes(statusPath: bad) }
     }

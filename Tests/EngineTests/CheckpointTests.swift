@@ -1,5 +1,6 @@
 @testable import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// Safetensors round trips in the Hugging Face GPT-2 layout, and every way a bad file must fail.
@@ -132,7 +133,7 @@ final class CheckpointTests: FileTestCase {
 /// Forged headers must be errors, never traps or reads past the end of the file.
 final class SafeTensorsForgeryTests: XCTestCase {
     private func file(_ header: String, lengthOverride: UInt64? = nil, data: Int = 16) throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("forged-\(UUID().uuidString).safetensors")
+        let url = try TestScratch.folder().appendingPathComponent("forged.safetensors")
         var bytes = Data()
         var length = (lengthOverride ?? UInt64(header.utf8.count)).littleEndian
         withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import TestSupport
 import XCTest
 
 /// A test-owned float buffer that kernels can take as `UnsafeMutableBufferPointer`.
@@ -93,11 +94,8 @@ func numericalGradient(_ x: [Double], indices: [Int]? = nil, eps: Double = 1e-6,
 /// Σ w·y: turns a vector output into the scalar whose gradient a backward kernel computes for upstream gradient w.
 func weightedSum(_ y: [Double], _ w: [Double]) -> Double { zip(y, w).reduce(0) { $0 + $1.0 * $1.1 } }
 
-func temporaryDirectory() -> String {
-    let path = NSTemporaryDirectory() + "wp-engine-tests-" + UUID().uuidString
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
+/// A fresh folder, removed when the test process ends.
+func temporaryDirectory(_ name: String = #function) -> String { (try! TestScratch.folder(name)).path }
 
 /// Asserts `body` throws an `EngineError` of `kind` whose message mentions every string in `mentions`.
 func assertEngineError(_ kind: EngineError.Kind, mentions: [String] = [], file: StaticString = #filePath, line: UInt = #line,

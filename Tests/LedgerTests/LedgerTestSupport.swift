@@ -1,14 +1,10 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import Ledger
 
-/// A fresh directory per test, removed afterwards.
-func temporaryDirectory(_ name: String = #function) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("wattprint-tests-\(name.filter(\.isLetter))-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
+/// A fresh folder per test, removed when the test process ends.
+func temporaryDirectory(_ name: String = #function) throws -> URL { try TestScratch.folder(name) }
 
 let testHost = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "Test CPU", cpuCores: 2,
                     memoryBytes: 1 << 30, kernel: "6.1.0-test", gpus: "", toolVersion: "test",

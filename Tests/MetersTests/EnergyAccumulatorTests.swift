@@ -1,5 +1,6 @@
 import Foundation
 import Measures
+import TestSupport
 import XCTest
 @testable import Meters
 
@@ -124,18 +125,5 @@ final class EnergyAccumulatorTests: XCTestCase {
         XCTAssertEqual(Units.factor("mW"), 1e-3)
         XCTAssertEqual(Units.factor("J"), 1)
         for unknown in ["kJ", "Wh", "", "uj", "µJ"] { XCTAssertNil(Units.factor(unknown), unknown) }
-    }
-}
-
-/// A small seeded generator so property tests are reproducible.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

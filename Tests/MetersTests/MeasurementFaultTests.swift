@@ -1,5 +1,6 @@
 import Foundation
 import Measures
+import TestSupport
 import XCTest
 @testable import Meters
 

@@ -1,5 +1,6 @@
 import Foundation
 import Measures
+import TestSupport
 import XCTest
 @testable import Meters
 
@@ -11,7 +12,10 @@ final class MemorySink: SampleSink, @unchecked Sendable {
     var events: [SamplerEvent] = []
     var energies: [(channel: Int, fromNs: Int64, toNs: Int64, joules: Double, counted: Double)] = []
     var flushes = 0
-    func register(_ channels: [MeterChannel]) -> [Int] { self.channels = channels; return Array(channels.indices) }
+    /// Added to every channel index, to tell sinks' numberings apart.
+    let offset: Int
+    init(offset: Int = 0) { self.offset = offset }
+    func register(_ channels: [MeterChannel]) -> [Int] { self.channels = channels; return channels.indices.map { $0 + offset } }
     func record(channel: Int, tNs: Int64, value: Double) { lock.lock(); samples.append((channel, tNs, value)); lock.unlock() }
     func event(tNs: Int64, _ event: SamplerEvent) { lock.lock(); events.append(event); lock.unlock() }
     func energy(channel: Int, fromNs: Int64, toNs: Int64, joules: Double, counted: Double) {
@@ -65,15 +69,15 @@ final class SamplerTests: XCTestCase {
         try t.zone("intel-rapl:0", name: "package-0", energy: 0)
         try t.proc()
         let sink = MemorySink()
-        let sampler = Sampler(meters: meters(t), interval: 30, flushInterval: 0.1, sink: sink)
+        let clock = ManualClock()
+        let sampler = Sampler(meters: meters(t), interval: 30, flushInterval: 0.1, sink: sink, clock: clock)
         sampler.start()
-        usleep(650_000)
+        clock.waitForSleeper()
+        for _ in 0..<6 { clock.advance(seconds: 0.1) }
         sink.lock.lock(); let flushes = sink.flushes; sink.lock.unlock()
-        let begun = MonotonicClock.nowNs()
         let overhead = sampler.stop()
-        XCTAssertGreaterThanOrEqual(flushes, 2, "about one flush per 0.1 s, not one per 30 s reading")
-        XCTAssertLessThan(Double(MonotonicClock.nowNs() - begun) / 1e9, 2, "stop does not wait for the next reading")
-        XCTAssertEqual(overhead.ticks, 2, "only the start and stop readings")
+        XCTAssertEqual(flushes, 6, "one flush per 0.1 s, not one per 30 s reading")
+        XCTAssertEqual(overhead.ticks, 2, "only the start and stop readings: stop does not wait for the next one")
     }
 
     func testIntervalIsShortenedByTheWrapRule() throws {
@@ -105,5 +109,56 @@ final class SamplerTests: XCTestCase {
         XCTAssertThrowsError(try monitor.end("train")) { XCTAssertEqual($0 as? EnergyMonitor.WindowError, .notOpen("train")) }
         try monitor.begin("x")
         XCTAssertThrowsError(try monitor.begin("x")) { XCTAssertEqual($0 as? EnergyMonitor.WindowError, .alreadyOpen("x")) }
+    }
+}
+
+/// The sampler on a manual clock: every reading and flush counted exactly, no sleeping.
+final class ManualClockSamplerTests: XCTestCase {
+    private func channel(_ key: String) -> MeterChannel {
+        MeterChannel(key: key, device: "gpu-0", domain: "energy", kind: .energy, unit: "J", source: "script", mode: .measured,
+                     role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy)
+    }
+
+    /// Ten readings a second and a flush a second: after 1 s of the clock, 1 + 10 readings and 1 flush; stop adds one
+    /// reading and one flush. Each interval's energy reaches the sink with the reading.
+    func testReadingsFlushesAndIntervalEnergyFollowTheClockExactly() throws {
+        let clock = ManualClock()
+        let meter = ScriptedMeter(channels: [channel("gpu")]) { read in [Double(read) * 25] }   // 25 J a reading: 250 W at 10 Hz
+        let set = MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths()))
+        let sink = MemorySink()
+        let sampler = Sampler(meters: set, interval: 0.1, flushInterval: 1, sink: sink, clock: clock)
+        sampler.start()
+        clock.waitForSleeper()
+        XCTAssertEqual(sampler.readings, 1, "the forced reading at start")
+        for _ in 0..<10 { clock.advance(seconds: 0.1) }
+        XCTAssertEqual(sampler.readings, 11)
+        sink.lock.lock(); XCTAssertEqual(sink.flushes, 1, "one flush at 1 s"); sink.lock.unlock()
+        let overhead = sampler.stop()
+        XCTAssertEqual(overhead.ticks, 12)
+        XCTAssertEqual(sink.flushes, 2)
+        XCTAssertEqual(overhead.wallSeconds, 1, accuracy: 1e-9)
+        XCTAssertEqual(sink.energies.count, 11, "an energy per interval")
+        XCTAssertEqual(sink.energies.map(\.joules).reduce(0, +), 11 * 25, accuracy: 1e-9)
+        XCTAssertEqual(sink.energies.map(\.counted).reduce(0, +), sampler.countedJoules()[0], accuracy: 1e-9)
+        XCTAssertEqual(sink.energies.first?.fromNs, 1_000_000_000)
+        XCTAssertEqual(sink.energies.first?.toNs, 1_100_000_000)
+    }
+
+    /// Two sinks hear the same readings and events, each in its own numbering.
+    func testTheSamplerFansOutToEverySink() throws {
+        let clock = ManualClock()
+        let meter = ScriptedMeter(channels: [channel("a"), channel("b")]) { read in [Double(read), read == 2 ? nil : Double(read)] }
+        let set = MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths()))
+        let first = MemorySink(), second = MemorySink(offset: 10)
+        let sampler = Sampler(meters: set, interval: 0.1, flushInterval: 1, sinks: [first, second], clock: clock)
+        sampler.start()
+        clock.waitForSleeper()
+        for _ in 0..<4 { clock.advance(seconds: 0.1) }
+        sampler.stop()
+        XCTAssertEqual(first.samples.count, second.samples.count)
+        XCTAssertEqual(first.samples.map(\.channel).map { $0 + 10 }, second.samples.map(\.channel))
+        XCTAssertEqual(first.gapKeys, ["b"])
+        XCTAssertEqual(second.gapKeys, ["b"])
+        XCTAssertTrue(second.events.contains(.channelResumed(channel: 11)))
     }
 }

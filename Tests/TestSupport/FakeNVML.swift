@@ -17,8 +17,7 @@ public enum FakeNVML {
     /// A copy of the library at a path of its own: `dlopen` loads it afresh, so its state (settings read at the
     /// first `nvmlInit_v2`, the clock it started) is not shared with any other test in this process.
     public static func freshCopy() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-fake-nvml-\(getpid())/\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestScratch.folder("nvml")
         let copy = dir.appendingPathComponent("libnvidia-ml.so.1")
         try FileManager.default.copyItem(atPath: try library(), toPath: copy.path)
         return copy.path
@@ -26,7 +25,7 @@ public enum FakeNVML {
 
     private static let built: Result<String, BuildError> = {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("fake-nvml")
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("wattprint-fake-nvml-\(getpid())")
+        let out = TestScratch.root.appendingPathComponent("fake-nvml-build")
         let p = Process()
         p.executableURL = source.appendingPathComponent("build")
         p.arguments = [out.path]
