@@ -3,10 +3,10 @@ import PackageDescription
 
 /// wattprint: one module per concern, dependencies pointing one way:
 ///
-///     wattprint (CLI) ─► Reports ─► Accounting ─┬─► Ledger ─┬─► Measures
-///            │                                   ├─► Meters ─┤
-///            │                                   └─► Carbon ─┘
-///            └─► Engine (a leaf: its own kernels on OpenBLAS)
+///     wattprint (CLI) ─► Reports ─┬─► Accounting ─┬─► Ledger ─┬─► Measures
+///            │                    │                ├─► Meters ─┤
+///            │                    │                └─► Carbon ─┘
+///            └────────────────────┴─► Engine (a leaf: its own kernels on OpenBLAS)
 ///
 /// Measures holds what the others share: channel kinds, roles, modes and device classes, energy and its units, the
 /// monotonic clock and number formatting.
@@ -43,10 +43,11 @@ let package = Package(
         .target(name: "Meters", dependencies: ["Measures", "CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
         .target(name: "Carbon", dependencies: ["Measures"], exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
         .target(name: "Accounting", dependencies: ["Measures", "Carbon", "Ledger", "Meters"]),
+        .target(name: "Reports", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine"]),
         .executableTarget(
             name: "wattprint",
             dependencies: [
-                "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
+                "Reports", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -58,6 +59,7 @@ let package = Package(
         .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "CLITests", dependencies: ["wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Golden"]),
     ],

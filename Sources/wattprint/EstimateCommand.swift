@@ -1,6 +1,7 @@
 import ArgumentParser
 import Carbon
 import Foundation
+import Reports
 import Measures
 
 /// `wattprint estimate`: emissions of a known amount of energy, with a 90 % interval and sources.
@@ -67,8 +68,7 @@ struct EstimateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Year the energy was used (default: this year); older data gets a wider band.", valueName: "year"))
     var usageYear: Int?
 
-    @Flag(help: "Print JSON instead of text.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     init() {}
 
@@ -89,11 +89,7 @@ struct EstimateCommand: ParsableCommand {
         let request = try makeRequest(environment: ProcessInfo.processInfo.environment, configRegion: try UserConfig.load().region,
                                       currentYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
         let estimate = try CarbonEstimator(data: data).estimate(request)
-        if json {
-            try JSONOutput.print(estimate)
-        } else {
-            print(Self.render(estimate))
-        }
+        try output.emit(EstimateReport.build(estimate))
     }
 
     /// The request these flags describe.
@@ -114,65 +110,5 @@ struct EstimateCommand: ParsableCommand {
             region: RegionResolution.resolve(flag: region, environment: environment, configValue: configRegion),
             usageYear: usageYear ?? currentYear, energyRelativeUncertainty: energyUncertainty, intensity: choice,
             site: site?.siteType, pue: pue, hardware: reservation, instruments: instruments)
-    }
-
-    /// The text report: warnings first, then the figures, then sources and attribution.
-    static func render(_ e: CarbonEstimate) -> String {
-        var lines: [String] = []
-        for finding in e.flags where finding.isHeadline {
-            lines.append("WARNING: \(finding)")
-        }
-        var pairs: [(String, String)] = []
-        let regionText: String
-        switch e.region.origin {
-        case .defaulted: regionText = "none given — world average"
-        case .flag: regionText = "\(e.region.query) (--region)"
-        case .environment: regionText = "\(e.region.query) (\(RegionResolution.environmentVariable))"
-        case .configFile: regionText = "\(e.region.query) (config file)"
-        }
-        pairs.append(("Region", regionText))
-        pairs.append(("Intensity", "\(e.intensity.intensity) · \(e.intensity.year.map(String.init) ?? "year not stated") · \(e.intensity.basis) · \(e.intensity.label)"))
-        if let why = e.intensity.why {
-            pairs.append(("Figure choice", why))
-        }
-        pairs.append(("IT energy", e.itEnergy.description))
-        let site = e.pue.site?.rawValue ?? ""
-        let pueSource: String
-        if e.pue.isOverride {
-            pueSource = "--pue"
-        } else if e.pue.low == e.pue.high {
-            pueSource = "\(site) default"
-        } else {
-            pueSource = "\(site) default, range \(QuantityFormat.number(e.pue.low))–\(QuantityFormat.number(e.pue.high))"
-        }
-        pairs.append(("PUE", "\(QuantityFormat.number(e.pue.value)) (\(pueSource))"))
-        pairs.append(("Facility energy", e.facilityEnergy.description))
-        pairs.append(("Location-based", e.locationBased.description))
-        if let market = e.marketBased {
-            pairs.append(("Market-based", "\(market.emissions) (uncovered energy at \(market.uncoveredFactor), \(market.uncoveredFactorSource.rawValue))"))
-        }
-        if let hardware = e.hardware {
-            pairs.append(("Embodied", "\(e.embodied) (\(QuantityFormat.number(hardware.count)) × \(hardware.hardware), \(QuantityFormat.number(hardware.hours)) h, \(QuantityFormat.percent(e.embodiedShare)) of total)"))
-        } else {
-            pairs.append(("Embodied", "not included (pass --hardware, --count, --hours)"))
-        }
-        pairs.append(("Total", e.total.description))
-        pairs.append(("90 % interval", "\(e.interval.low) – \(e.interval.high)"))
-        if let dominant = e.contributions.first {
-            pairs.append(("Dominant", "\(dominant.name) (\(QuantityFormat.percent(dominant.varianceShare)) of the variance)"))
-        }
-        pairs.append(("Source", e.intensity.source))
-        pairs.append(("Licence", e.intensity.licence))
-        lines.append(TextTable.fields(pairs))
-        if !e.attribution.isEmpty {
-            lines.append("")
-            lines += e.attribution
-        }
-        let warnings = e.flags.filter { !$0.isHeadline }
-        if !warnings.isEmpty {
-            lines.append("")
-            lines += warnings.map { "! \($0)" }
-        }
-        return lines.joined(separator: "\n")
     }
 }

@@ -3,36 +3,9 @@ import Ledger
 import Measures
 import Meters
 import Accounting
+import Reports
 
-/// The sampler's cost, measured: its own CPU time ÷ wall time at 10 Hz and 100 Hz (writing to a scratch ledger,
-/// as a real run does), and a fixed CPU workload's throughput with and without sampling at 100 Hz.
-struct OverheadReport: Codable {
-    struct Rate: Codable {
-        var hz: Double
-        var ticks: Int
-        var cpuSeconds: Double
-        var wallSeconds: Double
-        var percentOfOneCore: Double
-    }
-    var rates: [Rate]
-    var workloadRepetitions: Int
-    var workloadMedianSecondsWithout: Double
-    var workloadMedianSecondsWith: Double
-    /// Median time with sampling ÷ median without, minus 1.
-    var workloadSlowdownPercent: Double
-    var workloadSpreadPercent: Double
-
-    func render() -> String {
-        var lines = ["Sampler overhead (CPU time of the sampler thread ÷ wall time, ledger writes included):"]
-        for r in rates {
-            lines.append(String(format: "  %5.0f Hz: %d readings, %.4f s CPU in %.2f s → %.4f%% of one core", r.hz, r.ticks, r.cpuSeconds, r.wallSeconds, r.percentOfOneCore))
-        }
-        lines.append(String(format: "Workload (all cores, %d repetitions each, interleaved): median %.3f s without sampling, %.3f s with 100 Hz sampling → %+.2f%% (spread of repetitions ±%.2f%%)",
-                            workloadRepetitions, workloadMedianSecondsWithout, workloadMedianSecondsWith, workloadSlowdownPercent, workloadSpreadPercent))
-        return lines.joined(separator: "\n")
-    }
-}
-
+/// Measures the sampler's cost (`OverheadReport`).
 struct OverheadBenchmark {
     var seconds: Double
     var repetitions = 7

@@ -2,6 +2,7 @@ import Accounting
 import Carbon
 import Foundation
 import Ledger
+import Reports
 
 extension MeasuredSession {
     /// A session measuring work wattprint does itself (a benchmark, a training job), recorded as a ledger run like any
@@ -15,7 +16,7 @@ extension MeasuredSession {
                                 settings: FootprintSettings(region: region, site: cloud, pue: nil), processRoot: getpid(),
                                 configuration: .init(interval: interval, toolVersion: Wattprint.version))
         }
-        FileHandle.standardError.write(Data(RunSummaryText.notices(session.start()).utf8))
+        FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
         return session
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import Measures
 import Meters
+import Reports
 import Accounting
 
 /// `wattprint run -- COMMAND`: measure any program from start to exit.
@@ -30,8 +31,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
     var interval: Double = 0.1
 
-    @Flag(help: "Print a JSON summary on standard output after the command ends.")
-    var json = false
+    @OptionGroup var output: OutputOptions
 
     @Flag(name: .customLong("no-cgroup"), help: "Attribute CPU time by the command's process tree from /proc (wattprint adopting its orphans) instead of creating a cgroup v2 for it.")
     var noCgroup = false
@@ -105,7 +105,7 @@ struct RunCommand: ParsableCommand {
         }
         defer { forward.forEach { $0.cancel() } }
         session.attach(processRoot: child.pid, isOurChild: true, attribution: attribution, cgroupUnavailable: unavailable)
-        FileHandle.standardError.write(Data(RunSummaryText.notices(session.start()).utf8))
+        FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
         let status = child.wait()
         session.stop()
         ProcessAttribution.reapExitedChildren()
@@ -126,8 +126,11 @@ struct RunCommand: ParsableCommand {
         }
 
         let footprint = try CLIError.wrapping { try RunFootprint.compute(ledger: store, run: session.runID, data: carbon) }
-        if json { try JSONOutput.print(footprint) }
-        FileHandle.standardError.write(Data((RunSummaryText.render(footprint) + "\n").utf8))
+        // The command owns standard output: the summary goes to standard error, and a report in another format to
+        // standard output (or --output) after the command is done with it.
+        let report = RunReport.build(footprint)
+        if output.resolved != .text || output.output != nil { try output.emit(report) }
+        FileHandle.standardError.write(Data((try TextRenderer().render(report) + "\n").utf8))
         throw ExitCode(status)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Carbon
 import Foundation
 import Ledger
+import Reports
 import Accounting
 
 /// `wattprint show RUN`: a run's energy, recomputed from its raw samples.
@@ -19,7 +20,7 @@ struct Show: ParsableCommand {
     @OptionGroup var hourlyOptions: HourlyOptions
     @OptionGroup var instrumentOptions: InstrumentOptions
     @OptionGroup var hardwareOptions: HardwareOptions
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
         let store = try ledger.open(create: false)
@@ -41,7 +42,7 @@ struct Show: ParsableCommand {
                 region: regionOverride, site: facility.site.map(\.siteType), pue: facility.pue, hourly: try hourlyOptions.load(),
                 instruments: try instrumentOptions.instruments(), hardware: hardwareOptions.choice)
             let footprint = try RunFootprint.compute(ledger: store, run: runID, data: data, overrides: overrides)
-            if json { try JSONOutput.print(footprint) } else { print(RunSummaryText.render(footprint)) }
+            try output.emit(RunReport.build(footprint))
         }
     }
 }

@@ -62,4 +62,20 @@ final class CarbonCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("unknown setting 'regoin'"), bad.stderr)
     }
+
+    /// `--format json` is what `--json` always was; `--output` writes the report to a file and nothing to the terminal.
+    func testFormatAndOutputOptions() throws {
+        let args = ["estimate", "--energy", "1kWh", "--region", "FR", "--usage-year", "2025"]
+        let alias = try CLI.run(args + ["--json"]), format = try CLI.run(args + ["--format", "json"])
+        XCTAssertEqual(alias.stdout, format.stdout)
+        XCTAssertNotNil(try json(format.stdout) as? [String: Any])
+        let file = try scratchDirectory().appendingPathComponent("estimate.json")
+        let written = try CLI.run(args + ["--format", "json", "--output", file.path])
+        XCTAssertEqual(written.status, 0, written.stderr)
+        XCTAssertEqual(written.stdout, "")
+        XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), format.stdout)
+        let bad = try CLI.run(args + ["--format", "yaml"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("text, json"), bad.stderr)
+    }
 }

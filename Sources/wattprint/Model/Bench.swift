@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Measures
 import Meters
+import Reports
 
 extension ModelCommand {
     /// `model bench`: throughput and MFU against this machine's measured sgemm peak and memory bandwidth.
@@ -66,7 +67,7 @@ extension ModelCommand {
                 result = try Benchmark.run(options, clock: ContinuousClock(), events: { event in
                     switch event {
                     case .status(let line):
-                        if !output.json { FileHandleOutput.standardError("… " + line) }
+                        if !output.isJSON { FileHandleOutput.standardError("… " + line) }
                     case .workloadStarted(let phase):
                         try? measured.monitor?.begin("workload")
                         measured.record(.phaseStart(name: phase.rawValue))
@@ -84,62 +85,10 @@ extension ModelCommand {
                 try? measured.finish(status: .complete, exitCode: 1)
                 throw error
             }
-            let energy = BenchEnergy(runID: measured.runID, window: window, tokens: tokens)
-            measured.record(.benchmark(try JSONValue(encoding: BenchRecord(bench: result, energy: energy))))
+            let record = BenchReport.Record(bench: result, energy: BenchReport.Energy(runID: measured.runID, window: window, tokens: tokens))
+            measured.record(.benchmark(try JSONValue(encoding: record)))
             try measured.finish()
-            if output.json { return try output.emit(BenchRecord(bench: result, energy: energy)) }
-            render(result)
-            render(energy)
-        }
-
-        /// The energy of the timed steps only (the peak probes before and after are excluded).
-        struct BenchEnergy: Codable {
-            var runID: Int64
-            var window: WindowMeasurement?
-            var tokens: Int
-            var joulesPerToken: Double?
-
-            init(runID: Int64, window: WindowMeasurement?, tokens: Int) {
-                self.runID = runID
-                self.window = window
-                self.tokens = tokens
-                joulesPerToken = window.flatMap { tokens > 0 ? $0.totalJoules / Double(tokens) : nil }
-            }
-        }
-
-        struct BenchRecord: Codable {
-            var bench: BenchResult
-            var energy: BenchEnergy
-        }
-
-        func render(_ e: BenchEnergy) {
-            guard let w = e.window, let jpt = e.joulesPerToken else { return }
-            let mode = w.includesEstimates ? "ESTIMATED (no energy counter readable here)" : "measured"
-            print("energy       \(QuantityFormat.fixed(w.totalJoules, 2)) J over the timed steps (\(QuantityFormat.fixed(w.seconds, 2)) s), \(mode)")
-            print("per token    \(QuantityFormat.fixed(jpt, 4)) J/token = \(String(format: "%.3g", jpt / 3.6e6)) kWh/token; recorded as run \(e.runID) (wattprint show \(e.runID))")
-        }
-
-        func render(_ r: BenchResult) {
-            let o = r.options, c = o.config
-            print("sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)")
-            for s in r.sgemmShapes {
-                print("  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s")
-            }
-            print("model        \(c.layers) layers × \(c.channels), \(c.heads) heads, vocab \(c.vocabularySize), context \(c.maxSequence): \(QuantityFormat.grouped(r.parameterCount)) parameters")
-            let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
-            print("phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))")
-            print("throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(QuantityFormat.flops(r.flopsPerStep))/step)")
-            if let loss = r.lastLoss { print("loss         \(QuantityFormat.fixed(Double(loss), 4)) (random data)") }
-            var memory = "peak RSS     \(QuantityFormat.bytes(Double(r.peakResidentBytes)))"
-            if let state = r.optimizerStateBytes, let activations = r.activationBytes {
-                memory += " (params + grads + AdamW m, v = \(QuantityFormat.bytes(Double(state))); activations + scratch = \(QuantityFormat.bytes(Double(activations))))"
-            }
-            print(memory)
-            if let bandwidth = r.readBandwidthBytesPerSecond, let weights = r.weightBytesPerStep, let cache = r.cacheBytesPerStep,
-               let bound = r.bandwidthBoundTokensPerSecond, let fraction = r.fractionOfBandwidthBound {
-                print("bandwidth    \(QuantityFormat.fixed(bandwidth / 1e9, 1)) GB/s streaming read; \(QuantityFormat.fixed(weights / 1e6, 1)) MB weights + \(QuantityFormat.fixed(cache / 1e6, 2)) MB KV per step")
-                print("decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound")
-            }
+            try output.emit(BenchReport.build(record))
         }
     }
 }

@@ -75,7 +75,7 @@ extension ModelCommand {
             let out = Report(checkpoint: checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
                              perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,
                              forwardFLOPs: flops)
-            if output.json { return try output.emit(out) }
+            if output.isJSON { return try output.emitJSON(out) }
             print("evaluated \(report.tokens) tokens of \(out.source) in windows of \(T)")
             print("loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))")
             print("\(QuantityFormat.fixed(seconds, 2)) s, \(QuantityFormat.fixed(out.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.flops(flops))")

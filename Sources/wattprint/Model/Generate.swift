@@ -89,7 +89,7 @@ extension ModelCommand {
             let samples = zip(prompt, outputs).map { Sample(prompt: $0, completion: tok.decodeText($1.tokens), tokens: $1.tokens.count, stopReason: $1.stopReason) }
             let report = Report(checkpoint: checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,
                                 decodeSeconds: decodeSeconds, decodeTokensPerSecond: Double(stats.generatedTokens) / max(decodeSeconds, 1e-9))
-            if output.json { return try output.emit(report) }
+            if output.isJSON { return try output.emitJSON(report) }
             for sample in samples {
                 print(sample.prompt + sample.completion)
                 if samples.count > 1 { print("---") }

@@ -38,7 +38,7 @@ extension ModelCommand {
                                 headsSource: info.headsSource, forwardFLOPsPerTokenAtFullContext: forward,
                                 trainingFLOPsPerTokenAtFullContext: 3 * forward,
                                 flopFormula: "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward")
-            if output.json { return try output.emit(report) }
+            if output.isJSON { return try output.emitJSON(report) }
             print("checkpoint   \(checkpoint)")
             print("architecture GPT-2: \(c.layers) layers, width \(c.channels), \(c.heads) heads (\(info.headsSource)), context \(c.maxSequence)")
             print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")

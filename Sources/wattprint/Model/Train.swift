@@ -119,7 +119,7 @@ extension ModelCommand {
             measured.record(.corpus(CorpusRecord(path: corpusPath, sha256: corpusHash, bytes: text.bytes.count, tokenizer: kind)))
             measured.record(.workload(WorkloadDescription(architecture: "gpt2", parameters: config.parameterCount,
                                                           configuration: try JSONValue(encoding: config))))
-            if !output.json {
+            if !output.isJSON {
                 print("corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))")
                 print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(QuantityFormat.grouped(config.parameterCount)) parameters")
             }
@@ -135,14 +135,14 @@ extension ModelCommand {
                 measured.record(.tokens(TokenCount(count: Double(report.tokens), phase: "train")))
                 let seconds = secondsSince(last)
                 last = ContinuousClock.now
-                if !output.json {
+                if !output.isJSON {
                     print("step \(report.step)/\(options.steps) loss \(QuantityFormat.fixed(Double(report.loss), 4)) lr \(String(format: "%.2e", report.learningRate)) norm \(QuantityFormat.fixed(Double(report.gradientNorm), 3)) | \(QuantityFormat.fixed(seconds * 1000, 1)) ms, \(QuantityFormat.fixed(Double(report.tokens) / seconds, 0)) tok/s")
                 }
             }, onEvaluation: { report in
                 evaluations.append(report)
                 measured.record(.evaluation(EvaluationRecord(step: report.step, loss: Double(report.loss), tokens: report.tokens)))
                 last = ContinuousClock.now
-                if !output.json {
+                if !output.isJSON {
                     print("val loss \(QuantityFormat.fixed(Double(report.loss), 4)) (perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))) at step \(report.step)")
                 }
             })
@@ -153,16 +153,16 @@ extension ModelCommand {
             }
             try measured.finish()
             let seconds = secondsSince(start)
-            if !output.json {
+            if !output.isJSON {
                 print("corpus sha256 \(corpusHash); recorded as run \(measured.runID): wattprint show \(measured.runID)")
             }
             if let path = out ?? file.out {
                 try model.save(path: path, tokenizer: tok.kind)
-                if !output.json { print("saved \(path)") }
+                if !output.isJSON { print("saved \(path)") }
             }
             let tokens = steps.reduce(0) { $0 + $1.tokens }
-            if output.json {
-                try output.emit(Report(config: config, options: options, corpusBytes: text.bytes.count, trainTokens: split.train.count,
+            if output.isJSON {
+                try output.emitJSON(Report(config: config, options: options, corpusBytes: text.bytes.count, trainTokens: split.train.count,
                                        validationTokens: split.validation.count, steps: steps, evaluations: evaluations, seconds: seconds,
                                        tokensPerSecond: Double(tokens) / seconds, checkpoint: out ?? file.out,
                                        corpusSHA256: corpusHash, runID: measured.runID))

@@ -3,14 +3,11 @@ import Foundation
 import Measures
 import Meters
 
-/// The terminal summary of one run.
-enum RunSummaryText {
-    /// Said on standard error before the measured work starts: what the chosen interval costs.
-    static func notices(_ caveats: [String]) -> String {
-        caveats.map { "wattprint: note: \($0)\n" }.joined()
-    }
+/// One run's energy and footprint, as `run` prints it when the run ends and `show` prints it later.
+public enum RunReport {
+    public static func build(_ f: RunFootprint) -> Report { Report(blocks: blocks(f), data: f) }
 
-    static func render(_ f: RunFootprint) -> String {
+    static func blocks(_ f: RunFootprint) -> [Block] {
         let e = f.energy
         var out: [String] = []
         out.append("wattprint: run \(e.runID) — \(e.command)")
@@ -18,11 +15,13 @@ enum RunSummaryText {
         out += f.overrides.map { "  override: \($0)" }
         out += f.notes.map { "  note: \($0)" }
         if !f.settingsRecorded { out.append("  note: the run recorded no footprint settings (wattprint kept none then): its region as recorded, the default site and PUE") }
-        var table = TextTable(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
+        var blocks = out.map(Block.line)
+        var table = Table(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
         for c in e.channels where c.kind != .cpuTime && c.kind != .context {
             table.rows.append([c.device, c.domain, c.role.rawValue, c.mode.rawValue, QuantityFormat.joules(c.joules), QuantityFormat.watts(c.meanWatts)])
         }
-        out.append(table.render().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        blocks.append(.prefixed("  ", [.table(table)]))
+        out = []
         var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
                            QuantityFormat.joules(e.totalLowJoules), QuantityFormat.joules(e.totalHighJoules))
         if e.totalJoules > 0 {
@@ -31,20 +30,21 @@ enum RunSummaryText {
         out.append(total)
         if let a = e.attribution {
             out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
-                              a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules), QuantityFormat.joules(a.hostCPUJoules)))
+                              a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules),
+                              QuantityFormat.joules(a.hostCPUJoules)))
             if let detail = a.methodDetail { out.append("    attributed by \(detail)") }
         }
         for c in e.crossChecks {
             let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"
-            out.append(String(format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)",
-                              c.device, QuantityFormat.joules(c.checkJoules), c.checkSource, QuantityFormat.joules(c.countedJoules), c.countedSource, difference))
+            out.append(String(format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)", c.device, QuantityFormat.joules(c.checkJoules),
+                              c.checkSource, QuantityFormat.joules(c.countedJoules), c.countedSource, difference))
         }
         for d in e.decisions where d.kind != .skipped {
             out.append("  decided: \(d.subject)\(d.counterpart.map { " → \($0)" } ?? ""): \(d.reason)")
         }
         for d in e.decisions where d.kind == .skipped { out.append("  skipped: \(d.subject): \(d.reason)") }
         for a in e.anomalies {
-            let value = a.decision.value.map { v in " reading " + (v.rounded() == v && abs(v) < 0x1p64 ? "\(v < 0 ? "-" : "")\(UInt64(abs(v)))" : "\(v)") } ?? ""
+            let value = a.decision.value.map { " reading " + readingText($0) } ?? ""
             out.append(String(format: "  anomaly at %.2f s: %@ (%@) %@%@: %@", a.atSeconds, a.device, a.domain, a.decision.kind.rawValue,
                               value, a.decision.reason))
         }
@@ -75,7 +75,18 @@ enum RunSummaryText {
             out.append("  hourly intensity over \(h.hoursCovered) hour(s); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)")
         }
         out.append("")
-        out.append(EstimateCommand.render(f.carbon).split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
-        return out.joined(separator: "\n")
+        blocks += out.map(Block.line)
+        blocks.append(.prefixed("  ", EstimateReport.blocks(f.carbon)))
+        return blocks
+    }
+
+    /// A counter reading as read: an integer in full (18446744073447456768), else as Swift prints it.
+    static func readingText(_ v: Double) -> String {
+        v.rounded() == v && abs(v) < 0x1p64 ? "\(v < 0 ? "-" : "")\(UInt64(abs(v)))" : "\(v)"
+    }
+
+    /// Said on standard error before the measured work starts: what the chosen interval costs.
+    public static func notices(_ caveats: [String]) -> String {
+        caveats.map { "wattprint: note: \($0)\n" }.joined()
     }
 }

@@ -1,0 +1,95 @@
+import Accounting
+import Foundation
+import Ledger
+
+/// What `verify` found for each run: its chain, and its recorded result and decisions against a recomputation.
+public enum VerifyReport {
+    /// One run's outcome.
+    public struct Row: Codable, Sendable {
+        public var run: Int64
+        /// `ok`, `interrupted`, `recording` or `MISMATCH`.
+        public var result: String
+        public var batches: Int
+        public var rows: Int
+        public var batch: Int64?
+        public var row: Int64?
+        public var table: String?
+        public var detail: String?
+        /// The run's recorded energy recomputed from its raw samples: "matches", "differs", "none recorded" or "not recomputed".
+        public var recomputation: String?
+        public var recordedJoules: Double?
+        public var recomputedJoules: Double?
+        public var seal: String?
+
+        public var isMismatch: Bool { result == Self.mismatch }
+        public static let mismatch = "MISMATCH"
+
+        /// The chain's verdict; the recomputation is filled in by `check`.
+        public init(_ v: RunVerification) {
+            run = v.runID
+            batches = v.batches
+            rows = v.rows
+            seal = v.seal?.hex
+            switch v.outcome {
+            case .ok: result = "ok"
+            case .interrupted:
+                result = "interrupted"
+                detail = "never closed; all \(v.batches) committed batches intact"
+            case .recording:
+                result = "recording"
+                detail = "still being recorded; \(v.batches) batches so far intact"
+            case let .mismatch(batch, row, table, reason):
+                result = Self.mismatch
+                self.batch = batch; self.row = row; self.table = table; detail = reason
+            }
+        }
+
+        /// Recomputes an intact run's recorded result and decisions from its raw samples.
+        public mutating func check(ledger: Ledger) throws {
+            guard !isMismatch else { return }
+            let check: RecordedResult.Check
+            do { check = try RecordedResult.check(ledger: ledger, run: run) } catch let error as UnknownIntegrationRules {
+                recomputation = "not recomputed"
+                detail = error.description
+                return
+            }
+            recordedJoules = check.recorded?.totalJoules
+            recomputedJoules = check.recomputed.totalJoules
+            if check.matches != nil && !check.anomaliesMatch {
+                recomputation = "differs"
+                result = Self.mismatch
+                detail = "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
+                return
+            }
+            switch check.matches {
+            case true?: recomputation = "matches"
+            case false?:
+                recomputation = "differs"
+                result = Self.mismatch
+                detail = "the run's recorded result (\(check.recorded!.totalJoules) J) differs from its raw samples (\(check.recomputed.totalJoules) J)"
+            case nil: recomputation = "none recorded"
+            }
+        }
+    }
+
+    public static func build(_ rows: [Row], path: String) -> Report {
+        if rows.isEmpty { return Report(blocks: [.line("No runs in \(path) to verify.")], data: rows) }
+        var lines: [String] = []
+        for r in rows {
+            var line = "run \(r.run): \(r.result)"
+            if r.isMismatch {
+                line += " at" + (r.batch.map { " batch \($0)" } ?? "") + (r.row.map { " row \($0)" } ?? "") + (r.table.map { " (\($0))" } ?? "")
+                line += ": \(r.detail ?? "")"
+            } else {
+                line += " (\(r.batches) batches, \(r.rows) rows)" + (r.detail.map { "; \($0)" } ?? "")
+                if r.recomputation == "matches", let j = r.recomputedJoules {
+                    line += String(format: "; recorded result %.6g J = recomputed from raw samples", j)
+                }
+            }
+            lines.append(line)
+        }
+        let bad = rows.filter(\.isMismatch).count
+        lines.append(bad == 0 ? "All \(rows.count) run(s) verified." : "\(bad) of \(rows.count) run(s) failed verification.")
+        return Report(blocks: lines.map(Block.line), data: rows)
+    }
+}
