@@ -87,7 +87,7 @@ final class InferenceTests: EngineTestCase {
     func testSamplerRules() {
         let logits: [Float] = [0.1, 2.0, 1.9, -1, 0.5]
         logits.withUnsafeBufferPointer { l in
-            var sampler = Sampler(seed: 1)
+            var sampler = TokenSampler(seed: 1)
             XCTAssertEqual(sampler.sample(logits: l, options: .greedy), 1)
             XCTAssertEqual(sampler.sample(logits: l, options: SamplingOptions(temperature: 1, topK: 1)), 1)
             for _ in 0..<50 {
@@ -95,7 +95,7 @@ final class InferenceTests: EngineTestCase {
                 XCTAssertTrue(token == 1 || token == 2)
                 XCTAssertEqual(sampler.sample(logits: l, options: SamplingOptions(temperature: 1, topP: 0.3)), 1)
             }
-            var a = Sampler(seed: 9), b = Sampler(seed: 9)
+            var a = TokenSampler(seed: 9), b = TokenSampler(seed: 9)
             let drawsA = (0..<20).map { _ in a.sample(logits: l, options: SamplingOptions(temperature: 1.5)) }
             let drawsB = (0..<20).map { _ in b.sample(logits: l, options: SamplingOptions(temperature: 1.5)) }
             XCTAssertEqual(drawsA, drawsB)

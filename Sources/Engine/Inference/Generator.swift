@@ -66,7 +66,7 @@ public final class Generator {
                               fix: "shorten the prompt to at most \(context - 1) tokens")
         }
         session.reset()
-        var samplers = prompts.indices.map { Sampler(seed: options.seed &+ UInt64($0)) }
+        var samplers = prompts.indices.map { TokenSampler(seed: options.seed &+ UInt64($0)) }
         var outputs = prompts.map { _ in GenerationOutput(tokens: [], stopReason: .maxTokens) }
         var next = [Int32](repeating: 0, count: prompts.count)
         var active: [Int] = []

@@ -8,8 +8,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(abstract: "Mean cross-entropy and perplexity of a checkpoint on a text or token file.",
                                                         discussion: "Examples:\n  wattprint model eval small.safetensors --corpus /usr/share/games/fortunes/literature\n  wattprint model eval gpt2.safetensors --tokens val.bin --dtype u16 --vocab vocab.json --merges merges.txt")
 
-        @Argument(help: "Checkpoint (.safetensors).")
-        var checkpoint: String
+        @OptionGroup var checkpointFile: CheckpointOptions
 
         @Option(help: "Text file or directory, tokenised with the checkpoint's tokenizer.")
         var corpus: String?
@@ -28,9 +27,6 @@ extension ModelCommand {
 
         @Option(help: "Stop after this many batches (default: the whole file).")
         var maxBatches: Int?
-
-        @Option(help: "Attention heads for checkpoints that do not record them.")
-        var heads: Int?
 
         @OptionGroup var tokenizer: TokenizerOptions
         @OptionGroup var threads: ThreadOptions
@@ -56,11 +52,11 @@ extension ModelCommand {
 
         func run() throws {
             try threads.apply()
-            let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
+            let (model, info) = try checkpointFile.load()
             let ids: [Int32]
             if let corpus {
                 let text = try Corpus.load(path: corpus)
-                ids = try tokenizer.resolve(checkpoint: checkpoint, info: info).encode(bytes: text.bytes)
+                ids = try tokenizer.resolve(checkpoint: checkpointFile.checkpoint, info: info).encode(bytes: text.bytes)
             } else {
                 ids = try TokenFile.load(path: tokens!, dtype: dtype)
             }
@@ -72,7 +68,7 @@ extension ModelCommand {
             let report = try Evaluation.run(model: model, tokens: ids, B: batch, T: T, maxBatches: maxBatches)
             let seconds = secondsSince(start)
             let flops = FLOPCount.forward(model.config, tokens: report.tokens, attentionContext: T, logitRows: report.tokens)
-            let out = Report(checkpoint: checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
+            let out = Report(checkpoint: checkpointFile.checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
                              perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,
                              forwardFLOPs: flops)
             if output.isJSON { return try output.emitJSON(out) }

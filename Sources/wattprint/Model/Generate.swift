@@ -8,8 +8,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(abstract: "Generate text from a checkpoint with a KV cache.",
                                                         discussion: "Example:\n  wattprint model generate small.safetensors --prompt \"The \" --max-tokens 80 --temperature 0.8 --top-k 40 --seed 1")
 
-        @Argument(help: "Checkpoint (.safetensors).")
-        var checkpoint: String
+        @OptionGroup var checkpointFile: CheckpointOptions
 
         @Option(help: "Prompt text; repeat the option to generate a batch.")
         var prompt: [String] = []
@@ -31,9 +30,6 @@ extension ModelCommand {
 
         @Option(help: "Stop when the output ends with this text (repeatable).")
         var stop: [String] = []
-
-        @Option(help: "Attention heads for checkpoints that do not record them.")
-        var heads: Int?
 
         @OptionGroup var tokenizer: TokenizerOptions
         @OptionGroup var threads: ThreadOptions
@@ -65,8 +61,8 @@ extension ModelCommand {
 
         func run() throws {
             try threads.apply()
-            let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
-            let tok = try tokenizer.resolve(checkpoint: checkpoint, info: info)
+            let (model, info) = try checkpointFile.load()
+            let tok = try tokenizer.resolve(checkpoint: checkpointFile.checkpoint, info: info)
             let prompts = prompt.map { text -> [Int32] in
                 let ids = tok.encode(text)
                 if !ids.isEmpty { return ids }
@@ -87,7 +83,7 @@ extension ModelCommand {
             let (outputs, stats) = try generator.generate(prompts: prompts, options: options, onPrefillDone: { prefillSeconds = secondsSince(start) })
             let decodeSeconds = secondsSince(start) - prefillSeconds
             let samples = zip(prompt, outputs).map { Sample(prompt: $0, completion: tok.decodeText($1.tokens), tokens: $1.tokens.count, stopReason: $1.stopReason) }
-            let report = Report(checkpoint: checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,
+            let report = Report(checkpoint: checkpointFile.checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,
                                 decodeSeconds: decodeSeconds, decodeTokensPerSecond: Double(stats.generatedTokens) / max(decodeSeconds, 1e-9))
             if output.isJSON { return try output.emitJSON(report) }
             for sample in samples {

@@ -8,11 +8,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(abstract: "Show a checkpoint's architecture, parameters and FLOPs per token.",
                                                         discussion: "Example:\n  wattprint model info small.safetensors --json")
 
-        @Argument(help: "Checkpoint (.safetensors, Hugging Face GPT-2 layout).")
-        var checkpoint: String
-
-        @Option(help: "Attention heads, for checkpoints that do not record them (default: metadata, config.json, or width/64).")
-        var heads: Int?
+        @OptionGroup var checkpointFile: CheckpointOptions
 
         @OptionGroup var output: OutputOptions
 
@@ -30,16 +26,16 @@ extension ModelCommand {
         }
 
         func run() throws {
-            let (model, info) = try GPT2.load(path: checkpoint, heads: heads)
+            let (model, info) = try checkpointFile.load()
             let c = model.config
             let forward = FLOPCount.forwardPerToken(c, context: c.maxSequence)
-            let report = Report(checkpoint: checkpoint, config: c, paddedVocabularySize: c.paddedVocabularySize,
+            let report = Report(checkpoint: checkpointFile.checkpoint, config: c, paddedVocabularySize: c.paddedVocabularySize,
                                 parameters: c.parameterCount, parameterBytes: c.parameterCount * 4, tokenizer: info.tokenizer,
                                 headsSource: info.headsSource, forwardFLOPsPerTokenAtFullContext: forward,
                                 trainingFLOPsPerTokenAtFullContext: 3 * forward,
                                 flopFormula: "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward")
             if output.isJSON { return try output.emitJSON(report) }
-            print("checkpoint   \(checkpoint)")
+            print("checkpoint   \(checkpointFile.checkpoint)")
             print("architecture GPT-2: \(c.layers) layers, width \(c.channels), \(c.heads) heads (\(info.headsSource)), context \(c.maxSequence)")
             print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
             print("parameters   \(QuantityFormat.grouped(c.parameterCount)) (\(QuantityFormat.bytes(Double(c.parameterCount * 4))) fp32)")

@@ -20,7 +20,7 @@ public struct SamplingOptions: Codable, Sendable, Hashable {
 ///
 /// Scratch arrays are kept between calls so sampling a 50k vocabulary does not allocate per token.
 /// Ties are broken by lower token id, so results do not depend on sort stability.
-public struct Sampler: Sendable {
+public struct TokenSampler: Sendable {
     private var rng: SplitMix64
     private var probabilities: [Float] = []
     private var candidates: [Int32] = []
