@@ -19,10 +19,13 @@ let package = Package(
         .library(name: "Carbon", targets: ["Carbon"]),
         .library(name: "Engine", targets: ["Engine"]),
     ],
+    // Exact versions pin what the executable is built with. Package.resolved is not committed: the machines this
+    // project builds on resolve packages from a mirror whose commit ids are not GitHub's, so a resolved file from one
+    // would not resolve on another.
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -40,7 +43,9 @@ let package = Package(
         // OpenBLAS's header at build time (libopenblas-dev); the library itself is opened on first use.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Engine", dependencies: ["CBLAS"]),
-        .target(name: "Meters", dependencies: ["Measures", "CSensors"], exclude: ["Data/build_cpu_tdp.py"], resources: [.copy("Data/cpu_tdp.csv")]),
+        .target(
+            name: "Meters", dependencies: ["Measures", "CSensors"], exclude: ["Data/build_cpu_tdp.py"],
+            resources: [.copy("Data/cpu_tdp.csv")]),
         .target(name: "Carbon", dependencies: ["Measures"], exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
         .target(name: "Accounting", dependencies: ["Measures", "Carbon", "Ledger", "Meters"]),
         .target(name: "Reports", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine"]),
@@ -60,8 +65,12 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "CLITests", dependencies: ["wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto")],
-                    exclude: ["Golden"]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: [
+                "wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -20,8 +20,10 @@ public struct FootprintSettings: Codable, Sendable, Equatable {
     /// Hardware whose embodied emissions the run carries, for the run's duration.
     public var hardware: HardwareChoice?
 
-    public init(region: RegionResolution, site: SiteType?, pue: Double?, hourly: HourlySeriesReference? = nil,
-                instruments: ContractualInstruments? = nil, hardware: HardwareChoice? = nil) {
+    public init(
+        region: RegionResolution, site: SiteType?, pue: Double?, hourly: HourlySeriesReference? = nil,
+        instruments: ContractualInstruments? = nil, hardware: HardwareChoice? = nil
+    ) {
         self.region = region; self.site = site; self.pue = pue; self.hourly = hourly
         self.instruments = instruments; self.hardware = hardware
     }
@@ -71,12 +73,15 @@ public struct RecordedHourlyIntensity: Codable, Sendable, Equatable {
     /// - Throws: `MalformedRecord` for an hour that is not an ISO 8601 time, `CarbonError` for other malformed hours
     ///   (a ledger edited by hand).
     public func intensitySeries() throws -> HourlyIntensitySeries {
-        try HourlyIntensitySeries(zone: zone, hours: hours.map { h in
-            guard let date = ISO8601DateFormatter().date(from: h.start) else {
-                throw MalformedRecord(description: "the run's recorded hourly intensity has an hour '\(h.start)' that is not an ISO 8601 time")
-            }
-            return (date, h.gramsPerKilowattHour)
-        })
+        try HourlyIntensitySeries(
+            zone: zone,
+            hours: hours.map { h in
+                guard let date = ISO8601DateFormatter().date(from: h.start) else {
+                    throw MalformedRecord(
+                        description: "the run's recorded hourly intensity has an hour '\(h.start)' that is not an ISO 8601 time")
+                }
+                return (date, h.gramsPerKilowattHour)
+            })
     }
 
     /// The hours of `series` from `start` to `end`.
@@ -84,7 +89,9 @@ public struct RecordedHourlyIntensity: Codable, Sendable, Equatable {
         self.series = series
         zone = intensities.zone
         let format = ISO8601DateFormatter()
-        hours = intensities.hours(from: start, to: end).map { Hour(start: format.string(from: $0.hour), gramsPerKilowattHour: $0.intensity.gramsPerKilowattHour) }
+        hours = intensities.hours(from: start, to: end).map {
+            Hour(start: format.string(from: $0.hour), gramsPerKilowattHour: $0.intensity.gramsPerKilowattHour)
+        }
     }
 }
 
@@ -102,9 +109,11 @@ public struct FootprintOverrides: Sendable {
     public var instruments: ContractualInstruments?
     public var hardware: HardwareChoice?
 
-    public init(region: RegionResolution? = nil, site: SiteType? = nil, pue: Double? = nil,
-                hourly: (series: HourlyIntensitySeries, reference: HourlySeriesReference)? = nil,
-                instruments: ContractualInstruments? = nil, hardware: HardwareChoice? = nil) {
+    public init(
+        region: RegionResolution? = nil, site: SiteType? = nil, pue: Double? = nil,
+        hourly: (series: HourlyIntensitySeries, reference: HourlySeriesReference)? = nil,
+        instruments: ContractualInstruments? = nil, hardware: HardwareChoice? = nil
+    ) {
         self.region = region; self.site = site; self.pue = pue; self.hourly = hourly
         self.instruments = instruments; self.hardware = hardware
     }

@@ -10,9 +10,11 @@ public final class LedgerSink: SampleSink {
 
     public func register(_ channels: [MeterChannel]) -> [Int] {
         channels.map { c in
-            recorder.addChannel(ChannelRecord(index: 0, device: c.device, domain: c.domain, kind: c.kind, role: c.role, unit: c.unit,
-                                              source: c.source, mode: c.mode, resolution: c.resolution, wrapRange: c.wrapRange,
-                                              uncertainty: c.uncertainty, key: c.key, deviceClass: c.deviceClass, maxWatts: c.maxWatts))
+            recorder.addChannel(
+                ChannelRecord(
+                    index: 0, device: c.device, domain: c.domain, kind: c.kind, role: c.role, unit: c.unit,
+                    source: c.source, mode: c.mode, resolution: c.resolution, wrapRange: c.wrapRange,
+                    uncertainty: c.uncertainty, key: c.key, deviceClass: c.deviceClass, maxWatts: c.maxWatts))
         }
     }
 

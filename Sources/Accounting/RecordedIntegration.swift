@@ -45,8 +45,10 @@ struct RecordedIntegration {
     /// The run replayed: the integrator after the last tick (and `finish()`), with `records[k]` at position k.
     /// `onTick` receives, after each tick, each channel position whose counted energy grew, the time of its previous
     /// reading, the tick's time and the joules added.
-    func replay(records: [ChannelRecord], samples: [SampleRecord],
-                onTick: ((_ position: Int, _ fromNs: Int64, _ toNs: Int64, _ joules: Double) -> Void)? = nil) throws -> RunIntegrator {
+    func replay(
+        records: [ChannelRecord], samples: [SampleRecord],
+        onTick: ((_ position: Int, _ fromNs: Int64, _ toNs: Int64, _ joules: Double) -> Void)? = nil
+    ) throws -> RunIntegrator {
         var position: [Int: Int] = [:]
         var known: [RunIntegrator.Channel] = []
         for (k, r) in records.enumerated() {

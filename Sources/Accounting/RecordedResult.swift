@@ -59,16 +59,20 @@ public struct RecordedResult: Codable, Sendable, Equatable {
                 && a.switchedTo == b.switchedTo && a.bridgedBy == b.bridgedBy
         }
         // An interrupted run recorded decisions only up to its last batch: only a closed run's list must be whole.
-        let anomaliesMatch = recordedAnomalies.count == recomputedAnomalies.count
+        let anomaliesMatch =
+            recordedAnomalies.count == recomputedAnomalies.count
             && zip(recordedAnomalies, recomputedAnomalies).allSatisfy(same)
         guard let recorded else {
-            return Check(recorded: nil, recomputed: recomputed, matches: nil, recordedAnomalies: recordedAnomalies,
-                         recomputedAnomalies: recomputedAnomalies, anomaliesMatch: anomaliesMatch)
+            return Check(
+                recorded: nil, recomputed: recomputed, matches: nil, recordedAnomalies: recordedAnomalies,
+                recomputedAnomalies: recomputedAnomalies, anomaliesMatch: anomaliesMatch)
         }
         func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= max(1e-9, 1e-9 * max(abs(a), abs(b))) }
-        let matches = close(recorded.totalJoules, recomputed.totalJoules) && close(recorded.measuredJoules, recomputed.measuredJoules)
+        let matches =
+            close(recorded.totalJoules, recomputed.totalJoules) && close(recorded.measuredJoules, recomputed.measuredJoules)
             && close(recorded.estimatedJoules, recomputed.estimatedJoules)
-        return Check(recorded: recorded, recomputed: recomputed, matches: matches, recordedAnomalies: recordedAnomalies,
-                     recomputedAnomalies: recomputedAnomalies, anomaliesMatch: anomaliesMatch)
+        return Check(
+            recorded: recorded, recomputed: recomputed, matches: matches, recordedAnomalies: recordedAnomalies,
+            recomputedAnomalies: recomputedAnomalies, anomaliesMatch: anomaliesMatch)
     }
 }

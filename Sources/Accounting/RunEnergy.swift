@@ -140,10 +140,12 @@ public struct RunEnergy: Codable, Sendable {
             let e = integrator.energy(of: k)
             let counted = integrator.countedJoules[k]
             let spec = integrator.channels[k]
-            channels.append(Channel(index: r.index, key: spec.key, deviceClass: spec.deviceClass, device: r.device,
-                                    domain: r.domain, kind: r.kind, role: r.role, mode: r.mode, source: r.source,
-                                    joules: e.joules, countedJoules: counted, meanWatts: e.meanWatts, samples: e.samples,
-                                    wraps: e.wraps, resets: e.resets, unmeasuredSeconds: e.unmeasuredSeconds, uncertainty: r.uncertainty))
+            channels.append(
+                Channel(
+                    index: r.index, key: spec.key, deviceClass: spec.deviceClass, device: r.device,
+                    domain: r.domain, kind: r.kind, role: r.role, mode: r.mode, source: r.source,
+                    joules: e.joules, countedJoules: counted, meanWatts: e.meanWatts, samples: e.samples,
+                    wraps: e.wraps, resets: e.resets, unmeasuredSeconds: e.unmeasuredSeconds, uncertainty: r.uncertainty))
             guard kind != .cpuTime && kind != .context else { continue }
             total += counted
             if r.mode == .measured { measured += counted } else { estimated += counted }
@@ -175,26 +177,28 @@ public struct RunEnergy: Codable, Sendable {
         let origin = firstNs == .max ? 0 : firstNs
         let anomalies = integrator.anomalies.map { a -> Anomaly in
             let other = a.switchedTo ?? a.bridgedBy
-            return Anomaly(decision: a.renumbered { records[$0].index }, device: records[a.channel].device, domain: records[a.channel].domain,
-                           atSeconds: Double(a.tNs - origin) / 1e9,
-                           replacement: other.map { "\(records[$0].device) \(records[$0].domain) (\(records[$0].source))" })
+            return Anomaly(
+                decision: a.renumbered { records[$0].index }, device: records[a.channel].device, domain: records[a.channel].domain,
+                atSeconds: Double(a.tNs - origin) / 1e9,
+                replacement: other.map { "\(records[$0].device) \(records[$0].domain) (\(records[$0].source))" })
         }
-        return RunEnergy(runID: id, command: run.command, region: run.region, status: status.rawValue, startedAt: run.startedAt,
-                         endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
-                         measuredJoules: measured, estimatedJoules: estimated,
-                         totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
-                         attribution: attribution(records: records, integrator: integrator, samples: samples).map { a in
-                             var a = a
-                             a.method = attributionRecord?.method
-                             a.methodDetail = attributionRecord?.detail
-                             return a
-                         },
-                         crossChecks: crossChecks(channels),
-                         gaps: gaps(events: events, records: records, originNs: origin),
-                         blocked: blocked,
-                         anomalies: anomalies, decisions: integration.decisions, integrationRules: integration.rules.version,
-                         tokens: sawTokens ? tokens : nil,
-                         samplerOverhead: overhead, seal: run.sealHash?.hex)
+        return RunEnergy(
+            runID: id, command: run.command, region: run.region, status: status.rawValue, startedAt: run.startedAt,
+            endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
+            measuredJoules: measured, estimatedJoules: estimated,
+            totalLowJoules: max(total - halfWidth, 0), totalHighJoules: total + halfWidth,
+            attribution: attribution(records: records, integrator: integrator, samples: samples).map { a in
+                var a = a
+                a.method = attributionRecord?.method
+                a.methodDetail = attributionRecord?.detail
+                return a
+            },
+            crossChecks: crossChecks(channels),
+            gaps: gaps(events: events, records: records, originNs: origin),
+            blocked: blocked,
+            anomalies: anomalies, decisions: integration.decisions, integrationRules: integration.rules.version,
+            tokens: sawTokens ? tokens : nil,
+            samplerOverhead: overhead, seal: run.sealHash?.hex)
     }
 
     /// Pairs each counted energy channel with every measured detail channel of the same device (the same energy
@@ -207,9 +211,10 @@ public struct RunEnergy: Codable, Sendable {
                     $0.role == .detail && $0.device == counted.device && $0.index != counted.index
                         && $0.mode == .measured && Self.isEnergy($0)
                 }.map { check in
-                    CrossCheck(device: counted.device, countedSource: counted.source, checkSource: check.source,
-                               countedJoules: counted.joules, checkJoules: check.joules,
-                               relativeDifference: counted.joules > 0 ? (check.joules - counted.joules) / counted.joules : nil)
+                    CrossCheck(
+                        device: counted.device, countedSource: counted.source, checkSource: check.source,
+                        countedJoules: counted.joules, checkJoules: check.joules,
+                        relativeDifference: counted.joules > 0 ? (check.joules - counted.joules) / counted.joules : nil)
                 }
             }
     }
@@ -242,7 +247,8 @@ public struct RunEnergy: Codable, Sendable {
     static func attribution(records: [ChannelRecord], integrator: RunIntegrator, samples: [SampleRecord]) -> Attribution? {
         let specs = integrator.channels
         guard let tree = specs.firstIndex(where: { $0.kind == .cpuTime && $0.deviceClass == .processTree }),
-              let host = specs.firstIndex(where: { $0.kind == .cpuTime && $0.deviceClass == .hostCPU }) else { return nil }
+            let host = specs.firstIndex(where: { $0.kind == .cpuTime && $0.deviceClass == .hostCPU })
+        else { return nil }
         // Host CPU energy: what the CPU packages (or the CPU estimate) counted, whichever counted when.
         var hostJ = 0.0
         for (k, c) in specs.enumerated() where c.isCPUEnergy { hostJ += integrator.countedJoules[k] }
@@ -252,8 +258,10 @@ public struct RunEnergy: Codable, Sendable {
         }
         let treeCPU = span(tree), hostBusy = span(host)
         let share = hostBusy > 0 ? min(max(treeCPU / hostBusy, 0), 1) : 0
-        return Attribution(method: nil, methodDetail: nil, processTree: records[tree].device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy, share: share,
-                           hostCPUJoules: hostJ, attributedCPUJoules: hostJ * share)
+        return Attribution(
+            method: nil, methodDetail: nil, processTree: records[tree].device, treeCPUSeconds: treeCPU, hostBusyCPUSeconds: hostBusy,
+            share: share,
+            hostCPUJoules: hostJ, attributedCPUJoules: hostJ * share)
     }
 }
 

@@ -32,7 +32,9 @@ public struct RunFootprint: Codable, Sendable {
     /// one (each labelled in `overrides`).
     /// - Throws: what `RunEnergy.compute` throws; `CarbonError` for a region the tables do not know or invalid
     ///   settings.
-    public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, overrides: FootprintOverrides = .none) throws -> RunFootprint {
+    public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, overrides: FootprintOverrides = .none) throws
+        -> RunFootprint
+    {
         let energy = try RunEnergy.compute(ledger: ledger, run: id)
         let run = try ledger.run(id)
         let events = try ledger.events(run: id)
@@ -44,8 +46,11 @@ public struct RunFootprint: Codable, Sendable {
             default: break
             }
         }
-        var settings = recorded ?? FootprintSettings(region: RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil),
-                                                     site: nil, pue: nil)
+        var settings =
+            recorded
+            ?? FootprintSettings(
+                region: RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil),
+                site: nil, pue: nil)
         var labels: [String] = [], notes: [String] = []
         func override<T: Equatable>(_ name: String, _ new: T?, _ keyPath: WritableKeyPath<FootprintSettings, T?>, _ text: (T) -> String) {
             guard let new, new != settings[keyPath: keyPath] else { return }
@@ -53,7 +58,8 @@ public struct RunFootprint: Codable, Sendable {
             settings[keyPath: keyPath] = new
         }
         if let region = overrides.region, region.query != settings.region.query {
-            labels.append("region \(region.query) (override; the run recorded \(settings.region.isDefaulted ? "none" : settings.region.query))")
+            labels.append(
+                "region \(region.query) (override; the run recorded \(settings.region.isDefaulted ? "none" : settings.region.query))")
             settings.region = region
         }
         override("site", overrides.site, \.site) { $0.rawValue }
@@ -72,7 +78,9 @@ public struct RunFootprint: Codable, Sendable {
         } else if let slice = recordedHours {
             series = try slice.intensitySeries()
         } else if let reference = settings.hourly {
-            notes.append("the run was given the hourly series \(reference.name) but ended before recording the hours it covered: the annual figure is used; pass --hourly \(reference.name) to apply it")
+            notes.append(
+                "the run was given the hourly series \(reference.name) but ended before recording the hours it covered: the annual figure is used; pass --hourly \(reference.name) to apply it"
+            )
             settings.hourly = nil
         }
 
@@ -86,21 +94,24 @@ public struct RunFootprint: Codable, Sendable {
             hourlyResult = result
             intensity = .figure(series.figure(for: result, year: annual.year, basis: annual.basis, source: .userSupplied))
         }
-        let relative = energy.totalJoules > 0 ? (energy.totalHighJoules - energy.totalJoules) / energy.totalJoules : EstimateRequest.counterSpec
+        let relative =
+            energy.totalJoules > 0 ? (energy.totalHighJoules - energy.totalJoules) / energy.totalJoules : EstimateRequest.counterSpec
         let year = Calendar(identifier: .gregorian).component(.year, from: LedgerClock.parseUTC(run.startedAt) ?? Date())
         let reservation = try settings.hardware.map {
             try HardwareReservation(hardware: $0.hardware, count: $0.count, hours: max(energy.seconds, 1e-9) / 3600)
         }
-        let request = EstimateRequest(itEnergy: Energy(joules: energy.totalJoules), region: region, usageYear: year,
-                                      energyRelativeUncertainty: max(relative, 0), intensity: intensity, site: settings.site,
-                                      pue: settings.pue, hardware: reservation, instruments: settings.instruments)
+        let request = EstimateRequest(
+            itEnergy: Energy(joules: energy.totalJoules), region: region, usageYear: year,
+            energyRelativeUncertainty: max(relative, 0), intensity: intensity, site: settings.site,
+            pue: settings.pue, hardware: reservation, instruments: settings.instruments)
         let carbon = try CarbonEstimator(data: data).estimate(request)
         let perToken = energy.tokens.flatMap { $0 > 0 ? $0 : nil }
-        return RunFootprint(energy: energy, carbon: carbon, tokens: energy.tokens,
-                            joulesPerToken: perToken.map { energy.totalJoules / $0 },
-                            kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
-                            gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult,
-                            settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes)
+        return RunFootprint(
+            energy: energy, carbon: carbon, tokens: energy.tokens,
+            joulesPerToken: perToken.map { energy.totalJoules / $0 },
+            kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
+            gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult,
+            settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes)
     }
 
     /// The run's energy as timed segments: each reading interval's counted energy of each channel, placed on the
@@ -111,7 +122,8 @@ public struct RunFootprint: Codable, Sendable {
         let integration = try RecordedIntegration(events: try ledger.events(run: id))
         var segments: [EnergyProfile.Segment] = []
         var byChannel: [Int: [Int]] = [:]
-        _ = try integration.replay(records: try ledger.channels(run: id), samples: try ledger.samples(run: id)) { position, from, to, joules in
+        _ = try integration.replay(records: try ledger.channels(run: id), samples: try ledger.samples(run: id)) {
+            position, from, to, joules in
             if joules > 0 {
                 byChannel[position, default: []].append(segments.count)
                 segments.append(.init(start: date(from), end: date(to > from ? to : from + 1), energy: .joules(joules)))

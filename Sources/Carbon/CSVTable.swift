@@ -75,8 +75,9 @@ struct CSVTable {
                 inQuotes = true
             default:
                 if afterQuote {
-                    throw CarbonError(.malformedCSV,
-                                      "\(what) line \(line): text after a closing quote; quote the whole field")
+                    throw CarbonError(
+                        .malformedCSV,
+                        "\(what) line \(line): text after a closing quote; quote the whole field")
                 }
                 field.unicodeScalars.append(scalar)
             }
@@ -92,8 +93,9 @@ struct CSVTable {
         header = first.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         let body = Array(records.dropFirst())
         for row in body where row.fields.count != header.count {
-            throw CarbonError(.malformedCSV,
-                              "\(what) line \(row.line): \(row.fields.count) fields, expected \(header.count) (\(header.joined(separator: ",")))")
+            throw CarbonError(
+                .malformedCSV,
+                "\(what) line \(row.line): \(row.fields.count) fields, expected \(header.count) (\(header.joined(separator: ",")))")
         }
         rows = body
     }

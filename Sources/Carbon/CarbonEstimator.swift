@@ -82,12 +82,15 @@ public struct CarbonEstimator: Sendable {
             market = result
         }
 
-        let energyQuantity = try UncertainQuantity(central: request.itEnergy.kilowattHours,
-                                                   relativeRange: request.energyRelativeUncertainty)
+        let energyQuantity = try UncertainQuantity(
+            central: request.itEnergy.kilowattHours,
+            relativeRange: request.energyRelativeUncertainty)
         var budget = UncertaintyBudget()
-        budget.addTerm([UncertaintyInput(Contributor.energy, energyQuantity),
-                        UncertaintyInput(Contributor.pue, pueFigure.value),
-                        UncertaintyInput(Contributor.intensity, band)])
+        budget.addTerm([
+            UncertaintyInput(Contributor.energy, energyQuantity),
+            UncertaintyInput(Contributor.pue, pueFigure.value),
+            UncertaintyInput(Contributor.intensity, band),
+        ])
 
         var embodied = CarbonMass.zero
         var hardwareUsed: CarbonEstimate.EmbodiedUsed? = nil
@@ -99,10 +102,13 @@ public struct CarbonEstimator: Sendable {
                 resourcesReserved: reservation.count, totalResources: 1)
             let kg = hardware.embodiedKilograms
             let grams = try UncertainQuantity(central: kg.central * 1e3, low: kg.low * 1e3, high: kg.high * 1e3)
-            budget.addTerm([UncertaintyInput(Contributor.embodied, grams),
-                            UncertaintyInput(Contributor.lifetime, hardware.lifetimeYears.reciprocal),
-                            UncertaintyInput(Contributor.reserved,
-                                             UncertainQuantity(exactly: reservation.count * reservation.hours / 8_760))])
+            budget.addTerm([
+                UncertaintyInput(Contributor.embodied, grams),
+                UncertaintyInput(Contributor.lifetime, hardware.lifetimeYears.reciprocal),
+                UncertaintyInput(
+                    Contributor.reserved,
+                    UncertainQuantity(exactly: reservation.count * reservation.hours / 8_760)),
+            ])
             hardwareUsed = CarbonEstimate.EmbodiedUsed(
                 hardware: hardware.id, name: hardware.name, count: reservation.count, hours: reservation.hours,
                 perUnit: hardware.totalEmbodied, lifetimeYears: hardware.lifetimeYears.central,
@@ -126,10 +132,12 @@ public struct CarbonEstimator: Sendable {
                 intensity: figure.intensity, year: figure.year, basis: figure.basis.text, origin: figure.origin,
                 label: figure.label, source: figure.source.citation, licence: figure.source.licence,
                 attribution: figure.source.attribution, zone: resolved.zone.id, cloudRegion: resolved.cloudRegion?.id,
-                why: figure.origin == .zone || figure.origin == .provider ? resolved.cloudRegion?.why : nil, band: band.interval.map { CarbonIntensity(gramsPerKilowattHour: $0) }),
-            pue: CarbonEstimate.PUEUsed(value: pueFigure.value.central, low: pueFigure.value.low, high: pueFigure.value.high,
-                                        site: pueFigure.site, year: pueFigure.year, source: pueFigure.source,
-                                        isOverride: pueFigure.isOverride),
+                why: figure.origin == .zone || figure.origin == .provider ? resolved.cloudRegion?.why : nil,
+                band: band.interval.map { CarbonIntensity(gramsPerKilowattHour: $0) }),
+            pue: CarbonEstimate.PUEUsed(
+                value: pueFigure.value.central, low: pueFigure.value.low, high: pueFigure.value.high,
+                site: pueFigure.site, year: pueFigure.year, source: pueFigure.source,
+                isOverride: pueFigure.isOverride),
             hardware: hardwareUsed, flags: flags, attribution: attribution)
     }
 }

@@ -28,7 +28,8 @@ public enum CarbonFinding: Sendable, Hashable, CustomStringConvertible, Codable 
     public var description: String {
         switch self {
         case let .regionDefaulted(intensity, year):
-            return "REGION DEFAULTED TO WORLD AVERAGE (\(intensity), Ember \(year.map(String.init) ?? "")): no --region, \(RegionResolution.environmentVariable) or config region was given; pass e.g. --region FR or --region aws:us-east-1"
+            return
+                "REGION DEFAULTED TO WORLD AVERAGE (\(intensity), Ember \(year.map(String.init) ?? "")): no --region, \(RegionResolution.environmentVariable) or config region was given; pass e.g. --region FR or --region aws:us-east-1"
         case let .intensitySuppliedByUser(intensity):
             return "intensity supplied by the user (\(intensity)); no table figure used"
         case let .oldIntensityData(year, age, usageYear):
@@ -38,11 +39,13 @@ public enum CarbonFinding: Sendable, Hashable, CustomStringConvertible, Codable 
         case let .zoneNote(zone, note):
             return "\(zone): \(note)"
         case let .pueAssumedOnPremises(pue):
-            return "PUE not given: assuming an on-premises data centre (\(QuantityFormat.decimals(pue, 3))); pass --pue, or --site none for a laptop or desktop"
+            return
+                "PUE not given: assuming an on-premises data centre (\(QuantityFormat.decimals(pue, 3))); pass --pue, or --site none for a laptop or desktop"
         case let .derivedEmbodiedFigure(hardware, source):
             return "embodied figure for \(hardware) is DERIVED, not a published value: \(source)"
         case let .marketBasedUsesLocationFigure(uncovered):
-            return "market-based: no supplier or residual-mix factor; the uncovered \(QuantityFormat.percent(uncovered)) uses the location-based figure (GHG Protocol last resort; pass a residual-mix factor)"
+            return
+                "market-based: no supplier or residual-mix factor; the uncovered \(QuantityFormat.percent(uncovered)) uses the location-based figure (GHG Protocol last resort; pass a residual-mix factor)"
         case let .note(text):
             return text
         }

@@ -23,8 +23,9 @@ public struct CarbonIntensity: Hashable, Comparable, Codable, Sendable, CustomSt
     /// - Throws: `CarbonError.invalidNumber` when it is negative, NaN or infinite.
     public static func validated(gramsPerKilowattHour value: Double, what: String) throws -> CarbonIntensity {
         guard value.isFinite, value >= 0 else {
-            throw CarbonError(.invalidNumber,
-                              "\(what) \(value) is not a valid intensity; give grams CO2e per kWh, zero or more, e.g. 429")
+            throw CarbonError(
+                .invalidNumber,
+                "\(what) \(value) is not a valid intensity; give grams CO2e per kWh, zero or more, e.g. 429")
         }
         return CarbonIntensity(gramsPerKilowattHour: value)
     }

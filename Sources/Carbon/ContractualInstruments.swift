@@ -10,14 +10,18 @@ public struct ContractualInstruments: Hashable, Codable, Sendable {
     public let residualMixFactor: CarbonIntensity?
 
     /// - Throws: `CarbonError.invalidContract` when the share is outside 0…1 or a factor is negative or not finite.
-    public init(coveredShare: Double = 0, certificateFactor: CarbonIntensity = .zero,
-                supplierFactor: CarbonIntensity? = nil, residualMixFactor: CarbonIntensity? = nil) throws {
+    public init(
+        coveredShare: Double = 0, certificateFactor: CarbonIntensity = .zero,
+        supplierFactor: CarbonIntensity? = nil, residualMixFactor: CarbonIntensity? = nil
+    ) throws {
         guard coveredShare.isFinite, (0...1).contains(coveredShare) else {
             throw CarbonError(.invalidContract, "covered share \(coveredShare) must be between 0 and 1, e.g. 0.8 for 80 %")
         }
-        let factors: [(String, CarbonIntensity?)] = [("certificate factor", certificateFactor),
-                                                     ("supplier factor", supplierFactor),
-                                                     ("residual-mix factor", residualMixFactor)]
+        let factors: [(String, CarbonIntensity?)] = [
+            ("certificate factor", certificateFactor),
+            ("supplier factor", supplierFactor),
+            ("residual-mix factor", residualMixFactor),
+        ]
         for (name, factor) in factors {
             if let g = factor?.gramsPerKilowattHour, !(g.isFinite && g >= 0) {
                 throw CarbonError(.invalidContract, "\(name) \(g) must be zero or more gCO2e/kWh")

@@ -15,6 +15,7 @@ public struct DataSource: Hashable, Codable, Sendable {
     }
 
     /// For figures typed in by the user.
-    public static let userSupplied = DataSource(key: "user", citation: "supplied by the user",
-                                                licence: "n/a", attribution: "")
+    public static let userSupplied = DataSource(
+        key: "user", citation: "supplied by the user",
+        licence: "n/a", attribution: "")
 }

@@ -10,11 +10,15 @@ public enum EmbodiedEmissions {
     public static let secondsPerYear: Double = 8_760 * 3_600
 
     /// - Throws: `CarbonError.invalidNumber` for negative or non-finite inputs, or EL or ToR of zero.
-    public static func amortised(totalEmbodied: CarbonMass, timeReserved: TimeInterval, expectedLifespan: TimeInterval,
-                                 resourcesReserved: Double, totalResources: Double) throws -> CarbonMass {
-        let inputs = [("total embodied emissions", totalEmbodied.grams), ("time reserved", timeReserved),
-                      ("expected lifespan", expectedLifespan), ("resources reserved", resourcesReserved),
-                      ("total resources", totalResources)]
+    public static func amortised(
+        totalEmbodied: CarbonMass, timeReserved: TimeInterval, expectedLifespan: TimeInterval,
+        resourcesReserved: Double, totalResources: Double
+    ) throws -> CarbonMass {
+        let inputs = [
+            ("total embodied emissions", totalEmbodied.grams), ("time reserved", timeReserved),
+            ("expected lifespan", expectedLifespan), ("resources reserved", resourcesReserved),
+            ("total resources", totalResources),
+        ]
         for (name, value) in inputs where !(value.isFinite && value >= 0) {
             throw CarbonError(.invalidNumber, "\(name) \(value) must be a finite number, zero or more")
         }

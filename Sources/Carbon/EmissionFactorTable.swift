@@ -31,8 +31,9 @@ public struct EmissionFactorTable: Sendable {
             guard let basis = Basis(rawValue: f[c["basis"]!]), let value = StrictNumber.parse(f[c["gco2e_per_kwh"]!]) else {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): basis must be lifecycle or direct and the factor a number")
             }
-            return Factor(sourceType: f[c["source_type"]!], basis: basis,
-                          intensity: CarbonIntensity(gramsPerKilowattHour: value), origin: f[c["origin"]!])
+            return Factor(
+                sourceType: f[c["source_type"]!], basis: basis,
+                intensity: CarbonIntensity(gramsPerKilowattHour: value), origin: f[c["origin"]!])
         }
     }
 
@@ -48,7 +49,10 @@ public struct EmissionFactorTable: Sendable {
         var weighted = 0.0
         for (source, amount) in generation.sorted(by: { $0.key < $1.key }) {
             guard let factor = factor(source, basis: basis) else {
-                throw CarbonError(.missingData, "no \(basis.rawValue) factor for '\(source)'; known: \(Set(factors.map(\.sourceType)).sorted().joined(separator: ", "))")
+                throw CarbonError(
+                    .missingData,
+                    "no \(basis.rawValue) factor for '\(source)'; known: \(Set(factors.map(\.sourceType)).sorted().joined(separator: ", "))"
+                )
             }
             total += amount
             weighted += amount * factor.gramsPerKilowattHour

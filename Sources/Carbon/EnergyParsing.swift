@@ -15,8 +15,9 @@ extension Energy {
             throw CarbonError(.invalidEnergy, "energy is empty; give a number and a unit, e.g. 1287MWh or 12.5 kWh")
         }
         if input.contains(",") {
-            throw CarbonError(.invalidEnergy,
-                              "energy '\(input)' contains ','; write numbers without thousands separators and with '.' for decimals, e.g. 1287.5kWh")
+            throw CarbonError(
+                .invalidEnergy,
+                "energy '\(input)' contains ','; write numbers without thousands separators and with '.' for decimals, e.g. 1287.5kWh")
         }
         let bytes = Array(input.utf8)
         let length = StrictNumber.prefixLength(bytes[...])
@@ -36,8 +37,9 @@ extension Energy {
             throw CarbonError(.invalidEnergy, "energy '\(input)' is negative; energy must be zero or more, e.g. 12.5kWh")
         }
         guard !unitText.isEmpty else {
-            throw CarbonError(.invalidEnergy,
-                              "energy '\(input)' has no unit; add one of \(EnergyUnit.acceptedList), e.g. \(numberText)kWh")
+            throw CarbonError(
+                .invalidEnergy,
+                "energy '\(input)' has no unit; add one of \(EnergyUnit.acceptedList), e.g. \(numberText)kWh")
         }
         let unit = try EnergyUnit.parse(unitText, input: input)
         return Energy(value, unit)
@@ -52,8 +54,9 @@ extension EnergyUnit {
     static func parse(_ text: String, input: String) throws -> EnergyUnit {
         if let exact = EnergyUnit(rawValue: text) { return exact }
         if text.first == "m" {
-            throw CarbonError(.invalidEnergy,
-                              "energy '\(input)': '\(text)' would mean milli-units, which are not accepted; write M for mega, e.g. 5MWh or 5MJ")
+            throw CarbonError(
+                .invalidEnergy,
+                "energy '\(input)': '\(text)' would mean milli-units, which are not accepted; write M for mega, e.g. 5MWh or 5MJ")
         }
         if let match = allCases.first(where: { $0.symbol.lowercased() == text.lowercased() }) {
             return match
@@ -62,7 +65,8 @@ extension EnergyUnit {
         if text.lowercased().hasSuffix("w") {
             hint = " ('\(text)' is power; energy needs a time unit, e.g. kWh)"
         }
-        throw CarbonError(.invalidEnergy,
-                          "energy '\(input)' has unknown unit '\(text)'\(hint); accepted units: \(acceptedList), e.g. 1287MWh")
+        throw CarbonError(
+            .invalidEnergy,
+            "energy '\(input)' has unknown unit '\(text)'\(hint); accepted units: \(acceptedList), e.g. 1287MWh")
     }
 }

@@ -38,8 +38,11 @@ public struct EnergyProfile: Hashable, Sendable {
 
     /// Constant `power` watts from `start` for `duration` seconds.
     public static func constant(watts power: Double, from start: Date, duration: TimeInterval) throws -> EnergyProfile {
-        try EnergyProfile(segments: [Segment(start: start, end: start.addingTimeInterval(duration),
-                                             energy: .joules(power * duration))])
+        try EnergyProfile(segments: [
+            Segment(
+                start: start, end: start.addingTimeInterval(duration),
+                energy: .joules(power * duration))
+        ])
     }
 
     public var totalEnergy: Energy {

@@ -31,10 +31,12 @@ public struct EstimateRequest: Sendable {
     /// methods fell within 4 % of the energy counter (shared/data/hardware/nvml_notes.md).
     public static let counterSpec = 0.05
 
-    public init(itEnergy: Energy, region: RegionResolution, usageYear: Int,
-                energyRelativeUncertainty: Double = EstimateRequest.counterSpec, intensity: IntensityChoice = .region,
-                site: SiteType? = nil, pue: Double? = nil, hardware: HardwareReservation? = nil,
-                instruments: ContractualInstruments? = nil) {
+    public init(
+        itEnergy: Energy, region: RegionResolution, usageYear: Int,
+        energyRelativeUncertainty: Double = EstimateRequest.counterSpec, intensity: IntensityChoice = .region,
+        site: SiteType? = nil, pue: Double? = nil, hardware: HardwareReservation? = nil,
+        instruments: ContractualInstruments? = nil
+    ) {
         self.itEnergy = itEnergy
         self.region = region
         self.usageYear = usageYear

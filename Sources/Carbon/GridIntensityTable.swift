@@ -29,9 +29,10 @@ public struct GridIntensityTable: Sendable {
     /// - Throws: `CarbonError.missingData` if a table is missing from the bundle, `CarbonError.malformedCSV`
     ///   if one does not parse.
     public static func bundled() throws -> GridIntensityTable {
-        try GridIntensityTable(zonesCSV: BundledData.text("grid_zones"),
-                               cloudRegionsCSV: BundledData.text("cloud_regions"),
-                               sourcesCSV: BundledData.text("sources"))
+        try GridIntensityTable(
+            zonesCSV: BundledData.text("grid_zones"),
+            cloudRegionsCSV: BundledData.text("cloud_regions"),
+            sourcesCSV: BundledData.text("sources"))
     }
 
     /// Builds a table from the text of `grid_zones.csv`, `cloud_regions.csv` and `sources.csv`.
@@ -100,9 +101,10 @@ public struct GridIntensityTable: Sendable {
         }
         let matches = closestMatches(to: trimmed)
         let listed = matches.map { display($0) }.joined(separator: ", ")
-        throw CarbonError(.unknownRegion,
-                          "unknown region '\(trimmed)'; closest: \(listed); see `wattprint grid list --search TEXT`",
-                          suggestions: matches)
+        throw CarbonError(
+            .unknownRegion,
+            "unknown region '\(trimmed)'; closest: \(listed); see `wattprint grid list --search TEXT`",
+            suggestions: matches)
     }
 
     /// Resolves the outcome of `RegionResolution`: the named region, or the world average when defaulted.
@@ -111,9 +113,10 @@ public struct GridIntensityTable: Sendable {
     public func resolve(_ resolution: RegionResolution) throws -> ResolvedRegion {
         guard !resolution.isDefaulted else {
             let world = self.world
-            let figure = IntensityFigure(intensity: world.intensity, year: world.year, basis: world.basis,
-                                         source: world.source, origin: .worldDefault,
-                                         label: "\(world.id) (\(world.name) average; no region given)")
+            let figure = IntensityFigure(
+                intensity: world.intensity, year: world.year, basis: world.basis,
+                source: world.source, origin: .worldDefault,
+                label: "\(world.id) (\(world.name) average; no region given)")
             return ResolvedRegion(query: world.id, zone: world, cloudRegion: nil, figure: figure)
         }
         return try resolve(resolution.query)
@@ -177,14 +180,16 @@ public struct GridIntensityTable: Sendable {
             let zone = zones[zoneIndex[region.zoneID]!]
             let figure: IntensityFigure
             if region.used == .provider, let published = region.published {
-                figure = IntensityFigure(intensity: published.intensity, year: published.year, basis: published.basis,
-                                         source: published.source, origin: .provider,
-                                         label: "\(region.id) (\(region.location))")
+                figure = IntensityFigure(
+                    intensity: published.intensity, year: published.year, basis: published.basis,
+                    source: published.source, origin: .provider,
+                    label: "\(region.id) (\(region.location))")
             } else {
                 let zoneFigure = zone.figure
-                figure = IntensityFigure(intensity: zoneFigure.intensity, year: zoneFigure.year, basis: zoneFigure.basis,
-                                         source: zoneFigure.source, origin: .zone,
-                                         label: "\(region.id) (\(region.location)) via zone \(zone.id)")
+                figure = IntensityFigure(
+                    intensity: zoneFigure.intensity, year: zoneFigure.year, basis: zoneFigure.basis,
+                    source: zoneFigure.source, origin: .zone,
+                    label: "\(region.id) (\(region.location)) via zone \(zone.id)")
             }
             return ResolvedRegion(query: query, zone: zone, cloudRegion: region, figure: figure)
         }
@@ -212,8 +217,9 @@ public struct GridIntensityTable: Sendable {
         var sources: [String: DataSource] = [:]
         for row in table.rows {
             let f = row.fields
-            sources[f[c["key"]!]] = DataSource(key: f[c["key"]!], citation: f[c["citation"]!],
-                                               licence: f[c["licence"]!], attribution: f[c["attribution"]!])
+            sources[f[c["key"]!]] = DataSource(
+                key: f[c["key"]!], citation: f[c["citation"]!],
+                licence: f[c["licence"]!], attribution: f[c["attribution"]!])
         }
         return sources
     }
@@ -221,14 +227,18 @@ public struct GridIntensityTable: Sendable {
     private static func parseZones(_ text: String, sources: [String: DataSource]) throws -> [GridZone] {
         let what = "grid_zones.csv"
         let table = try CSVTable(parsing: text, what: what)
-        let c = try table.columns(["id", "alias", "name", "kind", "parent", "gco2e_per_kwh", "year", "basis",
-                                   "source", "licence", "note"], what: what)
+        let c = try table.columns(
+            [
+                "id", "alias", "name", "kind", "parent", "gco2e_per_kwh", "year", "basis",
+                "source", "licence", "note",
+            ], what: what)
         return try table.rows.map { row in
             let f = row.fields
             func field(_ name: String) -> String { f[c[name]!] }
             func optional(_ name: String) -> String? { field(name).isEmpty ? nil : field(name) }
             guard let kind = GridZone.Kind(rawValue: field("kind")) else {
-                throw CarbonError(.malformedCSV, "\(what) line \(row.line): kind '\(field("kind"))' is not country, subnational or aggregate")
+                throw CarbonError(
+                    .malformedCSV, "\(what) line \(row.line): kind '\(field("kind"))' is not country, subnational or aggregate")
             }
             guard let value = StrictNumber.parse(field("gco2e_per_kwh")), value >= 0 else {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): intensity '\(field("gco2e_per_kwh"))' is not a number ≥ 0")
@@ -239,19 +249,23 @@ public struct GridIntensityTable: Sendable {
             guard let source = sources[field("source")] else {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): source '\(field("source"))' is not in sources.csv")
             }
-            return GridZone(id: field("id"), alias: optional("alias"), name: field("name"), kind: kind,
-                            parent: optional("parent"), intensity: CarbonIntensity(gramsPerKilowattHour: value),
-                            year: year, basis: IntensityBasis(field("basis")), source: source,
-                            licence: field("licence"), note: optional("note"))
+            return GridZone(
+                id: field("id"), alias: optional("alias"), name: field("name"), kind: kind,
+                parent: optional("parent"), intensity: CarbonIntensity(gramsPerKilowattHour: value),
+                year: year, basis: IntensityBasis(field("basis")), source: source,
+                licence: field("licence"), note: optional("note"))
         }
     }
 
     private static func parseRegions(_ text: String, sources: [String: DataSource], zoneIDs: Set<String>) throws -> [CloudRegion] {
         let what = "cloud_regions.csv"
         let table = try CSVTable(parsing: text, what: what)
-        let c = try table.columns(["id", "location", "zone", "zone_why", "provider_gco2e_per_kwh", "provider_year",
-                                   "provider_basis", "provider_source", "provider_original_source", "used", "why"],
-                                  what: what)
+        let c = try table.columns(
+            [
+                "id", "location", "zone", "zone_why", "provider_gco2e_per_kwh", "provider_year",
+                "provider_basis", "provider_source", "provider_original_source", "used", "why",
+            ],
+            what: what)
         return try table.rows.map { row in
             let f = row.fields
             func field(_ name: String) -> String { f[c[name]!] }
@@ -277,8 +291,9 @@ public struct GridIntensityTable: Sendable {
             if used == .provider, published == nil {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): used is provider but there is no provider figure")
             }
-            return CloudRegion(id: field("id"), location: field("location"), zoneID: field("zone"),
-                               zoneWhy: field("zone_why"), published: published, used: used, why: field("why"))
+            return CloudRegion(
+                id: field("id"), location: field("location"), zoneID: field("zone"),
+                zoneWhy: field("zone_why"), published: published, used: used, why: field("why"))
         }
     }
 }

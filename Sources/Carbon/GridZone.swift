@@ -25,7 +25,8 @@ public struct GridZone: Hashable, Codable, Sendable, Identifiable {
 
     /// This zone's figure, as an estimate uses it.
     public var figure: IntensityFigure {
-        IntensityFigure(intensity: intensity, year: year, basis: basis, source: source, origin: .zone,
-                        label: "\(id) (\(name))")
+        IntensityFigure(
+            intensity: intensity, year: year, basis: basis, source: source, origin: .zone,
+            label: "\(id) (\(name))")
     }
 }

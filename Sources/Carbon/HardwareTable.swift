@@ -17,8 +17,11 @@ public struct HardwareTable: Sendable {
     public init(csv text: String) throws {
         let what = "embodied.csv"
         let table = try CSVTable(parsing: text, what: what)
-        let c = try table.columns(["class", "name", "unit", "kgco2e", "low", "high", "derived", "source",
-                                   "lifetime_years", "lifetime_low", "lifetime_high", "lifetime_source"], what: what)
+        let c = try table.columns(
+            [
+                "class", "name", "unit", "kgco2e", "low", "high", "derived", "source",
+                "lifetime_years", "lifetime_low", "lifetime_high", "lifetime_source",
+            ], what: what)
         classes = try table.rows.map { row in
             let f = row.fields
             func number(_ name: String) throws -> Double {
@@ -28,15 +31,18 @@ public struct HardwareTable: Sendable {
                 return value
             }
             guard let embodied = try? UncertainQuantity(central: number("kgco2e"), low: number("low"), high: number("high")),
-                  let lifetime = try? UncertainQuantity(central: number("lifetime_years"), low: number("lifetime_low"),
-                                                        high: number("lifetime_high")),
-                  lifetime.central > 0 else {
+                let lifetime = try? UncertainQuantity(
+                    central: number("lifetime_years"), low: number("lifetime_low"),
+                    high: number("lifetime_high")),
+                lifetime.central > 0
+            else {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): bounds must satisfy 0 < low ≤ value ≤ high")
             }
-            return HardwareClass(id: f[c["class"]!], name: f[c["name"]!], unit: f[c["unit"]!],
-                                 embodiedKilograms: embodied, isDerived: f[c["derived"]!] == "yes",
-                                 source: f[c["source"]!], lifetimeYears: lifetime,
-                                 lifetimeSource: f[c["lifetime_source"]!])
+            return HardwareClass(
+                id: f[c["class"]!], name: f[c["name"]!], unit: f[c["unit"]!],
+                embodiedKilograms: embodied, isDerived: f[c["derived"]!] == "yes",
+                source: f[c["source"]!], lifetimeYears: lifetime,
+                lifetimeSource: f[c["lifetime_source"]!])
         }
     }
 
@@ -48,8 +54,9 @@ public struct HardwareTable: Sendable {
         if let match = classes.first(where: { $0.id.lowercased() == key }) { return match }
         let ids = classes.map(\.id)
         let closest = EditDistance.closest(to: key, in: ids, limit: 3)
-        throw CarbonError(.unknownHardware,
-                          "unknown hardware '\(id)'; closest: \(closest.joined(separator: ", ")); known: \(ids.joined(separator: ", "))",
-                          suggestions: closest)
+        throw CarbonError(
+            .unknownHardware,
+            "unknown hardware '\(id)'; closest: \(closest.joined(separator: ", ")); known: \(ids.joined(separator: ", "))",
+            suggestions: closest)
     }
 }

@@ -24,8 +24,11 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
 
     private init(zone: String?, hours: [(Int, Double)], skippedBlankRows: Int) {
         self.zone = zone
-        self.points = hours.map { Point(hour: Date(timeIntervalSince1970: TimeInterval($0.0 * 3_600)),
-                                        intensity: CarbonIntensity(gramsPerKilowattHour: $0.1)) }
+        self.points = hours.map {
+            Point(
+                hour: Date(timeIntervalSince1970: TimeInterval($0.0 * 3_600)),
+                intensity: CarbonIntensity(gramsPerKilowattHour: $0.1))
+        }
         self.skippedBlankRows = skippedBlankRows
         var map: [Int: Double] = [:]
         map.reserveCapacity(hours.count)
@@ -47,7 +50,9 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
                 throw CarbonError(.invalidNumber, "recorded hour \(i + 1): intensity \(h.gramsPerKilowattHour) must be zero or more")
             }
             let hour = Int(seconds / 3_600)
-            if let last = seen.last, hour <= last.0 { throw CarbonError(.unsortedSeries, "recorded hour \(i + 1) is not after the one before") }
+            if let last = seen.last, hour <= last.0 {
+                throw CarbonError(.unsortedSeries, "recorded hour \(i + 1) is not after the one before")
+            }
             seen.append((hour, h.gramsPerKilowattHour))
         }
         self.init(zone: zone, hours: seen, skippedBlankRows: 0)
@@ -69,8 +74,10 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
         let table = try CSVTable(parsing: text, what: what)
         let expected = ["timestamp_utc", "gco2e_per_kwh"]
         guard table.header == expected || table.header == expected + ["zone"] else {
-            throw CarbonError(.malformedCSV,
-                              "\(what) line 1: header is '\(table.header.joined(separator: ","))'; expected 'timestamp_utc,gco2e_per_kwh' with an optional ',zone'")
+            throw CarbonError(
+                .malformedCSV,
+                "\(what) line 1: header is '\(table.header.joined(separator: ","))'; expected 'timestamp_utc,gco2e_per_kwh' with an optional ',zone'"
+            )
         }
         var builder = SeriesBuilder(what: what)
         var zone: (name: String, line: Int)? = nil
@@ -80,8 +87,10 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
             if row.fields.count == 3 {
                 let name = row.fields[2].trimmingCharacters(in: .whitespaces)
                 if let first = zone, first.name != name {
-                    throw CarbonError(.mixedZones,
-                                      "\(what) line \(row.line): zone '\(name)' differs from '\(first.name)' on line \(first.line); use one file per zone")
+                    throw CarbonError(
+                        .mixedZones,
+                        "\(what) line \(row.line): zone '\(name)' differs from '\(first.name)' on line \(first.line); use one file per zone"
+                    )
                 }
                 if zone == nil { zone = (name, row.line) }
             }
@@ -112,12 +121,15 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
         guard let headerRange = lines.first else {
             throw CarbonError(.missingData, "\(what) is empty; it needs a header line and data rows")
         }
-        let header = String(decoding: trimmed(headerRange), as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let header = String(decoding: trimmed(headerRange), as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false).map(
+            String.init)
         guard let baColumn = header.firstIndex(of: "balancing_authority"),
-              let timeColumn = header.firstIndex(of: "timestamp_utc"),
-              let valueColumn = header.firstIndex(of: "avg_ci_gco2e_per_kwh") else {
-            throw CarbonError(.malformedCSV,
-                              "\(what) line 1: needs columns balancing_authority, timestamp_utc and avg_ci_gco2e_per_kwh")
+            let timeColumn = header.firstIndex(of: "timestamp_utc"),
+            let valueColumn = header.firstIndex(of: "avg_ci_gco2e_per_kwh")
+        else {
+            throw CarbonError(
+                .malformedCSV,
+                "\(what) line 1: needs columns balancing_authority, timestamp_utc and avg_ci_gco2e_per_kwh")
         }
         let wanted = Array(balancingAuthority.utf8)
         var builder = SeriesBuilder(what: what)
@@ -128,8 +140,10 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
             if line.isEmpty { continue }
             // Most rows belong to other authorities; when the authority is the first column, skip them
             // before splitting the line.
-            if baColumn == 0 && !(line.starts(with: wanted) && line.count > wanted.count
-                                  && line[line.startIndex + wanted.count] == comma) {
+            if baColumn == 0
+                && !(line.starts(with: wanted) && line.count > wanted.count
+                    && line[line.startIndex + wanted.count] == comma)
+            {
                 continue
             }
             let fields = line.split(separator: comma, omittingEmptySubsequences: false)
@@ -150,8 +164,9 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
                 let fields = line.split(separator: comma, omittingEmptySubsequences: false)
                 if fields.count > baColumn { present.insert(String(decoding: fields[baColumn], as: UTF8.self)) }
             }
-            throw CarbonError(.missingData,
-                              "\(what) has no rows for balancing authority '\(balancingAuthority)'; present: \(present.sorted().joined(separator: ", "))")
+            throw CarbonError(
+                .missingData,
+                "\(what) has no rows for balancing authority '\(balancingAuthority)'; present: \(present.sorted().joined(separator: ", "))")
         }
         try builder.finish()
         self.init(zone: balancingAuthority, hours: builder.hours, skippedBlankRows: skipped)
@@ -197,15 +212,19 @@ public struct HourlyIntensitySeries: Hashable, Sendable {
                 grams += joules / EnergyUnit.kilowattHours.joulesPerUnit * value
             }
         }
-        return HourlyEmissions(emissions: CarbonMass(grams: grams), energy: profile.totalEnergy,
-                               hoursCovered: covered.count, hoursMissing: missing.count,
-                               energyInMissingHours: .joules(missingJoules), fallback: fallback)
+        return HourlyEmissions(
+            emissions: CarbonMass(grams: grams), energy: profile.totalEnergy,
+            hoursCovered: covered.count, hoursMissing: missing.count,
+            energyInMissingHours: .joules(missingJoules), fallback: fallback)
     }
 
     /// The series as an `IntensityFigure` for an estimate: the energy-weighted intensity of `result`.
     public func figure(for result: HourlyEmissions, year: Int?, basis: IntensityBasis, source: DataSource) -> IntensityFigure {
-        IntensityFigure(intensity: result.effectiveIntensity, year: year, basis: basis, source: source, origin: .hourly,
-                        label: "hourly series\(zone.map { " for \($0)" } ?? "") (\(result.hoursMissing) of \(result.hoursCovered) hours from the annual figure)")
+        IntensityFigure(
+            intensity: result.effectiveIntensity, year: year, basis: basis, source: source, origin: .hourly,
+            label:
+                "hourly series\(zone.map { " for \($0)" } ?? "") (\(result.hoursMissing) of \(result.hoursCovered) hours from the annual figure)"
+        )
     }
 }
 
@@ -222,8 +241,9 @@ private struct SeriesBuilder {
     mutating func add(timestamp: ArraySlice<UInt8>, value: ArraySlice<UInt8>, line: Int) throws {
         let stamp = String(decoding: timestamp, as: UTF8.self)
         guard let seconds = UTCTimestamp.parse(timestamp) else {
-            throw CarbonError(.malformedCSV,
-                              "\(what) line \(line): timestamp '\(stamp)' is not ISO 8601 UTC; write e.g. 2022-01-01T00:00:00Z")
+            throw CarbonError(
+                .malformedCSV,
+                "\(what) line \(line): timestamp '\(stamp)' is not ISO 8601 UTC; write e.g. 2022-01-01T00:00:00Z")
         }
         guard seconds % 3_600 == 0 else {
             throw CarbonError(.malformedCSV, "\(what) line \(line): timestamp '\(stamp)' is not on the hour; give hour starts")
@@ -242,12 +262,14 @@ private struct SeriesBuilder {
         let hour = seconds / 3_600
         if let last = previous {
             if hour == last.hour {
-                throw CarbonError(.duplicateTimestamp,
-                                  "\(what) line \(line): timestamp '\(stamp)' repeats line \(last.line); keep one row per hour")
+                throw CarbonError(
+                    .duplicateTimestamp,
+                    "\(what) line \(line): timestamp '\(stamp)' repeats line \(last.line); keep one row per hour")
             }
             if hour < last.hour {
-                throw CarbonError(.unsortedSeries,
-                                  "\(what) line \(line): timestamp '\(stamp)' is earlier than line \(last.line); sort the rows by time")
+                throw CarbonError(
+                    .unsortedSeries,
+                    "\(what) line \(line): timestamp '\(stamp)' is earlier than line \(last.line); sort the rows by time")
             }
         }
         previous = (hour, line)

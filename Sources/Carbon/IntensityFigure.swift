@@ -24,8 +24,10 @@ public struct IntensityFigure: Hashable, Codable, Sendable {
     /// What the figure is for, e.g. "US (United States)".
     public let label: String
 
-    public init(intensity: CarbonIntensity, year: Int?, basis: IntensityBasis, source: DataSource,
-                origin: Origin, label: String) {
+    public init(
+        intensity: CarbonIntensity, year: Int?, basis: IntensityBasis, source: DataSource,
+        origin: Origin, label: String
+    ) {
         self.intensity = intensity
         self.year = year
         self.basis = basis
@@ -36,7 +38,8 @@ public struct IntensityFigure: Hashable, Codable, Sendable {
 
     /// A figure typed by the user: no year, basis not stated.
     public static func userSupplied(_ intensity: CarbonIntensity) -> IntensityFigure {
-        IntensityFigure(intensity: intensity, year: nil, basis: IntensityBasis("not stated (user-supplied)"),
-                        source: .userSupplied, origin: .userSupplied, label: "user-supplied intensity")
+        IntensityFigure(
+            intensity: intensity, year: nil, basis: IntensityBasis("not stated (user-supplied)"),
+            source: .userSupplied, origin: .userSupplied, label: "user-supplied intensity")
     }
 }

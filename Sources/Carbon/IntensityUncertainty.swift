@@ -28,8 +28,10 @@ public enum IntensityUncertainty {
     /// The figure with its 90 % band for energy used in `usageYear`.
     ///
     /// - Parameter unknownLocation: log widths to add when the figure stands in for an unknown location.
-    public static func band(for figure: IntensityFigure, usageYear: Int,
-                            unknownLocation: (below: Double, above: Double)? = nil) -> UncertainQuantity {
+    public static func band(
+        for figure: IntensityFigure, usageYear: Int,
+        unknownLocation: (below: Double, above: Double)? = nil
+    ) -> UncertainQuantity {
         var below = base * base
         var above = base * base
         let age = Double(self.age(of: figure, usageYear: usageYear))
@@ -42,8 +44,9 @@ public enum IntensityUncertainty {
             below += location.below * location.below
             above += location.above * location.above
         }
-        return UncertainQuantity(central: figure.intensity.gramsPerKilowattHour,
-                                 logBelow: below.squareRoot(), logAbove: above.squareRoot())
+        return UncertainQuantity(
+            central: figure.intensity.gramsPerKilowattHour,
+            logBelow: below.squareRoot(), logAbove: above.squareRoot())
     }
 
     /// Whole years from the data year to the usage year; 0 when the year is unknown or not earlier.

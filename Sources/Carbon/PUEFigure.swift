@@ -26,8 +26,9 @@ public struct PUEFigure: Hashable, Codable, Sendable {
         guard value.isFinite, value >= 1 else {
             throw CarbonError(.invalidNumber, "PUE \(value) is not valid; PUE is facility ÷ IT energy, 1.0 or more, e.g. 1.1")
         }
-        return PUEFigure(site: nil, value: UncertainQuantity(exactly: value), year: nil, source: "supplied by the user",
-                         rangeWhy: "user-supplied, taken as exact", isOverride: true)
+        return PUEFigure(
+            site: nil, value: UncertainQuantity(exactly: value), year: nil, source: "supplied by the user",
+            rangeWhy: "user-supplied, taken as exact", isOverride: true)
     }
 
     /// Facility energy for `itEnergy` at the central PUE.

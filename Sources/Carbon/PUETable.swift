@@ -22,12 +22,14 @@ public struct PUETable: Sendable {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): unknown site '\(f[c["site"]!])'")
             }
             guard let central = StrictNumber.parse(f[c["pue"]!]), let low = StrictNumber.parse(f[c["low"]!]),
-                  let high = StrictNumber.parse(f[c["high"]!]), low >= 1,
-                  let value = try? UncertainQuantity(central: central, low: low, high: high) else {
+                let high = StrictNumber.parse(f[c["high"]!]), low >= 1,
+                let value = try? UncertainQuantity(central: central, low: low, high: high)
+            else {
                 throw CarbonError(.malformedCSV, "\(what) line \(row.line): pue, low and high must satisfy 1 ≤ low ≤ pue ≤ high")
             }
-            figures[site] = PUEFigure(site: site, value: value, year: Int(f[c["year"]!]), source: f[c["source"]!],
-                                      rangeWhy: f[c["range_why"]!], isOverride: false)
+            figures[site] = PUEFigure(
+                site: site, value: value, year: Int(f[c["year"]!]), source: f[c["source"]!],
+                rangeWhy: f[c["range_why"]!], isOverride: false)
         }
         for site in SiteType.allCases where figures[site] == nil {
             throw CarbonError(.malformedCSV, "\(what) has no row for site '\(site.rawValue)'; rebuild it with build_tables.py")

@@ -29,8 +29,10 @@ public enum Scope2 {
     }
 
     /// market = E × (covered × certificate factor + (1 − covered) × (supplier ?? residual mix ?? location)).
-    public static func marketBased(energy: Energy, locationIntensity: CarbonIntensity,
-                                   instruments: ContractualInstruments) -> MarketBased {
+    public static func marketBased(
+        energy: Energy, locationIntensity: CarbonIntensity,
+        instruments: ContractualInstruments
+    ) -> MarketBased {
         let factor: CarbonIntensity
         let source: UncoveredFactorSource
         var flags: [CarbonFinding] = []
@@ -48,9 +50,12 @@ public enum Scope2 {
             }
         }
         let covered = instruments.coveredShare
-        let grams = energy.kilowattHours * (covered * instruments.certificateFactor.gramsPerKilowattHour
-                                            + (1 - covered) * factor.gramsPerKilowattHour)
-        return MarketBased(emissions: CarbonMass(grams: grams), uncoveredFactor: factor,
-                           uncoveredFactorSource: source, flags: flags)
+        let grams =
+            energy.kilowattHours
+            * (covered * instruments.certificateFactor.gramsPerKilowattHour
+                + (1 - covered) * factor.gramsPerKilowattHour)
+        return MarketBased(
+            emissions: CarbonMass(grams: grams), uncoveredFactor: factor,
+            uncoveredFactorSource: source, flags: flags)
     }
 }

@@ -39,20 +39,27 @@ public struct SCIScore: Hashable, Codable, Sendable {
 /// carried alongside for disclosure.
 public enum SoftwareCarbonIntensity {
     /// - Throws: `CarbonError.invalidNumber` unless R is finite and above zero.
-    public static func score(energy: Energy, intensity: CarbonIntensity, embodied: CarbonMass,
-                             functionalUnits: Double, per unit: FunctionalUnit) throws -> SCIScore {
-        try score(energy: energy, intensity: intensity, embodied: embodied, functionalUnits: functionalUnits,
-                  per: unit, offsets: .zero)
+    public static func score(
+        energy: Energy, intensity: CarbonIntensity, embodied: CarbonMass,
+        functionalUnits: Double, per unit: FunctionalUnit
+    ) throws -> SCIScore {
+        try score(
+            energy: energy, intensity: intensity, embodied: embodied, functionalUnits: functionalUnits,
+            per: unit, offsets: .zero)
     }
 
     /// The same score, with `offsets` recorded but not subtracted.
-    public static func score(energy: Energy, intensity: CarbonIntensity, embodied: CarbonMass,
-                             functionalUnits: Double, per unit: FunctionalUnit, offsets: CarbonMass) throws -> SCIScore {
+    public static func score(
+        energy: Energy, intensity: CarbonIntensity, embodied: CarbonMass,
+        functionalUnits: Double, per unit: FunctionalUnit, offsets: CarbonMass
+    ) throws -> SCIScore {
         guard functionalUnits.isFinite, functionalUnits > 0 else {
-            throw CarbonError(.invalidNumber, "functional units R = \(functionalUnits) must be above zero, e.g. the number of requests served")
+            throw CarbonError(
+                .invalidNumber, "functional units R = \(functionalUnits) must be above zero, e.g. the number of requests served")
         }
         let operational = energy * intensity
-        return SCIScore(operational: operational, embodied: embodied, functionalUnits: functionalUnits, unit: unit,
-                        perUnit: (operational + embodied) / functionalUnits, offsetsDisclosed: offsets)
+        return SCIScore(
+            operational: operational, embodied: embodied, functionalUnits: functionalUnits, unit: unit,
+            perUnit: (operational + embodied) / functionalUnits, offsetsDisclosed: offsets)
     }
 }

@@ -38,13 +38,15 @@ enum StrictNumber {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let bytes = Array(trimmed.utf8)
         guard !bytes.isEmpty, prefixLength(bytes[...]) == bytes.count,
-              let value = Double(trimmed), value.isFinite else { return nil }
+            let value = Double(trimmed), value.isFinite
+        else { return nil }
         return value
     }
 
     static func parse(_ bytes: ArraySlice<UInt8>) -> Double? {
         guard !bytes.isEmpty, prefixLength(bytes) == bytes.count,
-              let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite else { return nil }
+            let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite
+        else { return nil }
         return value
     }
 

@@ -25,8 +25,9 @@ public struct UncertainQuantity: Hashable, Codable, Sendable {
             throw CarbonError(.invalidUncertainty, "value \(central) must be a finite number, zero or more")
         }
         guard relativeRange.isFinite, relativeRange >= 0, relativeRange < 1 else {
-            throw CarbonError(.invalidUncertainty,
-                              "relative range \(relativeRange) must be at least 0 and below 1, e.g. 0.05 for ±5 %")
+            throw CarbonError(
+                .invalidUncertainty,
+                "relative range \(relativeRange) must be at least 0 and below 1, e.g. 0.05 for ±5 %")
         }
         try self.init(central: central, low: central * (1 - relativeRange), high: central * (1 + relativeRange))
     }
@@ -41,8 +42,9 @@ public struct UncertainQuantity: Hashable, Codable, Sendable {
         }
         let exact = low == central && central == high && central >= 0
         guard exact || (low > 0 && low <= central && central <= high) else {
-            throw CarbonError(.invalidUncertainty,
-                              "interval \(low)…\(high) must satisfy 0 < low ≤ central (\(central)) ≤ high")
+            throw CarbonError(
+                .invalidUncertainty,
+                "interval \(low)…\(high) must satisfy 0 < low ≤ central (\(central)) ≤ high")
         }
         self.central = central
         self.low = low

@@ -27,13 +27,15 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     static func checkpointMalformed(_ path: String, _ problem: String) -> EngineError {
-        EngineError(.checkpointMalformed, "checkpoint '\(path)' is not valid safetensors: \(problem)",
-                    fix: "re-save it with `model train --out` or a safetensors writer")
+        EngineError(
+            .checkpointMalformed, "checkpoint '\(path)' is not valid safetensors: \(problem)",
+            fix: "re-save it with `model train --out` or a safetensors writer")
     }
 
     static func checkpointTruncated(_ path: String, needed: Int, actual: Int) -> EngineError {
-        EngineError(.checkpointTruncated, "checkpoint '\(path)' is truncated: header needs \(needed) bytes but the file has \(actual)",
-                    fix: "copy or download the file again")
+        EngineError(
+            .checkpointTruncated, "checkpoint '\(path)' is truncated: header needs \(needed) bytes but the file has \(actual)",
+            fix: "copy or download the file again")
     }
 
     static func invalidConfiguration(_ problem: String, fix: String) -> EngineError {

@@ -26,28 +26,35 @@ public struct ChannelRecord: Codable, Equatable, Sendable {
     /// The most power the device can plausibly draw, W, against which readings were judged; nil before schema v2.
     public var maxWatts: Double?
 
-    public init(index: Int, device: String, domain: String, kind: ChannelKind, role: ChannelRole, unit: String, source: String,
-                mode: MeasurementMode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double,
-                key: String? = nil, deviceClass: DeviceClass? = nil, maxWatts: Double? = nil) {
+    public init(
+        index: Int, device: String, domain: String, kind: ChannelKind, role: ChannelRole, unit: String, source: String,
+        mode: MeasurementMode, resolution: Double? = nil, wrapRange: Double? = nil, uncertainty: Double,
+        key: String? = nil, deviceClass: DeviceClass? = nil, maxWatts: Double? = nil
+    ) {
         self.index = index; self.device = device; self.domain = domain; self.kind = kind; self.role = role; self.unit = unit
         self.source = source; self.mode = mode; self.resolution = resolution; self.wrapRange = wrapRange
         self.uncertainty = uncertainty; self.key = key; self.deviceClass = deviceClass; self.maxWatts = maxWatts
     }
 
     var canonical: String {
-        Self.canonical(index: index, device: device, domain: domain, kind: kind.rawValue, role: role.rawValue, unit: unit,
-                       source: source, mode: mode.rawValue, resolution: resolution, wrapRange: wrapRange, uncertainty: uncertainty,
-                       key: key, deviceClass: deviceClass?.rawValue, maxWatts: maxWatts)
+        Self.canonical(
+            index: index, device: device, domain: domain, kind: kind.rawValue, role: role.rawValue, unit: unit,
+            source: source, mode: mode.rawValue, resolution: resolution, wrapRange: wrapRange, uncertainty: uncertainty,
+            key: key, deviceClass: deviceClass?.rawValue, maxWatts: maxWatts)
     }
 
     /// The hashed text of a channel row from its stored values, whatever they are (`verify` hashes rows a newer
     /// wattprint wrote, whose kinds this build may not know). Rows recorded before schema v2 hash as they always
     /// did; rows with the v2 fields hash them too.
-    static func canonical(index: Int, device: String, domain: String, kind: String, role: String, unit: String, source: String,
-                          mode: String, resolution: Double?, wrapRange: Double?, uncertainty: Double, key: String?,
-                          deviceClass: String?, maxWatts: Double?) -> String {
-        let fields = ["\(index)", device, domain, kind, role, unit, source, mode,
-                      Canonical.double(resolution), Canonical.double(wrapRange), Canonical.double(uncertainty)]
+    static func canonical(
+        index: Int, device: String, domain: String, kind: String, role: String, unit: String, source: String,
+        mode: String, resolution: Double?, wrapRange: Double?, uncertainty: Double, key: String?,
+        deviceClass: String?, maxWatts: Double?
+    ) -> String {
+        let fields = [
+            "\(index)", device, domain, kind, role, unit, source, mode,
+            Canonical.double(resolution), Canonical.double(wrapRange), Canonical.double(uncertainty),
+        ]
         guard key != nil || deviceClass != nil || maxWatts != nil else { return Canonical.record("C", fields) }
         return Canonical.record("C2", fields + [key ?? "-", deviceClass ?? "-", Canonical.double(maxWatts)])
     }

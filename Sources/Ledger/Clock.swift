@@ -1,7 +1,7 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
-import Measures
+    import Glibc
+    import Measures
 #endif
 
 /// Time as the ledger records it: UTC text for run boundaries (sample times are `MonotonicClock` nanoseconds).
@@ -23,7 +23,8 @@ public enum LedgerClock {
     /// When a process started, in clock ticks since boot (field 22 of `/proc/<pid>/stat`), or nil if it is gone.
     public static func processStartTicks(_ pid: Int32) -> Int64? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // Fields after the name start at field 3 (state); starttime is field 22.
         return fields.count > 19 ? Int64(fields[19]) : nil

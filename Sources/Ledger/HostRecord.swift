@@ -14,8 +14,10 @@ public struct HostRecord: Codable, Equatable, Sendable, FetchableRecord, Persist
     public var toolVersion: String
     public var bootID: String
 
-    public init(id: Int64? = nil, hostname: String, cpuModel: String, cpuCores: Int, memoryBytes: Int64,
-                kernel: String, gpus: String, toolVersion: String, bootID: String) {
+    public init(
+        id: Int64? = nil, hostname: String, cpuModel: String, cpuCores: Int, memoryBytes: Int64,
+        kernel: String, gpus: String, toolVersion: String, bootID: String
+    ) {
         self.id = id; self.hostname = hostname; self.cpuModel = cpuModel; self.cpuCores = cpuCores
         self.memoryBytes = memoryBytes; self.kernel = kernel; self.gpus = gpus
         self.toolVersion = toolVersion; self.bootID = bootID

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 #if canImport(Glibc)
-import Glibc
-import Measures
+    import Glibc
+    import Measures
 #endif
 
 /// The embedded SQLite store of runs, samples and events, hash-chained per run.
@@ -57,7 +57,8 @@ public final class Ledger: @unchecked Sendable {
         var attempt = 0
         while true {
             do { return try body() } catch let error as DatabaseError
-                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 50 {
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 50
+            {
                 attempt += 1
                 usleep(20_000)
             }
@@ -88,16 +89,16 @@ public final class Ledger: @unchecked Sendable {
         let state: (superseded: Bool, foreign: Bool, unknown: [String])
         do {
             state = try retryingWhileBusy {
-              let queue = try DatabaseQueue(path: path, configuration: config)
-              defer { try? queue.close() }
-              return try queue.read { db in
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-                let hasMigrations = tables.contains("grdb_migrations")
-                guard hasMigrations else { return (false, !tables.isEmpty, []) }
-                let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
-                let known = Set(migrator.migrations)
-                return (try migrator.hasBeenSuperseded(db), false, applied.filter { !known.contains($0) })
-              }
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                defer { try? queue.close() }
+                return try queue.read { db in
+                    let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                    let hasMigrations = tables.contains("grdb_migrations")
+                    guard hasMigrations else { return (false, !tables.isEmpty, []) }
+                    let applied = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+                    let known = Set(migrator.migrations)
+                    return (try migrator.hasBeenSuperseded(db), false, applied.filter { !known.contains($0) })
+                }
             }
         } catch let error as DatabaseError {
             if error.resultCode == .SQLITE_NOTADB { throw LedgerError.notADatabase(path: path) }
@@ -154,17 +155,24 @@ public final class Ledger: @unchecked Sendable {
     // MARK: Writing
 
     /// Starts a run and returns the recorder that appends its batches.
-    public func beginRun(host: HostRecord, command: String, region: String?,
-                         startedAt: Date = Date(), monotonicOriginNs: Int64 = MonotonicClock.nowNs(),
-                         pid: Int32 = getpid()) throws -> RunRecorder {
+    public func beginRun(
+        host: HostRecord, command: String, region: String?,
+        startedAt: Date = Date(), monotonicOriginNs: Int64 = MonotonicClock.nowNs(),
+        pid: Int32 = getpid()
+    ) throws -> RunRecorder {
         let (run, genesis) = try wrap {
             try pool.write { db -> (Run, Data) in
                 var host = host
-                if let existing = try HostRecord.filter(sql: """
-                    hostname = ? AND cpu_model = ? AND cpu_cores = ? AND memory_bytes = ? AND kernel = ?
-                    AND gpus = ? AND tool_version = ? AND boot_id = ?
-                    """, arguments: [host.hostname, host.cpuModel, host.cpuCores, host.memoryBytes, host.kernel,
-                                     host.gpus, host.toolVersion, host.bootID]).fetchOne(db) {
+                if let existing = try HostRecord.filter(
+                    sql: """
+                        hostname = ? AND cpu_model = ? AND cpu_cores = ? AND memory_bytes = ? AND kernel = ?
+                        AND gpus = ? AND tool_version = ? AND boot_id = ?
+                        """,
+                    arguments: [
+                        host.hostname, host.cpuModel, host.cpuCores, host.memoryBytes, host.kernel,
+                        host.gpus, host.toolVersion, host.bootID,
+                    ]
+                ).fetchOne(db) {
                     host = existing
                 } else {
                     host.id = nil
@@ -172,11 +180,12 @@ public final class Ledger: @unchecked Sendable {
                     host.id = db.lastInsertedRowID
                 }
                 let previous = try Row.fetchOne(db, sql: "SELECT id, genesis_hash FROM run ORDER BY id DESC LIMIT 1")
-                var run = Run(id: nil, hostID: host.id!, startedAt: LedgerClock.utcString(startedAt), endedAt: nil,
-                              command: command, region: region, status: .running, pid: pid,
-                              recorderStartTicks: LedgerClock.processStartTicks(pid) ?? 0,
-                              previousRunID: previous?["id"], monotonicOriginNs: monotonicOriginNs, exitCode: nil,
-                              genesisHash: Data(), sealHash: nil)
+                var run = Run(
+                    id: nil, hostID: host.id!, startedAt: LedgerClock.utcString(startedAt), endedAt: nil,
+                    command: command, region: region, status: .running, pid: pid,
+                    recorderStartTicks: LedgerClock.processStartTicks(pid) ?? 0,
+                    previousRunID: previous?["id"], monotonicOriginNs: monotonicOriginNs, exitCode: nil,
+                    genesisHash: Data(), sealHash: nil)
                 try run.insert(db)
                 run.id = db.lastInsertedRowID
                 let genesis = HashChain.genesis(run.genesisCanonical(host: host, previousGenesis: previous?["genesis_hash"]))
@@ -208,7 +217,9 @@ public final class Ledger: @unchecked Sendable {
     public func channels(run: Int64) throws -> [ChannelRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? ORDER BY idx", arguments: [run]).map { try Ledger.channel(from: $0, run: run) }
+                try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? ORDER BY idx", arguments: [run]).map {
+                    try Ledger.channel(from: $0, run: run)
+                }
             }
         }
     }
@@ -217,10 +228,13 @@ public final class Ledger: @unchecked Sendable {
     public func samples(run: Int64) throws -> [SampleRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY channel, t_ns, batch_seq, row_seq",
-                                 arguments: [run]).map { row in
+                try Row.fetchAll(
+                    db, sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY channel, t_ns, batch_seq, row_seq",
+                    arguments: [run]
+                ).map { row in
                     guard let c = Int.fromDatabaseValue(row[0] as DatabaseValue), let t = Int64.fromDatabaseValue(row[1] as DatabaseValue),
-                          let v = Double.fromDatabaseValue(row[2] as DatabaseValue) else {
+                        let v = Double.fromDatabaseValue(row[2] as DatabaseValue)
+                    else {
                         throw LedgerError.corruptRow(run: run, table: "sample", column: "channel, t_ns or value")
                     }
                     return SampleRecord(channel: c, tNs: t, value: v)
@@ -232,10 +246,14 @@ public final class Ledger: @unchecked Sendable {
     public func events(run: Int64) throws -> [EventRecord] {
         try wrap {
             try pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
-                                 arguments: [run]).map { row in
-                    guard let t = Int64.fromDatabaseValue(row[0] as DatabaseValue), let k = String.fromDatabaseValue(row[1] as DatabaseValue),
-                          let p = String.fromDatabaseValue(row[2] as DatabaseValue) else {
+                try Row.fetchAll(
+                    db, sql: "SELECT t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
+                    arguments: [run]
+                ).map { row in
+                    guard let t = Int64.fromDatabaseValue(row[0] as DatabaseValue),
+                        let k = String.fromDatabaseValue(row[1] as DatabaseValue),
+                        let p = String.fromDatabaseValue(row[2] as DatabaseValue)
+                    else {
                         throw LedgerError.corruptRow(run: run, table: "event", column: "t_ns, kind or payload")
                     }
                     return EventRecord(tNs: t, kind: k, payload: p)
@@ -282,7 +300,8 @@ public final class Ledger: @unchecked Sendable {
 
     private static func isZombie(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
     }
 
@@ -295,11 +314,12 @@ public final class Ledger: @unchecked Sendable {
             return value
         }
         let deviceClass: String? = row["device_class"]
-        return ChannelRecord(index: row["idx"], device: row["device"], domain: row["domain"], kind: try known("kind", ChannelKind.self),
-                             role: try known("role", ChannelRole.self), unit: row["unit"], source: row["source"],
-                             mode: try known("mode", MeasurementMode.self), resolution: row["resolution"], wrapRange: row["wrap_range"],
-                             uncertainty: row["uncertainty"], key: row["key"],
-                             deviceClass: try deviceClass.map { _ in try known("device_class", DeviceClass.self) },
-                             maxWatts: row["max_watts"])
+        return ChannelRecord(
+            index: row["idx"], device: row["device"], domain: row["domain"], kind: try known("kind", ChannelKind.self),
+            role: try known("role", ChannelRole.self), unit: row["unit"], source: row["source"],
+            mode: try known("mode", MeasurementMode.self), resolution: row["resolution"], wrapRange: row["wrap_range"],
+            uncertainty: row["uncertainty"], key: row["key"],
+            deviceClass: try deviceClass.map { _ in try known("device_class", DeviceClass.self) },
+            maxWatts: row["max_watts"])
     }
 }

@@ -17,13 +17,17 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .notADatabase(path):
-            return "\(path) is not an SQLite database; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
+            return
+                "\(path) is not an SQLite database; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
         case let .damaged(path, detail):
-            return "\(path) is a damaged SQLite file (\(detail)); it was left untouched. Restore it from a backup, or salvage its rows with `sqlite3 \(path) .recover`, then run `wattprint verify` on the result."
+            return
+                "\(path) is a damaged SQLite file (\(detail)); it was left untouched. Restore it from a backup, or salvage its rows with `sqlite3 \(path) .recover`, then run `wattprint verify` on the result."
         case let .notAWattprintLedger(path):
-            return "\(path) is an SQLite database of another program; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
+            return
+                "\(path) is an SQLite database of another program; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
         case let .newerSchema(path, unknown):
-            return "\(path) was written by a newer wattprint (schema steps unknown here: \(unknown.joined(separator: ", "))); it was left untouched. Upgrade wattprint to read it."
+            return
+                "\(path) was written by a newer wattprint (schema steps unknown here: \(unknown.joined(separator: ", "))); it was left untouched. Upgrade wattprint to read it."
         case let .cannotCreate(path, reason):
             return "cannot open the ledger at \(path): \(reason). Choose a writable location with --ledger PATH or WATTPRINT_LEDGER."
         case let .missing(path):
@@ -33,9 +37,11 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
         case let .runClosed(id):
             return "run \(id) is already closed; its chain is sealed and takes no more rows."
         case let .storage(path, problem):
-            return "writing the ledger at \(path) failed: \(problem). Free the disk or stop the other writer, then retry; committed rows are kept."
+            return
+                "writing the ledger at \(path) failed: \(problem). Free the disk or stop the other writer, then retry; committed rows are kept."
         case let .unknownValue(run, column, value):
-            return "run \(run) has a channel whose \(column) is '\(value)', which this wattprint does not know; the run was written by a newer wattprint: upgrade to read it."
+            return
+                "run \(run) has a channel whose \(column) is '\(value)', which this wattprint does not know; the run was written by a newer wattprint: upgrade to read it."
         case let .corruptRow(run, table, column):
             return "run \(run) has a \(table) row whose \(column) is not of its recorded type; run `wattprint verify \(run)` to locate it."
         }

@@ -43,7 +43,11 @@ public struct Run: Codable, Equatable, Sendable, FetchableRecord, PersistableRec
 
     /// Canonical text of the run's header, the first link of its chain.
     func genesisCanonical(host: HostRecord, previousGenesis: Data?) -> String {
-        Canonical.record("R", ["\(id ?? -1)", startedAt, command, region ?? "", "\(pid)", "\(recorderStartTicks)",
-                               "\(monotonicOriginNs)", previousRunID.map { "\($0)" } ?? "", previousGenesis?.hex ?? "", host.canonical])
+        Canonical.record(
+            "R",
+            [
+                "\(id ?? -1)", startedAt, command, region ?? "", "\(pid)", "\(recorderStartTicks)",
+                "\(monotonicOriginNs)", previousRunID.map { "\($0)" } ?? "", previousGenesis?.hex ?? "", host.canonical,
+            ])
     }
 }

@@ -80,27 +80,34 @@ public final class RunRecorder: @unchecked Sendable {
         try ledger.wrap {
             try ledger.pool.write { db in
                 // Cached statements: the sampler flushes every few seconds, so compiling SQL each row would dominate.
-                let insertSample = try db.cachedStatement(sql: "INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                let insertEvent = try db.cachedStatement(sql: "INSERT INTO event (run_id, batch_seq, row_seq, t_ns, kind, payload, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let insertSample = try db.cachedStatement(
+                    sql: "INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let insertEvent = try db.cachedStatement(
+                    sql: "INSERT INTO event (run_id, batch_seq, row_seq, t_ns, kind, payload, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 for (i, row) in rows.enumerated() {
                     let rowHash = rowHashes[i]
                     switch row {
                     case let .channel(c):
-                        try db.execute(sql: """
-                            INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode,
-                                                 resolution, wrap_range, uncertainty, key, device_class, max_watts, row_hash)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [runID, c.index, seq, i, c.device, c.domain, c.kind.rawValue, c.role.rawValue, c.unit,
-                                             c.source, c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, c.key,
-                                             c.deviceClass?.rawValue, c.maxWatts, rowHash])
+                        try db.execute(
+                            sql: """
+                                INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode,
+                                                     resolution, wrap_range, uncertainty, key, device_class, max_watts, row_hash)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                """,
+                            arguments: [
+                                runID, c.index, seq, i, c.device, c.domain, c.kind.rawValue, c.role.rawValue, c.unit,
+                                c.source, c.mode.rawValue, c.resolution, c.wrapRange, c.uncertainty, c.key,
+                                c.deviceClass?.rawValue, c.maxWatts, rowHash,
+                            ])
                     case let .sample(s):
                         try insertSample.execute(arguments: [runID, seq, i, s.channel, s.tNs, s.value, rowHash])
                     case let .event(e):
                         try insertEvent.execute(arguments: [runID, seq, i, e.tNs, e.kind, e.payload, rowHash])
                     }
                 }
-                try db.execute(sql: "INSERT INTO batch (run_id, seq, committed_at, row_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [runID, seq, LedgerClock.utcString(), rows.count, previous, hash])
+                try db.execute(
+                    sql: "INSERT INTO batch (run_id, seq, committed_at, row_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [runID, seq, LedgerClock.utcString(), rows.count, previous, hash])
             }
         }
         pending.removeAll(keepingCapacity: true)
@@ -119,8 +126,9 @@ public final class RunRecorder: @unchecked Sendable {
         let runID = runID
         try ledger.wrap {
             try ledger.pool.write { db in
-                try db.execute(sql: "UPDATE run SET ended_at = ?, status = ?, exit_code = ?, seal_hash = ? WHERE id = ?",
-                               arguments: [ended, status.rawValue, exitCode, seal, runID])
+                try db.execute(
+                    sql: "UPDATE run SET ended_at = ?, status = ?, exit_code = ?, seal_hash = ? WHERE id = ?",
+                    arguments: [ended, status.rawValue, exitCode, seal, runID])
             }
         }
         closed = true

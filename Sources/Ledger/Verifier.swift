@@ -37,13 +37,18 @@ extension Ledger {
     private struct WrongType: Error { let table: String; let rowSeq: Int64?; let column: String }
 
     /// A column's value, or `WrongType` when someone stored text where a number belongs (GRDB's subscript would trap).
-    private static func column<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ rowSeq: Int64? = nil) throws -> T {
-        guard let value = T.fromDatabaseValue(row[name] as DatabaseValue) else { throw WrongType(table: table, rowSeq: rowSeq, column: name) }
+    private static func column<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ rowSeq: Int64? = nil) throws -> T
+    {
+        guard let value = T.fromDatabaseValue(row[name] as DatabaseValue) else {
+            throw WrongType(table: table, rowSeq: rowSeq, column: name)
+        }
         return value
     }
 
     /// A nullable column's value: nil for NULL, `WrongType` for a value of another type.
-    private static func optionalColumn<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ rowSeq: Int64? = nil) throws -> T? {
+    private static func optionalColumn<T: DatabaseValueConvertible>(_ row: Row, _ name: String, _ table: String, _ rowSeq: Int64? = nil)
+        throws -> T?
+    {
         let raw = row[name] as DatabaseValue
         if raw.isNull { return nil }
         guard let value = T.fromDatabaseValue(raw) else { throw WrongType(table: table, rowSeq: rowSeq, column: name) }
@@ -95,14 +100,16 @@ extension Ledger {
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM sample WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
                     let rs: Int64 = try column(row, "row_seq", "sample")
-                    let s = SampleRecord(channel: try column(row, "channel", "sample", rs), tNs: try column(row, "t_ns", "sample", rs),
-                                         value: try column(row, "value", "sample", rs))
+                    let s = SampleRecord(
+                        channel: try column(row, "channel", "sample", rs), tNs: try column(row, "t_ns", "sample", rs),
+                        value: try column(row, "value", "sample", rs))
                     rows.append((rs, "sample", s.canonical, try column(row, "row_hash", "sample", rs)))
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
                     let rs: Int64 = try column(row, "row_seq", "event")
-                    let e = EventRecord(tNs: try column(row, "t_ns", "event", rs), kind: try column(row, "kind", "event", rs),
-                                        payload: try column(row, "payload", "event", rs))
+                    let e = EventRecord(
+                        tNs: try column(row, "t_ns", "event", rs), kind: try column(row, "kind", "event", rs),
+                        payload: try column(row, "payload", "event", rs))
                     rows.append((rs, "event", e.canonical, try column(row, "row_hash", "event", rs)))
                 }
                 rows.sort { $0.rowSeq < $1.rowSeq }
@@ -133,9 +140,12 @@ extension Ledger {
         }
         // Rows that no batch of the chain covers (a batch number past the end, negative, or not a number at all).
         for table in ["channel", "sample", "event"] {
-            if let orphan = try Row.fetchOne(db, sql: """
-                SELECT batch_seq FROM \(table) WHERE run_id = ? AND batch_seq NOT IN (SELECT seq FROM batch WHERE run_id = ?) LIMIT 1
-                """, arguments: [runID, runID]) {
+            if let orphan = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT batch_seq FROM \(table) WHERE run_id = ? AND batch_seq NOT IN (SELECT seq FROM batch WHERE run_id = ?) LIMIT 1
+                    """, arguments: [runID, runID])
+            {
                 let seq = Int64.fromDatabaseValue(orphan[0] as DatabaseValue)
                 return fail(seq, nil, table, "\(table) rows claim batch \(seq.map(String.init) ?? "?"), which the chain does not contain")
             }
@@ -143,8 +153,12 @@ extension Ledger {
         let sealed = run.sealHash != nil || run.endedAt != nil || run.exitCode != nil
         if sealed {
             guard let seal = run.sealHash, let ended = run.endedAt,
-                  HashChain.seal(last: previous, status: run.status.rawValue, endedAt: ended, exitCode: run.exitCode) == seal else {
-                return fail(nil, nil, "run", "the run was closed but its seal no longer matches the chain and its end (batches removed, or status, end time or exit code altered)")
+                HashChain.seal(last: previous, status: run.status.rawValue, endedAt: ended, exitCode: run.exitCode) == seal
+            else {
+                return fail(
+                    nil, nil, "run",
+                    "the run was closed but its seal no longer matches the chain and its end (batches removed, or status, end time or exit code altered)"
+                )
             }
             if run.status == .interrupted { result.outcome = .interrupted }
             return result

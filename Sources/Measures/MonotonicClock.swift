@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The clocks wattprint measures time with: `CLOCK_MONOTONIC` for sample times (never jumps with NTP or the user's

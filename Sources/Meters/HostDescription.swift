@@ -29,13 +29,15 @@ public struct HostDescription: Sendable, Codable, Equatable {
             }
         }
         let meminfo = (try? KernelFile.text(paths.proc("meminfo"))) ?? ""
-        let memKB = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
+        let memKB =
+            meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal:") }
             .flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int64($0) } } ?? 0
         var uts = utsname()
         uname(&uts)
         let release = withUnsafeBytes(of: &uts.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        return HostDescription(hostname: ProcessInfo.processInfo.hostName, cpuModel: model,
-                               logicalCPUs: max(logical, 1), sockets: max(sockets.count, 1),
-                               isVirtualMachine: hypervisor, memoryBytes: memKB * 1024, kernel: release)
+        return HostDescription(
+            hostname: ProcessInfo.processInfo.hostName, cpuModel: model,
+            logicalCPUs: max(logical, 1), sockets: max(sockets.count, 1),
+            isVirtualMachine: hypervisor, memoryBytes: memKB * 1024, kernel: release)
     }
 }

@@ -28,9 +28,11 @@ public struct MeterChannel: Sendable, Codable, Equatable {
     /// The most power the device can plausibly draw, W (`PowerBound`): readings implying more are failed reads.
     public var maxWatts: Double
 
-    public init(key: String, device: String, domain: String, kind: ChannelKind, unit: String, resolution: Double? = nil,
-                wrapRange: Double? = nil, source: String, mode: MeasurementMode, role: ChannelRole,
-                uncertainty: Double, uncertaintyNote: String, deviceClass: DeviceClass, maxWatts: Double) {
+    public init(
+        key: String, device: String, domain: String, kind: ChannelKind, unit: String, resolution: Double? = nil,
+        wrapRange: Double? = nil, source: String, mode: MeasurementMode, role: ChannelRole,
+        uncertainty: Double, uncertaintyNote: String, deviceClass: DeviceClass, maxWatts: Double
+    ) {
         self.key = key; self.device = device; self.domain = domain; self.kind = kind; self.unit = unit
         self.resolution = resolution; self.wrapRange = wrapRange; self.source = source; self.mode = mode
         self.role = role; self.uncertainty = uncertainty; self.uncertaintyNote = uncertaintyNote

@@ -22,8 +22,10 @@ public final class MeterSet {
         public var processRoot: Int32?
         public var useLibsensors: Bool
         public var nvmlLibrary: String
-        public init(paths: SystemPaths = .fromEnvironment(), processRoot: Int32? = nil, useLibsensors: Bool = true,
-                    nvmlLibrary: String = ProcessInfo.processInfo.environment["WATTPRINT_NVML_LIBRARY"] ?? "libnvidia-ml.so.1") {
+        public init(
+            paths: SystemPaths = .fromEnvironment(), processRoot: Int32? = nil, useLibsensors: Bool = true,
+            nvmlLibrary: String = ProcessInfo.processInfo.environment["WATTPRINT_NVML_LIBRARY"] ?? "libnvidia-ml.so.1"
+        ) {
             self.paths = paths; self.processRoot = processRoot; self.useLibsensors = useLibsensors; self.nvmlLibrary = nvmlLibrary
         }
     }
@@ -36,8 +38,11 @@ public final class MeterSet {
         let powercap = PowercapRAPLMeter(paths: options.paths)
         let perf = PerfPowerMeter(paths: options.paths, opener: perfOpener)
         let powercapCounts = powercap.channels.contains { $0.role == .total }
-        if !powercap.channels.isEmpty || !powercap.blocked.isEmpty { meters.append(powercap) }
-        else { unavailable.append(("powercap", "no RAPL zones under \(options.paths.sys("class/powercap"))")) }
+        if !powercap.channels.isEmpty || !powercap.blocked.isEmpty {
+            meters.append(powercap)
+        } else {
+            unavailable.append(("powercap", "no RAPL zones under \(options.paths.sys("class/powercap"))"))
+        }
         if perf.pmuType != nil {
             if powercapCounts {
                 // A powercap zone without max_energy_range_uj cannot tell a wrap from a reset; perf's 64-bit
@@ -60,19 +65,27 @@ public final class MeterSet {
             unavailable.append(("hwmon", "libsensors reads the real /sys only, and this run reads \(options.paths.sysfs)"))
         } else if options.useLibsensors {
             let hwmon = HwmonSensorsMeter(countsAsCPU: !raplCPU)
-            if let err = hwmon.initError { unavailable.append(("hwmon", err)) }
-            else if hwmon.channels.isEmpty && hwmon.blocked.isEmpty { unavailable.append(("hwmon", "libsensors found no power or energy sensors")) }
+            if let err = hwmon.initError {
+                unavailable.append(("hwmon", err))
+            } else if hwmon.channels.isEmpty && hwmon.blocked.isEmpty {
+                unavailable.append(("hwmon", "libsensors found no power or energy sensors"))
+            }
             if !hwmon.channels.isEmpty || !hwmon.blocked.isEmpty { meters.append(hwmon) }
             hwmonCPU = hwmon.channels.contains { $0.role == .total }
         }
 
         let nvml = NVMLMeter(libraryPath: options.nvmlLibrary)
-        if let err = nvml.loadError { unavailable.append(("nvml", "\(err)")) }
-        else if nvml.channels.isEmpty && nvml.blocked.isEmpty { unavailable.append(("nvml", "NVML found no GPU")) }
+        if let err = nvml.loadError {
+            unavailable.append(("nvml", "\(err)"))
+        } else if nvml.channels.isEmpty && nvml.blocked.isEmpty {
+            unavailable.append(("nvml", "NVML found no GPU"))
+        }
         if !nvml.channels.isEmpty || !nvml.blocked.isEmpty { meters.append(nvml) }
 
-        meters.append(EstimationMeter(paths: options.paths, host: host, cpuCounts: !(raplCPU || hwmonCPU),
-                                      memoryCounts: !raplDRAM, processRoot: options.processRoot))
+        meters.append(
+            EstimationMeter(
+                paths: options.paths, host: host, cpuCounts: !(raplCPU || hwmonCPU),
+                memoryCounts: !raplDRAM, processRoot: options.processRoot))
         return MeterSet(meters: meters, host: host, unavailable: unavailable)
     }
 

@@ -12,8 +12,9 @@ public struct SystemPaths: Sendable, Equatable {
     }
 
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> SystemPaths {
-        SystemPaths(sysfs: env["WATTPRINT_SYSFS_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "/sys",
-                    procfs: env["WATTPRINT_PROCFS_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "/proc")
+        SystemPaths(
+            sysfs: env["WATTPRINT_SYSFS_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "/sys",
+            procfs: env["WATTPRINT_PROCFS_ROOT"].flatMap { $0.isEmpty ? nil : $0 } ?? "/proc")
     }
 
     public var isRealSysfs: Bool { sysfs == "/sys" }
@@ -92,7 +93,11 @@ public enum KernelFile {
                     let (a, o2) = m.addingReportingOverflow(UInt64(c - 48))
                     if o1 || o2 { return .some(nil) }
                     value = a; digits += 1
-                } else if c == 10 || c == 32 { if digits > 0 { break } } else { return .some(nil) }
+                } else if c == 10 || c == 32 {
+                    if digits > 0 { break }
+                } else {
+                    return .some(nil)
+                }
             }
             return digits > 0 ? .some(value) : .some(nil)
         }

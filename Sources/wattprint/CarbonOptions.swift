@@ -6,14 +6,19 @@ import Accounting
 
 /// `--pue` and `--site`, shared by the commands that turn a recorded run into emissions.
 struct FacilityOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Where the machine runs, for the default PUE: aws, gcp, azure, onprem, none (laptop/desktop). A cloud --region implies its provider.", valueName: "site"))
+    @Option(
+        help: ArgumentHelp(
+            "Where the machine runs, for the default PUE: aws, gcp, azure, onprem, none (laptop/desktop). A cloud --region implies its provider.",
+            valueName: "site"))
     var site: EstimateCommand.Site?
 
     @Option(help: ArgumentHelp("Facility overhead (PUE) to apply instead of the site default, e.g. 1.1.", valueName: "ratio"))
     var pue: Double?
 
     func validate() throws {
-        if let pue, !(pue >= 1 && pue <= 5) { throw ValidationError("--pue must be between 1 and 5 (1.0 means no overhead), e.g. --pue 1.1") }
+        if let pue, !(pue >= 1 && pue <= 5) {
+            throw ValidationError("--pue must be between 1 and 5 (1.0 means no overhead), e.g. --pue 1.1")
+        }
     }
 
     /// The site for a run recorded in `region`: explicit, else the cloud provider of a cloud region, else nil (the estimator's on-premises default, flagged).
@@ -26,7 +31,10 @@ struct FacilityOptions: ParsableArguments {
 
 /// `--region`, shared by the commands that measure or price energy.
 struct RegionOption: ParsableArguments {
-    @Option(help: "Where the electricity comes from: ISO country code, grid zone (US-CAL-CISO) or cloud region (aws:us-east-1). Default: $WATTPRINT_REGION, else `region = …` in ~/.config/wattprint/config; with none, the world average, said loudly.")
+    @Option(
+        help:
+            "Where the electricity comes from: ISO country code, grid zone (US-CAL-CISO) or cloud region (aws:us-east-1). Default: $WATTPRINT_REGION, else `region = …` in ~/.config/wattprint/config; with none, the world average, said loudly."
+    )
     var region: String?
 
     /// The region and where it came from: this flag, the environment, the config file, or defaulted.
@@ -37,7 +45,8 @@ struct RegionOption: ParsableArguments {
 
 /// `--covered-share`, `--supplier-factor`, `--residual-mix`: contractual instruments for market-based Scope 2.
 struct InstrumentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Share of the energy covered by certificates or PPAs (0–1), for market-based Scope 2.", valueName: "fraction"))
+    @Option(
+        help: ArgumentHelp("Share of the energy covered by certificates or PPAs (0–1), for market-based Scope 2.", valueName: "fraction"))
     var coveredShare: Double?
 
     @Option(help: ArgumentHelp("Supplier-specific intensity in gCO2e/kWh, for market-based Scope 2.", valueName: "g-per-kwh"))
@@ -59,7 +68,9 @@ struct InstrumentOptions: ParsableArguments {
 
 /// `--hardware` and `--count`: hardware whose embodied emissions a run carries for its duration.
 struct HardwareOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Hardware class for embodied emissions over the run's duration: h100, a100, gpu-generic, cpu-server.", valueName: "class"))
+    @Option(
+        help: ArgumentHelp(
+            "Hardware class for embodied emissions over the run's duration: h100, a100, gpu-generic, cpu-server.", valueName: "class"))
     var hardware: String?
 
     @Option(help: ArgumentHelp("Units of --hardware held.", valueName: "n"))
@@ -74,7 +85,9 @@ struct HardwareOptions: ParsableArguments {
 
 enum CarbonTables {
     static func load() throws -> CarbonData {
-        do { return try CarbonData.bundled() } catch { throw CLIError("the bundled carbon tables could not be read (\(error)); reinstall wattprint") }
+        do { return try CarbonData.bundled() } catch {
+            throw CLIError("the bundled carbon tables could not be read (\(error)); reinstall wattprint")
+        }
     }
 
     /// Checks a region before any work is measured, so a typo costs nothing: the error lists the closest matches.
@@ -86,10 +99,15 @@ enum CarbonTables {
 
 /// `--hourly`: a time-resolved intensity series for a run's emissions.
 struct HourlyOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("CSV of hourly grid intensity (timestamp_utc,gco2e_per_kwh[,zone]), or the EIA-930 balancing-authority layout with --balancing-authority.", valueName: "csv"))
+    @Option(
+        help: ArgumentHelp(
+            "CSV of hourly grid intensity (timestamp_utc,gco2e_per_kwh[,zone]), or the EIA-930 balancing-authority layout with --balancing-authority.",
+            valueName: "csv"))
     var hourly: String?
 
-    @Option(name: .customLong("balancing-authority"), help: ArgumentHelp("Which balancing authority's rows to use from a multi-authority hourly file, e.g. CISO.", valueName: "code"))
+    @Option(
+        name: .customLong("balancing-authority"),
+        help: ArgumentHelp("Which balancing authority's rows to use from a multi-authority hourly file, e.g. CISO.", valueName: "code"))
     var balancingAuthority: String?
 
     /// The series, and how a run names it (file name, SHA-256 of its bytes, balancing authority).
@@ -98,11 +116,14 @@ struct HourlyOptions: ParsableArguments {
         guard let data = FileManager.default.contents(atPath: hourly) else {
             throw CLIError("cannot read the hourly series \(hourly); check the path")
         }
-        let reference = HourlySeriesReference(name: (hourly as NSString).lastPathComponent,
-                                              sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(),
-                                              balancingAuthority: balancingAuthority)
+        let reference = HourlySeriesReference(
+            name: (hourly as NSString).lastPathComponent,
+            sha256: SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined(),
+            balancingAuthority: balancingAuthority)
         do {
-            if let ba = balancingAuthority { return (try HourlyIntensitySeries(balancingAuthorityCSV: data, balancingAuthority: ba), reference) }
+            if let ba = balancingAuthority {
+                return (try HourlyIntensitySeries(balancingAuthorityCSV: data, balancingAuthority: ba), reference)
+            }
             return (try HourlyIntensitySeries(csv: String(decoding: data, as: UTF8.self)), reference)
         } catch let error as CarbonError { throw CLIError(error.description) }
     }

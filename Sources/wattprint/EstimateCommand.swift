@@ -86,8 +86,9 @@ struct EstimateCommand: ParsableCommand {
 
     func run() throws {
         let data = try CarbonData.bundled()
-        let request = try makeRequest(environment: ProcessInfo.processInfo.environment, configRegion: try UserConfig.load().region,
-                                      currentYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
+        let request = try makeRequest(
+            environment: ProcessInfo.processInfo.environment, configRegion: try UserConfig.load().region,
+            currentYear: Calendar(identifier: .gregorian).component(.year, from: Date()))
         let estimate = try CarbonEstimator(data: data).estimate(request)
         try output.emit(EstimateReport.build(estimate))
     }
@@ -102,9 +103,10 @@ struct EstimateCommand: ParsableCommand {
         let itEnergy = try Energy.parse(energy)
         let instruments = try instrumentOptions.instruments()
         let reservation = try hardware.map { try HardwareReservation(hardware: $0, count: Double(count), hours: hours ?? 0) }
-        let choice: EstimateRequest.IntensityChoice = try intensity.map {
-            .userSupplied(try CarbonIntensity.validated(gramsPerKilowattHour: $0, what: "--intensity"))
-        } ?? .region
+        let choice: EstimateRequest.IntensityChoice =
+            try intensity.map {
+                .userSupplied(try CarbonIntensity.validated(gramsPerKilowattHour: $0, what: "--intensity"))
+            } ?? .region
         return EstimateRequest(
             itEnergy: itEnergy,
             region: RegionResolution.resolve(flag: region, environment: environment, configValue: configRegion),

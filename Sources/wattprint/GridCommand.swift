@@ -45,8 +45,9 @@ struct GridCommand: ParsableCommand {
 
         func run() throws {
             let table = try GridIntensityTable.bundled()
-            let resolution = RegionResolution.resolve(flag: region, environment: ProcessInfo.processInfo.environment,
-                                                      configValue: try UserConfig.load().region)
+            let resolution = RegionResolution.resolve(
+                flag: region, environment: ProcessInfo.processInfo.environment,
+                configValue: try UserConfig.load().region)
             let resolved = try table.resolve(resolution)
             try output.emit(GridReport.region(resolved, defaulted: resolution.isDefaulted))
         }

@@ -3,9 +3,11 @@ import Ledger
 
 /// `--ledger`, shared by every command that reads or writes runs.
 struct LedgerOptions: ParsableArguments {
-    @Option(name: .customLong("ledger"), help: ArgumentHelp(
-        "The ledger file (default: $WATTPRINT_LEDGER, else $XDG_DATA_HOME/wattprint/ledger.sqlite, else ~/.local/share/wattprint/ledger.sqlite).",
-        valueName: "path"))
+    @Option(
+        name: .customLong("ledger"),
+        help: ArgumentHelp(
+            "The ledger file (default: $WATTPRINT_LEDGER, else $XDG_DATA_HOME/wattprint/ledger.sqlite, else ~/.local/share/wattprint/ledger.sqlite).",
+            valueName: "path"))
     var path: String?
 
     var resolvedPath: String { LedgerLocation.resolve(explicit: path) }

@@ -25,8 +25,10 @@ struct OverheadBenchmark {
             usleep(useconds_t(seconds * 1e6))
             let o = sampler.stop()
             try recorder.close()
-            rates.append(.init(hz: hz, ticks: o.ticks, cpuSeconds: o.cpuSeconds, wallSeconds: o.wallSeconds,
-                               percentOfOneCore: o.fractionOfOneCore * 100))
+            rates.append(
+                .init(
+                    hz: hz, ticks: o.ticks, cpuSeconds: o.cpuSeconds, wallSeconds: o.wallSeconds,
+                    percentOfOneCore: o.fractionOfOneCore * 100))
         }
         var without: [Double] = [], with: [Double] = []
         let units = calibrate()
@@ -41,9 +43,10 @@ struct OverheadBenchmark {
         }
         let mw = median(without), mwith = median(with)
         let spread = (without.max()! - without.min()!) / 2 / mw * 100
-        return OverheadReport(rates: rates, workloadRepetitions: repetitions, workloadMedianSecondsWithout: mw,
-                              workloadMedianSecondsWith: mwith, workloadSlowdownPercent: (mwith / mw - 1) * 100,
-                              workloadSpreadPercent: spread)
+        return OverheadReport(
+            rates: rates, workloadRepetitions: repetitions, workloadMedianSecondsWithout: mw,
+            workloadMedianSecondsWith: mwith, workloadSlowdownPercent: (mwith / mw - 1) * 100,
+            workloadSpreadPercent: spread)
     }
 
     func median(_ xs: [Double]) -> Double {

@@ -12,9 +12,10 @@ extension MeasuredSession {
         let store = try options.open(create: true)
         let cloud = region.query.firstIndex(of: ":").flatMap { SiteType.cloudProvider(String(region.query[..<$0])) }
         let session = try CLIError.wrapping {
-            try MeasuredSession(ledger: store, command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "),
-                                settings: FootprintSettings(region: region, site: cloud, pue: nil), processRoot: getpid(),
-                                configuration: .init(interval: interval, toolVersion: Wattprint.version))
+            try MeasuredSession(
+                ledger: store, command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "),
+                settings: FootprintSettings(region: region, site: cloud, pue: nil), processRoot: getpid(),
+                configuration: .init(interval: interval, toolVersion: Wattprint.version))
         }
         FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
         return session

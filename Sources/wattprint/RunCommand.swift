@@ -28,12 +28,18 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var instrumentOptions: InstrumentOptions
     @OptionGroup var hardwareOptions: HardwareOptions
 
-    @Option(help: ArgumentHelp("Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
     var interval: Double = 0.1
 
     @OptionGroup var output: OutputOptions
 
-    @Flag(name: .customLong("no-cgroup"), help: "Attribute CPU time by the command's process tree from /proc (wattprint adopting its orphans) instead of creating a cgroup v2 for it.")
+    @Flag(
+        name: .customLong("no-cgroup"),
+        help:
+            "Attribute CPU time by the command's process tree from /proc (wattprint adopting its orphans) instead of creating a cgroup v2 for it."
+    )
     var noCgroup = false
 
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
@@ -41,7 +47,9 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("Name the command to measure after --, e.g. wattprint run -- sleep 5") }
-        guard interval > 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds, e.g. --interval 0.1") }
+        guard interval > 0, interval <= 60 else {
+            throw ValidationError("--interval must be between 0 and 60 seconds, e.g. --interval 0.1")
+        }
     }
 
     func run() throws {
@@ -57,8 +65,9 @@ struct RunCommand: ParsableCommand {
         let store = try ledger.open(create: true)
         // Meters are found and the run opened before the command starts, so its first instant is measured.
         let session = try CLIError.wrapping {
-            try MeasuredSession(ledger: store, command: argv.joined(separator: " "), settings: settings,
-                                configuration: .init(interval: interval, toolVersion: Wattprint.version))
+            try MeasuredSession(
+                ledger: store, command: argv.joined(separator: " "), settings: settings,
+                configuration: .init(interval: interval, toolVersion: Wattprint.version))
         }
 
         // Ctrl-C at the terminal reaches the command (same process group) and ends it; wattprint ignores it and
@@ -69,7 +78,9 @@ struct RunCommand: ParsableCommand {
         // allows one, else wattprint adopts its orphans as a child subreaper.
         var scope: CgroupScope?
         var unavailable: String?
-        if noCgroup { unavailable = "--no-cgroup" } else {
+        if noCgroup {
+            unavailable = "--no-cgroup"
+        } else {
             do { scope = try CgroupScope.create(paths: .fromEnvironment()) } catch { unavailable = "\(error)" }
         }
         // As a subreaper wattprint also reaps the command's orphans when they exit, so none lingers as a zombie.
@@ -111,17 +122,25 @@ struct RunCommand: ParsableCommand {
         ProcessAttribution.reapExitedChildren()
         let outlived = scope?.remove() ?? []
         if !outlived.isEmpty {
-            FileHandle.standardError.write(Data("wattprint: \(outlived.count) process(es) the command started were still running when it exited (\(outlived.map(String.init).joined(separator: ", "))); their CPU time until then is counted, not after\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "wattprint: \(outlived.count) process(es) the command started were still running when it exited (\(outlived.map(String.init).joined(separator: ", "))); their CPU time until then is counted, not after\n"
+                        .utf8))
         }
-        for problem in session.flushErrors { FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8)) }
+        for problem in session.flushErrors {
+            FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8))
+        }
         do {
             if let hourly {
                 let start = LedgerClock.parseUTC(try store.run(session.runID).startedAt) ?? Date()
-                session.record(.hourlyIntensity(RecordedHourlyIntensity(series: hourly.reference, intensities: hourly.series, from: start, to: Date())))
+                session.record(
+                    .hourlyIntensity(RecordedHourlyIntensity(series: hourly.reference, intensities: hourly.series, from: start, to: Date()))
+                )
             }
             try session.finish(status: .complete, exitCode: status)
         } catch {
-            FileHandle.standardError.write(Data("wattprint: \(error)\nThe command exited with status \(status); its committed samples stay in the ledger.\n".utf8))
+            FileHandle.standardError.write(
+                Data("wattprint: \(error)\nThe command exited with status \(status); its committed samples stay in the ledger.\n".utf8))
             throw ExitCode(status == 0 ? 1 : status)
         }
 

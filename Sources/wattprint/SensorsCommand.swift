@@ -30,8 +30,9 @@ struct Sensors: ParsableCommand {
 
     func run() throws {
         let meters = MeterSet.discover()
-        let view = SensorsReport.View(meters: meters, watts: currentPower(meters),
-                                      overhead: overhead ? try OverheadBenchmark(seconds: seconds).run() : nil)
+        let view = SensorsReport.View(
+            meters: meters, watts: currentPower(meters),
+            overhead: overhead ? try OverheadBenchmark(seconds: seconds).run() : nil)
         try output.emit(SensorsReport.build(view))
     }
 

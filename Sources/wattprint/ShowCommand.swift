@@ -26,7 +26,9 @@ struct Show: ParsableCommand {
         let store = try ledger.open(create: false)
         let runID: Int64
         if selector == "last" {
-            guard let newest = try store.runs().last?.id else { throw CLIError("no runs in \(store.path) yet. Record one with: wattprint run -- COMMAND") }
+            guard let newest = try store.runs().last?.id else {
+                throw CLIError("no runs in \(store.path) yet. Record one with: wattprint run -- COMMAND")
+            }
             runID = newest
         } else if let id = Int64(selector) {
             runID = id

@@ -21,5 +21,7 @@ struct Wattprint: ParsableCommand {
               wattprint verify                       re-check every run's hash chain
             """,
         version: version,
-        subcommands: [Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, GridCommand.self, EstimateCommand.self, ModelCommand.self])
+        subcommands: [
+            Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, GridCommand.self, EstimateCommand.self, ModelCommand.self,
+        ])
 }

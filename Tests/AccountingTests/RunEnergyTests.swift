@@ -12,13 +12,17 @@ final class RunEnergyTests: XCTestCase {
         try Ledger(path: try TestScratch.folder().appendingPathComponent("l.sqlite").path)
     }
 
-    private let host = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "CPU", cpuCores: 2, memoryBytes: 0,
-                                  kernel: "k", gpus: "", toolVersion: "t", bootID: LedgerClock.bootID())
+    private let host = HostRecord(
+        hostname: ProcessInfo.processInfo.hostName, cpuModel: "CPU", cpuCores: 2, memoryBytes: 0,
+        kernel: "k", gpus: "", toolVersion: "t", bootID: LedgerClock.bootID())
 
-    private func channel(_ device: String, kind: ChannelKind, role: ChannelRole, unit: String, mode: MeasurementMode = .measured,
-                         wrap: Double? = nil, uncertainty: Double = 0.05) -> ChannelRecord {
-        ChannelRecord(index: 0, device: device, domain: device, kind: kind, role: role, unit: unit, source: "test", mode: mode,
-                      wrapRange: wrap, uncertainty: uncertainty)
+    private func channel(
+        _ device: String, kind: ChannelKind, role: ChannelRole, unit: String, mode: MeasurementMode = .measured,
+        wrap: Double? = nil, uncertainty: Double = 0.05
+    ) -> ChannelRecord {
+        ChannelRecord(
+            index: 0, device: device, domain: device, kind: kind, role: role, unit: unit, source: "test", mode: mode,
+            wrapRange: wrap, uncertainty: uncertainty)
     }
 
     /// Package counter: 0 → 1,000,000 µJ → wraps at 2,000,000 → 500,000: 1 J + (2,000,000 − 1,000,000 + 500,000) µJ, plus one
@@ -37,10 +41,14 @@ final class RunEnergyTests: XCTestCase {
         let busy = r.addChannel(channel("host-cpu", kind: .cpuTime, role: .context, unit: "s", uncertainty: 0))
         let tree = r.addChannel(channel("process-tree-42", kind: .cpuTime, role: .context, unit: "s", uncertainty: 0))
         let s = Int64(1_000_000_000)
-        for (t, p, c, d, b, tr) in [(0, 0.0, 0.0, 0.0, 10.0, 1.0), (s, 1_000_000, 500_000, 2, 11, 1.5), (2 * s, 500_000, 900_000, 4, 12, 2.5)] {
-            r.record(samples: [SampleRecord(channel: pkg, tNs: t, value: p), SampleRecord(channel: core, tNs: t, value: c),
-                               SampleRecord(channel: dram, tNs: t, value: d), SampleRecord(channel: busy, tNs: t, value: b),
-                               SampleRecord(channel: tree, tNs: t, value: tr)])
+        for (t, p, c, d, b, tr) in [
+            (0, 0.0, 0.0, 0.0, 10.0, 1.0), (s, 1_000_000, 500_000, 2, 11, 1.5), (2 * s, 500_000, 900_000, 4, 12, 2.5),
+        ] {
+            r.record(samples: [
+                SampleRecord(channel: pkg, tNs: t, value: p), SampleRecord(channel: core, tNs: t, value: c),
+                SampleRecord(channel: dram, tNs: t, value: d), SampleRecord(channel: busy, tNs: t, value: b),
+                SampleRecord(channel: tree, tNs: t, value: tr),
+            ])
         }
         r.record(EventRecord(tNs: s, kind: "tokens", payload: "{\"count\":1000}"))
         try r.close()
@@ -59,7 +67,8 @@ final class RunEnergyTests: XCTestCase {
         XCTAssertEqual(e.tokens, 1000)
         XCTAssertEqual(e.joulesPerToken ?? 0, (package + 6) / 1000, accuracy: 1e-15)
 
-        let f = try RunFootprint.compute(ledger: l, run: r.runID, data: try CarbonData.bundled(), overrides: FootprintOverrides(site: SiteType.none))
+        let f = try RunFootprint.compute(
+            ledger: l, run: r.runID, data: try CarbonData.bundled(), overrides: FootprintOverrides(site: SiteType.none))
         // FR (Ember 2024) 44.18 g/kWh × 8.5 J / 3.6e6 J/kWh, PUE 1 for --site none.
         XCTAssertEqual(f.carbon.locationBased.grams, (package + 6) / 3.6e6 * 44.18, accuracy: 1e-12)
         XCTAssertEqual(f.gramsPerToken ?? 0, f.carbon.total.grams / 1000, accuracy: 1e-18)
@@ -98,8 +107,10 @@ final class RunEnergyTests: XCTestCase {
         let rapl = r.addChannel(channel("cpu-package-0", kind: .energy, role: .total, unit: "uJ", wrap: 262_143_328_850))
         let perf = r.addChannel(channel("cpu-package-0", kind: .energy, role: .detail, unit: "J"))
         let s = Int64(1_000_000_000)
-        r.record(samples: [SampleRecord(channel: rapl, tNs: 0, value: 0), SampleRecord(channel: perf, tNs: 0, value: 100),
-                           SampleRecord(channel: rapl, tNs: s, value: 50_000_000), SampleRecord(channel: perf, tNs: s, value: 150.5)])
+        r.record(samples: [
+            SampleRecord(channel: rapl, tNs: 0, value: 0), SampleRecord(channel: perf, tNs: 0, value: 100),
+            SampleRecord(channel: rapl, tNs: s, value: 50_000_000), SampleRecord(channel: perf, tNs: s, value: 150.5),
+        ])
         try r.close()
         let e = try RunEnergy.compute(ledger: l, run: r.runID)
         XCTAssertEqual(e.totalJoules, 50, accuracy: 1e-9)
@@ -120,10 +131,12 @@ final class RunEnergyTests: XCTestCase {
         let s = Int64(1_000_000_000)
         // Counter: 5 J → 605 J over 2 s = 600 J. Instant: 200 W then 400 W, trapezoid (200 + 400) ÷ 2 × 2 s = 600 J.
         // Average: 200 W flat = 400 J, −33.3 %.
-        r.record(samples: [SampleRecord(channel: counter, tNs: 0, value: 5_000), SampleRecord(channel: instant, tNs: 0, value: 200_000),
-                           SampleRecord(channel: average, tNs: 0, value: 200_000), SampleRecord(channel: util, tNs: 0, value: 90),
-                           SampleRecord(channel: counter, tNs: 2 * s, value: 605_000), SampleRecord(channel: instant, tNs: 2 * s, value: 400_000),
-                           SampleRecord(channel: average, tNs: 2 * s, value: 200_000)])
+        r.record(samples: [
+            SampleRecord(channel: counter, tNs: 0, value: 5_000), SampleRecord(channel: instant, tNs: 0, value: 200_000),
+            SampleRecord(channel: average, tNs: 0, value: 200_000), SampleRecord(channel: util, tNs: 0, value: 90),
+            SampleRecord(channel: counter, tNs: 2 * s, value: 605_000), SampleRecord(channel: instant, tNs: 2 * s, value: 400_000),
+            SampleRecord(channel: average, tNs: 2 * s, value: 200_000),
+        ])
         r.record(EventRecord(tNs: s / 2, kind: "channel_gap", payload: "{\"channel\":\(util),\"key\":\"u\"}"))
         r.record(EventRecord(tNs: s, kind: "channel_resumed", payload: "{\"channel\":\(util)}"))
         r.record(EventRecord(tNs: 3 * s / 2, kind: "channel_gap", payload: "{\"channel\":\(average),\"key\":\"a\"}"))
@@ -143,13 +156,16 @@ final class RunEnergyTests: XCTestCase {
     /// Readings scripted by read number, with a gap: every channel fails on reads 5…9.
     private func gappyMeter() -> ScriptedMeter {
         ScriptedMeter(channels: [
-            MeterChannel(key: "gauge", device: "gpu-0", domain: "power", kind: .power, unit: "W", source: "script", mode: .measured,
-                         role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy),
-            MeterChannel(key: "rapl", device: "cpu-package-0", domain: "package", kind: .energy, unit: "uJ", wrapRange: 3_000_000,
-                         source: "script", mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: "",
-                         deviceClass: .cpuPackage, maxWatts: PowerBound.legacy),
-            MeterChannel(key: "counter64", device: "gpu-1", domain: "energy", kind: .energy, unit: "mJ", source: "script",
-                         mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy),
+            MeterChannel(
+                key: "gauge", device: "gpu-0", domain: "power", kind: .power, unit: "W", source: "script", mode: .measured,
+                role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy),
+            MeterChannel(
+                key: "rapl", device: "cpu-package-0", domain: "package", kind: .energy, unit: "uJ", wrapRange: 3_000_000,
+                source: "script", mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: "",
+                deviceClass: .cpuPackage, maxWatts: PowerBound.legacy),
+            MeterChannel(
+                key: "counter64", device: "gpu-1", domain: "energy", kind: .energy, unit: "mJ", source: "script",
+                mode: .measured, role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy),
         ]) { reads in
             (5..<10).contains(reads) ? [nil, nil, nil] : [100 + Double(reads), Double(reads * 700_000 % 3_000_000), Double(reads) * 1000]
         }
@@ -162,8 +178,9 @@ final class RunEnergyTests: XCTestCase {
         let r = try l.beginRun(host: host, command: "gappy", region: nil, monotonicOriginNs: 0)
         let meter = gappyMeter()
         let clock = ManualClock()
-        let sampler = Sampler(meters: MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths())), interval: 0.01,
-                              sink: LedgerSink(recorder: r), clock: clock)
+        let sampler = Sampler(
+            meters: MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths())), interval: 0.01,
+            sink: LedgerSink(recorder: r), clock: clock)
         sampler.start()
         clock.waitForSleeper()
         while meter.reads < 15 { clock.advance(seconds: sampler.interval) }
@@ -185,7 +202,8 @@ final class RunEnergyTests: XCTestCase {
 
         try r.close()
         let profile = try RunFootprint.energyProfile(ledger: l, run: try l.run(r.runID))
-        XCTAssertEqual(profile.totalEnergy.joules, e.totalJoules, accuracy: 1e-9 * e.totalJoules, "the hourly profile makes the same breaks")
+        XCTAssertEqual(
+            profile.totalEnergy.joules, e.totalJoules, accuracy: 1e-9 * e.totalJoules, "the hourly profile makes the same breaks")
     }
 
     /// A run sampled before the rules were versioned keeps the rules it was recorded with: `verify` must not call
@@ -193,11 +211,15 @@ final class RunEnergyTests: XCTestCase {
     func testARunIsRecomputedByTheIntegrationRulesItWasRecordedUnder() throws {
         let l = try ledger()
         var joules: [String: Double] = [:]
-        for (label, payload) in [("v1", "{\"interval_s\":0.1,\"note\":\"x\"}"), ("v2", "{\"interval_s\":0.1,\"integration\":2,\"note\":\"x\"}")] {
+        for (label, payload) in [
+            ("v1", "{\"interval_s\":0.1,\"note\":\"x\"}"), ("v2", "{\"interval_s\":0.1,\"integration\":2,\"note\":\"x\"}"),
+        ] {
             let r = try l.beginRun(host: host, command: label, region: nil, monotonicOriginNs: 0)
             let c = r.addChannel(channel("cpu-package-0", kind: .energy, role: .total, unit: "uJ", wrap: 2_000_000))
             r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: payload))
-            r.record(samples: [SampleRecord(channel: c, tNs: 0, value: 1_000_000), SampleRecord(channel: c, tNs: 1_000_000_000, value: 500_000)])
+            r.record(samples: [
+                SampleRecord(channel: c, tNs: 0, value: 1_000_000), SampleRecord(channel: c, tNs: 1_000_000_000, value: 500_000),
+            ])
             try r.close()
             joules[label] = try RunEnergy.compute(ledger: l, run: r.runID).totalJoules
         }
@@ -221,20 +243,26 @@ final class RunEnergyTests: XCTestCase {
         func record(withAnomalyEvent: Bool) throws -> Int64 {
             let r = try l.beginRun(host: host, command: "v3", region: nil, monotonicOriginNs: 0)
             r.record(EventRecord(tNs: 0, kind: "sampler_start", payload: "{\"interval_s\":1,\"integration\":3,\"note\":\"test\"}"))
-            let c = r.addChannel(ChannelRecord(index: 0, device: "cpu-package-0", domain: "package-0", kind: .energy, role: .total, unit: "uJ",
-                                               source: "test", mode: .measured, wrapRange: 262_143_328_850, uncertainty: 0.05,
-                                               key: "rapl:intel-rapl:0", deviceClass: .cpuPackage, maxWatts: 1000))
+            let c = r.addChannel(
+                ChannelRecord(
+                    index: 0, device: "cpu-package-0", domain: "package-0", kind: .energy, role: .total, unit: "uJ",
+                    source: "test", mode: .measured, wrapRange: 262_143_328_850, uncertainty: 0.05,
+                    key: "rapl:intel-rapl:0", deviceClass: .cpuPackage, maxWatts: 1000))
             for (t, v) in [(0, 1e9), (s, 1.05e9), (2 * s, 18_446_744_073_447_456_768), (3 * s, 1.15e9)] as [(Int64, Double)] {
                 r.record(SampleRecord(channel: c, tNs: t, value: v))
             }
             if withAnomalyEvent {
-                let live = RunIntegrator(channels: [RunIntegrator.Channel(key: "rapl:intel-rapl:0", device: "cpu-package-0", deviceClass: .cpuPackage,
-                                                                         kind: .energy, role: .total, mode: .measured, toSI: 1e-6,
-                                                                         wrapRange: 262_143_328_850, maxWatts: 1000)])
+                let live = RunIntegrator(channels: [
+                    RunIntegrator.Channel(
+                        key: "rapl:intel-rapl:0", device: "cpu-package-0", deviceClass: .cpuPackage,
+                        kind: .energy, role: .total, mode: .measured, toSI: 1e-6,
+                        wrapRange: 262_143_328_850, maxWatts: 1000)
+                ])
                 for (t, v) in [(0, 1e9), (s, 1.05e9), (2 * s, 18_446_744_073_447_456_768), (3 * s, 1.15e9)] as [(Int64, Double)] {
                     live.add(0, tNs: t, value: v)
                     for a in live.finishTick(tNs: t) {
-                        r.record(EventRecord(tNs: t, kind: "anomaly", payload: String(decoding: try JSONEncoder().encode(a), as: UTF8.self)))
+                        r.record(
+                            EventRecord(tNs: t, kind: "anomaly", payload: String(decoding: try JSONEncoder().encode(a), as: UTF8.self)))
                     }
                 }
             }

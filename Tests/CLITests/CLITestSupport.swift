@@ -10,7 +10,9 @@ enum CLI {
         for _ in 0..<3 where !FileManager.default.fileExists(atPath: dir.appendingPathComponent("wattprint").path) {
             dir = dir.deletingLastPathComponent()
         }
-        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("wattprint").path) { return dir.appendingPathComponent("wattprint") }
+        if FileManager.default.fileExists(atPath: dir.appendingPathComponent("wattprint").path) {
+            return dir.appendingPathComponent("wattprint")
+        }
         return Bundle.main.bundleURL.appendingPathComponent("wattprint")
     }
 

@@ -7,7 +7,9 @@ final class CarbonCLITests: XCTestCase {
         let r = try CLI.run(["grid", "show", "fr", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let text = try CLI.run(["grid", "show", "FR"]).stdout
-        for field in ["44.18", "2024", "lifecycle", "Ember", "CC-BY-4.0"] { XCTAssertTrue(text.contains(field), "missing \(field):\n\(text)") }
+        for field in ["44.18", "2024", "lifecycle", "Ember", "CC-BY-4.0"] {
+            XCTAssertTrue(text.contains(field), "missing \(field):\n\(text)")
+        }
         let cloud = try CLI.run(["grid", "show", "aws:us-east-1"]).stdout
         XCTAssertTrue(cloud.contains("US-MIDA-PJM"), cloud)
     }

@@ -16,10 +16,12 @@ final class GoldenOutputTests: XCTestCase {
         }
         let expected = try String(contentsOf: url, encoding: .utf8)
         if expected != actual {
-            let a = actual.split(separator: "\n", omittingEmptySubsequences: false), e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let a = actual.split(separator: "\n", omittingEmptySubsequences: false),
+                e = expected.split(separator: "\n", omittingEmptySubsequences: false)
             let first = zip(a, e).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, e.count)
-            XCTFail("\(name) differs from its golden file at line \(first + 1):\n  expected: \(first < e.count ? e[first] : "<end>")\n  actual:   \(first < a.count ? a[first] : "<end>")\n(WATTPRINT_RECORD_GOLDEN=1 rewrites it)",
-                    file: file, line: line)
+            XCTFail(
+                "\(name) differs from its golden file at line \(first + 1):\n  expected: \(first < e.count ? e[first] : "<end>")\n  actual:   \(first < a.count ? a[first] : "<end>")\n(WATTPRINT_RECORD_GOLDEN=1 rewrites it)",
+                file: file, line: line)
         }
     }
 
@@ -53,8 +55,10 @@ final class GoldenOutputTests: XCTestCase {
     }
 
     func testEstimate() throws {
-        let args = ["estimate", "--energy", "1287MWh", "--region", "US", "--pue", "1.1", "--hardware", "h100", "--count", "8",
-                    "--hours", "24", "--covered-share", "0.5", "--usage-year", "2025"]
+        let args = [
+            "estimate", "--energy", "1287MWh", "--region", "US", "--pue", "1.1", "--hardware", "h100", "--count", "8",
+            "--hours", "24", "--covered-share", "0.5", "--usage-year", "2025",
+        ]
         let text = try CLI.run(args)
         XCTAssertEqual(text.status, 0, text.stderr)
         try assertGolden("estimate.txt", text.stdout)
@@ -73,18 +77,28 @@ final class GoldenOutputTests: XCTestCase {
             try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
             try s.write(to: u, atomically: false, encoding: .utf8)
         }
-        for (zone, name) in [("intel-rapl:0", "package-0"), ("intel-rapl:0:0", "dram"), ("intel-rapl:1", "package-1"), ("intel-rapl:1:0", "dram"),
-                             ("intel-rapl:2", "psys")] {
+        for (zone, name) in [
+            ("intel-rapl:0", "package-0"), ("intel-rapl:0:0", "dram"), ("intel-rapl:1", "package-1"), ("intel-rapl:1:0", "dram"),
+            ("intel-rapl:2", "psys"),
+        ] {
             try write("sys/class/powercap/\(zone)/name", name + "\n")
             try write("sys/class/powercap/\(zone)/energy_uj", "1000\n")
             try write("sys/class/powercap/\(zone)/max_energy_range_uj", "262143328850\n")
         }
         try write("proc/stat", "cpu  100 0 100 1000 0 0 0 0 0 0\n")
         try write("proc/meminfo", "MemTotal: 1000000 kB\nMemFree: 400000 kB\nMemAvailable: 500000 kB\n")
-        try write("proc/cpuinfo", "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Gold 5118 CPU @ 2.30GHz\nphysical id\t: 0\n\nprocessor\t: 1\nmodel name\t: Intel(R) Xeon(R) Gold 5118 CPU @ 2.30GHz\nphysical id\t: 1\n")
-        let env = ["WATTPRINT_SYSFS_ROOT": dir.appendingPathComponent("sys").path, "WATTPRINT_PROCFS_ROOT": dir.appendingPathComponent("proc").path]
-        let machine: [(String, String)] = [(dir.path, "<tree>"), (#""hostname" : "[^"]*""#, #""hostname" : "<hostname>""#),
-                                           (#"kernel [^\n"]+"#, "kernel <kernel>"), (#""kernel" : "[^"]*""#, #""kernel" : "<kernel>""#)]
+        try write(
+            "proc/cpuinfo",
+            "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Gold 5118 CPU @ 2.30GHz\nphysical id\t: 0\n\nprocessor\t: 1\nmodel name\t: Intel(R) Xeon(R) Gold 5118 CPU @ 2.30GHz\nphysical id\t: 1\n"
+        )
+        let env = [
+            "WATTPRINT_SYSFS_ROOT": dir.appendingPathComponent("sys").path,
+            "WATTPRINT_PROCFS_ROOT": dir.appendingPathComponent("proc").path,
+        ]
+        let machine: [(String, String)] = [
+            (dir.path, "<tree>"), (#""hostname" : "[^"]*""#, #""hostname" : "<hostname>""#),
+            (#"kernel [^\n"]+"#, "kernel <kernel>"), (#""kernel" : "[^"]*""#, #""kernel" : "<kernel>""#),
+        ]
         let text = try CLI.run(["sensors"], env: env)
         XCTAssertEqual(text.status, 0, text.stderr)
         try assertGolden("sensors.txt", masked(text.stdout, machine))
@@ -94,8 +108,10 @@ final class GoldenOutputTests: XCTestCase {
     /// A tiny model so the bench runs in seconds; every measured number is masked, the shape and words are pinned.
     func testModelBench() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let args = ["model", "bench", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "64", "--context", "16", "--seq", "8",
-                    "--batch", "1", "--steps", "1", "--warmup", "0", "--threads", "1", "--ledger", ledger, "--region", "FR"]
+        let args = [
+            "model", "bench", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "64", "--context", "16", "--seq", "8",
+            "--batch", "1", "--steps", "1", "--warmup", "0", "--threads", "1", "--ledger", ledger, "--region", "FR",
+        ]
         let text = try CLI.run(args)
         XCTAssertEqual(text.status, 0, text.stderr)
         try assertGolden("model-bench.txt", masked(text.stdout, [(#"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?"#, "#")]))

@@ -28,7 +28,7 @@ final class MeasurementFaultCLITests: XCTestCase {
                     if stop { break }
                     let elapsed = Date().timeIntervalSince(begin)
                     let value = glitchWindow.contains(elapsed) ? glitch : String(UInt64(1_000_000_000 + elapsed * watts * 1e6))
-                    try? TestScratch.replace(file, with: value + "\n")   // by rename: never a half-written file
+                    try? TestScratch.replace(file, with: value + "\n") // by rename: never a half-written file
                     usleep(5_000)
                 }
             }
@@ -56,8 +56,9 @@ final class MeasurementFaultCLITests: XCTestCase {
         let ledger = dir.appendingPathComponent("l.sqlite").path
         let driver = ZoneDriver(file: energy, watts: 50, glitchWindow: 1.5..<1.75, glitch: "18446744073447456768")
         driver.start()
-        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sleep", "3"],
-                            env: ["WATTPRINT_SYSFS_ROOT": dir.appendingPathComponent("sys").path])
+        let r = try CLI.run(
+            ["run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sleep", "3"],
+            env: ["WATTPRINT_SYSFS_ROOT": dir.appendingPathComponent("sys").path])
         driver.stop()
         XCTAssertEqual(r.status, 0, r.stderr)
         let energyReport = try XCTUnwrap((try json(r.stdout) as? [String: Any])?["energy"] as? [String: Any])
@@ -71,7 +72,8 @@ final class MeasurementFaultCLITests: XCTestCase {
         for a in anomalies {
             let decision = try XCTUnwrap(a["decision"] as? [String: Any])
             XCTAssertEqual(decision["kind"] as? String, "out-of-range")
-            XCTAssertEqual(try XCTUnwrap(decision["value"] as? Double), 18_446_744_073_447_456_768, accuracy: 1e7, "JSON readers round the last bits")
+            XCTAssertEqual(
+                try XCTUnwrap(decision["value"] as? Double), 18_446_744_073_447_456_768, accuracy: 1e7, "JSON readers round the last bits")
         }
         XCTAssertTrue(r.stderr.contains("anomaly at"), r.stderr)
         XCTAssertTrue(r.stderr.contains("out-of-range reading 18446744073447456768"), r.stderr)
@@ -86,8 +88,9 @@ final class MeasurementFaultCLITests: XCTestCase {
     /// counting moves to POWER_INSTANT, so the GPU's energy is what it drew.
     func testAStuckGPUCounterIsShownAndReplaced() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--json", "--", "sleep", "2"],
-                            env: ["WATTPRINT_NVML_LIBRARY": try FakeNVML.library(), "FAKE_NVML_COUNTER_STUCK": "1", "FAKE_NVML_WATTS": "250"])
+        let r = try CLI.run(
+            ["run", "--ledger", ledger, "--region", "FR", "--json", "--", "sleep", "2"],
+            env: ["WATTPRINT_NVML_LIBRARY": try FakeNVML.library(), "FAKE_NVML_COUNTER_STUCK": "1", "FAKE_NVML_WATTS": "250"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let energy = try XCTUnwrap((try json(r.stdout) as? [String: Any])?["energy"] as? [String: Any])
         let channels = try XCTUnwrap(energy["channels"] as? [[String: Any]])

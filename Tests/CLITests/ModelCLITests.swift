@@ -10,8 +10,10 @@ final class ModelCLITests: XCTestCase {
         let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60)
         try text.write(to: corpus, atomically: false, encoding: .utf8)
         let ledger = dir.appendingPathComponent("l.sqlite").path
-        let r = try CLI.run(["model", "train", "--corpus", corpus.path, "--layers", "1", "--width", "32", "--heads", "2", "--seq", "16",
-                             "--batch", "2", "--steps", "3", "--ledger", ledger, "--region", "FR", "--json"])
+        let r = try CLI.run([
+            "model", "train", "--corpus", corpus.path, "--layers", "1", "--width", "32", "--heads", "2", "--seq", "16",
+            "--batch", "2", "--steps", "3", "--ledger", ledger, "--region", "FR", "--json",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try XCTUnwrap(try json(r.stdout) as? [String: Any])
         let expected = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
@@ -25,8 +27,10 @@ final class ModelCLITests: XCTestCase {
 
     func testBenchRecordsItsTimedStepsAsAMeasurementWindow() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let r = try CLI.run(["model", "bench", "--layers", "1", "--width", "64", "--heads", "1", "--vocab", "256", "--context", "32",
-                             "--seq", "16", "--batch", "2", "--steps", "2", "--ledger", ledger, "--json"])
+        let r = try CLI.run([
+            "model", "bench", "--layers", "1", "--width", "64", "--heads", "1", "--vocab", "256", "--context", "32",
+            "--seq", "16", "--batch", "2", "--steps", "2", "--ledger", ledger, "--json",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let record = try XCTUnwrap(try json(r.stdout) as? [String: Any])
         let energy = try XCTUnwrap(record["energy"] as? [String: Any])
@@ -45,7 +49,8 @@ final class ModelCLITests: XCTestCase {
         let library = URL(fileURLWithPath: "/usr/lib/x86_64-linux-gnu/libopenblas.so.0").resolvingSymlinksInPath().path
         try XCTSkipUnless(FileManager.default.fileExists(atPath: library), "OpenBLAS is not at the Debian path here")
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let script = "mount --bind /dev/null \(library) || { echo WATTPRINT-MOUNT-REFUSED >&2; exit 99; }\n"
+        let script =
+            "mount --bind /dev/null \(library) || { echo WATTPRINT-MOUNT-REFUSED >&2; exit 99; }\n"
             + "\"$1\" sensors --json > /dev/null || exit 10\n"
             + "\"$1\" run --ledger \(ledger) --region FR -- true 2> /dev/null || exit 11\n"
             + "exec \"$1\" model bench --layers 1 --width 64 --heads 1 --vocab 256 --context 32 --seq 16 --batch 2 --steps 1 --ledger \(ledger) --region FR\n"

@@ -27,13 +27,17 @@ final class NVMLCLITests: XCTestCase {
         XCTAssertNil((report["unavailable"] as? [String: String])?["nvml"])
 
         let text = try CLI.run(["sensors"], env: env)
-        XCTAssertTrue(text.stdout.contains("GPU 0: Fake H100 80GB HBM3 (\(FakeNVML.uuid0)), power limit 700 W; energy from the energy counter; cross-checked by POWER_INSTANT field and GetPowerUsage"), text.stdout)
+        XCTAssertTrue(
+            text.stdout.contains(
+                "GPU 0: Fake H100 80GB HBM3 (\(FakeNVML.uuid0)), power limit 700 W; energy from the energy counter; cross-checked by POWER_INSTANT field and GetPowerUsage"
+            ), text.stdout)
     }
 
     func testARunCountsTheGPUCounterAndCrossChecksItAgainstIntegratedPower() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sleep", "1"],
-                            env: try env([:]))
+        let r = try CLI.run(
+            ["run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sleep", "1"],
+            env: try env([:]))
         XCTAssertEqual(r.status, 0, r.stderr)
         let energy = try XCTUnwrap((try json(r.stdout) as? [String: Any])?["energy"] as? [String: Any])
         let channels = try XCTUnwrap(energy["channels"] as? [[String: Any]])
@@ -41,8 +45,9 @@ final class NVMLCLITests: XCTestCase {
         XCTAssertEqual(gpu["mode"] as? String, "measured")
         XCTAssertEqual(try XCTUnwrap(gpu["meanWatts"] as? Double), FakeNVML.defaultWatts, accuracy: FakeNVML.defaultWatts * 0.15)
         let checks = try XCTUnwrap(energy["crossChecks"] as? [[String: Any]])
-        XCTAssertEqual(checks.compactMap { $0["checkSource"] as? String }.sorted(),
-                       ["nvml GetPowerUsage (\(FakeNVML.uuid0))", "nvml POWER_INSTANT field (\(FakeNVML.uuid0))"])
+        XCTAssertEqual(
+            checks.compactMap { $0["checkSource"] as? String }.sorted(),
+            ["nvml GetPowerUsage (\(FakeNVML.uuid0))", "nvml POWER_INSTANT field (\(FakeNVML.uuid0))"])
         for c in checks {
             XCTAssertLessThan(abs(try XCTUnwrap(c["relativeDifference"] as? Double)), 0.15, "\(c)")
         }
@@ -56,17 +61,21 @@ final class NVMLCLITests: XCTestCase {
 
     func testAGPULostMidRunIsReportedAsAGapAndTheRunStillVerifies() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "sleep", "2"],
-                            env: try env(["FAKE_NVML_GPUS": "2", "FAKE_NVML_LOST_AFTER": "6"]))
+        let r = try CLI.run(
+            ["run", "--ledger", ledger, "--region", "FR", "--", "sleep", "2"],
+            env: try env(["FAKE_NVML_GPUS": "2", "FAKE_NVML_LOST_AFTER": "6"]))
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("gap: gpu-0 stopped answering at"), r.stderr)
         XCTAssertFalse(r.stderr.contains("gap: gpu-1"), r.stderr)
-        let shown = try XCTUnwrap((try json(try CLI.run(["show", "last", "--ledger", ledger, "--json"]).stdout) as? [String: Any])?["energy"] as? [String: Any])
+        let shown = try XCTUnwrap(
+            (try json(try CLI.run(["show", "last", "--ledger", ledger, "--json"]).stdout) as? [String: Any])?["energy"] as? [String: Any])
         let gaps = try XCTUnwrap(shown["gaps"] as? [[String: Any]])
         XCTAssertEqual(Set(gaps.compactMap { $0["device"] as? String }), ["gpu-0"])
         XCTAssertTrue(gaps.allSatisfy { !($0["resumedAtSeconds"] is Double) }, "it never came back")
         let channels = try XCTUnwrap(shown["channels"] as? [[String: Any]])
-        let joules = { (device: String) in channels.first { $0["device"] as? String == device && $0["role"] as? String == "total" }?["joules"] as? Double ?? 0 }
+        let joules = { (device: String) in
+            channels.first { $0["device"] as? String == device && $0["role"] as? String == "total" }?["joules"] as? Double ?? 0
+        }
         XCTAssertGreaterThan(joules("gpu-0"), 0, "energy before the loss is kept")
         XCTAssertGreaterThan(joules("gpu-1"), 2 * joules("gpu-0"), "GPU 1 draws twice the power for longer")
         let v = try CLI.run(["verify", "--ledger", ledger])

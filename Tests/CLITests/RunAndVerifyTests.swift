@@ -5,18 +5,24 @@ import Ledger
 
 final class RunAndVerifyTests: XCTestCase {
     func testHelpShowsExamples() throws {
-        for cmd in ["run", "runs", "verify", "sensors", "show", "grid", "grid show", "grid list", "estimate",
-                    "model", "model info", "model eval", "model generate", "model train", "model bench"] {
+        for cmd in [
+            "run", "runs", "verify", "sensors", "show", "grid", "grid show", "grid list", "estimate",
+            "model", "model info", "model eval", "model generate", "model train", "model bench",
+        ] {
             let r = try CLI.run(cmd.split(separator: " ").map(String.init) + ["--help"])
             XCTAssertEqual(r.status, 0)
-            let examples = r.stdout.split(separator: "\n").filter { !$0.contains("USAGE") && $0.drop { $0 == " " }.hasPrefix("wattprint \(cmd) ") }
+            let examples = r.stdout.split(separator: "\n").filter {
+                !$0.contains("USAGE") && $0.drop { $0 == " " }.hasPrefix("wattprint \(cmd) ")
+            }
             XCTAssertFalse(examples.isEmpty, "\(cmd) help lacks an example:\n\(r.stdout)")
         }
     }
 
     func testRunRecordsTheCommandAndVerifyPasses() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sh", "-c", "echo hello; exit 3"])
+        let r = try CLI.run([
+            "run", "--ledger", ledger, "--region", "FR", "--interval", "0.05", "--json", "--", "sh", "-c", "echo hello; exit 3",
+        ])
         XCTAssertEqual(r.status, 3, "wattprint exits with the command's status")
         XCTAssertTrue(r.stdout.hasPrefix("hello\n"))
         XCTAssertTrue(r.stderr.contains("run 1"))
@@ -42,7 +48,8 @@ final class RunAndVerifyTests: XCTestCase {
         let show = try CLI.run(["show", "1", "--ledger", ledger, "--json"])
         let shown = try XCTUnwrap((try json(show.stdout) as? [String: Any])?["energy"] as? [String: Any])
         XCTAssertEqual(shown["totalJoules"] as? Double, summary["totalJoules"] as? Double, "recomputed from raw samples, the same figure")
-        let last = try XCTUnwrap((try json(try CLI.run(["show", "last", "--ledger", ledger, "--json"]).stdout) as? [String: Any])?["energy"] as? [String: Any])
+        let last = try XCTUnwrap(
+            (try json(try CLI.run(["show", "last", "--ledger", ledger, "--json"]).stdout) as? [String: Any])?["energy"] as? [String: Any])
         XCTAssertEqual(last["runID"] as? Int, 1)
         XCTAssertNotEqual(try CLI.run(["show", "first", "--ledger", ledger]).status, 0)
     }
@@ -70,10 +77,13 @@ final class RunAndVerifyTests: XCTestCase {
         XCTAssertEqual((f["hourly"] as? [String: Any])?["hoursMissing"] as? Int, 0)
 
         try "timestamp_utc,gco2e_per_kwh\n2001-01-01T00:00:00Z,100\n".write(to: series, atomically: false, encoding: .utf8)
-        let fallback = try XCTUnwrap(try json(try CLI.run(["show", "1", "--ledger", ledger, "--site", "none", "--hourly", series.path, "--json"]).stdout) as? [String: Any])
+        let fallback = try XCTUnwrap(
+            try json(try CLI.run(["show", "1", "--ledger", ledger, "--site", "none", "--hourly", series.path, "--json"]).stdout)
+                as? [String: Any])
         XCTAssertGreaterThanOrEqual((fallback["hourly"] as? [String: Any])?["hoursMissing"] as? Int ?? 0, 1)
 
-        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T01:00:00Z,100\n2001-01-01T00:00:00Z,90\n".write(to: series, atomically: false, encoding: .utf8)
+        try "timestamp_utc,gco2e_per_kwh\n2001-01-01T01:00:00Z,100\n2001-01-01T00:00:00Z,90\n".write(
+            to: series, atomically: false, encoding: .utf8)
         let unsorted = try CLI.run(["show", "1", "--ledger", ledger, "--hourly", series.path])
         XCTAssertNotEqual(unsorted.status, 0)
         XCTAssertTrue(unsorted.stderr.contains("line 3"), unsorted.stderr)
@@ -94,7 +104,10 @@ final class RunAndVerifyTests: XCTestCase {
         try CLI.run(["run", "--ledger", ledger, "--", "true"])
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["sqlite3", ledger, "UPDATE sample SET value = value + 1 WHERE run_id = 2 AND batch_seq = 0 AND row_seq = (SELECT MIN(row_seq) FROM sample WHERE run_id = 2);"]
+        p.arguments = [
+            "sqlite3", ledger,
+            "UPDATE sample SET value = value + 1 WHERE run_id = 2 AND batch_seq = 0 AND row_seq = (SELECT MIN(row_seq) FROM sample WHERE run_id = 2);",
+        ]
         try p.run(); p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0)
         let v = try CLI.run(["verify", "--ledger", ledger])
@@ -114,14 +127,18 @@ final class RunAndVerifyTests: XCTestCase {
         let deadline = Date().addingTimeInterval(20)
         while batches < 2 && Date() < deadline {
             usleep(200_000)
-            if let l = try? Ledger(path: ledger, create: false), let run = try? l.runs().first { batches = (try? l.batchCount(run: run.id!)) ?? 0 }
+            if let l = try? Ledger(path: ledger, create: false), let run = try? l.runs().first {
+                batches = (try? l.batchCount(run: run.id!)) ?? 0
+            }
         }
         XCTAssertGreaterThanOrEqual(batches, 2, "the recorder flushes batches while the command runs")
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         // The orphaned command is named by the run's process-tree channel.
-        if let l = try? Ledger(path: ledger, create: false), let tree = try l.channels(run: 1).first(where: { $0.device.hasPrefix("process-tree-") }),
-           let pid = Int32(tree.device.dropFirst("process-tree-".count)) {
+        if let l = try? Ledger(path: ledger, create: false),
+            let tree = try l.channels(run: 1).first(where: { $0.device.hasPrefix("process-tree-") }),
+            let pid = Int32(tree.device.dropFirst("process-tree-".count))
+        {
             kill(pid, SIGKILL)
         }
 

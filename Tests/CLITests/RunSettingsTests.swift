@@ -62,8 +62,10 @@ final class RunSettingsTests: XCTestCase {
         for g in [300, 310, 320] { csv += "\(format.string(from: hour)),\(g)\n"; hour += 3600 }
         let file = dir.appendingPathComponent("hours.csv")
         try csv.write(to: file, atomically: false, encoding: .utf8)
-        let r = try CLI.run(["run", "--ledger", ledger, "--region", "US", "--hourly", file.path, "--hardware", "h100", "--count", "2",
-                             "--covered-share", "0.5", "--json", "--", "sleep", "0.5"])
+        let r = try CLI.run([
+            "run", "--ledger", ledger, "--region", "US", "--hourly", file.path, "--hardware", "h100", "--count", "2",
+            "--covered-share", "0.5", "--json", "--", "sleep", "0.5",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         try FileManager.default.removeItem(at: file)
         let shown = try CLI.run(["show", "last", "--ledger", ledger, "--json"])
@@ -72,7 +74,8 @@ final class RunSettingsTests: XCTestCase {
         let carbon = try XCTUnwrap((try json(shown.stdout) as? [String: Any])?["carbon"] as? [String: Any])
         XCTAssertNotNil(carbon["marketBased"], "the covered share gives a market-based figure")
         XCTAssertEqual((carbon["hardware"] as? [String: Any])?["count"] as? Double, 2)
-        let intensity = try XCTUnwrap(((carbon["intensity"] as? [String: Any])?["intensity"] as? [String: Any])?["gramsPerKilowattHour"] as? Double)
+        let intensity = try XCTUnwrap(
+            ((carbon["intensity"] as? [String: Any])?["intensity"] as? [String: Any])?["gramsPerKilowattHour"] as? Double)
         XCTAssertEqual(intensity, 310, accuracy: 10.001, "an hour of the series, not the annual US figure")
     }
 

@@ -29,8 +29,10 @@ final class CSVTableTests: XCTestCase {
         XCTAssertEqual(UTCTimestamp.parse("1970-01-01T00:00:00Z"), 0)
         XCTAssertEqual(UTCTimestamp.parse("2022-01-01 00:00:00+00:00"), 1_640_995_200)
         XCTAssertEqual(UTCTimestamp.parse("2024-02-29T12:00Z"), 1_709_208_000)
-        for text in ["2023-02-29T00:00:00Z", "2022-01-01T24:00:00Z", "2022-01-01T00:00:00+01:00", "2022-01-01T00:00:00",
-                     "2022-1-01T00:00:00Z", "2022-01-01T00:00:00.5Z"] {
+        for text in [
+            "2023-02-29T00:00:00Z", "2022-01-01T24:00:00Z", "2022-01-01T00:00:00+01:00", "2022-01-01T00:00:00",
+            "2022-1-01T00:00:00Z", "2022-01-01T00:00:00.5Z",
+        ] {
             XCTAssertNil(UTCTimestamp.parse(Substring(text)), text)
         }
     }

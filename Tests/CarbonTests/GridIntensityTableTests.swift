@@ -122,14 +122,18 @@ final class GridIntensityTableTests: XCTestCase {
 
     func testRegionResolutionPrecedence() {
         let env = [RegionResolution.environmentVariable: "DE"]
-        XCTAssertEqual(RegionResolution.resolve(flag: "FR", environment: env, configValue: "SE"),
-                       RegionResolution(query: "FR", origin: .flag))
-        XCTAssertEqual(RegionResolution.resolve(flag: nil, environment: env, configValue: "SE"),
-                       RegionResolution(query: "DE", origin: .environment))
-        XCTAssertEqual(RegionResolution.resolve(flag: "  ", environment: [:], configValue: "SE"),
-                       RegionResolution(query: "SE", origin: .configFile))
-        let none = RegionResolution.resolve(flag: nil, environment: [RegionResolution.environmentVariable: ""],
-                                            configValue: nil)
+        XCTAssertEqual(
+            RegionResolution.resolve(flag: "FR", environment: env, configValue: "SE"),
+            RegionResolution(query: "FR", origin: .flag))
+        XCTAssertEqual(
+            RegionResolution.resolve(flag: nil, environment: env, configValue: "SE"),
+            RegionResolution(query: "DE", origin: .environment))
+        XCTAssertEqual(
+            RegionResolution.resolve(flag: "  ", environment: [:], configValue: "SE"),
+            RegionResolution(query: "SE", origin: .configFile))
+        let none = RegionResolution.resolve(
+            flag: nil, environment: [RegionResolution.environmentVariable: ""],
+            configValue: nil)
         XCTAssertTrue(none.isDefaulted)
         XCTAssertEqual(none.query, "WORLD")
     }
@@ -145,7 +149,8 @@ final class GridIntensityTableTests: XCTestCase {
         let sources = "key,citation,licence,attribution\nember,c,CC-BY-4.0,a\n"
         let header = "id,alias,name,kind,parent,gco2e_per_kwh,year,basis,source,licence,note\n"
         let world = "WORLD,,World,aggregate,,472.94,2024,\"lifecycle, production-based\",ember,CC-BY-4.0,\n"
-        let regions = "id,location,zone,zone_why,provider_gco2e_per_kwh,provider_year,provider_basis,provider_source,provider_original_source,used,why\n"
+        let regions =
+            "id,location,zone,zone_why,provider_gco2e_per_kwh,provider_year,provider_basis,provider_source,provider_original_source,used,why\n"
         XCTAssertNoThrow(try GridIntensityTable(zonesCSV: header + world, cloudRegionsCSV: regions, sourcesCSV: sources))
         let bad = header + world + "FR,FRA,France,country,,-1,2024,lifecycle,ember,CC-BY-4.0,\n"
         let error = assertCarbonError(.malformedCSV) {
@@ -153,8 +158,9 @@ final class GridIntensityTableTests: XCTestCase {
         }
         XCTAssertTrue(error?.description.contains("line 3") ?? false, error?.description ?? "")
         assertCarbonError(.malformedCSV) {
-            try GridIntensityTable(zonesCSV: header + world, cloudRegionsCSV: regions + "aws:x,X,NOPE,,,,,,,zone,w\n",
-                                   sourcesCSV: sources)
+            try GridIntensityTable(
+                zonesCSV: header + world, cloudRegionsCSV: regions + "aws:x,X,NOPE,,,,,,,zone,w\n",
+                sourcesCSV: sources)
         }
     }
 }

@@ -11,12 +11,13 @@ final class HourlyIntensitySeriesTests: XCTestCase {
         """
 
     func testParsesBothTimestampStyles() throws {
-        let series = try HourlyIntensitySeries(csv: """
-            timestamp_utc,gco2e_per_kwh,zone
-            2022-01-01 00:00:00+00:00,222.3,CISO
-            2022-01-01T01:00:00Z,260.9,CISO
-            2022-01-01T02:00+0000,271.9,CISO
-            """)
+        let series = try HourlyIntensitySeries(
+            csv: """
+                timestamp_utc,gco2e_per_kwh,zone
+                2022-01-01 00:00:00+00:00,222.3,CISO
+                2022-01-01T01:00:00Z,260.9,CISO
+                2022-01-01T02:00+0000,271.9,CISO
+                """)
         XCTAssertEqual(series.zone, "CISO")
         XCTAssertEqual(series.points.map(\.intensity.gramsPerKilowattHour), [222.3, 260.9, 271.9])
         XCTAssertEqual(series.points[1].hour, Date(timeIntervalSince1970: 1_640_998_800))
@@ -47,7 +48,7 @@ final class HourlyIntensitySeriesTests: XCTestCase {
         // 00:45–02:15 (1.5 h), 3 kWh: 0.25 h → 0.5 kWh × 100 g; 1 h → 2 kWh × 200 g; 0.25 h → 0.5 kWh × 50 g (missing)
         // = 50 + 400 + 25 = 475 g
         let profile = try EnergyProfile(segments: [
-            .init(start: date("2024-03-01T00:45:00Z"), end: date("2024-03-01T02:15:00Z"), energy: .kilowattHours(3)),
+            .init(start: date("2024-03-01T00:45:00Z"), end: date("2024-03-01T02:15:00Z"), energy: .kilowattHours(3))
         ])
         let result = series.emissions(for: profile, fallback: CarbonIntensity(gramsPerKilowattHour: 50))
         XCTAssertEqual(result.emissions.grams, 475, accuracy: 1e-9)
@@ -82,8 +83,10 @@ final class HourlyIntensitySeriesTests: XCTestCase {
             (header + "2024-03-01T00:00:00Z,\n", .malformedCSV, "line 2"),
             (header + "2024-03-01T01:00:00Z,1\n2024-03-01T00:00:00Z,2\n", .unsortedSeries, "line 2"),
             (header + "2024-03-01T00:00:00Z,1\n2024-03-01 00:00:00+00:00,2\n", .duplicateTimestamp, "line 2"),
-            ("timestamp_utc,gco2e_per_kwh,zone\n2024-03-01T00:00:00Z,1,CISO\n2024-03-01T01:00:00Z,2,PJM\n",
-             .mixedZones, "line 3"),
+            (
+                "timestamp_utc,gco2e_per_kwh,zone\n2024-03-01T00:00:00Z,1,CISO\n2024-03-01T01:00:00Z,2,PJM\n",
+                .mixedZones, "line 3"
+            ),
             (header, .missingData, "no data rows"),
             (header + "\"2024-03-01T00:00:00Z,1\n", .malformedCSV, "unterminated"),
         ]

@@ -65,8 +65,10 @@ final class SharedHourlyFileTests: XCTestCase {
         // First CISO hour: wind 3130, solar 1367, hydro 2304, oil 44, gas 6764, coal 19, nuclear 2265, other 189 MWh.
         // With IPCC AR5 lifecycle medians (biomass for "other") the mix gives 222.64 g/kWh; the file says 222.30
         // because it uses 41 g for solar where the table has 45 — within 0.2 %.
-        let mix = ["wind": 3130.0, "solar": 1367, "hydro": 2304, "oil": 44, "gas": 6764, "coal": 19, "nuclear": 2265,
-                   "biomass": 189]
+        let mix = [
+            "wind": 3130.0, "solar": 1367, "hydro": 2304, "oil": 44, "gas": 6764, "coal": 19, "nuclear": 2265,
+            "biomass": 189,
+        ]
         let intensity = try Bundled.data.emissionFactors.intensity(ofMix: mix, basis: .lifecycle)
         XCTAssertEqual(intensity.gramsPerKilowattHour, 222.29592090536002, accuracy: 222.3 * 0.002)
         let direct = try Bundled.data.emissionFactors.intensity(ofMix: mix, basis: .direct)

@@ -6,9 +6,9 @@ import XCTest
 enum SharedData {
     static func gridFile(_ name: String, filePath: String = #filePath) throws -> URL {
         let repo = URL(fileURLWithPath: filePath)
-            .deletingLastPathComponent()  // CarbonTests
-            .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // repository root
+            .deletingLastPathComponent() // CarbonTests
+            .deletingLastPathComponent() // Tests
+            .deletingLastPathComponent() // repository root
         let candidates = [
             repo.deletingLastPathComponent().appendingPathComponent("shared/data/grid/\(name)"),
             URL(fileURLWithPath: "/work/shared/data/grid/\(name)"),
@@ -24,8 +24,10 @@ enum SharedData {
 
 /// Asserts that `body` throws a `CarbonError` with `code`, and returns it for further checks.
 @discardableResult
-func assertCarbonError<T>(_ code: CarbonError.Code, file: StaticString = #filePath, line: UInt = #line,
-                          _ body: () throws -> T) -> CarbonError? {
+func assertCarbonError<T>(
+    _ code: CarbonError.Code, file: StaticString = #filePath, line: UInt = #line,
+    _ body: () throws -> T
+) -> CarbonError? {
     do {
         let value = try body()
         XCTFail("expected \(code), got \(value)", file: file, line: line)

@@ -47,9 +47,12 @@ final class UncertaintyTests: XCTestCase {
         var rng = SplitMix(seed: 90)
         for _ in 0..<300 {
             let inputs = (0..<4).map { i in
-                UncertaintyInput("x\(i)", logQuantity(Double.random(in: 0.1...1_000, using: &rng),
-                                                      Double.random(in: 0...0.5, using: &rng),
-                                                      Double.random(in: 0...0.5, using: &rng)))
+                UncertaintyInput(
+                    "x\(i)",
+                    logQuantity(
+                        Double.random(in: 0.1...1_000, using: &rng),
+                        Double.random(in: 0...0.5, using: &rng),
+                        Double.random(in: 0...0.5, using: &rng)))
             }
             let embodied = UncertaintyInput("m", logQuantity(Double.random(in: 0.1...1_000, using: &rng), 0.3, 0.3))
             func propagate(_ inputs: [UncertaintyInput]) -> Interval<Double> {
@@ -72,13 +75,17 @@ final class UncertaintyTests: XCTestCase {
 
     func testExactInputAddsNothing() throws {
         var budget = UncertaintyBudget()
-        budget.addTerm([UncertaintyInput("energy", try UncertainQuantity(central: 50, relativeRange: 0.05)),
-                        UncertaintyInput("intensity", logQuantity(400, 0.2, 0.3))])
+        budget.addTerm([
+            UncertaintyInput("energy", try UncertainQuantity(central: 50, relativeRange: 0.05)),
+            UncertaintyInput("intensity", logQuantity(400, 0.2, 0.3)),
+        ])
         let base = budget.propagate().interval
         var withExact = UncertaintyBudget()
-        withExact.addTerm([UncertaintyInput("energy", try UncertainQuantity(central: 50, relativeRange: 0.05)),
-                           UncertaintyInput("intensity", logQuantity(400, 0.2, 0.3)),
-                           UncertaintyInput("PUE", UncertainQuantity(exactly: 1.1))])
+        withExact.addTerm([
+            UncertaintyInput("energy", try UncertainQuantity(central: 50, relativeRange: 0.05)),
+            UncertaintyInput("intensity", logQuantity(400, 0.2, 0.3)),
+            UncertaintyInput("PUE", UncertainQuantity(exactly: 1.1)),
+        ])
         let scaled = withExact.propagate()
         XCTAssertEqual(scaled.interval.low / scaled.interval.central, base.low / base.central, accuracy: 1e-12)
         XCTAssertEqual(scaled.interval.high / scaled.interval.central, base.high / base.central, accuracy: 1e-12)
@@ -108,7 +115,7 @@ final class UncertaintyTests: XCTestCase {
     }
 
     func testIntensityBandFromBasisAndVintage() throws {
-        let us = try Bundled.data.grid.resolve("US").figure  // Ember 2024, lifecycle
+        let us = try Bundled.data.grid.resolve("US").figure // Ember 2024, lifecycle
         // Same year: base only, e^±0.20
         let current = IntensityUncertainty.band(for: us, usageYear: 2024)
         XCTAssertEqual(current.low, 383.55 * exp(-0.20), accuracy: 1e-9)

@@ -12,8 +12,9 @@ final class BenchmarkTests: EngineTestCase {
         let config = GPT2Config(layers: 2, channels: 32, heads: 2, vocabularySize: 256, maxSequence: 32)
         for phase in BenchPhase.allCases {
             let log = EventLog()
-            let options = BenchOptions(config: config, phase: phase, batch: 2, sequence: 8, steps: 2, warmupSteps: 1,
-                                       threads: Parallel.hardwareThreads(), bandwidthProbeBytes: 1 << 22)
+            let options = BenchOptions(
+                config: config, phase: phase, batch: 2, sequence: 8, steps: 2, warmupSteps: 1,
+                threads: Parallel.hardwareThreads(), bandwidthProbeBytes: 1 << 22)
             let result = try Benchmark.run(options, clock: ContinuousClock()) { event in
                 switch event {
                 case .status: break

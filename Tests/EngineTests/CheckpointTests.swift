@@ -7,8 +7,10 @@ import XCTest
 final class CheckpointTests: FileTestCase {
     /// Writes `model` exactly as Hugging Face's GPT2LMHeadModel would: `transformer.` prefix, wte without
     /// padding, causal-mask buffers, a tied `lm_head.weight`, `{"format": "pt"}` metadata. `edit` may alter entries.
-    func writeHuggingFaceLayout(_ model: GPT2, to path: String,
-                                edit: (inout [(name: String, shape: [Int], data: [Float])]) -> Void = { _ in }) throws {
+    func writeHuggingFaceLayout(
+        _ model: GPT2, to path: String,
+        edit: (inout [(name: String, shape: [Int], data: [Float])]) -> Void = { _ in }
+    ) throws {
         let c = model.config
         var tensors: [(name: String, shape: [Int], data: [Float])] = []
         for (i, spec) in model.parameters.layout.specs.enumerated() {
@@ -32,7 +34,8 @@ final class CheckpointTests: FileTestCase {
 
     func writeTensors(_ tensors: [(name: String, shape: [Int], data: [Float])], to path: String, metadata: [String: String]) throws {
         let storages = tensors.map { Buffer($0.data) }
-        try SafeTensorsWriter.write(path: path, tensors: zip(tensors, storages).map { ($0.name, $0.shape, UnsafeBufferPointer($1.p)) }, metadata: metadata)
+        try SafeTensorsWriter.write(
+            path: path, tensors: zip(tensors, storages).map { ($0.name, $0.shape, UnsafeBufferPointer($1.p)) }, metadata: metadata)
     }
 
     func logits(_ model: GPT2, _ tokens: [Int32]) throws -> [Float] {
@@ -75,7 +78,9 @@ final class CheckpointTests: FileTestCase {
             let i = tensors.firstIndex { $0.name == "transformer.h.1.mlp.c_fc.weight" }!
             tensors[i].shape = [64, 16]
         }
-        assertEngineError(.checkpointMismatch, mentions: ["h.1.mlp.c_fc.weight", "[64, 16]", "[16, 64]"]) { _ = try GPT2.load(path: path, heads: 2) }
+        assertEngineError(.checkpointMismatch, mentions: ["h.1.mlp.c_fc.weight", "[64, 16]", "[16, 64]"]) {
+            _ = try GPT2.load(path: path, heads: 2)
+        }
     }
 
     func testMissingAndUnexpectedTensorsAreNamed() throws {

@@ -22,12 +22,17 @@ final class DataTests: FileTestCase {
         XCTAssertEqual(try TokenFile.load(path: write("a.bin", [1, 0, 2, 0, 0xFF, 0xFF]), dtype: .u16), [1, 2, 65535])
         XCTAssertEqual(try TokenFile.load(path: write("b.bin", [1, 0, 0, 0, 0x51, 0xC4, 0, 0]), dtype: .u32), [1, 50257])
         XCTAssertEqual(try TokenFile.load(path: write("c.npy", npy(descr: "<u2", shape: "(3,)", payload: [5, 0, 6, 0, 7, 0]))), [5, 6, 7])
-        XCTAssertEqual(try TokenFile.load(path: write("d.npy", npy(descr: "<i8", shape: "(2,)", payload: [9, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]))), [9, 257])
+        XCTAssertEqual(
+            try TokenFile.load(
+                path: write("d.npy", npy(descr: "<i8", shape: "(2,)", payload: [9, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]))),
+            [9, 257])
         XCTAssertEqual(try TokenFile.load(path: write("e.npy", npy(descr: "<i4", shape: "(1,)", payload: [3, 0, 0, 0]))), [3])
     }
 
     func testBadTokenFilesAreTypedErrors() {
-        assertEngineError(.tokenFileMalformed, mentions: ["--dtype"]) { _ = try TokenFile.load(path: write("odd.bin", [1, 2, 3]), dtype: .u16) }
+        assertEngineError(.tokenFileMalformed, mentions: ["--dtype"]) {
+            _ = try TokenFile.load(path: write("odd.bin", [1, 2, 3]), dtype: .u16)
+        }
         assertEngineError(.tokenFileMalformed, mentions: ["not 1-D"]) {
             _ = try TokenFile.load(path: write("2d.npy", npy(descr: "<u2", shape: "(1, 2)", payload: [1, 0, 2, 0])))
         }
@@ -56,7 +61,9 @@ final class DataTests: FileTestCase {
     func testEmptyOrMissingCorpusAndTooSmallSplit() {
         assertEngineError(.emptyCorpus, mentions: ["empty.txt"]) { _ = try Corpus.load(path: write("empty.txt", [])) }
         assertEngineError(.fileUnreadable, mentions: ["nothing-here"]) { _ = try Corpus.load(path: directory + "/nothing-here") }
-        assertEngineError(.corpusTooSmall, mentions: ["--seq"]) { _ = try TokenSplit(tokens: [Int32](repeating: 1, count: 100), window: 64) }
+        assertEngineError(.corpusTooSmall, mentions: ["--seq"]) {
+            _ = try TokenSplit(tokens: [Int32](repeating: 1, count: 100), window: 64)
+        }
         let split = try? TokenSplit(tokens: (0..<1000).map { Int32($0 % 7) }, window: 16)
         XCTAssertEqual(split?.train.count, 900)
         XCTAssertEqual(split?.validation.first, Int32(900 % 7))

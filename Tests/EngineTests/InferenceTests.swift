@@ -60,15 +60,21 @@ final class InferenceTests: EngineTestCase {
     func testGreedyStopTokenAndContextLimit() throws {
         let model = try tinyModel(maxSequence: 12)
         let prompt = randomTokens(5, vocabulary: 60, seed: 6)
-        let greedy = try Generator(model: model).generate(prompts: [prompt], options: GenerationOptions(maxNewTokens: 20, sampling: .greedy)).outputs[0]
+        let greedy = try Generator(model: model).generate(
+            prompts: [prompt], options: GenerationOptions(maxNewTokens: 20, sampling: .greedy)
+        ).outputs[0]
         XCTAssertEqual(greedy.stopReason, .contextFull)
         XCTAssertEqual(greedy.tokens.count, 12 - 5 + 1, "the last sampled token needs no cache slot")
         let stop = greedy.tokens[2]
-        let stopped = try Generator(model: model).generate(prompts: [prompt], options: GenerationOptions(maxNewTokens: 20, sampling: .greedy, stopTokens: [stop])).outputs[0]
+        let stopped = try Generator(model: model).generate(
+            prompts: [prompt], options: GenerationOptions(maxNewTokens: 20, sampling: .greedy, stopTokens: [stop])
+        ).outputs[0]
         XCTAssertEqual(stopped.stopReason, .stopToken)
         XCTAssertEqual(stopped.tokens, Array(greedy.tokens.prefix { $0 != stop }))
         let sequence = Array(greedy.tokens[1...2])
-        let bySequence = try Generator(model: model).generate(prompts: [prompt], options: GenerationOptions(maxNewTokens: 20, sampling: .greedy, stopSequences: [sequence])).outputs[0]
+        let bySequence = try Generator(model: model).generate(
+            prompts: [prompt], options: GenerationOptions(maxNewTokens: 20, sampling: .greedy, stopSequences: [sequence])
+        ).outputs[0]
         XCTAssertEqual(bySequence.stopReason, .stopSequence)
         let end = (1..<greedy.tokens.count).first { greedy.tokens[$0 - 1] == sequence[0] && greedy.tokens[$0] == sequence[1] }!
         XCTAssertEqual(bySequence.tokens, Array(greedy.tokens[0..<(end - 1)]))
@@ -77,7 +83,8 @@ final class InferenceTests: EngineTestCase {
     func testPromptLongerThanContextIsATypedError() throws {
         let model = try tinyModel(maxSequence: 8)
         assertEngineError(.promptTooLong, mentions: ["9 tokens", "context is 8"]) {
-            _ = try Generator(model: model).generate(prompts: [randomTokens(9, vocabulary: 60, seed: 7)], options: GenerationOptions(maxNewTokens: 1))
+            _ = try Generator(model: model).generate(
+                prompts: [randomTokens(9, vocabulary: 60, seed: 7)], options: GenerationOptions(maxNewTokens: 1))
         }
         let session = InferenceSession(model: model)
         assertEngineError(.promptTooLong) { _ = try session.prefill(sequence: 0, tokens: randomTokens(9, vocabulary: 60, seed: 8)) }

@@ -24,8 +24,9 @@ final class KernelGradientTests: EngineTestCase {
             let xb = Buffer(x), wb = Buffer(w), bb = Buffer(b), dyb = Buffer(dy)
             LayerNorm.forward(out: out.p, mean: mean.p, rstd: rstd.p, inp: xb.p, weight: wb.p, bias: bb.p, R: R, C: C)
             let dx = Buffer(count: R * C), dw = Buffer(count: C), db = Buffer(count: C), scratch = Buffer(count: Parallel.maxChunks * 2 * C)
-            LayerNorm.backward(dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dyb.p, inp: xb.p, weight: wb.p, mean: mean.p, rstd: rstd.p,
-                               scratch: scratch.p, R: R, C: C, inputWrite: .overwrite, parameterWrite: .overwrite)
+            LayerNorm.backward(
+                dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dyb.p, inp: xb.p, weight: wb.p, mean: mean.p, rstd: rstd.p,
+                scratch: scratch.p, R: R, C: C, inputWrite: .overwrite, parameterWrite: .overwrite)
             XCTAssertLessThan(relativeError(doubles(dx.array), fdX), tolerance, "dinp C=\(C)")
             XCTAssertLessThan(relativeError(doubles(dw.array), fdW), tolerance, "dweight C=\(C)")
             XCTAssertLessThan(relativeError(doubles(db.array), fdB), tolerance, "dbias C=\(C)")
@@ -40,7 +41,8 @@ final class KernelGradientTests: EngineTestCase {
     func testMatMulGradientsBothLayouts() {
         let M = 5, K = 13, N = 11
         for layout in [WeightLayout.inputMajor, .outputMajor] {
-            let x = randomFloats(M * K, seed: 5), w = randomFloats(K * N, seed: 6), b = randomFloats(N, seed: 7), dy = randomFloats(M * N, seed: 8)
+            let x = randomFloats(M * K, seed: 5), w = randomFloats(K * N, seed: 6), b = randomFloats(N, seed: 7),
+                dy = randomFloats(M * N, seed: 8)
             let (xd, wd, bd, dyd) = (doubles(x), doubles(w), doubles(b), doubles(dy))
             let loss: ([Double], [Double], [Double]) -> Double = { x, w, b in
                 weightedSum(Reference.MatMul.forward(inp: x, weight: w, bias: b, M: M, K: K, N: N, layout: layout), dyd)
@@ -49,8 +51,9 @@ final class KernelGradientTests: EngineTestCase {
             let fdW = numericalGradient(wd) { loss(xd, $0, bd) }
             let fdB = numericalGradient(bd) { loss(xd, wd, $0) }
             let dx = Buffer(count: M * K), dw = Buffer(count: K * N), db = Buffer(count: N)
-            MatMul.backward(dinp: dx.p, dweight: dw.p, dbias: db.p, dout: Buffer(dy).p, inp: Buffer(x).p, weight: Buffer(w).p,
-                            M: M, K: K, N: N, layout: layout, parameterWrite: .overwrite)
+            MatMul.backward(
+                dinp: dx.p, dweight: dw.p, dbias: db.p, dout: Buffer(dy).p, inp: Buffer(x).p, weight: Buffer(w).p,
+                M: M, K: K, N: N, layout: layout, parameterWrite: .overwrite)
             XCTAssertLessThan(relativeError(doubles(dx.array), fdX), tolerance, "dinp \(layout)")
             XCTAssertLessThan(relativeError(doubles(dw.array), fdW), tolerance, "dweight \(layout)")
             XCTAssertLessThan(relativeError(doubles(db.array), fdB), tolerance, "dbias \(layout)")
@@ -70,7 +73,8 @@ final class KernelGradientTests: EngineTestCase {
         Attention.backward(dqkv: dqkv.p, datt: datt.p, dout: Buffer(dy).p, qkv: qb.p, att: att.p, B: B, T: T, C: C, NH: NH)
         XCTAssertLessThan(relativeError(doubles(dqkv.array), fd), tolerance)
         let ref = Reference.Attention.forward(qkv: qkvd, B: B, T: T, C: C, NH: NH)
-        XCTAssertLessThan(relativeError(Reference.Attention.backward(dout: dyd, qkv: qkvd, att: ref.att, B: B, T: T, C: C, NH: NH), fd), 1e-6)
+        XCTAssertLessThan(
+            relativeError(Reference.Attention.backward(dout: dyd, qkv: qkvd, att: ref.att, B: B, T: T, C: C, NH: NH), fd), 1e-6)
     }
 
     func testGELUGradient() {
@@ -104,8 +108,12 @@ final class KernelGradientTests: EngineTestCase {
         let B = 2, T = 3, C = 10, V = 7, P = 4
         let tokens: [Int32] = [1, 3, 1, 6, 1, 0]
         let wte = randomFloats(V * C, seed: 14), wpe = randomFloats(P * C, seed: 15), dy = randomFloats(B * T * C, seed: 16)
-        let fdE = numericalGradient(doubles(wte)) { weightedSum(Reference.Encoder.forward(tokens: tokens, wte: $0, wpe: doubles(wpe), B: B, T: T, C: C), doubles(dy)) }
-        let fdP = numericalGradient(doubles(wpe)) { weightedSum(Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: $0, B: B, T: T, C: C), doubles(dy)) }
+        let fdE = numericalGradient(doubles(wte)) {
+            weightedSum(Reference.Encoder.forward(tokens: tokens, wte: $0, wpe: doubles(wpe), B: B, T: T, C: C), doubles(dy))
+        }
+        let fdP = numericalGradient(doubles(wpe)) {
+            weightedSum(Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: $0, B: B, T: T, C: C), doubles(dy))
+        }
         let dwte = Buffer(count: V * C), dwpe = Buffer(count: P * C)
         tokens.withUnsafeBufferPointer { t in
             Encoder.backward(dwte: dwte.p, dwpe: dwpe.p, dout: Buffer(dy).p, tokens: t, B: B, T: T, C: C)
@@ -130,14 +138,17 @@ final class KernelGradientTests: EngineTestCase {
         let M = 4, K = 8, N = 8
         let x = Buffer(randomFloats(M * K, seed: 20)), w = Buffer(randomFloats(K * N, seed: 21)), dy = Buffer(randomFloats(M * N, seed: 22))
         let dx = Buffer(count: M * K), dw = Buffer(count: K * N), db = Buffer(count: N)
-        MatMul.backward(dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dy.p, inp: x.p, weight: w.p, M: M, K: K, N: N, parameterWrite: .overwrite)
+        MatMul.backward(
+            dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dy.p, inp: x.p, weight: w.p, M: M, K: K, N: N, parameterWrite: .overwrite)
         let once = (dx.array, dw.array, db.array)
-        MatMul.backward(dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dy.p, inp: x.p, weight: w.p, M: M, K: K, N: N,
-                        inputWrite: .accumulate, parameterWrite: .accumulate)
+        MatMul.backward(
+            dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dy.p, inp: x.p, weight: w.p, M: M, K: K, N: N,
+            inputWrite: .accumulate, parameterWrite: .accumulate)
         XCTAssertLessThan(maxAbsDifference(dx.array, doubles(once.0).map { $0 * 2 }), 1e-5)
         XCTAssertLessThan(maxAbsDifference(dw.array, doubles(once.1).map { $0 * 2 }), 1e-5)
         XCTAssertLessThan(maxAbsDifference(db.array, doubles(once.2).map { $0 * 2 }), 1e-5)
-        MatMul.backward(dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dy.p, inp: x.p, weight: w.p, M: M, K: K, N: N, parameterWrite: .overwrite)
+        MatMul.backward(
+            dinp: dx.p, dweight: dw.p, dbias: db.p, dout: dy.p, inp: x.p, weight: w.p, M: M, K: K, N: N, parameterWrite: .overwrite)
         XCTAssertEqual(dw.array, once.1)
         XCTAssertEqual(db.array, once.2)
     }

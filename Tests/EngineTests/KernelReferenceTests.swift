@@ -20,9 +20,13 @@ final class KernelReferenceTests: EngineTestCase {
             for layout in [WeightLayout.inputMajor, .outputMajor] {
                 let w = randomFloats(K * N, seed: 5)
                 let out = Buffer(count: M * N)
-                MatMul.forward(out: out.p, inp: Buffer(x).p, weight: Buffer(w).p, bias: Buffer(b).p, residual: Buffer(r).p, M: M, K: K, N: N, layout: layout)
-                let ref = zip(Reference.MatMul.forward(inp: doubles(x), weight: doubles(w), bias: doubles(b), M: M, K: K, N: N, layout: layout), r)
-                    .map { $0 + Double($1) }
+                MatMul.forward(
+                    out: out.p, inp: Buffer(x).p, weight: Buffer(w).p, bias: Buffer(b).p, residual: Buffer(r).p, M: M, K: K, N: N,
+                    layout: layout)
+                let ref = zip(
+                    Reference.MatMul.forward(inp: doubles(x), weight: doubles(w), bias: doubles(b), M: M, K: K, N: N, layout: layout), r
+                )
+                .map { $0 + Double($1) }
                 XCTAssertLessThan(maxAbsDifference(out.array, ref), 1e-5, "M=\(M) \(layout)")
             }
         }
@@ -73,7 +77,9 @@ final class KernelReferenceTests: EngineTestCase {
         tokens.withUnsafeBufferPointer { t in
             Encoder.forward(out: out.p, tokens: t, wte: Buffer(wte).p, wpe: Buffer(wpe).p, B: B, T: T, C: C)
         }
-        XCTAssertLessThan(maxAbsDifference(out.array, Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: doubles(wpe), B: B, T: T, C: C)), 1e-7)
+        XCTAssertLessThan(
+            maxAbsDifference(out.array, Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: doubles(wpe), B: B, T: T, C: C)),
+            1e-7)
         let a = randomFloats(30, seed: 13), b = randomFloats(30, seed: 14), sum = Buffer(count: 30)
         Residual.forward(out: sum.p, inp1: Buffer(a).p, inp2: Buffer(b).p, N: 30)
         XCTAssertLessThan(maxAbsDifference(sum.array, Reference.Residual.forward(inp1: doubles(a), inp2: doubles(b))), 1e-7)

@@ -10,8 +10,9 @@ final class ModelGradientTests: EngineTestCase {
         let model = try tinyModel()
         let inputs = randomTokens(B * T, vocabulary: 60, seed: 1), targets = randomTokens(B * T, vocabulary: 60, seed: 2)
         let loss = try model.forward(inputs: inputs, targets: targets, B: B, T: T)
-        let reference = GPT2Reference.forward(config: model.config, parameters: GPT2Reference.parameters(model.parameters, as: Double.self),
-                                              inputs: inputs, targets: targets, B: B, T: T)
+        let reference = GPT2Reference.forward(
+            config: model.config, parameters: GPT2Reference.parameters(model.parameters, as: Double.self),
+            inputs: inputs, targets: targets, B: B, T: T)
         XCTAssertEqual(Double(loss), reference.loss!, accuracy: 1e-5)
         try model.forwardLogits(inputs: inputs, B: B, T: T)
         let Vp = model.config.paddedVocabularySize

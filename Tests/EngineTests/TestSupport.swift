@@ -98,14 +98,18 @@ func weightedSum(_ y: [Double], _ w: [Double]) -> Double { zip(y, w).reduce(0) {
 func temporaryDirectory(_ name: String = #function) -> String { (try! TestScratch.folder(name)).path }
 
 /// Asserts `body` throws an `EngineError` of `kind` whose message mentions every string in `mentions`.
-func assertEngineError(_ kind: EngineError.Kind, mentions: [String] = [], file: StaticString = #filePath, line: UInt = #line,
-                       _ body: () throws -> Void) {
+func assertEngineError(
+    _ kind: EngineError.Kind, mentions: [String] = [], file: StaticString = #filePath, line: UInt = #line,
+    _ body: () throws -> Void
+) {
     do {
         try body()
         XCTFail("expected \(kind) error", file: file, line: line)
     } catch let error as EngineError {
         XCTAssertEqual(error.kind, kind, error.description, file: file, line: line)
-        for text in mentions { XCTAssertTrue(error.description.contains(text), "'\(error.description)' lacks '\(text)'", file: file, line: line) }
+        for text in mentions {
+            XCTAssertTrue(error.description.contains(text), "'\(error.description)' lacks '\(text)'", file: file, line: line)
+        }
         XCTAssertTrue(error.description.contains(";"), "message should read 'problem; fix': \(error.description)", file: file, line: line)
     } catch {
         XCTFail("unexpected error \(error)", file: file, line: line)
@@ -113,8 +117,12 @@ func assertEngineError(_ kind: EngineError.Kind, mentions: [String] = [], file: 
 }
 
 /// A tiny GPT-2 with every parameter perturbed, so no gradient is trivially zero or one.
-func tinyModel(layers: Int = 2, channels: Int = 16, heads: Int = 2, vocabulary: Int = 60, maxSequence: Int = 8, seed: UInt64 = 3) throws -> GPT2 {
-    let model = try GPT2(config: GPT2Config(layers: layers, channels: channels, heads: heads, vocabularySize: vocabulary, maxSequence: maxSequence), seed: seed)
+func tinyModel(layers: Int = 2, channels: Int = 16, heads: Int = 2, vocabulary: Int = 60, maxSequence: Int = 8, seed: UInt64 = 3) throws
+    -> GPT2
+{
+    let model = try GPT2(
+        config: GPT2Config(layers: layers, channels: channels, heads: heads, vocabularySize: vocabulary, maxSequence: maxSequence),
+        seed: seed)
     var rng = SplitMix64(seed: seed &+ 100)
     for (i, spec) in model.parameters.layout.specs.enumerated() {
         let view = model.parameters.view(i)

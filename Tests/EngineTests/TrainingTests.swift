@@ -103,8 +103,10 @@ final class TrainingTests: EngineTestCase {
         options.warmupSteps = 10
         options.evaluationBatches = 4
         options.seed = 5
-        let model = try GPT2(config: GPT2Config(layers: 2, channels: 48, heads: 4, vocabularySize: 256, maxSequence: 32), seed: options.seed)
-        let trainer = try Trainer(model: model, data: try TokenSplit(tokens: ByteTokenizer().encode(bytes: text), window: 32), options: options)
+        let model = try GPT2(
+            config: GPT2Config(layers: 2, channels: 48, heads: 4, vocabularySize: 256, maxSequence: 32), seed: options.seed)
+        let trainer = try Trainer(
+            model: model, data: try TokenSplit(tokens: ByteTokenizer().encode(bytes: text), window: 32), options: options)
         var losses: [Float] = []
         let final = try trainer.run(onStep: { losses.append($0.loss) })
         print("trained \(steps) steps: train loss \(losses.first!) → \(losses.last!), validation \(final.loss)")

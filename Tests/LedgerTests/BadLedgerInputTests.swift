@@ -15,7 +15,9 @@ final class BadLedgerInputTests: XCTestCase {
 
     func testAnotherProgramsDatabaseIsRefusedAndLeftUntouched() throws {
         let url = try temporaryDirectory().appendingPathComponent("other.sqlite")
-        try DatabaseQueue(path: url.path).write { try $0.execute(sql: "CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES ('ada')") }
+        try DatabaseQueue(path: url.path).write {
+            try $0.execute(sql: "CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES ('ada')")
+        }
         let before = try Data(contentsOf: url)
         XCTAssertThrowsError(try Ledger(path: url.path)) { XCTAssertEqual($0 as? LedgerError, .notAWattprintLedger(path: url.path)) }
         XCTAssertEqual(try Data(contentsOf: url), before)

@@ -11,7 +11,9 @@ final class LedgerRoundTripTests: XCTestCase {
         let recorder = try ledger.beginRun(host: testHost, command: "python train.py", region: "aws:us-east-1")
         let a = recorder.addChannel(energyChannel("package-0"))
         let b = recorder.addChannel(energyChannel("dram-0"))
-        let samples = (0..<50).map { SampleRecord(channel: $0 % 2 == 0 ? a : b, tNs: Int64($0) * 1_000_000, value: Double($0) * 0.1 + 1e-9) }
+        let samples = (0..<50).map {
+            SampleRecord(channel: $0 % 2 == 0 ? a : b, tNs: Int64($0) * 1_000_000, value: Double($0) * 0.1 + 1e-9)
+        }
         recorder.record(samples: samples)
         recorder.record(EventRecord(tNs: 5, kind: "phase_start", payload: "{\"name\":\"train\"}"))
         XCTAssertEqual(try recorder.flush(), 0)
@@ -27,8 +29,9 @@ final class LedgerRoundTripTests: XCTestCase {
         XCTAssertNotNil(run.sealHash)
         XCTAssertEqual(try reopened.channels(run: recorder.runID).map(\.device), ["package-0", "dram-0"])
         let back = try reopened.samples(run: recorder.runID)
-        XCTAssertEqual(back.sorted { ($0.channel, $0.tNs) < ($1.channel, $1.tNs) },
-                       samples.sorted { ($0.channel, $0.tNs) < ($1.channel, $1.tNs) })
+        XCTAssertEqual(
+            back.sorted { ($0.channel, $0.tNs) < ($1.channel, $1.tNs) },
+            samples.sorted { ($0.channel, $0.tNs) < ($1.channel, $1.tNs) })
         XCTAssertEqual(try reopened.events(run: recorder.runID).first?.payload, "{\"name\":\"train\"}")
         XCTAssertEqual(try reopened.verify(run: recorder.runID).outcome, .ok)
 
@@ -48,7 +51,8 @@ final class LedgerRoundTripTests: XCTestCase {
     func testDefaultLocationFollowsXDG() {
         XCTAssertEqual(LedgerLocation.resolve(explicit: "/x/l.sqlite", environment: ["WATTPRINT_LEDGER": "/y"]), "/x/l.sqlite")
         XCTAssertEqual(LedgerLocation.resolve(explicit: nil, environment: ["WATTPRINT_LEDGER": "/y/l.sqlite"]), "/y/l.sqlite")
-        XCTAssertEqual(LedgerLocation.resolve(explicit: nil, environment: ["XDG_DATA_HOME": "/d", "HOME": "/h"]), "/d/wattprint/ledger.sqlite")
+        XCTAssertEqual(
+            LedgerLocation.resolve(explicit: nil, environment: ["XDG_DATA_HOME": "/d", "HOME": "/h"]), "/d/wattprint/ledger.sqlite")
         XCTAssertEqual(LedgerLocation.resolve(explicit: nil, environment: ["HOME": "/h"]), "/h/.local/share/wattprint/ledger.sqlite")
     }
 

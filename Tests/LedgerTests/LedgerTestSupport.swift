@@ -6,14 +6,16 @@ import XCTest
 /// A fresh folder per test, removed when the test process ends.
 func temporaryDirectory(_ name: String = #function) throws -> URL { try TestScratch.folder(name) }
 
-let testHost = HostRecord(hostname: ProcessInfo.processInfo.hostName, cpuModel: "Test CPU", cpuCores: 2,
-                    memoryBytes: 1 << 30, kernel: "6.1.0-test", gpus: "", toolVersion: "test",
-                    bootID: LedgerClock.bootID())
+let testHost = HostRecord(
+    hostname: ProcessInfo.processInfo.hostName, cpuModel: "Test CPU", cpuCores: 2,
+    memoryBytes: 1 << 30, kernel: "6.1.0-test", gpus: "", toolVersion: "test",
+    bootID: LedgerClock.bootID())
 
 func energyChannel(_ device: String = "package-0") -> ChannelRecord {
-    ChannelRecord(index: 0, device: device, domain: "package", kind: .energy, role: .total, unit: "uJ",
-                  source: "/sys/class/powercap/intel-rapl:0/energy_uj", mode: .measured,
-                  resolution: 1, wrapRange: 262_143_328_850, uncertainty: 0.05)
+    ChannelRecord(
+        index: 0, device: device, domain: "package", kind: .energy, role: .total, unit: "uJ",
+        source: "/sys/class/powercap/intel-rapl:0/energy_uj", mode: .measured,
+        resolution: 1, wrapRange: 262_143_328_850, uncertainty: 0.05)
 }
 
 /// Records a small complete run: one channel, `batches` batches of `perBatch` samples and an event each.

@@ -82,7 +82,9 @@ final class TamperEvidenceTests: XCTestCase {
 
     func testACompleteRunTruncatedAndRelabelledInterruptedIsCaught() throws {
         let (_, path) = try ledgerWithRuns()
-        try sqlite3(path, """
+        try sqlite3(
+            path,
+            """
             DELETE FROM batch WHERE run_id = 1 AND seq = 2; DELETE FROM sample WHERE run_id = 1 AND batch_seq = 2;
             DELETE FROM event WHERE run_id = 1 AND batch_seq = 2; UPDATE run SET status = 'interrupted' WHERE id = 1;
             """)
@@ -114,7 +116,9 @@ final class TamperEvidenceTests: XCTestCase {
     func testDeletingAWholeRunIsCaughtByTheNextRun() throws {
         let (ledger, path) = try ledgerWithRuns()
         try recordRun(ledger)
-        try sqlite3(path, """
+        try sqlite3(
+            path,
+            """
             DELETE FROM sample WHERE run_id = 2; DELETE FROM event WHERE run_id = 2; DELETE FROM channel WHERE run_id = 2;
             DELETE FROM batch WHERE run_id = 2; DELETE FROM run WHERE id = 2;
             """)
@@ -127,6 +131,7 @@ final class TamperEvidenceTests: XCTestCase {
 
     func testFieldsCannotBeShiftedAcrossABoundary() {
         XCTAssertNotEqual(Canonical.record("R", ["sh -c a | b", "FR"]), Canonical.record("R", ["sh -c a ", " b|FR"]))
-        XCTAssertNotEqual(EventRecord(tNs: 1, kind: "a|b", payload: "c").canonical, EventRecord(tNs: 1, kind: "a", payload: "b|c").canonical)
+        XCTAssertNotEqual(
+            EventRecord(tNs: 1, kind: "a|b", payload: "c").canonical, EventRecord(tNs: 1, kind: "a", payload: "b|c").canonical)
     }
 }

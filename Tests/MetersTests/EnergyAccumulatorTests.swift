@@ -12,7 +12,7 @@ final class EnergyAccumulatorTests: XCTestCase {
         var rng = SplitMix(seed: 42)
         var wraps = 0
         for trial in 0..<200 {
-            let unit = Double.random(in: 0.001...61.1, using: &rng)   // µJ per count; Intel's is 61.04 µJ, AMD's 15.26 µJ
+            let unit = Double.random(in: 0.001...61.1, using: &rng) // µJ per count; Intel's is 61.04 µJ, AMD's 15.26 µJ
             let range = (Wraparound.counterMaximum * unit).rounded(.down)
             let maxWatts = Double.random(in: 5...1500, using: &rng)
             // Read within the wrap bound of the accumulator's own device bound (4 × the trace's peak).
@@ -30,8 +30,9 @@ final class EnergyAccumulatorTests: XCTestCase {
                 t += Int64(dt * 1e9)
                 acc.add(tNs: t, value: (Double(raw) * unit).rounded(.down))
             }
-            XCTAssertEqual(acc.energy.joules * 1e6, Double(truthCounts) * unit, accuracy: 2 + 2 * Double(acc.energy.wraps),
-                           "trial \(trial): unit \(unit) µJ, \(acc.energy.wraps) wraps")
+            XCTAssertEqual(
+                acc.energy.joules * 1e6, Double(truthCounts) * unit, accuracy: 2 + 2 * Double(acc.energy.wraps),
+                "trial \(trial): unit \(unit) µJ, \(acc.energy.wraps) wraps")
             XCTAssertEqual(acc.energy.resets, 0)
             wraps += acc.energy.wraps
         }
@@ -42,8 +43,8 @@ final class EnergyAccumulatorTests: XCTestCase {
     func testAResetIsNotMistakenForAWrap() {
         var acc = EnergyAccumulator(kind: .energy, toSI: 1e-6, wrapRange: 262_143_328_850, rules: .v2)
         acc.add(tNs: 0, value: 200_000_000_000)
-        acc.add(tNs: 100_000_000, value: 200_001_000_000)  // 1 J in 0.1 s
-        acc.add(tNs: 200_000_000, value: 500_000)         // reset: a wrap would mean 62 kJ in 0.1 s
+        acc.add(tNs: 100_000_000, value: 200_001_000_000) // 1 J in 0.1 s
+        acc.add(tNs: 200_000_000, value: 500_000) // reset: a wrap would mean 62 kJ in 0.1 s
         XCTAssertEqual(acc.energy.resets, 1)
         XCTAssertEqual(acc.energy.wraps, 0)
         XCTAssertEqual(acc.energy.joules, 1.5, accuracy: 1e-9)
@@ -53,8 +54,9 @@ final class EnergyAccumulatorTests: XCTestCase {
     /// reading as energy since a reset would mean 778 kW over 0.1 s, so the interval adds nothing.
     /// Version 2 (recorded runs).
     func testAnImplausibleReadingAfterAResetAddsNothing() {
-        let e = EnergyAccumulator.integrate([(0, 122_330), (100_000_000, 122_331), (200_000_000, 77_850), (300_000_000, 77_851)],
-                                            kind: .energy, toSI: 1, wrapRange: nil, rules: .v2)
+        let e = EnergyAccumulator.integrate(
+            [(0, 122_330), (100_000_000, 122_331), (200_000_000, 77_850), (300_000_000, 77_851)],
+            kind: .energy, toSI: 1, wrapRange: nil, rules: .v2)
         XCTAssertEqual(e.resets, 1)
         XCTAssertEqual(e.joules, 2, accuracy: 1e-9)
     }
@@ -62,18 +64,21 @@ final class EnergyAccumulatorTests: XCTestCase {
     /// Version 2 (recorded runs).
     func testA64BitCounterGoingBackwardsIsAReset() {
         let s = Int64(1_000_000_000)
-        let e = EnergyAccumulator.integrate([(0, 5000), (s, 6000), (2 * s, 100), (3 * s, 300)], kind: .energy, toSI: 1e-3, wrapRange: nil,
-                                            rules: .v2)
+        let e = EnergyAccumulator.integrate(
+            [(0, 5000), (s, 6000), (2 * s, 100), (3 * s, 300)], kind: .energy, toSI: 1e-3, wrapRange: nil,
+            rules: .v2)
         XCTAssertEqual(e.resets, 1)
         XCTAssertEqual(e.joules, 1.0 + 0.1 + 0.2, accuracy: 1e-12)
     }
 
     func testPowerGaugesUseTheTrapezoidAndIntervalPowerTheRectangle() {
         // 0 → 10 W linearly over 2 s: trapezoid gives exactly 10 J.
-        let gauge = EnergyAccumulator.integrate([(0, 0), (1_000_000_000, 5_000), (2_000_000_000, 10_000)], kind: .power, toSI: 1e-3, wrapRange: nil)
+        let gauge = EnergyAccumulator.integrate(
+            [(0, 0), (1_000_000_000, 5_000), (2_000_000_000, 10_000)], kind: .power, toSI: 1e-3, wrapRange: nil)
         XCTAssertEqual(gauge.joules, 10, accuracy: 1e-12)
         // Mean 4 W over the first second, 6 W over the next half: 4 + 3 = 7 J.
-        let mean = EnergyAccumulator.integrate([(0, 99), (1_000_000_000, 4), (1_500_000_000, 6)], kind: .intervalPower, toSI: 1, wrapRange: nil)
+        let mean = EnergyAccumulator.integrate(
+            [(0, 99), (1_000_000_000, 4), (1_500_000_000, 6)], kind: .intervalPower, toSI: 1, wrapRange: nil)
         XCTAssertEqual(mean.joules, 7, accuracy: 1e-12)
     }
 
@@ -82,26 +87,30 @@ final class EnergyAccumulatorTests: XCTestCase {
     func testGapsAreBridgedByCountersAndLeftUnmeasuredByPowerReadings() {
         let s = Int64(1_000_000_000)
         let resumed: Set<Int64> = [5 * s]
-        let gauge = EnergyAccumulator.integrate([(0, 100), (s, 100), (5 * s, 300), (6 * s, 300)], kind: .power, toSI: 1, wrapRange: nil,
-                                                resumptions: resumed)
+        let gauge = EnergyAccumulator.integrate(
+            [(0, 100), (s, 100), (5 * s, 300), (6 * s, 300)], kind: .power, toSI: 1, wrapRange: nil,
+            resumptions: resumed)
         XCTAssertEqual(gauge.joules, 400, accuracy: 1e-12, "100 J before the gap, 300 J after, nothing for the 4 s between")
         XCTAssertEqual(gauge.unmeasuredSeconds, 4, accuracy: 1e-12)
         XCTAssertEqual(gauge.meanWatts, 200, accuracy: 1e-12, "mean over the 2 measured seconds")
 
-        let counter64 = EnergyAccumulator.integrate([(0, 0), (s, 100_000), (5 * s, 900_000)], kind: .energy, toSI: 1e-3, wrapRange: nil,
-                                                    resumptions: resumed)
+        let counter64 = EnergyAccumulator.integrate(
+            [(0, 0), (s, 100_000), (5 * s, 900_000)], kind: .energy, toSI: 1e-3, wrapRange: nil,
+            resumptions: resumed)
         XCTAssertEqual(counter64.joules, 900, accuracy: 1e-12, "a 64-bit counter bridges any gap")
         XCTAssertEqual(counter64.unmeasuredSeconds, 0)
 
         // RAPL-like counter of 3 J range: its wrap bound at 1500 W is 1 ms, so a 4 s gap may hide several wraps.
         let range = 3_000_000.0
-        let tooLong = EnergyAccumulator.integrate([(0, 0), (s / 2000, 500_000), (4 * s, 100_000), (4 * s + s / 2000, 600_000)],
-                                                  kind: .energy, toSI: 1e-6, wrapRange: range, resumptions: [4 * s])
+        let tooLong = EnergyAccumulator.integrate(
+            [(0, 0), (s / 2000, 500_000), (4 * s, 100_000), (4 * s + s / 2000, 600_000)],
+            kind: .energy, toSI: 1e-6, wrapRange: range, resumptions: [4 * s])
         XCTAssertEqual(tooLong.joules, 1.0, accuracy: 1e-9, "0.5 J before and 0.5 J after; the gap is not guessed")
         XCTAssertEqual(tooLong.wraps, 0)
         XCTAssertEqual(tooLong.unmeasuredSeconds, 4 - 0.0005, accuracy: 1e-9)
-        let withinBound = EnergyAccumulator.integrate([(0, 2_900_000), (s / 4000, 100_000)], kind: .energy, toSI: 1e-6, wrapRange: range,
-                                                      resumptions: [s / 4000])
+        let withinBound = EnergyAccumulator.integrate(
+            [(0, 2_900_000), (s / 4000, 100_000)], kind: .energy, toSI: 1e-6, wrapRange: range,
+            resumptions: [s / 4000])
         XCTAssertEqual(withinBound.wraps, 1, "a gap shorter than the wrap bound is bridged, wrap included")
         XCTAssertEqual(withinBound.joules, (100_000 + range / Wraparound.counterMaximum + 100_000) * 1e-6, accuracy: 1e-12)
     }

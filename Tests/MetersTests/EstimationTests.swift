@@ -15,8 +15,9 @@ final class EstimationTests: XCTestCase {
     /// Bare metal, two sockets of a 150 W part: max = 2 × 150 = 300 W, idle = 0.74/3.5 × 300 = 63.43 W,
     /// so at 50 % utilisation P = 63.43 + (300 − 63.43) × 0.5 = 181.71 W.
     func testKnownModelOnBareMetalUsesTDPTimesSockets() {
-        let host = HostDescription(hostname: "h", cpuModel: "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", logicalCPUs: 80, sockets: 2,
-                                   isVirtualMachine: false, memoryBytes: 0, kernel: "")
+        let host = HostDescription(
+            hostname: "h", cpuModel: "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", logicalCPUs: 80, sockets: 2,
+            isVirtualMachine: false, memoryBytes: 0, kernel: "")
         let m = CPUPowerModel.forHost(host)
         XCTAssertEqual(m.maxWatts, 300)
         XCTAssertEqual(m.idleWatts, 300 * 0.74 / 3.5, accuracy: 1e-9)
@@ -26,14 +27,16 @@ final class EstimationTests: XCTestCase {
 
     /// A VM with 8 of an EPYC 7763's 128 threads: max = 280 × 8/128 = 17.5 W.
     func testKnownModelInAVMUsesItsShareOfThreads() {
-        let host = HostDescription(hostname: "h", cpuModel: "AMD EPYC 7763 64-Core Processor", logicalCPUs: 8, sockets: 1,
-                                   isVirtualMachine: true, memoryBytes: 0, kernel: "")
+        let host = HostDescription(
+            hostname: "h", cpuModel: "AMD EPYC 7763 64-Core Processor", logicalCPUs: 8, sockets: 1,
+            isVirtualMachine: true, memoryBytes: 0, kernel: "")
         XCTAssertEqual(CPUPowerModel.forHost(host).maxWatts, 17.5, accuracy: 1e-9)
     }
 
     /// Unknown model, 2 vCPUs: 2 × 0.74 = 1.48 W idle, 2 × 3.5 = 7 W at full load, ±50 %.
     func testUnknownModelFallsBackToTheDocumentedPerVCPUDefault() {
-        let host = HostDescription(hostname: "h", cpuModel: "AMD EPYC", logicalCPUs: 2, sockets: 1, isVirtualMachine: true, memoryBytes: 0, kernel: "")
+        let host = HostDescription(
+            hostname: "h", cpuModel: "AMD EPYC", logicalCPUs: 2, sockets: 1, isVirtualMachine: true, memoryBytes: 0, kernel: "")
         let m = CPUPowerModel.forHost(host)
         XCTAssertEqual(m.idleWatts, 1.48, accuracy: 1e-12)
         XCTAssertEqual(m.maxWatts, 7)
@@ -43,13 +46,14 @@ final class EstimationTests: XCTestCase {
 
     func testEstimationMeterReadsUtilisationAndMemoryFromProc() throws {
         let t = try FakeSystemTree()
-        try t.proc(cpuModel: "Mystery CPU", cpus: 2, hypervisor: true, busy: 1000, idle: 9000, memTotalKB: 10_000_000, memAvailableKB: 5_000_000)
+        try t.proc(
+            cpuModel: "Mystery CPU", cpus: 2, hypervisor: true, busy: 1000, idle: 9000, memTotalKB: 10_000_000, memAvailableKB: 5_000_000)
         let m = EstimationMeter(paths: t.paths, host: HostDescription.current(paths: t.paths), cpuCounts: true, memoryCounts: true)
         var v = [Double?](repeating: nil, count: m.channels.count)
         m.read(into: &v, at: 0)
         XCTAssertEqual(v[0], 0, "no interval yet: a 0 W marker the rectangle rule never uses")
         XCTAssertEqual(v[2], 1000 / ProcStat.ticksPerSecond)
-        try t.setCPU(busy: 1300, idle: 9100)   // 300 busy of 400 ticks: u = 0.75
+        try t.setCPU(busy: 1300, idle: 9100) // 300 busy of 400 ticks: u = 0.75
         v = [Double?](repeating: nil, count: m.channels.count)
         m.read(into: &v, at: 0)
         XCTAssertEqual(v[0]!, 1.48 + (7 - 1.48) * 0.75, accuracy: 1e-9)
@@ -82,7 +86,8 @@ final class EstimationTests: XCTestCase {
                 if indices.last != points.count - 1 { indices.append(points.count - 1) }
                 for i in indices {
                     let p = points[i]
-                    acc.add(tNs: Int64((p.t * 1e9).rounded()), value: model.watts(utilisation: (p.busy - last.busy) / (p.total - last.total)))
+                    acc.add(
+                        tNs: Int64((p.t * 1e9).rounded()), value: model.watts(utilisation: (p.busy - last.busy) / (p.total - last.total)))
                     last = p
                 }
                 return acc.energy.joules
@@ -99,7 +104,7 @@ final class EstimationTests: XCTestCase {
         try t.process(pid: 200, ppid: 1, utime: 999)
         let tree = ProcessTreeCPU(root: 100, paths: t.paths)
         XCTAssertEqual(tree.seconds(), 200 / ProcStat.ticksPerSecond, accuracy: 1e-12)
-        try t.remove("proc/101")   // exited, not yet reaped into the parent's cutime
+        try t.remove("proc/101") // exited, not yet reaped into the parent's cutime
         XCTAssertEqual(tree.seconds(), 200 / ProcStat.ticksPerSecond, accuracy: 1e-12)
         try t.process(pid: 100, ppid: 1, utime: 110, cutime: 100)
         XCTAssertEqual(tree.seconds(), 210 / ProcStat.ticksPerSecond, accuracy: 1e-12)
@@ -115,9 +120,9 @@ final class EstimationTests: XCTestCase {
         try t.process(pid: 103, ppid: 101, utime: 40)
         try t.process(pid: 200, ppid: 1, utime: 999)
         try t.children(pid: 100, [101])
-        try t.children(pid: 100, tid: 150, [102])   // forked by thread 150 of process 100
+        try t.children(pid: 100, tid: 150, [102]) // forked by thread 150 of process 100
         try t.children(pid: 101, [103, 400])
-        try t.process(pid: 400, ppid: 1, utime: 7000)   // listed, but its pid was reused by another parent's child
+        try t.process(pid: 400, ppid: 1, utime: 7000) // listed, but its pid was reused by another parent's child
         try t.children(pid: 102, [])
         try t.children(pid: 103, [])
         // A stat claiming process 100 as parent that the children lists do not name is not walked into: the lists
@@ -134,8 +139,9 @@ final class EstimationTests: XCTestCase {
         let t = try FakeSystemTree()
         try t.proc()
         try t.process(pid: 100, ppid: 1, utime: 100)
-        let meter = EstimationMeter(paths: t.paths, host: HostDescription.current(paths: t.paths), cpuCounts: true, memoryCounts: true,
-                                    processRoot: 100)
+        let meter = EstimationMeter(
+            paths: t.paths, host: HostDescription.current(paths: t.paths), cpuCounts: true, memoryCounts: true,
+            processRoot: 100)
         var values = [Double?](repeating: nil, count: meter.channels.count)
         meter.read(into: &values, at: 0)
         XCTAssertEqual(values[3] ?? 0, 100 / ProcStat.ticksPerSecond, accuracy: 1e-12)
@@ -157,10 +163,11 @@ final class EstimationTests: XCTestCase {
             words.removeAll { ["cpu", "processor", "with", "radeon", "graphics"].contains($0) || $0.hasSuffix("-core") }
             return words.joined(separator: " ")
         }
-        let names = CPUTDPTable.bundled.entries.map(\.model) + [
-            "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", "AMD EPYC 7763 64-Core Processor", "Intel® Core™ i7-8650U",
-            "AMD Ryzen 7 PRO 4750U with Radeon Graphics", "Xeon(TM)(R)  \tE5-2690", "(r)", "@", "", "  cpu  ", "Foo(RX) 12",
-        ]
+        let names =
+            CPUTDPTable.bundled.entries.map(\.model) + [
+                "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", "AMD EPYC 7763 64-Core Processor", "Intel® Core™ i7-8650U",
+                "AMD Ryzen 7 PRO 4750U with Radeon Graphics", "Xeon(TM)(R)  \tE5-2690", "(r)", "@", "", "  cpu  ", "Foo(RX) 12",
+            ]
         XCTAssertGreaterThan(names.count, 5000)
         for name in names { XCTAssertEqual(CPUTDPTable.normalise(name), reference(name), name) }
     }
@@ -187,12 +194,12 @@ final class EstimationTests: XCTestCase {
 final class SubreaperTreeTests: XCTestCase {
     func testOrphansAdoptedByTheSubreaperAreCountedWithTheTree() throws {
         let t = try FakeSystemTree()
-        try t.process(pid: 50, ppid: 1, utime: 9_000)      // wattprint itself: never counted
-        try t.process(pid: 100, ppid: 50, utime: 100)      // the command
+        try t.process(pid: 50, ppid: 1, utime: 9_000) // wattprint itself: never counted
+        try t.process(pid: 100, ppid: 50, utime: 100) // the command
         try t.process(pid: 101, ppid: 100, utime: 50)
-        try t.process(pid: 200, ppid: 50, utime: 300)      // a detached worker, adopted
+        try t.process(pid: 200, ppid: 50, utime: 300) // a detached worker, adopted
         try t.process(pid: 201, ppid: 200, utime: 20)
-        try t.process(pid: 300, ppid: 1, utime: 7_000)     // someone else's
+        try t.process(pid: 300, ppid: 1, utime: 7_000) // someone else's
         try t.children(pid: 50, [100, 200])
         try t.children(pid: 100, [101])
         try t.children(pid: 101, [])
@@ -200,7 +207,8 @@ final class SubreaperTreeTests: XCTestCase {
         try t.children(pid: 201, [])
         let adopted = ProcessTreeCPU(root: 100, paths: t.paths, adoptiveParent: 50)
         XCTAssertEqual(adopted.seconds(), 470 / ProcStat.ticksPerSecond, accuracy: 1e-9)
-        XCTAssertEqual(ProcessTreeCPU(root: 100, paths: t.paths).seconds(), 150 / ProcStat.ticksPerSecond, accuracy: 1e-9,
-                       "without adoption the worker is lost")
+        XCTAssertEqual(
+            ProcessTreeCPU(root: 100, paths: t.paths).seconds(), 150 / ProcStat.ticksPerSecond, accuracy: 1e-9,
+            "without adoption the worker is lost")
     }
 }

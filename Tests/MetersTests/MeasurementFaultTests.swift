@@ -10,16 +10,21 @@ final class MeasurementFaultTests: XCTestCase {
     private let s = Int64(1_000_000_000)
     private let raplRange = 262_143_328_850.0
 
-    private func channel(_ key: String, device: String, kind: ChannelKind = .energy, role: ChannelRole = .total,
-                         mode: MeasurementMode = .measured, unit: String, wrap: Double? = nil, deviceClass: DeviceClass,
-                         maxWatts: Double) -> RunIntegrator.Channel {
-        RunIntegrator.Channel(key: key, device: device, deviceClass: deviceClass, kind: kind, role: role, mode: mode,
-                              toSI: Units.factor(unit)!, wrapRange: wrap, maxWatts: maxWatts)
+    private func channel(
+        _ key: String, device: String, kind: ChannelKind = .energy, role: ChannelRole = .total,
+        mode: MeasurementMode = .measured, unit: String, wrap: Double? = nil, deviceClass: DeviceClass,
+        maxWatts: Double
+    ) -> RunIntegrator.Channel {
+        RunIntegrator.Channel(
+            key: key, device: device, deviceClass: deviceClass, kind: kind, role: role, mode: mode,
+            toSI: Units.factor(unit)!, wrapRange: wrap, maxWatts: maxWatts)
     }
 
     /// Feeds `seconds` of ticks every `step` ns; `value(channel, tNs)` nil means the read failed.
-    private func run(_ integrator: RunIntegrator, seconds: Double, step: Int64 = 100_000_000,
-                     value: (Int, Int64) -> Double?) {
+    private func run(
+        _ integrator: RunIntegrator, seconds: Double, step: Int64 = 100_000_000,
+        value: (Int, Int64) -> Double?
+    ) {
         var t: Int64 = 0
         while Double(t) / 1e9 <= seconds + 1e-9 {
             for i in integrator.channels.indices { if let v = value(i, t) { integrator.add(i, tNs: t, value: v) } }
@@ -36,8 +41,9 @@ final class MeasurementFaultTests: XCTestCase {
     /// A package zone at 50 W for 3 s whose energy_uj reads 18446744073447456768 for a quarter of a second: the
     /// reading is outside the counter's range, a failed read, and the counter bridges it: 150 J, no wrap.
     func testAnOutOfRangeRAPLReadingIsAFailedReadBridgedByTheCounter() {
-        let pkg = channel("rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
-                          maxWatts: PowerBound.cpuPackage)
+        let pkg = channel(
+            "rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
         let integrator = RunIntegrator(channels: [pkg])
         run(integrator, seconds: 3) { _, t in
             (t >= 2 * s && t < 2 * s + s / 4) ? 18_446_744_073_447_456_768 : 1_000_000_000 + Double(t) / 1e9 * 50e6
@@ -88,8 +94,9 @@ final class MeasurementFaultTests: XCTestCase {
 
     /// A power reading above the device's bound is a failed read: its intervals are unmeasured, never integrated.
     func testAPowerReadingAboveTheBoundIsAFailedRead() {
-        let e = EnergyAccumulator.integrate([(0, 250_000), (s, 250_000), (2 * s, 9e9), (3 * s, 250_000), (4 * s, 250_000)],
-                                            kind: .power, toSI: 1e-3, wrapRange: nil, maxPlausibleWatts: 1050)
+        let e = EnergyAccumulator.integrate(
+            [(0, 250_000), (s, 250_000), (2 * s, 9e9), (3 * s, 250_000), (4 * s, 250_000)],
+            kind: .power, toSI: 1e-3, wrapRange: nil, maxPlausibleWatts: 1050)
         XCTAssertEqual(e.joules, 500, accuracy: 1e-9, "0–1 s and 3–4 s")
         XCTAssertEqual(e.unmeasuredSeconds, 2, accuracy: 1e-12)
     }
@@ -99,9 +106,10 @@ final class MeasurementFaultTests: XCTestCase {
     /// wattprint stopped for 5 s (SIGSTOP, a paused VM) on a 300 J-range counter driven at 150 W: the wraps in
     /// between are unknowable. Before: 600 J silently lost. Now: the 5 s are unmeasured and said.
     func testAReadLaterThanTheWrapBoundIsUnmeasured() {
-        let range = 300_000_000.0   // µJ
-        let pkg = channel("rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
-                          maxWatts: PowerBound.cpuPackage)
+        let range = 300_000_000.0 // µJ
+        let pkg = channel(
+            "rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
         let integrator = RunIntegrator(channels: [pkg])
         let stopped = (2 * s)..<(7 * s)
         run(integrator, seconds: 10, step: 50_000_000) { _, t in
@@ -116,10 +124,12 @@ final class MeasurementFaultTests: XCTestCase {
     /// The same stop with perf reading the same package (kernel-accumulated, 64-bit): perf bridges the interval.
     func testALateReadIsBridgedByAWrapFreeReadingOfTheSameDevice() {
         let range = 300_000_000.0
-        let pkg = channel("rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
-                          maxWatts: PowerBound.cpuPackage)
-        let perf = channel("perf:energy-pkg:0", device: "cpu-package-0", role: .detail, unit: "J", deviceClass: .cpuPackage,
-                           maxWatts: PowerBound.cpuPackage)
+        let pkg = channel(
+            "rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        let perf = channel(
+            "perf:energy-pkg:0", device: "cpu-package-0", role: .detail, unit: "J", deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
         let integrator = RunIntegrator(channels: [pkg, perf])
         let stopped = (2 * s)..<(7 * s)
         run(integrator, seconds: 10, step: 50_000_000) { i, t in
@@ -136,10 +146,12 @@ final class MeasurementFaultTests: XCTestCase {
     /// amd_energy's socket counter (64-bit, named `cpu-package-0 (amd_energy)`) bridges a late RAPL read as perf does.
     func testALateReadIsBridgedByAnHwmonEnergyCounterOfThePackage() {
         let range = 300_000_000.0
-        let pkg = channel("rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
-                          maxWatts: PowerBound.cpuPackage)
-        let hwmon = channel("hwmon:amd_energy-isa-0000:energy3_input", device: "cpu-package-0 (amd_energy)", role: .detail, unit: "J",
-                            deviceClass: .cpuPackage, maxWatts: PowerBound.cpuPackage)
+        let pkg = channel(
+            "rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        let hwmon = channel(
+            "hwmon:amd_energy-isa-0000:energy3_input", device: "cpu-package-0 (amd_energy)", role: .detail, unit: "J",
+            deviceClass: .cpuPackage, maxWatts: PowerBound.cpuPackage)
         let integrator = RunIntegrator(channels: [pkg, hwmon])
         run(integrator, seconds: 10, step: 50_000_000) { i, t in
             if (2 * s + 1)..<(7 * s) ~= t { return nil }
@@ -156,8 +168,10 @@ final class MeasurementFaultTests: XCTestCase {
     /// now counting moves to POWER_INSTANT from the counter's last move (the start): ≈750 J over 3 s.
     func testAStuckCounterHandsCountingToTheNextMethodFromItsLastMove() {
         let counter = channel("nvml:GPU-0", device: "gpu-0", unit: "mJ", deviceClass: .gpu, maxWatts: 1050)
-        let instant = channel("nvml:GPU-0:instant", device: "gpu-0", kind: .power, role: .detail, unit: "mW", deviceClass: .gpu, maxWatts: 1050)
-        let average = channel("nvml:GPU-0:average", device: "gpu-0", kind: .power, role: .detail, unit: "mW", deviceClass: .gpu, maxWatts: 1050)
+        let instant = channel(
+            "nvml:GPU-0:instant", device: "gpu-0", kind: .power, role: .detail, unit: "mW", deviceClass: .gpu, maxWatts: 1050)
+        let average = channel(
+            "nvml:GPU-0:average", device: "gpu-0", kind: .power, role: .detail, unit: "mW", deviceClass: .gpu, maxWatts: 1050)
         let integrator = RunIntegrator(channels: [counter, instant, average])
         run(integrator, seconds: 3) { i, _ in i == 0 ? 123_456_789 : 250_000 }
         XCTAssertEqual(total(integrator), 750, accuracy: 1e-6)
@@ -171,12 +185,15 @@ final class MeasurementFaultTests: XCTestCase {
     /// A CPU package rail at exactly 0 W while the host is busy, with no other reading of the package: the CPU
     /// estimate counts from its last move, flagged estimated.
     func testAZeroRailWhileTheHostIsBusyIsNotCountedAsMeasured() {
-        let pkg = channel("hwmon:zenpower:power1", device: "cpu-package-0", kind: .power, unit: "W", deviceClass: .cpuPackage,
-                          maxWatts: PowerBound.cpuPackage)
-        let estimate = channel("estimate:cpu", device: "host-cpu", kind: .intervalPower, role: .detail, mode: .estimated, unit: "W",
-                               deviceClass: .hostCPU, maxWatts: PowerBound.platform)
-        let busy = channel("procfs:host-busy", device: "host-cpu", kind: .cpuTime, role: .context, unit: "s", deviceClass: .hostCPU,
-                           maxWatts: PowerBound.platform)
+        let pkg = channel(
+            "hwmon:zenpower:power1", device: "cpu-package-0", kind: .power, unit: "W", deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        let estimate = channel(
+            "estimate:cpu", device: "host-cpu", kind: .intervalPower, role: .detail, mode: .estimated, unit: "W",
+            deviceClass: .hostCPU, maxWatts: PowerBound.platform)
+        let busy = channel(
+            "procfs:host-busy", device: "host-cpu", kind: .cpuTime, role: .context, unit: "s", deviceClass: .hostCPU,
+            maxWatts: PowerBound.platform)
         let integrator = RunIntegrator(channels: [pkg, estimate, busy])
         run(integrator, seconds: 3) { i, t in [0, 40, 100 + 1.8 * Double(t) / 1e9][i] }
         XCTAssertEqual(integrator.counts, [false, true, false])
@@ -188,12 +205,15 @@ final class MeasurementFaultTests: XCTestCase {
 
     /// The same rail on an idle host proves nothing: nothing is switched.
     func testAStillRailOnAnIdleHostIsLeftAlone() {
-        let pkg = channel("hwmon:zenpower:power1", device: "cpu-package-0", kind: .power, unit: "W", deviceClass: .cpuPackage,
-                          maxWatts: PowerBound.cpuPackage)
-        let estimate = channel("estimate:cpu", device: "host-cpu", kind: .intervalPower, role: .detail, mode: .estimated, unit: "W",
-                               deviceClass: .hostCPU, maxWatts: PowerBound.platform)
-        let busy = channel("procfs:host-busy", device: "host-cpu", kind: .cpuTime, role: .context, unit: "s", deviceClass: .hostCPU,
-                           maxWatts: PowerBound.platform)
+        let pkg = channel(
+            "hwmon:zenpower:power1", device: "cpu-package-0", kind: .power, unit: "W", deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        let estimate = channel(
+            "estimate:cpu", device: "host-cpu", kind: .intervalPower, role: .detail, mode: .estimated, unit: "W",
+            deviceClass: .hostCPU, maxWatts: PowerBound.platform)
+        let busy = channel(
+            "procfs:host-busy", device: "host-cpu", kind: .cpuTime, role: .context, unit: "s", deviceClass: .hostCPU,
+            maxWatts: PowerBound.platform)
         let integrator = RunIntegrator(channels: [pkg, estimate, busy])
         run(integrator, seconds: 3) { i, t in [0, 5, 100 + 0.01 * Double(t) / 1e9][i] }
         XCTAssertEqual(integrator.counts, [true, false, false])
@@ -203,12 +223,15 @@ final class MeasurementFaultTests: XCTestCase {
     /// Two packages, one of them stuck while the host works, and no other reading of it: its time is unmeasured,
     /// not 0 J measured; the host estimate does not stand in for one socket of two.
     func testAStuckPackageWithNothingToSwitchToIsUnmeasured() {
-        let p0 = channel("rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
-                         maxWatts: PowerBound.cpuPackage)
-        let p1 = channel("rapl:intel-rapl:1", device: "cpu-package-1", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
-                         maxWatts: PowerBound.cpuPackage)
-        let busy = channel("procfs:host-busy", device: "host-cpu", kind: .cpuTime, role: .context, unit: "s", deviceClass: .hostCPU,
-                           maxWatts: PowerBound.platform)
+        let p0 = channel(
+            "rapl:intel-rapl:0", device: "cpu-package-0", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        let p1 = channel(
+            "rapl:intel-rapl:1", device: "cpu-package-1", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        let busy = channel(
+            "procfs:host-busy", device: "host-cpu", kind: .cpuTime, role: .context, unit: "s", deviceClass: .hostCPU,
+            maxWatts: PowerBound.platform)
         let integrator = RunIntegrator(channels: [p0, p1, busy])
         run(integrator, seconds: 3) { i, t in [Double(t) / 1e9 * 60e6, 7, 100 + 2 * Double(t) / 1e9][i] }
         XCTAssertEqual(integrator.anomalies.map(\.kind), [.stuck])
@@ -221,10 +244,12 @@ final class MeasurementFaultTests: XCTestCase {
 
     /// Zones counted once as mirrors that start reading differently count on their own from the third differing tick.
     func testAMirrorThatDivergesCountsOnItsOwn() {
-        let d0 = channel("rapl:intel-rapl:0", device: "cpu-package-0-die-0", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
-                         maxWatts: PowerBound.cpuPackage)
-        var d1 = channel("rapl:intel-rapl:1", device: "cpu-package-0-die-1", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
-                         maxWatts: PowerBound.cpuPackage)
+        let d0 = channel(
+            "rapl:intel-rapl:0", device: "cpu-package-0-die-0", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
+        var d1 = channel(
+            "rapl:intel-rapl:1", device: "cpu-package-0-die-1", unit: "uJ", wrap: raplRange, deviceClass: .cpuPackage,
+            maxWatts: PowerBound.cpuPackage)
         d1.role = .detail
         let integrator = RunIntegrator(channels: [d0, d1], mirrors: [1: 0])
         run(integrator, seconds: 2) { i, t in
@@ -254,7 +279,8 @@ final class MeasurementFaultTests: XCTestCase {
             let mirrors = Int.random(in: 0...3, using: &rng)
             var channels = [channel("c0", device: "cpu-package-0", unit: "uJ", wrap: range, deviceClass: .cpuPackage, maxWatts: bound)]
             for m in 0..<mirrors {
-                var c = channel("m\(m)", device: "cpu-package-0-die-\(m + 1)", unit: "uJ", wrap: range, deviceClass: .cpuPackage, maxWatts: bound)
+                var c = channel(
+                    "m\(m)", device: "cpu-package-0-die-\(m + 1)", unit: "uJ", wrap: range, deviceClass: .cpuPackage, maxWatts: bound)
                 c.role = .detail
                 channels.append(c)
             }
@@ -277,11 +303,13 @@ final class MeasurementFaultTests: XCTestCase {
                 var reading = raw
                 let fault = Double.random(in: 0...1, using: &rng)
                 if fault < 0.02 {
-                    reading = Double(UInt64.max - UInt64.random(in: 0...1_000_000, using: &rng))       // out of range
+                    reading = Double(UInt64.max - UInt64.random(in: 0...1_000_000, using: &rng)) // out of range
                 } else if fault < 0.04 {
                     // A stray value: above the range of a wrapping counter (within it, any value can be a wrap's
                     // landing point), anywhere up to 2⁶² for a 64-bit one (NVML's far-too-low reading among them).
-                    reading = range.map { $0 + Double.random(in: 1...1e12, using: &rng) } ?? Double.random(in: 0...0x1p62, using: &rng).rounded(.down)
+                    reading =
+                        range.map { $0 + Double.random(in: 1...1e12, using: &rng) }
+                        ?? Double.random(in: 0...0x1p62, using: &rng).rounded(.down)
                 }
                 for i in channels.indices { integrator.add(i, tNs: t, value: reading) }
                 integrator.finishTick(tNs: t)
@@ -296,8 +324,9 @@ final class MeasurementFaultTests: XCTestCase {
             // The trace wraps 1 µJ past the range; the accumulator steps one counter unit: 2 µJ per wrap apart at most.
             let rounding = 1e-6 * (1 + 2 * Double(integrator.energy(of: 0).wraps))
             XCTAssertLessThanOrEqual(reported, truth + rounding, "trial \(trial): never above the truth")
-            XCTAssertGreaterThanOrEqual(reported, truth - peak * unmeasured - rounding,
-                                        "trial \(trial): short by at most the unmeasured \(unmeasured) s at \(peak) W")
+            XCTAssertGreaterThanOrEqual(
+                reported, truth - peak * unmeasured - rounding,
+                "trial \(trial): short by at most the unmeasured \(unmeasured) s at \(peak) W")
             XCTAssertEqual(integrator.counts.filter { $0 }.count, 1, "trial \(trial): mirrors stay counted once")
         }
         XCTAssertTrue(sawAnomalies.isSuperset(of: [.outOfRange, .glitch, .lateRead]), "the traces exercise the faults: \(sawAnomalies)")
@@ -309,8 +338,9 @@ final class FaultLayoutTests: XCTestCase {
     /// Reads the meters of `t` at two instants `seconds` apart, with `advance` moving the tree's counters in between,
     /// through the run integrator; returns it.
     private func integrate(_ t: FakeSystemTree, seconds: Double, advance: () throws -> Void) throws -> (MeterSet, RunIntegrator) {
-        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
-                                    perfOpener: FakePerfOpener())
+        let set = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+            perfOpener: FakePerfOpener())
         let keys = Dictionary(uniqueKeysWithValues: set.channels.enumerated().map { ($0.element.key, $0.offset) })
         var mirrors: [Int: Int] = [:]
         for d in set.decisions where d.kind == .mirrored { mirrors[keys[d.subject]!] = keys[d.counterpart!]! }
@@ -358,12 +388,15 @@ final class FaultLayoutTests: XCTestCase {
         let t = try FakeSystemTree()
         try t.proc(cpus: 16, sockets: 2)
         for zone in 0..<16 {
-            try t.zone("intel-rapl:\(String(zone, radix: 16))", name: "package-\(zone / 8)-die-\(zone % 8)", energy: zone < 8 ? 5_000_000 : 9_000_000)
+            try t.zone(
+                "intel-rapl:\(String(zone, radix: 16))", name: "package-\(zone / 8)-die-\(zone % 8)",
+                energy: zone < 8 ? 5_000_000 : 9_000_000)
         }
         let (set, integrator) = try integrate(t, seconds: 3) {
             for zone in 0..<16 { try t.setEnergy("intel-rapl:\(String(zone, radix: 16))", zone < 8 ? 125_000_000 : 126_000_000) }
         }
-        XCTAssertEqual(set.channels.filter { $0.role == .total && $0.mode == .measured }.map(\.device), ["cpu-package-0-die-0", "cpu-package-1-die-0"])
+        XCTAssertEqual(
+            set.channels.filter { $0.role == .total && $0.mode == .measured }.map(\.device), ["cpu-package-0-die-0", "cpu-package-1-die-0"])
         XCTAssertEqual(set.decisions.filter { $0.kind == .mirrored }.count, 14)
         XCTAssertEqual(set.decisions.first { $0.subject == "rapl:intel-rapl:9" }?.counterpart, "rapl:intel-rapl:8")
         XCTAssertEqual(counted(set, integrator), 237, accuracy: 1e-9)

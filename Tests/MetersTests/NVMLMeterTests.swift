@@ -31,8 +31,12 @@ final class NVMLMeterTests: XCTestCase {
         XCTAssertEqual(m.gpus[0].crossChecks, [.powerInstant, .powerUsage])
 
         let gpu0 = m.channels.filter { $0.device == "gpu-0" }
-        XCTAssertEqual(gpu0.map(\.key), ["nvml:\(FakeNVML.uuid0)", "nvml:\(FakeNVML.uuid0):instant", "nvml:\(FakeNVML.uuid0):average",
-                                         "nvml:\(FakeNVML.uuid0):utilisation", "nvml:\(FakeNVML.uuid0):memory"])
+        XCTAssertEqual(
+            gpu0.map(\.key),
+            [
+                "nvml:\(FakeNVML.uuid0)", "nvml:\(FakeNVML.uuid0):instant", "nvml:\(FakeNVML.uuid0):average",
+                "nvml:\(FakeNVML.uuid0):utilisation", "nvml:\(FakeNVML.uuid0):memory",
+            ])
         XCTAssertEqual(gpu0.map(\.role), [.total, .detail, .detail, .context, .context])
         XCTAssertEqual(gpu0.map(\.kind), [.energy, .power, .power, .context, .context])
         XCTAssertEqual(gpu0.map(\.unit), ["mJ", "mW", "mW", "%", "B"])
@@ -96,7 +100,8 @@ final class NVMLMeterTests: XCTestCase {
     private func sampled(_ settings: [String: String], seconds: Double) throws -> (MeterSet, Sampler, MemorySink) {
         let t = try FakeSystemTree()
         try t.proc()
-        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake(settings)), perfOpener: FakePerfOpener())
+        let set = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake(settings)), perfOpener: FakePerfOpener())
         let sink = MemorySink()
         let sampler = Sampler(meters: set, interval: 0.02, flushInterval: 0.5, sink: sink)
         sampler.start()
@@ -114,10 +119,12 @@ final class NVMLMeterTests: XCTestCase {
     func testASlowIntervalOverIntegratedGPUPowerIsSaidOutLoud() throws {
         let t = try FakeSystemTree()
         try t.proc()
-        let counted = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake([:])), perfOpener: FakePerfOpener())
+        let counted = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake([:])), perfOpener: FakePerfOpener())
         XCTAssertEqual(Sampler(meters: counted, interval: 1, sink: nil).caveats, [], "a counter misses nothing between reads")
-        let integrated = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake(["FAKE_NVML_METHODS": "instant"])),
-                                           perfOpener: FakePerfOpener())
+        let integrated = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: try fake(["FAKE_NVML_METHODS": "instant"])),
+            perfOpener: FakePerfOpener())
         XCTAssertEqual(Sampler(meters: integrated, interval: 0.1, sink: nil).caveats, [])
         let caveats = Sampler(meters: integrated, interval: 1, sink: nil).caveats
         XCTAssertEqual(caveats.count, 1)
@@ -134,8 +141,9 @@ final class NVMLMeterTests: XCTestCase {
         // of the span can be off by one step.
         let truth = FakeNVML.defaultWatts * span(sink, channel: instant)
         XCTAssertEqual(energies[instant].joules, truth, accuracy: truth * 1e-4)
-        XCTAssertEqual(energies[counter].joules, FakeNVML.defaultWatts * span(sink, channel: counter),
-                       accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3)
+        XCTAssertEqual(
+            energies[counter].joules, FakeNVML.defaultWatts * span(sink, channel: counter),
+            accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3)
         // Utilisation is context: read at most once a second (and at start and stop), never a gap between.
         let utilisation = try XCTUnwrap(set.channels.firstIndex { $0.key == key + ":utilisation" })
         let contextReads = sink.samples.filter { $0.channel == utilisation }.count
@@ -157,8 +165,9 @@ final class NVMLMeterTests: XCTestCase {
         let energies = sampler.energies()
         XCTAssertEqual(sink.samples.filter { $0.channel == lost }.count, 10, "no readings after the GPU was lost")
         XCTAssertGreaterThan(span(sink, channel: other), span(sink, channel: lost))
-        XCTAssertEqual(energies[lost].joules, FakeNVML.defaultWatts * span(sink, channel: lost), accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3,
-                       "energy up to the loss is kept")
+        XCTAssertEqual(
+            energies[lost].joules, FakeNVML.defaultWatts * span(sink, channel: lost), accuracy: FakeNVML.defaultWatts * 0.1 + 1e-3,
+            "energy up to the loss is kept")
     }
 }
 
@@ -175,8 +184,9 @@ final class NVMLFaultTests: XCTestCase {
         for (k, v) in settings { setenv(k, v, 1); variables.append(k) }
         let t = try FakeSystemTree()
         try t.proc()
-        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: try FakeNVML.freshCopy()),
-                                    perfOpener: FakePerfOpener())
+        let set = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: try FakeNVML.freshCopy()),
+            perfOpener: FakePerfOpener())
         let sink = MemorySink()
         let sampler = Sampler(meters: set, interval: 0.05, flushInterval: 0.5, sink: sink)
         sampler.start()
@@ -191,7 +201,9 @@ final class NVMLFaultTests: XCTestCase {
     }
 
     /// The recomputation from the sink's raw samples reaches the live sampler's energies and decisions.
-    private func assertRecomputationAgrees(_ set: MeterSet, _ sampler: Sampler, _ sink: MemorySink, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRecomputationAgrees(
+        _ set: MeterSet, _ sampler: Sampler, _ sink: MemorySink, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let replay = RunIntegrator(channels: set.channels.map(RunIntegrator.Channel.init))
         let byTime = Dictionary(grouping: sink.samples, by: \.tNs)
         for t in byTime.keys.sorted() {

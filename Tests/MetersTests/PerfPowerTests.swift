@@ -42,7 +42,8 @@ final class PerfPowerTests: XCTestCase {
         XCTAssertEqual(m.pmuType, 23)
         XCTAssertEqual(Set(m.events.map(\.config)), [1, 2, 3])
         XCTAssertEqual(Set(opener.opened.map(\.cpu)), [0, 28])
-        XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0", "cpu-package-1", "dram-0", "dram-1"])
+        XCTAssertEqual(
+            m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0", "cpu-package-1", "dram-0", "dram-1"])
         var values = [Double?](repeating: nil, count: m.channels.count)
         m.read(into: &values, at: 0)
         // One read adds 2^32 counts = exactly 1 J at scale 2^-32.
@@ -63,8 +64,9 @@ final class PerfPowerTests: XCTestCase {
         try pmu(t, cpumask: "0")
         try RAPLLayouts.amdZen(t)
         try t.proc()
-        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
-                                    perfOpener: FakePerfOpener())
+        let set = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+            perfOpener: FakePerfOpener())
         let totals = set.channels.filter { $0.role == .total }.map(\.key)
         XCTAssertTrue(totals.contains("rapl:intel-rapl:0"))
         XCTAssertFalse(totals.contains { $0.hasPrefix("perf:") })
@@ -91,8 +93,9 @@ final class PerfPowerTests: XCTestCase {
         try t.write("sys/devices/system/cpu/cpu28/topology/physical_package_id", "1\n")
         try t.write("sys/devices/system/cpu/cpu28/topology/die_id", "1\n")
         let perDie = PerfPowerMeter(paths: t.paths, opener: FakePerfOpener())
-        XCTAssertEqual(perDie.channels.filter { $0.role == .total && $0.domain == "energy-pkg" }.map(\.device).sorted(),
-                       ["cpu-package-1-die-0", "cpu-package-1-die-1"])
+        XCTAssertEqual(
+            perDie.channels.filter { $0.role == .total && $0.domain == "energy-pkg" }.map(\.device).sorted(),
+            ["cpu-package-1-die-0", "cpu-package-1-die-1"])
     }
 
     /// Without max_energy_range_uj powercap cannot tell a wrap from a reset; perf's 64-bit count of the same
@@ -103,8 +106,9 @@ final class PerfPowerTests: XCTestCase {
         try t.zone("intel-rapl:0", name: "package-0", range: nil)
         try t.zone("intel-rapl:0:0", name: "dram")
         try t.proc()
-        let set = MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
-                                    perfOpener: FakePerfOpener())
+        let set = MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+            perfOpener: FakePerfOpener())
         let totals = set.channels.filter { $0.role == .total }.map(\.key).sorted()
         XCTAssertTrue(totals.contains("perf:energy-pkg:0"), "\(totals)")
         XCTAssertTrue(totals.contains("rapl:intel-rapl:0:0"), "the DRAM zone has its range: powercap still counts it")

@@ -27,8 +27,9 @@ final class PowercapRAPLTests: XCTestCase {
     /// An MMIO package is a duplicate only of a package that can be read: with the MSR zone blocked it is the package.
     func testAnMMIOPackageCountsWhenItsMSRTwinIsUnreadable() {
         func domain(_ zone: String, mmio: Bool, unreadable: KernelFileError?) -> RAPLDomain {
-            RAPLDomain(zone: zone, name: "package-0", kind: .package, socket: 0, die: nil, isMMIO: mmio, indices: [0],
-                       maxEnergyRangeUJ: 262_143_328_850, energyPath: "/x/\(zone)/energy_uj", unreadable: unreadable)
+            RAPLDomain(
+                zone: zone, name: "package-0", kind: .package, socket: 0, die: nil, isMMIO: mmio, indices: [0],
+                maxEnergyRangeUJ: 262_143_328_850, energyPath: "/x/\(zone)/energy_uj", unreadable: unreadable)
         }
         let msr = domain("intel-rapl:0", mmio: false, unreadable: nil), mmio = domain("intel-rapl-mmio:0", mmio: true, unreadable: nil)
         XCTAssertEqual(PowercapDiscovery.roles([msr, mmio]), [.total, .detail])
@@ -44,7 +45,8 @@ final class PowercapRAPLTests: XCTestCase {
         try t.zone("intel-rapl:0:0", name: "dram")
         try t.zone("intel-rapl:1", name: "package-0-die-1", energy: 2_000)
         let m = PowercapRAPLMeter(paths: t.paths)
-        XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0-die-0", "cpu-package-0-die-1", "dram-0-die-0"])
+        XCTAssertEqual(
+            m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0-die-0", "cpu-package-0-die-1", "dram-0-die-0"])
         XCTAssertEqual(PowercapDiscovery.packageNumbers("package-3")?.socket, 3)
         XCTAssertNil(PowercapDiscovery.packageNumbers("package-x"))
     }
@@ -53,7 +55,8 @@ final class PowercapRAPLTests: XCTestCase {
         let t = try FakeSystemTree()
         try RAPLLayouts.twoSocketXeon(t)
         let m = PowercapRAPLMeter(paths: t.paths)
-        XCTAssertEqual(m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0", "cpu-package-1", "dram-0", "dram-1"])
+        XCTAssertEqual(
+            m.channels.filter { $0.role == .total }.map(\.device).sorted(), ["cpu-package-0", "cpu-package-1", "dram-0", "dram-1"])
         XCTAssertEqual(m.channels.first { $0.device == "dram-1" }?.wrapRange, 65_712_999_613)
         XCTAssertEqual(m.domains.first { $0.zone == "intel-rapl:1:0" }?.socket, 1)
     }
@@ -71,8 +74,9 @@ final class PowercapRAPLTests: XCTestCase {
         XCTAssertEqual(m.domains.first { $0.zone == "intel-rapl:a" }?.indices, [10])
         XCTAssertEqual(m.channels.first { $0.key == "rapl:intel-rapl-mmio:0" }?.role, .detail)
         XCTAssertEqual(m.skipped.map(\.zone), ["dtpm:0", "intel-rapl:g"])
-        XCTAssertEqual(m.decisions.filter { $0.kind == .skipped }.map(\.subject),
-                       [t.paths.sys("class/powercap/dtpm:0"), t.paths.sys("class/powercap/intel-rapl:g")])
+        XCTAssertEqual(
+            m.decisions.filter { $0.kind == .skipped }.map(\.subject),
+            [t.paths.sys("class/powercap/dtpm:0"), t.paths.sys("class/powercap/intel-rapl:g")])
         XCTAssertTrue(m.decisions.first { $0.subject.hasSuffix("intel-rapl:g") }?.reason.contains("hexadecimal") == true)
     }
 

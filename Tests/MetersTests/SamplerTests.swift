@@ -22,15 +22,24 @@ final class MemorySink: SampleSink, @unchecked Sendable {
         lock.lock(); energies.append((channel, fromNs, toNs, joules, counted)); lock.unlock()
     }
     /// Keys of the channels that had a gap.
-    var gapKeys: [String] { events.compactMap { if case let .channelGap(_, key) = $0 { return key }; return nil } }
-    var anomalies: [ReadingAnomaly] { events.compactMap { if case let .anomaly(a) = $0 { return a }; return nil } }
+    var gapKeys: [String] {
+        events.compactMap {
+            if case let .channelGap(_, key) = $0 { return key }; return nil
+        }
+    }
+    var anomalies: [ReadingAnomaly] {
+        events.compactMap {
+            if case let .anomaly(a) = $0 { return a }; return nil
+        }
+    }
     func flush() throws { lock.lock(); flushes += 1; lock.unlock() }
 }
 
 final class SamplerTests: XCTestCase {
     private func meters(_ t: FakeSystemTree) -> MeterSet {
-        MeterSet.discover(.init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
-                          perfOpener: FakePerfOpener())
+        MeterSet.discover(
+            .init(paths: t.paths, useLibsensors: false, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"),
+            perfOpener: FakePerfOpener())
     }
 
     func testSamplesIntegrateWrapsRecordsGapsAndMeasuresItself() throws {
@@ -43,9 +52,9 @@ final class SamplerTests: XCTestCase {
         let sampler = Sampler(meters: set, interval: 0.01, flushInterval: 0.05, sink: sink)
         sampler.start()
         usleep(50_000)
-        try t.setEnergy("intel-rapl:0", 1_000_000)        // wrapped: 328_850 + one 61.035 µJ unit + 1_000_000 µJ
+        try t.setEnergy("intel-rapl:0", 1_000_000) // wrapped: 328_850 + one 61.035 µJ unit + 1_000_000 µJ
         usleep(50_000)
-        try t.remove("sys/class/powercap/intel-rapl:1")   // socket 1 vanishes mid-run
+        try t.remove("sys/class/powercap/intel-rapl:1") // socket 1 vanishes mid-run
         usleep(50_000)
         sink.lock.lock(); let flushesWhileRunning = sink.flushes; sink.lock.unlock()
         let overhead = sampler.stop()
@@ -54,13 +63,19 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(energy.wraps, 1)
         XCTAssertEqual(energy.joules, (328_850 + 262_143_328_850 / Wraparound.counterMaximum + 1_000_000) * 1e-6, accuracy: 1e-12)
         XCTAssertTrue(sink.gapKeys.contains("rapl:intel-rapl:1"), "\(sink.gapKeys)")
-        XCTAssertTrue(sink.events.contains { if case .overhead = $0 { return true }; return false })
+        XCTAssertTrue(
+            sink.events.contains {
+                if case .overhead = $0 { return true }; return false
+            })
         XCTAssertGreaterThanOrEqual(flushesWhileRunning, 1, "the thread flushed on its 50 ms pace before stop flushed")
         XCTAssertGreaterThan(overhead.ticks, 2, "readings taken by the thread, beside the forced start and stop readings")
         XCTAssertGreaterThan(overhead.cpuSeconds, 0)
-        XCTAssertEqual(EnergyAccumulator.integrate(sink.samples.filter { $0.channel == pkg0 }.map { ($0.tNs, $0.value) },
-                                                   kind: .energy, toSI: 1e-6, wrapRange: 262_143_328_850).joules,
-                       energy.joules, "recomputing from the raw samples gives the live figure")
+        XCTAssertEqual(
+            EnergyAccumulator.integrate(
+                sink.samples.filter { $0.channel == pkg0 }.map { ($0.tNs, $0.value) },
+                kind: .energy, toSI: 1e-6, wrapRange: 262_143_328_850
+            ).joules,
+            energy.joules, "recomputing from the raw samples gives the live figure")
     }
 
     /// Samples reach the ledger within the flush interval even when readings are further apart.
@@ -82,7 +97,7 @@ final class SamplerTests: XCTestCase {
 
     func testIntervalIsShortenedByTheWrapRule() throws {
         let t = try FakeSystemTree()
-        try t.zone("intel-rapl:0", name: "package-0", range: 3_000_000)   // 3 J range: at a package's 1000 W bound it wraps in 3 ms
+        try t.zone("intel-rapl:0", name: "package-0", range: 3_000_000) // 3 J range: at a package's 1000 W bound it wraps in 3 ms
         try t.proc()
         let sampler = Sampler(meters: meters(t), interval: 0.1, sink: nil)
         XCTAssertEqual(sampler.interval, 3.0 / PowerBound.cpuPackage * 0.5, accuracy: 1e-12)
@@ -115,15 +130,16 @@ final class SamplerTests: XCTestCase {
 /// The sampler on a manual clock: every reading and flush counted exactly, no sleeping.
 final class ManualClockSamplerTests: XCTestCase {
     private func channel(_ key: String) -> MeterChannel {
-        MeterChannel(key: key, device: "gpu-0", domain: "energy", kind: .energy, unit: "J", source: "script", mode: .measured,
-                     role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy)
+        MeterChannel(
+            key: key, device: "gpu-0", domain: "energy", kind: .energy, unit: "J", source: "script", mode: .measured,
+            role: .total, uncertainty: 0.05, uncertaintyNote: "", deviceClass: .gpu, maxWatts: PowerBound.legacy)
     }
 
     /// Ten readings a second and a flush a second: after 1 s of the clock, 1 + 10 readings and 1 flush; stop adds one
     /// reading and one flush. Each interval's energy reaches the sink with the reading.
     func testReadingsFlushesAndIntervalEnergyFollowTheClockExactly() throws {
         let clock = ManualClock()
-        let meter = ScriptedMeter(channels: [channel("gpu")]) { read in [Double(read) * 25] }   // 25 J a reading: 250 W at 10 Hz
+        let meter = ScriptedMeter(channels: [channel("gpu")]) { read in [Double(read) * 25] } // 25 J a reading: 250 W at 10 Hz
         let set = MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths()))
         let sink = MemorySink()
         let sampler = Sampler(meters: set, interval: 0.1, flushInterval: 1, sink: sink, clock: clock)

@@ -19,13 +19,21 @@ final class RendererTests: XCTestCase {
     /// Fields align on their longest label; tables pad columns and right-align the numeric ones; a prefix indents
     /// every line, blank ones included; findings are marked by severity.
     func testTextLaysOutFieldsTablesPrefixesAndFindings() throws {
-        let report = Report(blocks: [
-            .findings([Finding(.headline, "no region")]),
-            .fields([Field("PUE", "1.2"), Field("Total", "3 g")]),
-            .prefixed("  ", [.table(Table(header: ["device", "energy"], rows: [["cpu", "12.00 J"], ["gpu-0", "3.00 J"]], rightAligned: [1])), .blank]),
-            .findings([Finding(.warning, "assumed PUE")]),
-        ], data: [String]())
-        XCTAssertEqual(try TextRenderer().render(report), """
+        let report = Report(
+            blocks: [
+                .findings([Finding(.headline, "no region")]),
+                .fields([Field("PUE", "1.2"), Field("Total", "3 g")]),
+                .prefixed(
+                    "  ",
+                    [
+                        .table(Table(header: ["device", "energy"], rows: [["cpu", "12.00 J"], ["gpu-0", "3.00 J"]], rightAligned: [1])),
+                        .blank,
+                    ]),
+                .findings([Finding(.warning, "assumed PUE")]),
+            ], data: [String]())
+        XCTAssertEqual(
+            try TextRenderer().render(report),
+            """
             WARNING: no region
               PUE    1.2
               Total  3 g

@@ -7,7 +7,9 @@ public enum FakeNVML {
     public enum BuildError: Error, CustomStringConvertible {
         case failed(String)
         public var description: String {
-            switch self { case let .failed(why): return "could not build the fake NVML library: \(why)" }
+            switch self {
+            case let .failed(why): return "could not build the fake NVML library: \(why)"
+            }
         }
     }
 

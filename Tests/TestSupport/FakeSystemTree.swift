@@ -4,7 +4,9 @@ import Meters
 /// A fake `/sys` + `/proc` tree in a temporary folder, laid out as real kernels lay them out; removed with the tree.
 public final class FakeSystemTree {
     public let root: URL
-    public var paths: SystemPaths { SystemPaths(sysfs: root.appendingPathComponent("sys").path, procfs: root.appendingPathComponent("proc").path) }
+    public var paths: SystemPaths {
+        SystemPaths(sysfs: root.appendingPathComponent("sys").path, procfs: root.appendingPathComponent("proc").path)
+    }
     /// The environment that points wattprint at this tree.
     public var environment: [String: String] {
         ["WATTPRINT_SYSFS_ROOT": paths.sysfs, "WATTPRINT_PROCFS_ROOT": paths.procfs]
@@ -41,11 +43,14 @@ public final class FakeSystemTree {
 
     public func setEnergy(_ zone: String, _ value: UInt64) throws { try replace("sys/class/powercap/\(zone)/energy_uj", "\(value)\n") }
 
-    public func proc(cpuModel: String = "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", cpus: Int = 4, sockets: Int = 1, hypervisor: Bool = false,
-              busy: UInt64 = 1000, idle: UInt64 = 9000, memTotalKB: UInt64 = 16_000_000, memAvailableKB: UInt64 = 12_000_000) throws {
+    public func proc(
+        cpuModel: String = "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", cpus: Int = 4, sockets: Int = 1, hypervisor: Bool = false,
+        busy: UInt64 = 1000, idle: UInt64 = 9000, memTotalKB: UInt64 = 16_000_000, memAvailableKB: UInt64 = 12_000_000
+    ) throws {
         var cpuinfo = ""
         for i in 0..<cpus {
-            cpuinfo += "processor\t: \(i)\nmodel name\t: \(cpuModel)\nphysical id\t: \(i % sockets)\nflags\t\t: fpu sse2\(hypervisor ? " hypervisor" : "")\n\n"
+            cpuinfo +=
+                "processor\t: \(i)\nmodel name\t: \(cpuModel)\nphysical id\t: \(i % sockets)\nflags\t\t: fpu sse2\(hypervisor ? " hypervisor" : "")\n\n"
         }
         try write("proc/cpuinfo", cpuinfo)
         try setCPU(busy: busy, idle: idle)
@@ -62,7 +67,9 @@ public final class FakeSystemTree {
         try write("proc/\(pid)/task/\(tid ?? pid)/children", children.map { "\($0) " }.joined())
     }
 
-    public func process(pid: Int32, ppid: Int32, comm: String = "python (train) x", utime: UInt64, stime: UInt64 = 0, cutime: UInt64 = 0) throws {
+    public func process(pid: Int32, ppid: Int32, comm: String = "python (train) x", utime: UInt64, stime: UInt64 = 0, cutime: UInt64 = 0)
+        throws
+    {
         // Fields: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime …
         try write("proc/\(pid)/stat", "\(pid) (\(comm)) S \(ppid) 1 1 0 -1 0 0 0 0 0 \(utime) \(stime) \(cutime) 0 20 0 1 0 0 0 0\n")
     }

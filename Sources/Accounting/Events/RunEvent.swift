@@ -183,8 +183,10 @@ public struct StepRecord: Codable, Sendable, Equatable {
     public var learningRate: Double?
     public var gradientNorm: Double?
 
-    public init(index: Int, seconds: Double? = nil, tokens: Int? = nil, flops: Double? = nil, loss: Double? = nil,
-                learningRate: Double? = nil, gradientNorm: Double? = nil) {
+    public init(
+        index: Int, seconds: Double? = nil, tokens: Int? = nil, flops: Double? = nil, loss: Double? = nil,
+        learningRate: Double? = nil, gradientNorm: Double? = nil
+    ) {
         self.index = index; self.seconds = seconds; self.tokens = tokens; self.flops = flops; self.loss = loss
         self.learningRate = learningRate; self.gradientNorm = gradientNorm
     }
@@ -195,9 +197,13 @@ public struct StepRecord: Codable, Sendable, Equatable {
     /// (`index` written as a number with a fraction).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        if let i = try? c.decode(Int.self, forKey: .index) { index = i }
-        else if let d = try? c.decode(Double.self, forKey: .index) { index = Int(d) }
-        else { index = try c.decode(Int.self, forKey: .step) }
+        if let i = try? c.decode(Int.self, forKey: .index) {
+            index = i
+        } else if let d = try? c.decode(Double.self, forKey: .index) {
+            index = Int(d)
+        } else {
+            index = try c.decode(Int.self, forKey: .step)
+        }
         seconds = try c.decodeIfPresent(Double.self, forKey: .seconds)
         tokens = try c.decodeIfPresent(Int.self, forKey: .tokens)
         flops = try c.decodeIfPresent(Double.self, forKey: .flops)

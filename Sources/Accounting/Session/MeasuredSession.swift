@@ -25,10 +25,12 @@ public final class MeasuredSession {
         /// The version recorded as the host's tool.
         public var toolVersion: String
 
-        public init(paths: SystemPaths = .fromEnvironment(),
-                    nvmlLibrary: String = ProcessInfo.processInfo.environment["WATTPRINT_NVML_LIBRARY"] ?? "libnvidia-ml.so.1",
-                    useLibsensors: Bool = true, perfOpener: PerfCounterOpener = KernelPerfCounterOpener(), interval: Double = 0.1,
-                    flushInterval: Double = 2, clock: SamplerClock = SystemClock(), sinks: [SampleSink] = [], toolVersion: String) {
+        public init(
+            paths: SystemPaths = .fromEnvironment(),
+            nvmlLibrary: String = ProcessInfo.processInfo.environment["WATTPRINT_NVML_LIBRARY"] ?? "libnvidia-ml.so.1",
+            useLibsensors: Bool = true, perfOpener: PerfCounterOpener = KernelPerfCounterOpener(), interval: Double = 0.1,
+            flushInterval: Double = 2, clock: SamplerClock = SystemClock(), sinks: [SampleSink] = [], toolVersion: String
+        ) {
             self.paths = paths; self.nvmlLibrary = nvmlLibrary; self.useLibsensors = useLibsensors; self.perfOpener = perfOpener
             self.interval = interval; self.flushInterval = flushInterval; self.clock = clock; self.sinks = sinks
             self.toolVersion = toolVersion
@@ -48,31 +50,44 @@ public final class MeasuredSession {
     /// - Parameter processRoot: a process already running whose tree is the measured work (wattprint itself, for
     ///   its own jobs); a wrapped command is attached after it starts, with `attach`.
     /// - Throws: `LedgerError` when the ledger cannot be written.
-    public init(ledger: Ledger, command: String, settings: FootprintSettings, processRoot: Int32? = nil,
-                configuration: Configuration) throws {
+    public init(
+        ledger: Ledger, command: String, settings: FootprintSettings, processRoot: Int32? = nil,
+        configuration: Configuration
+    ) throws {
         self.ledger = ledger
         self.configuration = configuration
         try ledger.markInterruptedRuns()
-        meters = MeterSet.discover(.init(paths: configuration.paths, processRoot: processRoot, useLibsensors: configuration.useLibsensors,
-                                         nvmlLibrary: configuration.nvmlLibrary), perfOpener: configuration.perfOpener)
-        recorder = try ledger.beginRun(host: meters.ledgerHost(toolVersion: configuration.toolVersion), command: command,
-                                       region: settings.region.isDefaulted ? nil : settings.region.query)
+        meters = MeterSet.discover(
+            .init(
+                paths: configuration.paths, processRoot: processRoot, useLibsensors: configuration.useLibsensors,
+                nvmlLibrary: configuration.nvmlLibrary), perfOpener: configuration.perfOpener)
+        recorder = try ledger.beginRun(
+            host: meters.ledgerHost(toolVersion: configuration.toolVersion), command: command,
+            region: settings.region.isDefaulted ? nil : settings.region.query)
         // Everything the footprint depends on goes into the run's chain, so `show` reproduces what the run printed.
         record(.footprintSettings(settings))
-        if let processRoot { record(.attribution(AttributionRecord(method: ProcessAttribution.processTree.method, detail: "process tree of wattprint itself (pid \(processRoot))", cgroupUnavailable: nil))) }
+        if let processRoot {
+            record(
+                .attribution(
+                    AttributionRecord(
+                        method: ProcessAttribution.processTree.method, detail: "process tree of wattprint itself (pid \(processRoot))",
+                        cgroupUnavailable: nil)))
+        }
     }
 
     /// Attributes host energy to a process started after the session began, and records how.
     public func attach(processRoot: Int32, isOurChild: Bool, attribution: ProcessAttribution, cgroupUnavailable: String?) {
         meters.attach(processRoot: processRoot, isOurChild: isOurChild, attribution: attribution)
-        record(.attribution(AttributionRecord(method: attribution.method, detail: attribution.summary, cgroupUnavailable: cgroupUnavailable)))
+        record(
+            .attribution(AttributionRecord(method: attribution.method, detail: attribution.summary, cgroupUnavailable: cgroupUnavailable)))
     }
 
     /// Starts sampling; returns what the chosen interval costs in accuracy, for the user to hear before the work.
     @discardableResult
     public func start() -> [String] {
-        let sampler = Sampler(meters: meters, interval: configuration.interval, flushInterval: configuration.flushInterval,
-                              sinks: [LedgerSink(recorder: recorder)] + configuration.sinks, clock: configuration.clock)
+        let sampler = Sampler(
+            meters: meters, interval: configuration.interval, flushInterval: configuration.flushInterval,
+            sinks: [LedgerSink(recorder: recorder)] + configuration.sinks, clock: configuration.clock)
         self.sampler = sampler
         monitor = EnergyMonitor(sampler: sampler)
         sampler.start()

@@ -24,8 +24,10 @@ public struct BenchOptions: Codable, Sendable {
     /// Size of the streaming-read buffer for the bandwidth probe (decode); must be ≫ L3.
     public var bandwidthProbeBytes: Int
 
-    public init(config: GPT2Config, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
-                threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30) {
+    public init(
+        config: GPT2Config, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
+        threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30
+    ) {
         self.config = config
         self.phase = phase
         self.batch = batch
@@ -99,8 +101,10 @@ public enum Benchmark {
     /// Runs the benchmark described by `options`. Sets the thread count for OpenBLAS and the SIMD kernels.
     /// `events` receives progress and the boundaries of the timed workload (the library never prints).
     /// - Throws: `invalidArgument` / `invalidConfiguration` for bad shapes; `fileUnreadable` if `statusPath` lacks VmHWM.
-    public static func run<C: Clock>(_ options: BenchOptions, clock: C, statusPath: String = ProcessMemory.selfStatusPath,
-                                     events: (BenchEvent) -> Void = { _ in }) throws -> BenchResult where C.Duration == Duration {
+    public static func run<C: Clock>(
+        _ options: BenchOptions, clock: C, statusPath: String = ProcessMemory.selfStatusPath,
+        events: (BenchEvent) -> Void = { _ in }
+    ) throws -> BenchResult where C.Duration == Duration {
         func progress(_ line: String) { events(.status(line)) }
         try options.config.validate()
         guard options.batch >= 1, options.steps >= 1, options.sequence >= 1, options.warmupSteps >= 0, options.threads >= 1 else {
@@ -109,8 +113,9 @@ public enum Benchmark {
         let config = options.config, C = config.channels
         let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
         guard options.sequence + decodeTokens <= config.maxSequence else {
-            throw EngineError.invalidArgument("sequence \(options.sequence) (+\(decodeTokens) decoded) exceeds the model context \(config.maxSequence)",
-                                              fix: "lower --seq or --steps")
+            throw EngineError.invalidArgument(
+                "sequence \(options.sequence) (+\(decodeTokens) decoded) exceeds the model context \(config.maxSequence)",
+                fix: "lower --seq or --steps")
         }
         try Parallel.configure(threads: options.threads)
         let rows = options.phase == .decode ? max(options.sequence, 256) : max(options.batch * options.sequence, 256)
@@ -125,10 +130,11 @@ public enum Benchmark {
         var seconds: [Double] = []
         var flops: [Double] = []
         var tokensPerStep = 0
-        var result = BenchResult(options: options, parameterCount: config.parameterCount, blasThreads: Parallel.blasThreads,
-                                 kernelWorkers: Parallel.workers, sgemmPeakGFLOPs: 0, sgemmShapes: [], stepSeconds: [],
-                                 medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
-                                 modelFLOPsUtilization: 0, peakResidentBytes: 0)
+        var result = BenchResult(
+            options: options, parameterCount: config.parameterCount, blasThreads: Parallel.blasThreads,
+            kernelWorkers: Parallel.workers, sgemmPeakGFLOPs: 0, sgemmShapes: [], stepSeconds: [],
+            medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
+            modelFLOPsUtilization: 0, peakResidentBytes: 0)
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence
@@ -142,8 +148,9 @@ public enum Benchmark {
                 let start = clock.now
                 let loss = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
                 let norm = GradientClipping.globalNorm(gradients)
-                optimizer.update(parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
-                                 gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
+                optimizer.update(
+                    parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
+                    gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
                 let elapsed = start.duration(to: clock.now).seconds
                 if step >= options.warmupSteps {
                     seconds.append(elapsed)

@@ -18,7 +18,9 @@ public enum HardwarePeaks {
     /// Runs `cblas_sgemm` (no transposes, beta 0) on each shape: one warm-up, then `repetitions` timed runs.
     /// The peak is the best single repetition over all shapes: on a shared machine noise only ever slows a
     /// run down, so the best is the closest estimate of what the hardware can do (and the harshest MFU denominator).
-    public static func sgemmPeak<C: Clock>(shapes: [(m: Int, n: Int, k: Int)], repetitions: Int = 5, clock: C) -> (peak: Double, shapes: [SGEMMMeasurement])
+    public static func sgemmPeak<C: Clock>(shapes: [(m: Int, n: Int, k: Int)], repetitions: Int = 5, clock: C) -> (
+        peak: Double, shapes: [SGEMMMeasurement]
+    )
     where C.Duration == Duration {
         let largest = shapes.map { $0.m * $0.k + $0.k * $0.n + $0.m * $0.n }.max() ?? 0
         let storage = FloatStorage(count: largest)
@@ -31,20 +33,24 @@ public enum HardwarePeaks {
             var rates: [Double] = []
             for rep in 0...repetitions {
                 let start = clock.now
-                BLAS.gemm(transA: false, transB: false, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: shape.n,
-                          beta: 0, c: c, ldc: shape.n)
+                BLAS.gemm(
+                    transA: false, transB: false, m: shape.m, n: shape.n, k: shape.k, a: a, lda: shape.k, b: b, ldb: shape.n,
+                    beta: 0, c: c, ldc: shape.n)
                 let seconds = start.duration(to: clock.now).seconds
                 if rep > 0 { rates.append(flops / seconds / 1e9) }
             }
-            results.append(SGEMMMeasurement(m: shape.m, n: shape.n, k: shape.k, bestGFLOPs: rates.max()!, medianGFLOPs: median(rates),
-                                            repetitions: rates))
+            results.append(
+                SGEMMMeasurement(
+                    m: shape.m, n: shape.n, k: shape.k, bestGFLOPs: rates.max()!, medianGFLOPs: median(rates),
+                    repetitions: rates))
         }
         return (results.map(\.bestGFLOPs).max() ?? 0, results)
     }
 
     /// Streaming-read bandwidth in bytes/s: SIMD sums over `bytes` (≫ L3) split across `Parallel.workers`
     /// threads; best of `repetitions` after a warm-up pass.
-    public static func readBandwidth<C: Clock>(bytes: Int = 1 << 30, repetitions: Int = 5, clock: C) -> Double where C.Duration == Duration {
+    public static func readBandwidth<C: Clock>(bytes: Int = 1 << 30, repetitions: Int = 5, clock: C) -> Double
+    where C.Duration == Duration {
         let count = bytes / 4
         let storage = FloatStorage(count: count)
         storage.buffer.update(repeating: 1)

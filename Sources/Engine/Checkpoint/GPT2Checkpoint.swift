@@ -67,10 +67,12 @@ extension GPT2 {
         } else if channels % 64 == 0 {
             (headCount, source) = (channels / 64, "width/64")
         } else {
-            throw EngineError.invalidConfiguration("checkpoint '\(path)' does not record its head count and width \(channels) is not a multiple of 64",
-                                                   fix: "pass --heads, or put the model's config.json next to the checkpoint")
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)' does not record its head count and width \(channels) is not a multiple of 64",
+                fix: "pass --heads, or put the model's config.json next to the checkpoint")
         }
-        let config = GPT2Config(layers: layers, channels: channels, heads: headCount, vocabularySize: wte.shape[0], maxSequence: wpe.shape[0])
+        let config = GPT2Config(
+            layers: layers, channels: channels, heads: headCount, vocabularySize: wte.shape[0], maxSequence: wpe.shape[0])
         try config.validate()
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
         var expected = Set<String>()
@@ -79,7 +81,9 @@ extension GPT2 {
             let stored = try entry(spec.name)
             let shape = spec.name == "wte.weight" ? [config.vocabularySize, channels] : spec.shape
             guard stored.shape == shape else {
-                throw mismatch(path, "tensor '\(spec.name)' has shape \(stored.shape) but a GPT-2 with \(layers) layers, width \(channels) needs \(shape)")
+                throw mismatch(
+                    path,
+                    "tensor '\(spec.name)' has shape \(stored.shape) but a GPT-2 with \(layers) layers, width \(channels) needs \(shape)")
             }
             let view = buffer.view(i)
             try file.read(byName[spec.name]!, into: UnsafeMutableBufferPointer(rebasing: view[0..<(shape.reduce(1, *))]))
@@ -119,24 +123,28 @@ extension GPT2 {
                 tensors.append((spec.name, spec.shape, UnsafeBufferPointer(view)))
             }
         }
-        try SafeTensorsWriter.write(path: path, tensors: tensors, metadata: [
-            "format": "pt",
-            Self.configKey: configJSON,
-            Self.tokenizerKey: tokenizer,
-            "wattprint.format": String(EngineInfo.checkpointFormatVersion),
-        ])
+        try SafeTensorsWriter.write(
+            path: path, tensors: tensors,
+            metadata: [
+                "format": "pt",
+                Self.configKey: configJSON,
+                Self.tokenizerKey: tokenizer,
+                "wattprint.format": String(EngineInfo.checkpointFormatVersion),
+            ])
     }
 
     static func mismatch(_ path: String, _ problem: String) -> EngineError {
-        EngineError(.checkpointMismatch, "checkpoint '\(path)': \(problem)",
-                    fix: "pass a GPT-2 checkpoint in the Hugging Face layout (model.safetensors) or one written by `model train --out`")
+        EngineError(
+            .checkpointMismatch, "checkpoint '\(path)': \(problem)",
+            fix: "pass a GPT-2 checkpoint in the Hugging Face layout (model.safetensors) or one written by `model train --out`")
     }
 
     /// `n_head` from a Hugging Face `config.json` next to the checkpoint, if there is one.
     static func siblingHeadCount(_ path: String) -> Int? {
         let sibling = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")
         guard let data = FileManager.default.contents(atPath: sibling),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
         return (json["n_head"] as? NSNumber)?.intValue
     }
 }

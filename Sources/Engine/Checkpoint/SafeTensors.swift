@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One tensor entry of a safetensors header.
@@ -54,7 +54,8 @@ public final class SafeTensorsFile {
         }
         var headerBytes = [UInt8](repeating: 0, count: headerLength)
         guard pread(fd, &headerBytes, headerLength, 8) == headerLength,
-              let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any] else {
+            let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any]
+        else {
             close(fd)
             throw EngineError.checkpointMalformed(path, "header is not a JSON object")
         }
@@ -68,9 +69,10 @@ public final class SafeTensorsFile {
                 continue
             }
             guard let object = value as? [String: Any], let dtype = object["dtype"] as? String,
-                  let shape = (object["shape"] as? [NSNumber])?.map({ $0.intValue }),
-                  let offsets = (object["data_offsets"] as? [NSNumber])?.map({ $0.intValue }), offsets.count == 2,
-                  offsets[0] >= 0, offsets[1] >= offsets[0], shape.allSatisfy({ $0 >= 0 }) else {
+                let shape = (object["shape"] as? [NSNumber])?.map({ $0.intValue }),
+                let offsets = (object["data_offsets"] as? [NSNumber])?.map({ $0.intValue }), offsets.count == 2,
+                offsets[0] >= 0, offsets[1] >= offsets[0], shape.allSatisfy({ $0 >= 0 })
+            else {
                 close(fd)
                 throw EngineError.checkpointMalformed(path, "entry '\(name)' lacks a valid dtype, shape or data_offsets")
             }
@@ -85,16 +87,19 @@ public final class SafeTensorsFile {
             }
             let byteSize = Self.bytesPerElement[dtype].map { elements.multipliedReportingOverflow(by: $0) }
             if overflow || byteSize?.overflow == true
-                || (byteSize.map { offsets[1] - offsets[0] != $0.partialValue } ?? false) {
+                || (byteSize.map { offsets[1] - offsets[0] != $0.partialValue } ?? false)
+            {
                 close(fd)
-                throw EngineError.checkpointMalformed(path, "entry '\(name)' has \(offsets[1] - offsets[0]) bytes for dtype \(dtype) and shape \(shape)")
+                throw EngineError.checkpointMalformed(
+                    path, "entry '\(name)' has \(offsets[1] - offsets[0]) bytes for dtype \(dtype) and shape \(shape)")
             }
             furthest = max(furthest, offsets[1])
             entries[name] = SafeTensorsEntry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
         }
         guard furthest <= fileSize - dataStart else {
             close(fd)
-            throw EngineError.checkpointTruncated(path, needed: furthest > Int.max - dataStart ? Int.max : dataStart + furthest, actual: fileSize)
+            throw EngineError.checkpointTruncated(
+                path, needed: furthest > Int.max - dataStart ? Int.max : dataStart + furthest, actual: fileSize)
         }
         self.entries = entries
         self.metadata = metadata
@@ -113,8 +118,9 @@ public final class SafeTensorsFile {
     public func read(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
         guard let entry = entries[name] else { preconditionFailure("read of absent tensor \(name)") }
         guard entry.dtype == "F32" else {
-            throw EngineError(.unsupportedDType, "tensor '\(name)' in '\(path)' is \(entry.dtype); the engine reads F32 only",
-                              fix: "convert the checkpoint to float32 (e.g. model.float() before saving)")
+            throw EngineError(
+                .unsupportedDType, "tensor '\(name)' in '\(path)' is \(entry.dtype); the engine reads F32 only",
+                fix: "convert the checkpoint to float32 (e.g. model.float() before saving)")
         }
         precondition(destination.count * 4 == entry.end - entry.begin)
         var done = 0
@@ -132,8 +138,10 @@ public final class SafeTensorsFile {
 public enum SafeTensorsWriter {
     /// Writes `tensors` and `metadata` to `path` atomically (temporary file, then rename).
     /// - Throws: `fileUnwritable`.
-    public static func write(path: String, tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)],
-                             metadata: [String: String]) throws {
+    public static func write(
+        path: String, tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)],
+        metadata: [String: String]
+    ) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0

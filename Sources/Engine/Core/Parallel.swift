@@ -1,6 +1,6 @@
 import CBLAS
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Dispatch
 

@@ -44,7 +44,9 @@ public struct Corpus: Sendable {
             bytes.append(contentsOf: data)
         }
         if bytes.isEmpty {
-            throw EngineError(.emptyCorpus, "corpus '\(path)' is empty", fix: "name a non-empty text file or a directory of text files, e.g. /usr/share/games/fortunes")
+            throw EngineError(
+                .emptyCorpus, "corpus '\(path)' is empty",
+                fix: "name a non-empty text file or a directory of text files, e.g. /usr/share/games/fortunes")
         }
         return Corpus(bytes: bytes, sources: files)
     }

@@ -33,7 +33,9 @@ public enum TokenFile {
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
             headerStart = 12
         }
-        guard headerStart + headerLength <= bytes.count else { throw malformed(path, "truncated .npy header", "re-save it with numpy.save") }
+        guard headerStart + headerLength <= bytes.count else {
+            throw malformed(path, "truncated .npy header", "re-save it with numpy.save")
+        }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = quotedValue(after: "'descr':", in: header) else {
             throw malformed(path, "no 'descr' in the .npy header", "re-save it with numpy.save")
@@ -42,16 +44,21 @@ public enum TokenFile {
             throw malformed(path, "Fortran-ordered array", "save a C-ordered 1-D array")
         }
         guard let shapeStart = header.range(of: "'shape':"),
-              let open = header[shapeStart.upperBound...].firstIndex(of: "("),
-              let close = header[open...].firstIndex(of: ")") else {
+            let open = header[shapeStart.upperBound...].firstIndex(of: "("),
+            let close = header[open...].firstIndex(of: ")")
+        else {
             throw malformed(path, "no 'shape' in the .npy header", "re-save it with numpy.save")
         }
-        let dims = header[header.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let dims = header[header.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         guard dims.count == 1, let count = Int(dims[0]) else {
             throw malformed(path, "array has shape (\(dims.joined(separator: ", "))), not 1-D", "flatten it to a 1-D array of token ids")
         }
         let ids = try decode(bytes[(headerStart + headerLength)...], descr: descr, path: path)
-        guard ids.count == count else { throw malformed(path, "header says \(count) ids but the data holds \(ids.count)", "re-save it with numpy.save") }
+        guard ids.count == count else {
+            throw malformed(path, "header says \(count) ids but the data holds \(ids.count)", "re-save it with numpy.save")
+        }
         return ids
     }
 
@@ -73,7 +80,8 @@ public enum TokenFile {
         default: throw malformed(path, "dtype '\(descr)' is not supported", "store ids as '<u2', '<u4', '<i4' or '<i8'")
         }
         guard payload.count % width == 0 else {
-            throw malformed(path, "\(payload.count) bytes is not a whole number of \(width)-byte ids", "check --dtype (u16 or u32) matches the file")
+            throw malformed(
+                path, "\(payload.count) bytes is not a whole number of \(width)-byte ids", "check --dtype (u16 or u32) matches the file")
         }
         let count = payload.count / width
         var ids = [Int32](repeating: 0, count: count)
@@ -87,7 +95,8 @@ public enum TokenFile {
                 default: value = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))
                 }
                 guard value >= 0, value <= Int64(Int32.max) else {
-                    throw malformed(path, "id \(value) at position \(i) is negative or too large", "check the dtype and that the file holds token ids")
+                    throw malformed(
+                        path, "id \(value) at position \(i) is negative or too large", "check the dtype and that the file holds token ids")
                 }
                 ids[i] = Int32(value)
             }

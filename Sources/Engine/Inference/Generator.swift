@@ -9,8 +9,10 @@ public struct GenerationOptions: Sendable {
     /// Sequence i samples with seed `seed &+ i`, so a batch reproduces its single-prompt runs.
     public var seed: UInt64
 
-    public init(maxNewTokens: Int, sampling: SamplingOptions = SamplingOptions(), stopTokens: Set<Int32> = [],
-                stopSequences: [[Int32]] = [], seed: UInt64 = 0) {
+    public init(
+        maxNewTokens: Int, sampling: SamplingOptions = SamplingOptions(), stopTokens: Set<Int32> = [],
+        stopSequences: [[Int32]] = [], seed: UInt64 = 0
+    ) {
         self.maxNewTokens = maxNewTokens
         self.sampling = sampling
         self.stopTokens = stopTokens
@@ -50,20 +52,24 @@ public final class Generator {
     /// together, one sgemm per layer matmul (sgemv when one sequence is left).
     /// `onToken(sequence, token)` is called for each kept token, and `onPhase` when prefill ends.
     /// - Throws: `promptTooLong` (prompt ≥ context), `invalidArgument` (empty prompt, too many prompts), `tokenOutOfRange`.
-    public func generate(prompts: [[Int32]], options: GenerationOptions,
-                         onPrefillDone: (() -> Void)? = nil,
-                         onToken: ((Int, Int32) -> Void)? = nil) throws -> (outputs: [GenerationOutput], stats: GenerationStats) {
+    public func generate(
+        prompts: [[Int32]], options: GenerationOptions,
+        onPrefillDone: (() -> Void)? = nil,
+        onToken: ((Int, Int32) -> Void)? = nil
+    ) throws -> (outputs: [GenerationOutput], stats: GenerationStats) {
         guard prompts.count <= session.maxBatch, !prompts.isEmpty else {
-            throw EngineError.invalidArgument("\(prompts.count) prompts for a session of batch \(session.maxBatch)",
-                                              fix: "pass between 1 and \(session.maxBatch) prompts")
+            throw EngineError.invalidArgument(
+                "\(prompts.count) prompts for a session of batch \(session.maxBatch)",
+                fix: "pass between 1 and \(session.maxBatch) prompts")
         }
         guard options.maxNewTokens > 0 else {
             throw EngineError.invalidArgument("max new tokens \(options.maxNewTokens) asks for no output", fix: "ask for 1 or more tokens")
         }
         let context = session.model.config.maxSequence
         for prompt in prompts where prompt.count >= context {
-            throw EngineError(.promptTooLong, "prompt has \(prompt.count) tokens but the model's context is \(context)",
-                              fix: "shorten the prompt to at most \(context - 1) tokens")
+            throw EngineError(
+                .promptTooLong, "prompt has \(prompt.count) tokens but the model's context is \(context)",
+                fix: "shorten the prompt to at most \(context - 1) tokens")
         }
         session.reset()
         var samplers = prompts.indices.map { TokenSampler(seed: options.seed &+ UInt64($0)) }
@@ -111,8 +117,9 @@ public final class Generator {
             }
             step += 1
         }
-        let stats = GenerationStats(promptTokens: prompts.reduce(0) { $0 + $1.count }, generatedTokens: generated,
-                                    prefillFLOPs: prefillFLOPs, decodeFLOPs: session.executedFLOPs - flopsBefore - prefillFLOPs)
+        let stats = GenerationStats(
+            promptTokens: prompts.reduce(0) { $0 + $1.count }, generatedTokens: generated,
+            prefillFLOPs: prefillFLOPs, decodeFLOPs: session.executedFLOPs - flopsBefore - prefillFLOPs)
         return (outputs, stats)
     }
 }

@@ -36,9 +36,11 @@ public final class InferenceSession {
         lengths = [Int](repeating: 0, count: maxBatch)
         let cache = c.layers * maxBatch * T * C
         let scoreCount = max(c.heads * maxChunk * T, maxBatch * c.heads * T)
-        let specs: [(String, Int)] = [("k", cache), ("v", cache), ("x", rows * C), ("ln", rows * C), ("mean", rows), ("rstd", rows),
-                                      ("qkv", rows * 3 * C), ("atty", rows * C), ("fch", rows * 4 * C), ("last", maxBatch * C),
-                                      ("logits", maxBatch * c.paddedVocabularySize), ("scores", scoreCount)]
+        let specs: [(String, Int)] = [
+            ("k", cache), ("v", cache), ("x", rows * C), ("ln", rows * C), ("mean", rows), ("rstd", rows),
+            ("qkv", rows * 3 * C), ("atty", rows * C), ("fch", rows * 4 * C), ("last", maxBatch * C),
+            ("logits", maxBatch * c.paddedVocabularySize), ("scores", scoreCount),
+        ]
         let buffer = TensorBuffer(layout: TensorLayout(specs.map { TensorSpec(name: $0.0, shape: [$0.1], decays: false) }))
         storage = buffer
         kCache = buffer["k"]; vCache = buffer["v"]; x = buffer["x"]; ln = buffer["ln"]; mean = buffer["mean"]; rstd = buffer["rstd"]
@@ -89,7 +91,8 @@ public final class InferenceSession {
         precondition(steps.count <= maxBatch && !steps.isEmpty)
         // Two steps for one sequence would write the same cache slot and leave a hole the next step attends to.
         guard Set(steps.map(\.sequence)).count == steps.count else {
-            throw EngineError.invalidArgument("decode was given the same sequence twice in one step", fix: "pass each sequence at most once per decode call")
+            throw EngineError.invalidArgument(
+                "decode was given the same sequence twice in one step", fix: "pass each sequence at most once per decode call")
         }
         try checkTokens(steps.map(\.token))
         var segments: [Segment] = []
@@ -111,16 +114,18 @@ public final class InferenceSession {
     private func checkFits(sequence: Int, adding n: Int) throws {
         let limit = model.config.maxSequence
         guard lengths[sequence] + n <= limit else {
-            throw EngineError(.promptTooLong, "sequence would hold \(lengths[sequence] + n) tokens but the model's context is \(limit)",
-                              fix: "shorten the prompt or lower --max-tokens so prompt + output ≤ \(limit)")
+            throw EngineError(
+                .promptTooLong, "sequence would hold \(lengths[sequence] + n) tokens but the model's context is \(limit)",
+                fix: "shorten the prompt or lower --max-tokens so prompt + output ≤ \(limit)")
         }
     }
 
     private func checkTokens(_ tokens: [Int32]) throws {
         let V = Int32(model.config.vocabularySize)
         if let bad = tokens.first(where: { $0 < 0 || $0 >= V }) {
-            throw EngineError(.tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(V)",
-                              fix: "use the tokenizer the checkpoint was trained with")
+            throw EngineError(
+                .tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(V)",
+                fix: "use the tokenizer the checkpoint was trained with")
         }
     }
 
@@ -134,8 +139,9 @@ public final class InferenceSession {
         let M = segments.reduce(0) { $0 + $1.count }
         let xs = view(x, rows: M, width: C), lns = view(ln, rows: M, width: C)
         let qkvs = view(qkv, rows: M, width: 3 * C), attys = view(atty, rows: M, width: C), fchs = view(fch, rows: M, width: 4 * C)
-        Encoder.forward(out: xs, tokens: UnsafeBufferPointer(rowTokens), positions: UnsafeBufferPointer(rowPositions),
-                        wte: p.wte, wpe: p.wpe, R: M, C: C)
+        Encoder.forward(
+            out: xs, tokens: UnsafeBufferPointer(rowTokens), positions: UnsafeBufferPointer(rowPositions),
+            wte: p.wte, wpe: p.wpe, R: M, C: C)
         for l in 0..<config.layers {
             let w = p.blocks[l]
             LayerNorm.forward(out: lns, mean: mean, rstd: rstd, inp: xs, weight: w.ln1w, bias: w.ln1b, R: M, C: C)
@@ -162,7 +168,8 @@ public final class InferenceSession {
         }
         let last = view(lastRows, rows: S, width: C)
         LayerNorm.forward(out: last, mean: mean, rstd: rstd, inp: last, weight: p.lnfw, bias: p.lnfb, R: S, C: C)
-        MatMul.forward(out: view(logitRows, rows: S, width: Vp), inp: last, weight: p.wte, bias: nil, M: S, K: C, N: Vp, layout: .outputMajor)
+        MatMul.forward(
+            out: view(logitRows, rows: S, width: Vp), inp: last, weight: p.wte, bias: nil, M: S, K: C, N: Vp, layout: .outputMajor)
         for segment in segments {
             executedFLOPs += FLOPCount.forward(config, tokens: segment.count, attentionContext: segment.start + segment.count, logitRows: 1)
         }
@@ -170,15 +177,18 @@ public final class InferenceSession {
 
     /// Multi-row segments (prefill) use sgemm per head; single-row segments (decode) run as
     /// (sequence, head) tasks of SIMD dot products spread over cores.
-    private func attend(_ segments: [Segment], layerK: UnsafeMutablePointer<Float>, layerV: UnsafeMutablePointer<Float>,
-                        C: Int, NH: Int, hs: Int, T: Int) {
+    private func attend(
+        _ segments: [Segment], layerK: UnsafeMutablePointer<Float>, layerV: UnsafeMutablePointer<Float>,
+        C: Int, NH: Int, hs: Int, T: Int
+    ) {
         let q = qkv.baseAddress!, out = atty.baseAddress!, sc = scores.baseAddress!
         var singles = 0
         for segment in segments {
             if segment.count > 1 {
-                CachedAttention.forwardChunk(out: out + segment.firstRow * C, q: q + segment.firstRow * 3 * C,
-                                             kCache: layerK + segment.sequence * T * C, vCache: layerV + segment.sequence * T * C,
-                                             scores: sc, n: segment.count, p0: segment.start, C: C, NH: NH)
+                CachedAttention.forwardChunk(
+                    out: out + segment.firstRow * C, q: q + segment.firstRow * 3 * C,
+                    kCache: layerK + segment.sequence * T * C, vCache: layerV + segment.sequence * T * C,
+                    scores: sc, n: segment.count, p0: segment.start, C: C, NH: NH)
             } else {
                 singles += 1
             }
@@ -195,10 +205,11 @@ public final class InferenceSession {
                 Parallel.forEachChunk(tasks, minChunk: minTasks) { _, range in
                     for task in range {
                         let segment = list[task / NH], h = task % NH
-                        CachedAttention.forwardRow(out: out + segment.firstRow * C + h * hs, q: q + segment.firstRow * 3 * C + h * hs,
-                                                   kCache: layerK + segment.sequence * T * C + h * hs,
-                                                   vCache: layerV + segment.sequence * T * C + h * hs,
-                                                   scores: sc + task * T, p: segment.start, C: C, hs: hs)
+                        CachedAttention.forwardRow(
+                            out: out + segment.firstRow * C + h * hs, q: q + segment.firstRow * 3 * C + h * hs,
+                            kCache: layerK + segment.sequence * T * C + h * hs,
+                            vCache: layerV + segment.sequence * T * C + h * hs,
+                            scores: sc + task * T, p: segment.start, C: C, hs: hs)
                     }
                 }
             }

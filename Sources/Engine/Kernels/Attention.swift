@@ -25,11 +25,13 @@ public enum Attention {
                 for pair in pairs {
                     let b = pair / NH, h = pair % NH
                     let qp = q + b * T * 3 * C + h * hs, block = a + pair * T * T
-                    BLAS.gemm(transA: false, transB: true, m: T, n: T, k: hs, alpha: scale,
-                              a: qp, lda: 3 * C, b: qp + C, ldb: 3 * C, beta: 0, c: block, ldc: T)
+                    BLAS.gemm(
+                        transA: false, transB: true, m: T, n: T, k: hs, alpha: scale,
+                        a: qp, lda: 3 * C, b: qp + C, ldb: 3 * C, beta: 0, c: block, ldc: T)
                     causalSoftmax(att: block, rows: T, T: T)
-                    BLAS.gemm(transA: false, transB: false, m: T, n: hs, k: T,
-                              a: block, lda: T, b: qp + 2 * C, ldb: 3 * C, beta: 0, c: o + b * T * C + h * hs, ldc: C)
+                    BLAS.gemm(
+                        transA: false, transB: false, m: T, n: hs, k: T,
+                        a: block, lda: T, b: qp + 2 * C, ldb: 3 * C, beta: 0, c: o + b * T * C + h * hs, ldc: C)
                 }
             }
         }
@@ -54,15 +56,19 @@ public enum Attention {
                     let dyp = dy + b * T * C + h * hs
                     let qp = q + b * T * 3 * C + h * hs
                     let dqp = dq + b * T * 3 * C + h * hs
-                    BLAS.gemm(transA: false, transB: true, m: T, n: T, k: hs, a: dyp, lda: C, b: qp + 2 * C, ldb: 3 * C,
-                              beta: 0, c: da + block, ldc: T)
-                    BLAS.gemm(transA: true, transB: false, m: T, n: hs, k: T, a: a + block, lda: T, b: dyp, ldb: C,
-                              beta: 0, c: dqp + 2 * C, ldc: 3 * C)
+                    BLAS.gemm(
+                        transA: false, transB: true, m: T, n: T, k: hs, a: dyp, lda: C, b: qp + 2 * C, ldb: 3 * C,
+                        beta: 0, c: da + block, ldc: T)
+                    BLAS.gemm(
+                        transA: true, transB: false, m: T, n: hs, k: T, a: a + block, lda: T, b: dyp, ldb: C,
+                        beta: 0, c: dqp + 2 * C, ldc: 3 * C)
                     causalSoftmaxBackward(datt: da + block, att: a + block, rows: T, T: T)
-                    BLAS.gemm(transA: false, transB: false, m: T, n: hs, k: T, alpha: scale, a: da + block, lda: T,
-                              b: qp + C, ldb: 3 * C, beta: 0, c: dqp, ldc: 3 * C)
-                    BLAS.gemm(transA: true, transB: false, m: T, n: hs, k: T, alpha: scale, a: da + block, lda: T,
-                              b: qp, ldb: 3 * C, beta: 0, c: dqp + C, ldc: 3 * C)
+                    BLAS.gemm(
+                        transA: false, transB: false, m: T, n: hs, k: T, alpha: scale, a: da + block, lda: T,
+                        b: qp + C, ldb: 3 * C, beta: 0, c: dqp, ldc: 3 * C)
+                    BLAS.gemm(
+                        transA: true, transB: false, m: T, n: hs, k: T, alpha: scale, a: da + block, lda: T,
+                        b: qp, ldb: 3 * C, beta: 0, c: dqp + C, ldc: 3 * C)
                 }
             }
         }

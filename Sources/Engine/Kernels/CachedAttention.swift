@@ -14,15 +14,17 @@ public enum CachedAttention {
             Parallel.forEachChunk(NH, minChunk: 1) { _, heads in
                 for h in heads {
                     let block = scores + h * n * ctx
-                    BLAS.gemm(transA: false, transB: true, m: n, n: ctx, k: hs, alpha: scale, a: q + h * hs, lda: 3 * C,
-                              b: kCache + h * hs, ldb: C, beta: 0, c: block, ldc: ctx)
+                    BLAS.gemm(
+                        transA: false, transB: true, m: n, n: ctx, k: hs, alpha: scale, a: q + h * hs, lda: 3 * C,
+                        b: kCache + h * hs, ldb: C, beta: 0, c: block, ldc: ctx)
                     for i in 0..<n {
                         let row = block + i * ctx, visible = p0 + i + 1
                         Softmax.inPlace(row, count: visible)
                         (row + visible).update(repeating: 0, count: ctx - visible)
                     }
-                    BLAS.gemm(transA: false, transB: false, m: n, n: hs, k: ctx, a: block, lda: ctx,
-                              b: vCache + h * hs, ldb: C, beta: 0, c: out + h * hs, ldc: C)
+                    BLAS.gemm(
+                        transA: false, transB: false, m: n, n: hs, k: ctx, a: block, lda: ctx,
+                        b: vCache + h * hs, ldb: C, beta: 0, c: out + h * hs, ldc: C)
                 }
             }
         }

@@ -28,16 +28,20 @@ enum Dropout {
     }
 
     /// out ← residual + out ⊙ mask: a residual branch's output (already in `out`) dropped and added to the stream.
-    static func residualAdd(out: UnsafeMutableBufferPointer<Float>, residual: UnsafeMutableBufferPointer<Float>,
-                            mask: UnsafeMutableBufferPointer<Float>) {
+    static func residualAdd(
+        out: UnsafeMutableBufferPointer<Float>, residual: UnsafeMutableBufferPointer<Float>,
+        mask: UnsafeMutableBufferPointer<Float>
+    ) {
         Parallel.forEachChunk(out.count, minChunk: 65_536) { _, range in
             for i in range { out[i] = residual[i] + out[i] * mask[i] }
         }
     }
 
     /// out ← dout ⊙ mask: the gradient reaching a dropped branch.
-    static func masked(out: UnsafeMutableBufferPointer<Float>, dout: UnsafeMutableBufferPointer<Float>,
-                       mask: UnsafeMutableBufferPointer<Float>) {
+    static func masked(
+        out: UnsafeMutableBufferPointer<Float>, dout: UnsafeMutableBufferPointer<Float>,
+        mask: UnsafeMutableBufferPointer<Float>
+    ) {
         Parallel.forEachChunk(out.count, minChunk: 65_536) { _, range in
             for i in range { out[i] = dout[i] * mask[i] }
         }

@@ -2,7 +2,7 @@
 
 /// GELU with GPT-2's tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 public enum GELU {
-    static let scale: Float = 0.797_884_56  // √(2/π)
+    static let scale: Float = 0.797_884_56 // √(2/π)
     static let cubic: Float = 0.044_715
 
     /// out = gelu(inp). Caches nothing: backward recomputes from `inp`.
@@ -29,8 +29,10 @@ public enum GELU {
     }
 
     /// dinp = dout·gelu'(inp). `dinp` may alias `dout` (the model does this in place).
-    public static func backward(dinp: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>,
-                                dout: UnsafeMutableBufferPointer<Float>, N: Int) {
+    public static func backward(
+        dinp: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>,
+        dout: UnsafeMutableBufferPointer<Float>, N: Int
+    ) {
         let di = dinp.baseAddress!, x = inp.baseAddress!, dy = dout.baseAddress!
         Parallel.forEachChunk(N, minChunk: 16_384) { _, range in
             var i = range.lowerBound

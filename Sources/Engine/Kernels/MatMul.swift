@@ -59,18 +59,22 @@ public enum MatMul {
         switch layout {
         case .inputMajor:
             if let dinp {
-                BLAS.gemm(transA: false, transB: true, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: N,
-                          beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
+                BLAS.gemm(
+                    transA: false, transB: true, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: N,
+                    beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
             }
-            BLAS.gemm(transA: true, transB: false, m: K, n: N, k: M, a: x, lda: K, b: dy, ldb: N,
-                      beta: parameterWrite.beta, c: dw, ldc: N)
+            BLAS.gemm(
+                transA: true, transB: false, m: K, n: N, k: M, a: x, lda: K, b: dy, ldb: N,
+                beta: parameterWrite.beta, c: dw, ldc: N)
         case .outputMajor:
             if let dinp {
-                BLAS.gemm(transA: false, transB: false, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: K,
-                          beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
+                BLAS.gemm(
+                    transA: false, transB: false, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: K,
+                    beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
             }
-            BLAS.gemm(transA: true, transB: false, m: N, n: K, k: M, a: dy, lda: N, b: x, ldb: K,
-                      beta: parameterWrite.beta, c: dw, ldc: K)
+            BLAS.gemm(
+                transA: true, transB: false, m: N, n: K, k: M, a: dy, lda: N, b: x, ldb: K,
+                beta: parameterWrite.beta, c: dw, ldc: K)
         }
         if let dbias {
             columnSum(into: dbias.baseAddress!, from: dout.baseAddress!, M: M, N: N, write: parameterWrite)
@@ -78,8 +82,10 @@ public enum MatMul {
     }
 
     /// out rows = bias (+ residual row); one write pass so the product can follow with beta = 1.
-    static func initialise(out: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
-                           residual: UnsafeMutablePointer<Float>?, M: Int, N: Int) {
+    static func initialise(
+        out: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?,
+        residual: UnsafeMutablePointer<Float>?, M: Int, N: Int
+    ) {
         Parallel.forEachChunk(M, minChunk: 8) { _, rows in
             for row in rows {
                 let o = out + row * N
@@ -100,8 +106,10 @@ public enum MatMul {
     }
 
     /// dbias[N] (=|+=) Σ_m dout[m, :], split over column blocks so each block stays in L1.
-    static func columnSum(into dbias: UnsafeMutablePointer<Float>, from dout: UnsafeMutablePointer<Float>,
-                          M: Int, N: Int, write: GradientWrite) {
+    static func columnSum(
+        into dbias: UnsafeMutablePointer<Float>, from dout: UnsafeMutablePointer<Float>,
+        M: Int, N: Int, write: GradientWrite
+    ) {
         let blocks = (N + 63) / 64
         Parallel.forEachChunk(blocks, minChunk: 1) { _, blockRange in
             let lo = blockRange.lowerBound * 64, hi = min(N, blockRange.upperBound * 64)

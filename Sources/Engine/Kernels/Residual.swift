@@ -6,8 +6,10 @@
 /// whose residual branch is not a matmul (e.g. a norm or an LSTM cell) and for the reference model.
 public enum Residual {
     /// out = inp1 + inp2. Caches nothing.
-    public static func forward(out: UnsafeMutableBufferPointer<Float>, inp1: UnsafeMutableBufferPointer<Float>,
-                               inp2: UnsafeMutableBufferPointer<Float>, N: Int) {
+    public static func forward(
+        out: UnsafeMutableBufferPointer<Float>, inp1: UnsafeMutableBufferPointer<Float>,
+        inp2: UnsafeMutableBufferPointer<Float>, N: Int
+    ) {
         let o = out.baseAddress!, a = inp1.baseAddress!, b = inp2.baseAddress!
         Parallel.forEachChunk(N, minChunk: 16_384) { _, range in
             var i = range.lowerBound
@@ -17,8 +19,10 @@ public enum Residual {
     }
 
     /// dinp1 += dout; dinp2 += dout (both branches receive the full gradient).
-    public static func backward(dinp1: UnsafeMutableBufferPointer<Float>, dinp2: UnsafeMutableBufferPointer<Float>,
-                                dout: UnsafeMutableBufferPointer<Float>, N: Int) {
+    public static func backward(
+        dinp1: UnsafeMutableBufferPointer<Float>, dinp2: UnsafeMutableBufferPointer<Float>,
+        dout: UnsafeMutableBufferPointer<Float>, N: Int
+    ) {
         let d1 = dinp1.baseAddress!, d2 = dinp2.baseAddress!, dy = dout.baseAddress!
         Parallel.forEachChunk(N, minChunk: 16_384) { _, range in
             var i = range.lowerBound

@@ -85,8 +85,9 @@ public final class GPT2: CausalLanguageModel {
     public func forward(inputs: [Int32], targets: [Int32], B: Int, T: Int) throws -> Float {
         let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: false)
         runForward(a)
-        SoftmaxCrossEntropy.forward(losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
-                                    R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize)
+        SoftmaxCrossEntropy.forward(
+            losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
+            R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize)
         return meanLoss(a)
     }
 
@@ -103,26 +104,32 @@ public final class GPT2: CausalLanguageModel {
         return UnsafeBufferPointer(start: a.logits.baseAddress! + row * config.paddedVocabularySize, count: config.vocabularySize)
     }
 
-    public func forwardBackward(inputs: [Int32], targets: [Int32], B: Int, T: Int,
-                                gradientWrite: GradientWrite, lossScale: Float = 1) throws -> Float {
+    public func forwardBackward(
+        inputs: [Int32], targets: [Int32], B: Int, T: Int,
+        gradientWrite: GradientWrite, lossScale: Float = 1
+    ) throws -> Float {
         precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1)")
         let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: true, withDropout: dropout > 0)
         _ = gradients()
         runForward(a, dropping: dropout > 0)
-        SoftmaxCrossEntropy.forwardBackward(losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
-                                            R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize,
-                                            dlossScale: lossScale / Float(B * T))
+        SoftmaxCrossEntropy.forwardBackward(
+            losses: a.losses, logits: a.logits, targets: UnsafeBufferPointer(a.targets),
+            R: B * T, V: config.vocabularySize, Vp: config.paddedVocabularySize,
+            dlossScale: lossScale / Float(B * T))
         runBackward(a, gradientWrite: gradientWrite, dropping: dropout > 0)
         return meanLoss(a)
     }
 
     // MARK: - Passes
 
-    private func prepare(inputs: [Int32], targets: [Int32]?, B: Int, T: Int, withGradients: Bool,
-                         withDropout: Bool = false) throws -> GPT2Activations {
+    private func prepare(
+        inputs: [Int32], targets: [Int32]?, B: Int, T: Int, withGradients: Bool,
+        withDropout: Bool = false
+    ) throws -> GPT2Activations {
         guard B >= 1, T >= 1, T <= config.maxSequence else {
-            throw EngineError.invalidArgument("batch \(B) × sequence \(T) does not fit a model with context \(config.maxSequence)",
-                                              fix: "use 1 ≤ --seq ≤ \(config.maxSequence) and --batch ≥ 1")
+            throw EngineError.invalidArgument(
+                "batch \(B) × sequence \(T) does not fit a model with context \(config.maxSequence)",
+                fix: "use 1 ≤ --seq ≤ \(config.maxSequence) and --batch ≥ 1")
         }
         guard inputs.count == B * T, targets.map({ $0.count == B * T }) ?? true else {
             throw EngineError.invalidArgument("got \(inputs.count) inputs for B×T = \(B * T)", fix: "pass exactly B·T token ids")
@@ -131,7 +138,8 @@ public final class GPT2: CausalLanguageModel {
         if let targets { try checkRange(targets) }
         let a: GPT2Activations
         if let existing = activations, existing.B == B, existing.T == T, existing.hasGradientScratch || !withGradients,
-           existing.hasDropout || !withDropout {
+            existing.hasDropout || !withDropout
+        {
             a = existing
         } else {
             activations = nil
@@ -146,8 +154,9 @@ public final class GPT2: CausalLanguageModel {
     private func checkRange(_ ids: [Int32]) throws {
         let V = Int32(config.vocabularySize)
         if let bad = ids.first(where: { $0 < 0 || $0 >= V }) {
-            throw EngineError(.tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(V)",
-                              fix: "use a tokenizer that matches the checkpoint, or check --dtype of the token file")
+            throw EngineError(
+                .tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(V)",
+                fix: "use a tokenizer that matches the checkpoint, or check --dtype of the token file")
         }
     }
 
@@ -188,12 +197,14 @@ public final class GPT2: CausalLanguageModel {
                 Dropout.fillMask(b.mlpDropMask, p: dropout, seed: dropoutSeed &+ UInt64(2 * l + 2))
                 Dropout.residualAdd(out: b.residual3, residual: b.residual2, mask: b.mlpDropMask)
             } else {
-                MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: BT, K: 4 * C, N: C)
+                MatMul.forward(
+                    out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: BT, K: 4 * C, N: C)
             }
         }
         let last = a.blocks[config.layers - 1].residual3
         LayerNorm.forward(out: a.lnf, mean: a.lnfMean, rstd: a.lnfRstd, inp: last, weight: p.lnfw, bias: p.lnfb, R: BT, C: C)
-        MatMul.forward(out: a.logits, inp: a.lnf, weight: p.wte, bias: nil, M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor)
+        MatMul.forward(
+            out: a.logits, inp: a.lnf, weight: p.wte, bias: nil, M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor)
     }
 
     /// Backward from dlogits (held in `a.logits`). The residual-stream gradient lives in `a.dresidual`
@@ -202,34 +213,43 @@ public final class GPT2: CausalLanguageModel {
     private func runBackward(_ a: GPT2Activations, gradientWrite pw: GradientWrite, dropping: Bool) {
         let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
         let p = params, g = gradientTensors!
-        MatMul.backward(dinp: a.dbtc, dweight: g.wte, dbias: nil, dout: a.logits, inp: a.lnf, weight: p.wte,
-                        M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor, parameterWrite: pw)
+        MatMul.backward(
+            dinp: a.dbtc, dweight: g.wte, dbias: nil, dout: a.logits, inp: a.lnf, weight: p.wte,
+            M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor, parameterWrite: pw)
         let last = a.blocks[config.layers - 1].residual3
-        LayerNorm.backward(dinp: a.dresidual, dweight: g.lnfw, dbias: g.lnfb, dout: a.dbtc, inp: last, weight: p.lnfw,
-                           mean: a.lnfMean, rstd: a.lnfRstd, scratch: a.normScratch, R: BT, C: C,
-                           inputWrite: .overwrite, parameterWrite: pw)
+        LayerNorm.backward(
+            dinp: a.dresidual, dweight: g.lnfw, dbias: g.lnfb, dout: a.dbtc, inp: last, weight: p.lnfw,
+            mean: a.lnfMean, rstd: a.lnfRstd, scratch: a.normScratch, R: BT, C: C,
+            inputWrite: .overwrite, parameterWrite: pw)
         // With dropout, a branch receives the stream's gradient through its mask; the stream itself passes it on unchanged.
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             let b = a.blocks[l], w = p.blocks[l], d = g.blocks[l]
             let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
             if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.mlpDropMask) }
-            MatMul.backward(dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: dropping ? a.dbranch : a.dresidual, inp: b.fchGelu, weight: w.fcprojw,
-                            M: BT, K: 4 * C, N: C, parameterWrite: pw)
+            MatMul.backward(
+                dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: dropping ? a.dbranch : a.dresidual, inp: b.fchGelu,
+                weight: w.fcprojw,
+                M: BT, K: 4 * C, N: C, parameterWrite: pw)
             GELU.backward(dinp: a.dfch, inp: b.fch, dout: a.dfch, N: 4 * BT * C)
-            MatMul.backward(dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
-                            M: BT, K: C, N: 4 * C, parameterWrite: pw)
-            LayerNorm.backward(dinp: a.dresidual, dweight: d.ln2w, dbias: d.ln2b, dout: a.dbtc, inp: b.residual2, weight: w.ln2w,
-                               mean: b.ln2Mean, rstd: b.ln2Rstd, scratch: a.normScratch, R: BT, C: C,
-                               inputWrite: .accumulate, parameterWrite: pw)
+            MatMul.backward(
+                dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
+                M: BT, K: C, N: 4 * C, parameterWrite: pw)
+            LayerNorm.backward(
+                dinp: a.dresidual, dweight: d.ln2w, dbias: d.ln2b, dout: a.dbtc, inp: b.residual2, weight: w.ln2w,
+                mean: b.ln2Mean, rstd: b.ln2Rstd, scratch: a.normScratch, R: BT, C: C,
+                inputWrite: .accumulate, parameterWrite: pw)
             if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.attnDropMask) }
-            MatMul.backward(dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: dropping ? a.dbranch : a.dresidual, inp: b.atty, weight: w.projw,
-                            M: BT, K: C, N: C, parameterWrite: pw)
+            MatMul.backward(
+                dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: dropping ? a.dbranch : a.dresidual, inp: b.atty, weight: w.projw,
+                M: BT, K: C, N: C, parameterWrite: pw)
             Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, C: C, NH: NH)
-            MatMul.backward(dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
-                            M: BT, K: C, N: 3 * C, parameterWrite: pw)
-            LayerNorm.backward(dinp: a.dresidual, dweight: d.ln1w, dbias: d.ln1b, dout: a.dbtc, inp: residual, weight: w.ln1w,
-                               mean: b.ln1Mean, rstd: b.ln1Rstd, scratch: a.normScratch, R: BT, C: C,
-                               inputWrite: .accumulate, parameterWrite: pw)
+            MatMul.backward(
+                dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
+                M: BT, K: C, N: 3 * C, parameterWrite: pw)
+            LayerNorm.backward(
+                dinp: a.dresidual, dweight: d.ln1w, dbias: d.ln1b, dout: a.dbtc, inp: residual, weight: w.ln1w,
+                mean: b.ln1Mean, rstd: b.ln1Rstd, scratch: a.normScratch, R: BT, C: C,
+                inputWrite: .accumulate, parameterWrite: pw)
         }
         if dropping { Dropout.scale(a.dresidual, by: a.embeddingDropMask) }
         if pw == .overwrite { g.wpe.update(repeating: 0) }

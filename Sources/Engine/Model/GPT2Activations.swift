@@ -29,38 +29,47 @@ final class GPT2Activations {
         hasDropout = withDropout
         let C = config.channels, NH = config.heads, BT = B * T, Vp = config.paddedVocabularySize
         let dropCount = withDropout ? BT * C : 0
-        var specs: [TensorSpec] = [TensorSpec(name: "encoded", shape: [BT, C], decays: false),
-                                   TensorSpec(name: "embeddingDropMask", shape: [dropCount], decays: false),
-                                   TensorSpec(name: "dbranch", shape: [dropCount], decays: false)]
+        var specs: [TensorSpec] = [
+            TensorSpec(name: "encoded", shape: [BT, C], decays: false),
+            TensorSpec(name: "embeddingDropMask", shape: [dropCount], decays: false),
+            TensorSpec(name: "dbranch", shape: [dropCount], decays: false),
+        ]
         for l in 0..<config.layers {
-            for (name, count) in [("ln1", BT * C), ("ln1Mean", BT), ("ln1Rstd", BT), ("qkv", 3 * BT * C),
-                                  ("att", B * NH * T * T), ("atty", BT * C), ("residual2", BT * C), ("ln2", BT * C),
-                                  ("ln2Mean", BT), ("ln2Rstd", BT), ("fch", 4 * BT * C), ("fchGelu", 4 * BT * C),
-                                  ("residual3", BT * C), ("attnDropMask", dropCount), ("mlpDropMask", dropCount)] {
+            for (name, count) in [
+                ("ln1", BT * C), ("ln1Mean", BT), ("ln1Rstd", BT), ("qkv", 3 * BT * C),
+                ("att", B * NH * T * T), ("atty", BT * C), ("residual2", BT * C), ("ln2", BT * C),
+                ("ln2Mean", BT), ("ln2Rstd", BT), ("fch", 4 * BT * C), ("fchGelu", 4 * BT * C),
+                ("residual3", BT * C), ("attnDropMask", dropCount), ("mlpDropMask", dropCount),
+            ] {
                 specs.append(TensorSpec(name: "h.\(l).\(name)", shape: [count], decays: false))
             }
         }
-        specs += [TensorSpec(name: "lnf", shape: [BT, C], decays: false), TensorSpec(name: "lnfMean", shape: [BT], decays: false),
-                  TensorSpec(name: "lnfRstd", shape: [BT], decays: false), TensorSpec(name: "logits", shape: [BT, Vp], decays: false),
-                  TensorSpec(name: "losses", shape: [BT], decays: false)]
+        specs += [
+            TensorSpec(name: "lnf", shape: [BT, C], decays: false), TensorSpec(name: "lnfMean", shape: [BT], decays: false),
+            TensorSpec(name: "lnfRstd", shape: [BT], decays: false), TensorSpec(name: "logits", shape: [BT, Vp], decays: false),
+            TensorSpec(name: "losses", shape: [BT], decays: false),
+        ]
         let g = withGradients ? 1 : 0
-        specs += [TensorSpec(name: "dresidual", shape: [g * BT * C], decays: false),
-                  TensorSpec(name: "dbtc", shape: [g * BT * C], decays: false),
-                  TensorSpec(name: "dqkv", shape: [g * 3 * BT * C], decays: false),
-                  TensorSpec(name: "dfch", shape: [g * 4 * BT * C], decays: false),
-                  TensorSpec(name: "datt", shape: [g * B * NH * T * T], decays: false),
-                  TensorSpec(name: "normScratch", shape: [g * Parallel.maxChunks * 2 * C], decays: false)]
+        specs += [
+            TensorSpec(name: "dresidual", shape: [g * BT * C], decays: false),
+            TensorSpec(name: "dbtc", shape: [g * BT * C], decays: false),
+            TensorSpec(name: "dqkv", shape: [g * 3 * BT * C], decays: false),
+            TensorSpec(name: "dfch", shape: [g * 4 * BT * C], decays: false),
+            TensorSpec(name: "datt", shape: [g * B * NH * T * T], decays: false),
+            TensorSpec(name: "normScratch", shape: [g * Parallel.maxChunks * 2 * C], decays: false),
+        ]
         let buffer = TensorBuffer(layout: TensorLayout(specs))
         storage = buffer
         encoded = buffer["encoded"]
         blocks = (0..<config.layers).map { l in
             let p = "h.\(l)."
-            return BlockActivations(ln1: buffer[p + "ln1"], ln1Mean: buffer[p + "ln1Mean"], ln1Rstd: buffer[p + "ln1Rstd"],
-                                    qkv: buffer[p + "qkv"], att: buffer[p + "att"], atty: buffer[p + "atty"],
-                                    residual2: buffer[p + "residual2"], ln2: buffer[p + "ln2"], ln2Mean: buffer[p + "ln2Mean"],
-                                    ln2Rstd: buffer[p + "ln2Rstd"], fch: buffer[p + "fch"], fchGelu: buffer[p + "fchGelu"],
-                                    residual3: buffer[p + "residual3"], attnDropMask: buffer[p + "attnDropMask"],
-                                    mlpDropMask: buffer[p + "mlpDropMask"])
+            return BlockActivations(
+                ln1: buffer[p + "ln1"], ln1Mean: buffer[p + "ln1Mean"], ln1Rstd: buffer[p + "ln1Rstd"],
+                qkv: buffer[p + "qkv"], att: buffer[p + "att"], atty: buffer[p + "atty"],
+                residual2: buffer[p + "residual2"], ln2: buffer[p + "ln2"], ln2Mean: buffer[p + "ln2Mean"],
+                ln2Rstd: buffer[p + "ln2Rstd"], fch: buffer[p + "fch"], fchGelu: buffer[p + "fchGelu"],
+                residual3: buffer[p + "residual3"], attnDropMask: buffer[p + "attnDropMask"],
+                mlpDropMask: buffer[p + "mlpDropMask"])
         }
         lnf = buffer["lnf"]; lnfMean = buffer["lnfMean"]; lnfRstd = buffer["lnfRstd"]
         logits = buffer["logits"]; losses = buffer["losses"]

@@ -31,12 +31,14 @@ public struct GPT2Config: Codable, Sendable, Hashable {
     /// Throws `invalidConfiguration` naming the bad field and a valid choice.
     public func validate() throws {
         if layers < 1 || channels < 1 || heads < 1 || vocabularySize < 1 || maxSequence < 1 {
-            throw EngineError.invalidConfiguration("model shape has a non-positive field (layers \(layers), width \(channels), heads \(heads), vocab \(vocabularySize), maxSeq \(maxSequence))",
-                                                   fix: "use positive values, e.g. --layers 4 --width 128 --heads 4")
+            throw EngineError.invalidConfiguration(
+                "model shape has a non-positive field (layers \(layers), width \(channels), heads \(heads), vocab \(vocabularySize), maxSeq \(maxSequence))",
+                fix: "use positive values, e.g. --layers 4 --width 128 --heads 4")
         }
         if channels % heads != 0 {
-            throw EngineError.invalidConfiguration("width \(channels) is not divisible by heads \(heads)",
-                                                   fix: "choose heads that divide the width, e.g. width/64")
+            throw EngineError.invalidConfiguration(
+                "width \(channels) is not divisible by heads \(heads)",
+                fix: "choose heads that divide the width, e.g. width/64")
         }
         if vocabularySize > Int(Int32.max) {
             throw EngineError.invalidConfiguration("vocabulary \(vocabularySize) exceeds Int32 token ids", fix: "use a smaller vocabulary")

@@ -6,22 +6,28 @@
 /// differences, its analytic gradients. It reads parameters by the same names as checkpoints.
 public enum GPT2Reference {
     /// Logits [B·T, Vp] (padding columns 0) and, when `targets` is given, the mean cross-entropy.
-    public static func forward<S: RealScalar>(config: GPT2Config, parameters: [String: [S]], inputs: [Int32], targets: [Int32]?,
-                                              B: Int, T: Int) -> (logits: [S], loss: S?) {
+    public static func forward<S: RealScalar>(
+        config: GPT2Config, parameters: [String: [S]], inputs: [Int32], targets: [Int32]?,
+        B: Int, T: Int
+    ) -> (logits: [S], loss: S?) {
         let C = config.channels, NH = config.heads, BT = B * T, V = config.vocabularySize, Vp = config.paddedVocabularySize
         func p(_ name: String) -> [S] { parameters[name]! }
         var x = Reference.Encoder.forward(tokens: inputs, wte: p("wte.weight"), wpe: p("wpe.weight"), B: B, T: T, C: C)
         for l in 0..<config.layers {
             let h = "h.\(l)."
             let ln1 = Reference.LayerNorm.forward(inp: x, weight: p(h + "ln_1.weight"), bias: p(h + "ln_1.bias"), R: BT, C: C).out
-            let qkv = Reference.MatMul.forward(inp: ln1, weight: p(h + "attn.c_attn.weight"), bias: p(h + "attn.c_attn.bias"), M: BT, K: C, N: 3 * C)
+            let qkv = Reference.MatMul.forward(
+                inp: ln1, weight: p(h + "attn.c_attn.weight"), bias: p(h + "attn.c_attn.bias"), M: BT, K: C, N: 3 * C)
             let atty = Reference.Attention.forward(qkv: qkv, B: B, T: T, C: C, NH: NH).out
-            let proj = Reference.MatMul.forward(inp: atty, weight: p(h + "attn.c_proj.weight"), bias: p(h + "attn.c_proj.bias"), M: BT, K: C, N: C)
+            let proj = Reference.MatMul.forward(
+                inp: atty, weight: p(h + "attn.c_proj.weight"), bias: p(h + "attn.c_proj.bias"), M: BT, K: C, N: C)
             let residual2 = Reference.Residual.forward(inp1: x, inp2: proj)
             let ln2 = Reference.LayerNorm.forward(inp: residual2, weight: p(h + "ln_2.weight"), bias: p(h + "ln_2.bias"), R: BT, C: C).out
-            let fch = Reference.MatMul.forward(inp: ln2, weight: p(h + "mlp.c_fc.weight"), bias: p(h + "mlp.c_fc.bias"), M: BT, K: C, N: 4 * C)
+            let fch = Reference.MatMul.forward(
+                inp: ln2, weight: p(h + "mlp.c_fc.weight"), bias: p(h + "mlp.c_fc.bias"), M: BT, K: C, N: 4 * C)
             let gelu = Reference.GELU.forward(inp: fch)
-            let fcproj = Reference.MatMul.forward(inp: gelu, weight: p(h + "mlp.c_proj.weight"), bias: p(h + "mlp.c_proj.bias"), M: BT, K: 4 * C, N: C)
+            let fcproj = Reference.MatMul.forward(
+                inp: gelu, weight: p(h + "mlp.c_proj.weight"), bias: p(h + "mlp.c_proj.bias"), M: BT, K: 4 * C, N: C)
             x = Reference.Residual.forward(inp1: residual2, inp2: fcproj)
         }
         let lnf = Reference.LayerNorm.forward(inp: x, weight: p("ln_f.weight"), bias: p("ln_f.bias"), R: BT, C: C).out

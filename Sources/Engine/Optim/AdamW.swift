@@ -58,17 +58,20 @@ public final class AdamW {
             let base = segment.range.lowerBound
             let decay = segment.decays ? options.weightDecay : 0
             Parallel.forEachChunk(segment.range.count, minChunk: 32_768) { _, range in
-                Self.kernel(p: p + base, g: g + base, m: mp + base, v: vp + base, range: range,
-                            lr: learningRate, b1: b1, b2: b2, c1: correction1, c2: correction2,
-                            eps: options.epsilon, decay: decay, scale: gradientScale)
+                Self.kernel(
+                    p: p + base, g: g + base, m: mp + base, v: vp + base, range: range,
+                    lr: learningRate, b1: b1, b2: b2, c1: correction1, c2: correction2,
+                    eps: options.epsilon, decay: decay, scale: gradientScale)
             }
         }
     }
 
     @inline(__always)
-    private static func kernel(p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
-                               v: UnsafeMutablePointer<Float>, range: Range<Int>, lr: Float, b1: Float, b2: Float,
-                               c1: Float, c2: Float, eps: Float, decay: Float, scale: Float) {
+    private static func kernel(
+        p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>,
+        v: UnsafeMutablePointer<Float>, range: Range<Int>, lr: Float, b1: Float, b2: Float,
+        c1: Float, c2: Float, eps: Float, decay: Float, scale: Float
+    ) {
         let vb1 = Float8(repeating: b1), vb2 = Float8(repeating: b2)
         let va1 = Float8(repeating: 1 - b1), va2 = Float8(repeating: 1 - b2)
         let vscale = Float8(repeating: scale), vlr = Float8(repeating: lr), vdecay = Float8(repeating: decay)

@@ -29,14 +29,16 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
             throw EngineError.fileUnreadable(mergesPath, "read failed")
         }
         guard let json = try? JSONSerialization.jsonObject(with: vocabData) as? [String: Any] else {
-            throw EngineError(.tokenizerMalformed, "'\(vocabularyPath)' is not a JSON object of token → id",
-                              fix: "pass the vocab.json that ships with the GPT-2 tokenizer")
+            throw EngineError(
+                .tokenizerMalformed, "'\(vocabularyPath)' is not a JSON object of token → id",
+                fix: "pass the vocab.json that ships with the GPT-2 tokenizer")
         }
         var vocabulary: [String: Int32] = [:]
         for (token, value) in json {
             guard let id = (value as? NSNumber)?.int32Value else {
-                throw EngineError(.tokenizerMalformed, "'\(vocabularyPath)': id of '\(token)' is not an integer",
-                                  fix: "pass the vocab.json that ships with the GPT-2 tokenizer")
+                throw EngineError(
+                    .tokenizerMalformed, "'\(vocabularyPath)': id of '\(token)' is not an integer",
+                    fix: "pass the vocab.json that ships with the GPT-2 tokenizer")
             }
             vocabulary[token] = id
         }
@@ -45,8 +47,9 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
         for line in lines where !line.hasPrefix("#version") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             guard parts.count == 2 else {
-                throw EngineError(.tokenizerMalformed, "'\(mergesPath)': line '\(line)' is not two symbols",
-                                  fix: "pass the merges.txt that ships with the GPT-2 tokenizer")
+                throw EngineError(
+                    .tokenizerMalformed, "'\(mergesPath)': line '\(line)' is not two symbols",
+                    fix: "pass the merges.txt that ships with the GPT-2 tokenizer")
             }
             merges.append((String(parts[0]), String(parts[1])))
         }
@@ -60,8 +63,9 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
         var seen = [Bool](repeating: false, count: count)
         for (token, id) in vocabulary {
             guard id >= 0, Int(id) < count, !seen[Int(id)] else {
-                throw EngineError(.tokenizerMalformed, "'\(source)': ids are not exactly 0..<\(count) (bad id \(id))",
-                                  fix: "pass an unmodified GPT-2 vocab.json")
+                throw EngineError(
+                    .tokenizerMalformed, "'\(source)': ids are not exactly 0..<\(count) (bad id \(id))",
+                    fix: "pass an unmodified GPT-2 vocab.json")
             }
             seen[Int(id)] = true
             if token.hasPrefix("<|"), token.hasSuffix("|>") {
@@ -70,8 +74,9 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
                 var bytes: [UInt8] = []
                 for scalar in token.unicodeScalars {
                     guard let byte = ByteToUnicode.inverse[scalar] else {
-                        throw EngineError(.tokenizerMalformed, "'\(source)': token '\(token)' has a character outside GPT-2's byte map",
-                                          fix: "pass a byte-level BPE vocab.json (GPT-2 style)")
+                        throw EngineError(
+                            .tokenizerMalformed, "'\(source)': token '\(token)' has a character outside GPT-2's byte map",
+                            fix: "pass a byte-level BPE vocab.json (GPT-2 style)")
                     }
                     bytes.append(byte)
                 }
@@ -79,14 +84,16 @@ public final class GPT2Tokenizer: Tokenizer, @unchecked Sendable {
             }
         }
         for scalar in ByteToUnicode.table where vocabulary[String(Character(scalar))] == nil {
-            throw EngineError(.tokenizerMalformed, "'\(source)': byte symbol U+\(String(scalar.value, radix: 16)) is missing",
-                              fix: "a byte-level BPE vocabulary must contain all 256 byte symbols")
+            throw EngineError(
+                .tokenizerMalformed, "'\(source)': byte symbol U+\(String(scalar.value, radix: 16)) is missing",
+                fix: "a byte-level BPE vocabulary must contain all 256 byte symbols")
         }
         var ranks: [Pair: Int] = [:]
         for (rank, merge) in merges.enumerated() {
             guard vocabulary[merge.0 + merge.1] != nil else {
-                throw EngineError(.tokenizerMalformed, "'\(source)': merge '\(merge.0) \(merge.1)' produces a token missing from the vocabulary",
-                                  fix: "pass the vocab.json and merges.txt from the same tokenizer")
+                throw EngineError(
+                    .tokenizerMalformed, "'\(source)': merge '\(merge.0) \(merge.1)' produces a token missing from the vocabulary",
+                    fix: "pass the vocab.json and merges.txt from the same tokenizer")
             }
             if ranks[Pair(left: merge.0, right: merge.1)] == nil { ranks[Pair(left: merge.0, right: merge.1)] = rank }
         }

@@ -14,14 +14,18 @@ public enum Evaluation {
     /// Mean cross-entropy over consecutive windows of T+1 tokens (stride T), in batches of B;
     /// `maxBatches` caps the work (nil: the whole stream). A final short batch runs with fewer rows.
     /// - Throws: `corpusTooSmall` when the stream is shorter than T+1; errors of the model's forward.
-    public static func run(model: CausalLanguageModel, tokens: [Int32], B: Int, T: Int, maxBatches: Int? = nil, step: Int = 0) throws -> EvaluationReport {
+    public static func run(model: CausalLanguageModel, tokens: [Int32], B: Int, T: Int, maxBatches: Int? = nil, step: Int = 0) throws
+        -> EvaluationReport
+    {
         let windows = (tokens.count - 1) / T
         guard windows >= 1 else {
-            throw EngineError(.corpusTooSmall, "evaluation data has \(tokens.count) tokens; one window of --seq \(T) needs \(T + 1)",
-                              fix: "use more data or a smaller --seq")
+            throw EngineError(
+                .corpusTooSmall, "evaluation data has \(tokens.count) tokens; one window of --seq \(T) needs \(T + 1)",
+                fix: "use more data or a smaller --seq")
         }
         if let maxBatches, maxBatches < 1 {
-            throw EngineError(.invalidArgument, "--max-batches \(maxBatches) evaluates nothing", fix: "pass --max-batches 1 or more, or leave it out")
+            throw EngineError(
+                .invalidArgument, "--max-batches \(maxBatches) evaluates nothing", fix: "pass --max-batches 1 or more, or leave it out")
         }
         // Without overflow: a huge --max-batches means the whole stream.
         let cap = maxBatches.map { $0.multipliedReportingOverflow(by: B) }

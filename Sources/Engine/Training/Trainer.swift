@@ -33,19 +33,23 @@ public final class Trainer {
     public init(model: CausalLanguageModel, data: TokenSplit, options: TrainingOptions) throws {
         try options.validate(maxSequence: model.maxSequence)
         guard data.train.count > options.sequence, data.validation.count > options.sequence else {
-            throw EngineError(.corpusTooSmall, "the split has \(data.train.count) train / \(data.validation.count) validation tokens for windows of \(options.sequence + 1)",
-                              fix: "use a larger corpus or a smaller --seq")
+            throw EngineError(
+                .corpusTooSmall,
+                "the split has \(data.train.count) train / \(data.validation.count) validation tokens for windows of \(options.sequence + 1)",
+                fix: "use a larger corpus or a smaller --seq")
         }
         if let bad = (data.train + data.validation).first(where: { $0 < 0 || Int($0) >= model.vocabularySize }) {
-            throw EngineError(.tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(model.vocabularySize)",
-                              fix: "use a tokenizer whose vocabulary matches the model")
+            throw EngineError(
+                .tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(model.vocabularySize)",
+                fix: "use a tokenizer whose vocabulary matches the model")
         }
         self.model = model
         self.options = options
         self.data = data
         optimizer = AdamW(layout: model.parameters.layout, options: options.adamW)
-        schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
-                                        totalSteps: options.steps, minimumFraction: options.minimumLearningRateFraction)
+        schedule = LearningRateSchedule(
+            peak: options.learningRate, warmupSteps: options.warmupSteps,
+            totalSteps: options.steps, minimumFraction: options.minimumLearningRateFraction)
         rng = SplitMix64(seed: options.seed &+ 1)
         inputs = [Int32](repeating: 0, count: options.batch * options.sequence)
         targets = inputs
@@ -60,29 +64,35 @@ public final class Trainer {
         for micro in 0..<A {
             fillBatch()
             model.dropoutSeed = options.seed &+ 2 &+ UInt64(step * A + micro) &* 0x9E37_79B9_7F4A_7C15
-            lossSum += try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T,
-                                                 gradientWrite: micro == 0 ? .overwrite : .accumulate, lossScale: 1 / Float(A))
+            lossSum += try model.forwardBackward(
+                inputs: inputs, targets: targets, B: B, T: T,
+                gradientWrite: micro == 0 ? .overwrite : .accumulate, lossScale: 1 / Float(A))
         }
         let gradients = model.gradients()
         let norm = GradientClipping.globalNorm(gradients)
         let rate = schedule.rate(at: step)
-        optimizer.update(parameters: model.parameters, gradients: gradients, learningRate: rate,
-                         gradientScale: GradientClipping.scale(norm: norm, maxNorm: options.gradientClip))
+        optimizer.update(
+            parameters: model.parameters, gradients: gradients, learningRate: rate,
+            gradientScale: GradientClipping.scale(norm: norm, maxNorm: options.gradientClip))
         step += 1
-        return TrainingStepReport(step: step, loss: lossSum / Float(A), learningRate: rate, gradientNorm: norm,
-                                  tokens: B * T * A, flops: model.trainingFLOPs(B: B, T: T) * Double(A))
+        return TrainingStepReport(
+            step: step, loss: lossSum / Float(A), learningRate: rate, gradientNorm: norm,
+            tokens: B * T * A, flops: model.trainingFLOPs(B: B, T: T) * Double(A))
     }
 
     /// Validation loss on the first `evaluationBatches` batches of the validation split.
     public func evaluate() throws -> EvaluationReport {
-        try Evaluation.run(model: model, tokens: data.validation, B: options.batch, T: options.sequence,
-                           maxBatches: options.evaluationBatches, step: step)
+        try Evaluation.run(
+            model: model, tokens: data.validation, B: options.batch, T: options.sequence,
+            maxBatches: options.evaluationBatches, step: step)
     }
 
     /// Runs the remaining steps, evaluating every `evaluationInterval` steps and after the last; returns the final evaluation.
     @discardableResult
-    public func run(onStep: (TrainingStepReport) -> Void = { _ in },
-                    onEvaluation: (EvaluationReport) -> Void = { _ in }) throws -> EvaluationReport {
+    public func run(
+        onStep: (TrainingStepReport) -> Void = { _ in },
+        onEvaluation: (EvaluationReport) -> Void = { _ in }
+    ) throws -> EvaluationReport {
         while step < options.steps {
             onStep(try trainStep())
             if options.evaluationInterval > 0, step % options.evaluationInterval == 0, step < options.steps {

@@ -53,13 +53,16 @@ public struct TrainingOptions: Codable, Sendable, Hashable {
             throw EngineError.invalidArgument("dropout \(dropout) is not a probability below 1", fix: "e.g. --dropout 0.1, or 0 for none")
         }
         if batch < 1 || steps < 1 || accumulationSteps < 1 || evaluationBatches < 1 {
-            throw EngineError.invalidArgument("batch, steps, accumulation and evaluation batches must be ≥ 1", fix: "e.g. --batch 4 --steps 100")
+            throw EngineError.invalidArgument(
+                "batch, steps, accumulation and evaluation batches must be ≥ 1", fix: "e.g. --batch 4 --steps 100")
         }
         if sequence < 1 || sequence > maxSequence {
-            throw EngineError.invalidArgument("sequence length \(sequence) is outside 1…\(maxSequence)", fix: "use --seq ≤ the model's context \(maxSequence)")
+            throw EngineError.invalidArgument(
+                "sequence length \(sequence) is outside 1…\(maxSequence)", fix: "use --seq ≤ the model's context \(maxSequence)")
         }
         if !(learningRate > 0) || warmupSteps < 0 {
-            throw EngineError.invalidArgument("learning rate \(learningRate) / warmup \(warmupSteps) invalid", fix: "use --lr > 0 and warmup ≥ 0")
+            throw EngineError.invalidArgument(
+                "learning rate \(learningRate) / warmup \(warmupSteps) invalid", fix: "use --lr > 0 and warmup ≥ 0")
         }
     }
 }

@@ -45,7 +45,8 @@ public final class CgroupScope: @unchecked Sendable {
         removeAbandoned(in: parent)
         let path = parent + "/" + name
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw Unavailable(description: "cannot create \(path) (\(String(cString: strerror(errno)))); run as root or in a delegated cgroup")
+            throw Unavailable(
+                description: "cannot create \(path) (\(String(cString: strerror(errno)))); run as root or in a delegated cgroup")
         }
         guard access(path + "/cgroup.procs", W_OK) == 0, access(parent + "/cgroup.procs", W_OK) == 0 else {
             rmdir(path)
@@ -59,7 +60,7 @@ public final class CgroupScope: @unchecked Sendable {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
         for entry in entries where entry.hasPrefix("wattprint-run-") {
             guard let pid = Int32(entry.dropFirst("wattprint-run-".count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            rmdir(parent + "/" + entry)   // fails, harmlessly, while processes remain in it
+            rmdir(parent + "/" + entry) // fails, harmlessly, while processes remain in it
         }
     }
 

@@ -19,10 +19,11 @@ public enum ProcStat {
 
     public static func host(path: String) throws -> HostTimes {
         let parsed: HostTimes? = KernelFile.withPrefix(path, maxBytes: 256) { bytes -> HostTimes? in
-            guard bytes.count > 4, bytes[0] == 99, bytes[1] == 112, bytes[2] == 117, bytes[3] == 32 else { return nil }  // "cpu "
+            guard bytes.count > 4, bytes[0] == 99, bytes[1] == 112, bytes[2] == 117, bytes[3] == 32 else { return nil } // "cpu "
             var f = ByteFields(bytes, from: 4)
             guard let user = f.next(), let nice = f.next(), let system = f.next(), let idle = f.next(),
-                  let iowait = f.next(), let irq = f.next(), let softirq = f.next() else { return nil }
+                let iowait = f.next(), let irq = f.next(), let softirq = f.next()
+            else { return nil }
             let busy = Double(user + nice + system + irq + softirq)
             return HostTimes(busy: busy / ticksPerSecond, total: (busy + Double(idle + iowait)) / ticksPerSecond)
         }
@@ -49,11 +50,11 @@ public enum ProcStat {
 
     static func process(_ pid: Int32, path: String) -> ProcessTimes? {
         KernelFile.withPrefix(path, maxBytes: 1024) { bytes -> ProcessTimes? in
-            guard let close = bytes.lastIndex(of: 41) else { return nil }  // ")"
+            guard let close = bytes.lastIndex(of: 41) else { return nil } // ")"
             var f = ByteFields(bytes, from: close + 1)
-            f.skip()                                            // state
+            f.skip() // state
             guard let ppid = f.next() else { return nil }
-            for _ in 0..<9 { f.skip() }                         // pgrp … cmajflt
+            for _ in 0..<9 { f.skip() } // pgrp … cmajflt
             guard let u = f.next(), let s = f.next(), let cu = f.next(), let cs = f.next() else { return nil }
             return ProcessTimes(pid: pid, ppid: Int32(truncatingIfNeeded: ppid), cpu: Double(u + s + cu + cs) / ticksPerSecond)
         }

@@ -36,20 +36,28 @@ public struct CPUPowerModel: Sendable, Codable, Equatable {
                 how = "\(host.logicalCPUs) of \(threads) threads (VM share)"
             } else if host.isVirtualMachine {
                 let maxW = ccfMaxWattsPerVCPU * Double(host.logicalCPUs)
-                return CPUPowerModel(maxWatts: maxW, idleWatts: ccfIdleWattsPerVCPU * Double(host.logicalCPUs),
-                                     uncertainty: unknownModelBand,
-                                     basis: "\(entry.model) known (TDP \(Int(entry.tdpWatts)) W, \(entry.source)) but its thread count is not, so this VM's \(host.logicalCPUs) vCPUs are priced at CCF's 0.74–3.5 W per vCPU")
+                return CPUPowerModel(
+                    maxWatts: maxW, idleWatts: ccfIdleWattsPerVCPU * Double(host.logicalCPUs),
+                    uncertainty: unknownModelBand,
+                    basis:
+                        "\(entry.model) known (TDP \(Int(entry.tdpWatts)) W, \(entry.source)) but its thread count is not, so this VM's \(host.logicalCPUs) vCPUs are priced at CCF's 0.74–3.5 W per vCPU"
+                )
             } else {
                 share = Double(host.sockets)
                 how = "\(host.sockets) socket(s)"
             }
             let maxW = entry.tdpWatts * share
-            return CPUPowerModel(maxWatts: maxW, idleWatts: maxW * idleFraction, uncertainty: knownModelBand,
-                                 basis: "TDP \(Int(entry.tdpWatts)) W of \(entry.model) (\(entry.source)) × \(how); idle = 0.21 × max (CCF AWS coefficients)")
+            return CPUPowerModel(
+                maxWatts: maxW, idleWatts: maxW * idleFraction, uncertainty: knownModelBand,
+                basis: "TDP \(Int(entry.tdpWatts)) W of \(entry.model) (\(entry.source)) × \(how); idle = 0.21 × max (CCF AWS coefficients)"
+            )
         }
         let n = Double(host.logicalCPUs)
-        return CPUPowerModel(maxWatts: ccfMaxWattsPerVCPU * n, idleWatts: ccfIdleWattsPerVCPU * n, uncertainty: unknownModelBand,
-                             basis: "CPU model \"\(host.cpuModel)\" not in the TDP table: default of 0.74 W idle to 3.5 W full per logical CPU (Cloud Carbon Footprint AWS coefficients) for \(host.logicalCPUs) CPUs, ±50 %")
+        return CPUPowerModel(
+            maxWatts: ccfMaxWattsPerVCPU * n, idleWatts: ccfIdleWattsPerVCPU * n, uncertainty: unknownModelBand,
+            basis:
+                "CPU model \"\(host.cpuModel)\" not in the TDP table: default of 0.74 W idle to 3.5 W full per logical CPU (Cloud Carbon Footprint AWS coefficients) for \(host.logicalCPUs) CPUs, ±50 %"
+        )
     }
 }
 

@@ -31,24 +31,29 @@ public final class EstimationMeter: Meter {
     ///   - cpuCounts: whether the CPU estimate is part of the total (no measured CPU channel exists).
     ///   - memoryCounts: whether the memory estimate is part of the total (no measured DRAM channel exists).
     ///   - processRoot: a process whose tree's CPU time is recorded for attribution.
-    public init(paths: SystemPaths, host: HostDescription, cpuCounts: Bool, memoryCounts: Bool, processRoot: Int32? = nil,
-                table: CPUTDPTable = .bundled) {
+    public init(
+        paths: SystemPaths, host: HostDescription, cpuCounts: Bool, memoryCounts: Bool, processRoot: Int32? = nil,
+        table: CPUTDPTable = .bundled
+    ) {
         self.paths = paths
         statPath = paths.proc("stat")
         meminfoPath = paths.proc("meminfo")
         cpuModel = CPUPowerModel.forHost(host, table: table)
         channels = [
-            MeterChannel(key: "estimate:cpu", device: "host-cpu", domain: "cpu-utilisation-model", kind: .intervalPower, unit: "W",
-                         source: "estimate from \(paths.proc("stat")): \(cpuModel.basis)", mode: .estimated,
-                         role: cpuCounts ? .total : .detail, uncertainty: cpuModel.uncertainty, uncertaintyNote: cpuModel.basis,
-                         deviceClass: .hostCPU, maxWatts: Self.bound),
-            MeterChannel(key: "estimate:memory", device: "host-memory", domain: "memory-in-use-model", kind: .intervalPower, unit: "W",
-                         source: "estimate from \(paths.proc("meminfo")): 0.392 W/GB in use (Cloud Carbon Footprint)", mode: .estimated,
-                         role: memoryCounts ? .total : .detail, uncertainty: MemoryPowerModel.uncertainty,
-                         uncertaintyNote: "0.392 W per GB in use (CCF), ±50 %", deviceClass: .hostMemory, maxWatts: Self.bound),
-            MeterChannel(key: "procfs:host-busy", device: "host-cpu", domain: "busy-cpu-seconds", kind: .cpuTime, unit: "s",
-                         resolution: 1 / ProcStat.ticksPerSecond, source: paths.proc("stat"), mode: .measured, role: .context,
-                         uncertainty: 0, uncertaintyNote: "kernel CPU accounting", deviceClass: .hostCPU, maxWatts: Self.bound),
+            MeterChannel(
+                key: "estimate:cpu", device: "host-cpu", domain: "cpu-utilisation-model", kind: .intervalPower, unit: "W",
+                source: "estimate from \(paths.proc("stat")): \(cpuModel.basis)", mode: .estimated,
+                role: cpuCounts ? .total : .detail, uncertainty: cpuModel.uncertainty, uncertaintyNote: cpuModel.basis,
+                deviceClass: .hostCPU, maxWatts: Self.bound),
+            MeterChannel(
+                key: "estimate:memory", device: "host-memory", domain: "memory-in-use-model", kind: .intervalPower, unit: "W",
+                source: "estimate from \(paths.proc("meminfo")): 0.392 W/GB in use (Cloud Carbon Footprint)", mode: .estimated,
+                role: memoryCounts ? .total : .detail, uncertainty: MemoryPowerModel.uncertainty,
+                uncertaintyNote: "0.392 W per GB in use (CCF), ±50 %", deviceClass: .hostMemory, maxWatts: Self.bound),
+            MeterChannel(
+                key: "procfs:host-busy", device: "host-cpu", domain: "busy-cpu-seconds", kind: .cpuTime, unit: "s",
+                resolution: 1 / ProcStat.ticksPerSecond, source: paths.proc("stat"), mode: .measured, role: .context,
+                uncertainty: 0, uncertaintyNote: "kernel CPU accounting", deviceClass: .hostCPU, maxWatts: Self.bound),
         ]
         if let processRoot { attach(processRoot: processRoot) }
     }
@@ -74,10 +79,12 @@ public final class EstimationMeter: Meter {
             source = paths.proc("\(processRoot)/stat") + " and descendants"
         }
         channels.removeAll { $0.kind == .cpuTime && $0.deviceClass == .processTree }
-        channels.append(MeterChannel(key: "procfs:tree-\(processRoot)", device: "process-tree-\(processRoot)", domain: "busy-cpu-seconds",
-                                     kind: .cpuTime, unit: "s", resolution: 1 / ProcStat.ticksPerSecond, source: source, mode: .measured,
-                                     role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting",
-                                     deviceClass: .processTree, maxWatts: Self.bound))
+        channels.append(
+            MeterChannel(
+                key: "procfs:tree-\(processRoot)", device: "process-tree-\(processRoot)", domain: "busy-cpu-seconds",
+                kind: .cpuTime, unit: "s", resolution: 1 / ProcStat.ticksPerSecond, source: source, mode: .measured,
+                role: .context, uncertainty: 0, uncertaintyNote: "kernel CPU accounting",
+                deviceClass: .processTree, maxWatts: Self.bound))
     }
 
     /// A forced read (the run's last, a window's edge) finds every descendant, not only those known at the last scan.
@@ -109,7 +116,7 @@ public final class EstimationMeter: Meter {
             for line in 0..<3 {
                 let labelStart = f.position
                 f.skip()
-                let isAvailable = f.position - labelStart >= 4 && bytes[f.position - 2] == 101 && bytes[labelStart + 3] == 65  // "MemA…e:"
+                let isAvailable = f.position - labelStart >= 4 && bytes[f.position - 2] == 101 && bytes[labelStart + 3] == 65 // "MemA…e:"
                 guard let v = f.next() else { return nil }
                 if line == 0 { total = v }
                 if line == 2 && isAvailable { available = v }

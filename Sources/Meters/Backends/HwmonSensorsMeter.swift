@@ -47,18 +47,24 @@ public final class HwmonSensorsMeter: Meter {
             while let feature = sensors_get_features(chip, &featureNr) {
                 let type = feature.pointee.type
                 let featureName = String(cString: feature.pointee.name)
-                let label = sensors_get_label(chip, feature).map { p -> String in defer { free(p) }; return String(cString: p) } ?? featureName
+                let label =
+                    sensors_get_label(chip, feature).map { p -> String in
+                        defer { free(p) }; return String(cString: p)
+                    } ?? featureName
                 let wanted: [(sensors_subfeature_type, ChannelKind, String)]
                 switch type {
                 case SENSORS_FEATURE_ENERGY: wanted = [(SENSORS_SUBFEATURE_ENERGY_INPUT, .energy, "J")]
-                case SENSORS_FEATURE_POWER: wanted = [(SENSORS_SUBFEATURE_POWER_INPUT, .power, "W"), (SENSORS_SUBFEATURE_POWER_AVERAGE, .power, "W")]
+                case SENSORS_FEATURE_POWER:
+                    wanted = [(SENSORS_SUBFEATURE_POWER_INPUT, .power, "W"), (SENSORS_SUBFEATURE_POWER_AVERAGE, .power, "W")]
                 case SENSORS_FEATURE_TEMP: wanted = [(SENSORS_SUBFEATURE_TEMP_INPUT, .context, "C")]
                 default: continue
                 }
                 // A power or energy feature with no input to read (only a cap or an alarm) is said, not dropped.
                 if channelKind(of: type) != .context, !wanted.contains(where: { sensors_get_subfeature(chip, feature, $0.0) != nil }) {
-                    decisions.append(MeterDecision(kind: .skipped, subject: "\(path)/\(featureName)",
-                                                   reason: "\(chipName) \(label) has no input or average reading (only limits or alarms)"))
+                    decisions.append(
+                        MeterDecision(
+                            kind: .skipped, subject: "\(path)/\(featureName)",
+                            reason: "\(chipName) \(label) has no input or average reading (only limits or alarms)"))
                     continue
                 }
                 for (subType, kind, unit) in wanted {
@@ -86,13 +92,14 @@ public final class HwmonSensorsMeter: Meter {
                     }
                     readers.append((chip, sub.pointee.number, kind == .context))
                     let platform = driver == "power_meter" || driver.hasPrefix("acpi")
-                    channels.append(MeterChannel(
-                        key: "hwmon:\(chipName):\(subName)", device: device, domain: subName, kind: kind, unit: unit,
-                        resolution: nil, wrapRange: nil, source: source, mode: .measured, role: role,
-                        uncertainty: kind == .context ? 0 : Self.uncertainty,
-                        uncertaintyNote: kind == .context ? "context only" : "hwmon driver reading; ±10 % documented default band",
-                        deviceClass: isSocket ? .cpuPackage : platform ? .platform : .other,
-                        maxWatts: isSocket ? PowerBound.cpuPackage : PowerBound.platform))
+                    channels.append(
+                        MeterChannel(
+                            key: "hwmon:\(chipName):\(subName)", device: device, domain: subName, kind: kind, unit: unit,
+                            resolution: nil, wrapRange: nil, source: source, mode: .measured, role: role,
+                            uncertainty: kind == .context ? 0 : Self.uncertainty,
+                            uncertaintyNote: kind == .context ? "context only" : "hwmon driver reading; ±10 % documented default band",
+                            deviceClass: isSocket ? .cpuPackage : platform ? .platform : .other,
+                            maxWatts: isSocket ? PowerBound.cpuPackage : PowerBound.platform))
                     break
                 }
             }
@@ -115,8 +122,11 @@ public final class HwmonSensorsMeter: Meter {
             return BlockedChannel(device: device, source: source, reason: "libsensors could not read it: \(why)", fixes: [])
         }
         let name = (file as NSString).lastPathComponent
-        return BlockedChannel(device: device, source: source, reason: "\(file) is not readable by this user",
-                              fixes: ["udev rule giving one group read access: SUBSYSTEM==\"hwmon\", ACTION==\"add\", RUN+=\"/bin/sh -c 'chgrp wattprint /sys%p/\(name) && chmod g+r /sys%p/\(name)'\" in /etc/udev/rules.d/90-wattprint-hwmon.rules, then add yourself to group wattprint"])
+        return BlockedChannel(
+            device: device, source: source, reason: "\(file) is not readable by this user",
+            fixes: [
+                "udev rule giving one group read access: SUBSYSTEM==\"hwmon\", ACTION==\"add\", RUN+=\"/bin/sh -c 'chgrp wattprint /sys%p/\(name) && chmod g+r /sys%p/\(name)'\" in /etc/udev/rules.d/90-wattprint-hwmon.rules, then add yourself to group wattprint"
+            ])
     }
 
     static func name(of chip: UnsafePointer<sensors_chip_name>) -> String {

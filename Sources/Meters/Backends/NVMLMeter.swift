@@ -51,9 +51,10 @@ public final class NVMLLibrary: @unchecked Sendable {
         func sym<T>(_ name: String, _: T.Type) -> T? { dlsym(h, name).map { unsafeBitCast($0, to: T.self) } }
         guard let initFn = sym("nvmlInit_v2", InitFn.self) else { dlclose(h); throw LoadError.symbolMissing("nvmlInit_v2") }
         guard let count = sym("nvmlDeviceGetCount_v2", CountFn.self),
-              let byIndex = sym("nvmlDeviceGetHandleByIndex_v2", HandleFn.self),
-              let nameFn = sym("nvmlDeviceGetName", StringFn.self),
-              let uuidFn = sym("nvmlDeviceGetUUID", StringFn.self) else {
+            let byIndex = sym("nvmlDeviceGetHandleByIndex_v2", HandleFn.self),
+            let nameFn = sym("nvmlDeviceGetName", StringFn.self),
+            let uuidFn = sym("nvmlDeviceGetUUID", StringFn.self)
+        else {
             dlclose(h); throw LoadError.symbolMissing("nvmlDeviceGetCount_v2/HandleByIndex_v2/GetName/GetUUID")
         }
         let rc = initFn()
@@ -145,7 +146,11 @@ public final class NVMLMeter: Meter {
         case energyCounter = "energy counter", powerInstant = "POWER_INSTANT field", powerUsage = "GetPowerUsage"
         /// Suffix of the channel key for a cross-check channel.
         var keySuffix: String {
-            switch self { case .energyCounter: return "counter"; case .powerInstant: return "instant"; case .powerUsage: return "average" }
+            switch self {
+            case .energyCounter: return "counter";
+            case .powerInstant: return "instant";
+            case .powerUsage: return "average"
+            }
         }
     }
 
@@ -165,8 +170,12 @@ public final class NVMLMeter: Meter {
     /// What to do about the NVML errors that kept a GPU from being read.
     static func fixes(for codes: [Int32]) -> [String] {
         var out: [String] = []
-        if codes.contains(4) { out.append("run as a user the driver lets query this GPU (in a container: expose it with --gpus or the NVIDIA device plugin)") }
-        if codes.contains(15) { out.append("the GPU is lost (fell off the bus): see dmesg and nvidia-smi; it usually needs a reset or a reboot") }
+        if codes.contains(4) {
+            out.append("run as a user the driver lets query this GPU (in a container: expose it with --gpus or the NVIDIA device plugin)")
+        }
+        if codes.contains(15) {
+            out.append("the GPU is lost (fell off the bus): see dmesg and nvidia-smi; it usually needs a reset or a reboot")
+        }
         if codes.contains(where: { $0 != 4 && $0 != 15 }) { out.append("check the driver with nvidia-smi") }
         return out
     }
@@ -196,8 +205,10 @@ public final class NVMLMeter: Meter {
             var count: UInt32 = 0
             let rc = lib.deviceCount(&count)
             guard rc == 0 else {
-                blocked.append(BlockedChannel(device: "gpu", source: "nvml", reason: "nvmlDeviceGetCount_v2 failed with NVML error \(rc)",
-                                              fixes: ["run nvidia-smi to see whether the driver sees the GPUs"]))
+                blocked.append(
+                    BlockedChannel(
+                        device: "gpu", source: "nvml", reason: "nvmlDeviceGetCount_v2 failed with NVML error \(rc)",
+                        fixes: ["run nvidia-smi to see whether the driver sees the GPUs"]))
                 return
             }
             for i in 0..<count {
@@ -213,19 +224,24 @@ public final class NVMLMeter: Meter {
                 var supported: [Method] = [], refusals: [String] = [], codes: [Int32] = []
                 for m in Method.allCases {
                     let rc = lib.probe(m, dev)
-                    if rc == 0 { supported.append(m) } else if rc != NVMLLibrary.notSupported {
+                    if rc == 0 {
+                        supported.append(m)
+                    } else if rc != NVMLLibrary.notSupported {
                         refusals.append("\(m.rawValue): \(lib.describe(rc))")
                         codes.append(rc)
                     }
                 }
                 guard let method = supported.first else {
-                    let reason = refusals.isEmpty ? "GPU \(i) reports neither energy nor power"
-                                                  : "GPU \(i) refused every reading: " + refusals.joined(separator: "; ")
+                    let reason =
+                        refusals.isEmpty
+                        ? "GPU \(i) reports neither energy nor power"
+                        : "GPU \(i) refused every reading: " + refusals.joined(separator: "; ")
                     blocked.append(BlockedChannel(device: "gpu-\(i)", source: "nvml", reason: reason, fixes: Self.fixes(for: codes)))
                     continue
                 }
-                let info = GPUInfo(index: Int(i), name: String(cString: nameBuf), uuid: String(cString: uuidBuf), powerLimitWatts: limitW,
-                                   method: method, crossChecks: Array(supported.dropFirst()), refusals: refusals)
+                let info = GPUInfo(
+                    index: Int(i), name: String(cString: nameBuf), uuid: String(cString: uuidBuf), powerLimitWatts: limitW,
+                    method: method, crossChecks: Array(supported.dropFirst()), refusals: refusals)
                 gpus.append(info)
                 // The best method counts; the others are read beside it as detail, so every run shows how far
                 // integrated power strays from the counter on this GPU.
@@ -236,17 +252,21 @@ public final class NVMLMeter: Meter {
                 // Utilisation and memory in use are context for reports (how busy the GPU was), never energy.
                 if lib.utilization != nil {
                     readers.append((dev, .utilisation))
-                    channels.append(MeterChannel(key: "nvml:\(info.uuid):utilisation", device: "gpu-\(i)", domain: "utilisation",
-                                                 kind: .context, unit: "%", source: "nvmlDeviceGetUtilizationRates", mode: .measured,
-                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only",
-                                                 deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: limitW)))
+                    channels.append(
+                        MeterChannel(
+                            key: "nvml:\(info.uuid):utilisation", device: "gpu-\(i)", domain: "utilisation",
+                            kind: .context, unit: "%", source: "nvmlDeviceGetUtilizationRates", mode: .measured,
+                            role: .context, uncertainty: 0, uncertaintyNote: "context only",
+                            deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: limitW)))
                 }
                 if lib.memoryInfo != nil {
                     readers.append((dev, .memoryUsed))
-                    channels.append(MeterChannel(key: "nvml:\(info.uuid):memory", device: "gpu-\(i)", domain: "memory-used",
-                                                 kind: .context, unit: "B", source: "nvmlDeviceGetMemoryInfo", mode: .measured,
-                                                 role: .context, uncertainty: 0, uncertaintyNote: "context only",
-                                                 deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: limitW)))
+                    channels.append(
+                        MeterChannel(
+                            key: "nvml:\(info.uuid):memory", device: "gpu-\(i)", domain: "memory-used",
+                            kind: .context, unit: "B", source: "nvmlDeviceGetMemoryInfo", mode: .measured,
+                            role: .context, uncertainty: 0, uncertaintyNote: "context only",
+                            deviceClass: .gpu, maxWatts: PowerBound.gpu(limitWatts: limitW)))
                 }
             }
         } catch let error as NVMLLibrary.LoadError {
@@ -267,14 +287,16 @@ public final class NVMLMeter: Meter {
             switch r.reading {
             case .utilisation:
                 var rates: (UInt32, UInt32) = (0, 0)
-                values[offset + i] = withUnsafeMutableBytes(of: &rates) { raw in
-                    lib.utilization?(r.device, raw.baseAddress!.assumingMemoryBound(to: UInt32.self)) == 0
-                } ? Double(rates.0) : nil
+                values[offset + i] =
+                    withUnsafeMutableBytes(of: &rates) { raw in
+                        lib.utilization?(r.device, raw.baseAddress!.assumingMemoryBound(to: UInt32.self)) == 0
+                    } ? Double(rates.0) : nil
             case .memoryUsed:
-                var memory: (UInt64, UInt64, UInt64) = (0, 0, 0)   // nvmlMemory_t: total, free, used
-                values[offset + i] = withUnsafeMutableBytes(of: &memory) { raw in
-                    lib.memoryInfo?(r.device, raw.baseAddress!.assumingMemoryBound(to: UInt64.self)) == 0
-                } ? Double(memory.2) : nil
+                var memory: (UInt64, UInt64, UInt64) = (0, 0, 0) // nvmlMemory_t: total, free, used
+                values[offset + i] =
+                    withUnsafeMutableBytes(of: &memory) { raw in
+                        lib.memoryInfo?(r.device, raw.baseAddress!.assumingMemoryBound(to: UInt64.self)) == 0
+                    } ? Double(memory.2) : nil
             case .energy(.energyCounter):
                 var e: UInt64 = 0
                 values[offset + i] = lib.totalEnergy.flatMap { $0(r.device, &e) == 0 ? Double(e) : nil }

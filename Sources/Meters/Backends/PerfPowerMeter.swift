@@ -68,20 +68,26 @@ public final class PerfPowerMeter: Meter {
                     opened.append((fd, event.scale))
                     let (device, role) = Self.device(event.name, place: place)
                     let deviceClass = Self.deviceClass(event.name)
-                    channels.append(MeterChannel(
-                        key: "perf:\(event.name):\(place)", device: device, domain: event.name, kind: .energy, unit: "J",
-                        resolution: event.scale, wrapRange: nil, source: source, mode: .measured, role: role,
-                        uncertainty: event.name == "energy-ram" ? PowercapRAPLMeter.dramUncertainty : PowercapRAPLMeter.packageUncertainty,
-                        uncertaintyNote: "RAPL counter via perf (kernel-accumulated, 64-bit)", deviceClass: deviceClass,
-                        maxWatts: deviceClass == .dram ? PowerBound.dram : deviceClass == .platform ? PowerBound.platform : PowerBound.cpuPackage))
+                    channels.append(
+                        MeterChannel(
+                            key: "perf:\(event.name):\(place)", device: device, domain: event.name, kind: .energy, unit: "J",
+                            resolution: event.scale, wrapRange: nil, source: source, mode: .measured, role: role,
+                            uncertainty: event.name == "energy-ram"
+                                ? PowercapRAPLMeter.dramUncertainty : PowercapRAPLMeter.packageUncertainty,
+                            uncertaintyNote: "RAPL counter via perf (kernel-accumulated, 64-bit)", deviceClass: deviceClass,
+                            maxWatts: deviceClass == .dram
+                                ? PowerBound.dram : deviceClass == .platform ? PowerBound.platform : PowerBound.cpuPackage))
                 case let .failure(error):
-                    blocked.append(BlockedChannel(
-                        device: Self.device(event.name, place: place).0, source: source,
-                        reason: "perf_event_open failed: \(error.description)",
-                        fixes: error.errno == EACCES || error.errno == EPERM
-                            ? ["sudo setcap cap_perfmon=ep $(command -v wattprint) (Linux ≥ 5.8; cap_sys_admin before)",
-                               "or sudo sysctl kernel.perf_event_paranoid=0 (system-wide; weaker)"]
-                            : []))
+                    blocked.append(
+                        BlockedChannel(
+                            device: Self.device(event.name, place: place).0, source: source,
+                            reason: "perf_event_open failed: \(error.description)",
+                            fixes: error.errno == EACCES || error.errno == EPERM
+                                ? [
+                                    "sudo setcap cap_perfmon=ep $(command -v wattprint) (Linux ≥ 5.8; cap_sys_admin before)",
+                                    "or sudo sysctl kernel.perf_event_paranoid=0 (system-wide; weaker)",
+                                ]
+                                : []))
                 }
             }
         }
@@ -142,7 +148,8 @@ public final class PerfPowerMeter: Meter {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
         return names.filter { !$0.contains(".") }.sorted().compactMap { name in
             guard let spec = try? KernelFile.trimmed(dir + "/" + name),
-                  let config = parseConfig(spec) else { return nil }
+                let config = parseConfig(spec)
+            else { return nil }
             let scale = (try? KernelFile.trimmed(dir + "/" + name + ".scale")).flatMap(Double.init) ?? 0x1p-32
             let unit = (try? KernelFile.trimmed(dir + "/" + name + ".unit")) ?? "Joules"
             return PerfPowerEvent(name: name, config: config, scale: scale, unit: unit)

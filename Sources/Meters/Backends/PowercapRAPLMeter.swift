@@ -28,28 +28,35 @@ public final class PowercapRAPLMeter: Meter {
         let mirrorOf = PowercapDiscovery.mirrors(found.domains, roles: roles, paths: paths)
         for (mirror, primary) in mirrorOf.sorted(by: { $0.key < $1.key }) {
             roles[mirror] = .detail
-            decisions.append(MeterDecision(
-                kind: .mirrored, subject: "rapl:\(found.domains[mirror].zone)", counterpart: "rapl:\(found.domains[primary].zone)",
-                reason: "\(found.domains[mirror].name) read the same value as \(found.domains[primary].name) in every reading at discovery and the CPU topology shows no separate die for it: one counter shown twice, counted once"))
+            decisions.append(
+                MeterDecision(
+                    kind: .mirrored, subject: "rapl:\(found.domains[mirror].zone)", counterpart: "rapl:\(found.domains[primary].zone)",
+                    reason:
+                        "\(found.domains[mirror].name) read the same value as \(found.domains[primary].name) in every reading at discovery and the CPU topology shows no separate die for it: one counter shown twice, counted once"
+                ))
         }
         decisions += found.skipped.map { MeterDecision(kind: .skipped, subject: paths.sys("class/powercap/\($0.zone)"), reason: $0.reason) }
         for (index, (domain, role)) in zip(found.domains, roles).enumerated() {
             if let why = domain.unreadable {
-                blocked.append(BlockedChannel(device: Self.device(domain), source: domain.energyPath,
-                                              reason: "\(why)", fixes: Self.fixes(for: why, path: domain.energyPath)))
+                blocked.append(
+                    BlockedChannel(
+                        device: Self.device(domain), source: domain.energyPath,
+                        reason: "\(why)", fixes: Self.fixes(for: why, path: domain.energyPath)))
                 continue
             }
             readable.append(domain)
             let range = domain.maxEnergyRangeUJ.map { Double($0) }
-            var note = range == nil
+            var note =
+                range == nil
                 ? "max_energy_range_uj missing: wraps are detected as resets and the interval is bounded by a 32-bit counter"
                 : "RAPL counter; ±\(Int((domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty) * 100)) % accuracy band"
             if let primary = mirrorOf[index] { note += "; reads the same counter as \(found.domains[primary].zone), counted there" }
-            channels.append(MeterChannel(
-                key: "rapl:\(domain.zone)", device: Self.device(domain), domain: domain.name, kind: .energy, unit: "uJ",
-                resolution: 1, wrapRange: range, source: domain.energyPath, mode: .measured, role: role,
-                uncertainty: domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty, uncertaintyNote: note,
-                deviceClass: Self.deviceClass(domain.kind), maxWatts: Self.maxWatts(domain.kind)))
+            channels.append(
+                MeterChannel(
+                    key: "rapl:\(domain.zone)", device: Self.device(domain), domain: domain.name, kind: .energy, unit: "uJ",
+                    resolution: 1, wrapRange: range, source: domain.energyPath, mode: .measured, role: role,
+                    uncertainty: domain.kind == .dram ? Self.dramUncertainty : Self.packageUncertainty, uncertaintyNote: note,
+                    deviceClass: Self.deviceClass(domain.kind), maxWatts: Self.maxWatts(domain.kind)))
         }
     }
 
@@ -99,8 +106,12 @@ public final class PowercapRAPLMeter: Meter {
         for i in channels.indices where channels[i].role == .total && devices.contains(channels[i].device) {
             channels[i].role = .detail
             channels[i].uncertaintyNote += "; \(counter) counts this domain instead"
-            decisions.append(MeterDecision(kind: .countedElsewhere, subject: channels[i].key, counterpart: counter,
-                                           reason: "max_energy_range_uj is missing, so this zone cannot tell a wrap from a reset; \(counter)'s 64-bit count of the same domain counts instead"))
+            decisions.append(
+                MeterDecision(
+                    kind: .countedElsewhere, subject: channels[i].key, counterpart: counter,
+                    reason:
+                        "max_energy_range_uj is missing, so this zone cannot tell a wrap from a reset; \(counter)'s 64-bit count of the same domain counts instead"
+                ))
         }
     }
 

@@ -55,7 +55,11 @@ public enum PowercapDiscovery {
             case "intel-rapl-mmio": isMMIO = true
             case "intel-rapl": isMMIO = false
             default:
-                skipped.append((zone, "a zone of control type '\(zone[..<colon])', which wattprint does not read (it reads intel-rapl and intel-rapl-mmio)"))
+                skipped.append(
+                    (
+                        zone,
+                        "a zone of control type '\(zone[..<colon])', which wattprint does not read (it reads intel-rapl and intel-rapl-mmio)"
+                    ))
                 continue
             }
             guard let indices = zoneIndices(zone[zone.index(after: colon)...]) else {
@@ -71,8 +75,10 @@ public enum PowercapDiscovery {
             var unreadable: KernelFileError?
             do { _ = try KernelFile.uint64(energyPath) } catch let e as KernelFileError { unreadable = e } catch {}
             let range = try? KernelFile.uint64((dir as NSString).appendingPathComponent("max_energy_range_uj"))
-            domains.append(RAPLDomain(zone: zone, name: name, kind: kind(of: name), socket: nil, die: nil, isMMIO: isMMIO,
-                                      indices: indices, maxEnergyRangeUJ: range, energyPath: energyPath, unreadable: unreadable))
+            domains.append(
+                RAPLDomain(
+                    zone: zone, name: name, kind: kind(of: name), socket: nil, die: nil, isMMIO: isMMIO,
+                    indices: indices, maxEnergyRangeUJ: range, energyPath: energyPath, unreadable: unreadable))
         }
         domains.sort { a, b in a.isMMIO != b.isMMIO ? !a.isMMIO : a.indices.lexicographicallyPrecedes(b.indices) }
         // A subzone belongs to its parent's socket; a package names its own.
@@ -148,8 +154,10 @@ public enum PowercapDiscovery {
     /// topology shows at least as many dies in that package as there are zones (then they are distinct dies whose
     /// counters happen to agree, as idle zeros do).
     /// - Returns: for each mirroring domain's index, the index of the domain it mirrors.
-    public static func mirrors(_ domains: [RAPLDomain], roles: [ChannelRole], paths: SystemPaths, reads: Int = 3,
-                               spacingMicroseconds: UInt32 = 2_000) -> [Int: Int] {
+    public static func mirrors(
+        _ domains: [RAPLDomain], roles: [ChannelRole], paths: SystemPaths, reads: Int = 3,
+        spacingMicroseconds: UInt32 = 2_000
+    ) -> [Int: Int] {
         var groups: [String: [Int]] = [:]
         for (i, d) in domains.enumerated() where d.die != nil && d.unreadable == nil && roles[i] == .total {
             groups["\(d.kind.rawValue)|\(d.socket ?? -1)|\(d.isMMIO)", default: []].append(i)
@@ -186,7 +194,8 @@ public enum PowercapDiscovery {
         for cpu in cpus where cpu.hasPrefix("cpu") && cpu.dropFirst(3).allSatisfy(\.isNumber) && cpu.count > 3 {
             let topology = dir + "/" + cpu + "/topology"
             guard let package = try? KernelFile.uint64(topology + "/physical_package_id"),
-                  let die = try? KernelFile.uint64(topology + "/die_id") else { continue }
+                let die = try? KernelFile.uint64(topology + "/die_id")
+            else { continue }
             dies[Int(package), default: []].insert(die)
         }
         return dies.mapValues(\.count)

@@ -87,8 +87,10 @@ public struct EnergyAccumulator: Sendable {
     /// about every 1 ms: shared/data/hardware/nvml_notes.md), so steps are judged against the bound over dt + this.
     public static let counterUpdateSlack = 0.25
 
-    public init(kind: ChannelKind, toSI: Double, wrapRange: Double?, maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts,
-                rules: IntegrationRules = .current) {
+    public init(
+        kind: ChannelKind, toSI: Double, wrapRange: Double?, maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts,
+        rules: IntegrationRules = .current
+    ) {
         self.kind = kind
         self.toSI = toSI
         self.wrapRange = wrapRange
@@ -113,8 +115,9 @@ public struct EnergyAccumulator: Sendable {
     public var pendingAnomalies: [ReadingAnomaly] {
         guard let last else { return [] }
         return suspects.map {
-            ReadingAnomaly(kind: .unresolved, channel: -1, tNs: $0.tNs, value: $0.value, seconds: Double($0.tNs - last.tNs) / 1e9,
-                           reason: "the run ended before later readings could show whether this step was a glitch or a reset")
+            ReadingAnomaly(
+                kind: .unresolved, channel: -1, tNs: $0.tNs, value: $0.value, seconds: Double($0.tNs - last.tNs) / 1e9,
+                reason: "the run ended before later readings could show whether this step was a glitch or a reset")
         }
     }
 
@@ -169,7 +172,9 @@ public struct EnergyAccumulator: Sendable {
         return wrapped * toSI <= allowed ? .counted(delta: wrapped, wrapped: true) : .implausible
     }
 
-    private mutating func note(_ kind: ReadingAnomaly.Kind, _ reading: (tNs: Int64, value: Double), seconds: Double? = nil, _ reason: String) {
+    private mutating func note(
+        _ kind: ReadingAnomaly.Kind, _ reading: (tNs: Int64, value: Double), seconds: Double? = nil, _ reason: String
+    ) {
         anomalies.append(ReadingAnomaly(kind: kind, channel: -1, tNs: reading.tNs, value: reading.value, seconds: seconds, reason: reason))
     }
 
@@ -229,8 +234,11 @@ public struct EnergyAccumulator: Sendable {
             break
         }
         guard value.isFinite, value >= 0, value <= ceiling else {
-            note(.outOfRange, reading, String(format: "outside the counter's range 0…%.0f%@: a failed read, bridged by the next reading", ceiling,
-                                              wrapRange == nil ? " (its device's bound for 10⁹ s)" : ""))
+            note(
+                .outOfRange, reading,
+                String(
+                    format: "outside the counter's range 0…%.0f%@: a failed read, bridged by the next reading", ceiling,
+                    wrapRange == nil ? " (its device's bound for 10⁹ s)" : ""))
             if last != nil { rejectedTailNs = tNs } else if rejectedHeadNs == nil { rejectedHeadNs = tNs }
             return 0
         }
@@ -254,7 +262,10 @@ public struct EnergyAccumulator: Sendable {
         case let .counted(delta, wrapped):
             suspects = []
             for h in held {
-                note(.glitch, h, "a step to this value implied over \(Int(maxPlausibleWatts)) W and a later reading continued from the one before: a glitch, bridged")
+                note(
+                    .glitch, h,
+                    "a step to this value implied over \(Int(maxPlausibleWatts)) W and a later reading continued from the one before: a glitch, bridged"
+                )
             }
             return accept(reading, delta: delta, wrapped: wrapped)
         case .late:
@@ -265,7 +276,9 @@ public struct EnergyAccumulator: Sendable {
             guard case let .counted(delta, wrapped) = step(from: held[held.count - 1], to: reading) else {
                 // The reading follows neither the baseline nor the suspects: they were strays; it is the new suspect.
                 for h in held {
-                    note(.glitch, h, "a step to this value implied over \(Int(maxPlausibleWatts)) W and no later reading continued from it: a glitch")
+                    note(
+                        .glitch, h,
+                        "a step to this value implied over \(Int(maxPlausibleWatts)) W and no later reading continued from it: a glitch")
                 }
                 suspects = [reading]
                 rejectedTailNs = tNs
@@ -288,9 +301,12 @@ public struct EnergyAccumulator: Sendable {
                 return 0
             }
             suspects = []
-            note(.reset, first, seconds: sinceBase, fromZero
-                 ? "the counter restarted from zero: the following readings continue from this value; the interval holding the restart is unmeasured"
-                 : "the counter came back at another value and \(held.count) reading(s) continued from it: a restart; the interval holding it is unmeasured")
+            note(
+                .reset, first, seconds: sinceBase,
+                fromZero
+                    ? "the counter restarted from zero: the following readings continue from this value; the interval holding the restart is unmeasured"
+                    : "the counter came back at another value and \(held.count) reading(s) continued from it: a restart; the interval holding it is unmeasured"
+            )
             committed.resets += 1
             committed.unmeasuredSeconds += sinceBase
             rebase(first)
@@ -308,7 +324,12 @@ public struct EnergyAccumulator: Sendable {
         let seconds = Double(reading.tNs - base.tNs) / 1e9
         committed.unmeasuredSeconds += seconds
         lateInterval = (base.tNs, reading.tNs)
-        note(.lateRead, reading, seconds: seconds, String(format: "read %.3g s after the previous reading, beyond the %.3g s in which this counter can wrap at most once: how many wraps happened is unknowable", seconds, wrapBoundSeconds ?? 0))
+        note(
+            .lateRead, reading, seconds: seconds,
+            String(
+                format:
+                    "read %.3g s after the previous reading, beyond the %.3g s in which this counter can wrap at most once: how many wraps happened is unknowable",
+                seconds, wrapBoundSeconds ?? 0))
         rebase(reading)
         return 0
     }
@@ -377,9 +398,11 @@ public struct EnergyAccumulator: Sendable {
     }
 
     /// Integrates a whole series (ordered by time); `resumptions` are the times of readings that followed a gap.
-    public static func integrate(_ series: [(tNs: Int64, value: Double)], kind: ChannelKind, toSI: Double, wrapRange: Double?,
-                                 resumptions: Set<Int64> = [], rules: IntegrationRules = .current,
-                                 maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts) -> ChannelEnergy {
+    public static func integrate(
+        _ series: [(tNs: Int64, value: Double)], kind: ChannelKind, toSI: Double, wrapRange: Double?,
+        resumptions: Set<Int64> = [], rules: IntegrationRules = .current,
+        maxPlausibleWatts: Double = Wraparound.defaultMaxPlausibleWatts
+    ) -> ChannelEnergy {
         var acc = EnergyAccumulator(kind: kind, toSI: toSI, wrapRange: wrapRange, maxPlausibleWatts: maxPlausibleWatts, rules: rules)
         for s in series {
             if resumptions.contains(s.tNs) { acc.resumeAfterGap() }

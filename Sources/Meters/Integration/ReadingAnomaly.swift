@@ -41,8 +41,10 @@ public struct ReadingAnomaly: Codable, Equatable, Sendable {
     /// Why, in words.
     public var reason: String
 
-    public init(kind: Kind, channel: Int, tNs: Int64, value: Double? = nil, seconds: Double? = nil, switchedTo: Int? = nil,
-                bridgedBy: Int? = nil, reason: String) {
+    public init(
+        kind: Kind, channel: Int, tNs: Int64, value: Double? = nil, seconds: Double? = nil, switchedTo: Int? = nil,
+        bridgedBy: Int? = nil, reason: String
+    ) {
         self.kind = kind; self.channel = channel; self.tNs = tNs; self.value = value; self.seconds = seconds
         self.switchedTo = switchedTo; self.bridgedBy = bridgedBy; self.reason = reason
     }

@@ -34,15 +34,18 @@ public final class RunIntegrator {
         public var wrapRange: Double?
         public var maxWatts: Double
 
-        public init(key: String, device: String, deviceClass: DeviceClass, kind: ChannelKind, role: ChannelRole,
-                    mode: MeasurementMode, toSI: Double, wrapRange: Double?, maxWatts: Double) {
+        public init(
+            key: String, device: String, deviceClass: DeviceClass, kind: ChannelKind, role: ChannelRole,
+            mode: MeasurementMode, toSI: Double, wrapRange: Double?, maxWatts: Double
+        ) {
             self.key = key; self.device = device; self.deviceClass = deviceClass; self.kind = kind; self.role = role
             self.mode = mode; self.toSI = toSI; self.wrapRange = wrapRange; self.maxWatts = maxWatts
         }
 
         public init(_ c: MeterChannel) {
-            self.init(key: c.key, device: c.device, deviceClass: c.deviceClass, kind: c.kind, role: c.role, mode: c.mode,
-                      toSI: c.toSI, wrapRange: c.wrapRange, maxWatts: c.maxWatts)
+            self.init(
+                key: c.key, device: c.device, deviceClass: c.deviceClass, kind: c.kind, role: c.role, mode: c.mode,
+                toSI: c.toSI, wrapRange: c.wrapRange, maxWatts: c.maxWatts)
         }
 
         var isEnergy: Bool { kind == .energy || kind == .power || kind == .intervalPower }
@@ -120,7 +123,9 @@ public final class RunIntegrator {
         mirrorOf = rules.judgesReadings ? mirrors : [:]
         hostBusy = channels.firstIndex { $0.kind == .cpuTime && $0.deviceClass == .hostCPU }
         fallbacks = channels.indices.map { Self.fallbacks(of: $0, in: channels) }
-        judged = channels.map { $0.role == .total && $0.mode == .measured && $0.isEnergy && [.cpuPackage, .dram, .gpu].contains($0.deviceClass) }
+        judged = channels.map {
+            $0.role == .total && $0.mode == .measured && $0.isEnergy && [.cpuPackage, .dram, .gpu].contains($0.deviceClass)
+        }
         watches = Array(repeating: nil, count: channels.count)
     }
 
@@ -137,7 +142,10 @@ public final class RunIntegrator {
         let estimateClass: DeviceClass? = c.deviceClass == .cpuPackage ? .hostCPU : c.deviceClass == .dram ? .hostMemory : nil
         let peers = channels.filter { $0.role == .total && $0.mode == .measured && $0.isEnergy && $0.deviceClass == c.deviceClass }
         if let estimateClass, peers.count == 1,
-           let estimate = channels.firstIndex(where: { $0.deviceClass == estimateClass && $0.kind == .intervalPower && $0.mode == .estimated }) {
+            let estimate = channels.firstIndex(where: {
+                $0.deviceClass == estimateClass && $0.kind == .intervalPower && $0.mode == .estimated
+            })
+        {
             result.append(estimate)
         }
         return result
@@ -206,7 +214,12 @@ public final class RunIntegrator {
 
     /// Anomalies, finished or not, as a recomputation lists them: decided ones and those still open at the end.
     public var allAnomalies: [ReadingAnomaly] {
-        anomalies + channels.indices.flatMap { i in accumulators[i].pendingAnomalies.map { var a = $0; a.channel = i; return a } }
+        anomalies
+            + channels.indices.flatMap { i in
+                accumulators[i].pendingAnomalies.map {
+                    var a = $0; a.channel = i; return a
+                }
+            }
     }
 
     // MARK: Rules across channels
@@ -224,7 +237,8 @@ public final class RunIntegrator {
             countedJoules[i] += tickAdded[j]
             accumulators[i].bridgeLateInterval()
             tickAnomalies[k].bridgedBy = j
-            tickAnomalies[k].reason += String(format: "; bridged by %@, which read %.6g J over the same interval", channels[j].key, tickAdded[j])
+            tickAnomalies[k].reason += String(
+                format: "; bridged by %@, which read %.6g J over the same interval", channels[j].key, tickAdded[j])
         }
     }
 
@@ -234,9 +248,12 @@ public final class RunIntegrator {
             divergence[m] = a == b ? 0 : (divergence[m] ?? 0) + 1
             if divergence[m] == Self.divergenceReads {
                 counts[m] = true
-                tickAnomalies.append(ReadingAnomaly(
-                    kind: .mirrorDiverged, channel: m, tNs: tNs, value: a,
-                    reason: "read differently from \(channels[p].key) for \(Self.divergenceReads) readings in a row: a counter of its own, counted from here (energy before this may be under-counted)"))
+                tickAnomalies.append(
+                    ReadingAnomaly(
+                        kind: .mirrorDiverged, channel: m, tNs: tNs, value: a,
+                        reason:
+                            "read differently from \(channels[p].key) for \(Self.divergenceReads) readings in a row: a counter of its own, counted from here (energy before this may be under-counted)"
+                    ))
             }
         }
     }
@@ -246,8 +263,9 @@ public final class RunIntegrator {
             let joules = accumulators[i].energy.joules
             guard var watch = watches[i], joules <= watch.joules else {
                 if let since = stuckSince.removeValue(forKey: i) { stuckUnmeasured[i] += Double(tNs - since) / 1e9 }
-                watches[i] = Watch(tNs: tNs, joules: joules, fallbackJoules: fallbacks[i].map { accumulators[$0].energy.joules },
-                                   busy: hostBusy.flatMap { accumulators[$0].latest }, reads: 0)
+                watches[i] = Watch(
+                    tNs: tNs, joules: joules, fallbackJoules: fallbacks[i].map { accumulators[$0].energy.joules },
+                    busy: hostBusy.flatMap { accumulators[$0].latest }, reads: 0)
                 continue
             }
             watch.reads += 1
@@ -277,14 +295,18 @@ public final class RunIntegrator {
                 counts[i] = false
                 counts[j] = true
                 countedJoules[j] += moved[k]
-                tickAnomalies.append(ReadingAnomaly(
-                    kind: .stuck, channel: i, tNs: watch.tNs, seconds: elapsed, switchedTo: j,
-                    reason: why + "; \(channels[j].key) counts from the last time it moved" + (channels[j].mode == .estimated ? " (ESTIMATED)" : "")))
+                tickAnomalies.append(
+                    ReadingAnomaly(
+                        kind: .stuck, channel: i, tNs: watch.tNs, seconds: elapsed, switchedTo: j,
+                        reason: why + "; \(channels[j].key) counts from the last time it moved"
+                            + (channels[j].mode == .estimated ? " (ESTIMATED)" : "")))
             } else {
                 stuckSince[i] = watch.tNs
-                tickAnomalies.append(ReadingAnomaly(
-                    kind: .stuck, channel: i, tNs: watch.tNs, seconds: elapsed,
-                    reason: why + "; no other reading of the device moved, so its time from then is unmeasured, not counted as 0 J measured"))
+                tickAnomalies.append(
+                    ReadingAnomaly(
+                        kind: .stuck, channel: i, tNs: watch.tNs, seconds: elapsed,
+                        reason: why
+                            + "; no other reading of the device moved, so its time from then is unmeasured, not counted as 0 J measured"))
             }
         }
     }

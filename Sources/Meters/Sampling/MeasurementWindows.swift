@@ -59,7 +59,8 @@ public final class EnergyMonitor: @unchecked Sendable {
             total += j
             if channel.mode == .estimated && j > 0 { estimated = true }
         }
-        return WindowMeasurement(name: name, seconds: Double(sampler.clock.nowNs() - start.startNs) / 1e9,
-                                 joulesByChannel: byChannel, totalJoules: total, includesEstimates: estimated)
+        return WindowMeasurement(
+            name: name, seconds: Double(sampler.clock.nowNs() - start.startNs) / 1e9,
+            joulesByChannel: byChannel, totalJoules: total, includesEstimates: estimated)
     }
 }

@@ -57,8 +57,10 @@ public final class Sampler: @unchecked Sendable {
     ///   - interval: seconds between readings requested; shortened when a counter could wrap twice in it.
     ///   - flushInterval: longest time a reading waits before the sinks commit it, seconds.
     ///   - sinks: where readings, energy and events go, in order.
-    public init(meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sinks: [SampleSink],
-                clock: SamplerClock = SystemClock()) {
+    public init(
+        meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sinks: [SampleSink],
+        clock: SamplerClock = SystemClock()
+    ) {
         self.meters = meters
         self.sinks = sinks
         self.clock = clock
@@ -75,7 +77,12 @@ public final class Sampler: @unchecked Sendable {
         // NVML's power readings are integrated, and the H100 notes (shared/data/hardware/nvml_notes.md) ask for 10 Hz
         // or faster; a slower rate is the user's choice, said out loud.
         if interval > 0.1, channels.contains(where: { $0.role == .total && $0.kind == .power && $0.key.hasPrefix("nvml:") }) {
-            caveats = [String(format: "a GPU's energy comes from integrated power readings; at one reading every %g s, bursts shorter than that are missed (use --interval 0.1 or less)", interval)]
+            caveats = [
+                String(
+                    format:
+                        "a GPU's energy comes from integrated power readings; at one reading every %g s, bursts shorter than that are missed (use --interval 0.1 or less)",
+                    interval)
+            ]
         } else {
             caveats = []
         }
@@ -95,8 +102,10 @@ public final class Sampler: @unchecked Sendable {
     }
 
     /// One sink, or none.
-    public convenience init(meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sink: SampleSink?,
-                            clock: SamplerClock = SystemClock()) {
+    public convenience init(
+        meters: MeterSet, interval requested: Double = 0.1, flushInterval: Double = 2, sink: SampleSink?,
+        clock: SamplerClock = SystemClock()
+    ) {
         self.init(meters: meters, interval: requested, flushInterval: flushInterval, sinks: sink.map { [$0] } ?? [], clock: clock)
     }
 
@@ -129,8 +138,9 @@ public final class Sampler: @unchecked Sendable {
         let now = clock.nowNs()
         for a in integrator.finish() { emitAnomaly(a, at: now) }
         lock.unlock()
-        let overhead = SamplerOverhead(cpuSeconds: cpuSeconds, wallSeconds: Double(clock.nowNs() - startNs) / 1e9,
-                                       ticks: ticks, intervalSeconds: interval)
+        let overhead = SamplerOverhead(
+            cpuSeconds: cpuSeconds, wallSeconds: Double(clock.nowNs() - startNs) / 1e9,
+            ticks: ticks, intervalSeconds: interval)
         emit(.overhead(overhead), at: clock.nowNs())
         flush()
         return overhead

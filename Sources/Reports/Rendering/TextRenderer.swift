@@ -11,7 +11,8 @@ public struct TextRenderer: ReportRenderer {
             case let .fields(fields): return Self.fields(fields)
             case let .table(table): return Self.table(table)
             case let .findings(findings): return findings.map { $0.severity == .headline ? "WARNING: \($0.text)" : "! \($0.text)" }
-            case let .prefixed(prefix, inner): return lines(inner).flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.map { prefix + $0 }
+            case let .prefixed(prefix, inner):
+                return lines(inner).flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false) }.map { prefix + $0 }
             }
         }
     }

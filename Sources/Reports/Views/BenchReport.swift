@@ -31,30 +31,50 @@ public enum BenchReport {
     public static func build(_ record: Record) -> Report {
         let r = record.bench, o = r.options, c = o.config
         var lines: [String] = []
-        lines.append("sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)")
+        lines.append(
+            "sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)"
+        )
         for s in r.sgemmShapes {
-            lines.append("  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s")
+            lines.append(
+                "  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s"
+            )
         }
-        lines.append("model        \(c.layers) layers × \(c.channels), \(c.heads) heads, vocab \(c.vocabularySize), context \(c.maxSequence): \(QuantityFormat.grouped(r.parameterCount)) parameters")
+        lines.append(
+            "model        \(c.layers) layers × \(c.channels), \(c.heads) heads, vocab \(c.vocabularySize), context \(c.maxSequence): \(QuantityFormat.grouped(r.parameterCount)) parameters"
+        )
         let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
-        lines.append("phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))")
-        lines.append("throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(QuantityFormat.flops(r.flopsPerStep))/step)")
+        lines.append(
+            "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
+        )
+        lines.append(
+            "throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(QuantityFormat.flops(r.flopsPerStep))/step)"
+        )
         if let loss = r.lastLoss { lines.append("loss         \(QuantityFormat.fixed(Double(loss), 4)) (random data)") }
         var memory = "peak RSS     \(QuantityFormat.bytes(Double(r.peakResidentBytes)))"
         if let state = r.optimizerStateBytes, let activations = r.activationBytes {
-            memory += " (params + grads + AdamW m, v = \(QuantityFormat.bytes(Double(state))); activations + scratch = \(QuantityFormat.bytes(Double(activations))))"
+            memory +=
+                " (params + grads + AdamW m, v = \(QuantityFormat.bytes(Double(state))); activations + scratch = \(QuantityFormat.bytes(Double(activations))))"
         }
         lines.append(memory)
         if let bandwidth = r.readBandwidthBytesPerSecond, let weights = r.weightBytesPerStep, let cache = r.cacheBytesPerStep,
-           let bound = r.bandwidthBoundTokensPerSecond, let fraction = r.fractionOfBandwidthBound {
-            lines.append("bandwidth    \(QuantityFormat.fixed(bandwidth / 1e9, 1)) GB/s streaming read; \(QuantityFormat.fixed(weights / 1e6, 1)) MB weights + \(QuantityFormat.fixed(cache / 1e6, 2)) MB KV per step")
-            lines.append("decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound")
+            let bound = r.bandwidthBoundTokensPerSecond, let fraction = r.fractionOfBandwidthBound
+        {
+            lines.append(
+                "bandwidth    \(QuantityFormat.fixed(bandwidth / 1e9, 1)) GB/s streaming read; \(QuantityFormat.fixed(weights / 1e6, 1)) MB weights + \(QuantityFormat.fixed(cache / 1e6, 2)) MB KV per step"
+            )
+            lines.append(
+                "decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound"
+            )
         }
         let e = record.energy
         if let w = e.window, let jpt = e.joulesPerToken {
             let mode = w.includesEstimates ? "ESTIMATED (no energy counter readable here)" : "measured"
-            lines.append("energy       \(QuantityFormat.fixed(w.totalJoules, 2)) J over the timed steps (\(QuantityFormat.fixed(w.seconds, 2)) s), \(mode)")
-            lines.append("per token    \(QuantityFormat.fixed(jpt, 4)) J/token = \(String(format: "%.3g", jpt / 3.6e6)) kWh/token; recorded as run \(e.runID) (wattprint show \(e.runID))")
+            lines.append(
+                "energy       \(QuantityFormat.fixed(w.totalJoules, 2)) J over the timed steps (\(QuantityFormat.fixed(w.seconds, 2)) s), \(mode)"
+            )
+            lines.append(
+                "per token    \(QuantityFormat.fixed(jpt, 4)) J/token = \(String(format: "%.3g", jpt / 3.6e6)) kWh/token; recorded as run \(e.runID) (wattprint show \(e.runID))"
+            )
         }
         return Report(blocks: lines.map(Block.line), data: record)
     }

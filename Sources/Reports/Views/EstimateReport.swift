@@ -19,7 +19,11 @@ public enum EstimateReport {
         case .configFile: regionText = "\(e.region.query) (config file)"
         }
         fields.append(Field("Region", regionText))
-        fields.append(Field("Intensity", "\(e.intensity.intensity) · \(e.intensity.year.map(String.init) ?? "year not stated") · \(e.intensity.basis) · \(e.intensity.label)"))
+        fields.append(
+            Field(
+                "Intensity",
+                "\(e.intensity.intensity) · \(e.intensity.year.map(String.init) ?? "year not stated") · \(e.intensity.basis) · \(e.intensity.label)"
+            ))
         if let why = e.intensity.why { fields.append(Field("Figure choice", why)) }
         fields.append(Field("IT energy", e.itEnergy.description))
         let site = e.pue.site?.rawValue ?? ""
@@ -35,10 +39,17 @@ public enum EstimateReport {
         fields.append(Field("Facility energy", e.facilityEnergy.description))
         fields.append(Field("Location-based", e.locationBased.description))
         if let market = e.marketBased {
-            fields.append(Field("Market-based", "\(market.emissions) (uncovered energy at \(market.uncoveredFactor), \(market.uncoveredFactorSource.rawValue))"))
+            fields.append(
+                Field(
+                    "Market-based",
+                    "\(market.emissions) (uncovered energy at \(market.uncoveredFactor), \(market.uncoveredFactorSource.rawValue))"))
         }
         if let hardware = e.hardware {
-            fields.append(Field("Embodied", "\(e.embodied) (\(QuantityFormat.number(hardware.count)) × \(hardware.hardware), \(QuantityFormat.number(hardware.hours)) h, \(QuantityFormat.percent(e.embodiedShare)) of total)"))
+            fields.append(
+                Field(
+                    "Embodied",
+                    "\(e.embodied) (\(QuantityFormat.number(hardware.count)) × \(hardware.hardware), \(QuantityFormat.number(hardware.hours)) h, \(QuantityFormat.percent(e.embodiedShare)) of total)"
+                ))
         } else {
             fields.append(Field("Embodied", "not included (pass --hardware, --count, --hours)"))
         }

@@ -17,7 +17,11 @@ public enum GridReport {
             fields.append(Field("Zone", "\(zone.id) — \(zone.name) (\(region.zoneWhy))"))
             fields.append(Field("Zone figure", "\(zone.intensity) · \(zone.year) · \(zone.basis) · \(zone.source.key)"))
             if let published = region.published {
-                fields.append(Field("Published figure", "\(published.intensity) · \(published.year.map(String.init) ?? "year not stated") · \(published.basis) · \(published.source.key)"))
+                fields.append(
+                    Field(
+                        "Published figure",
+                        "\(published.intensity) · \(published.year.map(String.init) ?? "year not stated") · \(published.basis) · \(published.source.key)"
+                    ))
                 fields.append(Field("Published source", published.originalSource))
             }
             fields.append(Field("Used", "\(region.used.rawValue) — \(region.why)"))
@@ -77,11 +81,14 @@ public enum GridReport {
         let keys = Set(found.zones.map(\.source.key)).union(regions.map(\.1.figure.source.key))
         let data = Listing(
             zones: found.zones.map {
-                ZoneRow(id: $0.id, alias: $0.alias, name: $0.name, kind: $0.kind, parent: $0.parent, intensity: $0.intensity,
-                        year: $0.year, basis: $0.basis.text, source: $0.source.key, licence: $0.licence, note: $0.note)
+                ZoneRow(
+                    id: $0.id, alias: $0.alias, name: $0.name, kind: $0.kind, parent: $0.parent, intensity: $0.intensity,
+                    year: $0.year, basis: $0.basis.text, source: $0.source.key, licence: $0.licence, note: $0.note)
             },
             cloudRegions: regions.map {
-                RegionRow(id: $0.0.id, location: $0.0.location, zone: $0.0.zoneID, used: $0.0.used, intensity: $0.1.figure.intensity, why: $0.0.why)
+                RegionRow(
+                    id: $0.0.id, location: $0.0.location, zone: $0.0.zoneID, used: $0.0.used, intensity: $0.1.figure.intensity,
+                    why: $0.0.why)
             },
             sources: table.sources.filter { keys.contains($0.key) })
         if found.zones.isEmpty && regions.isEmpty {
@@ -90,16 +97,21 @@ public enum GridReport {
         var blocks: [Block] = []
         if !found.zones.isEmpty {
             let rows = found.zones.map { zone in
-                [zone.id, zone.kind.rawValue, QuantityFormat.decimals(zone.intensity.gramsPerKilowattHour, 2), String(zone.year),
-                 zone.basis.text, zone.source.key, zone.name]
+                [
+                    zone.id, zone.kind.rawValue, QuantityFormat.decimals(zone.intensity.gramsPerKilowattHour, 2), String(zone.year),
+                    zone.basis.text, zone.source.key, zone.name,
+                ]
             }
             blocks.append(.table(Table(header: ["ZONE", "KIND", "G/KWH", "YEAR", "BASIS", "SOURCE", "NAME"], rows: rows)))
         }
         if !regions.isEmpty {
             if !blocks.isEmpty { blocks.append(.blank) }
             let rows = regions.map { region, resolved in
-                [region.id, region.zoneID, region.used.rawValue, QuantityFormat.decimals(resolved.figure.intensity.gramsPerKilowattHour, 2),
-                 resolved.figure.year.map(String.init) ?? "", region.location]
+                [
+                    region.id, region.zoneID, region.used.rawValue,
+                    QuantityFormat.decimals(resolved.figure.intensity.gramsPerKilowattHour, 2),
+                    resolved.figure.year.map(String.init) ?? "", region.location,
+                ]
             }
             blocks.append(.table(Table(header: ["CLOUD REGION", "ZONE", "USED", "G/KWH", "YEAR", "LOCATION"], rows: rows)))
         }

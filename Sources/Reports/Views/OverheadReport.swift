@@ -23,8 +23,10 @@ public struct OverheadReport: Codable, Sendable {
     public var workloadSlowdownPercent: Double
     public var workloadSpreadPercent: Double
 
-    public init(rates: [Rate], workloadRepetitions: Int, workloadMedianSecondsWithout: Double, workloadMedianSecondsWith: Double,
-                workloadSlowdownPercent: Double, workloadSpreadPercent: Double) {
+    public init(
+        rates: [Rate], workloadRepetitions: Int, workloadMedianSecondsWithout: Double, workloadMedianSecondsWith: Double,
+        workloadSlowdownPercent: Double, workloadSpreadPercent: Double
+    ) {
         self.rates = rates; self.workloadRepetitions = workloadRepetitions
         self.workloadMedianSecondsWithout = workloadMedianSecondsWithout; self.workloadMedianSecondsWith = workloadMedianSecondsWith
         self.workloadSlowdownPercent = workloadSlowdownPercent; self.workloadSpreadPercent = workloadSpreadPercent
@@ -33,10 +35,17 @@ public struct OverheadReport: Codable, Sendable {
     var lines: [String] {
         var lines = ["Sampler overhead (CPU time of the sampler thread ÷ wall time, ledger writes included):"]
         for r in rates {
-            lines.append(String(format: "  %5.0f Hz: %d readings, %.4f s CPU in %.2f s → %.4f%% of one core", r.hz, r.ticks, r.cpuSeconds, r.wallSeconds, r.percentOfOneCore))
+            lines.append(
+                String(
+                    format: "  %5.0f Hz: %d readings, %.4f s CPU in %.2f s → %.4f%% of one core", r.hz, r.ticks, r.cpuSeconds,
+                    r.wallSeconds, r.percentOfOneCore))
         }
-        lines.append(String(format: "Workload (all cores, %d repetitions each, interleaved): median %.3f s without sampling, %.3f s with 100 Hz sampling → %+.2f%% (spread of repetitions ±%.2f%%)",
-                            workloadRepetitions, workloadMedianSecondsWithout, workloadMedianSecondsWith, workloadSlowdownPercent, workloadSpreadPercent))
+        lines.append(
+            String(
+                format:
+                    "Workload (all cores, %d repetitions each, interleaved): median %.3f s without sampling, %.3f s with 100 Hz sampling → %+.2f%% (spread of repetitions ±%.2f%%)",
+                workloadRepetitions, workloadMedianSecondsWithout, workloadMedianSecondsWith, workloadSlowdownPercent, workloadSpreadPercent
+            ))
         return lines
     }
 }

@@ -23,14 +23,18 @@ public enum RunListReport {
     /// - Parameter path: the ledger's path, named when it holds no run (or does not exist yet).
     public static func build(_ rows: [Row], path: String, exists: Bool = true) -> Report {
         if rows.isEmpty {
-            let line = exists ? "No runs in \(path) yet. Record one with: wattprint run -- COMMAND"
-                              : "No runs yet: there is no ledger at \(path). Record one with: wattprint run -- COMMAND"
+            let line =
+                exists
+                ? "No runs in \(path) yet. Record one with: wattprint run -- COMMAND"
+                : "No runs yet: there is no ledger at \(path). Record one with: wattprint run -- COMMAND"
             return Report(blocks: [.line(line)], data: rows)
         }
         var table = Table(header: ["id", "started (UTC)", "status", "exit", "region", "batches", "command"], rightAligned: [0, 3, 5])
         for r in rows {
-            table.rows.append(["\(r.id)", r.startedAt, r.status, r.exitCode.map(String.init) ?? "-", r.region ?? "-", "\(r.batches)",
-                               r.command.count > 60 ? String(r.command.prefix(57)) + "..." : r.command])
+            table.rows.append([
+                "\(r.id)", r.startedAt, r.status, r.exitCode.map(String.init) ?? "-", r.region ?? "-", "\(r.batches)",
+                r.command.count > 60 ? String(r.command.prefix(57)) + "..." : r.command,
+            ])
         }
         return Report(blocks: [.table(table)], data: rows)
     }

@@ -14,30 +14,43 @@ public enum RunReport {
         out.append("  duration \(QuantityFormat.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
         out += f.overrides.map { "  override: \($0)" }
         out += f.notes.map { "  note: \($0)" }
-        if !f.settingsRecorded { out.append("  note: the run recorded no footprint settings (wattprint kept none then): its region as recorded, the default site and PUE") }
+        if !f.settingsRecorded {
+            out.append(
+                "  note: the run recorded no footprint settings (wattprint kept none then): its region as recorded, the default site and PUE"
+            )
+        }
         var blocks = out.map(Block.line)
         var table = Table(header: ["channel", "domain", "role", "mode", "energy", "mean power"], rightAligned: [4, 5])
         for c in e.channels where c.kind != .cpuTime && c.kind != .context {
-            table.rows.append([c.device, c.domain, c.role.rawValue, c.mode.rawValue, QuantityFormat.joules(c.joules), QuantityFormat.watts(c.meanWatts)])
+            table.rows.append([
+                c.device, c.domain, c.role.rawValue, c.mode.rawValue, QuantityFormat.joules(c.joules), QuantityFormat.watts(c.meanWatts),
+            ])
         }
         blocks.append(.prefixed("  ", [.table(table)]))
         out = []
-        var total = String(format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
-                           QuantityFormat.joules(e.totalLowJoules), QuantityFormat.joules(e.totalHighJoules))
+        var total = String(
+            format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
+            QuantityFormat.joules(e.totalLowJoules), QuantityFormat.joules(e.totalHighJoules))
         if e.totalJoules > 0 {
-            total += String(format: "; %.0f%% measured, %.0f%% ESTIMATED", e.measuredJoules / e.totalJoules * 100, e.estimatedJoules / e.totalJoules * 100)
+            total += String(
+                format: "; %.0f%% measured, %.0f%% ESTIMATED", e.measuredJoules / e.totalJoules * 100,
+                e.estimatedJoules / e.totalJoules * 100)
         }
         out.append(total)
         if let a = e.attribution {
-            out.append(String(format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
-                              a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules),
-                              QuantityFormat.joules(a.hostCPUJoules)))
+            out.append(
+                String(
+                    format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
+                    a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules),
+                    QuantityFormat.joules(a.hostCPUJoules)))
             if let detail = a.methodDetail { out.append("    attributed by \(detail)") }
         }
         for c in e.crossChecks {
             let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"
-            out.append(String(format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)", c.device, QuantityFormat.joules(c.checkJoules),
-                              c.checkSource, QuantityFormat.joules(c.countedJoules), c.countedSource, difference))
+            out.append(
+                String(
+                    format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)", c.device, QuantityFormat.joules(c.checkJoules),
+                    c.checkSource, QuantityFormat.joules(c.countedJoules), c.countedSource, difference))
         }
         for d in e.decisions where d.kind != .skipped {
             out.append("  decided: \(d.subject)\(d.counterpart.map { " → \($0)" } ?? ""): \(d.reason)")
@@ -45,20 +58,30 @@ public enum RunReport {
         for d in e.decisions where d.kind == .skipped { out.append("  skipped: \(d.subject): \(d.reason)") }
         for a in e.anomalies {
             let value = a.decision.value.map { " reading " + readingText($0) } ?? ""
-            out.append(String(format: "  anomaly at %.2f s: %@ (%@) %@%@: %@", a.atSeconds, a.device, a.domain, a.decision.kind.rawValue,
-                              value, a.decision.reason))
+            out.append(
+                String(
+                    format: "  anomaly at %.2f s: %@ (%@) %@%@: %@", a.atSeconds, a.device, a.domain, a.decision.kind.rawValue,
+                    value, a.decision.reason))
         }
         // A lost device ends all its channels in the same reading: one line per device and moment.
         var gaps: [(line: String, domains: [String])] = []
         for g in e.gaps {
-            let end = g.resumedAtSeconds.map { String(format: "resumed at %.2f s", $0) } ?? "did not come back; its energy counts up to its last reading"
+            let end =
+                g.resumedAtSeconds.map { String(format: "resumed at %.2f s", $0) }
+                ?? "did not come back; its energy counts up to its last reading"
             let line = String(format: "  gap: %@ stopped answering at %.2f s; %@", g.device, g.atSeconds, end)
-            if let i = gaps.firstIndex(where: { $0.line == line }) { gaps[i].domains.append(g.domain) } else { gaps.append((line, [g.domain])) }
+            if let i = gaps.firstIndex(where: { $0.line == line }) {
+                gaps[i].domains.append(g.domain)
+            } else {
+                gaps.append((line, [g.domain]))
+            }
         }
         out += gaps.map { "\($0.line) (\($0.domains.joined(separator: ", ")))" }
         for c in e.channels where c.unmeasuredSeconds > 0 && c.kind != .cpuTime && c.kind != .context {
-            out.append(String(format: "  unmeasured: %@ (%@) %.2f s of gaps its readings cannot bridge; no energy counted for them",
-                              c.device, c.domain, c.unmeasuredSeconds))
+            out.append(
+                String(
+                    format: "  unmeasured: %@ (%@) %.2f s of gaps its readings cannot bridge; no energy counted for them",
+                    c.device, c.domain, c.unmeasuredSeconds))
         }
         for b in e.blocked { out.append("  ! not measured: \(b.device) (\(b.source)): \(b.reason)") }
         var fixes: [String] = []
@@ -66,13 +89,17 @@ public enum RunReport {
         out += fixes.map { "    fix: \($0)" }
         if let seal = e.seal { out.append("  sealed: \(seal)") }
         if let o = e.samplerOverhead {
-            out.append(String(format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
+            out.append(
+                String(
+                    format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
         }
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
             out.append(String(format: "  %.0f tokens: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, j, j / 3.6e6, g))
         }
         if let h = f.hourly {
-            out.append("  hourly intensity over \(h.hoursCovered) hour(s); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)")
+            out.append(
+                "  hourly intensity over \(h.hoursCovered) hour(s); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)"
+            )
         }
         out.append("")
         blocks += out.map(Block.line)

@@ -48,11 +48,17 @@ public enum SensorsReport {
     }
 
     public static func build(_ r: View) -> Report {
-        var out: [Block] = [.line("Host: \(r.host.cpuModel), \(r.host.logicalCPUs) logical CPUs, \(r.host.sockets) socket(s)\(r.host.isVirtualMachine ? ", virtual machine" : ""), kernel \(r.host.kernel)")]
+        var out: [Block] = [
+            .line(
+                "Host: \(r.host.cpuModel), \(r.host.logicalCPUs) logical CPUs, \(r.host.sockets) socket(s)\(r.host.isVirtualMachine ? ", virtual machine" : ""), kernel \(r.host.kernel)"
+            )
+        ]
         var table = Table(header: ["device", "domain", "kind", "role", "mode", "power", "±", "source"], rightAligned: [5, 6])
         for c in r.channels {
-            table.rows.append([c.device, c.domain, c.kind, c.role, c.mode, c.watts.map { String(format: "%.2f W", $0) } ?? "-",
-                               c.uncertainty > 0 ? String(format: "%.0f%%", c.uncertainty * 100) : "-", c.source])
+            table.rows.append([
+                c.device, c.domain, c.kind, c.role, c.mode, c.watts.map { String(format: "%.2f W", $0) } ?? "-",
+                c.uncertainty > 0 ? String(format: "%.0f%%", c.uncertainty * 100) : "-", c.source,
+            ])
         }
         out.append(.table(table))
         for g in r.gpus {
@@ -86,7 +92,9 @@ public enum SensorsReport {
             lines.append("\nNot present:")
             for (meter, reason) in r.unavailable.sorted(by: { $0.key < $1.key }) { lines.append("  \(meter): \(reason)") }
         }
-        if let bound = r.wrapBoundSeconds { lines.append(String(format: "\nWrap bound: reads at most every %.0f s keep every counter exact.", bound)) }
+        if let bound = r.wrapBoundSeconds {
+            lines.append(String(format: "\nWrap bound: reads at most every %.0f s keep every counter exact.", bound))
+        }
         if let o = r.overhead { lines.append("\n" + o.lines.joined(separator: "\n")) }
         out += lines.flatMap { $0.split(separator: "\n", omittingEmptySubsequences: false).map { Block.line(String($0)) } }
         return Report(blocks: out, data: r)

@@ -58,7 +58,8 @@ public enum VerifyReport {
             if check.matches != nil && !check.anomaliesMatch {
                 recomputation = "differs"
                 result = Self.mismatch
-                detail = "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
+                detail =
+                    "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
                 return
             }
             switch check.matches {
@@ -66,7 +67,8 @@ public enum VerifyReport {
             case false?:
                 recomputation = "differs"
                 result = Self.mismatch
-                detail = "the run's recorded result (\(check.recorded!.totalJoules) J) differs from its raw samples (\(check.recomputed.totalJoules) J)"
+                detail =
+                    "the run's recorded result (\(check.recorded!.totalJoules) J) differs from its raw samples (\(check.recomputed.totalJoules) J)"
             case nil: recomputation = "none recorded"
             }
         }
@@ -78,7 +80,8 @@ public enum VerifyReport {
         for r in rows {
             var line = "run \(r.run): \(r.result)"
             if r.isMismatch {
-                line += " at" + (r.batch.map { " batch \($0)" } ?? "") + (r.row.map { " row \($0)" } ?? "") + (r.table.map { " (\($0))" } ?? "")
+                line +=
+                    " at" + (r.batch.map { " batch \($0)" } ?? "") + (r.row.map { " row \($0)" } ?? "") + (r.table.map { " (\($0))" } ?? "")
                 line += ": \(r.detail ?? "")"
             } else {
                 line += " (\(r.batches) batches, \(r.rows) rows)" + (r.detail.map { "; \($0)" } ?? "")

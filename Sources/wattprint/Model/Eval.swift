@@ -5,8 +5,11 @@ import Measures
 extension ModelCommand {
     /// `model eval CKPT --corpus FILE | --tokens FILE`: mean cross-entropy and perplexity.
     struct Eval: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mean cross-entropy and perplexity of a checkpoint on a text or token file.",
-                                                        discussion: "Examples:\n  wattprint model eval small.safetensors --corpus /usr/share/games/fortunes/literature\n  wattprint model eval gpt2.safetensors --tokens val.bin --dtype u16 --vocab vocab.json --merges merges.txt")
+        static let configuration = CommandConfiguration(
+            abstract: "Mean cross-entropy and perplexity of a checkpoint on a text or token file.",
+            discussion:
+                "Examples:\n  wattprint model eval small.safetensors --corpus /usr/share/games/fortunes/literature\n  wattprint model eval gpt2.safetensors --tokens val.bin --dtype u16 --vocab vocab.json --merges merges.txt"
+        )
 
         @OptionGroup var checkpointFile: CheckpointOptions
 
@@ -62,19 +65,25 @@ extension ModelCommand {
             }
             let T = seq ?? min(model.config.maxSequence, 1024)
             guard T >= 1, T <= model.config.maxSequence else {
-                throw ModelCommandError("--seq \(T) is outside 1…\(model.config.maxSequence)", fix: "use a window no longer than the model's context")
+                throw ModelCommandError(
+                    "--seq \(T) is outside 1…\(model.config.maxSequence)", fix: "use a window no longer than the model's context")
             }
             let start = ContinuousClock.now
             let report = try Evaluation.run(model: model, tokens: ids, B: batch, T: T, maxBatches: maxBatches)
             let seconds = secondsSince(start)
             let flops = FLOPCount.forward(model.config, tokens: report.tokens, attentionContext: T, logitRows: report.tokens)
-            let out = Report(checkpoint: checkpointFile.checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
-                             perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,
-                             forwardFLOPs: flops)
+            let out = Report(
+                checkpoint: checkpointFile.checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
+                perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,
+                forwardFLOPs: flops)
             if output.isJSON { return try output.emitJSON(out) }
             print("evaluated \(report.tokens) tokens of \(out.source) in windows of \(T)")
-            print("loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))")
-            print("\(QuantityFormat.fixed(seconds, 2)) s, \(QuantityFormat.fixed(out.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.flops(flops))")
+            print(
+                "loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))"
+            )
+            print(
+                "\(QuantityFormat.fixed(seconds, 2)) s, \(QuantityFormat.fixed(out.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.flops(flops))"
+            )
         }
     }
 }

@@ -5,8 +5,11 @@ import Measures
 extension ModelCommand {
     /// `model generate CKPT --prompt …`: KV-cached sampling.
     struct Generate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Generate text from a checkpoint with a KV cache.",
-                                                        discussion: "Example:\n  wattprint model generate small.safetensors --prompt \"The \" --max-tokens 80 --temperature 0.8 --top-k 40 --seed 1")
+        static let configuration = CommandConfiguration(
+            abstract: "Generate text from a checkpoint with a KV cache.",
+            discussion:
+                "Example:\n  wattprint model generate small.safetensors --prompt \"The \" --max-tokens 80 --temperature 0.8 --top-k 40 --seed 1"
+        )
 
         @OptionGroup var checkpointFile: CheckpointOptions
 
@@ -74,23 +77,30 @@ extension ModelCommand {
                 let ids = tok.encode(text)
                 if ids.count == 1 { stopTokens.insert(ids[0]) } else if !ids.isEmpty { stopSequences.append(ids) }
             }
-            let options = GenerationOptions(maxNewTokens: maxTokens,
-                                            sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP),
-                                            stopTokens: stopTokens, stopSequences: stopSequences, seed: seed)
+            let options = GenerationOptions(
+                maxNewTokens: maxTokens,
+                sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP),
+                stopTokens: stopTokens, stopSequences: stopSequences, seed: seed)
             let generator = Generator(model: model, maxBatch: prompts.count, maxChunk: min(256, model.config.maxSequence))
             let start = ContinuousClock.now
             var prefillSeconds = 0.0
-            let (outputs, stats) = try generator.generate(prompts: prompts, options: options, onPrefillDone: { prefillSeconds = secondsSince(start) })
+            let (outputs, stats) = try generator.generate(
+                prompts: prompts, options: options, onPrefillDone: { prefillSeconds = secondsSince(start) })
             let decodeSeconds = secondsSince(start) - prefillSeconds
-            let samples = zip(prompt, outputs).map { Sample(prompt: $0, completion: tok.decodeText($1.tokens), tokens: $1.tokens.count, stopReason: $1.stopReason) }
-            let report = Report(checkpoint: checkpointFile.checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,
-                                decodeSeconds: decodeSeconds, decodeTokensPerSecond: Double(stats.generatedTokens) / max(decodeSeconds, 1e-9))
+            let samples = zip(prompt, outputs).map {
+                Sample(prompt: $0, completion: tok.decodeText($1.tokens), tokens: $1.tokens.count, stopReason: $1.stopReason)
+            }
+            let report = Report(
+                checkpoint: checkpointFile.checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,
+                decodeSeconds: decodeSeconds, decodeTokensPerSecond: Double(stats.generatedTokens) / max(decodeSeconds, 1e-9))
             if output.isJSON { return try output.emitJSON(report) }
             for sample in samples {
                 print(sample.prompt + sample.completion)
                 if samples.count > 1 { print("---") }
             }
-            FileHandleOutput.standardError("[\(stats.promptTokens) prompt tokens in \(QuantityFormat.fixed(prefillSeconds, 3)) s; \(stats.generatedTokens) generated in \(QuantityFormat.fixed(decodeSeconds, 3)) s, \(QuantityFormat.fixed(report.decodeTokensPerSecond, 1)) tokens/s]")
+            FileHandleOutput.standardError(
+                "[\(stats.promptTokens) prompt tokens in \(QuantityFormat.fixed(prefillSeconds, 3)) s; \(stats.generatedTokens) generated in \(QuantityFormat.fixed(decodeSeconds, 3)) s, \(QuantityFormat.fixed(report.decodeTokensPerSecond, 1)) tokens/s]"
+            )
         }
     }
 }

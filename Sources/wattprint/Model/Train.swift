@@ -10,7 +10,9 @@ extension ModelCommand {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a GPT-2 from scratch on a text corpus.",
-            discussion: "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors")
+            discussion:
+                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors"
+        )
 
         @Argument(help: "Optional SPEC json file.")
         var spec: String?
@@ -73,12 +75,14 @@ extension ModelCommand {
                     throw ModelCommandError("cannot read spec '\(spec)'", fix: "check the path")
                 }
                 do { file = try JSONDecoder().decode(Spec.self, from: data) } catch {
-                    throw ModelCommandError("spec '\(spec)' is not valid JSON with the expected keys (\(error))",
-                                            fix: "use keys like {\"corpus\": \"text.txt\", \"layers\": 4, \"width\": 128}")
+                    throw ModelCommandError(
+                        "spec '\(spec)' is not valid JSON with the expected keys (\(error))",
+                        fix: "use keys like {\"corpus\": \"text.txt\", \"layers\": 4, \"width\": 128}")
                 }
             }
             guard let corpusPath = corpus ?? file.corpus else {
-                throw ModelCommandError("no corpus given", fix: "pass --corpus FILE (e.g. /usr/share/games/fortunes) or set \"corpus\" in the spec")
+                throw ModelCommandError(
+                    "no corpus given", fix: "pass --corpus FILE (e.g. /usr/share/games/fortunes) or set \"corpus\" in the spec")
             }
             try threads.apply()
             let kind = tokenizerKind ?? file.tokenizer ?? "byte"
@@ -106,9 +110,10 @@ extension ModelCommand {
             options.evaluationBatches = evalBatches ?? file.evalBatches ?? 8
             options.seed = seed ?? file.seed ?? 1337
             options.dropout = dropout ?? file.dropout ?? 0
-            let config = GPT2Config(layers: layers ?? file.layers ?? 4, channels: width ?? file.width ?? 128,
-                                    heads: heads ?? file.heads ?? 4, vocabularySize: tok.vocabularySize,
-                                    maxSequence: context ?? file.context ?? options.sequence)
+            let config = GPT2Config(
+                layers: layers ?? file.layers ?? 4, channels: width ?? file.width ?? 128,
+                heads: heads ?? file.heads ?? 4, vocabularySize: tok.vocabularySize,
+                maxSequence: context ?? file.context ?? options.sequence)
             let text = try Corpus.load(path: corpusPath)
             let split = try TokenSplit(tokens: tok.encode(bytes: text.bytes), window: options.sequence)
             let model = try GPT2(config: config, seed: options.seed)
@@ -117,35 +122,51 @@ extension ModelCommand {
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             measured.record(.corpus(CorpusRecord(path: corpusPath, sha256: corpusHash, bytes: text.bytes.count, tokenizer: kind)))
-            measured.record(.workload(WorkloadDescription(architecture: "gpt2", parameters: config.parameterCount,
-                                                          configuration: try JSONValue(encoding: config))))
+            measured.record(
+                .workload(
+                    WorkloadDescription(
+                        architecture: "gpt2", parameters: config.parameterCount,
+                        configuration: try JSONValue(encoding: config))))
             if !output.isJSON {
-                print("corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))")
-                print("model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(QuantityFormat.grouped(config.parameterCount)) parameters")
+                print(
+                    "corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))"
+                )
+                print(
+                    "model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(QuantityFormat.grouped(config.parameterCount)) parameters"
+                )
             }
             var steps: [TrainingStepReport] = []
             var evaluations: [EvaluationReport] = []
             let start = ContinuousClock.now
             var last = start
             do {
-            try trainer.run(onStep: { report in
-                steps.append(report)
-                measured.record(.step(StepRecord(index: report.step, tokens: report.tokens, flops: report.flops, loss: Double(report.loss),
-                                                 learningRate: Double(report.learningRate), gradientNorm: Double(report.gradientNorm))))
-                measured.record(.tokens(TokenCount(count: Double(report.tokens), phase: "train")))
-                let seconds = secondsSince(last)
-                last = ContinuousClock.now
-                if !output.isJSON {
-                    print("step \(report.step)/\(options.steps) loss \(QuantityFormat.fixed(Double(report.loss), 4)) lr \(String(format: "%.2e", report.learningRate)) norm \(QuantityFormat.fixed(Double(report.gradientNorm), 3)) | \(QuantityFormat.fixed(seconds * 1000, 1)) ms, \(QuantityFormat.fixed(Double(report.tokens) / seconds, 0)) tok/s")
-                }
-            }, onEvaluation: { report in
-                evaluations.append(report)
-                measured.record(.evaluation(EvaluationRecord(step: report.step, loss: Double(report.loss), tokens: report.tokens)))
-                last = ContinuousClock.now
-                if !output.isJSON {
-                    print("val loss \(QuantityFormat.fixed(Double(report.loss), 4)) (perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))) at step \(report.step)")
-                }
-            })
+                try trainer.run(
+                    onStep: { report in
+                        steps.append(report)
+                        measured.record(
+                            .step(
+                                StepRecord(
+                                    index: report.step, tokens: report.tokens, flops: report.flops, loss: Double(report.loss),
+                                    learningRate: Double(report.learningRate), gradientNorm: Double(report.gradientNorm))))
+                        measured.record(.tokens(TokenCount(count: Double(report.tokens), phase: "train")))
+                        let seconds = secondsSince(last)
+                        last = ContinuousClock.now
+                        if !output.isJSON {
+                            print(
+                                "step \(report.step)/\(options.steps) loss \(QuantityFormat.fixed(Double(report.loss), 4)) lr \(String(format: "%.2e", report.learningRate)) norm \(QuantityFormat.fixed(Double(report.gradientNorm), 3)) | \(QuantityFormat.fixed(seconds * 1000, 1)) ms, \(QuantityFormat.fixed(Double(report.tokens) / seconds, 0)) tok/s"
+                            )
+                        }
+                    },
+                    onEvaluation: { report in
+                        evaluations.append(report)
+                        measured.record(.evaluation(EvaluationRecord(step: report.step, loss: Double(report.loss), tokens: report.tokens)))
+                        last = ContinuousClock.now
+                        if !output.isJSON {
+                            print(
+                                "val loss \(QuantityFormat.fixed(Double(report.loss), 4)) (perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))) at step \(report.step)"
+                            )
+                        }
+                    })
             } catch {
                 // The job ended, badly: a closed run with exit code 1, as `wattprint run` records a failing command.
                 try? measured.finish(status: .complete, exitCode: 1)
@@ -162,10 +183,12 @@ extension ModelCommand {
             }
             let tokens = steps.reduce(0) { $0 + $1.tokens }
             if output.isJSON {
-                try output.emitJSON(Report(config: config, options: options, corpusBytes: text.bytes.count, trainTokens: split.train.count,
-                                       validationTokens: split.validation.count, steps: steps, evaluations: evaluations, seconds: seconds,
-                                       tokensPerSecond: Double(tokens) / seconds, checkpoint: out ?? file.out,
-                                       corpusSHA256: corpusHash, runID: measured.runID))
+                try output.emitJSON(
+                    Report(
+                        config: config, options: options, corpusBytes: text.bytes.count, trainTokens: split.train.count,
+                        validationTokens: split.validation.count, steps: steps, evaluations: evaluations, seconds: seconds,
+                        tokensPerSecond: Double(tokens) / seconds, checkpoint: out ?? file.out,
+                        corpusSHA256: corpusHash, runID: measured.runID))
             }
         }
     }

@@ -6,7 +6,8 @@ extension OutputFormat: ExpressibleByArgument {}
 
 /// `--format`, `--json` and `--output`, shared by every command that prints a report.
 struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The report's format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
+    @Option(
+        help: ArgumentHelp("The report's format: \(OutputFormat.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "format"))
     var format: OutputFormat = .text
 
     @Flag(help: "Same as --format json.")
@@ -30,7 +31,8 @@ struct OutputOptions: ParsableArguments {
     func write(_ text: String) throws {
         guard let output else { return print(text) }
         do { try (text + "\n").write(toFile: output, atomically: false, encoding: .utf8) } catch {
-            throw CLIError("cannot write the report to \(output) (\((error as NSError).localizedDescription)); choose another --output path")
+            throw CLIError(
+                "cannot write the report to \(output) (\((error as NSError).localizedDescription)); choose another --output path")
         }
     }
 }

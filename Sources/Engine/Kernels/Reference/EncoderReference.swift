@@ -14,7 +14,9 @@ extension Reference {
             return out
         }
 
-        public static func backward<S: RealScalar>(dout: [S], tokens: [Int32], V: Int, P: Int, B: Int, T: Int, C: Int) -> (dwte: [S], dwpe: [S]) {
+        public static func backward<S: RealScalar>(dout: [S], tokens: [Int32], V: Int, P: Int, B: Int, T: Int, C: Int) -> (
+            dwte: [S], dwpe: [S]
+        ) {
             var dwte = [S](repeating: 0, count: V * C), dwpe = [S](repeating: 0, count: P * C)
             for b in 0..<B {
                 for t in 0..<T {

@@ -21,7 +21,8 @@ extension Reference {
         }
 
         public static func backward<S: RealScalar>(dout: [S], inp: [S], weight: [S], mean: [S], rstd: [S], R: Int, C: Int)
-            -> (dinp: [S], dweight: [S], dbias: [S]) {
+            -> (dinp: [S], dweight: [S], dbias: [S])
+        {
             var dinp = [S](repeating: 0, count: R * C), dw = [S](repeating: 0, count: C), db = [S](repeating: 0, count: C)
             for r in 0..<R {
                 var s1: S = 0, s2: S = 0

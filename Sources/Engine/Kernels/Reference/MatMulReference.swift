@@ -8,8 +8,10 @@ extension Reference {
             layout == .inputMajor ? weight[k * N + n] : weight[n * K + k]
         }
 
-        public static func forward<S: RealScalar>(inp: [S], weight: [S], bias: [S]?, M: Int, K: Int, N: Int,
-                                                  layout: WeightLayout = .inputMajor) -> [S] {
+        public static func forward<S: RealScalar>(
+            inp: [S], weight: [S], bias: [S]?, M: Int, K: Int, N: Int,
+            layout: WeightLayout = .inputMajor
+        ) -> [S] {
             var out = [S](repeating: 0, count: M * N)
             for m in 0..<M {
                 for n in 0..<N {
@@ -21,8 +23,10 @@ extension Reference {
             return out
         }
 
-        public static func backward<S: RealScalar>(dout: [S], inp: [S], weight: [S], M: Int, K: Int, N: Int,
-                                                   layout: WeightLayout = .inputMajor) -> (dinp: [S], dweight: [S], dbias: [S]) {
+        public static func backward<S: RealScalar>(
+            dout: [S], inp: [S], weight: [S], M: Int, K: Int, N: Int,
+            layout: WeightLayout = .inputMajor
+        ) -> (dinp: [S], dweight: [S], dbias: [S]) {
             var dinp = [S](repeating: 0, count: M * K), dw = [S](repeating: 0, count: K * N), db = [S](repeating: 0, count: N)
             for m in 0..<M {
                 for n in 0..<N {

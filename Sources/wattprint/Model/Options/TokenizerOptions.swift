@@ -23,12 +23,14 @@ struct TokenizerOptions: ParsableArguments {
         } else if FileManager.default.fileExists(atPath: vocabPath), FileManager.default.fileExists(atPath: mergesPath) {
             tokenizer = try GPT2Tokenizer(vocabularyPath: vocabPath, mergesPath: mergesPath)
         } else {
-            throw ModelCommandError("checkpoint '\(checkpoint)' has a \(V)-token vocabulary but no tokenizer files were found",
-                                    fix: "pass --vocab vocab.json --merges merges.txt, or put them next to the checkpoint")
+            throw ModelCommandError(
+                "checkpoint '\(checkpoint)' has a \(V)-token vocabulary but no tokenizer files were found",
+                fix: "pass --vocab vocab.json --merges merges.txt, or put them next to the checkpoint")
         }
         guard tokenizer.vocabularySize == V else {
-            throw ModelCommandError("the tokenizer has \(tokenizer.vocabularySize) tokens but the checkpoint's vocabulary is \(V)",
-                                    fix: "use the tokenizer files the checkpoint was trained with")
+            throw ModelCommandError(
+                "the tokenizer has \(tokenizer.vocabularySize) tokens but the checkpoint's vocabulary is \(V)",
+                fix: "use the tokenizer files the checkpoint was trained with")
         }
         return tokenizer
     }
