@@ -14,7 +14,7 @@
 #include <string.h>
 
 /// perf_event_open(2) for a system-wide counter on one CPU (pid -1).
-static inline int wattprint_perf_event_open(unsigned int type, unsigned long long config, int cpu) {
+static inline int wp_perf_event_open(unsigned int type, unsigned long long config, int cpu) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof(attr));
     attr.size = sizeof(attr);
@@ -24,7 +24,7 @@ static inline int wattprint_perf_event_open(unsigned int type, unsigned long lon
 }
 
 /// prctl(PR_SET_CHILD_SUBREAPER): orphans of this process's descendants are re-parented to it, not to init.
-static inline int wattprint_become_child_subreaper(void) {
+static inline int wp_become_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
 #endif

@@ -68,11 +68,10 @@ public final class Ledger: @unchecked Sendable {
     /// Two processes may create the same new ledger at once; the loser of that race finds the schema already
     /// applied when it tries again.
     private func migrate() throws {
-        try wrap {
+        try mappingSQLiteErrors {
             var attempt = 0
             while true {
-                do { return try Schema.migrator.migrate(pool) } catch let error as DatabaseError where attempt < 5 {
-                    _ = error
+                do { return try Schema.migrator.migrate(pool) } catch is DatabaseError where attempt < 5 {
                     attempt += 1
                     usleep(useconds_t(20_000 * attempt))
                 }
@@ -129,7 +128,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Runs `body`, turning SQLite errors into a ledger error that names this file.
-    func wrap<T>(_ body: () throws -> T) throws -> T {
+    func mappingSQLiteErrors<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as LedgerError { throw error } catch let error as DatabaseError {
             if error.resultCode == .SQLITE_NOTADB { throw LedgerError.notADatabase(path: path) }
             if error.resultCode == .SQLITE_CORRUPT { throw LedgerError.damaged(path: path, detail: error.message ?? "corrupt") }
@@ -160,7 +159,7 @@ public final class Ledger: @unchecked Sendable {
         startedAt: Date = Date(), monotonicOriginNs: Int64 = MonotonicClock.nowNs(),
         pid: Int32 = getpid()
     ) throws -> RunRecorder {
-        let (run, genesis) = try wrap {
+        let (run, genesis) = try mappingSQLiteErrors {
             try pool.write { db -> (Run, Data) in
                 var host = host
                 if let existing = try HostRecord.filter(
@@ -200,22 +199,22 @@ public final class Ledger: @unchecked Sendable {
     // MARK: Reading
 
     public func run(_ id: Int64) throws -> Run {
-        guard let run = try wrap({ try pool.read { try Run.fetchOne($0, key: id) } }) else {
+        guard let run = try mappingSQLiteErrors({ try pool.read { try Run.fetchOne($0, key: id) } }) else {
             throw LedgerError.unknownRun(id)
         }
         return run
     }
 
     public func host(_ id: Int64) throws -> HostRecord? {
-        try wrap { try pool.read { try HostRecord.fetchOne($0, key: id) } }
+        try mappingSQLiteErrors { try pool.read { try HostRecord.fetchOne($0, key: id) } }
     }
 
     public func runs() throws -> [Run] {
-        try wrap { try pool.read { try Run.order(Column("id")).fetchAll($0) } }
+        try mappingSQLiteErrors { try pool.read { try Run.order(Column("id")).fetchAll($0) } }
     }
 
     public func channels(run: Int64) throws -> [ChannelRecord] {
-        try wrap {
+        try mappingSQLiteErrors {
             try pool.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? ORDER BY idx", arguments: [run]).map {
                     try Ledger.channel(from: $0, run: run)
@@ -226,7 +225,7 @@ public final class Ledger: @unchecked Sendable {
 
     /// All samples of a run, ordered by channel then time.
     public func samples(run: Int64) throws -> [SampleRecord] {
-        try wrap {
+        try mappingSQLiteErrors {
             try pool.read { db in
                 try Row.fetchAll(
                     db, sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY channel, t_ns, batch_seq, row_seq",
@@ -244,7 +243,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     public func events(run: Int64) throws -> [EventRecord] {
-        try wrap {
+        try mappingSQLiteErrors {
             try pool.read { db in
                 try Row.fetchAll(
                     db, sql: "SELECT t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
@@ -264,7 +263,9 @@ public final class Ledger: @unchecked Sendable {
 
     /// How many batches a run has committed.
     public func batchCount(run: Int64) throws -> Int {
-        try wrap { try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM batch WHERE run_id = ?", arguments: [run]) ?? 0 } }
+        try mappingSQLiteErrors {
+            try pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM batch WHERE run_id = ?", arguments: [run]) ?? 0 }
+        }
     }
 
     /// The status to show: a `running` run whose recorder is gone is `interrupted`.
@@ -280,7 +281,7 @@ public final class Ledger: @unchecked Sendable {
         let stale = try runs().filter { $0.status == .running }.filter { (try? effectiveStatus(of: $0)) == .interrupted }
         let ids = stale.compactMap(\.id)
         guard !ids.isEmpty else { return [] }
-        try wrap {
+        try mappingSQLiteErrors {
             try pool.write { db in
                 for id in ids {
                     try db.execute(sql: "UPDATE run SET status = 'interrupted' WHERE id = ? AND status = 'running'", arguments: [id])

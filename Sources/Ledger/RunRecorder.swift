@@ -77,7 +77,7 @@ public final class RunRecorder: @unchecked Sendable {
         let rowHashes = rows.map { HashChain.rowHash($0.canonical) }
         let hash = HashChain.batchHash(previous: previousHash, runID: runID, seq: seq, rowHashes: rowHashes)
         let previous = previousHash
-        try ledger.wrap {
+        try ledger.mappingSQLiteErrors {
             try ledger.pool.write { db in
                 // Cached statements: the sampler flushes every few seconds, so compiling SQL each row would dominate.
                 let insertSample = try db.cachedStatement(
@@ -124,7 +124,7 @@ public final class RunRecorder: @unchecked Sendable {
         let ended = LedgerClock.utcString(endedAt)
         let seal = HashChain.seal(last: previousHash, status: status.rawValue, endedAt: ended, exitCode: exitCode)
         let runID = runID
-        try ledger.wrap {
+        try ledger.mappingSQLiteErrors {
             try ledger.pool.write { db in
                 try db.execute(
                     sql: "UPDATE run SET ended_at = ?, status = ?, exit_code = ?, seal_hash = ? WHERE id = ?",

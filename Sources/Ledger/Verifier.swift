@@ -26,7 +26,7 @@ public struct RunVerification: Equatable, Sendable {
 extension Ledger {
     /// Recomputes a run's chain from its raw rows.
     public func verify(run id: Int64) throws -> RunVerification {
-        try wrap { try pool.read { db in try Ledger.verify(db: db, runID: id) } }
+        try mappingSQLiteErrors { try pool.read { db in try Ledger.verify(db: db, runID: id) } }
     }
 
     /// Verifies every run, oldest first.

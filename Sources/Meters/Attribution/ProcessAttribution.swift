@@ -32,7 +32,7 @@ public enum ProcessAttribution: Sendable, Equatable {
 
     /// Makes this process a child subreaper (`PR_SET_CHILD_SUBREAPER`): descendants orphaned by a double fork or
     /// `setsid` are re-parented here instead of to init. Returns whether the kernel agreed.
-    public static func becomeChildSubreaper() -> Bool { wattprint_become_child_subreaper() == 0 }
+    public static func becomeChildSubreaper() -> Bool { wp_become_child_subreaper() == 0 }
 
     /// Reaps children that have exited (adopted orphans), without blocking. Call only once the command itself was
     /// waited for, so its status is never taken here.

@@ -29,7 +29,7 @@ public struct PerfOpenError: Error, Equatable, Sendable {
 public struct KernelPerfCounterOpener: PerfCounterOpener {
     public init() {}
     public func open(type: UInt32, config: UInt64, cpu: Int32) -> Result<Int32, PerfOpenError> {
-        let fd = wattprint_perf_event_open(type, config, cpu)
+        let fd = wp_perf_event_open(type, config, cpu)
         return fd >= 0 ? .success(fd) : .failure(PerfOpenError(errno: errno))
     }
     public func read(_ handle: Int32) -> UInt64? {

@@ -3,7 +3,7 @@ import ArgumentParser
 /// `model`: train, evaluate, sample from and benchmark wattprint's own GPT-2 engine.
 ///
 /// Holds configuration only; each subcommand lives in its own file as `extension ModelCommand`.
-/// No `@main` here: the wattprint executable (or `engine-bench`) mounts it.
+/// No `@main` here: the wattprint executable mounts it.
 struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
