@@ -120,7 +120,7 @@ public final class RunRecorder: @unchecked Sendable {
     public func close(status: Run.Status = .complete, exitCode: Int32? = nil, endedAt: Date = Date()) throws {
         lock.lock(); defer { lock.unlock() }
         if closed { return }
-        try flushLocked()
+        _ = try flushLocked()
         let ended = LedgerClock.utcString(endedAt)
         let seal = HashChain.seal(last: previousHash, status: status.rawValue, endedAt: ended, exitCode: exitCode)
         let runID = runID

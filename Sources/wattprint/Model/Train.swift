@@ -169,7 +169,7 @@ extension ModelCommand {
                     })
             } catch {
                 // The job ended, badly: a closed run with exit code 1, as `wattprint run` records a failing command.
-                try? measured.finish(status: .complete, exitCode: 1)
+                _ = try? measured.finish(status: .complete, exitCode: 1)
                 throw error
             }
             try measured.finish()
