@@ -16,3 +16,5 @@
 @inline(__always) func _tanh(_ x: Double) -> Double { tanh(x) }
 @inline(__always) func _tanhf(_ x: Float) -> Float { tanhf(x) }
 @inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
+@inline(__always) func _cosf(_ x: Float) -> Float { cosf(x) }
+@inline(__always) func _sinf(_ x: Float) -> Float { sinf(x) }
