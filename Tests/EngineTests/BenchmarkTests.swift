@@ -8,8 +8,20 @@ final class BenchmarkTests: EngineTestCase {
         var names: [String] = []
     }
 
-    func testEveryPhaseReportsItsTimedRegionAndFigures() throws {
-        let config = GPT2Config(layers: 2, channels: 32, heads: 2, vocabularySize: 256, maxSequence: 32)
+    func testEveryPhaseOfEveryArchitectureReportsItsTimedRegionAndFigures() throws {
+        let configs: [AnyModelConfiguration] = [
+            .gpt2(GPT2Config(layers: 2, channels: 32, heads: 2, vocabularySize: 256, maxSequence: 32)),
+            .llama(LlamaConfig(layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 256, maxSequence: 32)),
+            .llama(
+                LlamaConfig(layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 256, maxSequence: 32, experts: 4)),
+        ]
+        for config in configs {
+            try checkEveryPhase(config)
+        }
+    }
+
+    private func checkEveryPhase(_ config: AnyModelConfiguration) throws {
+        let shape = config.configuration
         for phase in BenchPhase.allCases {
             let log = EventLog()
             let options = BenchOptions(
@@ -23,7 +35,7 @@ final class BenchmarkTests: EngineTestCase {
                 case .workloadFinished: log.names.append("end")
                 }
             }
-            XCTAssertEqual(log.names, ["start", "step0", "step1", "end"], "\(phase)")
+            XCTAssertEqual(log.names, ["start", "step0", "step1", "end"], "\(shape.architecture) \(phase)")
             XCTAssertEqual(result.stepSeconds.count, 2)
             XCTAssertGreaterThan(result.tokensPerSecond, 0)
             XCTAssertGreaterThan(result.sgemmPeakGFLOPs, 0)
@@ -32,10 +44,13 @@ final class BenchmarkTests: EngineTestCase {
             XCTAssertEqual(result.sgemmShapes.first?.repetitions.count, 10, "5 repetitions before and 5 after the workload")
             switch phase {
             case .train:
-                XCTAssertEqual(result.flopsPerStep, FLOPCount.trainingStep(config, B: 2, T: 8))
+                XCTAssertEqual(result.flopsPerStep, shape.trainingStepFLOPs(B: 2, T: 8))
                 XCTAssertNotNil(result.activationBytes)
+                XCTAssertEqual(
+                    result.expertLoad?.reduce(0, +), shape.architecture == .moe ? 2 * 2 * 8 * 2 * 2 : nil,
+                    "2 steps × B·T 16 tokens × top-2 × 2 layers")
             case .prefill:
-                XCTAssertEqual(result.flopsPerStep, 2 * FLOPCount.forward(config, tokens: 8, attentionContext: 8, logitRows: 1))
+                XCTAssertEqual(result.flopsPerStep, 2 * shape.forwardFLOPs(tokens: 8, attentionContext: 8, logitRows: 1))
             case .decode:
                 XCTAssertNotNil(result.fractionOfBandwidthBound)
                 XCTAssertGreaterThan(result.readBandwidthBytesPerSecond ?? 0, 0)

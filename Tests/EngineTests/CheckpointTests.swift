@@ -160,3 +160,113 @@ final class SafeTensorsForgeryTests: XCTestCase {
         }
     }
 }
+
+/// Llama and Mixtral checkpoints: the engine's own round trip, Hugging Face files without metadata, and every
+/// mismatch named.
+final class LlamaCheckpointTests: FileTestCase {
+    let mixture = LlamaConfig(
+        layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 32, vocabularySize: 60, maxSequence: 16, ropeBase: 5000, experts: 4)
+
+    func testOwnCheckpointRoundTripsWithIdenticalLogits() throws {
+        let model = try Llama(config: mixture, seed: 4)
+        let path = directory + "/moe.safetensors"
+        try model.save(path: path, tokenizer: "byte")
+        let (loaded, info) = try Checkpoint.load(path: path)
+        XCTAssertEqual(info.config, .llama(mixture))
+        XCTAssertEqual(info.headsSource, "metadata")
+        XCTAssertEqual(info.tokenizer, "byte")
+        let tokens = randomTokens(8, vocabulary: 60, seed: 1)
+        XCTAssertEqual(try (loaded as! Llama).logits(inputs: tokens, B: 1, T: 8), try model.logits(inputs: tokens, B: 1, T: 8))
+        let file = try SafeTensorsFile(path: path)
+        XCTAssertEqual(file.entries["model.embed_tokens.weight"]?.shape, [60, 32], "saved without the engine's vocabulary padding")
+        XCTAssertEqual(file.metadata["wattprint.format"], "2")
+    }
+
+    /// A file as Transformers writes it: no engine metadata, settings in config.json, tied embeddings without lm_head.
+    func testHuggingFaceFileTakesItsSettingsFromConfigJSON() throws {
+        let dense = LlamaConfig(layers: 1, channels: 32, heads: 4, kvHeads: 1, hidden: 48, vocabularySize: 60, maxSequence: 16)
+        let model = try Llama(config: dense, seed: 5)
+        let path = directory + "/model.safetensors"
+        var tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
+        for (i, spec) in model.parameters.layout.specs.enumerated() where spec.name != "lm_head.weight" {
+            let view = model.parameters.view(i)
+            let rows = spec.name == "model.embed_tokens.weight" ? 60 * 32 : view.count
+            tensors.append(
+                (
+                    spec.name, spec.name == "model.embed_tokens.weight" ? [60, 32] : spec.shape,
+                    UnsafeBufferPointer(rebasing: view[0..<rows])
+                ))
+        }
+        try SafeTensorsWriter.write(path: path, tensors: tensors, metadata: ["format": "pt"])
+        assertEngineError(.invalidConfiguration, mentions: ["head count", "config.json", "--heads"]) { _ = try Checkpoint.load(path: path) }
+        let withHeads = try Checkpoint.load(path: path, heads: 4).info
+        XCTAssertTrue(withHeads.assumed.contains("rope_theta = 10000.0"), "\(withHeads.assumed)")
+        try Data(
+            #"{"num_attention_heads": 4, "num_key_value_heads": 1, "rope_parameters": {"rope_theta": 500000.0, "rope_type": "default"}, "rms_norm_eps": 1e-6, "max_position_embeddings": 64, "tie_word_embeddings": true}"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: directory + "/config.json"))
+        let (loaded, info) = try Checkpoint.load(path: path)
+        guard case let .llama(c) = info.config else { return XCTFail("not a Llama: \(info.config)") }
+        XCTAssertEqual([c.kvHeads, c.maxSequence], [1, 64])
+        XCTAssertEqual(c.ropeBase, 500_000)
+        XCTAssertEqual(c.normEpsilon, 1e-6)
+        XCTAssertEqual(info.headsSource, "config.json")
+        XCTAssertEqual(info.assumed, ["lm_head.weight = model.embed_tokens.weight (tied in the file, untied in the engine)"])
+        let tied = (loaded as! Llama).parameters["lm_head.weight"]
+        XCTAssertEqual(Array(tied[0..<(60 * 32)]), Array(model.parameters["model.embed_tokens.weight"][0..<(60 * 32)]))
+
+        try Data(#"{"num_attention_heads": 4, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/config.json"))
+        assertEngineError(.invalidConfiguration, mentions: ["rope_scaling"]) { _ = try Checkpoint.load(path: path) }
+        try Data(#"{"num_attention_heads": 4, "attention_bias": true}"#.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
+        assertEngineError(.invalidConfiguration, mentions: ["attention biases"]) { _ = try Checkpoint.load(path: path) }
+    }
+
+    func testMismatchesNameTheTensor() throws {
+        let model = try Llama(config: mixture, seed: 6)
+        let path = directory + "/moe.safetensors"
+        try model.save(path: path, tokenizer: "byte")
+        let file = try SafeTensorsFile(path: path)
+        func rewrite(_ edit: (inout [(name: String, shape: [Int], data: [Float])]) -> Void, metadata: [String: String]? = nil) throws
+            -> String
+        {
+            var tensors: [(name: String, shape: [Int], data: [Float])] = []
+            for (name, entry) in file.entries.sorted(by: { $0.key < $1.key }) {
+                var data = [Float](repeating: 0, count: entry.shape.reduce(1, *))
+                try data.withUnsafeMutableBufferPointer { try file.read(name, into: $0) }
+                tensors.append((name, entry.shape, data))
+            }
+            edit(&tensors)
+            let out = directory + "/edited-\(UUID().uuidString).safetensors"
+            let storages = tensors.map { Buffer($0.data) }
+            try SafeTensorsWriter.write(
+                path: out, tensors: zip(tensors, storages).map { ($0.name, $0.shape, UnsafeBufferPointer($1.p)) },
+                metadata: metadata ?? file.metadata)
+            return out
+        }
+        let missing = try rewrite { $0.removeAll { $0.name == "model.layers.1.block_sparse_moe.experts.2.w3.weight" } }
+        assertEngineError(.checkpointMismatch, mentions: ["experts.2.w3.weight", "missing"]) { _ = try Checkpoint.load(path: missing) }
+        let extra = try rewrite { $0.append(("model.layers.0.mlp.up_proj.weight", [1], [0])) }
+        assertEngineError(.checkpointMismatch, mentions: ["unexpected tensor 'model.layers.0.mlp.up_proj.weight'"]) {
+            _ = try Checkpoint.load(path: extra)
+        }
+        let reshaped = try rewrite { tensors in
+            let i = tensors.firstIndex { $0.name == "model.norm.weight" }!
+            tensors[i] = (tensors[i].name, [16, 2], tensors[i].data)
+        }
+        assertEngineError(.checkpointMismatch, mentions: ["model.norm.weight", "[16, 2]", "[32]"]) {
+            _ = try Checkpoint.load(path: reshaped)
+        }
+        var gpt2Tag = file.metadata
+        gpt2Tag["wattprint.config"] =
+            #"{"architecture": "gpt2", "layers": 2, "channels": 32, "heads": 4, "vocabularySize": 60, "maxSequence": 16}"#
+        let mislabelled = try rewrite({ _ in }, metadata: gpt2Tag)
+        assertEngineError(.checkpointMismatch, mentions: ["wte.weight", "missing"]) { _ = try Checkpoint.load(path: mislabelled) }
+        let neither = try rewrite { $0.removeAll { $0.name == "model.embed_tokens.weight" } }
+        var untagged = file.metadata
+        untagged["wattprint.config"] = nil
+        let anonymous = try rewrite({ $0.removeAll { $0.name == "model.embed_tokens.weight" } }, metadata: untagged)
+        assertEngineError(.checkpointMismatch, mentions: ["model.embed_tokens.weight"]) { _ = try Checkpoint.load(path: neither) }
+        assertEngineError(.checkpointMismatch, mentions: ["neither GPT-2", "Llama/Mixtral"]) { _ = try Checkpoint.load(path: anonymous) }
+    }
+}

@@ -109,18 +109,18 @@ final class KernelGradientTests: EngineTestCase {
         let tokens: [Int32] = [1, 3, 1, 6, 1, 0]
         let wte = randomFloats(V * C, seed: 14), wpe = randomFloats(P * C, seed: 15), dy = randomFloats(B * T * C, seed: 16)
         let fdE = numericalGradient(doubles(wte)) {
-            weightedSum(Reference.Encoder.forward(tokens: tokens, wte: $0, wpe: doubles(wpe), B: B, T: T, C: C), doubles(dy))
+            weightedSum(Reference.PositionalEmbedding.forward(tokens: tokens, wte: $0, wpe: doubles(wpe), B: B, T: T, C: C), doubles(dy))
         }
         let fdP = numericalGradient(doubles(wpe)) {
-            weightedSum(Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: $0, B: B, T: T, C: C), doubles(dy))
+            weightedSum(Reference.PositionalEmbedding.forward(tokens: tokens, wte: doubles(wte), wpe: $0, B: B, T: T, C: C), doubles(dy))
         }
         let dwte = Buffer(count: V * C), dwpe = Buffer(count: P * C)
         tokens.withUnsafeBufferPointer { t in
-            Encoder.backward(dwte: dwte.p, dwpe: dwpe.p, dout: Buffer(dy).p, tokens: t, B: B, T: T, C: C)
+            PositionalEmbedding.backward(dwte: dwte.p, dwpe: dwpe.p, dout: Buffer(dy).p, tokens: t, B: B, T: T, C: C)
         }
         XCTAssertLessThan(relativeError(doubles(dwte.array), fdE), tolerance)
         XCTAssertLessThan(relativeError(doubles(dwpe.array), fdP), tolerance)
-        let ref = Reference.Encoder.backward(dout: doubles(dy), tokens: tokens, V: V, P: P, B: B, T: T, C: C)
+        let ref = Reference.PositionalEmbedding.backward(dout: doubles(dy), tokens: tokens, V: V, P: P, B: B, T: T, C: C)
         XCTAssertLessThan(relativeError(ref.dwte, fdE), 1e-6)
     }
 

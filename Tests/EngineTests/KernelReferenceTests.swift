@@ -75,10 +75,11 @@ final class KernelReferenceTests: EngineTestCase {
         let wte = randomFloats(V * C, seed: 11), wpe = randomFloats(T * C, seed: 12)
         let out = Buffer(count: B * T * C)
         tokens.withUnsafeBufferPointer { t in
-            Encoder.forward(out: out.p, tokens: t, wte: Buffer(wte).p, wpe: Buffer(wpe).p, B: B, T: T, C: C)
+            PositionalEmbedding.forward(out: out.p, tokens: t, wte: Buffer(wte).p, wpe: Buffer(wpe).p, B: B, T: T, C: C)
         }
         XCTAssertLessThan(
-            maxAbsDifference(out.array, Reference.Encoder.forward(tokens: tokens, wte: doubles(wte), wpe: doubles(wpe), B: B, T: T, C: C)),
+            maxAbsDifference(
+                out.array, Reference.PositionalEmbedding.forward(tokens: tokens, wte: doubles(wte), wpe: doubles(wpe), B: B, T: T, C: C)),
             1e-7)
         let a = randomFloats(30, seed: 13), b = randomFloats(30, seed: 14), sum = Buffer(count: 30)
         Residual.forward(out: sum.p, inp1: Buffer(a).p, inp2: Buffer(b).p, N: 30)

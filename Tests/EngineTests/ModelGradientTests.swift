@@ -78,9 +78,9 @@ final class ModelGradientTests: EngineTestCase {
         let blocks: Double = 24 * 12 * 768 * 768
         let head: Double = 2 * 50257 * 768
         let attentionPerKey: Double = 4 * 12 * 768
-        XCTAssertEqual(FLOPCount.forwardPerToken(c, context: 1024), blocks + attentionPerKey * 1024 + head)
+        XCTAssertEqual(c.flopsPerToken(.decode, context: 1024), blocks + attentionPerKey * 1024 + head)
         let perToken64: Double = blocks + attentionPerKey * 64 + head
-        XCTAssertEqual(FLOPCount.trainingStep(c, B: 4, T: 64), 3 * 256 * perToken64)
+        XCTAssertEqual(c.trainingStepFLOPs(B: 4, T: 64), 3 * 256 * perToken64)
     }
 }
 

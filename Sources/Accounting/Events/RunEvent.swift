@@ -252,24 +252,29 @@ public struct WorkloadDescription: Codable, Sendable, Equatable {
     /// `gpt2`, … (absent before version 1: those runs were GPT-2).
     public var architecture: String
     public var parameters: Int?
+    /// Parameters one token passes through, where fewer than `parameters` (a mixture of experts).
+    public var activeParameters: Int?
     /// The configuration as the engine writes it.
     public var configuration: JSONValue
 
-    public init(architecture: String, parameters: Int?, configuration: JSONValue) {
-        self.architecture = architecture; self.parameters = parameters; self.configuration = configuration
+    public init(architecture: String, parameters: Int?, activeParameters: Int? = nil, configuration: JSONValue) {
+        self.architecture = architecture; self.parameters = parameters; self.activeParameters = activeParameters
+        self.configuration = configuration
     }
 
-    enum CodingKeys: String, CodingKey { case architecture, parameters, configuration }
+    enum CodingKeys: String, CodingKey { case architecture, parameters, activeParameters, configuration }
 
     /// Reads version 1, and earlier runs' bare GPT-2 configuration.
     public init(from decoder: Decoder) throws {
         if let c = try? decoder.container(keyedBy: CodingKeys.self), let architecture = try? c.decode(String.self, forKey: .architecture) {
             self.architecture = architecture
             parameters = try c.decodeIfPresent(Int.self, forKey: .parameters)
+            activeParameters = try c.decodeIfPresent(Int.self, forKey: .activeParameters)
             configuration = try c.decode(JSONValue.self, forKey: .configuration)
         } else {
             architecture = "gpt2"
             parameters = nil
+            activeParameters = nil
             configuration = try JSONValue(from: decoder)
         }
     }

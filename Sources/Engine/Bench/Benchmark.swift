@@ -10,7 +10,7 @@ public enum BenchPhase: String, Codable, Sendable, CaseIterable {
 
 /// What to benchmark.
 public struct BenchOptions: Codable, Sendable {
-    public var config: GPT2Config
+    public var config: AnyModelConfiguration
     public var phase: BenchPhase
     public var batch: Int
     /// Training sequence length, prefill prompt length, or the prompt before decoding.
@@ -25,7 +25,7 @@ public struct BenchOptions: Codable, Sendable {
     public var bandwidthProbeBytes: Int
 
     public init(
-        config: GPT2Config, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
+        config: AnyModelConfiguration, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
         threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30
     ) {
         self.config = config
@@ -58,7 +58,7 @@ public struct BenchResult: Codable, Sendable {
     /// Tokens per step: B·T (train, prefill) or B (decode).
     public var tokensPerStep: Int
     public var tokensPerSecond: Double
-    /// FLOPs per step by `FLOPCount` (mean over timed steps for decode, whose context grows).
+    /// FLOPs per step by the configuration's formula (mean over timed steps for decode, whose context grows).
     public var flopsPerStep: Double
     public var achievedGFLOPs: Double
     /// achievedGFLOPs ÷ sgemmPeakGFLOPs.
@@ -71,6 +71,10 @@ public struct BenchResult: Codable, Sendable {
     public var activationBytes: Int?
     /// Training loss of the last timed step (train only).
     public var lastLoss: Float?
+    /// Parameters one token passes through (fewer than `parameterCount` for a mixture of experts).
+    public var activeParameterCount: Int?
+    /// Tokens routed to each expert over the timed steps, summed over layers (mixture of experts only).
+    public var expertLoad: [Int]?
     /// Streaming-read bandwidth, bytes/s (decode only); best of probes before and after the decode steps.
     public var readBandwidthBytesPerSecond: Double?
     /// Weight bytes (every matrix, the LM head over Vp rows, norms, biases, one wpe row) read per decode step.
@@ -106,11 +110,12 @@ public enum Benchmark {
         events: (BenchEvent) -> Void = { _ in }
     ) throws -> BenchResult where C.Duration == Duration {
         func progress(_ line: String) { events(.status(line)) }
-        try options.config.validate()
+        let config = options.config.configuration
+        try config.validate()
         guard options.batch >= 1, options.steps >= 1, options.sequence >= 1, options.warmupSteps >= 0, options.threads >= 1 else {
             throw EngineError.invalidArgument("batch, steps, sequence and threads must be ≥ 1", fix: "e.g. --batch 4 --seq 64 --steps 3")
         }
-        let config = options.config, C = config.channels
+        let C = config.channels
         let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
         guard options.sequence + decodeTokens <= config.maxSequence else {
             throw EngineError.invalidArgument(
@@ -123,7 +128,7 @@ public enum Benchmark {
         let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]
         let before = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
         progress("building \(config.layers)-layer, \(C)-wide model (\(config.parameterCount) parameters)")
-        let model = try GPT2(config: config, seed: options.seed)
+        let model = try options.config.makeModel(seed: options.seed)
         var rng = SplitMix64(seed: options.seed &+ 99)
         func randomTokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) } }
 
@@ -135,6 +140,7 @@ public enum Benchmark {
             kernelWorkers: Parallel.workers, sgemmPeakGFLOPs: 0, sgemmShapes: [], stepSeconds: [],
             medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
             modelFLOPsUtilization: 0, peakResidentBytes: 0)
+        result.activeParameterCount = config.activeParameterCount
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence
@@ -146,7 +152,9 @@ public enum Benchmark {
             for step in 0..<(options.warmupSteps + options.steps) {
                 progress(step < options.warmupSteps ? "warm-up step" : "train step \(step - options.warmupSteps + 1)/\(options.steps)")
                 let start = clock.now
-                let loss = try model.forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: .overwrite)
+                let loss = try model.lossAndGradients(
+                    .nextToken(inputs: inputs, targets: targets, B: B, T: T), gradientWrite: .overwrite,
+                    lossScale: 1)
                 let norm = GradientClipping.globalNorm(gradients)
                 optimizer.update(
                     parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
@@ -154,7 +162,10 @@ public enum Benchmark {
                 let elapsed = start.duration(to: clock.now).seconds
                 if step >= options.warmupSteps {
                     seconds.append(elapsed)
-                    flops.append(model.trainingFLOPs(B: B, T: T))
+                    flops.append(config.trainingStepFLOPs(B: B, T: T))
+                    if let load = model.expertLoad {
+                        result.expertLoad = zip(result.expertLoad ?? load.map { _ in 0 }, load).map { $0 + $1 }
+                    }
                     result.lastLoss = loss
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
                 }
@@ -202,7 +213,7 @@ public enum Benchmark {
                 if step >= options.warmupSteps {
                     seconds.append(elapsed)
                     flops.append(session.executedFLOPs - before)
-                    cacheBytes.append(Double(2 * config.layers * context * C * 4))
+                    cacheBytes.append(Double(config.cacheFloatsPerPosition * context * 4))
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B, flops: flops.last!))
                 }
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.decode)) }
@@ -210,8 +221,7 @@ public enum Benchmark {
             events(.workloadFinished)
             progress("measuring memory bandwidth again")
             let bandwidth = max(bandwidthBefore, HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock))
-            let weightFloats = config.parameterSpecs.reduce(0) { $0 + $1.count } - config.maxSequence * C + C
-            let weightBytes = Double(weightFloats * 4)
+            let weightBytes = Double(config.decodeWeightFloats * 4)
             let cache = cacheBytes.reduce(0, +) / Double(cacheBytes.count)
             result.readBandwidthBytesPerSecond = bandwidth
             result.weightBytesPerStep = weightBytes

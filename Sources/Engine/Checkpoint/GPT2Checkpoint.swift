@@ -1,25 +1,13 @@
 import Foundation
 
-/// What a checkpoint says about itself beyond its tensors.
-public struct CheckpointInfo: Sendable, Codable {
-    public let config: GPT2Config
-    /// "byte" or "gpt2" when written by this engine; nil for external (Hugging Face) files.
-    public let tokenizer: String?
-    /// Where the head count came from: "metadata", "config.json", "argument" or "width/64".
-    public let headsSource: String
-}
-
 /// GPT-2 checkpoints in the Hugging Face `model.safetensors` layout.
 ///
 /// Names: `wte.weight` [V,C], `wpe.weight` [maxSeq,C], `h.N.ln_1.{weight,bias}`, `h.N.attn.c_attn.{weight [C,3C], bias}`,
 /// `h.N.attn.c_proj`, `h.N.ln_2`, `h.N.mlp.c_fc`, `h.N.mlp.c_proj` (Conv1D, input-major), `ln_f`,
 /// optionally prefixed `transformer.`. `attn.bias`/`attn.masked_bias` (causal-mask buffers) are ignored,
 /// and `lm_head.weight` is accepted only when equal to `wte.weight` (GPT-2 ties them).
-/// The engine writes the same layout, plus `__metadata__` keys `wattprint.config` (JSON) and
-/// `wattprint.tokenizer`, so either side loads the other's files.
+/// The engine writes the same layout plus its metadata (see `Checkpoint`), so either side loads the other's files.
 extension GPT2 {
-    static let configKey = "wattprint.config"
-    static let tokenizerKey = "wattprint.tokenizer"
 
     /// Loads a checkpoint. Layers, width, vocabulary and context come from tensor shapes; heads from
     /// `heads`, else `wattprint.config` metadata, else a sibling `config.json` (`n_head`), else width/64
@@ -27,7 +15,11 @@ extension GPT2 {
     /// - Throws: `EngineError` (`checkpointMismatch` naming the tensor, expected and actual shape, and
     ///   the malformed/truncated/unreadable/dtype cases of `SafeTensorsFile`).
     public static func load(path: String, heads: Int? = nil) throws -> (model: GPT2, info: CheckpointInfo) {
-        let file = try SafeTensorsFile(path: path)
+        try load(file: SafeTensorsFile(path: path), heads: heads)
+    }
+
+    static func load(file: SafeTensorsFile, heads: Int?) throws -> (model: GPT2, info: CheckpointInfo) {
+        let path = file.path
         var byName: [String: String] = [:]
         for name in file.entries.keys {
             let normalised = name.hasPrefix("transformer.") ? String(name.dropFirst("transformer.".count)) : name
@@ -47,22 +39,16 @@ extension GPT2 {
         guard wte.shape.count == 2, wpe.shape.count == 2, wte.shape[1] == wpe.shape[1] else {
             throw mismatch(path, "wte.weight \(wte.shape) and wpe.weight \(wpe.shape) are not [V, C] and [maxSeq, C]")
         }
-        var layerIndices = Set<Int>()
-        for name in byName.keys where name.hasPrefix("h.") {
-            if let index = Int(name.dropFirst(2).prefix { $0 != "." }) { layerIndices.insert(index) }
-        }
-        let layers = layerIndices.count
-        guard layers > 0, layerIndices == Set(0..<layers) else {
-            throw mismatch(path, "transformer blocks are \(layerIndices.sorted()), not h.0 … h.N-1")
-        }
+        let layers = try Checkpoint.layerCount(byName.keys, prefix: "h.", path: path, architecture: "GPT-2")
         let channels = wte.shape[1]
-        let metadataConfig = file.metadata[configKey].flatMap { try? JSONDecoder().decode(GPT2Config.self, from: Data($0.utf8)) }
+        var metadataConfig: GPT2Config?
+        if case let .gpt2(recorded) = try Checkpoint.recordedConfiguration(file) { metadataConfig = recorded }
         var headCount: Int, source: String
         if let heads {
             (headCount, source) = (heads, "argument")
         } else if let metadataConfig {
             (headCount, source) = (metadataConfig.heads, "metadata")
-        } else if let sibling = siblingHeadCount(path) {
+        } else if let sibling = (Checkpoint.huggingFaceConfig(besides: path)?["n_head"] as? NSNumber)?.intValue {
             (headCount, source) = (sibling, "config.json")
         } else if channels % 64 == 0 {
             (headCount, source) = (channels / 64, "width/64")
@@ -85,8 +71,7 @@ extension GPT2 {
                     path,
                     "tensor '\(spec.name)' has shape \(stored.shape) but a GPT-2 with \(layers) layers, width \(channels) needs \(shape)")
             }
-            let view = buffer.view(i)
-            try file.read(byName[spec.name]!, into: UnsafeMutableBufferPointer(rebasing: view[0..<(shape.reduce(1, *))]))
+            try Checkpoint.read(file, byName[spec.name]!, shape: shape, into: buffer.view(i))
         }
         if let head = byName["lm_head.weight"] {
             expected.insert("lm_head.weight")
@@ -105,46 +90,18 @@ extension GPT2 {
             throw mismatch(path, "unexpected tensor '\(extra)' for a GPT-2 with \(layers) layers")
         }
         let model = try GPT2(config: config, parameters: buffer)
-        return (model, CheckpointInfo(config: config, tokenizer: file.metadata[tokenizerKey], headsSource: source))
+        return (
+            model,
+            CheckpointInfo(config: .gpt2(config), tokenizer: file.metadata[Checkpoint.tokenizerKey], headsSource: source, assumed: [])
+        )
     }
 
-    /// Writes this model in the Hugging Face GPT-2 layout (wte without vocabulary padding), with
-    /// the config and tokenizer kind in `__metadata__`.
+    /// Writes this model in the Hugging Face GPT-2 layout (wte without vocabulary padding), with the engine's metadata.
     /// - Throws: `fileUnwritable`.
     public func save(path: String, tokenizer: String) throws {
-        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
-        var tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
-        for (i, spec) in parameters.layout.specs.enumerated() {
-            let view = parameters.view(i)
-            if spec.name == "wte.weight" {
-                let count = config.vocabularySize * config.channels
-                tensors.append((spec.name, [config.vocabularySize, config.channels], UnsafeBufferPointer(rebasing: view[0..<count])))
-            } else {
-                tensors.append((spec.name, spec.shape, UnsafeBufferPointer(view)))
-            }
-        }
-        try SafeTensorsWriter.write(
-            path: path, tensors: tensors,
-            metadata: [
-                "format": "pt",
-                Self.configKey: configJSON,
-                Self.tokenizerKey: tokenizer,
-                "wattprint.format": String(EngineInfo.checkpointFormatVersion),
-            ])
+        try Checkpoint.write(
+            path: path, parameters: parameters, config: .gpt2(config), tokenizer: tokenizer, vocabularyRows: ["wte.weight"])
     }
 
-    static func mismatch(_ path: String, _ problem: String) -> EngineError {
-        EngineError(
-            .checkpointMismatch, "checkpoint '\(path)': \(problem)",
-            fix: "pass a GPT-2 checkpoint in the Hugging Face layout (model.safetensors) or one written by `model train --out`")
-    }
-
-    /// `n_head` from a Hugging Face `config.json` next to the checkpoint, if there is one.
-    static func siblingHeadCount(_ path: String) -> Int? {
-        let sibling = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")
-        guard let data = FileManager.default.contents(atPath: sibling),
-            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return nil }
-        return (json["n_head"] as? NSNumber)?.intValue
-    }
+    static func mismatch(_ path: String, _ problem: String) -> EngineError { Checkpoint.mismatch(path, problem, architecture: "GPT-2") }
 }

@@ -44,7 +44,7 @@ public struct GenerationStats: Codable, Sendable {
 public final class Generator {
     public let session: InferenceSession
 
-    public init(model: GPT2, maxBatch: Int = 1, maxChunk: Int = 256) {
+    public init(model: any DecodingModel, maxBatch: Int = 1, maxChunk: Int = 256) {
         session = InferenceSession(model: model, maxBatch: maxBatch, maxChunk: maxChunk)
     }
 
@@ -65,7 +65,7 @@ public final class Generator {
         guard options.maxNewTokens > 0 else {
             throw EngineError.invalidArgument("max new tokens \(options.maxNewTokens) asks for no output", fix: "ask for 1 or more tokens")
         }
-        let context = session.model.config.maxSequence
+        let context = session.model.configuration.maxSequence
         for prompt in prompts where prompt.count >= context {
             throw EngineError(
                 .promptTooLong, "prompt has \(prompt.count) tokens but the model's context is \(context)",

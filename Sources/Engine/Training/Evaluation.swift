@@ -14,7 +14,7 @@ public enum Evaluation {
     /// Mean cross-entropy over consecutive windows of T+1 tokens (stride T), in batches of B;
     /// `maxBatches` caps the work (nil: the whole stream). A final short batch runs with fewer rows.
     /// - Throws: `corpusTooSmall` when the stream is shorter than T+1; errors of the model's forward.
-    public static func run(model: CausalLanguageModel, tokens: [Int32], B: Int, T: Int, maxBatches: Int? = nil, step: Int = 0) throws
+    public static func run(model: any TrainableModel, tokens: [Int32], B: Int, T: Int, maxBatches: Int? = nil, step: Int = 0) throws
         -> EvaluationReport
     {
         let windows = (tokens.count - 1) / T
@@ -41,7 +41,7 @@ public enum Evaluation {
                 inputs.append(contentsOf: tokens[(w * T)..<(w * T + T)])
                 targets.append(contentsOf: tokens[(w * T + 1)...(w * T + T)])
             }
-            total += Double(try model.forward(inputs: inputs, targets: targets, B: rows, T: T)) * Double(rows * T)
+            total += Double(try model.loss(.nextToken(inputs: inputs, targets: targets, B: rows, T: T))) * Double(rows * T)
             start += rows
         }
         return EvaluationReport(step: step, loss: Float(total / Double(used * T)), tokens: used * T)

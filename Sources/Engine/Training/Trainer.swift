@@ -9,17 +9,17 @@ public struct TrainingStepReport: Codable, Sendable {
     public var gradientNorm: Float
     /// Tokens processed in this step (batch × sequence × accumulation).
     public var tokens: Int
-    /// FLOPs of this step by the model's formula (`FLOPCount`).
+    /// FLOPs of this step by the configuration's formula (`ModelConfiguration.forwardFLOPs`).
     public var flops: Double
 }
 
-/// Trains a `CausalLanguageModel` with AdamW, warmup + cosine learning rate, global-norm clipping and
+/// Trains a causal language model (any `TrainableModel` that takes next-token batches) with AdamW, warmup + cosine learning rate, global-norm clipping and
 /// gradient accumulation, on random windows of a token stream; deterministic for a given seed and thread count.
 ///
 /// The loop reports each step through a callback instead of timing itself, so the caller (wattprint's
 /// recorder) owns the clock and can open energy windows around steps.
 public final class Trainer {
-    public let model: CausalLanguageModel
+    public let model: any TrainableModel
     public let options: TrainingOptions
     public let optimizer: AdamW
     public let schedule: LearningRateSchedule
@@ -30,7 +30,7 @@ public final class Trainer {
     private var targets: [Int32]
 
     /// - Throws: `invalidArgument` for bad options, `corpusTooSmall` when the training split is shorter than a window.
-    public init(model: CausalLanguageModel, data: TokenSplit, options: TrainingOptions) throws {
+    public init(model: any TrainableModel, data: TokenSplit, options: TrainingOptions) throws {
         try options.validate(maxSequence: model.maxSequence)
         guard data.train.count > options.sequence, data.validation.count > options.sequence else {
             throw EngineError(
@@ -64,9 +64,9 @@ public final class Trainer {
         for micro in 0..<A {
             fillBatch()
             model.dropoutSeed = options.seed &+ 2 &+ UInt64(step * A + micro) &* 0x9E37_79B9_7F4A_7C15
-            lossSum += try model.forwardBackward(
-                inputs: inputs, targets: targets, B: B, T: T,
-                gradientWrite: micro == 0 ? .overwrite : .accumulate, lossScale: 1 / Float(A))
+            lossSum += try model.lossAndGradients(
+                .nextToken(inputs: inputs, targets: targets, B: B, T: T), gradientWrite: micro == 0 ? .overwrite : .accumulate,
+                lossScale: 1 / Float(A))
         }
         let gradients = model.gradients()
         let norm = GradientClipping.globalNorm(gradients)
@@ -77,7 +77,7 @@ public final class Trainer {
         step += 1
         return TrainingStepReport(
             step: step, loss: lossSum / Float(A), learningRate: rate, gradientNorm: norm,
-            tokens: B * T * A, flops: model.trainingFLOPs(B: B, T: T) * Double(A))
+            tokens: B * T * A, flops: model.configuration.trainingStepFLOPs(B: B, T: T) * Double(A))
     }
 
     /// Validation loss on the first `evaluationBatches` batches of the validation split.

@@ -29,7 +29,7 @@ public enum BenchReport {
     }
 
     public static func build(_ record: Record) -> Report {
-        let r = record.bench, o = r.options, c = o.config
+        let r = record.bench, o = r.options, c = o.config.configuration
         var lines: [String] = []
         lines.append(
             "sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)"
@@ -39,9 +39,11 @@ public enum BenchReport {
                 "  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s"
             )
         }
-        lines.append(
-            "model        \(c.layers) layers × \(c.channels), \(c.heads) heads, vocab \(c.vocabularySize), context \(c.maxSequence): \(QuantityFormat.grouped(r.parameterCount)) parameters"
-        )
+        var model = "model        \(c.architecture.rawValue), \(c.summary): \(QuantityFormat.grouped(r.parameterCount)) parameters"
+        if let active = r.activeParameterCount, active != r.parameterCount {
+            model += " (\(QuantityFormat.grouped(active)) active per token)"
+        }
+        lines.append(model)
         let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
         lines.append(
             "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
@@ -49,6 +51,12 @@ public enum BenchReport {
         lines.append(
             "throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(QuantityFormat.flops(r.flopsPerStep))/step)"
         )
+        if let load = r.expertLoad, !load.isEmpty {
+            let total = max(1, load.reduce(0, +))
+            lines.append(
+                "experts      tokens routed per expert (all layers): \(load.map { "\(QuantityFormat.fixed(100 * Double($0) / Double(total), 1)) %" }.joined(separator: ", "))"
+            )
+        }
         if let loss = r.lastLoss { lines.append("loss         \(QuantityFormat.fixed(Double(loss), 4)) (random data)") }
         var memory = "peak RSS     \(QuantityFormat.bytes(Double(r.peakResidentBytes)))"
         if let state = r.optimizerStateBytes, let activations = r.activationBytes {

@@ -12,18 +12,30 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure training, prefill or decode throughput, MFU and peak memory.",
             discussion:
-                "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n\nMeasures the sgemm peak first (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count), then the workload; decode also measures streaming-read bandwidth. FLOPs follow FLOPCount: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; training = 3× forward."
+                "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n  wattprint model bench --arch moe --phase train --batch 4 --seq 64\n\nMeasures the sgemm peak first (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count), then the workload; decode also measures streaming-read bandwidth. FLOPs follow the architecture's formula (printed by `model info`; GPT-2: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; a mixture counts only the experts a token uses); training = 3× forward."
         )
 
         enum Preset: String, ExpressibleByArgument, CaseIterable {
             case gpt2_124m = "gpt2-124m"
+            case llama_124m = "llama-124m"
+            case moe_124m = "moe-124m"
+
+            var configuration: AnyModelConfiguration {
+                switch self {
+                case .gpt2_124m: return .gpt2(.gpt2Small)
+                case .llama_124m: return .llama(.small)
+                case .moe_124m: return .llama(.smallMixture)
+                }
+            }
         }
 
-        @Option(help: "Model preset.") var preset: Preset?
-        @Option(help: "Transformer blocks (instead of a preset).") var layers: Int?
-        @Option(help: "Channels.") var width: Int?
-        @Option(help: "Attention heads (default width/64).") var heads: Int?
-        @Option(help: "Vocabulary (default 50257).") var vocab: Int?
+        @Option(
+            help:
+                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active). Default: the --arch's preset."
+        )
+        var preset: Preset?
+        @OptionGroup var shape: ModelShapeOptions
+        @Option(help: "Vocabulary (default: the preset's, 50257 for GPT-2, 32000 for Llama).") var vocab: Int?
         @Option(help: "Model context (default 1024).") var context: Int?
         @Option(help: "What to measure.") var phase: BenchPhase = .train
         @Option(help: "Batch (default 4 for train, 1 otherwise).") var batch: Int?
@@ -38,32 +50,34 @@ extension ModelCommand {
         @OptionGroup var regionOption: RegionOption
 
         func validate() throws {
-            if preset != nil, layers != nil || width != nil || heads != nil {
-                throw ValidationError("pass either --preset or --layers/--width/--heads, not both")
-            }
-            if (layers == nil) != (width == nil) {
-                throw ValidationError("--layers and --width go together")
-            }
-            if heads != nil && layers == nil {
-                throw ValidationError("--heads only applies with --layers and --width; the preset fixes its own heads")
+            if let preset, let arch = shape.architecture, arch != preset.configuration.architecture {
+                throw ValidationError(
+                    "--preset \(preset.rawValue) is \(preset.configuration.architecture.rawValue), not --arch \(arch.rawValue)")
             }
         }
 
-        func run() throws {
-            var config = GPT2Config.gpt2Small
-            if let layers, let width {
-                config = GPT2Config(
-                    layers: layers, channels: width, heads: heads ?? max(1, width / 64),
-                    vocabularySize: vocab ?? 50257, maxSequence: context ?? 1024)
-            } else {
-                if let vocab { config.vocabularySize = vocab }
-                if let context { config.maxSequence = context }
+        /// The preset (given, or the architecture's), with any shape flags applied over it.
+        func configuration() throws -> AnyModelConfiguration {
+            let base: Preset
+            switch (preset, shape.architecture ?? .gpt2) {
+            case let (given?, _): base = given
+            case (nil, .gpt2): base = .gpt2_124m
+            case (nil, .llama): base = .llama_124m
+            case (nil, .moe): base = .moe_124m
             }
+            let start = base.configuration.configuration
+            return try shape.shape.configuration(
+                vocabularySize: vocab ?? start.vocabularySize, maxSequence: context ?? start.maxSequence, base: base.configuration)
+        }
+
+        func run() throws {
+            let config = try configuration()
             let options = BenchOptions(
                 config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
                 sequence: seq ?? (phase == .prefill ? 256 : 64), steps: steps ?? (phase == .decode ? 32 : 3),
                 warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed)
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
+            measured.record(.workload(try WorkloadDescription(config)))
             var window: WindowMeasurement?
             var tokens = 0
             let result: BenchResult

@@ -63,15 +63,15 @@ extension ModelCommand {
             } else {
                 ids = try TokenFile.load(path: tokens!, dtype: dtype)
             }
-            let T = seq ?? min(model.config.maxSequence, 1024)
-            guard T >= 1, T <= model.config.maxSequence else {
+            let T = seq ?? min(model.maxSequence, 1024)
+            guard T >= 1, T <= model.maxSequence else {
                 throw ModelCommandError(
-                    "--seq \(T) is outside 1…\(model.config.maxSequence)", fix: "use a window no longer than the model's context")
+                    "--seq \(T) is outside 1…\(model.maxSequence)", fix: "use a window no longer than the model's context")
             }
             let start = ContinuousClock.now
             let report = try Evaluation.run(model: model, tokens: ids, B: batch, T: T, maxBatches: maxBatches)
             let seconds = secondsSince(start)
-            let flops = FLOPCount.forward(model.config, tokens: report.tokens, attentionContext: T, logitRows: report.tokens)
+            let flops = model.configuration.forwardFLOPs(tokens: report.tokens, attentionContext: T, logitRows: report.tokens)
             let out = Report(
                 checkpoint: checkpointFile.checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
                 perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,

@@ -81,7 +81,7 @@ extension ModelCommand {
                 maxNewTokens: maxTokens,
                 sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP),
                 stopTokens: stopTokens, stopSequences: stopSequences, seed: seed)
-            let generator = Generator(model: model, maxBatch: prompts.count, maxChunk: min(256, model.config.maxSequence))
+            let generator = Generator(model: model, maxBatch: prompts.count, maxChunk: min(256, model.maxSequence))
             let start = ContinuousClock.now
             var prefillSeconds = 0.0
             let (outputs, stats) = try generator.generate(

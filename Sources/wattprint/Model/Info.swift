@@ -3,7 +3,7 @@ import Engine
 import Measures
 
 extension ModelCommand {
-    /// `model info CKPT`: architecture, parameter count and FLOPs per token.
+    /// `model info CKPT`: architecture, total and active parameters, and FLOPs per token by phase.
     struct Info: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a checkpoint's architecture, parameters and FLOPs per token.",
@@ -15,38 +15,50 @@ extension ModelCommand {
 
         struct Report: Encodable {
             let checkpoint: String
-            let config: GPT2Config
+            let architecture: Architecture
+            let config: AnyModelConfiguration
             let paddedVocabularySize: Int
             let parameters: Int
+            /// Parameters one token passes through (a mixture counts its chosen experts only).
+            let activeParameters: Int
             let parameterBytes: Int
             let tokenizer: String?
             let headsSource: String
+            /// Settings the file did not give, with the default used.
+            let assumed: [String]
+            /// Per token at the model's full context, by `ModelConfiguration.flopsPerToken`.
             let forwardFLOPsPerTokenAtFullContext: Double
             let trainingFLOPsPerTokenAtFullContext: Double
+            let prefillFLOPsPerTokenAtFullContext: Double
             let flopFormula: String
         }
 
         func run() throws {
-            let (model, info) = try checkpointFile.load()
-            let c = model.config
-            let forward = FLOPCount.forwardPerToken(c, context: c.maxSequence)
+            let (_, info) = try checkpointFile.load()
+            let c = info.config.configuration
+            let T = c.maxSequence
             let report = Report(
-                checkpoint: checkpointFile.checkpoint, config: c, paddedVocabularySize: c.paddedVocabularySize,
-                parameters: c.parameterCount, parameterBytes: c.parameterCount * 4, tokenizer: info.tokenizer,
-                headsSource: info.headsSource, forwardFLOPsPerTokenAtFullContext: forward,
-                trainingFLOPsPerTokenAtFullContext: 3 * forward,
-                flopFormula: "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward")
+                checkpoint: checkpointFile.checkpoint, architecture: c.architecture, config: info.config,
+                paddedVocabularySize: c.paddedVocabularySize, parameters: c.parameterCount, activeParameters: c.activeParameterCount,
+                parameterBytes: c.parameterCount * 4, tokenizer: info.tokenizer, headsSource: info.headsSource, assumed: info.assumed,
+                forwardFLOPsPerTokenAtFullContext: c.flopsPerToken(.decode, context: T),
+                trainingFLOPsPerTokenAtFullContext: c.flopsPerToken(.train, context: T),
+                prefillFLOPsPerTokenAtFullContext: c.flopsPerToken(.prefill, context: T), flopFormula: c.flopFormula)
             if output.isJSON { return try output.emitJSON(report) }
             print("checkpoint   \(checkpointFile.checkpoint)")
-            print(
-                "architecture GPT-2: \(c.layers) layers, width \(c.channels), \(c.heads) heads (\(info.headsSource)), context \(c.maxSequence)"
-            )
+            print("architecture \(c.architecture.rawValue): \(c.summary) (heads from \(info.headsSource))")
             print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
-            print("parameters   \(QuantityFormat.grouped(c.parameterCount)) (\(QuantityFormat.bytes(Double(c.parameterCount * 4))) fp32)")
+            var parameters =
+                "parameters   \(QuantityFormat.grouped(c.parameterCount)) (\(QuantityFormat.bytes(Double(c.parameterCount * 4))) fp32)"
+            if c.activeParameterCount != c.parameterCount {
+                parameters += ", \(QuantityFormat.grouped(c.activeParameterCount)) active per token"
+            }
+            print(parameters)
             print(
-                "FLOPs/token  forward \(QuantityFormat.flops(forward)), training \(QuantityFormat.flops(3 * forward)) at context \(c.maxSequence)"
+                "FLOPs/token  forward \(QuantityFormat.flops(report.forwardFLOPsPerTokenAtFullContext)), training \(QuantityFormat.flops(report.trainingFLOPsPerTokenAtFullContext)) at context \(T)"
             )
             print("formula      \(report.flopFormula)")
+            for field in info.assumed { print("assumed      \(field) (not in the file or a config.json beside it)") }
         }
     }
 }

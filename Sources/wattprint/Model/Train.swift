@@ -6,12 +6,12 @@ import Foundation
 import Measures
 
 extension ModelCommand {
-    /// `model train`: train a GPT-2 from scratch on a text corpus and save a checkpoint.
+    /// `model train`: train a model of any architecture from scratch on a text corpus and save a checkpoint.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a GPT-2 from scratch on a text corpus.",
+            abstract: "Train a GPT-2, Llama or mixture-of-experts model from scratch on a text corpus.",
             discussion:
-                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, layers, width, heads, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors"
+                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
         )
 
         @Argument(help: "Optional SPEC json file.")
@@ -21,9 +21,7 @@ extension ModelCommand {
         var corpus: String?
         @Option(help: "Tokenizer: byte (default) or gpt2 (needs --vocab and --merges).")
         var tokenizerKind: String?
-        @Option(help: "Transformer blocks.") var layers: Int?
-        @Option(help: "Channels.") var width: Int?
-        @Option(help: "Attention heads.") var heads: Int?
+        @OptionGroup var shape: ModelShapeOptions
         @Option(help: "Model context (default: --seq).") var context: Int?
         @Option(help: "Training sequence length.") var seq: Int?
         @Option(help: "Sequences per micro-batch.") var batch: Int?
@@ -45,16 +43,18 @@ extension ModelCommand {
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var regionOption: RegionOption
 
-        /// The SPEC file's keys: the flag names above.
+        /// The SPEC file's keys: the flag names above (`architecture` for --arch).
         struct Spec: Decodable {
             var corpus, out, tokenizer: String?
-            var layers, width, heads, context, seq, batch, steps, warmup, accumulation, evalInterval, evalBatches: Int?
+            var architecture: Architecture?
+            var layers, width, heads, kvHeads, hidden, experts, expertsPerToken: Int?
+            var context, seq, batch, steps, warmup, accumulation, evalInterval, evalBatches: Int?
             var lr, weightDecay, clip, dropout: Float?
             var seed: UInt64?
         }
 
         struct Report: Encodable {
-            let config: GPT2Config
+            let config: AnyModelConfiguration
             let options: TrainingOptions
             let corpusBytes: Int
             let trainTokens: Int
@@ -110,30 +110,31 @@ extension ModelCommand {
             options.evaluationBatches = evalBatches ?? file.evalBatches ?? 8
             options.seed = seed ?? file.seed ?? 1337
             options.dropout = dropout ?? file.dropout ?? 0
-            let config = GPT2Config(
-                layers: layers ?? file.layers ?? 4, channels: width ?? file.width ?? 128,
-                heads: heads ?? file.heads ?? 4, vocabularySize: tok.vocabularySize,
-                maxSequence: context ?? file.context ?? options.sequence)
+            let fromFile = ModelShape(
+                architecture: file.architecture, layers: file.layers, width: file.width, heads: file.heads, kvHeads: file.kvHeads,
+                hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken)
+            let config = try shape.shape.over(fromFile).configuration(
+                vocabularySize: tok.vocabularySize, maxSequence: context ?? file.context ?? options.sequence)
+            let described = config.configuration
             let text = try Corpus.load(path: corpusPath)
             let split = try TokenSplit(tokens: tok.encode(bytes: text.bytes), window: options.sequence)
-            let model = try GPT2(config: config, seed: options.seed)
+            let model = try config.makeModel(seed: options.seed)
             let trainer = try Trainer(model: model, data: split, options: options)
             // Training is recorded like any run: the corpus identity, every step's loss and tokens, evaluations.
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             measured.record(.corpus(CorpusRecord(path: corpusPath, sha256: corpusHash, bytes: text.bytes.count, tokenizer: kind)))
-            measured.record(
-                .workload(
-                    WorkloadDescription(
-                        architecture: "gpt2", parameters: config.parameterCount,
-                        configuration: try JSONValue(encoding: config))))
+            measured.record(.workload(try WorkloadDescription(config)))
             if !output.isJSON {
                 print(
                     "corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))"
                 )
-                print(
-                    "model \(config.layers) layers × \(config.channels), \(config.heads) heads, context \(config.maxSequence): \(QuantityFormat.grouped(config.parameterCount)) parameters"
-                )
+                var line =
+                    "model \(described.architecture.rawValue), \(described.summary): \(QuantityFormat.grouped(described.parameterCount)) parameters"
+                if described.activeParameterCount != described.parameterCount {
+                    line += " (\(QuantityFormat.grouped(described.activeParameterCount)) active per token)"
+                }
+                print(line)
             }
             var steps: [TrainingStepReport] = []
             var evaluations: [EvaluationReport] = []

@@ -5,3 +5,4 @@ import Engine
 // (Same package today; if Engine moves to another package these become retroactive conformances.)
 extension TokenDType: ExpressibleByArgument {}
 extension BenchPhase: ExpressibleByArgument {}
+extension Architecture: ExpressibleByArgument {}

@@ -1,15 +1,27 @@
 import ArgumentParser
 import Engine
 
-/// The checkpoint a model command reads, and what to assume where it records too little.
+/// The checkpoint a model command reads, the architecture it must hold, and what to assume where it records too little.
 struct CheckpointOptions: ParsableArguments {
-    @Argument(help: "Checkpoint (.safetensors, Hugging Face layout).")
+    @Argument(help: "Checkpoint (.safetensors, Hugging Face layout: GPT-2, Llama or Mixtral).")
     var checkpoint: String
 
-    @Option(help: "Attention heads, for checkpoints that do not record them (default: metadata, config.json, or width/64).")
+    @Option(name: .customLong("arch"), help: "Architecture the checkpoint must hold: \(Architecture.list) (default: whatever it holds).")
+    var architecture: Architecture?
+
+    @Option(help: "Attention heads, for checkpoints that do not record them (default: metadata, config.json, or width/64 for GPT-2).")
     var heads: Int?
 
     /// The model and what its file said.
-    /// - Throws: `EngineError` for a file that is not a checkpoint of a known architecture.
-    func load() throws -> (GPT2, CheckpointInfo) { try GPT2.load(path: checkpoint, heads: heads) }
+    /// - Throws: `EngineError` for a file that is not a checkpoint of a known architecture; `ModelCommandError` when it
+    ///   holds another architecture than `--arch`.
+    func load() throws -> (model: any LanguageModel, info: CheckpointInfo) {
+        let (model, info) = try Checkpoint.load(path: checkpoint, heads: heads)
+        if let architecture, info.config.architecture != architecture {
+            throw ModelCommandError(
+                "checkpoint '\(checkpoint)' holds a \(info.config.architecture.rawValue) model, not --arch \(architecture.rawValue)",
+                fix: "pass --arch \(info.config.architecture.rawValue), or the checkpoint of the \(architecture.rawValue) model")
+        }
+        return (model, info)
+    }
 }

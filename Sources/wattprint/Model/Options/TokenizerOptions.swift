@@ -13,7 +13,7 @@ struct TokenizerOptions: ParsableArguments {
     /// The tokenizer for a checkpoint: explicit BPE files, else byte-level when the checkpoint says so
     /// (or has vocabulary 256), else vocab.json + merges.txt beside the checkpoint.
     func resolve(checkpoint: String, info: CheckpointInfo) throws -> Tokenizer {
-        let V = info.config.vocabularySize
+        let V = info.config.configuration.vocabularySize
         let directory = (checkpoint as NSString).deletingLastPathComponent
         let vocabPath = vocab ?? (directory as NSString).appendingPathComponent("vocab.json")
         let mergesPath = merges ?? (directory as NSString).appendingPathComponent("merges.txt")
@@ -24,8 +24,10 @@ struct TokenizerOptions: ParsableArguments {
             tokenizer = try GPT2Tokenizer(vocabularyPath: vocabPath, mergesPath: mergesPath)
         } else {
             throw ModelCommandError(
-                "checkpoint '\(checkpoint)' has a \(V)-token vocabulary but no tokenizer files were found",
-                fix: "pass --vocab vocab.json --merges merges.txt, or put them next to the checkpoint")
+                "checkpoint '\(checkpoint)' has a \(V)-token vocabulary but no tokenizer files were found (wattprint reads byte-level and GPT-2 BPE tokenizers)",
+                fix:
+                    "pass --vocab vocab.json --merges merges.txt, or put them next to the checkpoint; for another tokenizer, evaluate token ids with --tokens"
+            )
         }
         guard tokenizer.vocabularySize == V else {
             throw ModelCommandError(

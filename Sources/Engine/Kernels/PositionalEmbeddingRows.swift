@@ -1,6 +1,6 @@
 // Legend: R rows, C channels.
 
-extension Encoder {
+extension PositionalEmbedding {
     /// out[r,:] = wte[tokens[r],:] + wpe[positions[r],:] for rows at arbitrary positions (KV-cached inference).
     public static func forward(
         out: UnsafeMutableBufferPointer<Float>, tokens: UnsafeBufferPointer<Int32>, positions: UnsafeBufferPointer<Int32>,

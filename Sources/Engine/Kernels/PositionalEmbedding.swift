@@ -1,7 +1,7 @@
 // Legend: B batch, T time steps, C channels, V vocabulary rows in wte, maxT rows in wpe.
 
 /// Token plus learned position embedding (GPT-2's input layer).
-public enum Encoder {
+public enum PositionalEmbedding {
     /// out[b,t,:] = wte[tokens[b,t],:] + wpe[t,:]. Caches nothing: backward needs only the tokens.
     public static func forward(
         out: UnsafeMutableBufferPointer<Float>, tokens: UnsafeBufferPointer<Int32>,

@@ -12,7 +12,7 @@ public enum GPT2Reference {
     ) -> (logits: [S], loss: S?) {
         let C = config.channels, NH = config.heads, BT = B * T, V = config.vocabularySize, Vp = config.paddedVocabularySize
         func p(_ name: String) -> [S] { parameters[name]! }
-        var x = Reference.Encoder.forward(tokens: inputs, wte: p("wte.weight"), wpe: p("wpe.weight"), B: B, T: T, C: C)
+        var x = Reference.PositionalEmbedding.forward(tokens: inputs, wte: p("wte.weight"), wpe: p("wpe.weight"), B: B, T: T, C: C)
         for l in 0..<config.layers {
             let h = "h.\(l)."
             let ln1 = Reference.LayerNorm.forward(inp: x, weight: p(h + "ln_1.weight"), bias: p(h + "ln_1.bias"), R: BT, C: C).out

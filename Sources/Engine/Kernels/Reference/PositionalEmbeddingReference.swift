@@ -1,8 +1,8 @@
 // Legend: B batch, T time, C channels, V wte rows, P wpe rows.
 
 extension Reference {
-    /// Naive sibling of `Encoder`.
-    public enum Encoder {
+    /// Naive sibling of `PositionalEmbedding`.
+    public enum PositionalEmbedding {
         public static func forward<S: RealScalar>(tokens: [Int32], wte: [S], wpe: [S], B: Int, T: Int, C: Int) -> [S] {
             var out = [S](repeating: 0, count: B * T * C)
             for b in 0..<B {

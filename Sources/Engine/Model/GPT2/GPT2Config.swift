@@ -2,7 +2,10 @@
 ///
 /// The parameter table (`parameterSpecs`) uses Hugging Face GPT-2 names and Conv1D (input-major)
 /// layouts, so checkpoints map one-to-one onto the flat parameter buffer.
-public struct GPT2Config: Codable, Sendable, Hashable {
+///
+/// FLOPs (see `ModelConfiguration`): per token, block matmuls 2·12·L·C² (qkv 3C², attention projection C², MLP 4C²
+/// + 4C²), attention 4·L·C·T_ctx (Q·Kᵀ and P·V), LM head 2·V·C per row with logits.
+public struct GPT2Config: ModelConfiguration, Hashable {
     public var layers: Int
     public var channels: Int
     public var heads: Int
@@ -82,4 +85,21 @@ public struct GPT2Config: Codable, Sendable, Hashable {
     public var parameterCount: Int {
         parameterSpecs.reduce(0) { $0 + $1.count } - (paddedVocabularySize - vocabularySize) * channels
     }
+}
+
+extension GPT2Config {
+    public var architecture: Architecture { .gpt2 }
+    public var activeParameterCount: Int { parameterCount }
+    public var cacheFloatsPerPosition: Int { 2 * layers * channels }
+    /// Everything but the position table, of which one row is read (the tied LM head reads all of wte).
+    public var decodeWeightFloats: Int { parameterSpecs.reduce(0) { $0 + $1.count } - maxSequence * channels + channels }
+
+    public func forwardFLOPs(tokens: Int, attentionContext: Int, logitRows: Int) -> Double {
+        let L = Double(layers), C = Double(channels), V = Double(vocabularySize), n = Double(tokens)
+        return n * 2 * 12 * L * C * C + n * 4 * L * C * Double(attentionContext) + Double(logitRows) * 2 * V * C
+    }
+
+    public var flopFormula: String { "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward" }
+
+    public var summary: String { "\(layers) layers × \(channels), \(heads) heads, vocab \(vocabularySize), context \(maxSequence)" }
 }

@@ -7,7 +7,7 @@
 /// same layout; activations for a (B, T) shape in a third, reallocated only when the shape changes.
 /// A training step allocates nothing. Dropout (off by default) draws its masks from `dropoutSeed`, so runs
 /// with it stay reproducible.
-public final class GPT2: CausalLanguageModel {
+public final class GPT2: LanguageModel {
     public let config: GPT2Config
     public let parameters: TensorBuffer
     let params: GPT2Tensors
@@ -61,8 +61,7 @@ public final class GPT2: CausalLanguageModel {
         self.params = GPT2Tensors(parameters, layers: config.layers)
     }
 
-    public var vocabularySize: Int { config.vocabularySize }
-    public var maxSequence: Int { config.maxSequence }
+    public var configuration: any ModelConfiguration { config }
 
     public func gradients() -> TensorBuffer {
         if let gradientBuffer { return gradientBuffer }
@@ -72,7 +71,30 @@ public final class GPT2: CausalLanguageModel {
         return buffer
     }
 
-    public func trainingFLOPs(B: Int, T: Int) -> Double { FLOPCount.trainingStep(config, B: B, T: T) }
+    public func trainingFLOPs(_ batch: Batch) -> Double {
+        guard case let .nextToken(_, _, B, T) = batch else { return 0 }
+        return config.trainingStepFLOPs(B: B, T: T)
+    }
+
+    public func loss(_ batch: Batch) throws -> Float {
+        let (inputs, targets, B, T) = try Self.nextToken(batch)
+        return try forward(inputs: inputs, targets: targets, B: B, T: T)
+    }
+
+    public func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float {
+        let (inputs, targets, B, T) = try Self.nextToken(batch)
+        return try forwardBackward(inputs: inputs, targets: targets, B: B, T: T, gradientWrite: gradientWrite, lossScale: lossScale)
+    }
+
+    /// The parts of a next-token batch; any other kind is refused by name.
+    static func nextToken(_ batch: Batch) throws -> (inputs: [Int32], targets: [Int32], B: Int, T: Int) {
+        guard case let .nextToken(inputs, targets, B, T) = batch else {
+            throw EngineError.invalidArgument(
+                "a causal language model trains on next-token batches, not \(batch.kind) ones",
+                fix: "give it windows of a token stream")
+        }
+        return (inputs, targets, B, T)
+    }
 
     /// Bytes of the cached activations and backward scratch for the last (B, T) shape (0 before any pass).
     public var activationBytes: Int { (activations?.storage.layout.count ?? 0) * MemoryLayout<Float>.stride }
@@ -166,39 +188,29 @@ public final class GPT2: CausalLanguageModel {
         return Float(sum / Double(a.B * a.T))
     }
 
-    /// - Parameter dropping: draw dropout masks (from `dropoutSeed`) and apply them; the residual add is then
-    ///   done after the projection instead of fused into it, so the branch can be masked first.
+    /// - Parameter dropping: draw dropout masks (from `dropoutSeed`) and apply them; each residual add is then done
+    ///   after the projection instead of fused into it, so the branch can be masked first.
     private func runForward(_ a: GPT2Activations, dropping: Bool = false) {
-        let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
-        let p = params
-        Encoder.forward(out: a.encoded, tokens: UnsafeBufferPointer(a.inputs), wte: p.wte, wpe: p.wpe, B: B, T: T, C: C)
+        let B = a.B, T = a.T, C = config.channels, BT = B * T
+        let p = params, layout = AttentionLayout.fused(C: C, NH: config.heads)
+        PositionalEmbedding.forward(out: a.encoded, tokens: UnsafeBufferPointer(a.inputs), wte: p.wte, wpe: p.wpe, B: B, T: T, C: C)
         if dropping {
             Dropout.fillMask(a.embeddingDropMask, p: dropout, seed: dropoutSeed)
             Dropout.scale(a.encoded, by: a.embeddingDropMask)
         }
         for l in 0..<config.layers {
-            let b = a.blocks[l], w = p.blocks[l]
-            let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
-            LayerNorm.forward(out: b.ln1, mean: b.ln1Mean, rstd: b.ln1Rstd, inp: residual, weight: w.ln1w, bias: w.ln1b, R: BT, C: C)
-            MatMul.forward(out: b.qkv, inp: b.ln1, weight: w.qkvw, bias: w.qkvb, M: BT, K: C, N: 3 * C)
-            Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, C: C, NH: NH)
-            if dropping {
-                MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, M: BT, K: C, N: C)
-                Dropout.fillMask(b.attnDropMask, p: dropout, seed: dropoutSeed &+ UInt64(2 * l + 1))
-                Dropout.residualAdd(out: b.residual2, residual: residual, mask: b.attnDropMask)
-            } else {
-                MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, residual: residual, M: BT, K: C, N: C)
-            }
-            LayerNorm.forward(out: b.ln2, mean: b.ln2Mean, rstd: b.ln2Rstd, inp: b.residual2, weight: w.ln2w, bias: w.ln2b, R: BT, C: C)
-            MatMul.forward(out: b.fch, inp: b.ln2, weight: w.fcw, bias: w.fcb, M: BT, K: C, N: 4 * C)
-            GELU.forward(out: b.fchGelu, inp: b.fch, N: 4 * BT * C)
-            if dropping {
-                MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, M: BT, K: 4 * C, N: C)
-                Dropout.fillMask(b.mlpDropMask, p: dropout, seed: dropoutSeed &+ UInt64(2 * l + 2))
-                Dropout.residualAdd(out: b.residual3, residual: b.residual2, mask: b.mlpDropMask)
-            } else {
-                MatMul.forward(
-                    out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: BT, K: 4 * C, N: C)
+            let b = a.blocks[l]
+            let buffers = GPT2BlockBuffers(
+                ln1: b.ln1, ln1Mean: b.ln1Mean, ln1Rstd: b.ln1Rstd, qkv: b.qkv, atty: b.atty, residual2: b.residual2, ln2: b.ln2,
+                ln2Mean: b.ln2Mean, ln2Rstd: b.ln2Rstd, fch: b.fch, fchGelu: b.fchGelu, residual3: b.residual3)
+            let drop =
+                dropping
+                ? GPT2BlockDropout(
+                    p: dropout, attentionMask: b.attnDropMask, mlpMask: b.mlpDropMask,
+                    attentionSeed: dropoutSeed &+ UInt64(2 * l + 1), mlpSeed: dropoutSeed &+ UInt64(2 * l + 2))
+                : nil
+            Self.block(p.blocks[l], input: l == 0 ? a.encoded : a.blocks[l - 1].residual3, buffers: buffers, M: BT, C: C, dropout: drop) {
+                Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, layout: layout)
             }
         }
         let last = a.blocks[config.layers - 1].residual3
@@ -253,6 +265,6 @@ public final class GPT2: CausalLanguageModel {
         }
         if dropping { Dropout.scale(a.dresidual, by: a.embeddingDropMask) }
         if pw == .overwrite { g.wpe.update(repeating: 0) }
-        Encoder.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
+        PositionalEmbedding.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
     }
 }

@@ -1,5 +1,5 @@
 /// Named views of one transformer block's tensors inside a flat buffer.
-struct BlockTensors {
+struct GPT2BlockTensors {
     let ln1w, ln1b, qkvw, qkvb, projw, projb, ln2w, ln2b, fcw, fcb, fcprojw, fcprojb: UnsafeMutableBufferPointer<Float>
 
     init(_ buffer: TensorBuffer, layer l: Int) {
@@ -16,13 +16,13 @@ struct BlockTensors {
 /// Named views of all GPT-2 tensors (parameters or gradients), resolved once so hot loops do no lookups.
 struct GPT2Tensors {
     let wte, wpe, lnfw, lnfb: UnsafeMutableBufferPointer<Float>
-    let blocks: [BlockTensors]
+    let blocks: [GPT2BlockTensors]
 
     init(_ buffer: TensorBuffer, layers: Int) {
         wte = buffer["wte.weight"]
         wpe = buffer["wpe.weight"]
         lnfw = buffer["ln_f.weight"]
         lnfb = buffer["ln_f.bias"]
-        blocks = (0..<layers).map { BlockTensors(buffer, layer: $0) }
+        blocks = (0..<layers).map { GPT2BlockTensors(buffer, layer: $0) }
     }
 }

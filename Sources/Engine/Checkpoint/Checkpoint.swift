@@ -1,0 +1,124 @@
+import Foundation
+
+/// What a checkpoint says about itself beyond its tensors.
+public struct CheckpointInfo: Sendable, Codable {
+    public let config: AnyModelConfiguration
+    /// "byte" or "gpt2" when written by this engine; nil for external (Hugging Face) files.
+    public let tokenizer: String?
+    /// Where the head count came from: "metadata", "config.json", "argument" or "width/64".
+    public let headsSource: String
+    /// Fields neither the tensors, the metadata, a `config.json` nor an argument gave, so defaults were used
+    /// ("rope_theta = 10000", …); empty for the engine's own files.
+    public let assumed: [String]
+}
+
+/// Safetensors checkpoints of every architecture, in Hugging Face's layouts (GPT-2's `GPT2LMHeadModel`, Llama's
+/// `LlamaForCausalLM`, Mixtral's `MixtralForCausalLM`), so files move both ways between the engine and PyTorch.
+///
+/// The engine's own files add `__metadata__` keys: `wattprint.config` (the configuration as JSON, tagged with its
+/// `architecture`), `wattprint.tokenizer` and `wattprint.format` (`EngineInfo.checkpointFormatVersion`). External
+/// files are recognised by their tensor names; what the tensors do not fix comes from a `config.json` beside them.
+public enum Checkpoint {
+    static let configKey = "wattprint.config"
+    static let tokenizerKey = "wattprint.tokenizer"
+
+    /// Loads the model a checkpoint holds, whatever its architecture. `heads` overrides the recorded head count.
+    /// - Throws: `EngineError`: `checkpointMismatch` for tensors of no known architecture or the wrong shapes (naming
+    ///   the tensor), `invalidConfiguration` where the head count cannot be known, and the unreadable, truncated,
+    ///   malformed and dtype cases of `SafeTensorsFile`.
+    public static func load(path: String, heads: Int? = nil) throws -> (model: any LanguageModel, info: CheckpointInfo) {
+        let file = try SafeTensorsFile(path: path)
+        switch try architecture(of: file) {
+        case .gpt2:
+            let (model, info) = try GPT2.load(file: file, heads: heads)
+            return (model, info)
+        case .llama, .moe:
+            let (model, info) = try Llama.load(file: file, heads: heads)
+            return (model, info)
+        }
+    }
+
+    /// The architecture a file holds: its metadata's tag, else what its tensor names say.
+    /// - Throws: `checkpointMismatch` when the names match no architecture; `checkpointMalformed` for unreadable metadata.
+    static func architecture(of file: SafeTensorsFile) throws -> Architecture {
+        if let recorded = try recordedConfiguration(file) { return recorded.architecture }
+        let names = file.entries.keys
+        if names.contains(where: { $0 == "wte.weight" || $0 == "transformer.wte.weight" }) { return .gpt2 }
+        if names.contains("model.embed_tokens.weight") {
+            return names.contains(where: { $0.contains(".block_sparse_moe.") }) ? .moe : .llama
+        }
+        throw EngineError(
+            .checkpointMismatch,
+            "checkpoint '\(file.path)' holds neither GPT-2 (wte.weight) nor Llama/Mixtral (model.embed_tokens.weight) tensors",
+            fix:
+                "pass a Hugging Face GPT2LMHeadModel, LlamaForCausalLM or MixtralForCausalLM model.safetensors, or one written by `model train --out`"
+        )
+    }
+
+    /// The configuration the engine recorded in the file, if it did.
+    /// - Throws: `checkpointMalformed` when `wattprint.config` is present but not a configuration.
+    static func recordedConfiguration(_ file: SafeTensorsFile) throws -> AnyModelConfiguration? {
+        guard let json = file.metadata[configKey] else { return nil }
+        do { return try JSONDecoder().decode(AnyModelConfiguration.self, from: Data(json.utf8)) } catch {
+            throw EngineError.checkpointMalformed(file.path, "metadata '\(configKey)' is not a model configuration (\(error))")
+        }
+    }
+
+    /// Writes `parameters` under their spec names; tensors in `vocabularyRows` are cut to the real vocabulary (the
+    /// padding rows are the engine's, not the model's).
+    /// - Throws: `fileUnwritable`.
+    static func write(
+        path: String, parameters: TensorBuffer, config: AnyModelConfiguration, tokenizer: String, vocabularyRows: Set<String>
+    ) throws {
+        let shape = config.configuration
+        var tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
+        for (i, spec) in parameters.layout.specs.enumerated() {
+            let view = parameters.view(i)
+            if vocabularyRows.contains(spec.name) {
+                let count = shape.vocabularySize * shape.channels
+                tensors.append((spec.name, [shape.vocabularySize, shape.channels], UnsafeBufferPointer(rebasing: view[0..<count])))
+            } else {
+                tensors.append((spec.name, spec.shape, UnsafeBufferPointer(view)))
+            }
+        }
+        try SafeTensorsWriter.write(
+            path: path, tensors: tensors,
+            metadata: [
+                "format": "pt",
+                configKey: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
+                tokenizerKey: tokenizer,
+                "wattprint.format": String(EngineInfo.checkpointFormatVersion),
+            ])
+    }
+
+    /// Reads the stored tensor into the first rows of `view` (the rest, vocabulary padding, stays zero).
+    static func read(_ file: SafeTensorsFile, _ stored: String, shape: [Int], into view: UnsafeMutableBufferPointer<Float>) throws {
+        try file.read(stored, into: UnsafeMutableBufferPointer(rebasing: view[0..<shape.reduce(1, *)]))
+    }
+
+    /// A Hugging Face `config.json` beside the checkpoint, if there is one that parses.
+    static func huggingFaceConfig(besides path: String) -> [String: Any]? {
+        let sibling = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: sibling) else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    /// Layer indices present under `prefix` ("h." or "model.layers."), checked to be 0 … N-1.
+    /// - Throws: `checkpointMismatch` for missing or extra indices.
+    static func layerCount(_ names: some Sequence<String>, prefix: String, path: String, architecture: String) throws -> Int {
+        var indices = Set<Int>()
+        for name in names where name.hasPrefix(prefix) {
+            if let index = Int(name.dropFirst(prefix.count).prefix { $0 != "." }) { indices.insert(index) }
+        }
+        guard !indices.isEmpty, indices == Set(0..<indices.count) else {
+            throw mismatch(path, "blocks are \(indices.sorted()), not \(prefix)0 … \(prefix)N-1", architecture: architecture)
+        }
+        return indices.count
+    }
+
+    static func mismatch(_ path: String, _ problem: String, architecture: String) -> EngineError {
+        EngineError(
+            .checkpointMismatch, "checkpoint '\(path)': \(problem)",
+            fix: "pass a \(architecture) checkpoint in the Hugging Face layout (model.safetensors) or one written by `model train --out`")
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+/// Llama and Mixtral checkpoints in Hugging Face's `LlamaForCausalLM` / `MixtralForCausalLM` layout.
+///
+/// Names: `model.embed_tokens.weight` [V, C]; per layer `model.layers.N.input_layernorm.weight`,
+/// `self_attn.{q,k,v,o}_proj.weight` (Linear, output-major), `post_attention_layernorm.weight`, then either
+/// `mlp.{gate,up,down}_proj.weight` or `block_sparse_moe.gate.weight` [E, C] and `block_sparse_moe.experts.E.{w1,w3,w2}.weight`;
+/// `model.norm.weight`; `lm_head.weight` [V, C] (absent when tied to the embedding: it is then copied). Older files'
+/// `rotary_emb.inv_freq` buffers are ignored (the engine computes its own table).
+///
+/// Layers, width, vocabulary, hidden size, key/value width and experts come from tensor shapes; heads from `heads`,
+/// else the engine's metadata, else a sibling `config.json` (`num_attention_heads`); RoPE base, RMSNorm ε, context,
+/// top-k and the auxiliary-loss coefficient from the metadata or `config.json` (`rope_theta`, at the top level or in
+/// `rope_parameters` as Transformers 5 writes it, `rms_norm_eps`,
+/// `max_position_embeddings`, `num_experts_per_tok`, `router_aux_loss_coef`), else defaults that `CheckpointInfo.assumed` lists.
+extension Llama {
+    static func load(file: SafeTensorsFile, heads: Int?) throws -> (model: Llama, info: CheckpointInfo) {
+        let path = file.path
+        func mismatch(_ problem: String) -> EngineError { Checkpoint.mismatch(path, problem, architecture: "Llama or Mixtral") }
+        let names = file.entries.keys.filter { !$0.hasSuffix(".rotary_emb.inv_freq") }
+        func entry(_ name: String) throws -> SafeTensorsEntry {
+            guard let entry = file.entries[name] else { throw mismatch("tensor '\(name)' is missing") }
+            return entry
+        }
+        let embed = try entry("model.embed_tokens.weight")
+        guard embed.shape.count == 2 else { throw mismatch("model.embed_tokens.weight has shape \(embed.shape), not [V, C]") }
+        let (V, C) = (embed.shape[0], embed.shape[1])
+        let layers = try Checkpoint.layerCount(names, prefix: "model.layers.", path: path, architecture: "Llama or Mixtral")
+        let q = try entry("model.layers.0.self_attn.q_proj.weight"), k = try entry("model.layers.0.self_attn.k_proj.weight")
+        guard q.shape == [C, C] else {
+            throw mismatch("q_proj.weight has shape \(q.shape); the engine needs heads × head size = width [\(C), \(C)]")
+        }
+        var experts = 0
+        while file.entries["model.layers.0.block_sparse_moe.experts.\(experts).w1.weight"] != nil { experts += 1 }
+        let up = try entry(experts > 0 ? "model.layers.0.block_sparse_moe.experts.0.w1.weight" : "model.layers.0.mlp.gate_proj.weight")
+        guard up.shape.count == 2, up.shape[1] == C else {
+            throw mismatch("the first MLP's gate weight has shape \(up.shape), not [hidden, \(C)]")
+        }
+
+        let recorded: LlamaConfig?
+        switch try Checkpoint.recordedConfiguration(file) {
+        case let .llama(config): recorded = config
+        case .gpt2: throw mismatch("its metadata describes a GPT-2")
+        case nil: recorded = nil
+        }
+        var sibling = recorded == nil ? Checkpoint.huggingFaceConfig(besides: path) : nil
+        if let json = sibling {
+            try refuseUnsupported(json, path: path)
+            // Transformers 5 writes RoPE's settings under rope_parameters; earlier versions at the top level.
+            if json["rope_theta"] == nil, let theta = (json["rope_parameters"] as? [String: Any])?["rope_theta"] {
+                sibling?["rope_theta"] = theta
+            }
+        }
+        var assumed: [String] = []
+        func setting<T>(_ key: String, _ recordedValue: T?, default fallback: T, as read: (NSNumber) -> T) -> T {
+            if let recordedValue { return recordedValue }
+            if let value = sibling?[key] as? NSNumber { return read(value) }
+            assumed.append("\(key) = \(fallback)")
+            return fallback
+        }
+        let headCount: Int, source: String
+        if let heads {
+            (headCount, source) = (heads, "argument")
+        } else if let recorded {
+            (headCount, source) = (recorded.heads, "metadata")
+        } else if let value = (sibling?["num_attention_heads"] as? NSNumber)?.intValue {
+            (headCount, source) = (value, "config.json")
+        } else {
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)' does not record its head count, and Llama head sizes vary (64, 128, …)",
+                fix: "put the model's config.json next to the checkpoint, or pass --heads")
+        }
+        guard headCount >= 1, C % headCount == 0, k.shape.count == 2, k.shape[0] % (C / headCount) == 0 else {
+            throw mismatch(
+                "k_proj.weight has shape \(k.shape), which is not a whole number of \(headCount)-head key/value heads of width \(C)")
+        }
+        let config = LlamaConfig(
+            layers: layers, channels: C, heads: headCount, kvHeads: k.shape[0] / (C / headCount), hidden: up.shape[0],
+            vocabularySize: V,
+            maxSequence: setting("max_position_embeddings", recorded?.maxSequence, default: 2048) { $0.intValue },
+            ropeBase: setting("rope_theta", recorded?.ropeBase, default: 10_000) { $0.floatValue },
+            normEpsilon: setting("rms_norm_eps", recorded?.normEpsilon, default: 1e-5) { $0.floatValue }, experts: experts,
+            expertsPerToken: experts > 0 ? setting("num_experts_per_tok", recorded?.expertsPerToken, default: 2) { $0.intValue } : 2,
+            routerAuxiliaryLossCoefficient: experts > 0
+                ? setting("router_aux_loss_coef", recorded?.routerAuxiliaryLossCoefficient, default: 0.001) { $0.floatValue } : 0.001)
+        try config.validate()
+
+        let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
+        var expected: Set<String> = []
+        var tied = false
+        for (i, spec) in buffer.layout.specs.enumerated() {
+            let padded = spec.name == "model.embed_tokens.weight" || spec.name == "lm_head.weight"
+            let shape = padded ? [V, C] : spec.shape
+            var stored = spec.name
+            if spec.name == "lm_head.weight" && file.entries[stored] == nil {
+                stored = "model.embed_tokens.weight"
+                tied = true
+            }
+            expected.insert(stored)
+            let found = try entry(stored)
+            guard found.shape == shape else {
+                throw mismatch("tensor '\(stored)' has shape \(found.shape) but \(config.summary) needs \(shape)")
+            }
+            try Checkpoint.read(file, stored, shape: shape, into: buffer.view(i))
+        }
+        if let extra = names.filter({ !expected.contains($0) }).sorted().first {
+            throw mismatch("unexpected tensor '\(extra)' for \(config.summary)")
+        }
+        if tied { assumed.append("lm_head.weight = model.embed_tokens.weight (tied in the file, untied in the engine)") }
+        return (
+            try Llama(config: config, parameters: buffer),
+            CheckpointInfo(config: .llama(config), tokenizer: file.metadata[Checkpoint.tokenizerKey], headsSource: source, assumed: assumed)
+        )
+    }
+
+    /// Variants of the layout the engine does not compute, refused by name rather than run wrongly.
+    static func refuseUnsupported(_ json: [String: Any], path: String) throws {
+        func refuse(_ what: String) -> EngineError {
+            EngineError.invalidConfiguration(
+                "checkpoint '\(path)': config.json asks for \(what), which the engine does not implement",
+                fix: "use a model without it (plain RoPE, SiLU, no attention or MLP biases, head_dim = hidden_size / heads)")
+        }
+        if let scaling = json["rope_scaling"], !(scaling is NSNull) { throw refuse("rope_scaling") }
+        if let type = (json["rope_parameters"] as? [String: Any])?["rope_type"] as? String, type != "default" {
+            throw refuse("rope_type \(type)")
+        }
+        if let act = json["hidden_act"] as? String, act != "silu" { throw refuse("hidden_act \(act)") }
+        if (json["attention_bias"] as? Bool) == true { throw refuse("attention biases") }
+        if (json["mlp_bias"] as? Bool) == true { throw refuse("MLP biases") }
+        if let window = json["sliding_window"] as? NSNumber, let context = json["max_position_embeddings"] as? NSNumber,
+            window.intValue < context.intValue
+        {
+            throw refuse("sliding-window attention (\(window) < \(context))")
+        }
+        if let headDim = (json["head_dim"] as? NSNumber)?.intValue, let width = (json["hidden_size"] as? NSNumber)?.intValue,
+            let heads = (json["num_attention_heads"] as? NSNumber)?.intValue, heads > 0, headDim * heads != width
+        {
+            throw refuse("head_dim \(headDim) × \(heads) heads ≠ hidden_size \(width)")
+        }
+    }
+
+    /// Writes this model in the Hugging Face Llama or Mixtral layout (embedding and LM head without vocabulary
+    /// padding), with the engine's metadata.
+    /// - Throws: `fileUnwritable`.
+    public func save(path: String, tokenizer: String) throws {
+        try Checkpoint.write(
+            path: path, parameters: parameters, config: .llama(config), tokenizer: tokenizer,
+            vocabularyRows: ["model.embed_tokens.weight", "lm_head.weight"])
+    }
+}

@@ -1,0 +1,44 @@
+/// A configuration of any architecture, written with its architecture tag so a record (a benchmark's options, a
+/// checkpoint's metadata) says which model it describes: `{"architecture": "llama", "layers": 12, …}`. Records from
+/// before architectures were tagged are GPT-2's.
+public enum AnyModelConfiguration: Codable, Sendable, Equatable {
+    case gpt2(GPT2Config)
+    case llama(LlamaConfig)
+
+    public var configuration: any ModelConfiguration {
+        switch self {
+        case let .gpt2(c): return c
+        case let .llama(c): return c
+        }
+    }
+
+    public var architecture: Architecture { configuration.architecture }
+
+    /// A freshly initialised model of this configuration.
+    /// - Throws: `invalidConfiguration` for an invalid shape.
+    public func makeModel(seed: UInt64) throws -> any LanguageModel {
+        switch self {
+        case let .gpt2(c): return try GPT2(config: c, seed: seed)
+        case let .llama(c): return try Llama(config: c, seed: seed)
+        }
+    }
+
+    enum TagKey: String, CodingKey { case architecture }
+
+    public init(from decoder: Decoder) throws {
+        let tag = try decoder.container(keyedBy: TagKey.self).decodeIfPresent(Architecture.self, forKey: .architecture) ?? .gpt2
+        switch tag {
+        case .gpt2: self = .gpt2(try GPT2Config(from: decoder))
+        case .llama, .moe: self = .llama(try LlamaConfig(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var tag = encoder.container(keyedBy: TagKey.self)
+        try tag.encode(architecture, forKey: .architecture)
+        switch self {
+        case let .gpt2(c): try c.encode(to: encoder)
+        case let .llama(c): try c.encode(to: encoder)
+        }
+    }
+}

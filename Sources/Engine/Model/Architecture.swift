@@ -1,0 +1,12 @@
+/// The model families the engine builds, each behind `TrainableModel` and `DecodingModel`.
+public enum Architecture: String, Codable, Sendable, CaseIterable {
+    /// GPT-2: learned positions, LayerNorm, fused multi-head attention, GELU MLP, LM head tied to the embedding.
+    case gpt2
+    /// Llama: RMSNorm, rotary positions, grouped-query attention, SwiGLU MLP, no biases, an untied LM head.
+    case llama
+    /// A Mixtral-style mixture of experts: Llama with each MLP replaced by top-k routed SwiGLU experts.
+    case moe
+
+    /// The known architectures, for messages: "gpt2, llama, moe".
+    public static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}

@@ -1,0 +1,70 @@
+/// A model the trainer can train: parameters and their gradients in flat buffers with named views, and a loss with
+/// its gradients for the batch kinds its objective uses.
+public protocol TrainableModel: AnyObject {
+    var configuration: any ModelConfiguration { get }
+    /// All parameters in one flat buffer with named views (`configuration.parameterSpecs`).
+    var parameters: TensorBuffer { get }
+    /// Gradients with the parameters' layout; allocated on first use.
+    func gradients() -> TensorBuffer
+    /// Mean loss of the batch, no gradients (nats per scored token for a language model).
+    /// - Throws: `invalidArgument` for a batch kind or shape the model does not take, `tokenOutOfRange`.
+    func loss(_ batch: Batch) throws -> Float
+    /// Forward and backward; gradients overwritten or accumulated per `gradientWrite`, scaled by `lossScale`. Returns
+    /// the mean loss of this micro-batch (an auxiliary loss included where the model has one).
+    func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float
+    /// FLOPs of one `lossAndGradients` on this batch, by the configuration's formula.
+    func trainingFLOPs(_ batch: Batch) -> Double
+    /// Dropout probability used by `lossAndGradients` (training only), and the seed of its next masks.
+    var dropout: Float { get set }
+    var dropoutSeed: UInt64 { get set }
+    /// Bytes of the cached activations and scratch of the last pass.
+    var activationBytes: Int { get }
+    /// Assignments of tokens to each expert in the last pass, summed over layers (nil without experts).
+    var expertLoad: [Int]? { get }
+    /// Writes a safetensors checkpoint in the architecture's Hugging Face layout with the engine's metadata (`Checkpoint`).
+    /// - Throws: `fileUnwritable`.
+    func save(path: String, tokenizer: String) throws
+}
+
+extension TrainableModel {
+    public var expertLoad: [Int]? { nil }
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var maxSequence: Int { configuration.maxSequence }
+}
+
+/// One contiguous run of new rows of one sequence in a decode call: rows `firstRow ..< firstRow + count` of the
+/// state's row buffers hold positions `start ..< start + count` of sequence `sequence`.
+public struct DecodeSegment: Sendable {
+    public var sequence: Int
+    public var start: Int
+    public var count: Int
+    public var firstRow: Int
+
+    public init(sequence: Int, start: Int, count: Int, firstRow: Int) {
+        self.sequence = sequence; self.start = start; self.count = count; self.firstRow = firstRow
+    }
+}
+
+/// A decoding model's cache and scratch for a fixed number of sequences (`DecodingModel.makeDecodeState`).
+public protocol DecodeState: AnyObject {
+    /// Token and position of each row of the next call.
+    var rowTokens: UnsafeMutableBufferPointer<Int32> { get }
+    var rowPositions: UnsafeMutableBufferPointer<Int32> { get }
+    /// Logits of the last row of each segment of the last call, padded rows [segments, Vp].
+    var logits: UnsafeMutableBufferPointer<Float> { get }
+    /// Bytes held (cache and scratch).
+    var bytes: Int { get }
+}
+
+/// A model that generates: its decoding pass reads and extends a KV cache.
+public protocol DecodingModel: AnyObject {
+    var configuration: any ModelConfiguration { get }
+    /// A cache for `maxBatch` sequences of up to the model's context and scratch for `maxChunk` rows a call.
+    func makeDecodeState(maxBatch: Int, maxChunk: Int) -> any DecodeState
+    /// Runs the rows of `segments` (tokens and positions in the state's row buffers) through the model: their K and V
+    /// go into the cache, and the logits of each segment's last row into `state.logits`, one row per segment.
+    func decode(_ segments: [DecodeSegment], state: any DecodeState)
+}
+
+/// A model that both trains and generates, as every language model in the engine does.
+public typealias LanguageModel = TrainableModel & DecodingModel

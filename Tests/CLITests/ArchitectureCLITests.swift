@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+
+/// `--arch` through every model command: train a tiny Llama and mixture of experts, read them back with info,
+/// eval and generate, refuse a checkpoint of another architecture, and bench a mixture with its expert load.
+final class ArchitectureCLITests: XCTestCase {
+    func corpus(_ dir: URL) throws -> String {
+        let file = dir.appendingPathComponent("corpus.txt")
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 60).write(
+            to: file, atomically: false, encoding: .utf8)
+        return file.path
+    }
+
+    func testTrainedMixtureRoundTripsThroughInfoEvalAndGenerate() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path, checkpoint = dir.appendingPathComponent("moe.safetensors").path
+        let train = try CLI.run([
+            "model", "train", "--corpus", try corpus(dir), "--arch", "moe", "--layers", "1", "--width", "32", "--heads", "4",
+            "--kv-heads", "2", "--experts", "4", "--experts-per-token", "2", "--seq", "16", "--batch", "2", "--steps", "3",
+            "--out", checkpoint, "--ledger", ledger, "--region", "FR", "--json",
+        ])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let report = try XCTUnwrap(try json(train.stdout) as? [String: Any])
+        let config = try XCTUnwrap(report["config"] as? [String: Any])
+        XCTAssertEqual(config["architecture"] as? String, "moe")
+        XCTAssertEqual(config["hidden"] as? Int, 48, "8/3 × 32 = 85.3 → split over 2 experts per token → 48 (multiple of 16)")
+
+        let info = try XCTUnwrap(try json(try CLI.run(["model", "info", checkpoint, "--json"]).stdout) as? [String: Any])
+        XCTAssertEqual(info["architecture"] as? String, "moe")
+        let total = try XCTUnwrap(info["parameters"] as? Int), active = try XCTUnwrap(info["activeParameters"] as? Int)
+        XCTAssertEqual(total - active, 1 * (4 - 2) * 3 * 48 * 32, "two unused experts of 3 matrices 48 × 32")
+        let text = try CLI.run(["model", "info", checkpoint])
+        XCTAssertTrue(text.stdout.contains("architecture moe: 1 layers × 32, 4 heads (2 KV), SwiGLU 48, 4 experts (top-2)"), text.stdout)
+
+        let eval = try CLI.run([
+            "model", "eval", checkpoint, "--arch", "moe", "--corpus", try corpus(dir), "--seq", "16", "--max-batches", "2", "--json",
+        ])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertEqual((try json(eval.stdout) as? [String: Any])?["tokens"] as? Int, 2 * 4 * 16)
+        let generate = try CLI.run(["model", "generate", checkpoint, "--prompt", "the ", "--max-tokens", "5", "--seed", "1", "--json"])
+        XCTAssertEqual(generate.status, 0, generate.stderr)
+
+        let wrong = try CLI.run(["model", "generate", checkpoint, "--arch", "llama", "--prompt", "the "])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(
+            wrong.stderr.contains("holds a moe model, not --arch llama") && wrong.stderr.contains("pass --arch moe"), wrong.stderr)
+
+        let show = try XCTUnwrap(
+            try json(try CLI.run(["show", "\(report["runID"] as! Int)", "--ledger", ledger, "--json"]).stdout) as? [String: Any])
+        XCTAssertNotNil(show["joulesPerToken"])
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
+    func testWorkloadSpecCarriesTheArchitecture() throws {
+        let dir = try scratchDirectory()
+        let spec = dir.appendingPathComponent("llama.json")
+        try #"{"architecture": "llama", "layers": 1, "width": 32, "heads": 4, "kvHeads": 1, "seq": 16, "batch": 2, "steps": 2}"#
+            .write(to: spec, atomically: false, encoding: .utf8)
+        let r = try CLI.run([
+            "model", "train", spec.path, "--corpus", try corpus(dir), "--ledger", dir.appendingPathComponent("l.sqlite").path,
+            "--region", "FR", "--json",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let config = try XCTUnwrap((try json(r.stdout) as? [String: Any])?["config"] as? [String: Any])
+        XCTAssertEqual(config["architecture"] as? String, "llama")
+        XCTAssertEqual(config["kvHeads"] as? Int, 1)
+    }
+
+    func testBadShapesNameTheFieldAndAValidChoice() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        func fails(_ flags: [String], _ words: [String]) throws {
+            let r = try CLI.run(["model", "train", "--corpus", try corpus(dir), "--steps", "1", "--ledger", ledger] + flags)
+            XCTAssertNotEqual(r.status, 0, flags.joined(separator: " "))
+            for word in words { XCTAssertTrue(r.stderr.contains(word), "\(flags): \(r.stderr)") }
+        }
+        try fails(["--arch", "llama", "--width", "32", "--heads", "4", "--kv-heads", "3"], ["kv heads 3", "divide"])
+        try fails(["--arch", "llama", "--width", "48", "--heads", "16"], ["head size 3", "odd"])
+        try fails(
+            ["--arch", "moe", "--width", "32", "--heads", "4", "--experts", "2", "--experts-per-token", "3"], ["top-k 3", "2 experts"])
+        try fails(["--arch", "gpt2", "--kv-heads", "2"], ["--kv-heads applies to --arch llama or moe"])
+        try fails(["--arch", "llama", "--experts", "4"], ["--experts", "apply to --arch moe"])
+        try fails(["--arch", "bert"], ["bert"])
+    }
+
+    func testMixtureBenchReportsActiveParametersAndExpertLoad() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run([
+            "model", "bench", "--arch", "moe", "--layers", "1", "--width", "64", "--heads", "2", "--kv-heads", "1", "--experts", "4",
+            "--vocab", "256", "--context", "32", "--seq", "16", "--batch", "2", "--steps", "2", "--ledger", ledger,
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("model        moe, 1 layers × 64, 2 heads (1 KV)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("active per token)"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("experts      tokens routed per expert (all layers): "), r.stdout)
+        let preset = try CLI.run(["model", "bench", "--preset", "llama-124m", "--arch", "gpt2", "--ledger", ledger])
+        XCTAssertNotEqual(preset.status, 0)
+        XCTAssertTrue(preset.stderr.contains("--preset llama-124m is llama, not --arch gpt2"), preset.stderr)
+    }
+}
