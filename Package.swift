@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Meters", "Engine"], path: "Tests/TestSupport", exclude: ["fake-nvml"]),
         .testTarget(name: "MetersTests", dependencies: ["Meters", "Measures", "TestSupport"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(
