@@ -20,6 +20,7 @@ static sgemm_fn sgemm;
 static sgemv_fn sgemv;
 static void (*set_threads)(int);
 static int (*get_threads)(void);
+static char *(*get_corename)(void);
 static char load_error[512];
 
 static void load(void) {
@@ -41,6 +42,7 @@ static void load(void) {
     sgemv = (sgemv_fn)dlsym(lib, "cblas_sgemv");
     set_threads = (void (*)(int))dlsym(lib, "openblas_set_num_threads");
     get_threads = (int (*)(void))dlsym(lib, "openblas_get_num_threads");
+    get_corename = (char *(*)(void))dlsym(lib, "openblas_get_corename");
     if (!sgemm || !sgemv) snprintf(load_error, sizeof load_error, "the OpenBLAS found lacks cblas_sgemm or cblas_sgemv");
 }
 
@@ -78,4 +80,9 @@ void wp_blas_set_threads(int threads) {
 int wp_blas_get_threads(void) {
     require();
     return get_threads ? get_threads() : 1;
+}
+
+const char *wp_blas_core_name(void) {
+    require();
+    return get_corename ? get_corename() : NULL;
 }

@@ -14,7 +14,7 @@ struct Wattprint: ParsableCommand {
 
               wattprint sensors                      what can be measured on this machine
               wattprint run --region FR -- CMD ...   measure a command
-              wattprint model train Workloads/small.json --region FR
+              wattprint model train Workloads/train/gpt2.json --region FR
                                                      train the reference workload, measured
               wattprint runs                         list recorded runs
               wattprint show 1                       one run's energy and footprint

@@ -77,10 +77,22 @@ final class ArchitectureCLITests: XCTestCase {
         try fails(["--arch", "llama", "--width", "32", "--heads", "4", "--kv-heads", "3"], ["kv heads 3", "divide"])
         try fails(["--arch", "llama", "--width", "48", "--heads", "16"], ["head size 3", "odd"])
         try fails(
-            ["--arch", "moe", "--width", "32", "--heads", "4", "--experts", "2", "--experts-per-token", "3"], ["top-k 3", "2 experts"])
-        try fails(["--arch", "gpt2", "--kv-heads", "2"], ["--kv-heads applies to --arch llama or moe"])
-        try fails(["--arch", "llama", "--experts", "4"], ["--experts", "apply to --arch moe"])
+            ["--arch", "moe", "--width", "32", "--heads", "4", "--experts", "2", "--experts-per-token", "3"],
+            ["experts per token 3", "--experts-per-token", "from 1 to 2"])
+        try fails(["--arch", "gpt2", "--kv-heads", "2"], ["--kv-heads (kvHeads) applies to --arch llama or moe"])
+        try fails(["--arch", "llama", "--experts", "4"], ["--experts (experts) applies to --arch moe, not llama"])
         try fails(["--arch", "bert"], ["bert"])
+        let before = try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout
+        try fails(["--arch", "llama", "--width", "32", "--heads", "4", "--dropout", "0.1"], ["--dropout 0.1 is not implemented for llama"])
+        XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout, before, "refused before a run is opened")
+        for (index, (spec, words)) in [
+            (#"{"architecture": "lama"}"#, ["unknown architecture 'lama'", "gpt2, llama, moe"]),
+            (#"{"architecture": "llama", "kv_heads": 2}"#, ["unknown key 'kv_heads'", "kvHeads"]),
+        ].enumerated() {
+            let file = dir.appendingPathComponent("spec-\(index).json")
+            try spec.write(to: file, atomically: false, encoding: .utf8)
+            try fails([file.path], words)
+        }
     }
 
     func testMixtureBenchReportsActiveParametersAndExpertLoad() throws {

@@ -51,8 +51,21 @@ final class BenchmarkTests: EngineTestCase {
                     "2 steps × B·T 16 tokens × top-2 × 2 layers")
             case .prefill:
                 XCTAssertEqual(result.flopsPerStep, 2 * shape.forwardFLOPs(tokens: 8, attentionContext: 8, logitRows: 1))
+                XCTAssertEqual(
+                    result.expertLoad?.reduce(0, +), shape.routedExpertsPerToken > 0 ? 2 * 16 * 2 * 2 : nil,
+                    "2 steps × 2 prompts of 8 × top-2 × 2 layers")
             case .decode:
                 XCTAssertNotNil(result.fractionOfBandwidthBound)
+                let k = shape.routedExpertsPerToken
+                if k > 0 {
+                    XCTAssertEqual(result.expertLoad?.reduce(0, +), 2 * 2 * k * shape.layers, "2 steps × 2 sequences × top-k × layers")
+                    // Two sequences read between k and min(E, 2k) experts per layer, as the router chose.
+                    let low = Double(shape.decodeWeightFloats * 4)
+                    let high = low + Double(shape.layers * (min(4, 2 * k) - k) * shape.expertWeightFloats * 4)
+                    XCTAssertTrue((low...high).contains(result.weightBytesPerStep!), "\(result.weightBytesPerStep!) not in \(low)…\(high)")
+                } else {
+                    XCTAssertEqual(result.weightBytesPerStep, Double(shape.decodeWeightFloats * 4))
+                }
                 XCTAssertGreaterThan(result.readBandwidthBytesPerSecond ?? 0, 0)
             }
             XCTAssertNoThrow(try JSONEncoder().encode(result))

@@ -199,8 +199,13 @@ final class LlamaCheckpointTests: FileTestCase {
         }
         try SafeTensorsWriter.write(path: path, tensors: tensors, metadata: ["format": "pt"])
         assertEngineError(.invalidConfiguration, mentions: ["head count", "config.json", "--heads"]) { _ = try Checkpoint.load(path: path) }
+        assertEngineError(.checkpointMismatch, mentions: ["lm_head.weight", "tie_word_embeddings"]) {
+            _ = try Checkpoint.load(path: path, heads: 4)
+        }
+        try Data(#"{"tie_word_embeddings": true}"#.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
         let withHeads = try Checkpoint.load(path: path, heads: 4).info
-        XCTAssertTrue(withHeads.assumed.contains("rope_theta = 10000.0"), "\(withHeads.assumed)")
+        XCTAssertEqual(withHeads.headsSource, "argument")
+        XCTAssertTrue(withHeads.assumed.contains { $0.hasPrefix("rope_theta = 10000.0 (a default") }, "\(withHeads.assumed)")
         try Data(
             #"{"num_attention_heads": 4, "num_key_value_heads": 1, "rope_parameters": {"rope_theta": 500000.0, "rope_type": "default"}, "rms_norm_eps": 1e-6, "max_position_embeddings": 64, "tie_word_embeddings": true}"#
                 .utf8
@@ -211,10 +216,33 @@ final class LlamaCheckpointTests: FileTestCase {
         XCTAssertEqual(c.ropeBase, 500_000)
         XCTAssertEqual(c.normEpsilon, 1e-6)
         XCTAssertEqual(info.headsSource, "config.json")
-        XCTAssertEqual(info.assumed, ["lm_head.weight = model.embed_tokens.weight (tied in the file, untied in the engine)"])
+        XCTAssertEqual(
+            info.assumed, ["lm_head.weight = model.embed_tokens.weight (config.json ties them; the engine trains an untied copy)"])
+        assertEngineError(.invalidConfiguration, mentions: ["records 4 heads (config.json)", "--heads says 2"]) {
+            _ = try Checkpoint.load(path: path, heads: 2)
+        }
         let tied = (loaded as! Llama).parameters["lm_head.weight"]
         XCTAssertEqual(Array(tied[0..<(60 * 32)]), Array(model.parameters["model.embed_tokens.weight"][0..<(60 * 32)]))
 
+        for (json, words) in [
+            (
+                #"{"num_attention_heads": 4, "model_type": "granite", "tie_word_embeddings": true}"#,
+                ["model_type granite", "llama, mistral and mixtral"]
+            ),
+            (
+                #"{"num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": true}"#,
+                ["num_key_value_heads 2", "tensors hold 1"]
+            ),
+            (
+                #"{"num_attention_heads": 4, "intermediate_size": 64, "tie_word_embeddings": true}"#,
+                ["intermediate_size 64", "tensors hold 48"]
+            ),
+        ] {
+            try Data(json.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
+            XCTAssertThrowsError(try Checkpoint.load(path: path)) { error in
+                for word in words { XCTAssertTrue("\(error)".contains(word), "\(json): \(error)") }
+            }
+        }
         try Data(#"{"num_attention_heads": 4, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}}"#.utf8)
             .write(to: URL(fileURLWithPath: directory + "/config.json"))
         assertEngineError(.invalidConfiguration, mentions: ["rope_scaling"]) { _ = try Checkpoint.load(path: path) }
@@ -268,5 +296,30 @@ final class LlamaCheckpointTests: FileTestCase {
         let anonymous = try rewrite({ $0.removeAll { $0.name == "model.embed_tokens.weight" } }, metadata: untagged)
         assertEngineError(.checkpointMismatch, mentions: ["model.embed_tokens.weight"]) { _ = try Checkpoint.load(path: neither) }
         assertEngineError(.checkpointMismatch, mentions: ["neither GPT-2", "Llama/Mixtral"]) { _ = try Checkpoint.load(path: anonymous) }
+    }
+}
+
+/// Half-precision checkpoints (how most published Llama and Mixtral weights come) widen exactly to Float.
+final class HalfPrecisionTests: FileTestCase {
+    func testBF16AndF16AreWidenedExactly() throws {
+        let values: [Float] = [0, 1, -2.5, 0.15625, 65504, -0.0009765625]
+        let bf16 = values.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }
+        let f16 = values.map { Float16($0).bitPattern }
+        var header = #"{"a":{"dtype":"BF16","shape":[6],"data_offsets":[0,12]},"b":{"dtype":"F16","shape":[2,3],"data_offsets":[12,24]}}"#
+        while (header.utf8.count) % 8 != 0 { header += " " }
+        var bytes = Data()
+        var length = UInt64(header.utf8.count).littleEndian
+        bytes.append(Data(bytes: &length, count: 8))
+        bytes.append(Data(header.utf8))
+        for h in bf16 + f16 { var le = h.littleEndian; bytes.append(Data(bytes: &le, count: 2)) }
+        let path = directory + "/half.safetensors"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let file = try SafeTensorsFile(path: path)
+        var a = [Float](repeating: .nan, count: 6), b = a
+        try a.withUnsafeMutableBufferPointer { try file.read("a", into: $0) }
+        try b.withUnsafeMutableBufferPointer { try file.read("b", into: $0) }
+        XCTAssertEqual(a, values.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }, "BF16 keeps the top 16 bits")
+        XCTAssertEqual(b, values.map { Float(Float16($0)) })
+        XCTAssertEqual(b[4], 65504, "F16's largest value survives")
     }
 }

@@ -8,7 +8,7 @@ final class LlamaModelTests: EngineTestCase {
 
     static let dense = LlamaConfig(layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 60, maxSequence: 16)
     static let mixture = LlamaConfig(
-        layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 32, vocabularySize: 60, maxSequence: 16, experts: 4, expertsPerToken: 2,
+        layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 40, vocabularySize: 60, maxSequence: 16, experts: 4, expertsPerToken: 2,
         routerAuxiliaryLossCoefficient: 0.5)
 
     /// A model whose every part matters: norm gains away from 1 (a fresh model's are all 1, which would hide a
@@ -150,15 +150,19 @@ final class LlamaModelTests: EngineTestCase {
         }
         var c = Self.dense
         c.heads = 5
-        rejects(c, ["width 32", "heads 5"])
+        rejects(c, ["width 32", "heads 5", "e.g. 4"])
+        c = Self.dense
+        c.channels = 36
+        c.heads = 6
+        rejects(c, ["width 36", "multiple of 16", "use 48"])
         c = Self.dense
         c.kvHeads = 3
-        rejects(c, ["kv heads 3", "divide"])
+        rejects(c, ["kv heads 3", "divide", "one of 1, 2, 4"])
         c = LlamaConfig(layers: 1, channels: 48, heads: 16, kvHeads: 4, hidden: 48, vocabularySize: 60, maxSequence: 8)
         rejects(c, ["head size 3", "odd"])
         c = Self.mixture
         c.expertsPerToken = 5
-        rejects(c, ["top-k 5", "4 experts"])
+        rejects(c, ["experts per token 5", "--experts-per-token", "num_experts_per_tok", "from 1 to 4"])
         XCTAssertThrowsError(try Llama(config: c, seed: 1))
     }
 

@@ -21,8 +21,8 @@ public enum RunEvent: Sendable, Equatable {
     /// The run's energy as it was reported when it closed.
     case result(RecordedResult)
     case tokens(TokenCount)
-    case phaseStart(name: String)
-    case phaseEnd(name: String)
+    case phaseStart(PhaseMark)
+    case phaseEnd(PhaseMark)
     case step(StepRecord)
     case evaluation(EvaluationRecord)
     case corpus(CorpusRecord)
@@ -33,6 +33,14 @@ public enum RunEvent: Sendable, Equatable {
     case footprintSettings(FootprintSettings)
     case hourlyIntensity(RecordedHourlyIntensity)
     case attribution(AttributionRecord)
+    /// What `wattprint bench` was asked to run, resolved: workloads, their specs and corpora, repeats, idle baseline.
+    case benchPlan(BenchPlanRecord)
+    /// The machine's arithmetic peaks measured in the run (sgemm, FMA) and the BLAS kernels in use.
+    case computePeaks(ComputePeaksRecord)
+    /// The benchmark's figures as it printed them; `verify` recomputes them from the samples and events.
+    case benchSummary(JSONValue)
+    /// A line of a measured program's event file that could not be read, kept as written.
+    case malformedEvent(MalformedEventLine)
     case other(kind: String, payload: String)
 
     /// The event schema's version, recorded with each run.
@@ -60,6 +68,10 @@ public enum RunEvent: Sendable, Equatable {
         case .footprintSettings: return "footprint_settings"
         case .hourlyIntensity: return "hourly_intensity"
         case .attribution: return "attribution"
+        case .benchPlan: return "bench_plan"
+        case .computePeaks: return "compute_peaks"
+        case .benchSummary: return "bench_summary"
+        case .malformedEvent: return "malformed_event"
         case let .other(kind, _): return kind
         }
     }
@@ -79,7 +91,7 @@ public enum RunEvent: Sendable, Equatable {
         case let .samplerOverhead(o): return json(OverheadPayload(o))
         case let .result(r): return json(r)
         case let .tokens(t): return json(t)
-        case let .phaseStart(name), let .phaseEnd(name): return json(["name": name])
+        case let .phaseStart(mark), let .phaseEnd(mark): return json(mark)
         case let .step(s): return json(s)
         case let .evaluation(e): return json(e)
         case let .corpus(c): return json(c)
@@ -88,6 +100,10 @@ public enum RunEvent: Sendable, Equatable {
         case let .footprintSettings(f): return json(f)
         case let .hourlyIntensity(h): return json(h)
         case let .attribution(a): return json(a)
+        case let .benchPlan(p): return json(p)
+        case let .computePeaks(p): return json(p)
+        case let .benchSummary(s): return json(s)
+        case let .malformedEvent(m): return json(m)
         case let .other(_, payload): return payload
         }
     }
@@ -112,8 +128,8 @@ public enum RunEvent: Sendable, Equatable {
         case "sampler_overhead": event = read(OverheadPayload.self).map { .samplerOverhead($0.overhead) }
         case "result": event = read(RecordedResult.self).map { .result($0) }
         case "tokens": event = read(TokenCount.self).map { .tokens($0) }
-        case "phase_start": event = read([String: String].self).flatMap { $0["name"] }.map { .phaseStart(name: $0) }
-        case "phase_end": event = read([String: String].self).flatMap { $0["name"] }.map { .phaseEnd(name: $0) }
+        case "phase_start": event = read(PhaseMark.self).map { .phaseStart($0) }
+        case "phase_end": event = read(PhaseMark.self).map { .phaseEnd($0) }
         case "step": event = read(StepRecord.self).map { .step($0) }
         case "eval": event = read(EvaluationRecord.self).map { .evaluation($0) }
         case "corpus": event = read(CorpusRecord.self).map { .corpus($0) }
@@ -122,6 +138,10 @@ public enum RunEvent: Sendable, Equatable {
         case "footprint_settings": event = read(FootprintSettings.self).map { .footprintSettings($0) }
         case "hourly_intensity": event = read(RecordedHourlyIntensity.self).map { .hourlyIntensity($0) }
         case "attribution": event = read(AttributionRecord.self).map { .attribution($0) }
+        case "bench_plan": event = read(BenchPlanRecord.self).map { .benchPlan($0) }
+        case "compute_peaks": event = read(ComputePeaksRecord.self).map { .computePeaks($0) }
+        case "bench_summary": event = read(JSONValue.self).map { .benchSummary($0) }
+        case "malformed_event": event = read(MalformedEventLine.self).map { .malformedEvent($0) }
         default: event = nil
         }
         self = event ?? .other(kind: kind, payload: payload)
@@ -164,6 +184,20 @@ struct OverheadPayload: Codable {
 }
 
 /// Tokens processed, with the phase they belong to where the program says (`train`, `prefill`, `decode`, `encode`).
+/// The start or end of a phase of a run's work: its name (`train`, `prefill`, `decode`, `encode`, `idle`, or a
+/// program's own), and in a benchmark the workload and repeat it belongs to. A start and the next end with an equal
+/// mark bound one window; `PhaseEnergy` recomputes each window's energy from the samples.
+public struct PhaseMark: Codable, Sendable, Hashable {
+    public var name: String
+    public var workload: String?
+    /// 1-based repeat of the workload.
+    public var `repeat`: Int?
+
+    public init(name: String, workload: String? = nil, repeat: Int? = nil) {
+        self.name = name; self.workload = workload; self.repeat = `repeat`
+    }
+}
+
 public struct TokenCount: Codable, Sendable, Equatable {
     public var count: Double
     public var phase: String?
@@ -230,8 +264,13 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     /// Mean cross-entropy, nats per token.
     public var loss: Double
     public var tokens: Int
+    /// In a benchmark: the workload and repeat whose training it evaluates.
+    public var workload: String?
+    public var `repeat`: Int?
 
-    public init(step: Int, loss: Double, tokens: Int) { self.step = step; self.loss = loss; self.tokens = tokens }
+    public init(step: Int, loss: Double, tokens: Int, workload: String? = nil, repeat: Int? = nil) {
+        self.step = step; self.loss = loss; self.tokens = tokens; self.workload = workload; self.repeat = `repeat`
+    }
 }
 
 /// The corpus a run trained or evaluated on.

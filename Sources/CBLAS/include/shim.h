@@ -14,6 +14,9 @@ void wp_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, int m, int n, 
 /* Thread control; a BLAS without OpenBLAS's extensions counts as single-threaded. */
 void wp_blas_set_threads(int threads);
 int wp_blas_get_threads(void);
+/* The kernel family OpenBLAS chose for this CPU (openblas_get_corename: "Haswell", "SkylakeX", "Zen", …), or NULL for
+   a BLAS without it. OPENBLAS_CORETYPE in the environment overrides OpenBLAS's own detection. */
+const char *wp_blas_core_name(void);
 /* NULL once OpenBLAS is loaded, else why it could not be. */
 const char *wp_blas_load_error(void);
 

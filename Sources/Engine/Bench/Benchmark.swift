@@ -75,9 +75,17 @@ public struct BenchResult: Codable, Sendable {
     public var activeParameterCount: Int?
     /// Tokens routed to each expert over the timed steps, summed over layers (mixture of experts only).
     public var expertLoad: [Int]?
+
+    /// Adds the router's assignments between two cumulative counts (`from` nil: `to` is one pass's own).
+    mutating func addExpertLoad(from before: [Int]?, to after: [Int]?) {
+        guard let after else { return }
+        let delta = zip(after, before ?? after.map { _ in 0 }).map { $0 - $1 }
+        expertLoad = zip(expertLoad ?? delta.map { _ in 0 }, delta).map { $0 + $1 }
+    }
     /// Streaming-read bandwidth, bytes/s (decode only); best of probes before and after the decode steps.
     public var readBandwidthBytesPerSecond: Double?
-    /// Weight bytes (every matrix, the LM head over Vp rows, norms, biases, one wpe row) read per decode step.
+    /// Weight bytes (every matrix, the LM head over Vp rows, norms, biases, one embedding row; of a mixture, every
+    /// expert the router chose for any sequence, counted each step) read per decode step, mean over timed steps.
     public var weightBytesPerStep: Double?
     /// KV-cache bytes read per decode step (mean over timed steps, all sequences).
     public var cacheBytesPerStep: Double?
@@ -163,9 +171,7 @@ public enum Benchmark {
                 if step >= options.warmupSteps {
                     seconds.append(elapsed)
                     flops.append(config.trainingStepFLOPs(B: B, T: T))
-                    if let load = model.expertLoad {
-                        result.expertLoad = zip(result.expertLoad ?? load.map { _ in 0 }, load).map { $0 + $1 }
-                    }
+                    result.addExpertLoad(from: nil, to: model.expertLoad)
                     result.lastLoss = loss
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
                 }
@@ -182,11 +188,12 @@ public enum Benchmark {
             if options.warmupSteps == 0 { events(.workloadStarted(.prefill)) }
             for step in 0..<(options.warmupSteps + options.steps) {
                 session.reset()
-                let before = session.executedFLOPs
+                let before = session.executedFLOPs, loadBefore = session.expertLoad
                 let start = clock.now
                 for (s, prompt) in prompts.enumerated() { _ = try session.prefill(sequence: s, tokens: prompt) }
                 let elapsed = start.duration(to: clock.now).seconds
                 if step >= options.warmupSteps {
+                    result.addExpertLoad(from: loadBefore, to: session.expertLoad)
                     seconds.append(elapsed)
                     flops.append(session.executedFLOPs - before)
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
@@ -201,19 +208,25 @@ public enum Benchmark {
             let bandwidthBefore = HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock)
             let session = InferenceSession(model: model, maxBatch: B, maxChunk: max(1, options.sequence))
             for s in 0..<B { _ = try session.prefill(sequence: s, tokens: randomTokens(options.sequence)) }
-            var cacheBytes: [Double] = []
+            var cacheBytes: [Double] = [], weightBytes: [Double] = []
             if options.warmupSteps == 0 { events(.workloadStarted(.decode)) }
             for step in 0..<(options.warmupSteps + options.steps) {
                 let steps = (0..<B).map { (sequence: $0, token: Int32((step * 31 + $0) % config.vocabularySize)) }
-                let before = session.executedFLOPs
+                let before = session.executedFLOPs, loadBefore = session.expertLoad
                 let context = session.lengths.reduce(0) { $0 + $1 + 1 }
                 let start = clock.now
                 try session.decode(steps)
                 let elapsed = start.duration(to: clock.now).seconds
                 if step >= options.warmupSteps {
+                    result.addExpertLoad(from: loadBefore, to: session.expertLoad)
                     seconds.append(elapsed)
                     flops.append(session.executedFLOPs - before)
                     cacheBytes.append(Double(config.cacheFloatsPerPosition * context * 4))
+                    // A mixture reads every expert any sequence was routed to, counted from the router's choices.
+                    let read = session.expertsReadPerCall.last.map {
+                        config.decodeWeightFloats + ($0 - config.layers * config.routedExpertsPerToken) * config.expertWeightFloats
+                    }
+                    weightBytes.append(Double((read ?? config.decodeWeightFloats) * 4))
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B, flops: flops.last!))
                 }
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.decode)) }
@@ -221,12 +234,13 @@ public enum Benchmark {
             events(.workloadFinished)
             progress("measuring memory bandwidth again")
             let bandwidth = max(bandwidthBefore, HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock))
-            let weightBytes = Double(config.decodeWeightFloats * 4)
+            let weights = weightBytes.reduce(0, +) / Double(weightBytes.count)
             let cache = cacheBytes.reduce(0, +) / Double(cacheBytes.count)
             result.readBandwidthBytesPerSecond = bandwidth
-            result.weightBytesPerStep = weightBytes
+            result.weightBytesPerStep = weights
             result.cacheBytesPerStep = cache
-            result.bandwidthBoundTokensPerSecond = Double(B) * bandwidth / (weightBytes + cache)
+            result.bandwidthBoundTokensPerSecond = Double(B) * bandwidth / (weights + cache)
+
         }
         progress("measuring sgemm peak again")
         let after = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes

@@ -9,9 +9,9 @@ import Foundation
 /// The engine writes the same layout plus its metadata (see `Checkpoint`), so either side loads the other's files.
 extension GPT2 {
 
-    /// Loads a checkpoint. Layers, width, vocabulary and context come from tensor shapes; heads from
-    /// `heads`, else `wattprint.config` metadata, else a sibling `config.json` (`n_head`), else width/64
-    /// (true for every released GPT-2 size).
+    /// Loads a checkpoint. Layers, width, vocabulary and context come from tensor shapes; heads from the
+    /// `wattprint.config` metadata, else a sibling `config.json` (`n_head`), else `heads`, else width/64
+    /// (true for every released GPT-2 size); `heads` that contradict a recorded head count are refused.
     /// - Throws: `EngineError` (`checkpointMismatch` naming the tensor, expected and actual shape, and
     ///   the malformed/truncated/unreadable/dtype cases of `SafeTensorsFile`).
     public static func load(path: String, heads: Int? = nil) throws -> (model: GPT2, info: CheckpointInfo) {
@@ -43,16 +43,19 @@ extension GPT2 {
         let channels = wte.shape[1]
         var metadataConfig: GPT2Config?
         if case let .gpt2(recorded) = try Checkpoint.recordedConfiguration(file) { metadataConfig = recorded }
-        var headCount: Int, source: String
-        if let heads {
-            (headCount, source) = (heads, "argument")
-        } else if let metadataConfig {
-            (headCount, source) = (metadataConfig.heads, "metadata")
-        } else if let sibling = (Checkpoint.huggingFaceConfig(besides: path)?["n_head"] as? NSNumber)?.intValue {
-            (headCount, source) = (sibling, "config.json")
-        } else if channels % 64 == 0 {
-            (headCount, source) = (channels / 64, "width/64")
-        } else {
+        let recordedHeads: (count: Int, source: String)? =
+            metadataConfig.map { ($0.heads, "metadata") }
+            ?? (Checkpoint.huggingFaceConfig(besides: path)?["n_head"] as? NSNumber).map { ($0.intValue, "config.json") }
+        let headCount: Int, source: String
+        switch (heads, recordedHeads) {
+        case let (given?, known?) where given != known.count:
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)' records \(known.count) heads (\(known.source)), but --heads says \(given)",
+                fix: "drop --heads; it is only for checkpoints that do not record their head count")
+        case let (_, known?): (headCount, source) = known
+        case let (given?, nil): (headCount, source) = (given, "argument")
+        case (nil, nil) where channels % 64 == 0: (headCount, source) = (channels / 64, "width/64")
+        case (nil, nil):
             throw EngineError.invalidConfiguration(
                 "checkpoint '\(path)' does not record its head count and width \(channels) is not a multiple of 64",
                 fix: "pass --heads, or put the model's config.json next to the checkpoint")

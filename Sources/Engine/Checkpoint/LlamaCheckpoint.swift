@@ -55,24 +55,42 @@ extension Llama {
         func setting<T>(_ key: String, _ recordedValue: T?, default fallback: T, as read: (NSNumber) -> T) -> T {
             if let recordedValue { return recordedValue }
             if let value = sibling?[key] as? NSNumber { return read(value) }
-            assumed.append("\(key) = \(fallback)")
+            assumed.append("\(key) = \(fallback) (a default: neither the file nor a config.json beside it gives it)")
             return fallback
         }
+        let recordedHeads: (count: Int, source: String)? =
+            recorded.map { ($0.heads, "metadata") }
+            ?? (sibling?["num_attention_heads"] as? NSNumber).map { ($0.intValue, "config.json") }
         let headCount: Int, source: String
-        if let heads {
-            (headCount, source) = (heads, "argument")
-        } else if let recorded {
-            (headCount, source) = (recorded.heads, "metadata")
-        } else if let value = (sibling?["num_attention_heads"] as? NSNumber)?.intValue {
-            (headCount, source) = (value, "config.json")
-        } else {
+        switch (heads, recordedHeads) {
+        case let (given?, known?) where given != known.count:
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)' records \(known.count) heads (\(known.source)), but --heads says \(given)",
+                fix: "drop --heads; it is only for checkpoints that do not record their head count")
+        case let (_, known?): (headCount, source) = known
+        case let (given?, nil): (headCount, source) = (given, "argument")
+        case (nil, nil):
             throw EngineError.invalidConfiguration(
                 "checkpoint '\(path)' does not record its head count, and Llama head sizes vary (64, 128, …)",
                 fix: "put the model's config.json next to the checkpoint, or pass --heads")
         }
         guard headCount >= 1, C % headCount == 0, k.shape.count == 2, k.shape[0] % (C / headCount) == 0 else {
             throw mismatch(
-                "k_proj.weight has shape \(k.shape), which is not a whole number of \(headCount)-head key/value heads of width \(C)")
+                "k_proj.weight has shape \(k.shape), which is not a whole number of key/value heads of head size \(headCount >= 1 ? C / headCount : 0) (width \(C) ÷ \(headCount) heads)"
+            )
+        }
+        if let json = sibling {
+            // What config.json says must be what the tensors hold; a disagreement means the wrong file beside it.
+            let fromTensors: [(String, Int)] = [
+                ("hidden_size", C), ("vocab_size", V), ("num_hidden_layers", layers), ("num_key_value_heads", k.shape[0] / (C / headCount)),
+                ("intermediate_size", up.shape[0]), ("num_local_experts", experts),
+            ]
+            for (key, value) in fromTensors {
+                guard let said = (json[key] as? NSNumber)?.intValue, !(key == "num_local_experts" && experts == 0) else { continue }
+                if said != value {
+                    throw mismatch("config.json says \(key) \(said), but the tensors hold \(value)")
+                }
+            }
         }
         let config = LlamaConfig(
             layers: layers, channels: C, heads: headCount, kvHeads: k.shape[0] / (C / headCount), hidden: up.shape[0],
@@ -93,6 +111,10 @@ extension Llama {
             let shape = padded ? [V, C] : spec.shape
             var stored = spec.name
             if spec.name == "lm_head.weight" && file.entries[stored] == nil {
+                guard (sibling?["tie_word_embeddings"] as? Bool) == true else {
+                    throw mismatch(
+                        "tensor 'lm_head.weight' is missing and no config.json beside it says tie_word_embeddings: true")
+                }
                 stored = "model.embed_tokens.weight"
                 tied = true
             }
@@ -106,7 +128,9 @@ extension Llama {
         if let extra = names.filter({ !expected.contains($0) }).sorted().first {
             throw mismatch("unexpected tensor '\(extra)' for \(config.summary)")
         }
-        if tied { assumed.append("lm_head.weight = model.embed_tokens.weight (tied in the file, untied in the engine)") }
+        if tied {
+            assumed.append("lm_head.weight = model.embed_tokens.weight (config.json ties them; the engine trains an untied copy)")
+        }
         return (
             try Llama(config: config, parameters: buffer),
             CheckpointInfo(config: .llama(config), tokenizer: file.metadata[Checkpoint.tokenizerKey], headsSource: source, assumed: assumed)
@@ -119,6 +143,11 @@ extension Llama {
             EngineError.invalidConfiguration(
                 "checkpoint '\(path)': config.json asks for \(what), which the engine does not implement",
                 fix: "use a model without it (plain RoPE, SiLU, no attention or MLP biases, head_dim = hidden_size / heads)")
+        }
+        if let type = json["model_type"] as? String, !["llama", "mistral", "mixtral"].contains(type) {
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)': config.json says model_type \(type); the engine computes llama, mistral and mixtral only",
+                fix: "use a Llama, Mistral or Mixtral checkpoint (a look-alike such as Granite scales its layers differently)")
         }
         if let scaling = json["rope_scaling"], !(scaling is NSNull) { throw refuse("rope_scaling") }
         if let type = (json["rope_parameters"] as? [String: Any])?["rope_type"] as? String, type != "default" {

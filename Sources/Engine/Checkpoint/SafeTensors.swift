@@ -113,19 +113,35 @@ public final class SafeTensorsFile {
         "U16": 2, "U32": 4, "U64": 8, "F8_E4M3": 1, "F8_E5M2": 1,
     ]
 
-    /// Reads F32 tensor `name` into `destination` (exactly its element count).
-    /// - Throws: `unsupportedDType` for non-F32 data, `fileUnreadable` on a short read.
+    /// Reads tensor `name` into `destination` (exactly its element count) as Float: F32 as stored, BF16 and F16 widened
+    /// exactly (every value of either fits a Float), which is how most published Llama and Mixtral weights come.
+    /// - Throws: `unsupportedDType` for other dtypes, `fileUnreadable` on a short read.
     public func read(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws {
         guard let entry = entries[name] else { preconditionFailure("read of absent tensor \(name)") }
-        guard entry.dtype == "F32" else {
+        switch entry.dtype {
+        case "F32":
+            precondition(destination.count * 4 == entry.end - entry.begin)
+            try readBytes(name, entry, into: UnsafeMutableRawPointer(destination.baseAddress!))
+        case "BF16", "F16":
+            precondition(destination.count * 2 == entry.end - entry.begin)
+            let halves = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: destination.count)
+            defer { halves.deallocate() }
+            try readBytes(name, entry, into: UnsafeMutableRawPointer(halves.baseAddress!))
+            if entry.dtype == "BF16" {
+                for i in 0..<destination.count { destination[i] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[i])) << 16) }
+            } else {
+                for i in 0..<destination.count { destination[i] = Float(Float16(bitPattern: UInt16(littleEndian: halves[i]))) }
+            }
+        default:
             throw EngineError(
-                .unsupportedDType, "tensor '\(name)' in '\(path)' is \(entry.dtype); the engine reads F32 only",
+                .unsupportedDType, "tensor '\(name)' in '\(path)' is \(entry.dtype); the engine reads F32, BF16 and F16",
                 fix: "convert the checkpoint to float32 (e.g. model.float() before saving)")
         }
-        precondition(destination.count * 4 == entry.end - entry.begin)
+    }
+
+    private func readBytes(_ name: String, _ entry: SafeTensorsEntry, into raw: UnsafeMutableRawPointer) throws {
         var done = 0
         let total = entry.end - entry.begin
-        let raw = UnsafeMutableRawPointer(destination.baseAddress!)
         while done < total {
             let got = pread(descriptor, raw + done, min(total - done, 1 << 30), off_t(dataStart + entry.begin + done))
             guard got > 0 else { throw EngineError.fileUnreadable(path, "short read in tensor '\(name)'") }

@@ -36,6 +36,10 @@ public enum Parallel {
     /// OpenBLAS's current thread count.
     public static var blasThreads: Int { Int(wp_blas_get_threads()) }
 
+    /// The kernel family OpenBLAS runs ("Haswell", "SkylakeX", "Zen", …; `OPENBLAS_CORETYPE` overrides its own choice),
+    /// nil for a BLAS that does not say.
+    public static var blasCoreName: String? { wp_blas_core_name().map { String(cString: $0) } }
+
     /// Number of chunks used for `count` items when each chunk should hold at least `minChunk`.
     @inline(__always)
     public static func chunkCount(_ count: Int, minChunk: Int) -> Int {

@@ -12,6 +12,10 @@ public final class InferenceSession {
     public private(set) var lengths: [Int]
     /// FLOPs executed since creation, by the configuration's formula.
     public private(set) var executedFLOPs: Double = 0
+    /// Tokens the router sent to each expert over every call so far, summed over layers (nil without experts).
+    public private(set) var expertLoad: [Int]?
+    /// (layer, expert) pairs whose weights each call so far read, in call order (empty without experts).
+    public private(set) var expertsReadPerCall: [Int] = []
     private let state: any DecodeState
     private let configuration: any ModelConfiguration
 
@@ -85,6 +89,10 @@ public final class InferenceSession {
 
     private func run(_ segments: [DecodeSegment]) {
         model.decode(segments, state: state)
+        if let load = model.expertLoad {
+            expertLoad = zip(expertLoad ?? load.map { _ in 0 }, load).map { $0 + $1 }
+        }
+        if let read = model.expertsRead { expertsReadPerCall.append(read) }
         for segment in segments {
             executedFLOPs += configuration.forwardFLOPs(
                 tokens: segment.count, attentionContext: segment.start + segment.count, logitRows: 1)

@@ -1,7 +1,24 @@
+/// What every model says about itself, trained or decoding: its configuration and, for a mixture of experts, how
+/// its router spread the last pass.
+public protocol ConfiguredModel: AnyObject {
+    var configuration: any ModelConfiguration { get }
+    /// Assignments of tokens to each expert in the last pass (a training forward or a decode call), summed over
+    /// layers; nil without experts.
+    var expertLoad: [Int]? { get }
+    /// (layer, expert) pairs whose weights the last pass read, i.e. that got at least one token; nil without experts.
+    var expertsRead: Int? { get }
+}
+
+extension ConfiguredModel {
+    public var expertLoad: [Int]? { nil }
+    public var expertsRead: Int? { nil }
+    public var vocabularySize: Int { configuration.vocabularySize }
+    public var maxSequence: Int { configuration.maxSequence }
+}
+
 /// A model the trainer can train: parameters and their gradients in flat buffers with named views, and a loss with
 /// its gradients for the batch kinds its objective uses.
-public protocol TrainableModel: AnyObject {
-    var configuration: any ModelConfiguration { get }
+public protocol TrainableModel: ConfiguredModel {
     /// All parameters in one flat buffer with named views (`configuration.parameterSpecs`).
     var parameters: TensorBuffer { get }
     /// Gradients with the parameters' layout; allocated on first use.
@@ -19,17 +36,9 @@ public protocol TrainableModel: AnyObject {
     var dropoutSeed: UInt64 { get set }
     /// Bytes of the cached activations and scratch of the last pass.
     var activationBytes: Int { get }
-    /// Assignments of tokens to each expert in the last pass, summed over layers (nil without experts).
-    var expertLoad: [Int]? { get }
     /// Writes a safetensors checkpoint in the architecture's Hugging Face layout with the engine's metadata (`Checkpoint`).
     /// - Throws: `fileUnwritable`.
     func save(path: String, tokenizer: String) throws
-}
-
-extension TrainableModel {
-    public var expertLoad: [Int]? { nil }
-    public var vocabularySize: Int { configuration.vocabularySize }
-    public var maxSequence: Int { configuration.maxSequence }
 }
 
 /// One contiguous run of new rows of one sequence in a decode call: rows `firstRow ..< firstRow + count` of the
@@ -57,8 +66,7 @@ public protocol DecodeState: AnyObject {
 }
 
 /// A model that generates: its decoding pass reads and extends a KV cache.
-public protocol DecodingModel: AnyObject {
-    var configuration: any ModelConfiguration { get }
+public protocol DecodingModel: ConfiguredModel {
     /// A cache for `maxBatch` sequences of up to the model's context and scratch for `maxChunk` rows a call.
     func makeDecodeState(maxBatch: Int, maxChunk: Int) -> any DecodeState
     /// Runs the rows of `segments` (tokens and positions in the state's row buffers) through the model: their K and V

@@ -40,6 +40,11 @@ public protocol ModelConfiguration: Codable, Sendable {
     /// Floats of weights one decode step of one sequence reads: every matrix it multiplies by (the LM head over its
     /// padded rows, a mixture's chosen experts only), one embedding row, norms and biases.
     var decodeWeightFloats: Int { get }
+    /// Floats of one expert's matrices (a mixture of experts), 0 for a dense model: a decode step of B sequences reads
+    /// every expert any of them was routed to, so its weights are `decodeWeightFloats` − L·k·this + (experts read)·this.
+    var expertWeightFloats: Int { get }
+    /// Experts each token is routed to in each layer (k), 0 for a dense model.
+    var routedExpertsPerToken: Int { get }
     /// - Throws: `EngineError.invalidConfiguration` naming the bad field and a valid choice.
     func validate() throws
     /// Forward FLOPs for `tokens` positions attending over `attentionContext` keys each, with logits for `logitRows` rows.

@@ -52,7 +52,8 @@ extension ModelCommand {
         func validate() throws {
             if let preset, let arch = shape.architecture, arch != preset.configuration.architecture {
                 throw ValidationError(
-                    "--preset \(preset.rawValue) is \(preset.configuration.architecture.rawValue), not --arch \(arch.rawValue)")
+                    "--preset \(preset.rawValue) is \(preset.configuration.architecture.rawValue), not --arch \(arch.rawValue); drop one of them, or pick the \(arch.rawValue) preset"
+                )
             }
         }
 
@@ -90,14 +91,14 @@ extension ModelCommand {
                             if !output.isJSON { FileHandleOutput.standardError("… " + line) }
                         case .workloadStarted(let phase):
                             try? measured.monitor?.begin("workload")
-                            measured.record(.phaseStart(name: phase.rawValue))
+                            measured.record(.phaseStart(PhaseMark(name: phase.rawValue)))
                         case let .stepFinished(index, seconds, stepTokens, flops):
                             tokens += stepTokens
                             measured.record(.step(StepRecord(index: index, seconds: seconds, tokens: stepTokens, flops: flops)))
                             measured.record(.tokens(TokenCount(count: Double(stepTokens), phase: phase.rawValue)))
                         case .workloadFinished:
                             window = try? measured.monitor?.end("workload")
-                            measured.record(.phaseEnd(name: phase.rawValue))
+                            measured.record(.phaseEnd(PhaseMark(name: phase.rawValue)))
                         }
                     })
             } catch {

@@ -58,7 +58,7 @@ extension ModelCommand {
                 "FLOPs/token  forward \(QuantityFormat.flops(report.forwardFLOPsPerTokenAtFullContext)), training \(QuantityFormat.flops(report.trainingFLOPsPerTokenAtFullContext)) at context \(T)"
             )
             print("formula      \(report.flopFormula)")
-            for field in info.assumed { print("assumed      \(field) (not in the file or a config.json beside it)") }
+            for field in info.assumed { print("assumed      \(field)") }
         }
     }
 }

@@ -8,7 +8,7 @@ struct ModelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Train, evaluate, sample from and benchmark the built-in engine: GPT-2, Llama, mixture of experts.",
-        discussion: "Example:\n  wattprint model train Workloads/small.json --region FR",
+        discussion: "Example:\n  wattprint model train Workloads/train/gpt2.json --region FR",
         subcommands: [Info.self, Eval.self, Generate.self, Train.self, Bench.self]
     )
 

@@ -11,7 +11,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a GPT-2, Llama or mixture-of-experts model from scratch on a text corpus.",
             discussion:
-                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/small.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
+                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
         )
 
         @Argument(help: "Optional SPEC json file.")
@@ -43,8 +43,38 @@ extension ModelCommand {
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var regionOption: RegionOption
 
-        /// The SPEC file's keys: the flag names above (`architecture` for --arch).
+        /// The SPEC file's keys: the flag names above (`architecture` for --arch); any other key is refused.
         struct Spec: Decodable {
+            static let keys: Set<String> = [
+                "corpus", "out", "tokenizer", "architecture", "layers", "width", "heads", "kvHeads", "hidden", "experts", "expertsPerToken",
+                "context", "seq", "batch", "steps", "warmup", "accumulation", "evalInterval", "evalBatches", "lr", "weightDecay", "clip",
+                "dropout", "seed",
+            ]
+
+            /// - Throws: `ModelCommandError` naming an unknown key, an unknown architecture or a value of the wrong type.
+            static func read(_ data: Data, path: String) throws -> Spec {
+                guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                    throw ModelCommandError(
+                        "spec '\(path)' is not a JSON object", fix: "write it like {\"corpus\": \"text.txt\", \"layers\": 4}")
+                }
+                if let unknown = object.keys.filter({ !keys.contains($0) }).sorted().first {
+                    throw ModelCommandError(
+                        "spec '\(path)' has an unknown key '\(unknown)'",
+                        fix: "use the flag names: \(keys.sorted().joined(separator: ", "))")
+                }
+                if let arch = object["architecture"], Architecture(rawValue: "\(arch)") == nil {
+                    throw ModelCommandError(
+                        "spec '\(path)' names an unknown architecture '\(arch)'", fix: "use one of \(Architecture.list)")
+                }
+                do { return try JSONDecoder().decode(Spec.self, from: data) } catch let DecodingError.typeMismatch(_, context) {
+                    throw ModelCommandError(
+                        "spec '\(path)': '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type",
+                        fix: "give numbers for sizes and rates and strings for paths")
+                } catch {
+                    throw ModelCommandError("spec '\(path)' could not be read (\(error))", fix: "compare it with Workloads/train/gpt2.json")
+                }
+            }
+
             var corpus, out, tokenizer: String?
             var architecture: Architecture?
             var layers, width, heads, kvHeads, hidden, experts, expertsPerToken: Int?
@@ -74,11 +104,7 @@ extension ModelCommand {
                 guard let data = FileManager.default.contents(atPath: spec) else {
                     throw ModelCommandError("cannot read spec '\(spec)'", fix: "check the path")
                 }
-                do { file = try JSONDecoder().decode(Spec.self, from: data) } catch {
-                    throw ModelCommandError(
-                        "spec '\(spec)' is not valid JSON with the expected keys (\(error))",
-                        fix: "use keys like {\"corpus\": \"text.txt\", \"layers\": 4, \"width\": 128}")
-                }
+                file = try Spec.read(data, path: spec)
             }
             guard let corpusPath = corpus ?? file.corpus else {
                 throw ModelCommandError(
@@ -116,6 +142,11 @@ extension ModelCommand {
             let config = try shape.shape.over(fromFile).configuration(
                 vocabularySize: tok.vocabularySize, maxSequence: context ?? file.context ?? options.sequence)
             let described = config.configuration
+            if described.architecture != .gpt2 && options.dropout > 0 {
+                throw ModelCommandError(
+                    "--dropout \(options.dropout) is not implemented for \(described.architecture.rawValue)",
+                    fix: "train it with --dropout 0")
+            }
             let text = try Corpus.load(path: corpusPath)
             let split = try TokenSplit(tokens: tok.encode(bytes: text.bytes), window: options.sequence)
             let model = try config.makeModel(seed: options.seed)
@@ -135,6 +166,9 @@ extension ModelCommand {
                     line += " (\(QuantityFormat.grouped(described.activeParameterCount)) active per token)"
                 }
                 print(line)
+                if described.routedExpertsPerToken > 0 {
+                    print("(training loss adds the router's load-balancing loss × its coefficient; validation loss is cross-entropy alone)")
+                }
             }
             var steps: [TrainingStepReport] = []
             var evaluations: [EvaluationReport] = []

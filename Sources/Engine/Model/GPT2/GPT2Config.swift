@@ -99,6 +99,9 @@ extension GPT2Config {
         return n * 2 * 12 * L * C * C + n * 4 * L * C * Double(attentionContext) + Double(logitRows) * 2 * V * C
     }
 
+    public var expertWeightFloats: Int { 0 }
+    public var routedExpertsPerToken: Int { 0 }
+
     public var flopFormula: String { "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward" }
 
     public var summary: String { "\(layers) layers × \(channels), \(heads) heads, vocab \(vocabularySize), context \(maxSequence)" }

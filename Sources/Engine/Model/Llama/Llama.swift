@@ -24,7 +24,8 @@ public final class Llama: LanguageModel {
     public var dropoutSeed: UInt64 = 0
     /// The load-balancing loss of the last training pass (before its coefficient), nil for a dense model.
     public private(set) var lastAuxiliaryLoss: Double?
-    public private(set) var expertLoad: [Int]?
+    public internal(set) var expertLoad: [Int]?
+    public internal(set) var expertsRead: Int?
 
     /// A freshly initialised model: N(0, 0.02) matrices and embeddings, the output projections (o_proj, down/w2)
     /// scaled by 1/√(2L) as in GPT-2, RMSNorm gains 1. Filled in seeded chunks as GPT-2 is: the same for any thread count.
@@ -176,6 +177,7 @@ public final class Llama: LanguageModel {
         let B = a.B, T = a.T, C = config.channels, BT = B * T, p = params, layout = config.attentionLayout
         TokenEmbedding.forward(out: a.embedded, tokens: UnsafeBufferPointer(a.inputs), table: p.embed, R: BT, C: C)
         var counts = [Int](repeating: 0, count: config.experts)
+        var readCount = 0
         for l in 0..<config.layers {
             let b = a.blocks[l]
             let buffers = LlamaBlockBuffers(
@@ -188,8 +190,12 @@ public final class Llama: LanguageModel {
                 Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, layout: layout)
             }
             for e in layerCounts.indices { counts[e] += layerCounts[e] }
+            readCount += layerCounts.filter { $0 > 0 }.count
         }
-        if config.isMixture { expertLoad = counts }
+        if config.isMixture {
+            expertLoad = counts
+            expertsRead = readCount
+        }
         let last = a.blocks[config.layers - 1].residual3
         RMSNorm.forward(out: a.rmsf, rstd: a.rmsfRstd, inp: last, weight: p.norm, R: BT, C: C, epsilon: config.normEpsilon)
         MatMul.forward(

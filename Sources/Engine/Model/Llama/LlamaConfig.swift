@@ -45,7 +45,7 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
         maxSequence: 1024)
 
     /// `small` with each MLP replaced by 8 experts of hidden 1024, 2 per token: the same active size (≈124 M
-    /// parameters per token), ≈237 M in all.
+    /// parameters per token), 294.6 M in all.
     public static let smallMixture = LlamaConfig(
         layers: 12, channels: 768, heads: 12, kvHeads: 4, hidden: 1024, vocabularySize: 32000,
         maxSequence: 1024, experts: 8, expertsPerToken: 2)
@@ -66,37 +66,50 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
     /// Width of a fused q|k|v row.
     public var qkvWidth: Int { (heads + 2 * kvHeads) * headSize }
 
+    /// Field names in messages give the `model` flag and the Hugging Face `config.json` key, since a configuration
+    /// comes from either.
     public func validate() throws {
         func bad(_ problem: String, _ fix: String) -> EngineError { .invalidConfiguration(problem, fix: fix) }
         if layers < 1 || channels < 1 || heads < 1 || kvHeads < 1 || hidden < 1 || vocabularySize < 1 || maxSequence < 1 {
             throw bad(
                 "model shape has a non-positive field (layers \(layers), width \(channels), heads \(heads), kv heads \(kvHeads), hidden \(hidden), vocab \(vocabularySize), context \(maxSequence))",
-                "use positive values, e.g. --layers 4 --width 128 --heads 4 --kv-heads 2 --hidden 344")
+                "use positive values, e.g. --layers 4 --width 128 --heads 4 --kv-heads 2 --hidden 352")
         }
         if channels % heads != 0 {
-            throw bad("width \(channels) is not divisible by heads \(heads)", "choose heads that divide the width, e.g. width/64")
-        }
-        if channels % 16 != 0 || hidden % 16 != 0 {
+            let divisors = (1...channels).filter { channels % $0 == 0 && (channels / $0) % 2 == 0 }
+            let near = divisors.min { abs($0 - heads) < abs($1 - heads) } ?? 1
             throw bad(
-                "width \(channels) and hidden \(hidden) must be multiples of 16 (q, k, v and gate, up are one aligned matrix each)",
-                "round them to a multiple of 16, e.g. width 128, hidden 352")
+                "width \(channels) is not divisible by heads \(heads) (--heads; num_attention_heads)",
+                "choose heads that divide the width, e.g. \(near)")
+        }
+        if channels % 16 != 0 {
+            throw bad(
+                "width \(channels) (--width; hidden_size) is not a multiple of 16 (q, k and v are read as one aligned matrix)",
+                "use \((channels + 15) / 16 * 16) or another multiple of 16")
         }
         if heads % kvHeads != 0 {
+            let divisors = (1...heads).filter { heads % $0 == 0 }
             throw bad(
-                "kv heads \(kvHeads) do not divide heads \(heads)",
-                "choose kv heads that divide the heads, e.g. \(heads) or \(max(1, heads / 4))")
+                "kv heads \(kvHeads) (--kv-heads; num_key_value_heads) do not divide heads \(heads)",
+                "choose one of \(divisors.map(String.init).joined(separator: ", "))")
         }
         if headSize % 2 != 0 {
+            let even = (1...channels).filter { channels % $0 == 0 && (channels / $0) % 2 == 0 }
+            let near = even.min { abs($0 - heads) < abs($1 - heads) } ?? 1
             throw bad(
-                "head size \(headSize) (width ÷ heads) is odd; rotary embeddings rotate pairs", "choose heads so width ÷ heads is even")
+                "head size \(headSize) (width \(channels) ÷ heads \(heads)) is odd; rotary embeddings rotate pairs",
+                "choose heads so width ÷ heads is even, e.g. \(near)")
         }
-        if experts < 0 { throw bad("experts \(experts) is negative", "use 0 for a dense model or e.g. --experts 8") }
+        if experts < 0 { throw bad("experts \(experts) (--experts; num_local_experts) is negative", "use 0 for a dense model or e.g. 8") }
         if experts > 0 && (expertsPerToken < 1 || expertsPerToken > experts) {
-            throw bad("top-k \(expertsPerToken) is not between 1 and the \(experts) experts", "use e.g. --top-k 2 (at most \(experts))")
+            throw bad(
+                "experts per token \(expertsPerToken) (--experts-per-token; num_experts_per_tok) is not between 1 and the \(experts) experts",
+                "use a value from 1 to \(experts)\(experts >= 2 ? ", e.g. 2" : "")")
         }
         if vocabularySize > Int(Int32.max) { throw bad("vocabulary \(vocabularySize) exceeds Int32 token ids", "use a smaller vocabulary") }
         if !(normEpsilon > 0) || !(ropeBase > 1) {
-            throw bad("norm ε \(normEpsilon) or RoPE base \(ropeBase) is out of range", "use e.g. 1e-5 and 10000")
+            throw bad(
+                "norm ε \(normEpsilon) (rms_norm_eps) or RoPE base \(ropeBase) (rope_theta) is out of range", "use e.g. 1e-5 and 10000")
         }
     }
 
@@ -150,6 +163,9 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
     }
 
     public var cacheFloatsPerPosition: Int { 2 * layers * kvHeads * headSize }
+
+    public var expertWeightFloats: Int { isMixture ? 3 * hidden * channels : 0 }
+    public var routedExpertsPerToken: Int { isMixture ? expertsPerToken : 0 }
 
     /// Every matrix but the embedding table (one row of it is read) and the experts not chosen.
     public var decodeWeightFloats: Int {

@@ -71,13 +71,20 @@ extension Llama {
             rms2Rstd: s.rstd, gateUp: config.isMixture ? s.gateUp : rows(s.gateUp, 2 * H), act: config.isMixture ? s.act : rows(s.act, H),
             residual3: xs, mixture: s.mixture)
         TokenEmbedding.forward(out: xs, tokens: UnsafeBufferPointer(s.rowTokens), table: p.embed, R: M, C: C)
+        var counts = [Int](repeating: 0, count: config.experts), read = 0
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * KW, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * KW
-            _ = block(p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions)) {
+            let layerCounts = block(p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions)) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
                     scores: s.scores.baseAddress!, layout: layout, T: T)
             }
+            for e in layerCounts.indices { counts[e] += layerCounts[e] }
+            read += layerCounts.filter { $0 > 0 }.count
+        }
+        if config.isMixture {
+            expertLoad = counts
+            expertsRead = read
         }
         for (i, segment) in segments.enumerated() {
             (s.lastRows.baseAddress! + i * C).update(from: xs.baseAddress! + (segment.firstRow + segment.count - 1) * C, count: C)

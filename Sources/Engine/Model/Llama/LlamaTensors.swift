@@ -32,7 +32,8 @@ struct LlamaBlockTensors {
     }
 
     /// One view over consecutive tensors; they must touch (no alignment padding between them), which
-    /// `LlamaConfig.validate` guarantees by requiring widths that are multiples of 16.
+    /// `LlamaConfig.validate` guarantees by requiring a width that is a multiple of 16 (so every tensor, [·, C], is a whole
+    /// number of the layout's 16-float alignment units).
     static func span(_ buffer: TensorBuffer, from first: String, through last: String) -> UnsafeMutableBufferPointer<Float> {
         let layout = buffer.layout
         guard let i = layout.position(of: first), let j = layout.position(of: last) else {

@@ -1,0 +1,86 @@
+/// A model's architecture and shape as a user gives it: every field optional, filled from flags, then a spec file,
+/// then the architecture's defaults. The keys are the flag names, so a workload spec reads the same way.
+public struct ModelShape: Codable, Sendable, Equatable {
+    public var architecture: Architecture?
+    public var layers, width, heads, kvHeads, hidden, experts, expertsPerToken: Int?
+
+    public init(
+        architecture: Architecture? = nil, layers: Int? = nil, width: Int? = nil, heads: Int? = nil, kvHeads: Int? = nil,
+        hidden: Int? = nil, experts: Int? = nil, expertsPerToken: Int? = nil
+    ) {
+        self.architecture = architecture; self.layers = layers; self.width = width; self.heads = heads; self.kvHeads = kvHeads
+        self.hidden = hidden; self.experts = experts; self.expertsPerToken = expertsPerToken
+    }
+
+    /// These fields where set, else `other`'s.
+    public func over(_ other: ModelShape) -> ModelShape {
+        ModelShape(
+            architecture: architecture ?? other.architecture, layers: layers ?? other.layers, width: width ?? other.width,
+            heads: heads ?? other.heads, kvHeads: kvHeads ?? other.kvHeads, hidden: hidden ?? other.hidden,
+            experts: experts ?? other.experts, expertsPerToken: expertsPerToken ?? other.expertsPerToken)
+    }
+
+    /// The configuration: `base` for what is unset (its architecture must match the requested one), the defaults of
+    /// each field's doc otherwise.
+    /// Defaults: GPT-2 4 layers × 128; heads width/64; KV heads = heads; hidden `LlamaConfig.defaultHidden`; 8 experts,
+    /// 2 per token.
+    /// - Throws: `EngineError.invalidConfiguration` for fields that do not apply to the architecture or a bad shape.
+    public func configuration(vocabularySize: Int, maxSequence: Int, base: AnyModelConfiguration? = nil) throws -> AnyModelConfiguration {
+        let arch = architecture ?? base?.architecture ?? .gpt2
+        let gpt2Only = arch == .gpt2
+        // Named by flag and spec key, since the shape comes from either (flags override the spec).
+        if gpt2Only, let misplaced = [("--kv-heads (kvHeads)", kvHeads), ("--hidden (hidden)", hidden)].first(where: { $0.1 != nil }) {
+            throw EngineError.invalidConfiguration(
+                "\(misplaced.0) applies to --arch llama or moe, not gpt2", fix: "drop it, or choose --arch llama or moe")
+        }
+        if arch != .moe,
+            let misplaced = [("--experts (experts)", experts), ("--experts-per-token (expertsPerToken)", expertsPerToken)]
+                .first(where: { $0.1 != nil })
+        {
+            throw EngineError.invalidConfiguration(
+                "\(misplaced.0) applies to --arch moe, not \(arch.rawValue)", fix: "drop it, or choose --arch moe")
+        }
+        let config: AnyModelConfiguration
+        switch (arch, base) {
+        case (.gpt2, .gpt2(var c)?):
+            if let layers { c.layers = layers }
+            if let width { c.channels = width; c.heads = heads ?? max(1, width / 64) }
+            if let heads { c.heads = heads }
+            c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
+            config = .gpt2(c)
+        case (.gpt2, _):
+            let w = width ?? 128
+            config = .gpt2(
+                GPT2Config(
+                    layers: layers ?? 4, channels: w, heads: heads ?? max(1, w / 64), vocabularySize: vocabularySize,
+                    maxSequence: maxSequence))
+        case (.llama, .llama(var c)?) where !c.isMixture, (.moe, .llama(var c)?) where c.isMixture:
+            let k = expertsPerToken ?? c.expertsPerToken
+            if let layers { c.layers = layers }
+            if let width { c.channels = width; c.heads = heads ?? max(1, width / 64); c.kvHeads = kvHeads ?? c.heads }
+            if let heads { c.heads = heads; c.kvHeads = kvHeads ?? heads }
+            if let kvHeads { c.kvHeads = kvHeads }
+            if let experts { c.experts = experts }
+            c.expertsPerToken = k
+            if let hidden {
+                c.hidden = hidden
+            } else if width != nil || expertsPerToken != nil {
+                c.hidden = LlamaConfig.defaultHidden(width: c.channels, expertsPerToken: c.isMixture ? k : 1)
+            }
+            c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
+            config = .llama(c)
+        case (.llama, _), (.moe, _):
+            let w = width ?? 128, h = heads ?? max(1, w / 64), e = arch == .moe ? experts ?? 8 : 0, k = expertsPerToken ?? 2
+            config = .llama(
+                LlamaConfig(
+                    layers: layers ?? 4, channels: w, heads: h, kvHeads: kvHeads ?? h,
+                    hidden: hidden ?? LlamaConfig.defaultHidden(width: w, expertsPerToken: e > 0 ? k : 1), vocabularySize: vocabularySize,
+                    maxSequence: maxSequence, experts: e, expertsPerToken: k))
+        }
+        if arch == .moe, case let .llama(c) = config, !c.isMixture {
+            throw EngineError.invalidConfiguration("--arch moe needs at least 1 expert", fix: "pass e.g. --experts 8")
+        }
+        try config.configuration.validate()
+        return config
+    }
+}
