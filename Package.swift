@@ -3,10 +3,10 @@ import PackageDescription
 
 /// wattprint: one module per concern, dependencies pointing one way:
 ///
-///     wattprint (CLI) ─► Reports ─┬─► Accounting ─┬─► Ledger ─┬─► Measures
-///            │                    │                ├─► Meters ─┤
-///            │                    │                └─► Carbon ─┘
-///            └────────────────────┴─► Engine (a leaf: its own kernels on OpenBLAS)
+///     wattprint (CLI) ─► Reports ─► Benchmarks ─┬─► Accounting ─┬─► Ledger ─┬─► Measures
+///            │                                  │                ├─► Meters ─┤
+///            │                                  │                └─► Carbon ─┘
+///            └──────────────────────────────────┴─► Engine (a leaf: its own kernels on OpenBLAS)
 ///
 /// Measures holds what the others share: channel kinds, roles, modes and device classes, energy and its units, the
 /// monotonic clock and number formatting.
@@ -43,28 +43,42 @@ let package = Package(
         // OpenBLAS's header at build time (libopenblas-dev); the library itself is opened on first use.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Engine", dependencies: ["CBLAS"]),
+        // The FMA-peak microbenchmark: one vector multiply-add loop per x86 ISA, chosen at run time.
+        // Optimised even in debug builds: an unoptimised probe would understate the peak many times over.
+        .target(name: "CPeaks", cSettings: [.unsafeFlags(["-O2"])]),
         .target(
             name: "Meters", dependencies: ["Measures", "CSensors"], exclude: ["Data/build_cpu_tdp.py"],
             resources: [.copy("Data/cpu_tdp.csv")]),
         .target(name: "Carbon", dependencies: ["Measures"], exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
         .target(name: "Accounting", dependencies: ["Measures", "Carbon", "Ledger", "Meters"]),
-        .target(name: "Reports", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine"]),
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine", "CPeaks",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "Reports", dependencies: ["Benchmarks", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine"]),
         .executableTarget(
             name: "wattprint",
             dependencies: [
-                "Reports", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
+                "Reports", "Benchmarks", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Measures", "TestSupport"]),
         // What every test target shares: fake /sys and /proc trees, a scripted meter, a manual clock, the stand-in
         // libnvidia-ml.so.1 (built from C at test time), the seeded generator and self-removing scratch folders.
-        .target(name: "TestSupport", dependencies: ["Meters", "Engine"], path: "Tests/TestSupport", exclude: ["fake-nvml"]),
+        .target(
+            name: "TestSupport", dependencies: ["Meters", "Engine", "Ledger", "Accounting", "Benchmarks"], path: "Tests/TestSupport",
+            exclude: ["fake-nvml"]),
         .testTarget(name: "MetersTests", dependencies: ["Meters", "Measures", "TestSupport"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(
+            name: "ReportsTests", dependencies: ["Reports", "Benchmarks", "Accounting", "Carbon", "Ledger", "Measures", "TestSupport"]),
+        .testTarget(
+            name: "BenchmarksTests", dependencies: ["Benchmarks", "Accounting", "Carbon", "Ledger", "Meters", "Measures", "TestSupport"]),
         .testTarget(
             name: "CLITests",
             dependencies: [

@@ -30,9 +30,10 @@ struct Verify: ParsableCommand {
         do {
             results = runs.isEmpty ? try store.verifyAll() : try runs.map { try store.verify(run: $0) }
         } catch let error as LedgerError { throw CLIError(error.description) }
+        let carbon = try CarbonTables.load()
         let rows = try results.map { v -> VerifyReport.Row in
             var row = VerifyReport.Row(v)
-            try row.check(ledger: store)
+            try row.check(ledger: store, carbon: carbon)
             return row
         }
         try output.emit(VerifyReport.build(rows, path: store.path))

@@ -22,6 +22,7 @@ struct Wattprint: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, GridCommand.self, EstimateCommand.self, ModelCommand.self,
+            Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, BenchCommand.self, GridCommand.self, EstimateCommand.self,
+            ModelCommand.self,
         ])
 }

@@ -57,3 +57,29 @@ extension JSONValue {
         self = try JSONDecoder().decode(JSONValue.self, from: encoder.encode(value))
     }
 }
+
+extension JSONValue {
+    /// The first place where `self` and `other` differ, numbers compared to `relativeTolerance` (a recomputation
+    /// may round differently in the last bits), or nil when they agree. The path reads like `workloads[0].phases[1]`.
+    public func firstDifference(from other: JSONValue, relativeTolerance: Double = 1e-9, path: String = "") -> String? {
+        switch (self, other) {
+        case let (.number(a), .number(b)):
+            return a == b || abs(a - b) <= relativeTolerance * max(abs(a), abs(b)) ? nil : "\(path): \(a) ≠ \(b)"
+        case let (.array(a), .array(b)):
+            guard a.count == b.count else { return "\(path): \(a.count) ≠ \(b.count) items" }
+            for i in a.indices {
+                if let d = a[i].firstDifference(from: b[i], relativeTolerance: relativeTolerance, path: "\(path)[\(i)]") { return d }
+            }
+            return nil
+        case let (.object(a), .object(b)):
+            for key in Set(a.keys).union(b.keys).sorted() {
+                let p = path.isEmpty ? key : "\(path).\(key)"
+                guard let x = a[key], let y = b[key] else { return "\(p): present in only one" }
+                if let d = x.firstDifference(from: y, relativeTolerance: relativeTolerance, path: p) { return d }
+            }
+            return nil
+        default:
+            return self == other ? nil : "\(path): \(self) ≠ \(other)"
+        }
+    }
+}

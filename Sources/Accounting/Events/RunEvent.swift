@@ -39,6 +39,8 @@ public enum RunEvent: Sendable, Equatable {
     case computePeaks(ComputePeaksRecord)
     /// The benchmark's figures as it printed them; `verify` recomputes them from the samples and events.
     case benchSummary(JSONValue)
+    /// Waste the benchmark found and what removing it saved (its alternatives are ledger runs of their own).
+    case benchFindings(JSONValue)
     /// A line of a measured program's event file that could not be read, kept as written.
     case malformedEvent(MalformedEventLine)
     case other(kind: String, payload: String)
@@ -71,6 +73,7 @@ public enum RunEvent: Sendable, Equatable {
         case .benchPlan: return "bench_plan"
         case .computePeaks: return "compute_peaks"
         case .benchSummary: return "bench_summary"
+        case .benchFindings: return "bench_findings"
         case .malformedEvent: return "malformed_event"
         case let .other(kind, _): return kind
         }
@@ -103,6 +106,7 @@ public enum RunEvent: Sendable, Equatable {
         case let .benchPlan(p): return json(p)
         case let .computePeaks(p): return json(p)
         case let .benchSummary(s): return json(s)
+        case let .benchFindings(f): return json(f)
         case let .malformedEvent(m): return json(m)
         case let .other(_, payload): return payload
         }
@@ -141,6 +145,7 @@ public enum RunEvent: Sendable, Equatable {
         case "bench_plan": event = read(BenchPlanRecord.self).map { .benchPlan($0) }
         case "compute_peaks": event = read(ComputePeaksRecord.self).map { .computePeaks($0) }
         case "bench_summary": event = read(JSONValue.self).map { .benchSummary($0) }
+        case "bench_findings": event = read(JSONValue.self).map { .benchFindings($0) }
         case "malformed_event": event = read(MalformedEventLine.self).map { .malformedEvent($0) }
         default: event = nil
         }

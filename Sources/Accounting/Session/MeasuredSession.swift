@@ -115,10 +115,18 @@ public final class MeasuredSession {
     /// samples) and seals the run. Stops the sampler first if it still runs.
     /// - Throws: `LedgerError` when the ledger cannot be written; what `RunEnergy.compute` throws. Committed samples
     ///   stay in the ledger either way.
+    /// - Parameter summarize: figures computed from the committed samples (a benchmark's summary), recorded into the
+    ///   chain before the result so `verify` can recompute them too.
     @discardableResult
-    public func finish(status: Run.Status = .complete, exitCode: Int32 = 0) throws -> RunEnergy {
+    public func finish(
+        status: Run.Status = .complete, exitCode: Int32 = 0, summarize: ((Ledger, Int64) throws -> [RunEvent])? = nil
+    ) throws -> RunEnergy {
         stop()
         try recorder.flush()
+        if let summarize {
+            for event in try summarize(ledger, runID) { record(event) }
+            try recorder.flush()
+        }
         let energy = try RunEnergy.compute(ledger: ledger, run: runID)
         record(.result(RecordedResult(energy)))
         try recorder.close(status: status, exitCode: exitCode)

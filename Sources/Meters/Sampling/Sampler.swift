@@ -167,8 +167,9 @@ public final class Sampler: @unchecked Sendable {
     /// Readings taken so far, the forced ones at start and stop included.
     public var readings: Int { lock.lock(); defer { lock.unlock() }; return ticks }
 
-    /// Takes a reading now (used by measurement windows so a window's edges are exact).
-    public func sampleNow() { tick(force: true) }
+    /// Takes a reading now (used by measurement windows so a window's edges are exact) and returns its time.
+    @discardableResult
+    public func sampleNow() -> Int64 { tick(force: true) }
 
     /// Wakes for the next reading or the next flush, whichever comes first, so samples reach the sinks within
     /// `flushInterval` even when readings are further apart.
@@ -196,7 +197,8 @@ public final class Sampler: @unchecked Sendable {
         done.signal()
     }
 
-    private func tick(force: Bool) {
+    @discardableResult
+    private func tick(force: Bool) -> Int64 {
         let cpu0 = MonotonicClock.threadCPUSeconds()
         lock.lock()
         for i in values.indices { values[i] = nil }
@@ -236,6 +238,7 @@ public final class Sampler: @unchecked Sendable {
         ticks += 1
         cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0
         lock.unlock()
+        return t
     }
 
     private func emit(_ event: SamplerEvent, at t: Int64) {

@@ -1,4 +1,6 @@
 import Accounting
+import Benchmarks
+import Carbon
 import Foundation
 import Ledger
 
@@ -19,6 +21,8 @@ public enum VerifyReport {
         public var recomputation: String?
         public var recordedJoules: Double?
         public var recomputedJoules: Double?
+        /// A benchmark's recorded summary against its recomputation: "matches", "differs" or nil (not a benchmark).
+        public var benchSummary: String?
         public var seal: String?
 
         public var isMismatch: Bool { result == Self.mismatch }
@@ -44,8 +48,9 @@ public enum VerifyReport {
             }
         }
 
-        /// Recomputes an intact run's recorded result and decisions from its raw samples.
-        public mutating func check(ledger: Ledger) throws {
+        /// Recomputes an intact run's recorded result and decisions from its raw samples, and a benchmark's summary
+        /// (`BenchAnalysis`) from its samples and events.
+        public mutating func check(ledger: Ledger, carbon: CarbonData) throws {
             guard !isMismatch else { return }
             let check: RecordedResult.Check
             do { check = try RecordedResult.check(ledger: ledger, run: run) } catch let error as UnknownIntegrationRules {
@@ -61,6 +66,20 @@ public enum VerifyReport {
                 detail =
                     "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
                 return
+            }
+            let recordedSummary = try ledger.events(run: run).compactMap { event -> JSONValue? in
+                if case let .benchSummary(s) = RunEvent(event) { return s }
+                return nil
+            }.last
+            if let recordedSummary {
+                let recomputed = try JSONValue(encoding: try BenchAnalysis.compute(ledger: ledger, run: run, data: carbon))
+                if let difference = recordedSummary.firstDifference(from: recomputed) {
+                    benchSummary = "differs"
+                    result = Self.mismatch
+                    detail = "the benchmark summary the run recorded differs from its recomputation from raw samples at \(difference)"
+                    return
+                }
+                benchSummary = "matches"
             }
             switch check.matches {
             case true?: recomputation = "matches"
@@ -88,6 +107,7 @@ public enum VerifyReport {
                 if r.recomputation == "matches", let j = r.recomputedJoules {
                     line += String(format: "; recorded result %.6g J = recomputed from raw samples", j)
                 }
+                if r.benchSummary == "matches" { line += "; benchmark summary = recomputed" }
             }
             lines.append(line)
         }

@@ -1,0 +1,30 @@
+/// A validity check a benchmark figure failed, with what it means for the reader.
+public struct BenchFlag: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Windows shorter than the steady-state minimum (`BenchAnalysis.minimumWindowSeconds`).
+        case shortWindow
+        /// Idle power after the workloads differs from before by more than `BenchAnalysis.maximumIdleDrift`.
+        case idleDrift
+        /// The sampler used more than `BenchAnalysis.maximumSamplerShare` of one core.
+        case samplerOverhead
+        /// Some energy came from the estimation model, not a counter.
+        case estimated
+        /// A counter existed but could not be read.
+        case countersBlocked
+        /// A repeat far from the others (`RepeatSummary.disagreeing`).
+        case disagreeingRepeat
+        /// The corpus differs from the spec's standard hash.
+        case nonStandardCorpus
+        /// Too few repeats for a 95 % interval of the median.
+        case smallSample
+        /// Prefill + decode windows differ from the inference windows they make up by more than 0.5 %.
+        case inferenceClosure
+        /// No idle baseline: dynamic energy could not be separated.
+        case noIdleBaseline
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+}

@@ -1,0 +1,188 @@
+import Crypto
+import Engine
+import Foundation
+
+/// A workload ready to run: its spec, model configuration, tokenised corpus and whether the corpus is the standard one.
+public struct PlannedWorkload: Sendable {
+    public let spec: WorkloadSpec
+    /// The spec file.
+    public let file: String
+    public let config: AnyModelConfiguration
+    public let tokens: TokenSplit
+    /// SHA-256 of the corpus bytes read (hex).
+    public let corpusSHA256: String
+    public let corpusBytes: Int
+    /// False when the spec names a hash and the corpus read differs: the figures are not the standard workload's.
+    public let standard: Bool
+    public let tokenizer: String
+
+    public var name: String { spec.name }
+}
+
+/// What `wattprint bench` will run, resolved and checked before anything is recorded.
+public struct BenchPlan: Sendable {
+    /// The suite's name, when one was named.
+    public let suite: String?
+    public let workloads: [PlannedWorkload]
+    public let repeats: Int
+    public let idleSeconds: Double
+    /// With a batch sweep: each swept workload's name → the workload it varies and its batch.
+    public let sweep: [String: (base: String, batch: Int)]
+    /// Each spec's own batch (train's, else prefill's), by workload name.
+    public let specBatches: [String: Int]
+
+    /// Resolves each argument (a suite name found as `<workloads>/<name>/suite.json`, a suite file, or a workload spec
+    /// file), reads and checks every spec and corpus.
+    /// - Parameters:
+    ///   - repeats, idleSeconds: command-line overrides of the suite's or spec's own.
+    ///   - strict: refuse a corpus whose hash differs from the spec's, instead of marking the workload non-standard.
+    ///   - sweepBatches: run every workload at each of these batch sizes (and its own) instead, named `NAME@batch=B`.
+    /// - Throws: `BenchError` naming the file, line and field; `EngineError` for an unreadable corpus or a bad model shape.
+    public static func make(
+        arguments: [String], workloadsDirectory: String, repeats: Int? = nil, idleSeconds: Double? = nil, strict: Bool = false,
+        sweepBatches: [Int] = []
+    ) throws -> BenchPlan {
+        guard !arguments.isEmpty else {
+            throw BenchError(
+                .unknownSuite, "no suite or workload given", fix: "run e.g. `wattprint bench small` or `wattprint bench my-spec.json`")
+        }
+        var files: [String] = []
+        var suite: SuiteSpec?
+        for argument in arguments {
+            let path = try resolve(argument, in: workloadsDirectory)
+            if let found = try readSuite(path) {
+                suite = suite ?? found.spec
+                files += found.workloads
+            } else {
+                files.append(path)
+            }
+        }
+        var specs: [(WorkloadSpec, String)] = []
+        for file in files {
+            let spec = try SpecReader.read(WorkloadSpec.self, path: file, keys: WorkloadSpec.keys, example: exampleSpec)
+            try spec.validate(file: file)
+            if let clash = specs.first(where: { $0.0.name == spec.name }) {
+                throw BenchError(
+                    .specInvalid, "\(file): workload name '\(spec.name)' is also used by \(clash.1)", fix: "give each workload its own name"
+                )
+            }
+            specs.append((spec, file))
+        }
+        var sweep: [String: (base: String, batch: Int)] = [:]
+        var specBatches: [String: Int] = [:]
+        for (spec, _) in specs { specBatches[spec.name] = spec.phases.train?.batch ?? spec.phases.prefill?.batch }
+        if !sweepBatches.isEmpty {
+            guard sweepBatches.allSatisfy({ $0 >= 1 }) else {
+                throw BenchError(
+                    .specInvalid, "--sweep batch=\(sweepBatches.map(String.init).joined(separator: ","))",
+                    fix: "use batch sizes ≥ 1, e.g. batch=1,2,4,8,16")
+            }
+            specs = specs.flatMap { spec, file -> [(WorkloadSpec, String)] in
+                let own = specBatches[spec.name].map { [$0] } ?? []
+                return Array(Set(sweepBatches + own)).sorted().map { b in
+                    var variant = spec
+                    variant.name = "\(spec.name)@batch=\(b)"
+                    if variant.phases.train != nil { variant.phases.train!.batch = b }
+                    if variant.phases.prefill != nil { variant.phases.prefill!.batch = b }
+                    sweep[variant.name] = (spec.name, b)
+                    return (variant, file)
+                }
+            }
+        }
+        var corpora: [String: (bytes: [UInt8], sha: String)] = [:]
+        var planned: [PlannedWorkload] = []
+        for (spec, file) in specs {
+            let corpusPath = absolute(spec.data.corpus, relativeTo: file)
+            let corpus: (bytes: [UInt8], sha: String)
+            if let cached = corpora[corpusPath] {
+                corpus = cached
+            } else {
+                let bytes = try Corpus.load(path: corpusPath).bytes
+                corpus = (bytes, SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined())
+                corpora[corpusPath] = corpus
+            }
+            let standard = spec.data.sha256.map { $0.lowercased() == corpus.sha } ?? true
+            if !standard && strict {
+                throw BenchError(
+                    .corpusMismatch,
+                    "\(file): the corpus \(corpusPath) has SHA-256 \(corpus.sha), not the standard \(spec.data.sha256!)",
+                    fix:
+                        "install the standard corpus (Debian's fortunes package for the suites), or drop --strict to record the run as non-standard"
+                )
+            }
+            let tokenizer: Tokenizer
+            if spec.data.tokenizer == "gpt2" {
+                tokenizer = try GPT2Tokenizer(
+                    vocabularyPath: absolute(spec.data.vocab!, relativeTo: file), mergesPath: absolute(spec.data.merges!, relativeTo: file))
+            } else {
+                tokenizer = ByteTokenizer()
+            }
+            let window = max(spec.phases.train?.sequence ?? 0, spec.longestSequence)
+            let split = try TokenSplit(tokens: tokenizer.encode(bytes: corpus.bytes), window: window)
+            let config = try spec.model.shape.configuration(
+                vocabularySize: tokenizer.vocabularySize, maxSequence: spec.model.context ?? spec.longestSequence)
+            planned.append(
+                PlannedWorkload(
+                    spec: spec, file: file, config: config, tokens: split, corpusSHA256: corpus.sha, corpusBytes: corpus.bytes.count,
+                    standard: standard, tokenizer: spec.data.tokenizer))
+        }
+        let chosenRepeats = repeats ?? suite?.repeats ?? planned.compactMap(\.spec.repeats).max() ?? 5
+        let idle = idleSeconds ?? suite?.idleSeconds ?? 10
+        guard chosenRepeats >= 1 else { throw BenchError(.specInvalid, "--repeats \(chosenRepeats)", fix: "use at least 1") }
+        guard idle >= 0, idle.isFinite else {
+            throw BenchError(.specInvalid, "--idle \(idle)", fix: "use 0 or more seconds (10 by default)")
+        }
+        return BenchPlan(
+            suite: suite?.name, workloads: planned, repeats: chosenRepeats, idleSeconds: idle, sweep: sweep, specBatches: specBatches)
+    }
+
+    static let exampleSpec =
+        #"{"schema": 1, "name": "mine", "model": {"architecture": "gpt2", "layers": 2, "width": 64}, "data": {"corpus": "text.txt", "tokenizer": "byte"}, "phases": {"train": {"batch": 4, "sequence": 32, "steps": 20}}}"#
+
+    /// A suite name → its suite.json; a path as given.
+    static func resolve(_ argument: String, in directory: String) throws -> String {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: argument, isDirectory: &isDirectory) {
+            return isDirectory.boolValue ? (argument as NSString).appendingPathComponent("suite.json") : argument
+        }
+        let named = ((directory as NSString).appendingPathComponent(argument) as NSString).appendingPathComponent("suite.json")
+        if !argument.contains("/"), !argument.hasSuffix(".json"), fm.fileExists(atPath: named) { return named }
+        let known =
+            (try? fm.contentsOfDirectory(atPath: directory))?.filter {
+                fm.fileExists(atPath: ((directory as NSString).appendingPathComponent($0) as NSString).appendingPathComponent("suite.json"))
+            }.sorted() ?? []
+        throw BenchError(
+            .unknownSuite, "'\(argument)' is neither a file nor a suite in \(directory)",
+            fix: known.isEmpty
+                ? "pass a spec file, or --workloads DIR where suites live (DIR/NAME/suite.json)"
+                : "use one of the suites \(known.joined(separator: ", ")) or a spec file")
+    }
+
+    /// The suite at `path` and its workload files, or nil if the file is a workload spec.
+    static func readSuite(_ path: String) throws -> (spec: SuiteSpec, workloads: [String])? {
+        guard let data = FileManager.default.contents(atPath: path),
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["workloads"] != nil
+        else { return nil }
+        let suite = try SpecReader.read(
+            SuiteSpec.self, path: path, keys: SuiteSpec.keys, example: #"{"schema": 1, "name": "small", "workloads": ["gpt2.json"]}"#)
+        guard suite.schema == 1 else {
+            throw BenchError(
+                .specInvalid, "\(path): schema is \(suite.schema), but this wattprint reads schema 1", fix: "set \"schema\": 1")
+        }
+        guard !suite.workloads.isEmpty else {
+            throw BenchError(.specInvalid, "\(path): workloads is empty", fix: "list at least one spec file")
+        }
+        let files = suite.workloads.map { absolute($0, relativeTo: path) }
+        if let missing = files.first(where: { !FileManager.default.fileExists(atPath: $0) }) {
+            throw BenchError(
+                .suiteMissingFile, "\(path): the suite lists \(missing), which does not exist",
+                fix: "restore the file or remove it from \"workloads\"")
+        }
+        return (suite, files)
+    }
+
+    static func absolute(_ path: String, relativeTo file: String) -> String {
+        path.hasPrefix("/") ? path : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
+    }
+}

@@ -1,0 +1,105 @@
+import Benchmarks
+import Foundation
+import Measures
+
+/// `wattprint bench`: per workload, a table of its phases (J/token with the median's interval and spread, dynamic
+/// J/token, kWh per 1 000 tokens, tokens/s, MFU against both peaks, g CO2e per 1 000 tokens with its interval, and
+/// where the energy came from), the quality reached, energy per channel, and every validity flag; then the findings.
+public enum BenchSuiteReport {
+    public struct Record: Codable, Sendable {
+        public var analysis: BenchAnalysis
+        public var findings: [EfficiencyFinding]
+        public init(analysis: BenchAnalysis, findings: [EfficiencyFinding]) { self.analysis = analysis; self.findings = findings }
+    }
+
+    public static func build(_ record: Record) -> Report {
+        let a = record.analysis
+        var blocks: [Block] = []
+        var head = "wattprint bench\(a.suite.map { " \($0)" } ?? "") — run \(a.runID), \(a.repeats) repeat(s) of each workload, interleaved"
+        if let idle = a.idle {
+            head +=
+                "; idle \(idle.beforeWatts.map(QuantityFormat.watts) ?? "—") before, \(idle.afterWatts.map(QuantityFormat.watts) ?? "—") after"
+            if let drift = idle.drift { head += " (drift \(QuantityFormat.percent(drift)))" }
+        }
+        blocks.append(.line(head))
+        if let p = a.peaks {
+            blocks.append(
+                .line(
+                    "peaks: sgemm \(QuantityFormat.fixed(p.sgemmGFLOPs, 1)) GFLOP/s (OpenBLAS \(p.blasCore ?? "?") kernels\(p.blasCoreOverride.map { ", OPENBLAS_CORETYPE=\($0)" } ?? ""), \(p.threads) thread(s)); FMA \(QuantityFormat.fixed(p.fmaGFLOPs, 1)) GFLOP/s (\(p.vectorISA), \(p.threads) thread(s))"
+                ))
+        }
+        for w in a.workloads {
+            blocks.append(.blank)
+            var title = "\(w.name): \(w.architecture), \(QuantityFormat.grouped(w.parameters)) parameters"
+            if w.activeParameters != w.parameters { title += " (\(QuantityFormat.grouped(w.activeParameters)) active)" }
+            title += w.standard ? "; standard corpus" : "; NON-STANDARD corpus"
+            blocks.append(.line(title))
+            var table = Table(
+                header: [
+                    "phase", "J/token [interval]", "CV", "dynamic J/token", "kWh/1k tok", "tokens/s", "MFU sgemm", "MFU FMA",
+                    "g CO2e/1k tok [90 %]", "SCI g/token", "energy",
+                ], rightAligned: [2, 3, 4, 5, 6, 7, 10])
+            for p in w.phases {
+                let j = p.joulesPerToken
+                table.rows.append([
+                    p.phase,
+                    "\(sig(j.median))" + (j.low.map { " [\(sig($0)), \(sig(j.high!))]" } ?? ""),
+                    j.coefficientOfVariation.map(QuantityFormat.percent) ?? "—",
+                    p.dynamicJoulesPerToken.map { sig($0.median) } ?? "—",
+                    String(format: "%.3g", p.kWhPer1kTokens),
+                    QuantityFormat.fixed(p.tokensPerSecond.median, 1),
+                    p.mfuSGEMM.map { QuantityFormat.percent($0.median) } ?? "—",
+                    p.mfuFMA.map { QuantityFormat.percent($0.median) } ?? "—",
+                    p.carbon.map { "\(sig($0.gramsPer1kTokens)) [\(sig($0.low)), \(sig($0.high))]" } ?? "—",
+                    p.carbon.map { sig($0.sciGramsPerToken) } ?? "—",
+                    p.energySource,
+                ])
+            }
+            blocks.append(.prefixed("  ", [.table(table)]))
+            var fields: [Field] = []
+            if let loss = w.validationLoss, let ppl = w.perplexity {
+                fields.append(
+                    Field(
+                        "quality",
+                        "validation loss \(QuantityFormat.fixed(loss, 4)) nats/token (perplexity \(QuantityFormat.fixed(ppl, 3))), median of repeats"
+                    ))
+            }
+            if let closure = w.inferenceClosure {
+                fields.append(Field("inference", "prefill + decode = the inference windows within \(QuantityFormat.percent(closure))"))
+            }
+            if !w.channels.isEmpty {
+                fields.append(
+                    Field(
+                        "energy",
+                        w.channels.map { c in
+                            "\(c.key) \(QuantityFormat.joules(c.joules))"
+                                + (c.dynamicJoules.map { " (dynamic \(QuantityFormat.joules($0)))" } ?? "")
+                        }.joined(separator: "; ") + " per repeat, median"))
+            }
+            blocks.append(.prefixed("  ", [.fields(fields)]))
+            let flags = w.flags + w.phases.flatMap(\.flags)
+            if !flags.isEmpty { blocks.append(.prefixed("  ", [.findings(flags.map { Finding(.warning, $0.message) })])) }
+        }
+        if let c = a.workloads.first?.phases.first?.carbon {
+            blocks.append(.blank)
+            blocks.append(
+                .line(
+                    "carbon: region \(c.region), \(QuantityFormat.fixed(c.intensityGramsPerKWh, 0)) g CO2e/kWh location-based; SCI per token excludes offsets and certificates"
+                ))
+        }
+        if !a.flags.isEmpty {
+            blocks.append(.blank)
+            blocks.append(.findings(a.flags.map { Finding(.warning, $0.message) }))
+        }
+        if !record.findings.isEmpty {
+            blocks.append(.blank)
+            blocks.append(.line("Efficiency findings:"))
+            for f in record.findings {
+                blocks.append(.line("- \(f.summary)"))
+            }
+        }
+        return Report(blocks: blocks, data: record)
+    }
+
+    static func sig(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "—" }
+}

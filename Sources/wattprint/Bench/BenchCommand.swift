@@ -1,0 +1,172 @@
+import Accounting
+import ArgumentParser
+import Benchmarks
+import Carbon
+import Engine
+import Foundation
+import Reports
+
+/// `wattprint bench SUITE|SPEC…`: the reference suite (or given workloads), measured with an idle baseline, repeats
+/// and validity checks, recorded, summarised, and checked for waste.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure kWh per token on a reference workload suite: idle baseline, repeats, intervals, findings.",
+        discussion: """
+            A suite is Workloads/NAME/suite.json (tiny: seconds; small: every architecture at similar size, the main job; \
+            base: the ~124 M models, long); a SPEC is one workload file (schema in Workloads/README.md).
+
+            Measures the idle baseline before and after (dynamic energy = total − idle power × duration; drift between \
+            the two is flagged), then each workload's phases (train, prefill, decode) in windows that exclude warm-up, \
+            repeats interleaved across workloads, and reports medians with an interval, the coefficient of variation, \
+            MFU against the in-run sgemm and FMA peaks, g CO2e per 1k tokens and the SCI per token. Everything goes into \
+            the ledger; `wattprint verify` recomputes the summary from the raw samples.
+
+            Examples:
+              wattprint bench small --region FR
+              wattprint bench tiny --repeats 3 --idle 2 --json
+              wattprint bench Workloads/small/llama.json --sweep batch=1,2,4,8,16
+            """)
+
+    @Argument(help: "Suite names (tiny, small, base) or workload spec files.")
+    var workloads: [String] = []
+
+    @Option(help: "Repeats of each workload (default: the suite's, else 5).") var repeats: Int?
+    @Option(name: .customLong("idle"), help: "Idle baseline before and after, seconds (default: the suite's, else 10; 0: none).")
+    var idleSeconds: Double?
+    @Flag(help: "Refuse a corpus whose SHA-256 differs from the spec's, instead of recording the run as non-standard.")
+    var strict = false
+    @Option(help: "Where suites live (default: $WATTPRINT_WORKLOADS, ./Workloads, or the repository's beside the binary).")
+    var workloadsDirectory: String?
+    @Option(help: ArgumentHelp("Run each workload at several batch sizes: batch=1,2,4,8,16.", valueName: "batch=LIST"))
+    var sweep: String?
+    @Option(help: "Efficiency findings: measure (run each alternative once), predict (no extra runs) or none.")
+    var findings: FindingsMode = .measure
+
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var regionOption: RegionOption
+    @OptionGroup var facility: FacilityOptions
+    @OptionGroup var hardwareOptions: HardwareOptions
+    @OptionGroup var output: OutputOptions
+
+    enum FindingsMode: String, ExpressibleByArgument, CaseIterable { case measure, predict, none }
+
+    func validate() throws {
+        if workloads.isEmpty { throw ValidationError("name a suite or spec, e.g. `wattprint bench small`") }
+        if let repeats, repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if let idleSeconds, !(idleSeconds >= 0) { throw ValidationError("--idle must be 0 or more seconds") }
+        _ = try sweepBatches()
+    }
+
+    func sweepBatches() throws -> [Int] {
+        guard let sweep else { return [] }
+        guard sweep.hasPrefix("batch="), case let values = sweep.dropFirst(6).split(separator: ",").map({ Int($0) }),
+            !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 })
+        else { throw ValidationError("--sweep takes batch=LIST of sizes ≥ 1, e.g. --sweep batch=1,2,4,8,16") }
+        return values.map { $0! }
+    }
+
+    func run() throws {
+        let region = try regionOption.resolution()
+        let carbon = try CarbonTables.load()
+        try CarbonTables.checkRegion(region, data: carbon)
+        // Everything is read and checked before anything is recorded.
+        let plan = try CLIError.wrapping {
+            try BenchPlan.make(
+                arguments: workloads, workloadsDirectory: workloadsDirectory ?? Self.defaultWorkloads(), repeats: repeats,
+                idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepBatches())
+        }
+        let threadCount = threads.threads ?? Parallel.hardwareThreads()
+        let settings = FootprintSettings(
+            region: region, site: facility.siteType(region: region.isDefaulted ? nil : region.query), pue: facility.pue,
+            hardware: hardwareOptions.choice)
+        let store = try ledger.open(create: true)
+        let session = try CLIError.wrapping {
+            try MeasuredSession(
+                ledger: store, command: "wattprint " + CommandLine.arguments.dropFirst().joined(separator: " "), settings: settings,
+                processRoot: getpid(), configuration: .init(toolVersion: Wattprint.version))
+        }
+        FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
+        let display = BenchProgressDisplay(quiet: output.isJSON && !BenchProgressDisplay.isTerminal)
+        do {
+            try SuiteRunner.run(plan, threads: threadCount, recorder: session, progress: display.show)
+        } catch {
+            display.finish()
+            // The work failed: a closed run with exit code 1; every window recorded so far stays.
+            _ = try? session.finish(status: .complete, exitCode: 1)
+            throw error
+        }
+        display.finish()
+        var analysis: BenchAnalysis?
+        var found: [EfficiencyFinding] = []
+        try session.finish { ledger, id in
+            let computed = try BenchAnalysis.compute(ledger: ledger, run: id, data: carbon)
+            analysis = computed
+            found = self.efficiencyFindings(computed, plan: plan, region: region)
+            return [.benchSummary(try JSONValue(encoding: computed)), .benchFindings(try JSONValue(encoding: found))]
+        }
+        try output.emit(BenchSuiteReport.build(.init(analysis: analysis!, findings: found)))
+    }
+
+    /// Findings from the figures; with `--findings measure`, each alternative is one more `wattprint bench` of the first
+    /// training workload, recorded as its own run.
+    func efficiencyFindings(_ analysis: BenchAnalysis, plan: BenchPlan, region: RegionResolution) -> [EfficiencyFinding] {
+        guard findings != .none else { return [] }
+        var runner: EfficiencyProbe.Runner?
+        if findings == .measure {
+            runner = { alternative in
+                guard let w = plan.workloads.first(where: { $0.name == alternative.workload }) else {
+                    throw CLIError("no workload \(alternative.workload) to rerun")
+                }
+                FileHandle.standardError.write(
+                    Data(
+                        "… measuring the alternative: \(alternative.environment.map { "\($0.key)=\($0.value ?? "")" }.joined(separator: " "))\(alternative.threads.map { " --threads \($0)" } ?? "")\n"
+                            .utf8))
+                return try self.rerun(w.file, alternative: alternative, region: region)
+            }
+        }
+        var result = EfficiencyProbe.findings(analysis: analysis, cpuVectorBits: ComputePeakProbe.vectorFloats * 32, runAlternative: runner)
+        if !plan.sweep.isEmpty {
+            result += EfficiencyProbe.batchFindings(analysis: analysis, sweep: plan.sweep, specBatches: plan.specBatches)
+        }
+        return result
+    }
+
+    /// One repeat of one spec in a child wattprint with the alternative's environment and threads, into the same ledger.
+    func rerun(_ spec: String, alternative: EfficiencyProbe.Alternative, region: RegionResolution) throws -> BenchAnalysis {
+        var arguments = [spec, "--repeats", "1", "--idle", "0", "--findings", "none", "--json", "--ledger", ledger.resolvedPath]
+        if !region.isDefaulted { arguments += ["--region", region.query] }
+        if let threads = alternative.threads ?? threads.threads { arguments += ["--threads", "\(threads)"] }
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in alternative.environment { environment[key] = value }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executablePath())
+        process.arguments = ["bench"] + arguments
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CLIError("the alternative run exited \(process.terminationStatus)") }
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(BenchSuiteReport.Record.self, from: data).analysis
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// $WATTPRINT_WORKLOADS, ./Workloads, or the repository's Workloads beside a build's binary (.build/release/wattprint).
+    static func defaultWorkloads() -> String {
+        if let set = ProcessInfo.processInfo.environment["WATTPRINT_WORKLOADS"] { return set }
+        if FileManager.default.fileExists(atPath: "Workloads") { return "Workloads" }
+        let binary = URL(fileURLWithPath: executablePath())
+        return binary.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Workloads"
+        ).path
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// `wattprint bench` end to end on the shipped tiny suite: recorded, summarised, verifiable; and bad input refused
+/// before anything is recorded.
+final class BenchCLITests: XCTestCase {
+    static let workloads = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .appendingPathComponent("Workloads").path
+
+    func testTinySuiteIsMeasuredRecordedAndVerifies() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run([
+            "bench", "tiny", "--workloads-directory", Self.workloads, "--repeats", "2", "--idle", "0.3", "--findings", "predict",
+            "--ledger", ledger, "--region", "FR", "--json",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let record = try XCTUnwrap(try json(r.stdout) as? [String: Any])
+        let analysis = try XCTUnwrap(record["analysis"] as? [String: Any])
+        let workloads = try XCTUnwrap(analysis["workloads"] as? [[String: Any]])
+        XCTAssertEqual(workloads.map { $0["name"] as? String }, ["tiny-gpt2", "tiny-llama", "tiny-moe"])
+        for w in workloads {
+            let phases = try XCTUnwrap(w["phases"] as? [[String: Any]])
+            XCTAssertEqual(phases.map { $0["phase"] as? String }, ["train", "prefill", "decode"])
+            for p in phases {
+                XCTAssertGreaterThan(((p["joulesPerToken"] as? [String: Any])?["median"] as? Double) ?? 0, 0)
+                XCTAssertNotNil(p["mfuFMA"], "MFU against the FMA peak")
+                XCTAssertNotNil((p["carbon"] as? [String: Any])?["sciGramsPerToken"])
+            }
+            XCTAssertLessThanOrEqual(w["inferenceClosure"] as? Double ?? 1, 0.005)
+        }
+        let peaks = try XCTUnwrap(analysis["peaks"] as? [String: Any])
+        XCTAssertGreaterThan(peaks["fmaGFLOPs"] as? Double ?? 0, 0)
+        XCTAssertNotNil(peaks["vectorISA"])
+        let verify = try CLI.run(["verify", "--ledger", ledger])
+        XCTAssertEqual(verify.status, 0, verify.stdout)
+        XCTAssertTrue(verify.stdout.contains("benchmark summary = recomputed"), verify.stdout)
+        let show = try CLI.run(["show", "last", "--ledger", ledger])
+        XCTAssertEqual(show.status, 0, show.stderr)
+    }
+
+    func testBadSpecsAreRefusedBeforeAnythingIsRecorded() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let spec = dir.appendingPathComponent("bad.json")
+        try
+            #"{"schema": 1, "name": "x", "model": {"architecture": "gpt3", "layers": 1, "width": 32}, "data": {"corpus": "c", "tokenizer": "byte"}, "phases": {}}"#
+            .write(to: spec, atomically: false, encoding: .utf8)
+        for (arguments, words) in [
+            ([spec.path], ["unknown architecture 'gpt3'", "gpt2, llama, moe"]),
+            (["nosuch"], ["'nosuch' is neither a file nor a suite", "tiny"]),
+        ] {
+            let r = try CLI.run(["bench"] + arguments + ["--workloads-directory", Self.workloads, "--ledger", ledger])
+            XCTAssertNotEqual(r.status, 0)
+            for word in words { XCTAssertTrue(r.stderr.contains(word), "\(arguments): \(r.stderr)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing was recorded, not even an empty ledger")
+        let sweep = try CLI.run(["bench", "tiny", "--sweep", "batch=0,2", "--ledger", ledger])
+        XCTAssertTrue(sweep.stderr.contains("--sweep takes batch=LIST of sizes ≥ 1"), sweep.stderr)
+    }
+}

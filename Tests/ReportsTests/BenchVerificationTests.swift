@@ -1,0 +1,49 @@
+import Accounting
+import Benchmarks
+import Carbon
+import Foundation
+import Ledger
+import Reports
+import TestSupport
+import XCTest
+
+/// `verify` recomputes a benchmark's recorded summary from its samples: a summary that was recorded wrong (with the
+/// chain intact, so only the recomputation can tell) is a mismatch naming where it differs.
+final class BenchVerificationTests: XCTestCase {
+    func testRecordedSummaryIsRecomputedAndAWrongOneIsCaught() throws {
+        let dir = try TestScratch.folder(name).path
+        let corpus = dir + "/corpus.txt"
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
+            toFile: corpus, atomically: false, encoding: .utf8)
+        try """
+        {"schema": 1, "name": "t", "model": {"architecture": "llama", "layers": 1, "width": 32, "heads": 2},
+         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
+         "phases": {"train": {"batch": 2, "sequence": 16, "steps": 2, "evaluationBatches": 1}}}
+        """.write(toFile: dir + "/t.json", atomically: false, encoding: .utf8)
+        let plan = try BenchPlan.make(arguments: [dir + "/t.json"], workloadsDirectory: dir, repeats: 2, idleSeconds: 0.02)
+        let carbon = try CarbonData.bundled()
+        let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
+        func benchRun(tamper: Bool) throws -> VerifyReport.Row {
+            let ledger = try Ledger(path: dir + "/l-\(tamper).sqlite")
+            let recorder = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+            try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+            try recorder.finish()
+            var summary = try JSONValue(encoding: try BenchAnalysis.compute(ledger: ledger, run: recorder.run.runID, data: carbon))
+            if tamper, case var .object(o) = summary {
+                o["repeats"] = .number(3)
+                summary = .object(o)
+            }
+            recorder.record(.benchSummary(summary))
+            try recorder.run.close(status: .complete, exitCode: 0)
+            var row = VerifyReport.Row(try ledger.verify(run: recorder.run.runID))
+            try row.check(ledger: ledger, carbon: carbon)
+            return row
+        }
+        let honest = try benchRun(tamper: false)
+        XCTAssertEqual(honest.result, "ok")
+        XCTAssertEqual(honest.benchSummary, "matches")
+        let tampered = try benchRun(tamper: true)
+        XCTAssertEqual(tampered.result, VerifyReport.Row.mismatch)
+        XCTAssertTrue(tampered.detail?.contains("repeats: 3.0 ≠ 2.0") == true, tampered.detail ?? "")
+    }
+}
