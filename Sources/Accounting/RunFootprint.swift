@@ -13,6 +13,8 @@ public struct RunFootprint: Codable, Sendable {
     public var kWhPerToken: Double?
     /// Total emissions (operational + embodied) per token, g CO2e.
     public var gramsPerToken: Double?
+    /// Energy per phase the run marked (a program's `WATTPRINT_EVENTS`, a benchmark's windows); nil when none.
+    public var phases: [PhaseTotal]?
     /// Set when an hourly intensity series was applied: how the run's energy fell across its hours.
     public var hourly: HourlyEmissions?
 
@@ -110,7 +112,8 @@ public struct RunFootprint: Codable, Sendable {
             energy: energy, carbon: carbon, tokens: energy.tokens,
             joulesPerToken: perToken.map { energy.totalJoules / $0 },
             kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
-            gramsPerToken: perToken.map { carbon.total.grams / $0 }, hourly: hourlyResult,
+            gramsPerToken: perToken.map { carbon.total.grams / $0 },
+            phases: try PhaseTotal.compute(ledger: ledger, run: id).nilIfEmpty, hourly: hourlyResult,
             settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes)
     }
 
@@ -140,4 +143,8 @@ public struct RunFootprint: Codable, Sendable {
         }
         return try EnergyProfile(segments: segments)
     }
+}
+
+extension Array {
+    var nilIfEmpty: [Element]? { isEmpty ? nil : self }
 }

@@ -33,6 +33,11 @@ struct RunCommand: ParsableCommand {
             "Seconds between readings; shortened automatically if a counter could wrap twice in that time.", valueName: "seconds"))
     var interval: Double = 0.1
 
+    @Option(
+        help: ArgumentHelp(
+            "Tokens the command produced, for a program that cannot write them to $WATTPRINT_EVENTS.", valueName: "n"))
+    var tokens: Double?
+
     @OptionGroup var output: OutputOptions
 
     @Flag(
@@ -47,6 +52,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("Name the command to measure after --, e.g. wattprint run -- sleep 5") }
+        if let tokens, !(tokens >= 0 && tokens.isFinite) { throw ValidationError("--tokens must be a count of 0 or more") }
         guard interval > 0, interval <= 60 else {
             throw ValidationError("--interval must be between 0 and 60 seconds, e.g. --interval 0.1")
         }
@@ -69,6 +75,9 @@ struct RunCommand: ParsableCommand {
                 ledger: store, command: argv.joined(separator: " "), settings: settings,
                 configuration: .init(interval: interval, toolVersion: Wattprint.version))
         }
+
+        // The command may report tokens, phases and steps as JSON lines in the file $WATTPRINT_EVENTS names.
+        let feed = try ProgramEventsFeed(session: session)
 
         // Ctrl-C at the terminal reaches the command (same process group) and ends it; wattprint ignores it and
         // outlives the command just long enough to close the run. TERM and HUP sent to wattprint are passed on.
@@ -103,6 +112,7 @@ struct RunCommand: ParsableCommand {
             }
         } catch {
             // As a shell does: a command that cannot be started exits 127, and the run records that.
+            feed.finish()
             try session.finish(status: .complete, exitCode: 127)
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(127)
@@ -117,8 +127,17 @@ struct RunCommand: ParsableCommand {
         defer { forward.forEach { $0.cancel() } }
         session.attach(processRoot: child.pid, isOurChild: true, attribution: attribution, cgroupUnavailable: unavailable)
         FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
+        feed.start()
         let status = child.wait()
+        feed.finish()
+        if let tokens { session.record(.tokens(TokenCount(count: tokens))) }
         session.stop()
+        if let first = feed.malformed.first {
+            FileHandle.standardError.write(
+                Data(
+                    "wattprint: \(feed.malformed.count) line(s) of $WATTPRINT_EVENTS could not be read and were kept as written (first, line \(first.line): \(first.problem)); \(feed.recorded) were recorded\n"
+                        .utf8))
+        }
         ProcessAttribution.reapExitedChildren()
         let outlived = scope?.remove() ?? []
         if !outlived.isEmpty {

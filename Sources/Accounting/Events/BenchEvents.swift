@@ -68,7 +68,7 @@ public struct ComputePeaksRecord: Codable, Sendable, Equatable {
 }
 
 /// `malformed_event`: a line of `WATTPRINT_EVENTS` that is not an event wattprint reads, and why.
-public struct MalformedEventLine: Codable, Sendable, Equatable {
+public struct MalformedEventLine: Codable, Sendable, Equatable, Error {
     public var line: Int
     public var text: String
     public var problem: String

@@ -96,6 +96,15 @@ public enum RunReport {
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
             out.append(String(format: "  %.0f tokens: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, j, j / 3.6e6, g))
         }
+        for p in f.phases ?? [] {
+            var line = String(
+                format: "  phase %@: %d window(s), %@, %@", p.name, p.windows, QuantityFormat.seconds(p.seconds),
+                QuantityFormat.joules(p.joules))
+            if let j = p.joulesPerToken { line += String(format: ", %.0f tokens, %.4g J/token", p.tokens, j) }
+            if p.joules > 0, p.estimatedJoules > 0 { line += String(format: " (%.0f%% ESTIMATED)", p.estimatedJoules / p.joules * 100) }
+            if p.unclosed > 0 { line += "; \(p.unclosed) never ended (counted to the last reading)" }
+            out.append(line)
+        }
         if let h = f.hourly {
             out.append(
                 "  hourly intensity over \(h.hoursCovered) hour(s); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)"
