@@ -38,6 +38,14 @@ final class BenchCLITests: XCTestCase {
         XCTAssertTrue(verify.stdout.contains("benchmark summary = recomputed"), verify.stdout)
         let show = try CLI.run(["show", "last", "--ledger", ledger])
         XCTAssertEqual(show.status, 0, show.stderr)
+        XCTAssertTrue(show.stdout.contains("phase tiny-llama decode: 4 window(s)"), show.stdout)
+        XCTAssertEqual((record["comparison"] as? [String: Any])?["reference"] as? String, "small-gpt2")
+        let compare = try CLI.run(["compare", "last", "--ledger", ledger, "--target-loss", "50"])
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        XCTAssertTrue(compare.stdout.contains("decode:") && compare.stdout.contains("tiny-moe"), compare.stdout)
+        XCTAssertTrue(compare.stdout.contains("has no small-gpt2 to grade against"), compare.stdout)
+        let notBench = try CLI.run(["compare", "999", "--ledger", ledger])
+        XCTAssertNotEqual(notBench.status, 0)
     }
 
     func testBadSpecsAreRefusedBeforeAnythingIsRecorded() throws {

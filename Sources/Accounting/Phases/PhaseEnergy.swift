@@ -26,6 +26,15 @@ public struct PhaseWindow: Codable, Sendable {
     /// Step records inside the window, in order.
     public var steps: [StepRecord]
 
+    public init(
+        mark: PhaseMark, startNs: Int64, endNs: Int64, closed: Bool, seconds: Double, joules: Double, measuredJoules: Double,
+        estimatedJoules: Double, channelJoules: [String: Double], tokens: Double, flops: Double, steps: [StepRecord]
+    ) {
+        self.mark = mark; self.startNs = startNs; self.endNs = endNs; self.closed = closed; self.seconds = seconds; self.joules = joules
+        self.measuredJoules = measuredJoules; self.estimatedJoules = estimatedJoules; self.channelJoules = channelJoules
+        self.tokens = tokens; self.flops = flops; self.steps = steps
+    }
+
     public var isEstimated: Bool { estimatedJoules > 0 }
     public var joulesPerToken: Double? { tokens > 0 ? joules / tokens : nil }
 }

@@ -9,7 +9,11 @@ public enum BenchSuiteReport {
     public struct Record: Codable, Sendable {
         public var analysis: BenchAnalysis
         public var findings: [EfficiencyFinding]
-        public init(analysis: BenchAnalysis, findings: [EfficiencyFinding]) { self.analysis = analysis; self.findings = findings }
+        /// The workloads side by side, when there are several.
+        public var comparison: Comparison?
+        public init(analysis: BenchAnalysis, findings: [EfficiencyFinding], comparison: Comparison? = nil) {
+            self.analysis = analysis; self.findings = findings; self.comparison = comparison
+        }
     }
 
     public static func build(_ record: Record) -> Report {
@@ -97,6 +101,11 @@ public enum BenchSuiteReport {
             for f in record.findings {
                 blocks.append(.line("- \(f.summary)"))
             }
+        }
+        if let comparison = record.comparison {
+            blocks.append(.blank)
+            blocks.append(.line("Side by side (wattprint compare \(a.runID)):"))
+            blocks += CompareReport.build(comparison).blocks
         }
         return Report(blocks: blocks, data: record)
     }

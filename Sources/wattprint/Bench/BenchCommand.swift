@@ -68,6 +68,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (analysis, found) = try measure()
+        var comparison: Comparison?
+        if analysis.workloads.count > 1 {
+            comparison = try Comparison.build(
+                ledger: try ledger.open(create: false), runs: [analysis.runID], analyses: [analysis], targetLoss: nil)
+        }
+        try output.emit(BenchSuiteReport.build(.init(analysis: analysis, findings: found, comparison: comparison)))
+    }
+
+    /// Plans, runs and records the benchmark; returns its recomputed figures and findings.
+    func measure() throws -> (BenchAnalysis, [EfficiencyFinding]) {
         let region = try regionOption.resolution()
         let carbon = try CarbonTables.load()
         try CarbonTables.checkRegion(region, data: carbon)
@@ -106,7 +117,7 @@ struct BenchCommand: ParsableCommand {
             found = self.efficiencyFindings(computed, plan: plan, region: region)
             return [.benchSummary(try JSONValue(encoding: computed)), .benchFindings(try JSONValue(encoding: found))]
         }
-        try output.emit(BenchSuiteReport.build(.init(analysis: analysis!, findings: found)))
+        return (analysis!, found)
     }
 
     /// Findings from the figures; with `--findings measure`, each alternative is one more `wattprint bench` of the first

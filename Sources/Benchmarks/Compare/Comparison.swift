@@ -1,0 +1,135 @@
+import Accounting
+import Foundation
+import Ledger
+
+/// Workloads from benchmark runs side by side: size, FLOPs and speed, J/token and emissions per phase, quality, the
+/// energy to reach a target loss, and each phase's grade on the `RatingScale`.
+public struct Comparison: Codable, Sendable {
+    public struct PhaseFigures: Codable, Sendable, Equatable {
+        public var phase: String
+        public var flopsPerToken: Double?
+        public var tokensPerSecond: Double
+        public var joulesPerToken: Double
+        public var joulesPerTokenLow: Double?
+        public var joulesPerTokenHigh: Double?
+        public var gramsPer1kTokens: Double?
+        public var gramsPer1kTokensLow: Double?
+        public var gramsPer1kTokensHigh: Double?
+        /// Median J/token ÷ the reference's in the same run, and its grade; nil without the reference.
+        public var ratio: Double?
+        public var grade: String?
+        public var energySource: String
+    }
+
+    public struct Row: Codable, Sendable, Equatable {
+        public var run: Int64
+        public var workload: String
+        public var architecture: String
+        public var parameters: Int
+        public var activeParameters: Int
+        public var standard: Bool
+        public var phases: [PhaseFigures]
+        public var validationLoss: Double?
+        /// Training energy until the training loss (a 5-step moving mean) first reached `targetLoss`, J (median over
+        /// repeats); nil when not asked or never reached.
+        public var joulesToTargetLoss: Double?
+        public var targetLossReached: Bool?
+        public var flags: Int
+    }
+
+    public var rows: [Row]
+    public var targetLoss: Double?
+    public var ratingScale: Int
+    public var reference: String
+    /// Why some rows carry no grade.
+    public var notes: [String]
+
+    /// - Throws: what `BenchAnalysis.compute` throws for a run that is not a benchmark.
+    public static func build(ledger: Ledger, runs: [Int64], analyses: [BenchAnalysis], targetLoss: Double?, scale: RatingScale = .v1) throws
+        -> Comparison
+    {
+        var rows: [Row] = []
+        var notes: [String] = []
+        for (run, analysis) in zip(runs, analyses) {
+            let plan = try ledger.events(run: run).compactMap { e -> BenchPlanRecord? in
+                if case let .benchPlan(p) = RunEvent(e) { return p }
+                return nil
+            }.first
+            let reference = analysis.workloads.first { $0.name == scale.referenceWorkload }
+            var referenceUsable = false
+            if let reference, let recorded = plan?.workloads.first(where: { $0.name == reference.name }) {
+                let decoder = JSONDecoder()
+                let spec = try? decoder.decode(WorkloadSpec.self, from: JSONEncoder().encode(recorded.spec))
+                referenceUsable = (try? spec.map(RatingScale.specHash)) == scale.referenceSpecSHA256 && recorded.standard
+                if !referenceUsable {
+                    notes.append(
+                        "run \(run): \(scale.referenceWorkload) is not the frozen reference (its spec or corpus differs from rating scale v\(scale.version)'s), so its rows are not graded"
+                    )
+                }
+            } else {
+                notes.append(
+                    "run \(run) has no \(scale.referenceWorkload) to grade against: run it in the same benchmark (it is in the small suite)"
+                )
+            }
+            let windows = targetLoss == nil ? [] : try PhaseEnergy.windows(ledger: ledger, run: run)
+            for w in analysis.workloads {
+                var phases: [PhaseFigures] = []
+                for p in w.phases {
+                    var ratio: Double?
+                    if referenceUsable, let r = reference?.phases.first(where: { $0.phase == p.phase }), r.joulesPerToken.median > 0 {
+                        ratio = p.joulesPerToken.median / r.joulesPerToken.median
+                    }
+                    phases.append(
+                        PhaseFigures(
+                            phase: p.phase, flopsPerToken: p.flopsPerToken, tokensPerSecond: p.tokensPerSecond.median,
+                            joulesPerToken: p.joulesPerToken.median, joulesPerTokenLow: p.joulesPerToken.low,
+                            joulesPerTokenHigh: p.joulesPerToken.high, gramsPer1kTokens: p.carbon?.gramsPer1kTokens,
+                            gramsPer1kTokensLow: p.carbon?.low, gramsPer1kTokensHigh: p.carbon?.high, ratio: ratio,
+                            grade: ratio.flatMap(scale.grade), energySource: p.energySource))
+                }
+                var toTarget: Double?, reached: Bool?
+                if let targetLoss {
+                    let values = windows.filter { $0.mark.workload == w.name && $0.mark.name == "train" }.compactMap {
+                        energyToReach(targetLoss, in: $0)
+                    }
+                    reached = !values.isEmpty
+                    toTarget = values.isEmpty ? nil : RepeatSummary(values).median
+                }
+                rows.append(
+                    Row(
+                        run: run, workload: w.name, architecture: w.architecture, parameters: w.parameters,
+                        activeParameters: w.activeParameters, standard: w.standard, phases: phases, validationLoss: w.validationLoss,
+                        joulesToTargetLoss: toTarget, targetLossReached: reached,
+                        flags: w.flags.count + w.phases.reduce(0) { $0 + $1.flags.count }))
+            }
+        }
+        return Comparison(
+            rows: rows, targetLoss: targetLoss, ratingScale: scale.version, reference: scale.referenceWorkload, notes: notes)
+    }
+
+    /// The window's energy up to the first step whose 5-step moving mean loss is at most `target`, in proportion to
+    /// the steps taken (each step of a window costs about the same); nil if it never gets there.
+    static func energyToReach(_ target: Double, in window: PhaseWindow) -> Double? {
+        let losses = window.steps.compactMap(\.loss)
+        guard !losses.isEmpty else { return nil }
+        for k in losses.indices {
+            let recent = losses[max(0, k - 4)...k]
+            if recent.reduce(0, +) / Double(recent.count) <= target {
+                return window.joules * Double(k + 1) / Double(losses.count)
+            }
+        }
+        return nil
+    }
+
+    /// The best value of each figure across rows, for marking: lowest J/token, g CO2e, J to target; highest tokens/s.
+    public func isBest(row: Int, phase: String, figure: KeyPath<PhaseFigures, Double?>, lowerIsBetter: Bool = true) -> Bool {
+        let values = rows.compactMap { $0.phases.first { $0.phase == phase }?[keyPath: figure] }
+        guard values.count > 1, let mine = rows[row].phases.first(where: { $0.phase == phase })?[keyPath: figure] else { return false }
+        return mine == (lowerIsBetter ? values.min() : values.max())
+    }
+}
+
+extension Comparison.PhaseFigures {
+    public var joulesPerTokenValue: Double? { joulesPerToken }
+    public var tokensPerSecondValue: Double? { tokensPerSecond }
+}

@@ -1,0 +1,63 @@
+import Benchmarks
+import Foundation
+import Measures
+
+/// `wattprint compare`: one table per phase with every workload side by side (the best value of each figure marked
+/// `*`), then quality and the energy to reach a target loss, then the rating scale's notes.
+public enum CompareReport {
+    public static func build(_ c: Comparison) -> Report {
+        var blocks: [Block] = []
+        let phases = c.rows.flatMap { $0.phases.map(\.phase) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for phase in phases {
+            blocks.append(.line("\(phase):"))
+            var table = Table(
+                header: [
+                    "run", "workload", "architecture", "parameters", "active", "FLOP/token", "tokens/s", "J/token [interval]",
+                    "g CO2e/1k tok [90 %]",
+                    "× ref", "grade", "energy",
+                ], rightAligned: [0, 3, 4, 5, 6, 9])
+            for (i, row) in c.rows.enumerated() {
+                guard let p = row.phases.first(where: { $0.phase == phase }) else { continue }
+                func mark(_ best: Bool) -> String { best ? " *" : "" }
+                table.rows.append([
+                    "\(row.run)", row.workload + (row.standard ? "" : " (non-standard)"), row.architecture,
+                    QuantityFormat.grouped(row.parameters),
+                    QuantityFormat.grouped(row.activeParameters), p.flopsPerToken.map { String(format: "%.3g", $0) } ?? "—",
+                    QuantityFormat.fixed(p.tokensPerSecond, 1)
+                        + mark(c.isBest(row: i, phase: phase, figure: \.tokensPerSecondValue, lowerIsBetter: false)),
+                    sig(p.joulesPerToken) + (p.joulesPerTokenLow.map { " [\(sig($0)), \(sig(p.joulesPerTokenHigh!))]" } ?? "")
+                        + mark(c.isBest(row: i, phase: phase, figure: \.joulesPerTokenValue)),
+                    (p.gramsPer1kTokens.map { "\(sig($0)) [\(sig(p.gramsPer1kTokensLow!)), \(sig(p.gramsPer1kTokensHigh!))]" } ?? "—")
+                        + mark(c.isBest(row: i, phase: phase, figure: \.gramsPer1kTokens)),
+                    p.ratio.map { String(format: "%.2f", $0) } ?? "—", p.grade ?? "—", p.energySource,
+                ])
+            }
+            blocks.append(.prefixed("  ", [.table(table)]))
+            blocks.append(.blank)
+        }
+        var quality = Table(header: ["run", "workload", "validation loss", "flags"], rightAligned: [0, 2, 3])
+        if let target = c.targetLoss { quality.header.insert("J to loss \(QuantityFormat.decimals(target, 3))", at: 3) }
+        for (i, row) in c.rows.enumerated() {
+            var cells = ["\(row.run)", row.workload, row.validationLoss.map { QuantityFormat.fixed($0, 4) } ?? "—", "\(row.flags)"]
+            if c.targetLoss != nil {
+                let values = c.rows.compactMap(\.joulesToTargetLoss)
+                let best = values.count > 1 && row.joulesToTargetLoss == values.min()
+                cells.insert(
+                    row.joulesToTargetLoss.map { QuantityFormat.joules($0) + (best ? " *" : "") } ?? "not reached", at: 3)
+            }
+            _ = i
+            quality.rows.append(cells)
+        }
+        blocks.append(.line("quality:"))
+        blocks.append(.prefixed("  ", [.table(quality)]))
+        blocks.append(.blank)
+        blocks.append(
+            .line(
+                "* best in its column. Grades: rating scale v\(c.ratingScale), J/token ÷ \(c.reference)'s in the same run: A+ ≤ 0.5, A ≤ 0.7, B ≤ 0.9, C ≤ 1.1, D ≤ 1.4, E ≤ 2, F above."
+            ))
+        if !c.notes.isEmpty { blocks.append(.findings(c.notes.map { Finding(.warning, $0) })) }
+        return Report(blocks: blocks, data: c)
+    }
+
+    static func sig(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "—" }
+}

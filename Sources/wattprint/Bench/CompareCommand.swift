@@ -1,0 +1,78 @@
+import Accounting
+import Ledger
+import ArgumentParser
+import Benchmarks
+import Foundation
+import Reports
+
+/// `wattprint compare RUN|SPEC…`: workloads of recorded benchmark runs (and of specs, benchmarked first) side by side.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare architectures side by side: parameters, FLOPs, tokens/s, J/token and g CO2e per phase, quality, grades.",
+        discussion: """
+            Each RUN is a benchmark run id (or `last`); each SPEC a workload or suite file, benchmarked first (as `wattprint \
+            bench` would, recorded as its own run). Figures are recomputed from the ledger. Grades follow rating scale v1: \
+            J/token ÷ the frozen reference workload small-gpt2's in the same run (so run it alongside).
+
+            Examples:
+              wattprint compare last
+              wattprint compare 12 15 --target-loss 2.9
+              wattprint compare Workloads/small/llama.json Workloads/small/gpt2.json --repeats 3
+            """)
+
+    @Argument(help: "Benchmark run ids, `last`, or workload/suite spec files to benchmark first.")
+    var items: [String] = []
+    @Option(help: "Also report the training energy until the training loss (5-step mean) first reaches this, nats/token.")
+    var targetLoss: Double?
+    @Option(help: "Repeats when specs are benchmarked first (default: theirs, else 5).") var repeats: Int?
+    @Option(name: .customLong("idle"), help: "Idle baseline when specs are benchmarked first, seconds (default 10).")
+    var idleSeconds: Double?
+    @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var regionOption: RegionOption
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if items.isEmpty { throw ValidationError("name benchmark runs or specs, e.g. `wattprint compare last`") }
+        if let targetLoss, !(targetLoss > 0) { throw ValidationError("--target-loss must be above 0 nats/token") }
+    }
+
+    func run() throws {
+        let carbon = try CarbonTables.load()
+        let specs = items.filter { $0 != "last" && Int64($0) == nil }
+        var analyses: [Int64: BenchAnalysis] = [:]
+        if !specs.isEmpty {
+            var arguments = specs + ["--ledger", ledger.resolvedPath, "--findings", "none"]
+            if let repeats { arguments += ["--repeats", "\(repeats)"] }
+            if let idleSeconds { arguments += ["--idle", "\(idleSeconds)"] }
+            if let region = regionOption.region { arguments += ["--region", region] }
+            let (analysis, _) = try BenchCommand.parse(arguments).measure()
+            analyses[analysis.runID] = analysis
+        }
+        let store = try ledger.open(create: false)
+        var ids: [Int64] = []
+        for item in items {
+            if item == "last" {
+                guard let last = try store.runs().last(where: { try isBenchmark($0.id!, store) })?.id else {
+                    throw CLIError("the ledger has no benchmark run; run `wattprint bench small` first")
+                }
+                ids.append(last)
+            } else if let id = Int64(item) {
+                ids.append(id)
+            }
+        }
+        ids += analyses.keys.sorted()
+        let computed = try ids.map { id -> BenchAnalysis in
+            if let known = analyses[id] { return known }
+            do { return try BenchAnalysis.compute(ledger: store, run: id, data: carbon) } catch let error as BenchError {
+                throw CLIError(error.description)
+            }
+        }
+        let comparison = try Comparison.build(ledger: store, runs: ids, analyses: computed, targetLoss: targetLoss)
+        try output.emit(CompareReport.build(comparison))
+    }
+
+    func isBenchmark(_ id: Int64, _ store: Ledger) throws -> Bool {
+        try store.events(run: id).contains { $0.kind == "bench_plan" }
+    }
+}
