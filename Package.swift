@@ -38,6 +38,8 @@ let package = Package(
             dependencies: [
                 "Measures",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API beside GRDB, for the few loops over millions of rows (samples) that step statements directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         // OpenBLAS's header at build time (libopenblas-dev); the library itself is opened on first use.

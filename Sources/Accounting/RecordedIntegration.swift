@@ -20,7 +20,7 @@ struct RecordedIntegration {
         self.rules = rules
         var resumptions: [Int: Set<Int64>] = [:]
         var decisions: [MeterDecision] = []
-        for e in events {
+        for e in events where e.kind == "channel_resumed" || e.kind == "meter_decisions" {
             switch RunEvent(e) {
             case let .channelResumed(channel): resumptions[channel, default: []].insert(e.tNs)
             case let .meterDecisions(d) where decisions.isEmpty: decisions = d

@@ -119,14 +119,22 @@ public struct RunEnergy: Codable, Sendable {
     /// - Throws: `LedgerError` for an unknown run or unreadable rows, `UnknownIntegrationRules` for a run sampled by a
     ///   newer wattprint, `UnknownUnit` for a channel in a unit this build does not know.
     public static func compute(ledger: Ledger, run id: Int64) throws -> RunEnergy {
+        try compute(ledger: ledger, run: id, phases: false).energy
+    }
+
+    /// The run's energy and, with `phases`, its phase windows (`PhaseEnergy`) from the same single replay.
+    static func compute(ledger: Ledger, run id: Int64, phases: Bool) throws -> (energy: RunEnergy, windows: [PhaseWindow]) {
         let run = try ledger.run(id)
         let status = try ledger.effectiveStatus(of: run)
         let records = try ledger.channels(run: id)
         let samples = try ledger.samples(run: id)
         let events = try ledger.events(run: id)
-        let typed = events.map(RunEvent.init)
+        // Only the kinds read below are decoded: a long program's token events can number in the hundreds of thousands.
+        let wanted: Set<String> = ["sampler_overhead", "tokens", "attribution", "meters_blocked"]
+        let typed = RunEvent.decodeAll(events.lazy.filter { wanted.contains($0.kind) })
         let integration = try RecordedIntegration(events: events)
-        let integrator = try integration.replay(records: records, samples: samples)
+        let sweep = phases ? PhaseEnergy.Sweep(events: events, records: records) : nil
+        let integrator = try integration.replay(records: records, samples: samples, onTick: sweep?.add)
         var firstNs = Int64.max, lastNs = Int64.min
         for s in samples {
             firstNs = min(firstNs, s.tNs)
@@ -182,7 +190,8 @@ public struct RunEnergy: Codable, Sendable {
                 atSeconds: Double(a.tNs - origin) / 1e9,
                 replacement: other.map { "\(records[$0].device) \(records[$0].domain) (\(records[$0].source))" })
         }
-        return RunEnergy(
+        let windows = sweep?.finish(events: events, lastSampleNs: lastNs == .min ? 0 : lastNs) ?? []
+        let energy = RunEnergy(
             runID: id, command: run.command, region: run.region, status: status.rawValue, startedAt: run.startedAt,
             endedAt: run.endedAt, seconds: seconds, channels: channels, totalJoules: total,
             measuredJoules: measured, estimatedJoules: estimated,
@@ -199,6 +208,7 @@ public struct RunEnergy: Codable, Sendable {
             anomalies: anomalies, decisions: integration.decisions, integrationRules: integration.rules.version,
             tokens: sawTokens ? tokens : nil,
             samplerOverhead: overhead, seal: run.sealHash?.hex)
+        return (energy, windows)
     }
 
     /// Pairs each counted energy channel with every measured detail channel of the same device (the same energy
@@ -225,7 +235,7 @@ public struct RunEnergy: Codable, Sendable {
     static func gaps(events: [EventRecord], records: [ChannelRecord], originNs: Int64) -> [Gap] {
         var gaps: [Gap] = []
         var open: [Int: Int] = [:]
-        for e in events {
+        for e in events where e.kind == "channel_gap" || e.kind == "channel_resumed" {
             let index: Int, isGap: Bool
             switch RunEvent(e) {
             case let .channelGap(channel, _): (index, isGap) = (channel, true)

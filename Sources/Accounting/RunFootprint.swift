@@ -37,11 +37,11 @@ public struct RunFootprint: Codable, Sendable {
     public static func compute(ledger: Ledger, run id: Int64, data: CarbonData, overrides: FootprintOverrides = .none) throws
         -> RunFootprint
     {
-        let energy = try RunEnergy.compute(ledger: ledger, run: id)
+        let (energy, windows) = try RunEnergy.compute(ledger: ledger, run: id, phases: true)
         let run = try ledger.run(id)
         let events = try ledger.events(run: id)
         var recorded: FootprintSettings?, recordedHours: RecordedHourlyIntensity?
-        for e in events.map(RunEvent.init) {
+        for e in events.lazy.filter({ $0.kind == FootprintSettings.eventKind || $0.kind == "hourly_intensity" }).map(RunEvent.init) {
             switch e {
             case let .footprintSettings(f): recorded = f
             case let .hourlyIntensity(h): recordedHours = h
@@ -113,7 +113,7 @@ public struct RunFootprint: Codable, Sendable {
             joulesPerToken: perToken.map { energy.totalJoules / $0 },
             kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
             gramsPerToken: perToken.map { carbon.total.grams / $0 },
-            phases: try PhaseTotal.compute(ledger: ledger, run: id).nilIfEmpty, hourly: hourlyResult,
+            phases: PhaseTotal.totals(windows).nilIfEmpty, hourly: hourlyResult,
             settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes)
     }
 

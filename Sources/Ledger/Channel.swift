@@ -66,7 +66,16 @@ public struct SampleRecord: Codable, Equatable, Sendable {
     public var tNs: Int64
     public var value: Double
     public init(channel: Int, tNs: Int64, value: Double) { self.channel = channel; self.tNs = tNs; self.value = value }
-    var canonical: String { Canonical.record("S", ["\(channel)", "\(tNs)", Canonical.double(value)]) }
+    /// `Canonical.record("S", [channel, tNs, double(value)])`, built without the intermediate arrays (a run has millions).
+    var canonical: String {
+        let c = String(channel), t = String(tNs), v = String(value.bitPattern, radix: 16)
+        var out = "S|"
+        out.reserveCapacity(12 + c.utf8.count + t.utf8.count + v.utf8.count)
+        out += String(c.utf8.count); out += ":"; out += c
+        out += "|"; out += String(t.utf8.count); out += ":"; out += t
+        out += "|"; out += String(v.utf8.count); out += ":"; out += v
+        return out
+    }
 }
 
 /// Something that happened during a run: a phase began or ended, a step finished, tokens were produced.

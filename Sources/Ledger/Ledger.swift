@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 #if canImport(Glibc)
     import Glibc
     import Measures
@@ -223,21 +224,30 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
-    /// All samples of a run, ordered by channel then time.
+    /// All samples of a run in the order they were recorded: tick by tick, so each channel's in time order.
+    ///
+    /// Read in the table's own order (no index lookups) and stepped with SQLite's API (a long run has millions of
+    /// rows); the storage classes are checked, so a row altered to hold text where a number belongs is `corruptRow`,
+    /// never a silent conversion.
     public func samples(run: Int64) throws -> [SampleRecord] {
         try mappingSQLiteErrors {
             try pool.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY channel, t_ns, batch_seq, row_seq",
-                    arguments: [run]
-                ).map { row in
-                    guard let c = Int.fromDatabaseValue(row[0] as DatabaseValue), let t = Int64.fromDatabaseValue(row[1] as DatabaseValue),
-                        let v = Double.fromDatabaseValue(row[2] as DatabaseValue)
+                var out: [SampleRecord] = []
+                let statement = try db.makeStatement(
+                    sql: "SELECT channel, t_ns, value FROM sample WHERE run_id = ? ORDER BY batch_seq, row_seq")
+                try statement.setArguments([run])
+                try SQLiteRows.step(statement) { raw in
+                    guard sqlite3_column_type(raw, 0) == SQLITE_INTEGER, sqlite3_column_type(raw, 1) == SQLITE_INTEGER,
+                        [SQLITE_FLOAT, SQLITE_INTEGER].contains(sqlite3_column_type(raw, 2))
                     else {
                         throw LedgerError.corruptRow(run: run, table: "sample", column: "channel, t_ns or value")
                     }
-                    return SampleRecord(channel: c, tNs: t, value: v)
+                    out.append(
+                        SampleRecord(
+                            channel: Int(sqlite3_column_int64(raw, 0)), tNs: sqlite3_column_int64(raw, 1),
+                            value: sqlite3_column_double(raw, 2)))
                 }
+                return out
             }
         }
     }

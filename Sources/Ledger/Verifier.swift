@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// What `verify` found for one run.
 public struct RunVerification: Equatable, Sendable {
@@ -82,7 +84,12 @@ extension Ledger {
                 if seq != Int64(expectedSeq) { return fail(Int64(expectedSeq), nil, "batch", "batch \(expectedSeq) is missing") }
                 let prevHash: Data = try column(batch, "prev_hash", "batch")
                 if prevHash != previous { return fail(seq, nil, "batch", "the link to the previous batch was altered") }
-                var rows: [(rowSeq: Int64, table: String, canonical: String, stored: Data)] = []
+                var rows: [(rowSeq: Int64, table: String, digest: SHA256.Digest, matches: Bool)] = []
+                func add(_ rowSeq: Int64, _ table: String, canonical: String, stored: Data) {
+                    var text = canonical
+                    let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+                    rows.append((rowSeq, table, digest, Data(digest) == stored))
+                }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM channel WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
                     let rs: Int64 = try column(row, "row_seq", "channel")
                     let canonical = ChannelRecord.canonical(
@@ -96,39 +103,49 @@ extension Ledger {
                         key: try optionalColumn(row, "key", "channel", rs),
                         deviceClass: try optionalColumn(row, "device_class", "channel", rs),
                         maxWatts: try optionalColumn(row, "max_watts", "channel", rs))
-                    rows.append((rs, "channel", canonical, try column(row, "row_hash", "channel", rs)))
+                    add(rs, "channel", canonical: canonical, stored: try column(row, "row_hash", "channel", rs))
                 }
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM sample WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
-                    let rs: Int64 = try column(row, "row_seq", "sample")
-                    let s = SampleRecord(
-                        channel: try column(row, "channel", "sample", rs), tNs: try column(row, "t_ns", "sample", rs),
-                        value: try column(row, "value", "sample", rs))
-                    rows.append((rs, "sample", s.canonical, try column(row, "row_hash", "sample", rs)))
+                // Samples are most of a long run's rows: stepped with SQLite's API, storage classes checked.
+                let samples = try db.makeStatement(
+                    sql: "SELECT row_seq, channel, t_ns, value, row_hash FROM sample WHERE run_id = ? AND batch_seq = ?")
+                try samples.setArguments([runID, seq])
+                try SQLiteRows.step(samples) { raw in
+                    let rs = sqlite3_column_type(raw, 0) == SQLITE_INTEGER ? sqlite3_column_int64(raw, 0) : nil
+                    guard let rs, sqlite3_column_type(raw, 1) == SQLITE_INTEGER, sqlite3_column_type(raw, 2) == SQLITE_INTEGER,
+                        [SQLITE_FLOAT, SQLITE_INTEGER].contains(sqlite3_column_type(raw, 3)), sqlite3_column_type(raw, 4) == SQLITE_BLOB
+                    else { throw WrongType(table: "sample", rowSeq: rs, column: "a value") }
+                    let digest = HashChain.sampleHash(
+                        channel: Int(sqlite3_column_int64(raw, 1)), tNs: sqlite3_column_int64(raw, 2), value: sqlite3_column_double(raw, 3))
+                    let storedBytes = Int(sqlite3_column_bytes(raw, 4))
+                    let matches =
+                        storedBytes == SHA256.byteCount
+                        && digest.withUnsafeBytes { memcmp($0.baseAddress!, sqlite3_column_blob(raw, 4), SHA256.byteCount) == 0 }
+                    rows.append((rs, "sample", digest, matches))
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT * FROM event WHERE run_id = ? AND batch_seq = ?", arguments: [runID, seq]) {
                     let rs: Int64 = try column(row, "row_seq", "event")
                     let e = EventRecord(
                         tNs: try column(row, "t_ns", "event", rs), kind: try column(row, "kind", "event", rs),
                         payload: try column(row, "payload", "event", rs))
-                    rows.append((rs, "event", e.canonical, try column(row, "row_hash", "event", rs)))
+                    add(rs, "event", canonical: e.canonical, stored: try column(row, "row_hash", "event", rs))
                 }
                 rows.sort { $0.rowSeq < $1.rowSeq }
-                var hashes: [Data] = []
+                var hashes: [SHA256.Digest] = []
+                hashes.reserveCapacity(rows.count)
                 for (expectedRow, row) in rows.enumerated() {
                     if row.rowSeq != Int64(expectedRow) {
                         return fail(seq, Int64(expectedRow), nil, "row \(expectedRow) is missing or duplicated")
                     }
-                    let recomputed = HashChain.rowHash(row.canonical)
-                    if recomputed != row.stored {
+                    if !row.matches {
                         return fail(seq, row.rowSeq, row.table, "the \(row.table) row's values do not match its recorded hash")
                     }
-                    hashes.append(recomputed)
+                    hashes.append(row.digest)
                 }
                 let count: Int = try column(batch, "row_count", "batch")
                 if count != rows.count {
                     return fail(seq, nil, "batch", "the batch recorded \(count) rows but \(rows.count) are present")
                 }
-                let recomputed = HashChain.batchHash(previous: previous, runID: runID, seq: seq, rowHashes: hashes)
+                let recomputed = HashChain.batchHash(previous: previous, runID: runID, seq: seq, rowDigests: hashes)
                 let stored: Data = try column(batch, "hash", "batch")
                 if recomputed != stored { return fail(seq, nil, "batch", "the batch hash does not match its rows") }
                 previous = recomputed

@@ -22,7 +22,8 @@ struct Wattprint: ParsableCommand {
             """,
         version: version,
         subcommands: [
-            Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, BenchCommand.self, CompareCommand.self, GridCommand.self,
+            Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, BenchCommand.self, CompareCommand.self,
+            RecomputeBenchmark.self, GridCommand.self,
             EstimateCommand.self,
             ModelCommand.self,
         ])

@@ -118,6 +118,18 @@ public enum RunEvent: Sendable, Equatable {
     /// Reads a stored event.
     public init(_ record: EventRecord) { self.init(kind: record.kind, payload: record.payload) }
 
+    /// Reads stored events, decoding each distinct (kind, payload) once: long runs repeat the same few payloads
+    /// (a phase's start, a step's token count) thousands of times.
+    public static func decodeAll<S: Sequence>(_ records: S) -> [RunEvent] where S.Element == EventRecord {
+        var seen: [String: [String: RunEvent]] = [:]
+        return records.map { r in
+            if let known = seen[r.kind]?[r.payload] { return known }
+            let event = RunEvent(r)
+            seen[r.kind, default: [:]][r.payload] = event
+            return event
+        }
+    }
+
     public init(kind: String, payload: String) {
         let data = Data(payload.utf8)
         func read<T: Decodable>(_ type: T.Type) -> T? { try? JSONDecoder().decode(type, from: data) }

@@ -16,8 +16,12 @@ public struct PhaseTotal: Codable, Sendable, Equatable {
     /// Totals per phase name, in the order each first started.
     /// - Throws: what `PhaseEnergy.windows` throws.
     public static func compute(ledger: Ledger, run id: Int64) throws -> [PhaseTotal] {
+        totals(try PhaseEnergy.windows(ledger: ledger, run: id))
+    }
+
+    static func totals(_ windows: [PhaseWindow]) -> [PhaseTotal] {
         var totals: [PhaseTotal] = []
-        for w in try PhaseEnergy.windows(ledger: ledger, run: id) {
+        for w in windows {
             let name = w.mark.workload.map { "\($0) \(w.mark.name)" } ?? w.mark.name
             if let i = totals.firstIndex(where: { $0.name == name }) {
                 totals[i].windows += 1

@@ -52,10 +52,41 @@ public enum VerifyReport {
         /// (`BenchAnalysis`) from its samples and events.
         public mutating func check(ledger: Ledger, carbon: CarbonData) throws {
             guard !isMismatch else { return }
-            let check: RecordedResult.Check
-            do { check = try RecordedResult.check(ledger: ledger, run: run) } catch let error as UnknownIntegrationRules {
+            try apply(Self.recompute(ledger: ledger, run: run, carbon: carbon).get())
+        }
+
+        /// What a run's raw rows recompute to: its result and decisions, and a benchmark's summary against the one it
+        /// recorded. Independent of the chain check, so the two can run at once; `apply` it to an intact row.
+        public struct Recomputation: Sendable {
+            var check: RecordedResult.Check?
+            var unknownRules: String?
+            var summaryDifference: String??
+        }
+
+        public static func recompute(ledger: Ledger, run: Int64, carbon: CarbonData) -> Result<Recomputation, Error> {
+            Result {
+                let check: RecordedResult.Check
+                do { check = try RecordedResult.check(ledger: ledger, run: run) } catch let error as UnknownIntegrationRules {
+                    return Recomputation(check: nil, unknownRules: error.description, summaryDifference: nil)
+                }
+                let recorded = try ledger.events(run: run).filter { $0.kind == "bench_summary" }.compactMap { event -> JSONValue? in
+                    if case let .benchSummary(s) = RunEvent(event) { return s }
+                    return nil
+                }.last
+                var difference: String??
+                if let recorded {
+                    let recomputed = try JSONValue(encoding: try BenchAnalysis.compute(ledger: ledger, run: run, data: carbon))
+                    difference = .some(recorded.firstDifference(from: recomputed))
+                }
+                return Recomputation(check: check, unknownRules: nil, summaryDifference: difference)
+            }
+        }
+
+        public mutating func apply(_ r: Recomputation) {
+            guard !isMismatch else { return }
+            guard let check = r.check else {
                 recomputation = "not recomputed"
-                detail = error.description
+                detail = r.unknownRules
                 return
             }
             recordedJoules = check.recorded?.totalJoules
@@ -67,13 +98,8 @@ public enum VerifyReport {
                     "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
                 return
             }
-            let recordedSummary = try ledger.events(run: run).compactMap { event -> JSONValue? in
-                if case let .benchSummary(s) = RunEvent(event) { return s }
-                return nil
-            }.last
-            if let recordedSummary {
-                let recomputed = try JSONValue(encoding: try BenchAnalysis.compute(ledger: ledger, run: run, data: carbon))
-                if let difference = recordedSummary.firstDifference(from: recomputed) {
+            if case let .some(difference) = r.summaryDifference {
+                if let difference {
                     benchSummary = "differs"
                     result = Self.mismatch
                     detail = "the benchmark summary the run recorded differs from its recomputation from raw samples at \(difference)"
