@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -59,7 +61,13 @@ let package = Package(
                 "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine", "CPeaks",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .target(name: "Reports", dependencies: ["Benchmarks", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine"]),
+        .target(
+            name: "Reports",
+            dependencies: [
+                "Benchmarks", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
+                .product(name: "Plot", package: "Plot"), .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .executableTarget(
             name: "wattprint",
             dependencies: [
@@ -78,7 +86,8 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
         .testTarget(
-            name: "ReportsTests", dependencies: ["Reports", "Benchmarks", "Accounting", "Carbon", "Ledger", "Measures", "TestSupport"]),
+            name: "ReportsTests", dependencies: ["Reports", "Benchmarks", "Accounting", "Carbon", "Ledger", "Measures", "TestSupport"],
+            exclude: ["Fixtures"]),
         .testTarget(
             name: "BenchmarksTests", dependencies: ["Benchmarks", "Accounting", "Carbon", "Ledger", "Meters", "Measures", "TestSupport"]),
         .testTarget(

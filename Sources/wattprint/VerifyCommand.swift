@@ -19,12 +19,15 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
     @Argument(help: "Run ids to check (default: all).") var runs: [Int64] = []
+    @Option(help: "A JSON report from `wattprint report`: check its signature and recompute every figure from the ledger.")
+    var report: String?
     @OptionGroup var output: OutputOptions
 
     /// `verify`'s exit status when any run does not match.
     static let mismatchExitCode: Int32 = 1
 
     func run() throws {
+        if let report { return try verifyReport(report) }
         let store = try ledger.open(create: false)
         let carbon = try CarbonTables.load()
         let ids: [Int64]
@@ -48,6 +51,27 @@ struct Verify: ParsableCommand {
         }
         try output.emit(VerifyReport.build(rows, path: store.path))
         if rows.contains(where: \.isMismatch) { throw ExitCode(Self.mismatchExitCode) }
+    }
+}
+
+extension Verify {
+    func verifyReport(_ file: String) throws {
+        let store = try ledger.open(create: false)
+        let outcome = try CLIError.wrapping {
+            try ReportVerification.verify(
+                file: file, ledger: store, carbon: try CarbonTables.load(), toolVersion: Wattprint.version,
+                hostKey: try HostKey.load(create: false)?.publicKey)
+        }
+        var lines = [
+            "report \(file): signature valid (Ed25519, key \(outcome.signedBy)\(outcome.signedByThisHost ? ", this host's" : ", NOT this host's key: made elsewhere"))"
+        ]
+        if let difference = outcome.firstDifference {
+            lines.append("MISMATCH: the first figure that differs from the ledger's raw samples: \(difference)")
+        } else {
+            lines.append("every figure matches its recomputation from \(store.path)")
+        }
+        try output.emit(Report(blocks: lines.map(Block.line), data: outcome))
+        if !outcome.matches { throw ExitCode(Self.mismatchExitCode) }
     }
 }
 

@@ -5,6 +5,7 @@ import Foundation
 import Ledger
 import Measures
 import Meters
+import Reports
 
 /// `wattprint bench-recompute`: how long recomputing a long run takes. Writes one synthetic run of N samples (a
 /// RAPL-like package and DRAM counter, a CPU estimate, busy CPU time; phase windows every second) into a scratch
@@ -15,7 +16,8 @@ struct RecomputeBenchmark: ParsableCommand {
         abstract: "Time recomputing a run of many samples (what show and verify do), on a synthetic run in a scratch ledger.",
         shouldDisplay: false)
 
-    @Option(help: "Samples in the run (spread over 4 channels).") var samples = 1_000_000
+    @Option(help: "Samples in the run (spread over 4 channels), or over all runs with --runs.") var samples = 1_000_000
+    @Option(help: "Write this many runs sharing the samples, and time a period report over all of them.") var runs = 1
     @Option(help: "Timed repetitions; the median is reported.") var repetitions = 3
     @Option(help: "Write the synthetic run into this ledger and keep it (to time `show` and `verify` themselves).")
     var keep: String?
@@ -26,9 +28,24 @@ struct RecomputeBenchmark: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: dir) }
         let ledger = try Ledger(path: keep ?? dir.appendingPathComponent("scratch.sqlite").path)
         let write = Date()
-        let id = try Self.synthesize(ledger: ledger, samples: samples)
-        print(String(format: "wrote a run of %d samples in %.2f s", samples, Date().timeIntervalSince(write)))
+        var id: Int64 = 0
+        for _ in 0..<runs { id = try Self.synthesize(ledger: ledger, samples: samples / runs) }
+        print(String(format: "wrote %d run(s), %d samples in all, in %.2f s", runs, samples, Date().timeIntervalSince(write)))
         let carbon = try CarbonTables.load()
+        if runs > 1 {
+            func timed(_ name: String, _ body: () throws -> Void) rethrows {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                print(String(format: "%-34@ %.3f s", name, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+            }
+            for _ in 0..<repetitions {
+                try timed("period report over all runs") {
+                    _ = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: Wattprint.version).build(
+                        .init(kind: .period, since: "2000-01-01", groupBy: "workload"))
+                }
+            }
+            return
+        }
         func time(_ name: String, _ body: () throws -> Void) rethrows {
             var seconds: [Double] = []
             for _ in 0..<repetitions {

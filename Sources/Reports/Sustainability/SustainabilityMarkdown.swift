@@ -1,0 +1,128 @@
+import Measures
+
+/// The report as Markdown: the same sections as the HTML, tables as pipe tables, no charts.
+public enum SustainabilityMarkdown {
+    public static func render(_ r: SustainabilityReport) -> String {
+        var out: [String] = ["# \(r.title)", "", "> \(r.quotable)", ""]
+        out += ["## Summary", ""]
+        out += table(["figure", "value"], summaryRows(r))
+        if r.request.kind != .run {
+            out += ["", "## Runs", ""]
+            out += table(
+                ["run", "command", "started", "kWh [90 %]", "g CO2e [90 %]", "J/token", "status"],
+                r.runs.map {
+                    [
+                        "\($0.id)", "`\($0.command)`", $0.startedAt, "\(sig($0.kWh)) [\(sig($0.kWhLow))–\(sig($0.kWhHigh))]",
+                        "\(sig($0.totalGrams)) [\(sig($0.totalGramsLow))–\(sig($0.totalGramsHigh))]", $0.joulesPerToken.map(sig) ?? "—",
+                        $0.status,
+                    ]
+                })
+        }
+        if !r.groups.isEmpty {
+            out += ["", "## By \(r.request.groupBy ?? "workload")", ""]
+            out += table(
+                ["group", "runs", "kWh", "g CO2e", "tokens"],
+                r.groups.map { ["\($0.name)", "\($0.runs)", sig($0.kWh), sig($0.grams), $0.tokens.map(sig) ?? "—"] })
+        }
+        if !r.trend.isEmpty {
+            out += ["", "## Trend", ""]
+            out += table(["day", "runs", "kWh", "g CO2e"], r.trend.map { [$0.day, "\($0.runs)", sig($0.kWh), sig($0.grams)] })
+        }
+        if r.request.kind != .period { for run in r.runs { out += [""] + section(run) } }
+        out += ["", "## Gaps and interrupted runs", ""]
+        out += r.gaps.isEmpty ? ["None in what this report covers."] : r.gaps.map { "- \($0)" }
+        out += ["", "## Methodology", "", "Meters:", ""] + r.methodology.meters.map { "- \($0)" }
+        out += ["", "Formulas:", ""] + r.methodology.formulas.map { "- \($0)" }
+        out += ["", "Data sources:", ""] + r.methodology.dataSources.map { "- \($0)" }
+        out += ["", "## Verification", ""]
+        out += [
+            "Every figure is recomputed from the ledger's raw samples, and the signature checked, by:", "", "```", r.verification.command,
+            "```", "",
+        ]
+        out += ["Ledger `\(r.ledger)`; chain heads (run seals):", ""] + r.runs.map { "- run \($0.id): `\($0.seal ?? "not sealed")`" }
+        if let key = r.verification.publicKey { out += ["", "Signed with Ed25519 by the host key `\(key)`."] }
+        out += ["", "_\(r.generatedBy)_", ""]
+        return out.joined(separator: "\n")
+    }
+
+    static func summaryRows(_ r: SustainabilityReport) -> [[String]] {
+        let t = r.totals
+        var rows = [
+            ["runs", "\(t.runs)"], ["energy (IT)", "\(sig(t.kWh)) kWh (90 %: \(sig(t.kWhLow))–\(sig(t.kWhHigh)))"],
+            ["location-based Scope 2", "\(sig(t.locationBasedGrams)) g CO2e"],
+        ]
+        rows.append(["market-based Scope 2", t.marketBasedGrams.map { "\(sig($0)) g CO2e" } ?? "no contractual data given"])
+        rows.append(["embodied", "\(sig(t.embodiedGrams)) g CO2e"])
+        rows.append(["total (location-based + embodied)", "\(sig(t.totalGrams)) g CO2e"])
+        return rows
+    }
+
+    static func section(_ s: SustainabilityReport.RunSection) -> [String] {
+        var out = ["## Run \(s.id): `\(s.command)`", ""]
+        out += [
+            "- started \(s.startedAt), \(String(format: "%.1f", s.seconds)) s, \(s.status)",
+            "- host \(s.host) (\(s.hardware.isEmpty ? "hardware not recorded" : s.hardware)), region \(s.regionName) (`\(s.region)`)",
+            "- energy \(sig(s.kWh)) kWh (90 %: \(sig(s.kWhLow))–\(sig(s.kWhHigh))), \(String(format: "%.0f", s.measuredShare * 100)) % measured",
+        ]
+        if let t = s.tokens, let j = s.joulesPerToken { out.append("- \(sig(t)) tokens, \(sig(j)) J/token") }
+        out += ["", "### Energy by channel", ""]
+        out += table(
+            ["channel", "domain", "role", "mode", "kWh", "mean W", "source"],
+            s.channels.map { [$0.device, $0.domain, $0.role, $0.mode, sig($0.kWh), sig($0.meanWatts), "`\($0.source)`"] })
+        if !s.phases.isEmpty {
+            out += ["", "### Phases", ""]
+            out += table(
+                ["phase", "seconds", "kWh", "tokens", "J/token"],
+                s.phases.map {
+                    [$0.name, String(format: "%.2f", $0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
+                })
+        }
+        let c = s.sci
+        out += ["", "### Software Carbon Intensity (SCI)", ""]
+        out += ["Functional unit R: **\(c.functionalUnit)** (\(sig(c.functionalUnits))) — \(c.functionalUnitReason).", ""]
+        out += ["Included:", ""] + c.included.map { "- \($0)" } + ["", "Excluded:", ""] + c.excluded.map { "- \($0)" } + [""]
+        out += table(
+            ["component", "value", "unit", "basis", "note"],
+            [
+                ["E (facility energy)", sig(c.energy.value), c.energy.unit, c.energy.basis.rawValue, c.energy.note],
+                ["I (grid intensity)", sig(c.intensity.value), c.intensity.unit, c.intensity.basis.rawValue, c.intensity.note],
+                ["M (embodied)", sig(c.embodied.value), c.embodied.unit, c.embodied.basis.rawValue, c.embodied.note],
+                ["R (functional units)", sig(c.functionalUnits), c.functionalUnit, "measured", c.functionalUnitReason],
+            ])
+        out += [
+            "",
+            "SCI = (E × I + M) ÷ R = (\(sig(c.operationalGrams)) + \(sig(c.embodiedGrams))) g ÷ \(sig(c.functionalUnits)) = **\(sig(c.perUnitGrams)) g CO2e per \(c.functionalUnit)** (total \(sig(c.totalGrams)) g).",
+        ]
+        out += ["", "### Coefficients", ""]
+        out += table(
+            ["coefficient", "value", "unit", "source", "year", "licence"],
+            s.coefficients.map { [$0.name, sig($0.value), $0.unit, $0.source, $0.year.map(String.init) ?? "—", $0.licence] })
+        out += ["", "### Emissions", ""]
+        out += [
+            "- location-based Scope 2: \(sig(s.locationBasedGrams)) g CO2e",
+            "- market-based Scope 2: \(s.marketBasedGrams.map { "\(sig($0)) g CO2e" } ?? "not computed: no contractual instruments were given")",
+            "- embodied: \(sig(s.embodiedGrams)) g CO2e",
+            "- total: \(sig(s.totalGrams)) g CO2e, 90 % interval \(sig(s.totalGramsLow))–\(sig(s.totalGramsHigh)) g\(s.dominantContributor.map { ", dominated by \($0)" } ?? "")",
+        ]
+        if let m = s.modelCard {
+            out += ["", "### Model card", "", "```yaml", "co2_eq_emissions:"]
+            out += [
+                "  emissions: \(m.emissions)", "  source: \"\(m.source)\"", "  training_type: \"\(m.trainingType)\"",
+                "  geographical_location: \"\(m.geographicalLocation)\"", "  hardware_used: \"\(m.hardwareUsed)\"", "```",
+                "", "Beside it: \(sig(m.kWh)) kWh over \(String(format: "%.3f", m.hours)) h.",
+            ]
+        }
+        if !s.flags.isEmpty { out += ["", "### What to know", ""] + s.flags.map { "- \($0)" } }
+        if !s.attribution.isEmpty { out += [""] + s.attribution.map { "_\($0)_" } }
+        out += ["", "> \(s.quotable)"]
+        return out
+    }
+
+    static func table(_ header: [String], _ rows: [[String]]) -> [String] {
+        func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+        return ["| " + header.map(cell).joined(separator: " | ") + " |", "|" + header.map { _ in "---" }.joined(separator: "|") + "|"]
+            + rows.map { "| " + $0.map(cell).joined(separator: " | ") + " |" }
+    }
+
+    static func sig(_ x: Double) -> String { QuantityFormat.significant(x) }
+}

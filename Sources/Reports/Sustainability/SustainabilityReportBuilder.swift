@@ -1,0 +1,283 @@
+import Accounting
+import Carbon
+import Foundation
+import Ledger
+import Measures
+import Meters
+
+/// Builds a `SustainabilityReport` from the ledger alone: the same request always gives the same figures, which is
+/// what `verify --report` relies on.
+public struct SustainabilityReportBuilder {
+    public let ledger: Ledger
+    public let carbon: CarbonData
+    public let toolVersion: String
+
+    public init(ledger: Ledger, carbon: CarbonData, toolVersion: String) {
+        self.ledger = ledger; self.carbon = carbon; self.toolVersion = toolVersion
+    }
+
+    /// - Throws: `ReportError` for an unknown run, an empty period or a bad date; what `RunFootprint.compute` throws.
+    public func build(_ request: SustainabilityReport.Request) throws -> SustainabilityReport {
+        let ids: [Int64]
+        switch request.kind {
+        case .run, .comparison:
+            ids = request.runs
+            let known = Set(try ledger.runs().compactMap(\.id))
+            if let unknown = ids.first(where: { !known.contains($0) }) {
+                throw ReportError("run \(unknown) is not in the ledger \(ledger.path)", fix: "list the runs with `wattprint runs`")
+            }
+        case .period:
+            let since = try request.since.map(Self.instant) ?? "", until = try request.until.map(Self.instant) ?? "\u{10FFFF}"
+            ids = try ledger.runs().filter { $0.startedAt >= since && $0.startedAt < until }.compactMap(\.id)
+            if ids.isEmpty {
+                throw ReportError(
+                    "no run started between \(request.since ?? "the beginning") and \(request.until ?? "now")",
+                    fix: "widen --since/--until, or list the runs with `wattprint runs`")
+            }
+        }
+        // A period can hold thousands of runs: their power curves are left to the run reports.
+        let sections = try ids.map { try section($0, withPower: request.kind != .period) }
+        var totals = SustainabilityReport.Totals(
+            runs: sections.count, kWh: 0, kWhLow: 0, kWhHigh: 0, locationBasedGrams: 0, marketBasedGrams: nil, embodiedGrams: 0,
+            totalGrams: 0)
+        for s in sections {
+            totals.kWh += s.kWh; totals.kWhLow += s.kWhLow; totals.kWhHigh += s.kWhHigh
+            totals.locationBasedGrams += s.locationBasedGrams; totals.embodiedGrams += s.embodiedGrams; totals.totalGrams += s.totalGrams
+            if let m = s.marketBasedGrams { totals.marketBasedGrams = (totals.marketBasedGrams ?? 0) + m }
+        }
+        var gaps: [String] = []
+        for s in sections where s.status != "complete" {
+            gaps.append("run \(s.id) is \(s.status): its energy counts to its last committed sample")
+        }
+        for s in sections { for f in s.flags where f.hasPrefix("gap") || f.hasPrefix("unmeasured") { gaps.append("run \(s.id): \(f)") } }
+        let kind = request.kind
+        let title: String
+        switch kind {
+        case .run: title = "Sustainability report: run \(ids[0])"
+        case .comparison: title = "Sustainability report: runs \(ids.map(String.init).joined(separator: ", ")) compared"
+        case .period: title = "Sustainability report: \(request.since ?? "first run") to \(request.until ?? "now")"
+        }
+        let head = sections.last
+        return SustainabilityReport(
+            schema: SustainabilityReport.schemaVersion, request: request, title: title, generatedBy: "wattprint \(toolVersion)",
+            ledger: ledger.path, runs: sections, totals: totals,
+            groups: kind == .period ? groups(sections, by: request.groupBy ?? "workload") : [],
+            trend: kind == .period ? trend(sections) : [], gaps: gaps, methodology: methodology(sections),
+            quotable: kind == .run ? (head?.quotable ?? "") : periodSentence(totals, sections),
+            verification: .init(command: "wattprint verify --report REPORT.json --ledger \(ledger.path)", publicKey: nil, signature: nil))
+    }
+
+    /// "2026-11-30" or a full UTC timestamp, as the ledger writes them.
+    static func instant(_ text: String) throws -> String {
+        if text.count == 10, LedgerClock.parseUTC(text + "T00:00:00Z") != nil || Self.dayFormat.date(from: text) != nil { return text }
+        if LedgerClock.parseUTC(text) != nil { return text }
+        throw ReportError("'\(text)' is not a date", fix: "use YYYY-MM-DD or a UTC time such as 2026-11-30T08:00:00Z")
+    }
+
+    static let dayFormat: DateFormatter = {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd"
+        return f
+    }()
+
+    func section(_ id: Int64, withPower: Bool) throws -> SustainabilityReport.RunSection {
+        let f = try RunFootprint.compute(ledger: ledger, run: id, data: carbon)
+        let run = try ledger.run(id)
+        let host = try ledger.host(run.hostID)
+        let e = f.energy, c = f.carbon
+        let kWh = e.totalJoules / 3.6e6
+        let basis: SustainabilityReport.Basis = e.estimatedJoules == 0 ? .measured : e.measuredJoules == 0 ? .modelled : .mixed
+        let tokens = f.tokens.flatMap { $0 > 0 ? $0 : nil }
+        let sci = try SoftwareCarbonIntensity.score(
+            energy: c.facilityEnergy, intensity: c.intensity.intensity, embodied: c.embodied, functionalUnits: tokens ?? 1,
+            per: tokens == nil ? .run : .token)
+        var included = e.channels.filter { $0.role == .total && $0.kind != .cpuTime && $0.kind != .context }.map {
+            "\($0.device) \($0.domain) (\($0.mode.rawValue), \($0.source))"
+        }
+        included.append("the facility's overhead through PUE \(QuantityFormat.number(c.pue.value))")
+        var excluded = ["network, storage and other machines the work used", "water use", "end-of-life of the hardware"]
+        if c.hardware == nil { excluded.insert("embodied emissions of the hardware (no --hardware given)", at: 0) }
+        excluded += e.blocked.map { "\($0.device) (\($0.source)): not readable — \($0.reason)" }
+        var coefficients = [
+            SustainabilityReport.Coefficient(
+                name: "grid intensity, \(c.intensity.label)", value: c.intensity.intensity.gramsPerKilowattHour, unit: "g CO2e/kWh",
+                source: c.intensity.source, year: c.intensity.year, licence: c.intensity.licence),
+            SustainabilityReport.Coefficient(
+                name: "PUE\(c.pue.site.map { " (\($0.rawValue))" } ?? "")", value: c.pue.value, unit: "ratio", source: c.pue.source,
+                year: c.pue.year, licence: c.pue.isOverride ? "given by the user" : "see Sources/Carbon/Data"),
+        ]
+        if let h = c.hardware {
+            coefficients.append(
+                .init(
+                    name: "embodied emissions of \(h.name)", value: h.perUnit.grams / 1000, unit: "kg CO2e per unit", source: h.source,
+                    year: nil, licence: "see Sources/Carbon/Data"))
+            coefficients.append(
+                .init(
+                    name: "lifetime of \(h.name)", value: h.lifetimeYears, unit: "years", source: h.source, year: nil,
+                    licence: "see Sources/Carbon/Data"))
+        }
+        if let m = c.marketBased {
+            coefficients.append(
+                .init(
+                    name: "factor for energy not covered by instruments", value: m.uncoveredFactor.gramsPerKilowattHour, unit: "g CO2e/kWh",
+                    source: m.uncoveredFactorSource.rawValue, year: nil, licence: "given by the user"))
+        }
+        let phases = (f.phases ?? []).map {
+            SustainabilityReport.Phase(
+                name: $0.name, seconds: $0.seconds, kWh: $0.joules / 3.6e6, tokens: $0.tokens, joulesPerToken: $0.joulesPerToken)
+        }
+        let hardware = [host?.cpuModel, host?.gpus.isEmpty == false ? host?.gpus : nil].compactMap { $0 }.joined(separator: " + ")
+        let events = try ledger.events(run: id).filter { $0.kind == "model" || $0.kind == "step" }
+        let training =
+            events.contains { $0.kind == "model" } && events.contains { $0.kind == "step" && $0.payload.contains("learningRate") }
+        let hours = e.seconds / 3600
+        let regionName = c.intensity.label
+        let modelCard =
+            training
+            ? SustainabilityReport.ModelCard(
+                emissions: c.total.grams,
+                source:
+                    "wattprint \(toolVersion): energy \(basis == .measured ? "measured" : basis == .modelled ? "estimated" : "partly estimated") on the host, \(c.intensity.label) grid intensity (\(c.intensity.source))",
+                trainingType: "pre-training", geographicalLocation: regionName, hardwareUsed: hardware, kWh: kWh, hours: hours) : nil
+        let what = training ? "Training run \(id) (`\(run.command)`)" : "Run \(id) (`\(run.command)`)"
+        let quotable =
+            "\(what) used \(sig(kWh)) kWh (90 % interval \(sig(e.totalLowJoules / 3.6e6))–\(sig(e.totalHighJoules / 3.6e6)) kWh; \(basis == .measured ? "measured" : basis == .modelled ? "estimated" : "partly estimated")) on \(hardware.isEmpty ? "an unrecorded host" : hardware) in \(regionName), emitting \(sig(c.total.grams)) g CO2e (90 % interval \(sig(c.interval.low.grams))–\(sig(c.interval.high.grams)); location-based, \(QuantityFormat.number(c.intensity.intensity.gramsPerKilowattHour)) g CO2e/kWh, data year \(c.intensity.year.map(String.init) ?? "not stated")), measured with wattprint \(toolVersion)."
+        var flags = c.flags.map(\.description)
+        flags += e.gaps.map { "gap: \($0.device) \($0.domain) stopped answering at \(String(format: "%.2f", $0.atSeconds)) s" }
+        flags += e.channels.filter { $0.unmeasuredSeconds > 0 }.map {
+            "unmeasured: \($0.device) \($0.domain) for \(String(format: "%.2f", $0.unmeasuredSeconds)) s"
+        }
+        let power =
+            withPower
+            ? try ChannelPower.profile(ledger: ledger, run: id, points: SustainabilityReport.PowerSeries.maximumPoints).map {
+                SustainabilityReport.PowerSeries(key: $0.key, role: $0.role.rawValue, seconds: $0.seconds, watts: $0.watts)
+            } : []
+        return SustainabilityReport.RunSection(
+            id: id, command: run.command, startedAt: run.startedAt, endedAt: run.endedAt, seconds: e.seconds, status: e.status,
+            host: host?.hostname ?? "unknown", hardware: hardware, region: c.region.query, regionName: regionName, seal: e.seal,
+            kWh: kWh, kWhLow: e.totalLowJoules / 3.6e6, kWhHigh: e.totalHighJoules / 3.6e6,
+            measuredShare: e.totalJoules > 0 ? e.measuredJoules / e.totalJoules : 0,
+            channels: e.channels.filter { $0.kind != .cpuTime && $0.kind != .context }.map {
+                .init(
+                    key: $0.key, device: $0.device, domain: $0.domain, role: $0.role.rawValue, mode: $0.mode.rawValue, source: $0.source,
+                    kWh: $0.joules / 3.6e6, meanWatts: $0.meanWatts)
+            }, phases: phases, tokens: tokens, joulesPerToken: tokens.map { e.totalJoules / $0 },
+            sci: .init(
+                functionalUnit: tokens == nil ? "run" : "token", functionalUnits: tokens ?? 1,
+                functionalUnitReason: tokens == nil
+                    ? "the run recorded no tokens, so one run is the unit" : "the run recorded the tokens its work produced",
+                included: included, excluded: excluded,
+                energy: .init(
+                    value: c.facilityEnergy.kilowattHours, unit: "kWh", basis: basis,
+                    note: "IT energy \(sig(c.itEnergy.kilowattHours)) kWh × PUE \(QuantityFormat.number(c.pue.value))"),
+                intensity: .init(
+                    value: c.intensity.intensity.gramsPerKilowattHour, unit: "g CO2e/kWh", basis: .sourced,
+                    note:
+                        "location-based, \(c.intensity.label), \(c.intensity.year.map(String.init) ?? "year not stated"), \(c.intensity.source)"
+                ),
+                embodied: .init(
+                    value: c.embodied.grams, unit: "g CO2e", basis: c.hardware == nil ? .excluded : .modelled,
+                    note: c.hardware.map {
+                        "\(QuantityFormat.number($0.count)) × \($0.name) for \(QuantityFormat.number($0.hours)) h of a \(QuantityFormat.number($0.lifetimeYears))-year life"
+                    }
+                        ?? "no hardware given"),
+                operationalGrams: sci.operational.grams, embodiedGrams: sci.embodied.grams,
+                totalGrams: sci.operational.grams + sci.embodied.grams, perUnitGrams: sci.perUnit.grams),
+            coefficients: coefficients, locationBasedGrams: c.locationBased.grams, marketBasedGrams: c.marketBased?.emissions.grams,
+            embodiedGrams: c.embodied.grams, totalGrams: c.total.grams, totalGramsLow: c.interval.low.grams,
+            totalGramsHigh: c.interval.high.grams,
+            dominantContributor: c.dominantContributor, flags: flags, attribution: c.attribution, modelCard: modelCard, power: power,
+            quotable: quotable)
+    }
+
+    func groups(_ sections: [SustainabilityReport.RunSection], by key: String) -> [SustainabilityReport.Group] {
+        var out: [SustainabilityReport.Group] = []
+        for s in sections {
+            let name: String
+            switch key {
+            case "host": name = s.host
+            case "region": name = s.region
+            case "model": name = (try? model(of: s.id)) ?? "no model recorded"
+            default: name = Self.workload(s.command)
+            }
+            if let i = out.firstIndex(where: { $0.name == name }) {
+                out[i].runs += 1; out[i].kWh += s.kWh; out[i].grams += s.totalGrams
+                if let t = s.tokens { out[i].tokens = (out[i].tokens ?? 0) + t }
+            } else {
+                out.append(.init(name: name, runs: 1, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens))
+            }
+        }
+        return out.sorted { $0.kWh > $1.kWh }
+    }
+
+    /// A command's workload: the program and its first argument (`python train.py`, `wattprint bench`).
+    static func workload(_ command: String) -> String {
+        let words = command.split(separator: " ").map(String.init)
+        let program = (words.first.map { ($0 as NSString).lastPathComponent }) ?? command
+        return ([program] + words.dropFirst().prefix(1)).joined(separator: " ")
+    }
+
+    func model(of id: Int64) throws -> String? {
+        for e in try ledger.events(run: id) where e.kind == "model" {
+            if case let .workload(w) = RunEvent(e) {
+                return "\(w.architecture)\(w.parameters.map { " \(QuantityFormat.grouped($0))" } ?? "")"
+            }
+        }
+        return nil
+    }
+
+    func trend(_ sections: [SustainabilityReport.RunSection]) -> [SustainabilityReport.Day] {
+        var days: [SustainabilityReport.Day] = []
+        for s in sections {
+            let day = String(s.startedAt.prefix(10))
+            if let i = days.firstIndex(where: { $0.day == day }) {
+                days[i].runs += 1; days[i].kWh += s.kWh; days[i].grams += s.totalGrams
+            } else {
+                days.append(.init(day: day, runs: 1, kWh: s.kWh, grams: s.totalGrams))
+            }
+        }
+        return days.sorted { $0.day < $1.day }
+    }
+
+    func methodology(_ sections: [SustainabilityReport.RunSection]) -> SustainabilityReport.Methodology {
+        var meters: [String] = []
+        for s in sections {
+            for c in s.channels {
+                let line = "\(c.device) \(c.domain): \(c.mode), \(c.role), from \(c.source)"
+                if !meters.contains(line) { meters.append(line) }
+            }
+        }
+        var sources: [String] = []
+        for s in sections {
+            for a in s.attribution + s.coefficients.map({ "\($0.name): \($0.source) (\($0.licence))" }) where !sources.contains(a) {
+                sources.append(a)
+            }
+        }
+        return .init(
+            meters: meters,
+            formulas: [
+                "energy: each counter's increments summed reading by reading under the run's recorded integration rules (wraps, resets and glitches decided and recorded); power readings integrated over their interval; estimates from CPU utilisation × TDP and memory in use",
+                "total: the non-overlapping (total) channels; detail channels cross-check them",
+                "facility energy E = IT energy × PUE; location-based emissions = E × I; market-based = covered energy × supplier factor + uncovered × residual mix",
+                "embodied M = total embodied × (time reserved ÷ lifetime) × (units reserved ÷ units)",
+                "SCI = (E × I + M) ÷ R, offsets and certificates excluded (ISO/IEC 21031:2024)",
+                "90 % interval: each input's relative band combined in quadrature (treated as independent)",
+            ], dataSources: sources)
+    }
+
+    func periodSentence(_ t: SustainabilityReport.Totals, _ sections: [SustainabilityReport.RunSection]) -> String {
+        let regions = Array(Set(sections.map(\.regionName))).sorted().joined(separator: ", ")
+        return
+            "\(t.runs) run(s) used \(sig(t.kWh)) kWh (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based), measured with \(sections.isEmpty ? "wattprint" : "wattprint \(toolVersion)")."
+    }
+
+    func sig(_ x: Double) -> String { QuantityFormat.significant(x) }
+}
+
+/// A report that cannot be made or checked, with the fix.
+public struct ReportError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ problem: String, fix: String) { description = "\(problem); \(fix)" }
+}

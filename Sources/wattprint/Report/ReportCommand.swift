@@ -1,0 +1,95 @@
+import Accounting
+import ArgumentParser
+import Foundation
+import Ledger
+import Reports
+
+/// `wattprint report`: a sustainability report of a run, several runs compared, or a period, in Markdown, HTML, JSON
+/// and CSV, signed with this host's key, written to Reports/ (or --output).
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a signed, verifiable sustainability report (Markdown, HTML with charts, JSON, CodeCarbon CSV).",
+        discussion: """
+            The content follows the Green Software Foundation's SCI report template (functional unit, boundary, E, I and M \
+            with their basis, coefficients, SCI per unit), with location- and market-based Scope 2, embodied emissions, \
+            90 % intervals, the methodology, a sentence a paper can quote and, for training runs, the Hugging Face \
+            model-card co2_eq_emissions block. Every figure comes from the ledger; `wattprint verify --report FILE.json` \
+            recomputes them and checks the signature.
+
+            Examples:
+              wattprint report last
+              wattprint report --compare 12 15 17
+              wattprint report --since 2026-11-01 --until 2026-12-01 --group-by model
+            """)
+
+    @Argument(help: ArgumentHelp("The run to report (an id or `last`).", valueName: "run")) var subject: String?
+    @Option(parsing: .upToNextOption, help: "Runs to report side by side.") var compare: [Int64] = []
+    @Option(help: "A period's first day (YYYY-MM-DD or a UTC time).") var since: String?
+    @Option(help: "The day after a period's last (exclusive).") var until: String?
+    @Option(help: "Group a period by workload, model, host or region.") var groupBy: String?
+    @Option(help: "Formats to write, comma-separated: md, html, json, csv (default all).") var formats = "md,html,json,csv"
+    @Option(help: "Folder to write into (default Reports/).") var output = "Reports"
+    @OptionGroup var ledger: LedgerOptions
+
+    func validate() throws {
+        let modes = [subject != nil, !compare.isEmpty, since != nil || until != nil].filter { $0 }.count
+        if modes != 1 { throw ValidationError("give one of: a run (or last), --compare RUN…, or --since/--until") }
+        if let groupBy, !["workload", "model", "host", "region"].contains(groupBy) {
+            throw ValidationError("--group-by takes workload, model, host or region")
+        }
+        if groupBy != nil && since == nil && until == nil { throw ValidationError("--group-by applies to a period (--since/--until)") }
+        let unknown = formatList.filter { !["md", "html", "json", "csv"].contains($0) }
+        if !unknown.isEmpty { throw ValidationError("unknown format \(unknown.joined(separator: ", ")); use md, html, json, csv") }
+    }
+
+    var formatList: [String] { formats.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func run() throws {
+        let store = try ledger.open(create: false)
+        let request: SustainabilityReport.Request
+        let stem: String
+        if let run = subject {
+            let id: Int64
+            if run == "last" {
+                guard let last = try store.runs().last?.id else {
+                    throw CLIError("the ledger has no runs yet; measure one with `wattprint run` or `wattprint bench`")
+                }
+                id = last
+            } else if let given = Int64(run) {
+                id = given
+            } else {
+                throw CLIError("'\(run)' is not a run id; pass a number from `wattprint runs`, or last")
+            }
+            request = .init(kind: .run, runs: [id])
+            stem = "run-\(id)"
+        } else if !compare.isEmpty {
+            request = .init(kind: .comparison, runs: compare)
+            stem = "compare-" + compare.map(String.init).joined(separator: "-")
+        } else {
+            request = .init(kind: .period, since: since, until: until, groupBy: groupBy ?? "workload")
+            stem = "period-\(since ?? "start")-\(until ?? "now")".replacingOccurrences(of: ":", with: "")
+        }
+        var report = try CLIError.wrapping {
+            try SustainabilityReportBuilder(ledger: store, carbon: try CarbonTables.load(), toolVersion: Wattprint.version).build(request)
+        }
+        report.verification.command =
+            "wattprint verify --report \((output as NSString).appendingPathComponent(stem + ".json")) --ledger \(store.path)"
+        report = try ReportSignature.sign(report, with: try HostKey.load(create: true)!)
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        for format in formatList {
+            let text: String
+            switch format {
+            case "md": text = SustainabilityMarkdown.render(report)
+            case "html": text = SustainabilityHTML.render(report)
+            case "json": text = try SustainabilityJSON.render(report)
+            default: text = try CodeCarbonCSV.render(report)
+            }
+            let path = (output as NSString).appendingPathComponent("\(stem).\(format)")
+            do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
+                throw CLIError("cannot write \(path) (\(error)); check that \(output) is writable")
+            }
+            print(path)
+        }
+    }
+}

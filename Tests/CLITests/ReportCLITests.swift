@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+
+/// `wattprint report` end to end: files written where asked and their paths printed, the host key made once with
+/// mode 0600, `verify --report` passing on an untouched report and failing on an edited one, and bad requests refused.
+final class ReportCLITests: XCTestCase {
+    func testReportIsWrittenSignedAndVerifies() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path, out = dir.appendingPathComponent("Reports").path
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path]
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--tokens", "500", "--", "sleep", "0.3"]).status, 0)
+        let r = try CLI.run(["report", "last", "--ledger", ledger, "--output", out], env: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let paths = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(paths.map { ($0 as NSString).lastPathComponent }, ["run-1.md", "run-1.html", "run-1.json", "run-1.csv"])
+        for path in paths { XCTAssertGreaterThan((try? Data(contentsOf: URL(fileURLWithPath: path)).count) ?? 0, 500, path) }
+        XCTAssertTrue(r.stderr.contains("created this host's report-signing key"), r.stderr)
+        let key = dir.appendingPathComponent("xdg/wattprint/host-key.ed25519").path
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? NSNumber)?.intValue, 0o600)
+        let again = try CLI.run(["report", "1", "--ledger", ledger, "--output", out, "--formats", "json"], env: env)
+        XCTAssertFalse(again.stderr.contains("created"), "the key is made once")
+
+        let json = paths[2]
+        let verify = try CLI.run(["verify", "--report", json, "--ledger", ledger], env: env)
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+        XCTAssertTrue(verify.stdout.contains("this host's") && verify.stdout.contains("every figure matches"), verify.stdout)
+        var text = try String(contentsOfFile: json, encoding: .utf8)
+        text = text.replacingOccurrences(of: "\"status\" : \"complete\"", with: "\"status\" : \"completed\"")
+        try text.write(toFile: json, atomically: false, encoding: .utf8)
+        let edited = try CLI.run(["verify", "--report", json, "--ledger", ledger], env: env)
+        XCTAssertNotEqual(edited.status, 0)
+        XCTAssertTrue(edited.stderr.contains("edited after signing"), edited.stderr)
+    }
+
+    func testBadRequestsAreRefused() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path]
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
+        for (arguments, words) in [
+            (["report", "7"], "run 7 is not in the ledger"),
+            (["report", "--since", "1999-01-01", "--until", "1999-02-01"], "no run started between 1999-01-01 and 1999-02-01"),
+            (["report", "1", "--formats", "pdf"], "unknown format pdf"),
+            (["report", "1", "--compare", "1"], "give one of"),
+            (["report", "--since", "2000-01-01", "--group-by", "colour"], "--group-by takes workload, model, host or region"),
+        ] {
+            let r = try CLI.run(arguments + ["--ledger", ledger, "--output", dir.path], env: env)
+            XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(r.stderr.contains(words), "\(arguments): \(r.stderr)")
+        }
+        let missing = try CLI.run(["verify", "--report", dir.appendingPathComponent("none.json").path, "--ledger", ledger], env: env)
+        XCTAssertTrue(missing.stderr.contains("cannot read"), missing.stderr)
+    }
+}

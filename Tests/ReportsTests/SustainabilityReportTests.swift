@@ -1,0 +1,222 @@
+import Accounting
+import Benchmarks
+import Carbon
+import Crypto
+import Foundation
+import Ledger
+import Reports
+import TestSupport
+import XCTest
+
+/// Sustainability reports from a ledger: the SCI template's content adding up, every format, the JSON schema, the
+/// CodeCarbon header, signatures, verification naming the figure that differs, and bad requests.
+final class SustainabilityReportTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Schemas/sustainability-report.schema.json")
+
+    var ledger: Ledger!
+    var dir = ""
+
+    /// Two closed runs at 20 W of work and 5 W idle: a training run (model, steps with learning rates, tokens, phases)
+    /// and a plain one.
+    override func setUpWithError() throws {
+        dir = try TestScratch.folder(name).path
+        ledger = try Ledger(path: dir + "/l.sqlite")
+        let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
+        for training in [true, false] {
+            let r = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+            if training {
+                r.record(.workload(WorkloadDescription(architecture: "llama", parameters: 1000, configuration: .object([:]))))
+            }
+            r.begin(PhaseMark(name: "train"))
+            Thread.sleep(forTimeInterval: 0.05)
+            for step in 1...3 {
+                r.record(.step(StepRecord(index: step, tokens: 100, loss: 3, learningRate: training ? 1e-3 : nil)))
+                r.record(.tokens(TokenCount(count: 100, phase: "train")))
+            }
+            r.end(PhaseMark(name: "train"))
+            try r.finish()
+            r.run.record(RecordedResult(try RunEnergy.compute(ledger: ledger, run: r.run.runID)).event)
+            try r.run.close(status: .complete, exitCode: 0)
+        }
+    }
+
+    func builder() throws -> SustainabilityReportBuilder {
+        SustainabilityReportBuilder(ledger: ledger, carbon: try CarbonData.bundled(), toolVersion: "test")
+    }
+
+    func testRunReportAddsUpInEveryFormat() throws {
+        let r = try builder().build(.init(kind: .run, runs: [1]))
+        let s = try XCTUnwrap(r.runs.first)
+        XCTAssertEqual(s.sci.functionalUnit, "token")
+        XCTAssertEqual(s.sci.functionalUnits, 300)
+        XCTAssertEqual(s.sci.operationalGrams + s.sci.embodiedGrams, s.sci.totalGrams, accuracy: 1e-12)
+        XCTAssertEqual(s.sci.perUnitGrams, s.sci.totalGrams / 300, accuracy: 1e-15)
+        XCTAssertEqual(s.sci.energy.basis, .measured)
+        XCTAssertEqual(s.sci.intensity.basis, .sourced)
+        XCTAssertEqual(s.sci.embodied.basis, .excluded)
+        XCTAssertTrue(s.sci.excluded.contains { $0.contains("embodied") })
+        let grid = try XCTUnwrap(s.coefficients.first { $0.name.hasPrefix("grid intensity") })
+        XCTAssertNotNil(grid.year)
+        XCTAssertFalse(grid.licence.isEmpty)
+        XCTAssertEqual(s.sci.energy.value, s.kWh * (s.coefficients.first { $0.name.hasPrefix("PUE") }?.value ?? 0), accuracy: 1e-12)
+        XCTAssertNil(s.marketBasedGrams, "no contractual data: no market-based figure")
+        XCTAssertEqual(s.modelCard?.trainingType, "pre-training")
+        XCTAssertEqual(s.modelCard?.emissions ?? 0, s.totalGrams, accuracy: 1e-12)
+        XCTAssertTrue(s.quotable.hasPrefix("Training run 1") && s.quotable.contains("kWh") && s.quotable.contains("France"), s.quotable)
+        XCTAssertEqual(s.phases.map(\.name), ["train"])
+        XCTAssertEqual(s.phases.first?.tokens, 300)
+        XCTAssertFalse(s.power.isEmpty)
+        let markdown = SustainabilityMarkdown.render(r)
+        for heading in [
+            "## Summary", "### Software Carbon Intensity (SCI)", "### Coefficients", "### Model card", "## Methodology", "## Verification",
+        ] {
+            XCTAssertTrue(markdown.contains(heading), heading)
+        }
+        let html = SustainabilityHTML.render(r)
+        for chart in ["power", "channels", "phases"] { XCTAssertTrue(html.contains("data-chart=\"\(chart)\""), chart) }
+        XCTAssertFalse(
+            html.contains("<script") || html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"), "nothing to fetch or run")
+        XCTAssertNil(
+            try builder().build(.init(kind: .run, runs: [2])).runs[0].modelCard, "a run without a model and optimizer steps is not training"
+        )
+    }
+
+    func testCSVHeaderIsCodeCarbons() throws {
+        let fixture = try String(contentsOf: Self.fixtures.appendingPathComponent("codecarbon-3.3.2-emissions.csv"), encoding: .utf8)
+        let theirs = fixture.split(separator: "\n")[0].split(separator: ",").map(String.init)
+        XCTAssertEqual(theirs.count, 38)
+        let csv = try CodeCarbonCSV.render(try builder().build(.init(kind: .comparison, runs: [1, 2])))
+        let lines = csv.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, "a header and one row per run")
+        let ours = lines[0].split(separator: ",").map(String.init)
+        XCTAssertEqual(Array(ours.prefix(38)), theirs, "CodeCarbon 3.3.2's columns, in its order")
+        XCTAssertEqual(Array(ours.dropFirst(38)), CodeCarbonCSV.wattprintColumns)
+    }
+
+    func testEveryKindOfJSONReportMatchesTheSchema() throws {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import jsonschema"]
+        check.standardError = FileHandle.nullDevice
+        try check.run()
+        check.waitUntilExit()
+        try XCTSkipUnless(check.terminationStatus == 0, "python3's jsonschema is not installed (Debian: python3-jsonschema)")
+        let requests: [SustainabilityReport.Request] = [
+            .init(kind: .run, runs: [1]), .init(kind: .comparison, runs: [1, 2]),
+            .init(kind: .period, since: "2000-01-01", groupBy: "model"),
+        ]
+        for (i, request) in requests.enumerated() {
+            let key = Curve25519.Signing.PrivateKey()
+            let path = dir + "/report-\(i).json"
+            try SustainabilityJSON.render(try ReportSignature.sign(try builder().build(request), with: key)).write(
+                toFile: path, atomically: false, encoding: .utf8)
+            let validate = Process()
+            validate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            validate.arguments = [
+                "python3", "-c",
+                "import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))", path,
+                Self.schema.path,
+            ]
+            let errors = Pipe()
+            validate.standardError = errors
+            try validate.run()
+            validate.waitUntilExit()
+            XCTAssertEqual(
+                validate.terminationStatus, 0,
+                "\(request.kind): \(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))")
+        }
+    }
+
+    func testSignatureAndVerificationNameWhatChanged() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let signed = try ReportSignature.sign(try builder().build(.init(kind: .run, runs: [1])), with: key)
+        XCTAssertEqual(try ReportSignature.check(signed).rawRepresentation, key.publicKey.rawRepresentation)
+        var edited = signed
+        edited.runs[0].kWh *= 0.5
+        XCTAssertThrowsError(try ReportSignature.check(edited)) { XCTAssertTrue("\($0)".contains("edited after signing"), "\($0)") }
+        var unsigned = signed
+        unsigned.verification.signature = nil
+        XCTAssertThrowsError(try ReportSignature.check(unsigned)) { XCTAssertTrue("\($0)".contains("not signed"), "\($0)") }
+        // Signed again after the edit: the signature holds, so only the recomputation can tell.
+        let resigned = try ReportSignature.sign(edited, with: key)
+        let path = dir + "/edited.json"
+        try SustainabilityJSON.render(resigned).write(toFile: path, atomically: false, encoding: .utf8)
+        let carbon = try CarbonData.bundled()
+        let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
+        XCTAssertFalse(outcome.signedByThisHost)
+        XCTAssertTrue(outcome.firstDifference?.hasPrefix("runs[0].kWh") == true, outcome.firstDifference ?? "no difference")
+        let honest = dir + "/honest.json"
+        try SustainabilityJSON.render(signed).write(toFile: honest, atomically: false, encoding: .utf8)
+        let ok = try ReportVerification.verify(file: honest, ledger: ledger, carbon: carbon, toolVersion: "other", hostKey: key.publicKey)
+        XCTAssertNil(ok.firstDifference)
+        XCTAssertTrue(ok.signedByThisHost)
+        try "{\"schema\": 1}".write(toFile: dir + "/junk.json", atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(
+            try ReportVerification.verify(file: dir + "/junk.json", ledger: ledger, carbon: carbon, toolVersion: "t", hostKey: nil)
+        ) {
+            XCTAssertTrue("\($0)".contains("is not a wattprint JSON report"), "\($0)")
+        }
+    }
+
+    func testPeriodsAndBadRequests() throws {
+        let period = try builder().build(.init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: "model"))
+        XCTAssertEqual(period.totals.runs, 2)
+        XCTAssertEqual(period.groups.map(\.name).sorted(), ["llama 1,000", "no model recorded"])
+        XCTAssertEqual(period.trend.count, 1)
+        XCTAssertEqual(period.totals.kWh, period.runs.reduce(0) { $0 + $1.kWh }, accuracy: 1e-15)
+        XCTAssertTrue(period.runs.allSatisfy(\.power.isEmpty), "a period leaves power curves to the run reports")
+        func fails(_ request: SustainabilityReport.Request, _ words: String) {
+            XCTAssertThrowsError(try builder().build(request)) { XCTAssertTrue("\($0)".contains(words), "\($0)") }
+        }
+        fails(.init(kind: .run, runs: [99]), "run 99 is not in the ledger")
+        fails(.init(kind: .period, since: "1990-01-01", until: "1990-02-01"), "no run started between 1990-01-01 and 1990-02-01")
+        fails(.init(kind: .period, since: "last tuesday"), "'last tuesday' is not a date")
+    }
+
+    /// The HTML in a real browser: every chart has geometry, the page fetches nothing and logs no error, and a
+    /// screenshot comes out. Runs where Debian's chromium is installed (CI installs it).
+    func testHTMLRendersInHeadlessChromium() throws {
+        let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        try XCTSkipIf(browser == nil, "chromium is not installed")
+        let html = SustainabilityHTML.render(try builder().build(.init(kind: .comparison, runs: [1, 2])))
+        // The check runs after the page, in a copy: the report itself carries no script.
+        let probe = """
+            <script>
+            window.addEventListener('error', e => document.documentElement.dataset.errors = (document.documentElement.dataset.errors || '') + e.message + ';');
+            window.addEventListener('load', () => {
+              const charts = [...document.querySelectorAll('svg.chart')].map(s => { const b = s.getBBox(); return s.dataset.chart + ':' + (b.width > 0 && b.height > 0 && s.querySelectorAll('rect,polygon,polyline,line').length > 0); });
+              document.documentElement.dataset.charts = charts.join(',');
+              document.documentElement.dataset.requests = performance.getEntriesByType('resource').length;
+            });
+            </script>
+            """
+        let page = dir + "/page.html", shot = dir + "/page.png"
+        try html.replacingOccurrences(of: "</body>", with: probe + "</body>").write(toFile: page, atomically: false, encoding: .utf8)
+        func chromium(_ extra: [String]) throws -> String {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: browser!)
+            p.arguments =
+                ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1000,3000"] + extra + ["file://" + page]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+        let dom = try chromium(["--virtual-time-budget=3000", "--dump-dom"])
+        let charts = try XCTUnwrap(
+            dom.range(of: #"data-charts="([^"]*)""#, options: .regularExpression).map { String(dom[$0]) }, dom.prefix(400).description)
+        XCTAssertTrue(
+            charts.contains("comparison-energy:true") && charts.contains("power:true") && charts.contains("channels:true"), charts)
+        XCTAssertFalse(charts.contains(":false"), charts)
+        XCTAssertTrue(dom.contains(#"data-requests="0""#), "the page fetched something")
+        XCTAssertFalse(dom.contains("data-errors="), "the page logged errors")
+        _ = try chromium(["--screenshot=\(shot)"])
+        let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        XCTAssertGreaterThan(size, 20_000, "a blank page compresses to much less")
+    }
+}
