@@ -10,12 +10,16 @@ final class BenchCLITests: XCTestCase {
 
     func testTinySuiteIsMeasuredRecordedAndVerifies() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
-        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        let r = try CLI.run([
-            "bench", "tiny", "--workloads-directory", Self.workloads, "--repeats", "2", "--idle", "0.3", "--findings", "predict",
-            "--ledger", ledger, "--region", "FR", "--json",
-        ])
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let r = try CLI.run(
+            [
+                "bench", "tiny", "--workloads-directory", Self.workloads, "--repeats", "2", "--idle", "0.3", "--findings", "predict",
+                "--ledger", ledger, "--region", "FR", "--json", "--reports", dir.appendingPathComponent("Reports").path,
+            ], env: ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path])
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("report written: ") && r.stderr.contains("bench-run-1.html"), r.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("Reports/bench-run-1.json").path))
         let record = try XCTUnwrap(try json(r.stdout) as? [String: Any])
         let analysis = try XCTUnwrap(record["analysis"] as? [String: Any])
         let workloads = try XCTUnwrap(analysis["workloads"] as? [[String: Any]])

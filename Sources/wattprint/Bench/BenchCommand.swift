@@ -42,6 +42,8 @@ struct BenchCommand: ParsableCommand {
     var sweep: String?
     @Option(help: "Efficiency findings: measure (run each alternative once), predict (no extra runs) or none.")
     var findings: FindingsMode = .measure
+    @Option(help: "Folder for the run's signed sustainability report (Markdown, HTML, JSON, CSV).") var reports = "Reports"
+    @Flag(help: "Write no report.") var noReport = false
 
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var ledger: LedgerOptions
@@ -75,6 +77,12 @@ struct BenchCommand: ParsableCommand {
                 ledger: try ledger.open(create: false), runs: [analysis.runID], analyses: [analysis], targetLoss: nil)
         }
         try output.emit(BenchSuiteReport.build(.init(analysis: analysis, findings: found, comparison: comparison)))
+        if !noReport {
+            let paths = try ReportWriter.write(
+                .init(kind: .run, runs: [analysis.runID]), stem: "bench-run-\(analysis.runID)", ledger: try ledger.open(create: false),
+                output: reports, formats: ["md", "html", "json", "csv"])
+            FileHandle.standardError.write(Data("wattprint: report written: \(paths.joined(separator: ", "))\n".utf8))
+        }
     }
 
     /// Plans, runs and records the benchmark; returns its recomputed figures and findings.
@@ -146,7 +154,9 @@ struct BenchCommand: ParsableCommand {
 
     /// One repeat of one spec in a child wattprint with the alternative's environment and threads, into the same ledger.
     func rerun(_ spec: String, alternative: EfficiencyProbe.Alternative, region: RegionResolution) throws -> BenchAnalysis {
-        var arguments = [spec, "--repeats", "1", "--idle", "0", "--findings", "none", "--json", "--ledger", ledger.resolvedPath]
+        var arguments = [
+            spec, "--repeats", "1", "--idle", "0", "--findings", "none", "--no-report", "--json", "--ledger", ledger.resolvedPath,
+        ]
         if !region.isDefaulted { arguments += ["--region", region.query] }
         if let threads = alternative.threads ?? threads.threads { arguments += ["--threads", "\(threads)"] }
         var environment = ProcessInfo.processInfo.environment

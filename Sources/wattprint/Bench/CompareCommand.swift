@@ -42,7 +42,7 @@ struct CompareCommand: ParsableCommand {
         let specs = items.filter { $0 != "last" && Int64($0) == nil }
         var analyses: [Int64: BenchAnalysis] = [:]
         if !specs.isEmpty {
-            var arguments = specs + ["--ledger", ledger.resolvedPath, "--findings", "none"]
+            var arguments = specs + ["--ledger", ledger.resolvedPath, "--findings", "none", "--no-report"]
             if let repeats { arguments += ["--repeats", "\(repeats)"] }
             if let idleSeconds { arguments += ["--idle", "\(idleSeconds)"] }
             if let region = regionOption.region { arguments += ["--region", region] }

@@ -70,14 +70,26 @@ struct ReportCommand: ParsableCommand {
             request = .init(kind: .period, since: since, until: until, groupBy: groupBy ?? "workload")
             stem = "period-\(since ?? "start")-\(until ?? "now")".replacingOccurrences(of: ":", with: "")
         }
+        for path in try ReportWriter.write(request, stem: stem, ledger: store, output: output, formats: formatList) { print(path) }
+    }
+}
+
+/// Builds, signs and writes a report in the asked formats; returns the paths written.
+enum ReportWriter {
+    static func write(_ request: SustainabilityReport.Request, stem: String, ledger store: Ledger, output: String, formats: [String]) throws
+        -> [String]
+    {
         var report = try CLIError.wrapping {
             try SustainabilityReportBuilder(ledger: store, carbon: try CarbonTables.load(), toolVersion: Wattprint.version).build(request)
         }
         report.verification.command =
             "wattprint verify --report \((output as NSString).appendingPathComponent(stem + ".json")) --ledger \(store.path)"
         report = try ReportSignature.sign(report, with: try HostKey.load(create: true)!)
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-        for format in formatList {
+        do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
+            throw CLIError("cannot create \(output) (\(error)); check that it is writable, or pass --output")
+        }
+        var paths: [String] = []
+        for format in formats {
             let text: String
             switch format {
             case "md": text = SustainabilityMarkdown.render(report)
@@ -89,7 +101,8 @@ struct ReportCommand: ParsableCommand {
             do { try Data(text.utf8).write(to: URL(fileURLWithPath: path)) } catch {
                 throw CLIError("cannot write \(path) (\(error)); check that \(output) is writable")
             }
-            print(path)
+            paths.append(path)
         }
+        return paths
     }
 }
