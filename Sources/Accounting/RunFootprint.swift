@@ -119,7 +119,7 @@ public struct RunFootprint: Codable, Sendable {
 
     /// The run's energy as timed segments: each reading interval's counted energy of each channel, placed on the
     /// wall clock through the run's monotonic origin.
-    static func energyProfile(ledger: Ledger, run: Run) throws -> EnergyProfile {
+    public static func energyProfile(ledger: Ledger, run: Run) throws -> EnergyProfile {
         guard let id = run.id, let start = LedgerClock.parseUTC(run.startedAt) else { return try EnergyProfile(segments: []) }
         func date(_ tNs: Int64) -> Date { start.addingTimeInterval(Double(tNs - run.monotonicOriginNs) / 1e9) }
         let integration = try RecordedIntegration(events: try ledger.events(run: id))

@@ -23,6 +23,7 @@ struct Wattprint: ParsableCommand {
         version: version,
         subcommands: [
             Sensors.self, RunCommand.self, Runs.self, Show.self, Verify.self, BenchCommand.self, CompareCommand.self, ReportCommand.self,
+            OffsetsCommand.self,
             RecomputeBenchmark.self, GridCommand.self,
             EstimateCommand.self,
             ModelCommand.self,

@@ -220,3 +220,60 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertGreaterThan(size, 20_000, "a blank page compresses to much less")
     }
 }
+
+/// Offsets are a contribution beside the emissions: whatever the plan, the emissions it starts from are the report's,
+/// and nothing recorded or recomputed changes.
+final class OffsetAdviceTests: XCTestCase {
+    func testOffsetsNeverChangeEmissionsOrSCI() throws {
+        let dir = try TestScratch.folder(name).path
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        let region = RegionResolution.resolve(flag: "US-CAL-CISO", environment: [:], configValue: nil)
+        let r = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+        r.begin(PhaseMark(name: "work"))
+        Thread.sleep(forTimeInterval: 0.05)
+        r.record(.tokens(TokenCount(count: 1000)))
+        r.end(PhaseMark(name: "work"))
+        try r.finish()
+        try r.run.close(status: .complete, exitCode: 0)
+        let carbon = try CarbonData.bundled()
+        let before = try RunFootprint.compute(ledger: ledger, run: 1, data: carbon)
+        let report = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: "t").build(.init(kind: .run, runs: [1]))
+        XCTAssertEqual(report.offsets?.emissionsGrams ?? -1, report.totals.totalGrams, accuracy: 1e-15)
+        XCTAssertNotNil(report.offsets?.timeShift, "a CISO run is shifted against the shipped 2022 year")
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<20 {
+            let options = OffsetAdvice.Options(
+                deadlineHours: Double(1 + rng.nextInt(below: 48)), regions: ["FR", "US-TEX-ERCO"], planYears: 1 + rng.nextInt(below: 20),
+                runsPerYear: Double(1 + rng.nextInt(below: 1000)))
+            let advice = try OffsetAdvice.build(ledger: ledger, runs: [1], data: carbon, options: options)
+            XCTAssertEqual(advice.emissionsGrams, before.carbon.total.grams, accuracy: 1e-15)
+            XCTAssertEqual(advice.plan.residualTonnesPerYear, before.carbon.total.grams * options.runsPerYear / 1e6, accuracy: 1e-18)
+            XCTAssertEqual(advice.regions.count, 2)
+        }
+        let after = try RunFootprint.compute(ledger: ledger, run: 1, data: carbon)
+        XCTAssertEqual(after.carbon.total, before.carbon.total)
+        let rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: "t").build(.init(kind: .run, runs: [1]))
+        XCTAssertEqual(rebuilt.runs[0].sci, report.runs[0].sci, "the SCI is the same with any plan")
+        XCTAssertTrue(SustainabilityMarkdown.render(report).contains("## Reductions and offsets"))
+    }
+
+    func testBadOffsetRequests() throws {
+        let dir = try TestScratch.folder(name).path
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
+        let r = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+        try r.finish()
+        try r.run.close(status: .complete, exitCode: 0)
+        let carbon = try CarbonData.bundled()
+        XCTAssertThrowsError(try OffsetAdvice.build(ledger: ledger, runs: [1], data: carbon, options: .init(deadlineHours: 12))) {
+            XCTAssertTrue("\($0)".contains("has no hourly intensity data") && "\($0)".contains("--hourly"), "\($0)")
+        }
+        XCTAssertThrowsError(try OffsetAdvice.build(ledger: ledger, runs: [1], data: carbon, options: .init(cleanest: 2))) {
+            XCTAssertTrue("\($0)".contains("--cleanest needs a cloud provider"), "\($0)")
+        }
+        let advice = try OffsetAdvice.build(ledger: ledger, runs: [1], data: carbon, options: .init())
+        XCTAssertNil(advice.timeShift)
+        XCTAssertTrue(advice.notes.contains { $0.contains("time shift not computed") })
+        XCTAssertTrue(advice.notes.contains { $0.contains("none is invented here") })
+    }
+}

@@ -441,6 +441,49 @@ def build_embodied():
               rows)
 
 
+def build_offsets(grid):
+    """Credit prices, durability, quality standards and the Oxford principles, row by row with their sources.
+
+    Prices keep the currency they were quoted in (USD unless the row says EUR); nothing is converted. Each price
+    row gets the tier wattprint plans with: avoidance, nature-based removal, durable removal; other rows (market
+    averages, premiums, the EU ETS benchmark) are kept for reference with tier "reference".
+    """
+    tiers = {"avoidance": "avoidance", "avoidance-heavy": "avoidance", "nature-based removal": "nature-based removal",
+             "durable removal": "durable removal", "durable-ish removal": "durable removal"}
+    rows = []
+    for r in read_csv(os.path.join(grid, "carbon_credit_prices.csv")):
+        text = " ".join([r["metric_note"], r["flags"]])
+        currency = "EUR" if "EUR" in text else "USD"
+        tier = tiers.get(r["credit_type"], "reference")
+        if "premium" in r["category"].lower():
+            tier = "reference"
+        rows.append([r["category"], r["credit_type"], tier, r["price_low_per_t"], r["price_high_per_t"], r["price_point_per_t"],
+                     currency, r["period"], r["source"], r["url"], r["flags"]])
+    write_csv("credit_prices.csv", ["category", "credit_type", "tier", "low_per_t", "high_per_t", "point_per_t", "currency",
+                                    "period", "source", "url", "flags"], rows)
+    rows = [[r["category"], r["storage_medium"], r["indicative_durability"], r["reversal_risk_or_note"], r["source"]]
+            for r in read_csv(os.path.join(grid, "carbon_removal_durability.csv"))]
+    write_csv("removal_durability.csv", ["category", "storage_medium", "durability", "reversal_risk", "source"], rows)
+    rows = [[r["standard"], r["role"], r["key_points"], r["sources"], r["verification_status"]]
+            for r in read_csv(os.path.join(grid, "carbon_credit_standards.csv"))]
+    write_csv("credit_standards.csv", ["standard", "role", "key_points", "sources", "verification_status"], rows)
+    rows = [[r["version"], r["principle_no"], r["principle"], r["source"]]
+            for r in read_csv(os.path.join(grid, "oxford_offsetting_principles.csv"))]
+    write_csv("oxford_principles.csv", ["version", "number", "principle", "source"], rows)
+
+
+def build_hourly(grid):
+    """The US balancing authorities' 2022 hourly intensity (EIA-930 via the shared file), compacted to one row per
+    authority and UTC day with 24 values, rounded to 0.1 g/kWh; a blank hour stays blank."""
+    days = {}
+    for r in read_csv(os.path.join(grid, "hourly_carbon_intensity_us_ba_2022.csv")):
+        day, hour = r["timestamp_utc"][:10], int(r["timestamp_utc"][11:13])
+        value = r["avg_ci_gco2e_per_kwh"]
+        days.setdefault((r["balancing_authority"], day), [""] * 24)[hour] = f"{float(value):.1f}" if value else ""
+    rows = [[ba, day] + values for (ba, day), values in sorted(days.items())]
+    write_csv("hourly_us_ba_2022.csv", ["balancing_authority", "date"] + [f"h{h:02d}" for h in range(24)], rows)
+
+
 def build_sources():
     write_csv("sources.csv", ["key", "citation", "licence", "attribution"], SOURCES)
 
@@ -460,6 +503,8 @@ def main():
     build_emission_factors(grid)
     build_pue()
     build_embodied()
+    build_offsets(grid)
+    build_hourly(grid)
 
 
 if __name__ == "__main__":

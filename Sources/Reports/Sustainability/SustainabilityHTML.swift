@@ -54,6 +54,14 @@ public enum SustainabilityHTML {
             body.append(table(["day", "runs", "kWh", "g CO2e"], r.trend.map { [$0.day, "\($0.runs)", sig($0.kWh), sig($0.grams)] }))
         }
         if r.request.kind != .period { for run in r.runs { body += section(run) } }
+        if let advice = r.offsets {
+            body.append(.h2("Reductions and offsets"))
+            for section in OffsetReport.sections(advice) {
+                body.append(.h3(.text(section.title)))
+                body.append(.ul(.forEach(section.lines) { .li(.text($0)) }))
+            }
+            if !advice.notes.isEmpty { body.append(.ul(.class("basis"), .forEach(advice.notes) { .li(.text($0)) })) }
+        }
         body.append(.h2("Gaps and interrupted runs"))
         body.append(r.gaps.isEmpty ? .p("None in what this report covers.") : .ul(.forEach(r.gaps) { .li(.text($0)) }))
         body.append(.h2("Methodology"))

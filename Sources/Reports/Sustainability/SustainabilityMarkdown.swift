@@ -29,6 +29,11 @@ public enum SustainabilityMarkdown {
             out += table(["day", "runs", "kWh", "g CO2e"], r.trend.map { [$0.day, "\($0.runs)", sig($0.kWh), sig($0.grams)] })
         }
         if r.request.kind != .period { for run in r.runs { out += [""] + section(run) } }
+        if let advice = r.offsets {
+            out += ["", "## Reductions and offsets"]
+            for section in OffsetReport.sections(advice) { out += ["", "### \(section.title)", ""] + section.lines.map { "- \($0)" } }
+            if !advice.notes.isEmpty { out += [""] + advice.notes.map { "_\($0)_" } }
+        }
         out += ["", "## Gaps and interrupted runs", ""]
         out += r.gaps.isEmpty ? ["None in what this report covers."] : r.gaps.map { "- \($0)" }
         out += ["", "## Methodology", "", "Meters:", ""] + r.methodology.meters.map { "- \($0)" }

@@ -192,5 +192,8 @@ public struct SustainabilityReport: Codable, Sendable, Equatable {
     public var gaps: [String]
     public var methodology: Methodology
     public var quotable: String
+    /// Reductions first (time shift, regions, measured efficiency), then an offset plan shown apart; nil in reports
+    /// made before it was added.
+    public var offsets: OffsetAdvice?
     public var verification: Verification
 }

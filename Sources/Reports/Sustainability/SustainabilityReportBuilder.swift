@@ -36,7 +36,13 @@ public struct SustainabilityReportBuilder {
             }
         }
         // A period can hold thousands of runs: their power curves are left to the run reports.
-        let sections = try ids.map { try section($0, withPower: request.kind != .period) }
+        var footprints: [RunFootprint] = []
+        let sections = try ids.map { id -> SustainabilityReport.RunSection in
+            let f = try RunFootprint.compute(ledger: ledger, run: id, data: carbon)
+            footprints.append(f)
+            return try section(id, footprint: f, withPower: request.kind != .period)
+        }
+        let offsets = try OffsetAdvice.build(ledger: ledger, runs: ids, data: carbon, options: .init(), known: footprints)
         var totals = SustainabilityReport.Totals(
             runs: sections.count, kWh: 0, kWhLow: 0, kWhHigh: 0, locationBasedGrams: 0, marketBasedGrams: nil, embodiedGrams: 0,
             totalGrams: 0)
@@ -63,7 +69,7 @@ public struct SustainabilityReportBuilder {
             ledger: ledger.path, runs: sections, totals: totals,
             groups: kind == .period ? groups(sections, by: request.groupBy ?? "workload") : [],
             trend: kind == .period ? trend(sections) : [], gaps: gaps, methodology: methodology(sections),
-            quotable: kind == .run ? (head?.quotable ?? "") : periodSentence(totals, sections),
+            quotable: kind == .run ? (head?.quotable ?? "") : periodSentence(totals, sections), offsets: offsets,
             verification: .init(command: "wattprint verify --report REPORT.json --ledger \(ledger.path)", publicKey: nil, signature: nil))
     }
 
@@ -82,8 +88,7 @@ public struct SustainabilityReportBuilder {
         return f
     }()
 
-    func section(_ id: Int64, withPower: Bool) throws -> SustainabilityReport.RunSection {
-        let f = try RunFootprint.compute(ledger: ledger, run: id, data: carbon)
+    func section(_ id: Int64, footprint f: RunFootprint, withPower: Bool) throws -> SustainabilityReport.RunSection {
         let run = try ledger.run(id)
         let host = try ledger.host(run.hostID)
         let e = f.energy, c = f.carbon

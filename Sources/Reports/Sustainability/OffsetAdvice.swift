@@ -1,0 +1,159 @@
+import Accounting
+import Benchmarks
+import Carbon
+import Foundation
+import Ledger
+import Measures
+
+/// "Reductions and offsets": first what the run's own measured profile says could be cut (a later start within a
+/// deadline, another region, a measured efficiency change), then an offset plan for what remains, shown apart: the
+/// emissions and the SCI stay as measured.
+public struct OffsetAdvice: Codable, Sendable, Equatable {
+    public struct Options: Sendable {
+        public var deadlineHours: Double?
+        /// A series given by the user (else the shipped US balancing-authority year, for those zones).
+        public var hourly: HourlyIntensitySeries?
+        public var hourlyName: String?
+        public var regions: [String]
+        public var cleanest: Int?
+        public var provider: String?
+        public var planYears: Int
+        /// How often the reported work recurs in a year, to size the plan (default once).
+        public var runsPerYear: Double
+        /// Credit tiers the plan may buy (default all).
+        public var creditTypes: Set<OffsetTables.Tier>
+
+        public init(
+            deadlineHours: Double? = nil, hourly: HourlyIntensitySeries? = nil, hourlyName: String? = nil, regions: [String] = [],
+            cleanest: Int? = nil, provider: String? = nil, planYears: Int = 5, runsPerYear: Double = 1,
+            creditTypes: Set<OffsetTables.Tier> = Set(OffsetTables.Tier.allCases)
+        ) {
+            self.creditTypes = creditTypes
+            self.deadlineHours = deadlineHours; self.hourly = hourly; self.hourlyName = hourlyName; self.regions = regions
+            self.cleanest = cleanest; self.provider = provider; self.planYears = planYears; self.runsPerYear = runsPerYear
+        }
+    }
+
+    /// An efficiency change that was measured (a benchmark's finding, or another architecture in the same benchmark).
+    public struct Efficiency: Codable, Sendable, Equatable {
+        public var change: String
+        public var phase: String?
+        public var joulesPerToken: Double
+        public var alternativeJoulesPerToken: Double
+        public var savingShare: Double
+        public var evidence: String
+        public var run: Int64
+    }
+
+    public var runs: [Int64]
+    /// The emissions as reported (location-based + embodied), g: unchanged by anything below.
+    public var emissionsGrams: Double
+    public var timeShift: TimeShift?
+    public var regions: [RegionAlternative]
+    public var efficiency: [Efficiency]
+    public var plan: OffsetPlan
+    public var notes: [String]
+
+    /// - Throws: `ReportError` for a deadline shorter than the run or a time shift asked where no hourly data exists;
+    ///   `CarbonError` for an unknown region or provider.
+    /// - Parameter known: the runs' footprints when the caller already computed them (a report), in `ids` order.
+    public static func build(
+        ledger: Ledger, runs ids: [Int64], data: CarbonData, options o: Options, known: [RunFootprint]? = nil
+    ) throws -> OffsetAdvice {
+        guard !ids.isEmpty else { throw ReportError("no runs to advise on", fix: "name a run, or a period that has runs") }
+        var notes: [String] = []
+        let footprints = try known ?? ids.map { try RunFootprint.compute(ledger: ledger, run: $0, data: data) }
+        let total = footprints.reduce(0) { $0 + $1.carbon.total.grams }
+        var shift: TimeShift?
+        if ids.count == 1, let f = footprints.first {
+            let zone = try data.grid.resolve(f.settings.region).zone.id
+            let series = try o.hourly ?? BundledHourlyYear.series(forZone: zone)
+            if let series {
+                let run = try ledger.run(ids[0])
+                let (start, kWh) = TimeShift.energyPerHour(try RunFootprint.energyProfile(ledger: ledger, run: run))
+                let deadline = o.deadlineHours ?? max(24, Double(kWh.count))
+                do {
+                    shift = try TimeShift.analyse(
+                        energyPerHour: kWh, start: start, deadlineHours: deadline, series: series, zone: o.hourlyName ?? zone,
+                        seriesYear: o.hourly == nil ? BundledHourlyYear.year : nil)
+                } catch let error as CarbonError { throw ReportError(error.description, fix: "see `wattprint offsets --help`") }
+            } else if o.deadlineHours != nil {
+                throw ReportError(
+                    "region \(f.settings.region.query) (zone \(zone)) has no hourly intensity data to shift the run in time",
+                    fix: "pass --hourly CSV with its hourly series, or use a region of the shipped year (US-CAL-CISO, US-TEX-ERCO, …)")
+            } else {
+                notes.append(
+                    "time shift not computed: no hourly series for \(zone) (wattprint ships 2022 for nine US balancing authorities; pass --hourly CSV for others)"
+                )
+            }
+        } else if ids.count > 1 {
+            notes.append("time shift is computed for a single run (it moves that run's own power profile)")
+        }
+        var candidates = o.regions
+        if let n = o.cleanest {
+            guard let provider = o.provider ?? footprints.first?.settings.region.query.split(separator: ":").first.map(String.init),
+                SiteType.cloudProvider(provider) != nil
+            else { throw ReportError("--cleanest needs a cloud provider", fix: "pass --provider aws, gcp or azure") }
+            candidates += try RegionAlternative.cleanest(n, provider: provider, data: data)
+        }
+        var regions: [RegionAlternative] = []
+        if candidates.isEmpty {
+            notes.append("no other region compared: name some with --regions, or --cleanest N --provider aws|gcp|azure")
+        } else {
+            let it = footprints.reduce(0) { $0 + $1.energy.totalJoules }
+            let actual = footprints.reduce(0) { $0 + $1.carbon.locationBased.grams }
+            let year = footprints.first?.carbon.usageYear ?? 2026
+            regions = try RegionAlternative.compare(
+                itEnergy: Energy(joules: it), regions: candidates, actualGrams: actual, site: footprints.first?.settings.site,
+                usageYear: year,
+                data: data
+            ).sorted { $0.grams < $1.grams }
+        }
+        var efficiency: [Efficiency] = []
+        for id in ids {
+            for event in try ledger.events(run: id) where event.kind == "bench_findings" {
+                guard case let .benchFindings(json) = RunEvent(event),
+                    let findings = try? JSONDecoder().decode([EfficiencyFinding].self, from: JSONEncoder().encode(json))
+                else { continue }
+                for f in findings where f.evidence == .measured {
+                    guard let a = f.joulesPerToken, let b = f.alternativeJoulesPerToken, a > 0 else { continue }
+                    efficiency.append(
+                        Efficiency(
+                            change: f.detail.components(separatedBy: ";").last?.trimmingCharacters(in: .whitespaces) ?? f.kind.rawValue,
+                            phase: f.phase, joulesPerToken: a, alternativeJoulesPerToken: b, savingShare: (a - b) / a,
+                            evidence: "measured: \(f.workload ?? "") rerun\(f.alternativeRun.map { " as run \($0)" } ?? "")", run: id))
+                }
+            }
+            if (try? ledger.events(run: id).contains { $0.kind == "bench_plan" }) == true,
+                let analysis = try? BenchAnalysis.compute(ledger: ledger, run: id, data: data), analysis.workloads.count > 1
+            {
+                let phases = Set(analysis.workloads.flatMap { $0.phases.map(\.phase) }).sorted()
+                for phase in phases {
+                    let points = analysis.workloads.compactMap { w in
+                        w.phases.first { $0.phase == phase }.map { (w.name, $0.joulesPerToken.median) }
+                    }
+                    guard let best = points.min(by: { $0.1 < $1.1 }), let worst = points.max(by: { $0.1 < $1.1 }), worst.1 > 0,
+                        best.0 != worst.0
+                    else { continue }
+                    efficiency.append(
+                        Efficiency(
+                            change: "\(best.0) instead of \(worst.0)", phase: phase, joulesPerToken: worst.1,
+                            alternativeJoulesPerToken: best.1,
+                            savingShare: (worst.1 - best.1) / worst.1, evidence: "measured side by side in the same benchmark", run: id))
+                }
+            }
+        }
+        if efficiency.isEmpty {
+            notes.append(
+                "no measured efficiency change: `wattprint bench` measures alternatives (kernels, threads, batch sizes, architectures); none is invented here"
+            )
+        }
+        // The plan starts in the year of the (first) run, so rebuilding a report later gives the same plan.
+        let year = footprints.first?.carbon.usageYear ?? 2026
+        let plan = try OffsetPlan.make(
+            residualTonnesPerYear: total * o.runsPerYear / 1e6, years: o.planYears, tables: try OffsetTables.bundled(), startYear: year,
+            allowed: o.creditTypes)
+        return OffsetAdvice(
+            runs: ids, emissionsGrams: total, timeShift: shift, regions: regions, efficiency: efficiency, plan: plan, notes: notes)
+    }
+}

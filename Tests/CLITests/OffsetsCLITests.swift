@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+
+/// `wattprint offsets` through the CLI: reductions and the plan printed, JSON through the shared --format, and each bad
+/// request named.
+final class OffsetsCLITests: XCTestCase {
+    func testOffsetsForARunAndItsBadRequests() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "US-CAL-CISO", "--", "sleep", "0.2"]).status, 0)
+        let text = try CLI.run(["offsets", "last", "--ledger", ledger, "--deadline", "12h", "--regions", "FR,SE", "--plan-years", "3"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        for words in [
+            "Time shift (average intensity", "Region FR", "Offset plan (a contribution, shown apart)", "Oxford Offsetting Principles",
+        ] {
+            XCTAssertTrue(text.stdout.contains(words), words)
+        }
+        let json = try XCTUnwrap(try json(try CLI.run(["offsets", "1", "--ledger", ledger, "--json"]).stdout) as? [String: Any])
+        XCTAssertNotNil(json["timeShift"])
+        XCTAssertEqual((json["plan"] as? [String: Any])?["years"].map { ($0 as? [Any])?.count }, 5)
+        for (arguments, words) in [
+            (["last", "--deadline", "1m"], "shorter than the run"),
+            (["last", "--credit-type", "unicorns"], "unknown credit type 'unicorns'"),
+            (["last", "--regions", "Atlantis"], "Atlantis"),
+            (["last", "--deadline", "soon"], "--deadline takes a duration"),
+            (["9"], "run '9' is not in the ledger"),
+        ] {
+            let r = try CLI.run(["offsets"] + arguments + ["--ledger", ledger])
+            XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
+            XCTAssertTrue(r.stderr.contains(words), "\(arguments): \(r.stderr)")
+        }
+    }
+}
