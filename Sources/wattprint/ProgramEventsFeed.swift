@@ -10,6 +10,7 @@ final class ProgramEventsFeed {
     private let queue = DispatchQueue(label: "wattprint.program-events")
     private var timer: DispatchSourceTimer?
     private(set) var malformed: [MalformedEventLine] = []
+    private var open: Set<String> = []
     private(set) var recorded = 0
 
     /// Creates the (empty) file and puts its path in this process's environment, for the command to inherit.
@@ -45,6 +46,25 @@ final class ProgramEventsFeed {
         for (number, text) in tail.read(final: final) {
             switch ProgramEvents.parse(text, number: number) {
             case let .success(parsed):
+                // A start of an open phase or an end of one never started would make a window no one meant.
+                if let edge = parsed.events.first, parsed.isPhaseEdge {
+                    let (name, starting): (String, Bool)
+                    switch edge {
+                    case let .phaseStart(m): (name, starting) = (m.name, true)
+                    case let .phaseEnd(m): (name, starting) = (m.name, false)
+                    default: (name, starting) = ("", true)
+                    }
+                    if starting == open.contains(name) {
+                        let line = MalformedEventLine(
+                            line: number, text: String(text.prefix(200)),
+                            problem: starting
+                                ? "phase '\(name)' is already open; end it first" : "no phase '\(name)' is open; start it first")
+                        malformed.append(line)
+                        session.record(.malformedEvent(line))
+                        continue
+                    }
+                    if starting { open.insert(name) } else { open.remove(name) }
+                }
                 let t = time(of: parsed)
                 for event in parsed.events { session.recorder.record(event.record(at: t)) }
                 recorded += 1

@@ -21,8 +21,9 @@ final class ProgramEventsTests: XCTestCase {
         XCTAssertEqual(
             events(#"{"step":2,"loss":2.2,"tokens":512,"phase":"train"}"#),
             [.step(StepRecord(index: 2, tokens: 512, loss: 2.2)), .tokens(TokenCount(count: 512, phase: "train"))])
-        let timed = try ProgramEvents.parse(#"{"tokens":1,"time":1795000000.25}"#, number: 1).get()
-        XCTAssertEqual(timed.time, 1_795_000_000.25)
+        let now = (Date().timeIntervalSince1970 * 4).rounded() / 4
+        let timed = try ProgramEvents.parse("{\"tokens\":1,\"time\":\(now)}", number: 1).get()
+        XCTAssertEqual(timed.time, now)
         XCTAssertFalse(timed.isPhaseEdge)
     }
 
@@ -37,6 +38,11 @@ final class ProgramEventsTests: XCTestCase {
         XCTAssertEqual(problem(#"{"loss": 2.3}"#), "neither tokens, a step, nor a phase start or end")
         XCTAssertEqual(problem(#"{"tokens": 4, "loss": 2.3}"#), "loss belongs to a step: add \"step\"")
         XCTAssertEqual(problem(#"{"step": 1.5}"#), "step must be a whole number")
+        XCTAssertEqual(problem(#"{"tokens": 1.5}"#), "tokens must be a whole number up to 10^15")
+        XCTAssertEqual(problem(#"{"tokens": 1e30}"#), "tokens must be a whole number up to 10^15")
+        XCTAssertTrue(
+            problem(#"{"tokens": 1, "time": 1000000000000}"#)?.hasPrefix("time 1000000000000.0 is not within a day of now") == true)
+        XCTAssertTrue(problem(#"{"loss": NaN, "step": 1}"#)?.contains("NaN and Infinity are not JSON") == true)
         XCTAssertTrue(problem(#"{"tokenz": 4}"#)?.hasPrefix("unknown key 'tokenz'") == true)
         if case let .failure(m) = ProgramEvents.parse(String(repeating: "x", count: 500), number: 7) {
             XCTAssertEqual(m.line, 7)
@@ -49,7 +55,7 @@ final class ProgramEventsTests: XCTestCase {
     func testTailReadsCompleteLinesAsTheFileGrows() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("events-\(UUID().uuidString).jsonl").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        FileManager.default.createFile(atPath: path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
         let tail = ProgramEvents.Tail(path: path)
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
         defer { try? handle.close() }

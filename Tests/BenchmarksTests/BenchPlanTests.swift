@@ -74,8 +74,24 @@ final class BenchPlanTests: XCTestCase {
             _ = try BenchPlan.make(arguments: [typo], workloadsDirectory: dir)
         }
         let type = try write(spec(phases: #""train": {"batch": "eight", "sequence": 16, "steps": 3}"#), "type.json")
-        assertFails(.specMalformed, ["'phases.train.batch' (line 5) should be a whole number"]) {
+        assertFails(.specMalformed, ["type.json (line 5): 'phases.train.batch' should be a whole number, got \"eight\""]) {
             _ = try BenchPlan.make(arguments: [type], workloadsDirectory: dir)
+        }
+        for (phases, words) in [
+            (#""train": {"batch": 2, "sequence": 16, "steps": 2.5}"#, "'phases.train.steps' should be a whole number, got 2.5"),
+            (#""train": {"batch": 1000000000, "sequence": 16, "steps": 2}"#, "'phases.train.batch' is 1000000000, outside 1…65536"),
+            (
+                #""train": {"batch": 2, "sequence": 16, "steps": 2, "learningRate": -0.1}"#,
+                "'phases.train.learningRate' is -0.1, outside (0.0, 10.0]"
+            ),
+            (
+                #""prefill": {"batch": 2, "promptTokens": 8}, "decode": {"newTokens": 4, "topP": 2}"#,
+                "'phases.decode.topP' is 2, outside (0.0, 1.0]"
+            ),
+            (#""train": null"#, "'phases.train' should be an object"),
+        ] {
+            let path = try write(spec(phases: phases), "range-\(words.count).json")
+            assertFails(.specMalformed, [words]) { _ = try BenchPlan.make(arguments: [path], workloadsDirectory: dir) }
         }
         let arch = try write(spec(arch: "bert"), "arch.json")
         assertFails(.unknownArchitecture, ["arch.json (line 3)", "unknown architecture 'bert'", "gpt2, llama, moe"]) {
@@ -106,6 +122,29 @@ final class BenchPlanTests: XCTestCase {
         }
     }
 
+    func testOversizedWorkloadsAreRefusedBeforeRunning() throws {
+        let wide = try write(spec(extra: "").replacingOccurrences(of: #""width": 32"#, with: #""width": 65536"#), "wide.json")
+        assertFails(.specInvalid, ["wide.json", "needs about", "GiB", "available", "shrink model.layers, model.width"]) {
+            _ = try BenchPlan.make(arguments: [wide], workloadsDirectory: dir, availableBytes: 24 << 30)
+        }
+        let long = try write(spec(phases: #""train": {"batch": 64, "sequence": 16, "steps": 10000000}"#), "long.json")
+        assertFails(.specInvalid, ["long.json", "FLOPs a repeat", "1 TFLOP/s", "--max-hours"]) {
+            _ = try BenchPlan.make(arguments: [long], workloadsDirectory: dir, maximumHours: 0.5)
+        }
+        let shapes = try write(spec(arch: "llama", extra: "").replacingOccurrences(of: #""heads": 2"#, with: #""heads": 3"#), "heads.json")
+        assertFails(.specInvalid, ["heads.json", "model:", "heads 3"]) {
+            _ = try BenchPlan.make(arguments: [shapes], workloadsDirectory: dir)
+        }
+        let missing = try write(spec().replacingOccurrences(of: corpus, with: "/nope/corpus"), "missing.json")
+        assertFails(.specInvalid, ["missing.json", "data.corpus", "/nope/corpus"]) {
+            _ = try BenchPlan.make(arguments: [missing], workloadsDirectory: dir)
+        }
+        let badHash = try write(spec(sha: "abc"), "hash.json")
+        assertFails(.specInvalid, ["data.sha256 'abc' is not a SHA-256"]) {
+            _ = try BenchPlan.make(arguments: [badHash], workloadsDirectory: dir)
+        }
+    }
+
     func testTokenBudgetSweepAndNonStandardCorpus() throws {
         let path = try write(
             spec(phases: #""train": {"batch": 2, "sequence": 16, "tokens": 100}"#, sha: String(repeating: "0", count: 64)), "w.json")
@@ -114,6 +153,13 @@ final class BenchPlanTests: XCTestCase {
         XCTAssertFalse(plan.workloads[0].standard, "the corpus's hash is not the spec's")
         assertFails(.corpusMismatch, ["SHA-256", "not the standard", "--strict"]) {
             _ = try BenchPlan.make(arguments: [path], workloadsDirectory: dir, strict: true)
+        }
+        let unchecked = try write(spec(phases: #""train": {"batch": 2, "sequence": 16, "steps": 2}"#), "unchecked.json")
+        let plain = try BenchPlan.make(arguments: [unchecked], workloadsDirectory: dir)
+        XCTAssertFalse(plain.workloads[0].standard, "a spec without a hash cannot vouch for its corpus")
+        XCTAssertFalse(plain.workloads[0].corpusChecked)
+        assertFails(.corpusMismatch, ["names no data.sha256", "sha256"]) {
+            _ = try BenchPlan.make(arguments: [unchecked], workloadsDirectory: dir, strict: true)
         }
         let swept = try BenchPlan.make(arguments: [path], workloadsDirectory: dir, sweepBatches: [1, 4])
         XCTAssertEqual(swept.workloads.map(\.name), ["w@batch=1", "w@batch=2", "w@batch=4"], "the spec's own batch joins the sweep")

@@ -43,6 +43,19 @@ final class EfficiencyProbeTests: XCTestCase {
             f.summary)
     }
 
+    func testAnAlternativeThatSavesNothingIsInconclusive() {
+        let worse = EfficiencyProbe.findings(analysis: analysis(trainJPT: 0.02), cpuVectorBits: 512) { _ in
+            self.analysis(trainJPT: 0.0202, run: 8)
+        }
+        XCTAssertEqual(worse.first?.evidence, .measured)
+        XCTAssertTrue(worse.first?.inconclusive?.contains("saved less than 5 %") == true)
+        XCTAssertTrue(worse.first?.summary.contains("INCONCLUSIVE") == true, worse.first?.summary ?? "")
+        var short = analysis(trainJPT: 0.02)
+        short.workloads[0].phases[0].flags = [BenchFlag(.shortWindow, "short")]
+        let flagged = EfficiencyProbe.findings(analysis: short, cpuVectorBits: 512) { _ in self.analysis(trainJPT: 0.01, run: 9) }
+        XCTAssertTrue(flagged.first?.inconclusive?.contains("under the 1 s steady-state minimum") == true)
+    }
+
     func testPredictedWithoutARunnerAndNothingOnAMatchingKernel() {
         let found = EfficiencyProbe.findings(
             analysis: analysis(trainJPT: 0.02, threads: 1, cpus: 2), cpuVectorBits: 512, runAlternative: nil)

@@ -14,19 +14,20 @@ public struct BenchPlanRecord: Codable, Sendable, Equatable {
         public var corpus: String
         public var corpusSHA256: String
         public var corpusBytes: Int
-        /// False when the corpus differs from the spec's standard hash.
+        /// True when the corpus has the spec's standard hash; `corpusChecked` false when the spec named none.
         public var standard: Bool
+        public var corpusChecked: Bool?
         public var phases: [String]
 
         public init(
             name: String, file: String, architecture: String, parameters: Int, activeParameters: Int, flopsPerToken: [String: Double],
             configuration: JSONValue, spec: JSONValue, corpus: String, corpusSHA256: String, corpusBytes: Int, standard: Bool,
-            phases: [String]
+            corpusChecked: Bool? = nil, phases: [String]
         ) {
             self.name = name; self.file = file; self.architecture = architecture; self.parameters = parameters
             self.activeParameters = activeParameters; self.flopsPerToken = flopsPerToken; self.configuration = configuration
             self.spec = spec; self.corpus = corpus; self.corpusSHA256 = corpusSHA256; self.corpusBytes = corpusBytes
-            self.standard = standard; self.phases = phases
+            self.standard = standard; self.corpusChecked = corpusChecked; self.phases = phases
         }
     }
 

@@ -29,7 +29,10 @@ public enum ProgramEvents {
             .failure(MalformedEventLine(line: lineNumber, text: String(line.prefix(200)), problem: problem))
         }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-            return bad("not a JSON object")
+            return bad(
+                line.contains("NaN") || line.contains("Infinity")
+                    ? "not valid JSON: NaN and Infinity are not JSON numbers (Python: json.dumps(..., allow_nan=False) says so at the source)"
+                    : "not a JSON object")
         }
         if let unknown = object.keys.filter({ !keys.contains($0) }).sorted().first {
             return bad("unknown key '\(unknown)' (wattprint reads \(keys.sorted().joined(separator: ", ")))")
@@ -46,6 +49,10 @@ public enum ProgramEvents {
         let (time, tokens, step, loss) = (fields.time, fields.tokens, fields.step, fields.loss)
         let phase = fields.phase
         if let tokens, tokens < 0 { return bad("tokens must be 0 or more") }
+        if let tokens, tokens.rounded() != tokens || tokens > 1e15 { return bad("tokens must be a whole number up to 10^15") }
+        if let time, abs(time - Date().timeIntervalSince1970) > 86_400 {
+            return bad("time \(time) is not within a day of now: give Unix seconds (time.time() in Python)")
+        }
         if let edge = fields.event {
             guard edge == "start" || edge == "end" else { return bad("event must be \"start\" or \"end\"") }
             guard let name = phase, !name.isEmpty else { return bad("a start or end needs the phase it marks") }

@@ -79,6 +79,8 @@ public struct BenchAnalysis: Codable, Sendable {
         public var parameters: Int
         public var activeParameters: Int
         public var standard: Bool
+        /// False when the spec named no corpus hash; nil in runs recorded before it was kept.
+        public var corpusChecked: Bool?
         public var corpusSHA256: String
         public var phases: [Phase]
         public var channels: [Channel]
@@ -163,7 +165,13 @@ public struct BenchAnalysis: Codable, Sendable {
         for w in plan.workloads {
             var phases: [Phase] = []
             var workloadFlags: [BenchFlag] = []
-            if !w.standard {
+            if w.corpusChecked == false {
+                workloadFlags.append(
+                    .init(
+                        .unverifiedCorpus,
+                        "the spec names no corpus hash (data.sha256): the corpus read (SHA-256 \(w.corpusSHA256.prefix(12))…) is not checked against a standard one"
+                    ))
+            } else if !w.standard {
                 workloadFlags.append(
                     .init(
                         .nonStandardCorpus,
@@ -261,7 +269,8 @@ public struct BenchAnalysis: Codable, Sendable {
             workloads.append(
                 Workload(
                     name: w.name, architecture: w.architecture, parameters: w.parameters, activeParameters: w.activeParameters,
-                    standard: w.standard, corpusSHA256: w.corpusSHA256, phases: phases, channels: channels, validationLoss: loss,
+                    standard: w.standard, corpusChecked: w.corpusChecked, corpusSHA256: w.corpusSHA256, phases: phases, channels: channels,
+                    validationLoss: loss,
                     perplexity: loss.map { Foundation.exp($0) }, inferenceClosure: closure, flags: workloadFlags))
         }
         // Energy that is all estimated is said once for the run, not for every phase.

@@ -15,6 +15,8 @@ public struct BenchFlag: Codable, Sendable, Equatable {
         case disagreeingRepeat
         /// The corpus differs from the spec's standard hash.
         case nonStandardCorpus
+        /// The spec names no corpus hash: nothing ties the figures to a known corpus.
+        case unverifiedCorpus
         /// Too few repeats for a 95 % interval of the median.
         case smallSample
         /// Prefill + decode windows differ from the inference windows they make up by more than 0.5 %.

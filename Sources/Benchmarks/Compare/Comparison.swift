@@ -88,10 +88,9 @@ public struct Comparison: Codable, Sendable {
                             grade: ratio.flatMap(scale.grade), energySource: p.energySource))
                 }
                 var toTarget: Double?, reached: Bool?
-                if let targetLoss {
-                    let values = windows.filter { $0.mark.workload == w.name && $0.mark.name == "train" }.compactMap {
-                        energyToReach(targetLoss, in: $0)
-                    }
+                let training = windows.filter { $0.mark.workload == w.name && $0.mark.name == "train" }
+                if let targetLoss, !training.isEmpty {
+                    let values = training.compactMap { energyToReach(targetLoss, in: $0) }
                     reached = !values.isEmpty
                     toTarget = values.isEmpty ? nil : RepeatSummary(values).median
                 }

@@ -28,11 +28,15 @@ public struct EfficiencyFinding: Codable, Sendable, Equatable {
     public var alternativeRun: Int64?
     /// What the finding is and what to do, in words.
     public var detail: String
+    /// Why a measured alternative does not confirm the finding (it saved nothing, or its windows were too short to
+    /// tell); nil when it does, or for a prediction.
+    public var inconclusive: String?
 
     public init(
         kind: Kind, evidence: Evidence, workload: String? = nil, phase: String? = nil, joulesPerToken: Double? = nil,
-        alternativeJoulesPerToken: Double? = nil, alternativeRun: Int64? = nil, detail: String
+        alternativeJoulesPerToken: Double? = nil, alternativeRun: Int64? = nil, detail: String, inconclusive: String? = nil
     ) {
+        self.inconclusive = inconclusive
         self.kind = kind; self.evidence = evidence; self.workload = workload; self.phase = phase; self.joulesPerToken = joulesPerToken
         self.alternativeJoulesPerToken = alternativeJoulesPerToken; self.alternativeRun = alternativeRun; self.detail = detail
     }
@@ -51,6 +55,7 @@ public struct EfficiencyFinding: Codable, Sendable, Equatable {
             text +=
                 " — \(where_): \(sig(a)) → \(sig(b)) J/token, \(s >= 0 ? "saving" : "costing") \(sig(abs(s))) J/token (\(String(format: "%.0f", abs(s) / a * 100)) %), \(evidence.rawValue)"
             if let run = alternativeRun { text += " (run \(run))" }
+            if let inconclusive { text += "; INCONCLUSIVE: \(inconclusive)" }
         } else {
             text += " (\(evidence.rawValue))"
         }

@@ -22,7 +22,18 @@ public enum EfficiencyProbe {
         var found: [EfficiencyFinding] = []
         guard let peaks = analysis.peaks else { return [] }
         let target = analysis.workloads.first { w in w.phases.contains { $0.phase == "train" } }
-        let current = target?.phases.first { $0.phase == "train" }?.joulesPerToken.median
+        let targetPhase = target?.phases.first { $0.phase == "train" }
+        let current = targetPhase?.joulesPerToken.median
+        /// A measured alternative confirms a finding only with a clear saving on windows long enough to read.
+        func verdict(_ now: Double, _ alternative: Double) -> String? {
+            if targetPhase?.flags.contains(where: { $0.kind == .shortWindow }) == true {
+                return "the training windows are under the 1 s steady-state minimum, so one rerun cannot tell; lengthen the workload"
+            }
+            if alternative > now * 0.95 {
+                return "the alternative saved less than 5 % here (one rerun), so the fix is not confirmed on this workload"
+            }
+            return nil
+        }
         func measure(_ alternative: Alternative) -> (Double, Int64)? {
             guard let runAlternative, let analysis = try? runAlternative(alternative),
                 let value = analysis.workloads.first(where: { $0.name == alternative.workload })?.phases.first(where: {
@@ -47,7 +58,7 @@ public enum EfficiencyProbe {
                 found.append(
                     EfficiencyFinding(
                         kind: .narrowBLASKernels, evidence: .measured, workload: target.name, phase: "train", joulesPerToken: current,
-                        alternativeJoulesPerToken: value, alternativeRun: run, detail: detail))
+                        alternativeJoulesPerToken: value, alternativeRun: run, detail: detail, inconclusive: verdict(current, value)))
             } else {
                 // Predicted: the compute-bound part scales with the kernel width, at most bits ÷ cpu bits of the time.
                 let predicted = current.map { $0 * Double(bits) / Double(cpuVectorBits) }
@@ -69,7 +80,7 @@ public enum EfficiencyProbe {
                 found.append(
                     EfficiencyFinding(
                         kind: .fewerThreadsThanCores, evidence: .measured, workload: target.name, phase: "train", joulesPerToken: current,
-                        alternativeJoulesPerToken: value, alternativeRun: run, detail: detail))
+                        alternativeJoulesPerToken: value, alternativeRun: run, detail: detail, inconclusive: verdict(current, value)))
             } else {
                 found.append(EfficiencyFinding(kind: .fewerThreadsThanCores, evidence: .predicted, detail: detail))
             }
@@ -87,20 +98,25 @@ public enum EfficiencyProbe {
         for (base, variants) in grouped.sorted(by: { $0.key < $1.key }) {
             guard let chosen = specBatches[base] else { continue }
             for phase in Set(variants.flatMap { $0.phases.map(\.phase) }).sorted() {
-                let points = variants.compactMap { w -> (batch: Int, jpt: Double)? in
+                let points = variants.compactMap { w -> (batch: Int, jpt: Double, short: Bool)? in
                     guard let p = w.phases.first(where: { $0.phase == phase }), p.joulesPerToken.median.isFinite else { return nil }
-                    return (sweep[w.name]!.batch, p.joulesPerToken.median)
+                    return (sweep[w.name]!.batch, p.joulesPerToken.median, p.flags.contains { $0.kind == .shortWindow })
                 }
                 guard let best = points.min(by: { $0.jpt < $1.jpt }), let mine = points.first(where: { $0.batch == chosen }),
                     best.batch != chosen, best.jpt < mine.jpt * 0.95
                 else { continue }
+                let fix =
+                    best.batch > chosen
+                    ? "fix: raise the batch to \(best.batch) where latency allows"
+                    : "a smaller batch measured less here, against the usual; check the windows before acting on it"
                 found.append(
                     EfficiencyFinding(
                         kind: .batchBelowKnee, evidence: .measured, workload: base, phase: phase, joulesPerToken: mine.jpt,
                         alternativeJoulesPerToken: best.jpt,
                         detail:
-                            "\(phase) at batch \(chosen) costs more per token than at batch \(best.batch) (swept: \(points.sorted { $0.batch < $1.batch }.map { "\($0.batch): \(String(format: "%.4g", $0.jpt))" }.joined(separator: ", ")) J/token); fix: batch \(best.batch) where latency allows"
-                    ))
+                            "\(phase) at batch \(chosen) costs more per token than at batch \(best.batch) (swept: \(points.sorted { $0.batch < $1.batch }.map { "\($0.batch): \(String(format: "%.4g", $0.jpt))" }.joined(separator: ", ")) J/token); \(fix)",
+                        inconclusive: points.contains(where: \.short)
+                            ? "some swept windows are under the 1 s steady-state minimum; lengthen the workload's steps or rounds" : nil))
             }
         }
         return found

@@ -12,12 +12,55 @@ public struct PlannedWorkload: Sendable {
     /// SHA-256 of the corpus bytes read (hex).
     public let corpusSHA256: String
     public let corpusBytes: Int
-    /// False when the spec names a hash and the corpus read differs: the figures are not the standard workload's.
+    /// True when the spec names the corpus's SHA-256 and the corpus read has it: the figures are the standard
+    /// workload's. False for a different corpus, and for a spec that names no hash (`corpusChecked` false).
     public let standard: Bool
+    public let corpusChecked: Bool
     public let tokenizer: String
 
     public var name: String { spec.name }
+
+    /// Memory one repeat needs at most, bytes: fp32 parameters, gradients and two AdamW moments for training, the
+    /// activations kept for backward (a generous per-token count: 24 floats per channel plus the attention scores, per
+    /// layer) and the logits; the KV cache and scratch for inference.
+    public var estimatedBytes: Int {
+        let c = config.configuration
+        let parameters = Double(c.parameterSpecs.reduce(0) { $0 + $1.count })
+        var floats = parameters
+        if let t = spec.phases.train {
+            let tokens = Double(t.batch * t.sequence)
+            floats += 3 * parameters
+            floats +=
+                Double(c.layers) * tokens * (24 * Double(c.channels) + 2 * Double(t.sequence) * 16) + 3 * tokens
+                * Double(c.paddedVocabularySize)
+        }
+        if let p = spec.phases.prefill {
+            let context = Double(p.promptTokens + (spec.phases.decode?.newTokens ?? 0))
+            floats += Double(p.batch) * context * Double(c.cacheFloatsPerPosition) + Double(p.batch) * Double(c.paddedVocabularySize)
+            floats += Double(p.promptTokens) * 24 * Double(c.channels)
+        }
+        return Int(min(floats * 4, Double(Int.max / 2)))
+    }
+
+    /// Arithmetic of one repeat by the configuration's formula, FLOPs.
+    public var estimatedFLOPsPerRepeat: Double {
+        let c = config.configuration
+        var flops = 0.0
+        if let t = spec.phases.train, let steps = spec.trainSteps {
+            flops += Double(steps + (spec.warmupSteps ?? 1)) * c.trainingStepFLOPs(B: t.batch, T: t.sequence)
+        }
+        if let p = spec.phases.prefill {
+            let rounds = Double((p.rounds ?? 1) + 1)
+            flops += rounds * Double(p.batch) * c.forwardFLOPs(tokens: p.promptTokens, attentionContext: p.promptTokens, logitRows: 1)
+            if let d = spec.phases.decode {
+                flops += rounds * Double(p.batch) * Double(d.newTokens) * c.flopsPerToken(.decode, context: p.promptTokens + d.newTokens)
+            }
+        }
+        return flops
+    }
 }
+
+func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
 
 /// What `wattprint bench` will run, resolved and checked before anything is recorded.
 public struct BenchPlan: Sendable {
@@ -37,10 +80,13 @@ public struct BenchPlan: Sendable {
     ///   - repeats, idleSeconds: command-line overrides of the suite's or spec's own.
     ///   - strict: refuse a corpus whose hash differs from the spec's, instead of marking the workload non-standard.
     ///   - sweepBatches: run every workload at each of these batch sizes (and its own) instead, named `NAME@batch=B`.
+    ///   - availableBytes: memory the machine has free; a workload estimated to need more than 80 % of it is refused.
+    ///   - maximumHours: a plan whose arithmetic alone would take longer at 1 TFLOP/s (faster than any CPU here) is
+    ///     refused, so a typo'd size is caught before it runs for days.
     /// - Throws: `BenchError` naming the file, line and field; `EngineError` for an unreadable corpus or a bad model shape.
     public static func make(
         arguments: [String], workloadsDirectory: String, repeats: Int? = nil, idleSeconds: Double? = nil, strict: Bool = false,
-        sweepBatches: [Int] = []
+        sweepBatches: [Int] = [], availableBytes: Int? = nil, maximumHours: Double = 24
     ) throws -> BenchPlan {
         guard !arguments.isEmpty else {
             throw BenchError(
@@ -92,39 +138,75 @@ public struct BenchPlan: Sendable {
         var corpora: [String: (bytes: [UInt8], sha: String)] = [:]
         var planned: [PlannedWorkload] = []
         for (spec, file) in specs {
+            let text = String(decoding: FileManager.default.contents(atPath: file) ?? Data(), as: UTF8.self)
+            func inSpec<T>(_ field: [String], _ body: () throws -> T) throws -> T {
+                do { return try body() } catch let error as EngineError {
+                    throw BenchError(
+                        .specInvalid, "\(file)\(SpecReader.lineSuffix(field, text)): \(field.joined(separator: ".")): \(error.description)",
+                        fix: "change it in the spec (the flag named above is the spec key of the same name)")
+                }
+            }
+            if let hash = spec.data.sha256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
+                throw BenchError(
+                    .specInvalid,
+                    "\(file)\(SpecReader.lineSuffix(["data", "sha256"], text)): data.sha256 '\(hash)' is not a SHA-256 (64 hex digits)",
+                    fix: "put the corpus's hash there (sha256sum of the file, or what `wattprint bench` reports), or leave the key out")
+            }
             let corpusPath = absolute(spec.data.corpus, relativeTo: file)
             let corpus: (bytes: [UInt8], sha: String)
             if let cached = corpora[corpusPath] {
                 corpus = cached
             } else {
-                let bytes = try Corpus.load(path: corpusPath).bytes
+                let bytes = try inSpec(["data", "corpus"]) { try Corpus.load(path: corpusPath).bytes }
                 corpus = (bytes, SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined())
                 corpora[corpusPath] = corpus
             }
-            let standard = spec.data.sha256.map { $0.lowercased() == corpus.sha } ?? true
-            if !standard && strict {
+            let checked = spec.data.sha256 != nil
+            let standard = spec.data.sha256.map { $0.lowercased() == corpus.sha } ?? false
+            if strict && !standard {
                 throw BenchError(
                     .corpusMismatch,
-                    "\(file): the corpus \(corpusPath) has SHA-256 \(corpus.sha), not the standard \(spec.data.sha256!)",
-                    fix:
-                        "install the standard corpus (Debian's fortunes package for the suites), or drop --strict to record the run as non-standard"
-                )
+                    checked
+                        ? "\(file): the corpus \(corpusPath) has SHA-256 \(corpus.sha), not the standard \(spec.data.sha256!)"
+                        : "\(file): the spec names no data.sha256, so its corpus cannot be checked as standard",
+                    fix: checked
+                        ? "install the standard corpus (Debian's fortunes package for the suites), or drop --strict to record the run as non-standard"
+                        : "add \"sha256\": \"\(corpus.sha)\" to data if this corpus is the standard one, or drop --strict")
             }
             let tokenizer: Tokenizer
             if spec.data.tokenizer == "gpt2" {
-                tokenizer = try GPT2Tokenizer(
-                    vocabularyPath: absolute(spec.data.vocab!, relativeTo: file), mergesPath: absolute(spec.data.merges!, relativeTo: file))
+                tokenizer = try inSpec(["data", "vocab"]) {
+                    try GPT2Tokenizer(
+                        vocabularyPath: absolute(spec.data.vocab!, relativeTo: file),
+                        mergesPath: absolute(spec.data.merges!, relativeTo: file))
+                }
             } else {
                 tokenizer = ByteTokenizer()
             }
             let window = max(spec.phases.train?.sequence ?? 0, spec.longestSequence)
-            let split = try TokenSplit(tokens: tokenizer.encode(bytes: corpus.bytes), window: window)
-            let config = try spec.model.shape.configuration(
-                vocabularySize: tokenizer.vocabularySize, maxSequence: spec.model.context ?? spec.longestSequence)
-            planned.append(
-                PlannedWorkload(
-                    spec: spec, file: file, config: config, tokens: split, corpusSHA256: corpus.sha, corpusBytes: corpus.bytes.count,
-                    standard: standard, tokenizer: spec.data.tokenizer))
+            let split = try inSpec(["data", "corpus"]) { try TokenSplit(tokens: tokenizer.encode(bytes: corpus.bytes), window: window) }
+            let config = try inSpec(["model"]) {
+                try spec.model.shape.configuration(
+                    vocabularySize: tokenizer.vocabularySize, maxSequence: spec.model.context ?? spec.longestSequence)
+            }
+            let workload = PlannedWorkload(
+                spec: spec, file: file, config: config, tokens: split, corpusSHA256: corpus.sha, corpusBytes: corpus.bytes.count,
+                standard: standard, corpusChecked: checked, tokenizer: spec.data.tokenizer)
+            let bytes = workload.estimatedBytes
+            if let availableBytes, Double(bytes) > 0.8 * Double(availableBytes) {
+                throw BenchError(
+                    .specInvalid,
+                    "\(file): \(spec.name) needs about \(gib(bytes)) (parameters, gradients, optimizer state, activations and caches) but this machine has \(gib(availableBytes)) available",
+                    fix: "shrink model.layers, model.width or the phases' batch and sequence")
+            }
+            let hours = workload.estimatedFLOPsPerRepeat / 1e12 / 3600
+            if hours * Double(repeats ?? spec.repeats ?? 5) > maximumHours {
+                throw BenchError(
+                    .specInvalid,
+                    "\(file): \(spec.name) is \(String(format: "%.3g", workload.estimatedFLOPsPerRepeat)) FLOPs a repeat: over \(String(format: "%.0f", hours)) h even at 1 TFLOP/s",
+                    fix: "shrink the model or the phases' steps, rounds and tokens, or pass --max-hours if that is meant")
+            }
+            planned.append(workload)
         }
         let chosenRepeats = repeats ?? suite?.repeats ?? planned.compactMap(\.spec.repeats).max() ?? 5
         let idle = idleSeconds ?? suite?.idleSeconds ?? 10
@@ -155,8 +237,8 @@ public struct BenchPlan: Sendable {
         throw BenchError(
             .unknownSuite, "'\(argument)' is neither a file nor a suite in \(directory)",
             fix: known.isEmpty
-                ? "pass a spec file, or --workloads DIR where suites live (DIR/NAME/suite.json)"
-                : "use one of the suites \(known.joined(separator: ", ")) or a spec file")
+                ? "pass a spec file, or --workloads-directory DIR where suites live (DIR/NAME/suite.json)"
+                : "use one of the suites \(known.joined(separator: ", ")) or a spec file (or --workloads-directory DIR)")
     }
 
     /// The suite at `path` and its workload files, or nil if the file is a workload spec.

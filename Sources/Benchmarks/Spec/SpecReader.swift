@@ -1,10 +1,20 @@
+import Accounting
 import Engine
 import Foundation
 
-/// The keys a JSON object may have, nested: a spec key not listed is a typo, named with its line.
+/// The keys a JSON object may have and what each holds, nested: a key not listed is a typo, and a value of the wrong
+/// kind or outside its range is named with its line, before anything is decoded or run.
 indirect enum SpecKeys: Sendable {
-    case leaf
+    /// A whole number within the range (sizes, counts: the upper bounds keep a typo from asking for terabytes).
+    case count(ClosedRange<Int>)
+    /// A number within the range; `above` excludes the lower bound (a learning rate above 0).
+    case number(ClosedRange<Double>, above: Bool = false)
+    case text
+    /// A list of strings.
+    case texts
     case object([String: SpecKeys])
+
+    static let leaf = SpecKeys.text
 }
 
 /// Reads spec and suite files strictly: JSON syntax errors with their line, unknown keys, wrong types and missing
@@ -22,7 +32,13 @@ enum SpecReader {
                 .specMalformed, "\(path)\(syntaxLine(detail, text)) is not valid JSON: \(detail)",
                 fix: "fix the syntax there (a missing comma or quote, usually at the end of the line before); a spec looks like \(example)")
         }
-        try checkKeys(json, keys, path: [], file: path, text: text)
+        // Kinds and ranges are checked on the JSON as written, so every problem is named with its field and line.
+        let value: JSONValue
+        do { value = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw BenchError(.specMalformed, "\(path) is not valid JSON (\(error))", fix: "fix the syntax; a spec looks like \(example)")
+        }
+        _ = json
+        try checkKeys(value, keys, path: [], file: path, text: text)
         do { return try JSONDecoder().decode(T.self, from: data) } catch let DecodingError.dataCorrupted(context)
             where context.codingPath.last?.stringValue == "architecture"
         {
@@ -36,18 +52,55 @@ enum SpecReader {
         }
     }
 
-    static func checkKeys(_ json: Any, _ keys: SpecKeys, path: [String], file: String, text: String) throws {
-        guard case let .object(allowed) = keys, let object = json as? [String: Any] else { return }
-        for (key, value) in object {
-            guard let inner = allowed[key] else {
-                let field = (path + [key]).joined(separator: ".")
-                throw BenchError(
-                    .specMalformed, "\(file)\(lineSuffix(path + [key], text)): unknown key '\(field)'",
-                    fix:
-                        "use one of \(allowed.keys.sorted().joined(separator: ", "))\(path.isEmpty ? "" : " in \(path.joined(separator: "."))")"
+    static func checkKeys(_ json: JSONValue, _ keys: SpecKeys, path: [String], file: String, text: String) throws {
+        let field = path.joined(separator: ".")
+        func bad(_ problem: String, _ fix: String) -> BenchError {
+            BenchError(.specMalformed, "\(file)\(lineSuffix(path, text)): '\(field)' \(problem)", fix: fix)
+        }
+        func shown(_ v: JSONValue) -> String {
+            switch v {
+            case .null: return "null"
+            case let .bool(b): return "\(b)"
+            case let .number(n): return n.rounded() == n && abs(n) < 1e15 ? String(Int64(n)) : "\(n)"
+            case let .string(t): return "\"\(t)\""
+            case .array: return "a list"
+            case .object: return "an object"
+            }
+        }
+        switch keys {
+        case let .object(allowed):
+            guard case let .object(object) = json else {
+                throw bad("should be an object { … }, got \(shown(json))", "see the schema in Workloads/README.md")
+            }
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+                guard let inner = allowed[key] else {
+                    let name = (path + [key]).joined(separator: ".")
+                    throw BenchError(
+                        .specMalformed, "\(file)\(lineSuffix(path + [key], text)): unknown key '\(name)'",
+                        fix: "use one of \(allowed.keys.sorted().joined(separator: ", "))\(path.isEmpty ? "" : " in \(field)")")
+                }
+                try checkKeys(value, inner, path: path + [key], file: file, text: text)
+            }
+        case let .count(range):
+            guard case let .number(v) = json, v.isFinite, v.rounded() == v else {
+                throw bad("should be a whole number, got \(shown(json))", "give a count such as \(max(range.lowerBound, 1))")
+            }
+            guard v >= Double(range.lowerBound), v <= Double(range.upperBound) else {
+                throw bad("is \(shown(json)), outside \(range.lowerBound)…\(range.upperBound)", "give a value in that range")
+            }
+        case let .number(range, above):
+            guard case let .number(v) = json, v.isFinite else { throw bad("should be a number, got \(shown(json))", "give a number") }
+            guard v <= range.upperBound, above ? v > range.lowerBound : v >= range.lowerBound else {
+                throw bad(
+                    "is \(shown(json)), outside \(above ? "(" : "[")\(range.lowerBound), \(range.upperBound)]", "give a value in that range"
                 )
             }
-            try checkKeys(value, inner, path: path + [key], file: file, text: text)
+        case .text:
+            guard case .string = json else { throw bad("should be a string in quotes, got \(shown(json))", "quote it") }
+        case .texts:
+            guard case let .array(list) = json, list.allSatisfy({ if case .string = $0 { return true } else { return false } }) else {
+                throw bad("should be a list of strings", "write it like [\"gpt2.json\", \"llama.json\"]")
+            }
         }
     }
 

@@ -12,7 +12,8 @@ public struct SuiteSpec: Codable, Sendable, Equatable {
     /// Idle baseline before and after, seconds; default 10.
     public var idleSeconds: Double?
 
-    static let keys: SpecKeys = .object(
-        Dictionary(
-            uniqueKeysWithValues: ["schema", "name", "description", "workloads", "repeats", "idleSeconds"].map { ($0, SpecKeys.leaf) }))
+    static let keys: SpecKeys = .object([
+        "schema": .count(1...1), "name": .text, "description": .text, "workloads": .texts, "repeats": .count(1...1_000),
+        "idleSeconds": .number(0...3_600),
+    ])
 }

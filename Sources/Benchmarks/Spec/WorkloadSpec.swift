@@ -98,23 +98,26 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
 
     /// The keys each object takes, for rejecting unknown ones.
     static let keys: SpecKeys = .object([
-        "schema": .leaf, "name": .leaf, "description": .leaf, "seed": .leaf, "warmupSteps": .leaf, "repeats": .leaf,
-        "model": .object(
-            Dictionary(
-                uniqueKeysWithValues: [
-                    "architecture", "layers", "width", "heads", "kvHeads", "hidden", "experts", "expertsPerToken", "context",
-                ]
-                .map { ($0, SpecKeys.leaf) })),
-        "data": .object(
-            Dictionary(uniqueKeysWithValues: ["corpus", "sha256", "tokenizer", "vocab", "merges"].map { ($0, SpecKeys.leaf) })),
+        "schema": .count(1...1), "name": .text, "description": .text, "seed": .count(0...(1 << 53)), "warmupSteps": .count(0...10_000),
+        "repeats": .count(1...1_000),
+        "model": .object([
+            "architecture": .text, "layers": .count(1...256), "width": .count(1...65_536), "heads": .count(1...1_024),
+            "kvHeads": .count(1...1_024), "hidden": .count(1...262_144), "experts": .count(0...1_024), "expertsPerToken": .count(1...64),
+            "context": .count(1...131_072),
+        ]),
+        "data": .object(["corpus": .text, "sha256": .text, "tokenizer": .text, "vocab": .text, "merges": .text]),
         "phases": .object([
-            "train": .object(
-                Dictionary(
-                    uniqueKeysWithValues: ["batch", "sequence", "steps", "tokens", "learningRate", "evaluationBatches"].map { ($0, .leaf) })
-            ),
-            "prefill": .object(Dictionary(uniqueKeysWithValues: ["batch", "promptTokens", "rounds"].map { ($0, .leaf) })),
-            "decode": .object(Dictionary(uniqueKeysWithValues: ["newTokens", "temperature", "topK", "topP"].map { ($0, .leaf) })),
-            "encode": .object(Dictionary(uniqueKeysWithValues: ["batch", "sequence", "rounds"].map { ($0, .leaf) })),
+            "train": .object([
+                "batch": .count(1...65_536), "sequence": .count(1...131_072), "steps": .count(1...10_000_000),
+                "tokens": .count(1...1_000_000_000_000), "learningRate": .number(0...10, above: true),
+                "evaluationBatches": .count(1...100_000),
+            ]),
+            "prefill": .object(["batch": .count(1...65_536), "promptTokens": .count(1...131_072), "rounds": .count(1...100_000)]),
+            "decode": .object([
+                "newTokens": .count(1...131_072), "temperature": .number(0...100), "topK": .count(1...1_000_000),
+                "topP": .number(0...1, above: true),
+            ]),
+            "encode": .object(["batch": .count(1...65_536), "sequence": .count(1...131_072), "rounds": .count(1...100_000)]),
         ]),
     ])
 

@@ -115,7 +115,7 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
                 guard case let .benchFindings(json) = RunEvent(event),
                     let findings = try? JSONDecoder().decode([EfficiencyFinding].self, from: JSONEncoder().encode(json))
                 else { continue }
-                for f in findings where f.evidence == .measured {
+                for f in findings where f.evidence == .measured && f.inconclusive == nil {
                     guard let a = f.joulesPerToken, let b = f.alternativeJoulesPerToken, a > 0 else { continue }
                     efficiency.append(
                         Efficiency(

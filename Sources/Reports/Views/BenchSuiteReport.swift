@@ -36,7 +36,9 @@ public enum BenchSuiteReport {
             blocks.append(.blank)
             var title = "\(w.name): \(w.architecture), \(QuantityFormat.grouped(w.parameters)) parameters"
             if w.activeParameters != w.parameters { title += " (\(QuantityFormat.grouped(w.activeParameters)) active)" }
-            title += w.standard ? "; standard corpus" : "; NON-STANDARD corpus"
+            title +=
+                w.standard
+                ? "; standard corpus" : w.corpusChecked == false ? "; corpus not checked (no data.sha256)" : "; NON-STANDARD corpus"
             blocks.append(.line(title))
             var table = Table(
                 header: [

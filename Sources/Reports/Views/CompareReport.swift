@@ -43,7 +43,8 @@ public enum CompareReport {
                 let values = c.rows.compactMap(\.joulesToTargetLoss)
                 let best = values.count > 1 && row.joulesToTargetLoss == values.min()
                 cells.insert(
-                    row.joulesToTargetLoss.map { QuantityFormat.joules($0) + (best ? " *" : "") } ?? "not reached", at: 3)
+                    row.joulesToTargetLoss.map { QuantityFormat.significant($0) + " J" + (best ? " *" : "") }
+                        ?? (row.targetLossReached == false ? "not reached" : "— (no training)"), at: 3)
             }
             _ = i
             quality.rows.append(cells)

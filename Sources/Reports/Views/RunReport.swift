@@ -94,7 +94,9 @@ public enum RunReport {
                     format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
         }
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
-            out.append(String(format: "  %.0f tokens: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, j, j / 3.6e6, g))
+            // With phases, the whole run's figure includes what lies between them (idle, probes, warm-up): say so.
+            let scope = (f.phases?.isEmpty == false) ? " over the whole run (between-phase time included; per phase below)" : ""
+            out.append(String(format: "  %.0f tokens%@: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, scope, j, j / 3.6e6, g))
         }
         for p in f.phases ?? [] {
             var line = String(

@@ -43,6 +43,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Efficiency findings: measure (run each alternative once), predict (no extra runs) or none.")
     var findings: FindingsMode = .measure
     @Option(help: "Folder for the run's signed sustainability report (Markdown, HTML, JSON, CSV).") var reports = "Reports"
+    @Option(help: "Refuse a plan whose arithmetic alone would take longer than this many hours at 1 TFLOP/s.") var maxHours: Double = 24
     @Flag(help: "Write no report.") var noReport = false
 
     @OptionGroup var threads: ThreadOptions
@@ -57,7 +58,9 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if workloads.isEmpty { throw ValidationError("name a suite or spec, e.g. `wattprint bench small`") }
         if let repeats, repeats < 1 { throw ValidationError("--repeats must be at least 1") }
-        if let idleSeconds, !(idleSeconds >= 0) { throw ValidationError("--idle must be 0 or more seconds") }
+        if let idleSeconds, !(idleSeconds >= 0 && idleSeconds <= 3600) { throw ValidationError("--idle must be 0 to 3600 seconds") }
+        if let repeats, repeats > 1000 { throw ValidationError("--repeats must be at most 1000") }
+        if !(maxHours > 0) { throw ValidationError("--max-hours must be above 0") }
         _ = try sweepBatches()
     }
 
@@ -94,7 +97,8 @@ struct BenchCommand: ParsableCommand {
         let plan = try CLIError.wrapping {
             try BenchPlan.make(
                 arguments: workloads, workloadsDirectory: workloadsDirectory ?? Self.defaultWorkloads(), repeats: repeats,
-                idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepBatches())
+                idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepBatches(), availableBytes: Self.availableMemory(),
+                maximumHours: maxHours)
         }
         let threadCount = threads.threads ?? Parallel.hardwareThreads()
         let settings = FootprintSettings(
@@ -175,6 +179,15 @@ struct BenchCommand: ParsableCommand {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(BenchSuiteReport.Record.self, from: data).analysis
+    }
+
+    /// MemAvailable from /proc/meminfo, bytes; nil where it cannot be read.
+    static func availableMemory() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+            let kB = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
+        return kB * 1024
     }
 
     static func executablePath() -> String {

@@ -11,7 +11,7 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare architectures side by side: parameters, FLOPs, tokens/s, J/token and g CO2e per phase, quality, grades.",
         discussion: """
-            Each RUN is a benchmark run id (or `last`); each SPEC a workload or suite file, benchmarked first (as `wattprint \
+            Each RUN is a benchmark run id (or `last`, the latest benchmark run); each SPEC a workload or suite file, benchmarked first (as `wattprint \
             bench` would, recorded as its own run). Figures are recomputed from the ledger. Grades follow rating scale v1: \
             J/token ÷ the frozen reference workload small-gpt2's in the same run (so run it alongside).
 
@@ -26,7 +26,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Also report the training energy until the training loss (5-step mean) first reaches this, nats/token.")
     var targetLoss: Double?
     @Option(help: "Repeats when specs are benchmarked first (default: theirs, else 5).") var repeats: Int?
-    @Option(name: .customLong("idle"), help: "Idle baseline when specs are benchmarked first, seconds (default 10).")
+    @Option(help: "Where suites live, when specs are benchmarked first (as for bench).") var workloadsDirectory: String?
+    @Option(name: .customLong("idle"), help: "Idle baseline when specs are benchmarked first, seconds (default: the suite's, else 10).")
     var idleSeconds: Double?
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var regionOption: RegionOption
@@ -34,7 +35,9 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         if items.isEmpty { throw ValidationError("name benchmark runs or specs, e.g. `wattprint compare last`") }
-        if let targetLoss, !(targetLoss > 0) { throw ValidationError("--target-loss must be above 0 nats/token") }
+        if let targetLoss, !(targetLoss > 0 && targetLoss.isFinite) {
+            throw ValidationError("--target-loss must be a finite number above 0 nats/token")
+        }
     }
 
     func run() throws {
@@ -45,6 +48,7 @@ struct CompareCommand: ParsableCommand {
             var arguments = specs + ["--ledger", ledger.resolvedPath, "--findings", "none", "--no-report"]
             if let repeats { arguments += ["--repeats", "\(repeats)"] }
             if let idleSeconds { arguments += ["--idle", "\(idleSeconds)"] }
+            if let workloadsDirectory { arguments += ["--workloads-directory", workloadsDirectory] }
             if let region = regionOption.region { arguments += ["--region", region] }
             let (analysis, _) = try BenchCommand.parse(arguments).measure()
             analyses[analysis.runID] = analysis
@@ -58,6 +62,9 @@ struct CompareCommand: ParsableCommand {
                 }
                 ids.append(last)
             } else if let id = Int64(item) {
+                guard try store.runs().contains(where: { $0.id == id }) else {
+                    throw CLIError("run \(id) is not in the ledger \(store.path); list the benchmark runs with `wattprint runs`")
+                }
                 ids.append(id)
             }
         }
