@@ -41,6 +41,7 @@ public struct RunFootprint: Codable, Sendable {
         let run = try ledger.run(id)
         let events = try ledger.events(run: id)
         var recorded: FootprintSettings?, recordedHours: RecordedHourlyIntensity?
+        let malformed = events.filter { $0.kind == "malformed_event" }.count
         for e in events.lazy.filter({ $0.kind == FootprintSettings.eventKind || $0.kind == "hourly_intensity" }).map(RunEvent.init) {
             switch e {
             case let .footprintSettings(f): recorded = f
@@ -54,6 +55,9 @@ public struct RunFootprint: Codable, Sendable {
                 region: RegionResolution.resolve(flag: run.region, environment: [:], configValue: nil),
                 site: nil, pue: nil)
         var labels: [String] = [], notes: [String] = []
+        if malformed > 0 {
+            notes.append("\(malformed) line(s) the command wrote to $WATTPRINT_EVENTS were not events and were kept as written (malformed_event)")
+        }
         func override<T: Equatable>(_ name: String, _ new: T?, _ keyPath: WritableKeyPath<FootprintSettings, T?>, _ text: (T) -> String) {
             guard let new, new != settings[keyPath: keyPath] else { return }
             labels.append("\(name) \(text(new)) (override; the run recorded \(settings[keyPath: keyPath].map(text) ?? "none"))")
