@@ -39,3 +39,21 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         }
     }
 }
+
+extension TensorBuffer {
+    /// Fills the first `count` floats of tensor `index` with N(0, std²), in seeded chunks of 2²⁰ spread over the
+    /// kernel workers: the same values for any thread count (each chunk's stream depends only on the seed, the tensor
+    /// and the chunk).
+    func fillNormal(tensor index: Int, count: Int, std: Float, seed: UInt64) {
+        let view = self.view(index), chunk = 1 << 20
+        let pieces = (count + chunk - 1) / chunk
+        Parallel.forEachChunk(pieces, minChunk: 1) { _, range in
+            for piece in range {
+                var stream = SplitMix64(seed: seed ^ (UInt64(index) << 32) ^ UInt64(piece))
+                var rng = SplitMix64(seed: stream.next())
+                let lo = piece * chunk, hi = min(count, lo + chunk)
+                rng.fillNormal(UnsafeMutableBufferPointer(rebasing: view[lo..<hi]), std: std)
+            }
+        }
+    }
+}

@@ -29,7 +29,6 @@ public final class GPT2: LanguageModel {
     public convenience init(config: GPT2Config, seed: UInt64) throws {
         try config.validate()
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
-        let chunk = 1 << 20
         for (i, spec) in buffer.layout.specs.enumerated() {
             let view = buffer.view(i)
             if spec.name.hasSuffix("ln_1.weight") || spec.name.hasSuffix("ln_2.weight") || spec.name == "ln_f.weight" {
@@ -38,15 +37,7 @@ public final class GPT2: LanguageModel {
                 let residualProjection = spec.name.hasSuffix("c_proj.weight")
                 let std: Float = residualProjection ? 0.02 / Float(2 * config.layers).squareRoot() : 0.02
                 let count = spec.name == "wte.weight" ? config.vocabularySize * config.channels : view.count
-                let pieces = (count + chunk - 1) / chunk
-                Parallel.forEachChunk(pieces, minChunk: 1) { _, range in
-                    for piece in range {
-                        var stream = SplitMix64(seed: seed ^ (UInt64(i) << 32) ^ UInt64(piece))
-                        var rng = SplitMix64(seed: stream.next())
-                        let lo = piece * chunk, hi = min(count, lo + chunk)
-                        rng.fillNormal(UnsafeMutableBufferPointer(rebasing: view[lo..<hi]), std: std)
-                    }
-                }
+                buffer.fillNormal(tensor: i, count: count, std: std, seed: seed)
             }
         }
         try self.init(config: config, parameters: buffer)

@@ -32,7 +32,6 @@ public final class Llama: LanguageModel {
     public convenience init(config: LlamaConfig, seed: UInt64) throws {
         try config.validate()
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
-        let chunk = 1 << 20
         for (i, spec) in buffer.layout.specs.enumerated() {
             let view = buffer.view(i)
             if spec.name.hasSuffix("norm.weight") || spec.name.hasSuffix("layernorm.weight") {
@@ -43,15 +42,7 @@ public final class Llama: LanguageModel {
                 let std: Float = output ? 0.02 / Float(2 * config.layers).squareRoot() : 0.02
                 let padded = spec.name == "model.embed_tokens.weight" || spec.name == "lm_head.weight"
                 let count = padded ? config.vocabularySize * config.channels : view.count
-                let pieces = (count + chunk - 1) / chunk
-                Parallel.forEachChunk(pieces, minChunk: 1) { _, range in
-                    for piece in range {
-                        var stream = SplitMix64(seed: seed ^ (UInt64(i) << 32) ^ UInt64(piece))
-                        var rng = SplitMix64(seed: stream.next())
-                        let lo = piece * chunk, hi = min(count, lo + chunk)
-                        rng.fillNormal(UnsafeMutableBufferPointer(rebasing: view[lo..<hi]), std: std)
-                    }
-                }
+                buffer.fillNormal(tensor: i, count: count, std: std, seed: seed)
             }
         }
         try self.init(config: config, parameters: buffer)
