@@ -93,8 +93,8 @@ final class BenchPlanTests: XCTestCase {
             let path = try write(spec(phases: phases), "range-\(words.count).json")
             assertFails(.specMalformed, [words]) { _ = try BenchPlan.make(arguments: [path], workloadsDirectory: dir) }
         }
-        let arch = try write(spec(arch: "bert"), "arch.json")
-        assertFails(.unknownArchitecture, ["arch.json (line 3)", "unknown architecture 'bert'", "gpt2, llama, moe"]) {
+        let arch = try write(spec(arch: "rnn"), "arch.json")
+        assertFails(.unknownArchitecture, ["arch.json (line 3)", "unknown architecture 'rnn'", "gpt2, llama, moe, bert, t5"]) {
             _ = try BenchPlan.make(arguments: [arch], workloadsDirectory: dir)
         }
         let decodeAlone = try write(spec(phases: #""decode": {"newTokens": 4}"#), "decode.json")
@@ -102,7 +102,7 @@ final class BenchPlanTests: XCTestCase {
             _ = try BenchPlan.make(arguments: [decodeAlone], workloadsDirectory: dir)
         }
         let encode = try write(spec(phases: #""encode": {"batch": 2, "sequence": 8}"#), "encode.json")
-        assertFails(.unsupportedPhase, ["phases.encode", "gpt2 has none"]) {
+        assertFails(.unsupportedPhase, ["phases.encode", "not a phase of the suite", "--phase encode"]) {
             _ = try BenchPlan.make(arguments: [encode], workloadsDirectory: dir)
         }
         let budget = try write(spec(phases: #""train": {"batch": 2, "sequence": 16}"#), "budget.json")

@@ -81,7 +81,9 @@ final class ArchitectureCLITests: XCTestCase {
             ["experts per token 3", "--experts-per-token", "from 1 to 2"])
         try fails(["--arch", "gpt2", "--kv-heads", "2"], ["--kv-heads (kvHeads) applies to --arch llama or moe"])
         try fails(["--arch", "llama", "--experts", "4"], ["--experts (experts) applies to --arch moe, not llama"])
-        try fails(["--arch", "bert"], ["bert"])
+        try fails(["--arch", "rnn"], ["rnn"])
+        try fails(["--arch", "bert", "--kv-heads", "2"], ["--kv-heads", "llama or moe"])
+        try fails(["--arch", "t5", "--width", "48", "--heads", "5"], ["width 48", "heads 5"])
         let before = try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout
         try fails(["--arch", "llama", "--width", "32", "--heads", "4", "--dropout", "0.1"], ["--dropout 0.1 is not implemented for llama"])
         XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout, before, "refused before a run is opened")

@@ -14,6 +14,13 @@ final class BenchmarkTests: EngineTestCase {
             .llama(LlamaConfig(layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 256, maxSequence: 32)),
             .llama(
                 LlamaConfig(layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 256, maxSequence: 32, experts: 4)),
+            .bert(
+                BERTConfig(
+                    layers: 2, channels: 32, heads: 2, hidden: 64, vocabularySize: 258, maxSequence: 32, padTokenID: 256, maskTokenID: 257)),
+            .t5(
+                T5Config(
+                    layers: 2, channels: 32, heads: 2, headSize: 12, hidden: 48, vocabularySize: 300, maxSequence: 32, buckets: 8,
+                    maxDistance: 16, sentinels: 20)),
         ]
         for config in configs {
             try checkEveryPhase(config)
@@ -22,11 +29,23 @@ final class BenchmarkTests: EngineTestCase {
 
     private func checkEveryPhase(_ config: AnyModelConfiguration) throws {
         let shape = config.configuration
+        let phases: [BenchPhase]
+        switch shape.architecture {
+        case .bert: phases = [.train, .encode]
+        case .t5: phases = BenchPhase.allCases
+        default: phases = [.train, .prefill, .decode]
+        }
         for phase in BenchPhase.allCases {
             let log = EventLog()
             let options = BenchOptions(
                 config: config, phase: phase, batch: 2, sequence: 8, steps: 2, warmupSteps: 1,
                 threads: Parallel.hardwareThreads(), bandwidthProbeBytes: 1 << 22)
+            guard phases.contains(phase) else {
+                assertEngineError(.invalidArgument, mentions: [shape.architecture.rawValue, "--phase"]) {
+                    _ = try Benchmark.run(options, clock: ContinuousClock())
+                }
+                continue
+            }
             let result = try Benchmark.run(options, clock: ContinuousClock()) { event in
                 switch event {
                 case .status: break
@@ -44,12 +63,23 @@ final class BenchmarkTests: EngineTestCase {
             XCTAssertEqual(result.sgemmShapes.first?.repetitions.count, 10, "5 repetitions before and 5 after the workload")
             switch phase {
             case .train:
-                XCTAssertEqual(result.flopsPerStep, shape.trainingStepFLOPs(B: 2, T: 8))
+                switch config {
+                case let .t5(t5):
+                    let lengths = SpanCorruption(firstSentinelID: 299, sentinels: 20, endOfSequenceID: 1, decoderStartID: 0).lengths(
+                        sequence: 8)
+                    XCTAssertEqual(result.flopsPerStep, t5.trainingStepFLOPs(B: 2, S: lengths.source, T: lengths.target))
+                    XCTAssertEqual(result.tokensPerStep, 2 * (lengths.source + lengths.target))
+                default:
+                    XCTAssertEqual(result.flopsPerStep, shape.trainingStepFLOPs(B: 2, T: 8))
+                }
                 XCTAssertNotNil(result.activationBytes)
                 XCTAssertEqual(
                     result.expertLoad?.reduce(0, +), shape.architecture == .moe ? 2 * 2 * 8 * 2 * 2 : nil,
                     "2 steps × B·T 16 tokens × top-2 × 2 layers")
+            case .encode:
+                XCTAssertEqual(result.flopsPerStep, shape.encoderFLOPs(tokens: 16, context: 8))
             case .prefill:
+                // T5's forward formula is a decoder pass with a source as long as the context: here 8 and 8.
                 XCTAssertEqual(result.flopsPerStep, 2 * shape.forwardFLOPs(tokens: 8, attentionContext: 8, logitRows: 1))
                 XCTAssertEqual(
                     result.expertLoad?.reduce(0, +), shape.routedExpertsPerToken > 0 ? 2 * 16 * 2 * 2 : nil,

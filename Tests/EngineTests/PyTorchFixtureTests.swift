@@ -10,7 +10,7 @@ final class PyTorchFixtureTests: EngineTestCase {
     static let fixtureFormat = "1"
 
     struct Fixture {
-        let model: any LanguageModel
+        let model: any TrainableModel
         let info: CheckpointInfo
         let expected: SafeTensorsFile
         let inputs, targets: [Int32]

@@ -49,7 +49,9 @@ enum WorkloadExecution {
         }
         if let p = spec.phases.prefill {
             let decode = spec.phases.decode
-            let session = InferenceSession(model: model, maxBatch: p.batch, maxChunk: p.promptTokens)
+            // `BenchPlan` admits inference phases for decoder-only architectures only.
+            let decoder = model as! any DecodingModel
+            let session = InferenceSession(model: decoder, maxBatch: p.batch, maxChunk: p.promptTokens)
             let prompts = (0..<p.batch).map { b -> [Int32] in
                 let stride = max(1, (w.tokens.validation.count - p.promptTokens) / p.batch)
                 let start = min(b * stride, w.tokens.validation.count - p.promptTokens)

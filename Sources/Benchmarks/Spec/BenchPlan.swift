@@ -189,6 +189,14 @@ public struct BenchPlan: Sendable {
                 try spec.model.shape.configuration(
                     vocabularySize: tokenizer.vocabularySize, maxSequence: spec.model.context ?? spec.longestSequence)
             }
+            if [.bert, .t5].contains(config.architecture), spec.phases.prefill != nil || spec.phases.decode != nil {
+                throw BenchError(
+                    .specInvalid,
+                    "\(file)\(SpecReader.lineSuffix(["phases"], text)): \(spec.name) is a \(config.architecture.rawValue) model; the suite's prefill and decode phases feed text prompts to decoder-only models",
+                    fix:
+                        "keep only its train phase here, and measure its encode, prefill and decode with `wattprint model bench --arch \(config.architecture.rawValue) --phase …`"
+                )
+            }
             let workload = PlannedWorkload(
                 spec: spec, file: file, config: config, tokens: split, corpusSHA256: corpus.sha, corpusBytes: corpus.bytes.count,
                 standard: standard, corpusChecked: checked, tokenizer: spec.data.tokenizer)

@@ -21,7 +21,8 @@ import Engine
 ///
 /// `model` takes `ModelShape`'s keys (the `model train` flags) plus `context`; `train` takes `steps` or a `tokens`
 /// budget (steps = ⌈tokens ÷ (batch × sequence)⌉); `decode` continues each prefill round's prompts, so it needs
-/// `prefill`; `encode` needs an encoder architecture. `warmupSteps` untimed training steps and one untimed
+/// `prefill`; `encode` is reserved (refused: encoders are measured by `model bench --phase encode`). `warmupSteps`
+/// untimed training steps and one untimed
 /// inference round come before each repeat's measured windows.
 public struct WorkloadSpec: Codable, Sendable, Equatable {
     public static let schemaVersion = 1
@@ -186,8 +187,8 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         if phases.encode != nil {
             throw BenchError(
                 .unsupportedPhase,
-                "\(file): phases.encode needs an encoder, and \(model.architecture.rawValue) has none (the engine's architectures: \(Architecture.list) are decoders)",
-                fix: "remove the encode phase; encoder models come with BERT and T5")
+                "\(file): phases.encode is not a phase of the suite (it runs train, prefill and decode)",
+                fix: "remove the encode phase, and measure an encoder's with `wattprint model bench --arch bert|t5 --phase encode`")
         }
         if let c = model.context, c < longestSequence {
             throw bad(

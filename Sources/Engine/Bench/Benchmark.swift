@@ -6,6 +6,8 @@ public enum BenchPhase: String, Codable, Sendable, CaseIterable {
     case prefill
     /// Batch-B decode steps after a T-token prompt.
     case decode
+    /// An encoder's pass over B sequences of T tokens (BERT; T5's encoder with its cross-attention keys and values).
+    case encode
 }
 
 /// What to benchmark.
@@ -55,7 +57,8 @@ public struct BenchResult: Codable, Sendable {
     /// Wall time of each timed step, seconds.
     public var stepSeconds: [Double]
     public var medianStepSeconds: Double
-    /// Tokens per step: B·T (train, prefill) or B (decode).
+    /// Tokens per step: B·T (prefill, encode, next-token and masked training), B·(S + T) for span-corruption training
+    /// (source and target), or B (decode).
     public var tokensPerStep: Int
     public var tokensPerSecond: Double
     /// FLOPs per step by the configuration's formula (mean over timed steps for decode, whose context grows).
@@ -110,6 +113,16 @@ public enum BenchEvent: Sendable {
 
 /// Measures training, prefill or decode throughput against this machine's own sgemm peak and memory bandwidth.
 public enum Benchmark {
+    /// The model as a decoder, or an error that names the phases an encoder-only model has.
+    static func decodingModel(_ model: any TrainableModel) throws -> any DecodingModel {
+        guard let decoder = model as? any DecodingModel else {
+            throw EngineError.invalidArgument(
+                "\(model.configuration.architecture.rawValue) is an encoder: it neither prefills nor decodes",
+                fix: "use --phase train or encode")
+        }
+        return decoder
+    }
+
     /// Runs the benchmark described by `options`. Sets the thread count for OpenBLAS and the SIMD kernels.
     /// `events` receives progress and the boundaries of the timed workload (the library never prints).
     /// - Throws: `invalidArgument` / `invalidConfiguration` for bad shapes; `fileUnreadable` if `statusPath` lacks VmHWM.
@@ -151,18 +164,20 @@ public enum Benchmark {
         result.activeParameterCount = config.activeParameterCount
         switch options.phase {
         case .train:
-            let B = options.batch, T = options.sequence
-            tokensPerStep = B * T
-            let inputs = randomTokens(B * T), targets = randomTokens(B * T)
+            let B = options.batch, T = options.sequence, objective = config.objective
+            try objective.check(sequence: T)
+            // Random tokens shaped by the architecture's objective (masked for BERT, span-corrupted for T5).
+            var objectiveRandom = SplitMix64(seed: options.seed &+ 7)
+            let windows = (0..<B).map { _ in ArraySlice(randomTokens(objective.windowLength(sequence: T))) }
+            let batch = objective.batch(windows: windows, sequence: T, random: &objectiveRandom)
+            tokensPerStep = batch.tokens
             let optimizer = AdamW(layout: model.parameters.layout)
             let gradients = model.gradients()
             if options.warmupSteps == 0 { events(.workloadStarted(.train)) }
             for step in 0..<(options.warmupSteps + options.steps) {
                 progress(step < options.warmupSteps ? "warm-up step" : "train step \(step - options.warmupSteps + 1)/\(options.steps)")
                 let start = clock.now
-                let loss = try model.lossAndGradients(
-                    .nextToken(inputs: inputs, targets: targets, B: B, T: T), gradientWrite: .overwrite,
-                    lossScale: 1)
+                let loss = try model.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
                 let norm = GradientClipping.globalNorm(gradients)
                 optimizer.update(
                     parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
@@ -170,21 +185,45 @@ public enum Benchmark {
                 let elapsed = start.duration(to: clock.now).seconds
                 if step >= options.warmupSteps {
                     seconds.append(elapsed)
-                    flops.append(config.trainingStepFLOPs(B: B, T: T))
+                    flops.append(model.trainingFLOPs(batch))
                     result.addExpertLoad(from: nil, to: model.expertLoad)
                     result.lastLoss = loss
-                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
+                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: tokensPerStep, flops: flops.last!))
                 }
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.train)) }
             }
             events(.workloadFinished)
             result.optimizerStateBytes = 4 * 4 * model.parameters.layout.count
             result.activationBytes = model.activationBytes
+        case .encode:
+            guard let encoder = model as? any EncodingModel else {
+                throw EngineError.invalidArgument(
+                    "\(config.architecture.rawValue) has no encoder: its prompts are prefilled", fix: "use --phase prefill or decode")
+            }
+            let B = options.batch, T = options.sequence
+            tokensPerStep = B * T
+            let input = EncoderInput(tokens: randomTokens(B * T), B: B, T: T)
+            if options.warmupSteps == 0 { events(.workloadStarted(.encode)) }
+            for step in 0..<(options.warmupSteps + options.steps) {
+                let start = clock.now
+                _ = try encoder.encode(input, logits: false)
+                let elapsed = start.duration(to: clock.now).seconds
+                if step >= options.warmupSteps {
+                    seconds.append(elapsed)
+                    flops.append(config.encoderFLOPs(tokens: B * T, context: T))
+                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B * T, flops: flops.last!))
+                }
+                if step + 1 == options.warmupSteps { events(.workloadStarted(.encode)) }
+            }
+            events(.workloadFinished)
         case .prefill:
             let B = options.batch, T = options.sequence
             tokensPerStep = B * T
+            let decoder = try decodingModel(model)
             let prompts = (0..<B).map { _ in randomTokens(T) }
-            let session = InferenceSession(model: model, maxBatch: B, maxChunk: T)
+            let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: T)
+            // An encoder–decoder's prompt is its decoder's: each slot gets a source of T tokens first (not timed).
+            if decoder is any EncoderDecoderModel { for s in 0..<B { try session.setSource(sequence: s, tokens: randomTokens(T)) } }
             if options.warmupSteps == 0 { events(.workloadStarted(.prefill)) }
             for step in 0..<(options.warmupSteps + options.steps) {
                 session.reset()
@@ -206,8 +245,18 @@ public enum Benchmark {
             tokensPerStep = B
             progress("measuring memory bandwidth with \(options.threads) thread(s)")
             let bandwidthBefore = HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock)
-            let session = InferenceSession(model: model, maxBatch: B, maxChunk: max(1, options.sequence))
-            for s in 0..<B { _ = try session.prefill(sequence: s, tokens: randomTokens(options.sequence)) }
+            let decoder = try decodingModel(model)
+            let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: max(1, options.sequence))
+            // An encoder–decoder decodes against a source of T tokens, from its start token.
+            let sourceLength = decoder is any EncoderDecoderModel ? options.sequence : 0
+            for s in 0..<B {
+                if sourceLength > 0 {
+                    try session.setSource(sequence: s, tokens: randomTokens(sourceLength))
+                    _ = try session.prefill(sequence: s, tokens: [(decoder as! any EncoderDecoderModel).decoderStartToken])
+                } else {
+                    _ = try session.prefill(sequence: s, tokens: randomTokens(options.sequence))
+                }
+            }
             var cacheBytes: [Double] = [], weightBytes: [Double] = []
             if options.warmupSteps == 0 { events(.workloadStarted(.decode)) }
             for step in 0..<(options.warmupSteps + options.steps) {
@@ -221,7 +270,9 @@ public enum Benchmark {
                     result.addExpertLoad(from: loadBefore, to: session.expertLoad)
                     seconds.append(elapsed)
                     flops.append(session.executedFLOPs - before)
-                    cacheBytes.append(Double(config.cacheFloatsPerPosition * context * 4))
+                    // An encoder–decoder also reads each layer's cross-attention keys and values (as many floats per source
+                    // position as its self-attention cache holds per decoded position).
+                    cacheBytes.append(Double(config.cacheFloatsPerPosition * (context + B * sourceLength) * 4))
                     // A mixture reads every expert any sequence was routed to, counted from the router's choices.
                     let read = session.expertsReadPerCall.last.map {
                         config.decodeWeightFloats + ($0 - config.layers * config.routedExpertsPerToken) * config.expertWeightFloats

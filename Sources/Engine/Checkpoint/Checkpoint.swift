@@ -13,7 +13,8 @@ public struct CheckpointInfo: Sendable, Codable {
 }
 
 /// Safetensors checkpoints of every architecture, in Hugging Face's layouts (GPT-2's `GPT2LMHeadModel`, Llama's
-/// `LlamaForCausalLM`, Mixtral's `MixtralForCausalLM`), so files move both ways between the engine and PyTorch.
+/// `LlamaForCausalLM`, Mixtral's `MixtralForCausalLM`, `BertForPreTraining`, `T5ForConditionalGeneration`), so files
+/// move both ways between the engine and PyTorch.
 ///
 /// The engine's own files add `__metadata__` keys: `wattprint.config` (the configuration as JSON, tagged with its
 /// `architecture`), `wattprint.tokenizer` and `wattprint.format` (`EngineInfo.checkpointFormatVersion`). External
@@ -26,7 +27,7 @@ public enum Checkpoint {
     /// - Throws: `EngineError`: `checkpointMismatch` for tensors of no known architecture or the wrong shapes (naming
     ///   the tensor), `invalidConfiguration` where the head count cannot be known, and the unreadable, truncated,
     ///   malformed and dtype cases of `SafeTensorsFile`.
-    public static func load(path: String, heads: Int? = nil) throws -> (model: any LanguageModel, info: CheckpointInfo) {
+    public static func load(path: String, heads: Int? = nil) throws -> (model: any TrainableModel, info: CheckpointInfo) {
         let file = try SafeTensorsFile(path: path)
         switch try architecture(of: file) {
         case .gpt2:
@@ -34,6 +35,12 @@ public enum Checkpoint {
             return (model, info)
         case .llama, .moe:
             let (model, info) = try Llama.load(file: file, heads: heads)
+            return (model, info)
+        case .bert:
+            let (model, info) = try BERT.load(file: file, heads: heads)
+            return (model, info)
+        case .t5:
+            let (model, info) = try T5.load(file: file, heads: heads)
             return (model, info)
         }
     }
@@ -47,11 +54,15 @@ public enum Checkpoint {
         if names.contains("model.embed_tokens.weight") {
             return names.contains(where: { $0.contains(".block_sparse_moe.") }) ? .moe : .llama
         }
+        if names.contains(where: { $0 == "bert.embeddings.word_embeddings.weight" || $0 == "embeddings.word_embeddings.weight" }) {
+            return .bert
+        }
+        if names.contains("shared.weight") && names.contains(where: { $0.hasPrefix("decoder.block.") }) { return .t5 }
         throw EngineError(
             .checkpointMismatch,
-            "checkpoint '\(file.path)' holds neither GPT-2 (wte.weight) nor Llama/Mixtral (model.embed_tokens.weight) tensors",
+            "checkpoint '\(file.path)' holds none of GPT-2 (wte.weight), Llama/Mixtral (model.embed_tokens.weight), BERT (bert.embeddings.word_embeddings.weight) or T5 (shared.weight with decoder.block.*) tensors",
             fix:
-                "pass a Hugging Face GPT2LMHeadModel, LlamaForCausalLM or MixtralForCausalLM model.safetensors, or one written by `model train --out`"
+                "pass a Hugging Face GPT2LMHeadModel, LlamaForCausalLM, MixtralForCausalLM, BertForPreTraining or T5ForConditionalGeneration model.safetensors, or one written by `model train --out`"
         )
     }
 
@@ -64,8 +75,8 @@ public enum Checkpoint {
         }
     }
 
-    /// Writes `parameters` under their spec names; tensors in `vocabularyRows` are cut to the real vocabulary (the
-    /// padding rows are the engine's, not the model's).
+    /// Writes `parameters` under their spec names; tensors in `vocabularyRows` (tables [Vp, C] or vectors [Vp]) are cut
+    /// to the real vocabulary (the padding rows are the engine's, not the model's).
     /// - Throws: `fileUnwritable`.
     static func write(
         path: String, parameters: TensorBuffer, config: AnyModelConfiguration, tokenizer: String, vocabularyRows: Set<String>
@@ -75,8 +86,8 @@ public enum Checkpoint {
         for (i, spec) in parameters.layout.specs.enumerated() {
             let view = parameters.view(i)
             if vocabularyRows.contains(spec.name) {
-                let count = shape.vocabularySize * shape.channels
-                tensors.append((spec.name, [shape.vocabularySize, shape.channels], UnsafeBufferPointer(rebasing: view[0..<count])))
+                let rows = spec.shape.count == 1 ? [shape.vocabularySize] : [shape.vocabularySize, spec.shape[1]]
+                tensors.append((spec.name, rows, UnsafeBufferPointer(rebasing: view[0..<rows.reduce(1, *)])))
             } else {
                 tensors.append((spec.name, spec.shape, UnsafeBufferPointer(view)))
             }
@@ -114,6 +125,40 @@ public enum Checkpoint {
             throw mismatch(path, "blocks are \(indices.sorted()), not \(prefix)0 … \(prefix)N-1", architecture: architecture)
         }
         return indices.count
+    }
+
+    /// The head count of a checkpoint: the argument (refused when it contradicts a recorded count), the engine's
+    /// metadata, a `config.json` key, else width / `defaultHeadSize` (listed as assumed), else an error.
+    /// - Throws: `invalidConfiguration` for a contradicting argument, an unknown count, or one that does not divide the width.
+    static func headCount(
+        given: Int?, recorded: Int?, json: [String: Any]?, key: String, width: Int, path: String, defaultHeadSize: Int?
+    ) throws -> (count: Int, source: String, assumed: [String]) {
+        let known: (count: Int, source: String)? =
+            recorded.map { ($0, "metadata") } ?? (json?[key] as? NSNumber).map { ($0.intValue, "config.json") }
+        var result: (count: Int, source: String, assumed: [String])
+        switch (given, known) {
+        case let (given?, known?) where given != known.count:
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)' records \(known.count) heads (\(known.source)), but --heads says \(given)",
+                fix: "drop --heads; it is only for checkpoints that do not record their head count")
+        case let (_, known?): result = (known.count, known.source, [])
+        case let (given?, nil): result = (given, "argument", [])
+        case (nil, nil):
+            guard let size = defaultHeadSize, width % size == 0 else {
+                throw EngineError.invalidConfiguration(
+                    "checkpoint '\(path)' does not record its head count (\(key))",
+                    fix: "put the model's config.json next to the checkpoint, or pass --heads")
+            }
+            result = (
+                width / size, "width/\(size)", ["\(key) = \(width / size) (width / \(size): no config.json beside the file gives it)"]
+            )
+        }
+        guard result.count >= 1, width % result.count == 0 else {
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)': \(result.count) heads do not divide the width \(width)",
+                fix: "pass the model's own config.json or --heads")
+        }
+        return result
     }
 
     static func mismatch(_ path: String, _ problem: String, architecture: String) -> EngineError {

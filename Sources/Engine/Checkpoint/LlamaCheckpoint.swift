@@ -40,7 +40,7 @@ extension Llama {
         let recorded: LlamaConfig?
         switch try Checkpoint.recordedConfiguration(file) {
         case let .llama(config): recorded = config
-        case .gpt2: throw mismatch("its metadata describes a GPT-2")
+        case let other?: throw mismatch("its metadata describes a \(other.architecture.rawValue) model")
         case nil: recorded = nil
         }
         var sibling = recorded == nil ? Checkpoint.huggingFaceConfig(besides: path) : nil

@@ -40,7 +40,8 @@ public struct GenerationStats: Codable, Sendable {
     public var decodeFLOPs: Double
 }
 
-/// Batched autoregressive generation over an `InferenceSession`.
+/// Batched autoregressive generation over an `InferenceSession`. An encoder–decoder's prompts are its sources, and
+/// its outputs start after the decoder's start token.
 public final class Generator {
     public let session: InferenceSession
 
@@ -78,7 +79,14 @@ public final class Generator {
         var active: [Int] = []
         let flopsBefore = session.executedFLOPs
         for (s, prompt) in prompts.enumerated() {
-            let logits = try session.prefill(sequence: s, tokens: prompt)
+            let logits: UnsafeBufferPointer<Float>
+            if let encoderDecoder = session.model as? any EncoderDecoderModel {
+                // The prompt is the source; the decoder starts from its start token.
+                try session.setSource(sequence: s, tokens: prompt)
+                logits = try session.prefill(sequence: s, tokens: [encoderDecoder.decoderStartToken])
+            } else {
+                logits = try session.prefill(sequence: s, tokens: prompt)
+            }
             next[s] = samplers[s].sample(logits: logits, options: options.sampling)
             active.append(s)
         }

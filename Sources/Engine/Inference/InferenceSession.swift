@@ -26,6 +26,7 @@ public final class InferenceSession {
         self.maxChunk = maxChunk
         configuration = model.configuration
         lengths = [Int](repeating: 0, count: maxBatch)
+        hasSource = [Bool](repeating: false, count: maxBatch)
         state = model.makeDecodeState(maxBatch: maxBatch, maxChunk: maxChunk)
     }
 
@@ -45,6 +46,7 @@ public final class InferenceSession {
         }
         try checkFits(sequence: sequence, adding: tokens.count)
         try checkTokens(tokens)
+        try checkSource(sequence)
         var offset = 0
         while offset < tokens.count {
             let n = min(maxChunk, tokens.count - offset)
@@ -73,6 +75,7 @@ public final class InferenceSession {
         var segments: [DecodeSegment] = []
         for (row, step) in steps.enumerated() {
             try checkFits(sequence: step.sequence, adding: 1)
+            try checkSource(step.sequence)
             state.rowTokens[row] = step.token
             state.rowPositions[row] = Int32(lengths[step.sequence])
             segments.append(DecodeSegment(sequence: step.sequence, start: lengths[step.sequence], count: 1, firstRow: row))
@@ -87,16 +90,40 @@ public final class InferenceSession {
             start: state.logits.baseAddress! + index * configuration.paddedVocabularySize, count: configuration.vocabularySize)
     }
 
+    /// Encodes `tokens` as the source of `sequence` (an encoder–decoder) and empties its decoder cache; the next
+    /// `prefill` gives the decoder's prompt (its start token first).
+    /// - Throws: `invalidArgument` for a model without an encoder; the model's `setSource` errors.
+    public func setSource(sequence: Int, tokens: [Int32]) throws {
+        precondition(sequence >= 0 && sequence < maxBatch)
+        guard let model = model as? any EncoderDecoderModel else {
+            throw EngineError.invalidArgument(
+                "\(configuration.architecture.rawValue) is a decoder without an encoder: it takes no source",
+                fix: "prefill the prompt instead")
+        }
+        try checkTokens(tokens)
+        try model.setSource(tokens, sequence: sequence, state: state)
+        executedFLOPs += configuration.encoderFLOPs(tokens: tokens.count, context: tokens.count)
+        lengths[sequence] = 0
+        hasSource[sequence] = true
+    }
+
+    /// Whether each slot has a source (encoder–decoders only).
+    private var hasSource: [Bool]
+
+    private func checkSource(_ sequence: Int) throws {
+        guard model is any EncoderDecoderModel, !hasSource[sequence] else { return }
+        throw EngineError.invalidArgument(
+            "sequence \(sequence) has no source: an encoder–decoder decodes against an encoded source",
+            fix: "call setSource(sequence:tokens:) first (the CLI's prompt is the source)")
+    }
+
     private func run(_ segments: [DecodeSegment]) {
         model.decode(segments, state: state)
         if let load = model.expertLoad {
             expertLoad = zip(expertLoad ?? load.map { _ in 0 }, load).map { $0 + $1 }
         }
         if let read = model.expertsRead { expertsReadPerCall.append(read) }
-        for segment in segments {
-            executedFLOPs += configuration.forwardFLOPs(
-                tokens: segment.count, attentionContext: segment.start + segment.count, logitRows: 1)
-        }
+        for segment in segments { executedFLOPs += model.forwardFLOPs(segment, state: state) }
     }
 
     private func checkFits(sequence: Int, adding n: Int) throws {

@@ -1,14 +1,15 @@
 // Legend: R rows (B·T), C channels.
 
-/// Layer normalisation over the last dimension, with learned scale and shift (eps 1e-5, as GPT-2).
+/// Layer normalisation over the last dimension, with learned scale and shift (eps 1e-5 as GPT-2 unless given; BERT's is
+/// 1e-12).
 public enum LayerNorm {
     public static let epsilon: Float = 1e-5
 
-    /// out = (inp − mean)·rstd·weight + bias per row. Caches `mean[R]` and `rstd[R]` for backward.
+    /// out = (inp − mean)·rstd·weight + bias per row, rstd = 1/√(var + ε). Caches `mean[R]` and `rstd[R]` for backward.
     public static func forward(
         out: UnsafeMutableBufferPointer<Float>, mean: UnsafeMutableBufferPointer<Float>, rstd: UnsafeMutableBufferPointer<Float>,
         inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>,
-        R: Int, C: Int
+        R: Int, C: Int, epsilon: Float = LayerNorm.epsilon
     ) {
         precondition(out.count >= R * C && inp.count >= R * C && mean.count >= R && rstd.count >= R)
         let o = out.baseAddress!, x = inp.baseAddress!, w = weight.baseAddress!, b = bias.baseAddress!

@@ -5,7 +5,8 @@
 /// Padding columns exist only so the LM-head sgemm sees a multiple of 64; they are excluded from
 /// the softmax and get zero gradient, so padded rows of the tied embedding stay exactly zero.
 public enum SoftmaxCrossEntropy {
-    /// losses[r] = −log softmax(logits[r, 0..<V])[targets[r]]. Leaves `logits` untouched (evaluation).
+    /// losses[r] = −log softmax(logits[r, 0..<V])[targets[r]], 0 for a row whose target is negative (not scored).
+    /// Leaves `logits` untouched (evaluation).
     public static func forward(
         losses: UnsafeMutableBufferPointer<Float>, logits: UnsafeMutableBufferPointer<Float>,
         targets: UnsafeBufferPointer<Int32>, R: Int, V: Int, Vp: Int
@@ -15,6 +16,7 @@ public enum SoftmaxCrossEntropy {
         Parallel.forEachChunk(R, minChunk: 4) { _, rows in
             for r in rows {
                 let row = l + r * Vp
+                guard t[r] >= 0 else { out[r] = 0; continue }
                 let (m, s) = maxAndSum(row, V: V)
                 out[r] = _logf(s) + m - row[Int(t[r])]
             }
@@ -22,7 +24,8 @@ public enum SoftmaxCrossEntropy {
     }
 
     /// Fused forward and backward: writes `losses` and overwrites `logits` with
-    /// dlogits = (softmax − onehot(target))·dlossScale (padding columns 0), in one pass per row.
+    /// dlogits = (softmax − onehot(target))·dlossScale (padding columns 0), in one pass per row. A row whose target is
+    /// negative is not scored: loss 0 and dlogits 0.
     ///
     /// `dlossScale` is dL/dloss[r]; for a mean over B·T tokens and A accumulation steps it is 1/(B·T·A).
     public static func forwardBackward(
@@ -34,6 +37,7 @@ public enum SoftmaxCrossEntropy {
         Parallel.forEachChunk(R, minChunk: 4) { _, rows in
             for r in rows {
                 let row = l + r * Vp
+                guard t[r] >= 0 else { out[r] = 0; row.update(repeating: 0, count: Vp); continue }
                 let target = Int(t[r])
                 let targetLogit = row[target]
                 let (m, s) = Softmax.inPlace(row, count: V, outputScale: dlossScale)
@@ -55,5 +59,19 @@ public enum SoftmaxCrossEntropy {
         var s = sv.sum()
         while j < V { s += VectorMath.exp(row[j] - m); j += 1 }
         return (m, s)
+    }
+}
+
+extension SoftmaxCrossEntropy {
+    /// Rows with a target ≥ 0 whose largest logit (of the first V) is the target's: the accuracy numerator.
+    public static func hits(logits: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, R: Int, V: Int, Vp: Int) -> Int {
+        var count = 0
+        for r in 0..<R where targets[r] >= 0 {
+            let row = logits + r * Vp
+            var best = 0
+            for j in 1..<V where row[j] > row[best] { best = j }
+            if best == Int(targets[r]) { count += 1 }
+        }
+        return count
     }
 }

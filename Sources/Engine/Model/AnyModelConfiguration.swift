@@ -4,11 +4,15 @@
 public enum AnyModelConfiguration: Codable, Sendable, Equatable {
     case gpt2(GPT2Config)
     case llama(LlamaConfig)
+    case bert(BERTConfig)
+    case t5(T5Config)
 
     public var configuration: any ModelConfiguration {
         switch self {
         case let .gpt2(c): return c
         case let .llama(c): return c
+        case let .bert(c): return c
+        case let .t5(c): return c
         }
     }
 
@@ -16,10 +20,12 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
 
     /// A freshly initialised model of this configuration.
     /// - Throws: `invalidConfiguration` for an invalid shape.
-    public func makeModel(seed: UInt64) throws -> any LanguageModel {
+    public func makeModel(seed: UInt64) throws -> any TrainableModel {
         switch self {
         case let .gpt2(c): return try GPT2(config: c, seed: seed)
         case let .llama(c): return try Llama(config: c, seed: seed)
+        case let .bert(c): return try BERT(config: c, seed: seed)
+        case let .t5(c): return try T5(config: c, seed: seed)
         }
     }
 
@@ -30,6 +36,8 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         switch tag {
         case .gpt2: self = .gpt2(try GPT2Config(from: decoder))
         case .llama, .moe: self = .llama(try LlamaConfig(from: decoder))
+        case .bert: self = .bert(try BERTConfig(from: decoder))
+        case .t5: self = .t5(try T5Config(from: decoder))
         }
     }
 
@@ -39,6 +47,8 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         switch self {
         case let .gpt2(c): try c.encode(to: encoder)
         case let .llama(c): try c.encode(to: encoder)
+        case let .bert(c): try c.encode(to: encoder)
+        case let .t5(c): try c.encode(to: encoder)
         }
     }
 }

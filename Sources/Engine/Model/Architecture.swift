@@ -6,6 +6,12 @@ public enum Architecture: String, Codable, Sendable, CaseIterable {
     case llama
     /// A Mixtral-style mixture of experts: Llama with each MLP replaced by top-k routed SwiGLU experts.
     case moe
+    /// BERT: a bidirectional post-LayerNorm encoder with learned positions and segments, GELU, and a masked-language-model
+    /// head tied to the word embeddings.
+    case bert
+    /// T5 v1.1: an encoder and a causal decoder with cross-attention, relative position buckets, RMS layer norms,
+    /// gated-GELU feed-forward and no biases; trained by span corruption.
+    case t5
 
     /// The known architectures, for messages: "gpt2, llama, moe".
     public static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }

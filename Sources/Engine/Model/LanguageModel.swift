@@ -9,6 +9,23 @@ public protocol ConfiguredModel: AnyObject {
     var expertsRead: Int? { get }
 }
 
+/// What one evaluation batch scored (`TrainableModel.score`).
+public struct BatchScore: Sendable {
+    /// Mean loss over the scored positions (nats).
+    public var loss: Float
+    public var scored: Int
+    /// Scored positions whose arg-max prediction was the target; nil where the model does not report accuracy.
+    public var correct: Int?
+
+    public init(loss: Float, scored: Int, correct: Int?) { self.loss = loss; self.scored = scored; self.correct = correct }
+}
+
+extension TrainableModel {
+    public func score(_ batch: Batch) throws -> BatchScore {
+        BatchScore(loss: try loss(batch), scored: batch.scoredPositions, correct: nil)
+    }
+}
+
 extension ConfiguredModel {
     public var expertLoad: [Int]? { nil }
     public var expertsRead: Int? { nil }
@@ -26,6 +43,9 @@ public protocol TrainableModel: ConfiguredModel {
     /// Mean loss of the batch, no gradients (nats per scored token for a language model).
     /// - Throws: `invalidArgument` for a batch kind or shape the model does not take, `tokenOutOfRange`.
     func loss(_ batch: Batch) throws -> Float
+    /// The batch's mean loss, the positions it scored and, where the model reports it, how many of them its top
+    /// guess got right (masked-token and sequence-to-sequence accuracy). Defaults to `loss` without accuracy.
+    func score(_ batch: Batch) throws -> BatchScore
     /// Forward and backward; gradients overwritten or accumulated per `gradientWrite`, scaled by `lossScale`. Returns
     /// the mean loss of this micro-batch (an auxiliary loss included where the model has one).
     func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float
@@ -72,6 +92,14 @@ public protocol DecodingModel: ConfiguredModel {
     /// Runs the rows of `segments` (tokens and positions in the state's row buffers) through the model: their K and V
     /// go into the cache, and the logits of each segment's last row into `state.logits`, one row per segment.
     func decode(_ segments: [DecodeSegment], state: any DecodeState)
+    /// FLOPs of running `segment` (its rows against its cache, one logits row), by the configuration's formula.
+    func forwardFLOPs(_ segment: DecodeSegment, state: any DecodeState) -> Double
+}
+
+extension DecodingModel {
+    public func forwardFLOPs(_ segment: DecodeSegment, state: any DecodeState) -> Double {
+        configuration.forwardFLOPs(tokens: segment.count, attentionContext: segment.start + segment.count, logitRows: 1)
+    }
 }
 
 /// A model that both trains and generates, as every language model in the engine does.

@@ -49,6 +49,11 @@ public protocol ModelConfiguration: Codable, Sendable {
     func validate() throws
     /// Forward FLOPs for `tokens` positions attending over `attentionContext` keys each, with logits for `logitRows` rows.
     func forwardFLOPs(tokens: Int, attentionContext: Int, logitRows: Int) -> Double
+    /// Forward FLOPs of an encoder pass over `tokens` positions attending over `context` keys each, no logits (an
+    /// encoder-only model's whole forward; an encoder–decoder's encoder stack).
+    func encoderFLOPs(tokens: Int, context: Int) -> Double
+    /// How the architecture learns from a token stream (next-token unless it says otherwise).
+    var objective: any TrainingObjective { get }
     /// The formula of `forwardFLOPs`, in words.
     var flopFormula: String { get }
     /// "4 layers × 128, 4 heads, …", for listings.
@@ -60,13 +65,16 @@ extension ModelConfiguration {
     public func flopsPerToken(_ phase: Phase, context: Int) -> Double {
         switch phase {
         case .train: return 3 * forwardFLOPs(tokens: 1, attentionContext: context, logitRows: 1)
-        case .prefill, .encode: return forwardFLOPs(tokens: 1, attentionContext: context, logitRows: 0)
+        case .prefill: return forwardFLOPs(tokens: 1, attentionContext: context, logitRows: 0)
+        case .encode: return encoderFLOPs(tokens: 1, context: context)
         case .decode: return forwardFLOPs(tokens: 1, attentionContext: context, logitRows: 1)
         }
     }
 
     /// FLOPs of one training micro-step over a B×T batch: 3 × the forward over all B·T positions.
     public func trainingStepFLOPs(B: Int, T: Int) -> Double { 3 * forwardFLOPs(tokens: B * T, attentionContext: T, logitRows: B * T) }
+
+    public func encoderFLOPs(tokens: Int, context: Int) -> Double { forwardFLOPs(tokens: tokens, attentionContext: context, logitRows: 0) }
 
     /// Bytes of fp32 weights.
     public var parameterBytes: Int { parameterSpecs.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.stride }

@@ -22,16 +22,22 @@ public struct ModelShape: Codable, Sendable, Equatable {
 
     /// The configuration: `base` for what is unset (its architecture must match the requested one), the defaults of
     /// each field's doc otherwise.
-    /// Defaults: GPT-2 4 layers × 128; heads width/64; KV heads = heads; hidden `LlamaConfig.defaultHidden`; 8 experts,
-    /// 2 per token.
+    /// Defaults: 4 layers × 128; heads width/64; KV heads = heads; hidden `LlamaConfig.defaultHidden` (Llama, T5) or 4 ×
+    /// width (BERT); 8 experts, 2 per token. A BERT or T5 trained from scratch appends its special tokens to the
+    /// tokenizer's `vocabularySize` ids ([PAD], [MASK]; [pad], [eos] and 100 sentinels).
     /// - Throws: `EngineError.invalidConfiguration` for fields that do not apply to the architecture or a bad shape.
     public func configuration(vocabularySize: Int, maxSequence: Int, base: AnyModelConfiguration? = nil) throws -> AnyModelConfiguration {
         let arch = architecture ?? base?.architecture ?? .gpt2
         let gpt2Only = arch == .gpt2
         // Named by flag and spec key, since the shape comes from either (flags override the spec).
-        if gpt2Only, let misplaced = [("--kv-heads (kvHeads)", kvHeads), ("--hidden (hidden)", hidden)].first(where: { $0.1 != nil }) {
+        if gpt2Only, let hidden {
             throw EngineError.invalidConfiguration(
-                "\(misplaced.0) applies to --arch llama or moe, not gpt2", fix: "drop it, or choose --arch llama or moe")
+                "--hidden (hidden) \(hidden) applies to --arch llama, moe, bert or t5, not gpt2 (whose MLP is 4 × the width)",
+                fix: "drop it, or choose another --arch")
+        }
+        if ![.llama, .moe].contains(arch), kvHeads != nil {
+            throw EngineError.invalidConfiguration(
+                "--kv-heads (kvHeads) applies to --arch llama or moe, not \(arch.rawValue)", fix: "drop it, or choose --arch llama or moe")
         }
         if arch != .moe,
             let misplaced = [("--experts (experts)", experts), ("--experts-per-token (expertsPerToken)", expertsPerToken)]
@@ -76,6 +82,48 @@ public struct ModelShape: Codable, Sendable, Equatable {
                     layers: layers ?? 4, channels: w, heads: h, kvHeads: kvHeads ?? h,
                     hidden: hidden ?? LlamaConfig.defaultHidden(width: w, expertsPerToken: e > 0 ? k : 1), vocabularySize: vocabularySize,
                     maxSequence: maxSequence, experts: e, expertsPerToken: k))
+        case (.bert, .bert(var c)?):
+            if let layers { c.layers = layers }
+            if let width { c.channels = width; c.heads = heads ?? max(1, width / 64); c.hidden = hidden ?? 4 * width }
+            if let heads { c.heads = heads }
+            if let hidden { c.hidden = hidden }
+            c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
+            config = .bert(c)
+        case (.bert, _):
+            // Trained from scratch: [PAD] and [MASK] follow the tokenizer's ids.
+            let w = width ?? 128, special = BERTConfig.specialTokens(after: vocabularySize)
+            config = .bert(
+                BERTConfig(
+                    layers: layers ?? 4, channels: w, heads: heads ?? max(1, w / 64), hidden: hidden ?? 4 * w,
+                    vocabularySize: special.vocabulary, maxSequence: maxSequence, padTokenID: special.pad, maskTokenID: special.mask))
+        case (.t5, .t5(var c)?):
+            if let layers { c.layers = layers; c.decoderLayers = layers }
+            if let width { c.channels = width; c.hidden = hidden ?? LlamaConfig.defaultHidden(width: width) }
+            if width != nil || heads != nil {
+                c.heads = heads ?? max(1, c.channels / 64)
+                guard c.channels % c.heads == 0 else {
+                    throw EngineError.invalidConfiguration(
+                        "width \(c.channels) is not divisible by heads \(c.heads) (the head size d_kv is width ÷ heads)",
+                        fix: "choose heads that divide the width, e.g. width/64")
+                }
+                c.headSize = c.channels / c.heads
+            }
+            if let hidden { c.hidden = hidden }
+            c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
+            config = .t5(c)
+        case (.t5, _):
+            // Trained from scratch: [pad], [eos] and 100 sentinels follow the tokenizer's ids.
+            let w = width ?? 128, h = heads ?? max(1, w / 64), special = T5Config.specialTokens(after: vocabularySize)
+            guard w % h == 0 else {
+                throw EngineError.invalidConfiguration(
+                    "width \(w) is not divisible by heads \(h) (the head size d_kv is width ÷ heads)",
+                    fix: "choose heads that divide the width, e.g. width/64")
+            }
+            config = .t5(
+                T5Config(
+                    layers: layers ?? 4, channels: w, heads: h, headSize: w / h, hidden: hidden ?? LlamaConfig.defaultHidden(width: w),
+                    vocabularySize: special.vocabulary, maxSequence: maxSequence, padTokenID: special.pad,
+                    endOfSequenceTokenID: special.eos, decoderStartTokenID: special.pad))
         }
         if arch == .moe, case let .llama(c) = config, !c.isMixture {
             throw EngineError.invalidConfiguration("--arch moe needs at least 1 expert", fix: "pass e.g. --experts 8")

@@ -2,25 +2,40 @@
 public struct EvaluationReport: Codable, Sendable {
     /// Optimizer steps taken when measured (0 for a standalone evaluation).
     public var step: Int
-    /// Mean cross-entropy in nats per token.
+    /// Mean cross-entropy in nats per scored token.
     public var loss: Float
     public var perplexity: Float { _expf(loss) }
-    /// Tokens whose loss was averaged.
+    /// Tokens whose loss was averaged (every position for next-token, the masked ones for BERT, the targets for T5).
     public var tokens: Int
+    /// Share of scored tokens whose arg-max prediction was right, for objectives that report it (masked tokens, span
+    /// corruption); nil otherwise.
+    public var accuracy: Float?
+
+    public init(step: Int, loss: Float, tokens: Int, accuracy: Float? = nil) {
+        self.step = step; self.loss = loss; self.tokens = tokens; self.accuracy = accuracy
+    }
 }
 
-/// Evaluation over non-overlapping windows of a token stream.
+/// Evaluation over non-overlapping windows of a token stream, shaped by the model's objective.
 public enum Evaluation {
-    /// Mean cross-entropy over consecutive windows of T+1 tokens (stride T), in batches of B;
-    /// `maxBatches` caps the work (nil: the whole stream). A final short batch runs with fewer rows.
-    /// - Throws: `corpusTooSmall` when the stream is shorter than T+1; errors of the model's forward.
+    /// Seed of evaluation's masks and spans: fixed, so every evaluation of a run scores the same positions.
+    static let seed: UInt64 = 0xE7A1_0A7E
+
+    /// Mean loss over consecutive windows (stride T) made into the objective's batches of B (next-token: T+1 tokens
+    /// each; masked tokens and span corruption: T, masked or corrupted with a fixed seed); `maxBatches` caps the work
+    /// (nil: the whole stream). A final short batch runs with fewer rows.
+    /// - Throws: `corpusTooSmall` when the stream is shorter than one window; the objective's `check`; errors of the
+    ///   model's forward.
     public static func run(model: any TrainableModel, tokens: [Int32], B: Int, T: Int, maxBatches: Int? = nil, step: Int = 0) throws
         -> EvaluationReport
     {
-        let windows = (tokens.count - 1) / T
+        let objective = model.configuration.objective
+        try objective.check(sequence: T)
+        let length = objective.windowLength(sequence: T)
+        let windows = tokens.count >= length ? (tokens.count - length) / T + 1 : 0
         guard windows >= 1 else {
             throw EngineError(
-                .corpusTooSmall, "evaluation data has \(tokens.count) tokens; one window of --seq \(T) needs \(T + 1)",
+                .corpusTooSmall, "evaluation data has \(tokens.count) tokens; one window of --seq \(T) needs \(length)",
                 fix: "use more data or a smaller --seq")
         }
         if let maxBatches, maxBatches < 1 {
@@ -30,20 +45,23 @@ public enum Evaluation {
         // Without overflow: a huge --max-batches means the whole stream.
         let cap = maxBatches.map { $0.multipliedReportingOverflow(by: B) }
         let used = cap.map { $0.overflow ? windows : min(windows, $0.partialValue) } ?? windows
-        var total: Double = 0
-        var inputs: [Int32] = [], targets: [Int32] = []
+        var random = SplitMix64(seed: seed)
+        var total: Double = 0, scored = 0, correct = 0, reportsAccuracy = false
         var start = 0
         while start < used {
             let rows = min(B, used - start)
-            inputs.removeAll(keepingCapacity: true)
-            targets.removeAll(keepingCapacity: true)
-            for w in start..<(start + rows) {
-                inputs.append(contentsOf: tokens[(w * T)..<(w * T + T)])
-                targets.append(contentsOf: tokens[(w * T + 1)...(w * T + T)])
+            let slices = (start..<(start + rows)).map { tokens[($0 * T)..<($0 * T + length)] }
+            let score = try model.score(objective.batch(windows: slices, sequence: T, random: &random))
+            total += Double(score.loss) * Double(score.scored)
+            scored += score.scored
+            if let hits = score.correct {
+                correct += hits
+                reportsAccuracy = true
             }
-            total += Double(try model.loss(.nextToken(inputs: inputs, targets: targets, B: rows, T: T))) * Double(rows * T)
             start += rows
         }
-        return EvaluationReport(step: step, loss: Float(total / Double(used * T)), tokens: used * T)
+        return EvaluationReport(
+            step: step, loss: Float(total / Double(max(1, scored))), tokens: scored,
+            accuracy: reportsAccuracy ? Float(correct) / Float(max(1, scored)) : nil)
     }
 }

@@ -7,14 +7,15 @@ public struct TrainingStepReport: Codable, Sendable {
     public var learningRate: Float
     /// Global gradient norm before clipping.
     public var gradientNorm: Float
-    /// Tokens processed in this step (batch × sequence × accumulation).
+    /// Tokens processed in this step (`Batch.tokens` × accumulation: B·T, or B·(S + T) for sequence to sequence).
     public var tokens: Int
     /// FLOPs of this step by the configuration's formula (`ModelConfiguration.forwardFLOPs`).
     public var flops: Double
 }
 
-/// Trains a causal language model (any `TrainableModel` that takes next-token batches) with AdamW, warmup + cosine learning rate, global-norm clipping and
-/// gradient accumulation, on random windows of a token stream; deterministic for a given seed and thread count.
+/// Trains any `TrainableModel` on its architecture's objective (`ModelConfiguration.objective`: next-token, masked
+/// tokens, span corruption) with AdamW, warmup + cosine learning rate, global-norm clipping and gradient accumulation,
+/// on random windows of a token stream; deterministic for a given seed and thread count.
 ///
 /// The loop reports each step through a callback instead of timing itself, so the caller (wattprint's
 /// recorder) owns the clock and can open energy windows around steps.
@@ -25,19 +26,22 @@ public final class Trainer {
     public let schedule: LearningRateSchedule
     public let data: TokenSplit
     public private(set) var step = 0
+    public let objective: any TrainingObjective
     private var rng: SplitMix64
-    private var inputs: [Int32]
-    private var targets: [Int32]
 
     /// - Throws: `invalidArgument` for bad options, `corpusTooSmall` when the training split is shorter than a window.
     public init(model: any TrainableModel, data: TokenSplit, options: TrainingOptions) throws {
         try options.validate(maxSequence: model.maxSequence)
-        guard data.train.count > options.sequence, data.validation.count > options.sequence else {
+        let objective = model.configuration.objective
+        try objective.check(sequence: options.sequence)
+        let window = objective.windowLength(sequence: options.sequence)
+        guard data.train.count > window, data.validation.count >= window else {
             throw EngineError(
                 .corpusTooSmall,
-                "the split has \(data.train.count) train / \(data.validation.count) validation tokens for windows of \(options.sequence + 1)",
+                "the split has \(data.train.count) train / \(data.validation.count) validation tokens for windows of \(window)",
                 fix: "use a larger corpus or a smaller --seq")
         }
+        self.objective = objective
         if let bad = (data.train + data.validation).first(where: { $0 < 0 || Int($0) >= model.vocabularySize }) {
             throw EngineError(
                 .tokenOutOfRange, "token id \(bad) is outside the model's vocabulary 0..<\(model.vocabularySize)",
@@ -51,22 +55,20 @@ public final class Trainer {
             peak: options.learningRate, warmupSteps: options.warmupSteps,
             totalSteps: options.steps, minimumFraction: options.minimumLearningRateFraction)
         rng = SplitMix64(seed: options.seed &+ 1)
-        inputs = [Int32](repeating: 0, count: options.batch * options.sequence)
-        targets = inputs
         _ = model.gradients()
     }
 
     /// One optimizer step: `accumulationSteps` forward/backward passes, clipping, AdamW.
     public func trainStep() throws -> TrainingStepReport {
         let B = options.batch, T = options.sequence, A = options.accumulationSteps
-        var lossSum: Float = 0
+        var lossSum: Float = 0, tokens = 0, flops = 0.0
         model.dropout = options.dropout
         for micro in 0..<A {
-            fillBatch()
+            let batch = nextBatch(B: B, T: T)
             model.dropoutSeed = options.seed &+ 2 &+ UInt64(step * A + micro) &* 0x9E37_79B9_7F4A_7C15
-            lossSum += try model.lossAndGradients(
-                .nextToken(inputs: inputs, targets: targets, B: B, T: T), gradientWrite: micro == 0 ? .overwrite : .accumulate,
-                lossScale: 1 / Float(A))
+            lossSum += try model.lossAndGradients(batch, gradientWrite: micro == 0 ? .overwrite : .accumulate, lossScale: 1 / Float(A))
+            tokens += batch.tokens
+            flops += model.trainingFLOPs(batch)
         }
         let gradients = model.gradients()
         let norm = GradientClipping.globalNorm(gradients)
@@ -77,7 +79,7 @@ public final class Trainer {
         step += 1
         return TrainingStepReport(
             step: step, loss: lossSum / Float(A), learningRate: rate, gradientNorm: norm,
-            tokens: B * T * A, flops: model.configuration.trainingStepFLOPs(B: B, T: T) * Double(A))
+            tokens: tokens, flops: flops)
     }
 
     /// Validation loss on the first `evaluationBatches` batches of the validation split.
@@ -104,15 +106,13 @@ public final class Trainer {
         return final
     }
 
-    /// B random windows of T+1 tokens from the training split.
-    private func fillBatch() {
-        let T = options.sequence, limit = data.train.count - T
-        for b in 0..<options.batch {
+    /// The objective's batch from B random windows of the training split (its masks or spans drawn from the same stream).
+    private func nextBatch(B: Int, T: Int) -> Batch {
+        let length = objective.windowLength(sequence: T), limit = data.train.count - length + 1
+        let windows = (0..<B).map { _ -> ArraySlice<Int32> in
             let start = rng.nextInt(below: limit)
-            for t in 0..<T {
-                inputs[b * T + t] = data.train[start + t]
-                targets[b * T + t] = data.train[start + t + 1]
-            }
+            return data.train[start..<(start + length)]
         }
+        return objective.batch(windows: windows, sequence: T, random: &rng)
     }
 }

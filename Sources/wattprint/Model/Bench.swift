@@ -12,34 +12,39 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure training, prefill or decode throughput, MFU and peak memory.",
             discussion:
-                "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n  wattprint model bench --arch moe --phase train --batch 4 --seq 64\n\nMeasures the sgemm peak first (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count), then the workload; decode also measures streaming-read bandwidth. FLOPs follow the architecture's formula (printed by `model info`; GPT-2: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; a mixture counts only the experts a token uses); training = 3× forward."
+                "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n  wattprint model bench --arch moe --phase train --batch 4 --seq 64\n  wattprint model bench --arch bert --phase train --batch 8 --seq 128\n  wattprint model bench --arch t5 --phase encode --batch 8 --seq 128\n\nPhases: train (the architecture's objective: next-token, BERT's masked tokens, T5's span corruption), encode (BERT; T5's encoder), prefill and decode (decoders; T5 after encoding a source of --seq tokens). Measures the sgemm peak first (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count), then the workload; decode also measures streaming-read bandwidth. FLOPs follow the architecture's formula (printed by `model info`; GPT-2: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; a mixture counts only the experts a token uses); training = 3× forward."
         )
 
         enum Preset: String, ExpressibleByArgument, CaseIterable {
             case gpt2_124m = "gpt2-124m"
             case llama_124m = "llama-124m"
             case moe_124m = "moe-124m"
+            case bert_base = "bert-base"
+            case t5_115m = "t5-115m"
 
             var configuration: AnyModelConfiguration {
                 switch self {
                 case .gpt2_124m: return .gpt2(.gpt2Small)
                 case .llama_124m: return .llama(.small)
                 case .moe_124m: return .llama(.smallMixture)
+                case .bert_base: return .bert(.base)
+                case .t5_115m: return .t5(.small)
                 }
             }
         }
 
         @Option(
             help:
-                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active). Default: the --arch's preset."
+                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active), bert-base (12 × 768, 12 heads, 3072, vocab 30522: 110 M), t5-115m (T5 v1.1, 4+4 layers × 768, 12 heads, gated-GELU 2048, vocab 32128). Default: the --arch's preset."
         )
         var preset: Preset?
         @OptionGroup var shape: ModelShapeOptions
         @Option(help: "Vocabulary (default: the preset's, 50257 for GPT-2, 32000 for Llama).") var vocab: Int?
         @Option(help: "Model context (default 1024).") var context: Int?
-        @Option(help: "What to measure.") var phase: BenchPhase = .train
+        @Option(help: "What to measure: train, encode, prefill or decode.") var phase: BenchPhase = .train
         @Option(help: "Batch (default 4 for train, 1 otherwise).") var batch: Int?
-        @Option(help: "Sequence length / prompt length (default 64 train, 256 prefill, 64 decode).") var seq: Int?
+        @Option(help: "Sequence length / prompt length (default 64 train, 256 prefill, 64 decode, 128 encode; T5: the source length).")
+        var seq: Int?
         @Option(help: "Timed steps (default 3, or 32 decode steps).") var steps: Int?
         @Option(help: "Untimed warm-up steps.") var warmup = 1
         @Option(help: "Seed for weights and tokens.") var seed: UInt64 = 1
@@ -65,6 +70,8 @@ extension ModelCommand {
             case (nil, .gpt2): base = .gpt2_124m
             case (nil, .llama): base = .llama_124m
             case (nil, .moe): base = .moe_124m
+            case (nil, .bert): base = .bert_base
+            case (nil, .t5): base = .t5_115m
             }
             let start = base.configuration.configuration
             return try shape.shape.configuration(
@@ -75,7 +82,7 @@ extension ModelCommand {
             let config = try configuration()
             let options = BenchOptions(
                 config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
-                sequence: seq ?? (phase == .prefill ? 256 : 64), steps: steps ?? (phase == .decode ? 32 : 3),
+                sequence: seq ?? [.prefill: 256, .encode: 128][phase] ?? 64, steps: steps ?? (phase == .decode ? 32 : 3),
                 warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed)
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             measured.record(.workload(try WorkloadDescription(config)))

@@ -64,7 +64,7 @@ extension ModelCommand {
 
         func run() throws {
             try threads.apply()
-            let (model, info) = try checkpointFile.load()
+            let (model, info) = try checkpointFile.loadDecoder()
             let tok = try tokenizer.resolve(checkpoint: checkpointFile.checkpoint, info: info)
             let prompts = prompt.map { text -> [Int32] in
                 let ids = tok.encode(text)
@@ -72,6 +72,7 @@ extension ModelCommand {
                 return [tok.endOfText ?? tok.encode("\n")[0]]
             }
             var stopTokens = Set<Int32>()
+            if case let .t5(config) = info.config { stopTokens.insert(Int32(config.endOfSequenceTokenID)) }
             var stopSequences: [[Int32]] = []
             for text in stop {
                 let ids = tok.encode(text)

@@ -29,7 +29,9 @@ struct TokenizerOptions: ParsableArguments {
                     "pass --vocab vocab.json --merges merges.txt, or put them next to the checkpoint; for another tokenizer, evaluate token ids with --tokens"
             )
         }
-        guard tokenizer.vocabularySize == V else {
+        // A BERT or T5 trained by the engine appends its special tokens after the tokenizer's ids.
+        let appendsSpecials = [.bert, .t5].contains(info.config.architecture) && info.tokenizer != nil
+        guard tokenizer.vocabularySize == V || (appendsSpecials && tokenizer.vocabularySize < V) else {
             throw ModelCommandError(
                 "the tokenizer has \(tokenizer.vocabularySize) tokens but the checkpoint's vocabulary is \(V)",
                 fix: "use the tokenizer files the checkpoint was trained with")
