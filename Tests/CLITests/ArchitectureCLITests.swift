@@ -51,6 +51,58 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 
+    func testEncoderAndEncoderDecoderTrainEvaluateAndBench() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        for arch in ["bert", "t5"] {
+            let checkpoint = dir.appendingPathComponent("\(arch).safetensors").path
+            let train = try CLI.run([
+                "model", "train", "--corpus", try corpus(dir), "--arch", arch, "--layers", "1", "--width", "32", "--heads", "2", "--seq",
+                "16",
+                "--batch", "2", "--steps", "2", "--out", checkpoint, "--ledger", ledger, "--region", "FR", "--json",
+            ])
+            XCTAssertEqual(train.status, 0, train.stderr)
+            let report = try XCTUnwrap(try json(train.stdout) as? [String: Any])
+            let config = try XCTUnwrap(report["config"] as? [String: Any])
+            XCTAssertEqual(config["architecture"] as? String, arch)
+            XCTAssertEqual(
+                config["vocabularySize"] as? Int, arch == "bert" ? 258 : 358, "the byte tokenizer's 256 ids, then the special tokens")
+            let evaluation = try XCTUnwrap((report["evaluations"] as? [[String: Any]])?.last)
+            XCTAssertNotNil(evaluation["accuracy"], "\(arch) reports accuracy")
+
+            let eval = try CLI.run([
+                "model", "eval", checkpoint, "--corpus", try corpus(dir), "--seq", "16", "--max-batches", "2", "--json",
+            ])
+            XCTAssertEqual(eval.status, 0, eval.stderr)
+            let scored = try XCTUnwrap(try json(eval.stdout) as? [String: Any])
+            XCTAssertEqual(scored["objective"] as? String, arch == "bert" ? "masked-language-model" : "span-corruption")
+            // 2 batches of 4 windows; BERT scores round(0.15 · 16) = 2 masked positions per window, T5 the 2 noise tokens,
+            // their sentinel and the end.
+            XCTAssertEqual(scored["tokens"] as? Int, arch == "bert" ? 2 * 4 * 2 : 2 * 4 * 4)
+
+            let bench = try CLI.run([
+                "model", "bench", "--arch", arch, "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "300", "--context", "32",
+                "--phase", "encode", "--batch", "2", "--seq", "8", "--steps", "1", "--ledger", ledger, "--region", "FR", "--json",
+            ])
+            XCTAssertEqual(bench.status, 0, bench.stderr)
+            let generate = try CLI.run(["model", "generate", checkpoint, "--prompt", "the ", "--max-tokens", "3", "--temperature", "0"])
+            if arch == "bert" {
+                XCTAssertNotEqual(generate.status, 0)
+                XCTAssertTrue(generate.stderr.contains("does not generate text") && generate.stderr.contains("model eval"), generate.stderr)
+                let decode = try CLI.run([
+                    "model", "bench", "--arch", "bert", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "300", "--phase",
+                    "decode",
+                    "--ledger", ledger,
+                ])
+                XCTAssertNotEqual(decode.status, 0)
+                XCTAssertTrue(decode.stderr.contains("encoder") && decode.stderr.contains("--phase train or encode"), decode.stderr)
+            } else {
+                XCTAssertEqual(generate.status, 0, generate.stderr)
+            }
+        }
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
     func testWorkloadSpecCarriesTheArchitecture() throws {
         let dir = try scratchDirectory()
         let spec = dir.appendingPathComponent("llama.json")

@@ -284,9 +284,12 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     /// In a benchmark: the workload and repeat whose training it evaluates.
     public var workload: String?
     public var `repeat`: Int?
+    /// Share of scored tokens predicted right, for objectives that report it (BERT's masked tokens, T5's spans).
+    public var accuracy: Double?
 
-    public init(step: Int, loss: Double, tokens: Int, workload: String? = nil, repeat: Int? = nil) {
+    public init(step: Int, loss: Double, tokens: Int, workload: String? = nil, repeat: Int? = nil, accuracy: Double? = nil) {
         self.step = step; self.loss = loss; self.tokens = tokens; self.workload = workload; self.repeat = `repeat`
+        self.accuracy = accuracy
     }
 }
 

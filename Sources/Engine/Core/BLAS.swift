@@ -1,9 +1,24 @@
 import CBLAS
+import Synchronization
 
 /// The only place the engine calls OpenBLAS. All matrices are row-major.
 ///
-/// Wraps `cblas_sgemm` and `cblas_sgemv`; transposes are flags, never copies.
+/// Wraps `cblas_sgemm` and `cblas_sgemv`; transposes are flags, never copies. While `counting` is on, every call adds
+/// the FLOPs it issues (2·m·n·k, 2·m·n) to `issuedFLOPs`, so tests check each architecture's FLOP formula against the
+/// work actually done.
 enum BLAS {
+    static let counting = Atomic<Bool>(false)
+    static let issuedFLOPs = Atomic<Int>(0)
+
+    /// FLOPs the products in `body` issued. Not reentrant; for tests.
+    static func countingFLOPs(_ body: () throws -> Void) rethrows -> Int {
+        issuedFLOPs.store(0, ordering: .relaxed)
+        counting.store(true, ordering: .sequentiallyConsistent)
+        defer { counting.store(false, ordering: .sequentiallyConsistent) }
+        try body()
+        return issuedFLOPs.load(ordering: .sequentiallyConsistent)
+    }
+
     /// C[m,n] = alpha · op(A)[m,k] · op(B)[k,n] + beta · C. Wraps `cblas_sgemm` (CblasRowMajor).
     @inline(__always)
     static func gemm(
@@ -12,6 +27,7 @@ enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        if counting.load(ordering: .relaxed) { issuedFLOPs.add(2 * m * n * k, ordering: .relaxed) }
         wp_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -40,6 +56,7 @@ enum BLAS {
         a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
         beta: Float, y: UnsafeMutablePointer<Float>
     ) {
+        if counting.load(ordering: .relaxed) { issuedFLOPs.add(2 * m * n, ordering: .relaxed) }
         wp_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 }

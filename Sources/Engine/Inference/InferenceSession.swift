@@ -102,7 +102,7 @@ public final class InferenceSession {
         }
         try checkTokens(tokens)
         try model.setSource(tokens, sequence: sequence, state: state)
-        executedFLOPs += configuration.encoderFLOPs(tokens: tokens.count, context: tokens.count)
+        executedFLOPs += model.sourceFLOPs(tokens: tokens.count)
         lengths[sequence] = 0
         hasSource[sequence] = true
     }

@@ -7,4 +7,6 @@ public protocol EncoderDecoderModel: DecodingModel, EncodingModel {
     func setSource(_ tokens: [Int32], sequence: Int, state: any DecodeState) throws
     /// The token the decoder starts from (T5: the pad token).
     var decoderStartToken: Int32 { get }
+    /// FLOPs of `setSource` for a source of `tokens`: the encoder and what it caches for the decoder.
+    func sourceFLOPs(tokens: Int) -> Double
 }

@@ -10,9 +10,11 @@ public struct EvaluationReport: Codable, Sendable {
     /// Share of scored tokens whose arg-max prediction was right, for objectives that report it (masked tokens, span
     /// corruption); nil otherwise.
     public var accuracy: Float?
+    /// Forward FLOPs of the evaluation, by the architecture's formula (`TrainableModel.trainingFLOPs` ÷ 3 per batch).
+    public var forwardFLOPs: Double
 
-    public init(step: Int, loss: Float, tokens: Int, accuracy: Float? = nil) {
-        self.step = step; self.loss = loss; self.tokens = tokens; self.accuracy = accuracy
+    public init(step: Int, loss: Float, tokens: Int, accuracy: Float? = nil, forwardFLOPs: Double = 0) {
+        self.step = step; self.loss = loss; self.tokens = tokens; self.accuracy = accuracy; self.forwardFLOPs = forwardFLOPs
     }
 }
 
@@ -46,12 +48,14 @@ public enum Evaluation {
         let cap = maxBatches.map { $0.multipliedReportingOverflow(by: B) }
         let used = cap.map { $0.overflow ? windows : min(windows, $0.partialValue) } ?? windows
         var random = SplitMix64(seed: seed)
-        var total: Double = 0, scored = 0, correct = 0, reportsAccuracy = false
+        var total: Double = 0, scored = 0, correct = 0, reportsAccuracy = false, flops = 0.0
         var start = 0
         while start < used {
             let rows = min(B, used - start)
             let slices = (start..<(start + rows)).map { tokens[($0 * T)..<($0 * T + length)] }
-            let score = try model.score(objective.batch(windows: slices, sequence: T, random: &random))
+            let batch = objective.batch(windows: slices, sequence: T, random: &random)
+            let score = try model.score(batch)
+            flops += model.trainingFLOPs(batch) / 3
             total += Double(score.loss) * Double(score.scored)
             scored += score.scored
             if let hits = score.correct {
@@ -62,6 +66,6 @@ public enum Evaluation {
         }
         return EvaluationReport(
             step: step, loss: Float(total / Double(max(1, scored))), tokens: scored,
-            accuracy: reportsAccuracy ? Float(correct) / Float(max(1, scored)) : nil)
+            accuracy: reportsAccuracy ? Float(correct) / Float(max(1, scored)) : nil, forwardFLOPs: flops)
     }
 }

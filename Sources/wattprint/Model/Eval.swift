@@ -48,6 +48,9 @@ extension ModelCommand {
             let tokens: Int
             let loss: Float
             let perplexity: Float
+            /// Masked-token or span accuracy, where the objective reports it.
+            let accuracy: Float?
+            let objective: String
             let seconds: Double
             let tokensPerSecond: Double
             let forwardFLOPs: Double
@@ -71,13 +74,15 @@ extension ModelCommand {
             let start = ContinuousClock.now
             let report = try Evaluation.run(model: model, tokens: ids, B: batch, T: T, maxBatches: maxBatches)
             let seconds = secondsSince(start)
-            let flops = model.configuration.forwardFLOPs(tokens: report.tokens, attentionContext: T, logitRows: report.tokens)
+            let flops = report.forwardFLOPs
             let out = Report(
                 checkpoint: checkpointFile.checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
-                perplexity: report.perplexity, seconds: seconds, tokensPerSecond: Double(report.tokens) / seconds,
+                perplexity: report.perplexity, accuracy: report.accuracy, objective: model.configuration.objective.name, seconds: seconds,
+                tokensPerSecond: Double(report.tokens) / seconds,
                 forwardFLOPs: flops)
             if output.isJSON { return try output.emitJSON(out) }
-            print("evaluated \(report.tokens) tokens of \(out.source) in windows of \(T)")
+            print("evaluated \(report.tokens) scored tokens of \(out.source) in windows of \(T) (\(out.objective))")
+            if let accuracy = report.accuracy { print("accuracy \(QuantityFormat.fixed(Double(accuracy) * 100, 2)) %") }
             print(
                 "loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))"
             )

@@ -9,7 +9,7 @@ extension ModelCommand {
     /// `model train`: train a model of any architecture from scratch on a text corpus and save a checkpoint.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a GPT-2, Llama or mixture-of-experts model from scratch on a text corpus.",
+            abstract: "Train a GPT-2, Llama, mixture-of-experts, BERT or T5 model from scratch on a text corpus.",
             discussion:
                 "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
         )
@@ -166,6 +166,9 @@ extension ModelCommand {
                     line += " (\(QuantityFormat.grouped(described.activeParameterCount)) active per token)"
                 }
                 print(line)
+                if !(described.objective is NextTokenObjective) {
+                    print("objective \(described.objective.name) (loss and accuracy over the tokens it scores)")
+                }
                 if described.routedExpertsPerToken > 0 {
                     print("(training loss adds the router's load-balancing loss × its coefficient; validation loss is cross-entropy alone)")
                 }
@@ -194,12 +197,19 @@ extension ModelCommand {
                     },
                     onEvaluation: { report in
                         evaluations.append(report)
-                        measured.record(.evaluation(EvaluationRecord(step: report.step, loss: Double(report.loss), tokens: report.tokens)))
+                        measured.record(
+                            .evaluation(
+                                EvaluationRecord(
+                                    step: report.step, loss: Double(report.loss), tokens: report.tokens,
+                                    accuracy: report.accuracy.map(Double.init))))
                         last = ContinuousClock.now
                         if !output.isJSON {
-                            print(
+                            var line =
                                 "val loss \(QuantityFormat.fixed(Double(report.loss), 4)) (perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))) at step \(report.step)"
-                            )
+                            if let accuracy = report.accuracy {
+                                line += ", accuracy \(QuantityFormat.fixed(Double(accuracy) * 100, 1)) % of \(report.tokens) scored tokens"
+                            }
+                            print(line)
                         }
                     })
             } catch {

@@ -5,10 +5,11 @@
 /// and each feed-forward's wi_0 (gate) and wi_1 (up). Attention width is heads × `headSize` (d_kv), which need not
 /// equal d_model. The relative position tables live in block 0 of each stack and serve all its layers.
 ///
-/// FLOPs (see `ModelConfiguration`), with A = heads·d_kv: an encoder token, per layer, 8·C·A + 4·A·T_ctx + 6·C·H, plus
-/// 4·C·A per decoder layer for the cross-attention keys and values computed from it once; a decoder token, per
-/// layer, 8·C·A + 4·A·T_self (self-attention), 4·C·A + 4·A·S (cross-attention over S source positions), 6·C·H; the LM
-/// head 2·V·C per row with logits. `forwardFLOPs` is a decoder pass with S = its context.
+/// FLOPs (see `ModelConfiguration`), with A = heads·d_kv: an encoder token, per layer, 8·C·A + 4·A·T_ctx + 6·C·H; the
+/// cross-attention keys and values every decoder layer computes from each encoder output once, 4·C·A per source token
+/// and decoder layer; a decoder token, per layer, 8·C·A + 4·A·T_self (self-attention), 4·C·A + 4·A·S (cross-attention
+/// queries and output, attention over S source positions), 6·C·H; the LM head 2·V·C per row with logits.
+/// `forwardFLOPs` is a decoder pass with S = its context.
 public struct T5Config: ModelConfiguration, Hashable {
     /// Encoder layers (`num_layers`).
     public var layers: Int
@@ -176,13 +177,19 @@ public struct T5Config: ModelConfiguration, Hashable {
         return Double(tokens) * Double(decoderLayers) * perLayer + Double(logitRows) * 2 * Double(vocabularySize) * C
     }
 
-    /// The encoder stack over `tokens` positions with `context` keys each, and the cross-attention keys and values every
-    /// decoder layer computes from its output once per sequence.
+    /// The encoder stack over `tokens` positions with `context` keys each.
     public func encoderFLOPs(tokens: Int, context: Int) -> Double {
         let C = Double(channels), A = Double(attentionWidth), H = Double(hidden)
-        let perLayer = 8 * C * A + 4 * A * Double(context) + 6 * C * H
-        return Double(tokens) * (Double(layers) * perLayer + Double(decoderLayers) * 4 * C * A)
+        return Double(tokens) * Double(layers) * (8 * C * A + 4 * A * Double(context) + 6 * C * H)
     }
+
+    /// The cross-attention keys and values every decoder layer computes from `tokens` encoder outputs (once per source).
+    public func crossKeyValueFLOPs(tokens: Int) -> Double {
+        Double(tokens) * Double(decoderLayers) * 4 * Double(channels) * Double(attentionWidth)
+    }
+
+    /// Encoding a source of `tokens` for decoding: the encoder and every decoder layer's cross keys and values.
+    public func sourceFLOPs(tokens: Int) -> Double { encoderFLOPs(tokens: tokens, context: tokens) + crossKeyValueFLOPs(tokens: tokens) }
 
     public func forwardFLOPs(tokens: Int, attentionContext: Int, logitRows: Int) -> Double {
         decoderFLOPs(tokens: tokens, selfContext: attentionContext, sourceLength: attentionContext, logitRows: logitRows)
@@ -190,11 +197,12 @@ public struct T5Config: ModelConfiguration, Hashable {
 
     /// One span-corruption step over B examples of S source and T target positions: 3 × (encoder + decoder).
     public func trainingStepFLOPs(B: Int, S: Int, T: Int) -> Double {
-        3 * (encoderFLOPs(tokens: B * S, context: S) + decoderFLOPs(tokens: B * T, selfContext: T, sourceLength: S, logitRows: B * T))
+        let encoder = encoderFLOPs(tokens: B * S, context: S) + crossKeyValueFLOPs(tokens: B * S)
+        return 3 * (encoder + decoderFLOPs(tokens: B * T, selfContext: T, sourceLength: S, logitRows: B * T))
     }
 
     public var flopFormula: String {
-        "encoder/token = L_enc·(8·C·A + 4·A·S + 6·C·H) + L_dec·4·C·A; decoder/token = L_dec·(12·C·A + 4·A·T_ctx + 4·A·S + 6·C·H) + 2·V·C (A = heads·d_kv); training = 3×(encoder + decoder)"
+        "encoder/token = L_enc·(8·C·A + 4·A·S + 6·C·H); cross K,V/source token = L_dec·4·C·A; decoder/token = L_dec·(12·C·A + 4·A·T_ctx + 4·A·S + 6·C·H) + 2·V·C (A = heads·d_kv); training = 3×(encoder + cross K,V + decoder)"
     }
 
     public var summary: String {

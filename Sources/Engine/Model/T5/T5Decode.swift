@@ -52,6 +52,8 @@ final class T5DecodeState: DecodeState {
 extension T5: EncoderDecoderModel {
     public var decoderStartToken: Int32 { Int32(config.decoderStartTokenID) }
 
+    public func sourceFLOPs(tokens: Int) -> Double { config.sourceFLOPs(tokens: tokens) }
+
     public func makeDecodeState(maxBatch: Int, maxChunk: Int) -> any DecodeState {
         T5DecodeState(config: config, maxBatch: maxBatch, maxChunk: maxChunk)
     }
