@@ -42,6 +42,9 @@ public enum Checkpoint {
         case .t5:
             let (model, info) = try T5.load(file: file, heads: heads)
             return (model, info)
+        case .rnn, .lstm, .gru:
+            let (model, info) = try RecurrentLanguageModel.load(file: file)
+            return (model, info)
         }
     }
 
@@ -58,6 +61,7 @@ public enum Checkpoint {
             return .bert
         }
         if names.contains("shared.weight") && names.contains(where: { $0.hasPrefix("decoder.block.") }) { return .t5 }
+        if names.contains("rnn.weight_ih_l0") { return try RecurrentLanguageModel.load(file: file).info.config.architecture }
         throw EngineError(
             .checkpointMismatch,
             "checkpoint '\(file.path)' holds none of GPT-2 (wte.weight), Llama/Mixtral (model.embed_tokens.weight), BERT (bert.embeddings.word_embeddings.weight) or T5 (shared.weight with decoder.block.*) tensors",

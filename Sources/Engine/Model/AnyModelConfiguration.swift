@@ -6,6 +6,7 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
     case llama(LlamaConfig)
     case bert(BERTConfig)
     case t5(T5Config)
+    case recurrent(RecurrentConfig)
 
     public var configuration: any ModelConfiguration {
         switch self {
@@ -13,6 +14,7 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case let .llama(c): return c
         case let .bert(c): return c
         case let .t5(c): return c
+        case let .recurrent(c): return c
         }
     }
 
@@ -26,6 +28,7 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case let .llama(c): return try Llama(config: c, seed: seed)
         case let .bert(c): return try BERT(config: c, seed: seed)
         case let .t5(c): return try T5(config: c, seed: seed)
+        case let .recurrent(c): return try RecurrentLanguageModel(config: c, seed: seed)
         }
     }
 
@@ -38,6 +41,7 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case .llama, .moe: self = .llama(try LlamaConfig(from: decoder))
         case .bert: self = .bert(try BERTConfig(from: decoder))
         case .t5: self = .t5(try T5Config(from: decoder))
+        case .rnn, .lstm, .gru: self = .recurrent(try RecurrentConfig(from: decoder))
         }
     }
 
@@ -49,6 +53,7 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case let .llama(c): try c.encode(to: encoder)
         case let .bert(c): try c.encode(to: encoder)
         case let .t5(c): try c.encode(to: encoder)
+        case let .recurrent(c): try c.encode(to: encoder)
         }
     }
 }

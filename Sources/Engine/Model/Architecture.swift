@@ -12,6 +12,12 @@ public enum Architecture: String, Codable, Sendable, CaseIterable {
     /// T5 v1.1: an encoder and a causal decoder with cross-attention, relative position buckets, RMS layer norms,
     /// gated-GELU feed-forward and no biases; trained by span corruption.
     case t5
+    /// An Elman recurrent network (tanh), PyTorch's `nn.RNN`, as a language model.
+    case rnn
+    /// An LSTM language model (PyTorch's `nn.LSTM`).
+    case lstm
+    /// A GRU language model (PyTorch's `nn.GRU`).
+    case gru
 
     /// The known architectures, for messages: "gpt2, llama, moe".
     public static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }

@@ -124,6 +124,24 @@ public struct ModelShape: Codable, Sendable, Equatable {
                     layers: layers ?? 4, channels: w, heads: h, headSize: w / h, hidden: hidden ?? LlamaConfig.defaultHidden(width: w),
                     vocabularySize: special.vocabulary, maxSequence: maxSequence, padTokenID: special.pad,
                     endOfSequenceTokenID: special.eos, decoderStartTokenID: special.pad))
+        case (.rnn, _), (.lstm, _), (.gru, _):
+            if let heads {
+                throw EngineError.invalidConfiguration(
+                    "--heads (heads) \(heads) applies to attention models, not \(arch.rawValue)", fix: "drop it; --width sets the hidden size")
+            }
+            let cell = RecurrentCellKind(rawValue: arch.rawValue)!
+            if case var .recurrent(c)? = base, c.cell == cell {
+                if let layers { c.layers = layers }
+                if let width { c.hidden = width; c.embedding = width }
+                if let hidden { c.hidden = hidden }
+                c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
+                config = .recurrent(c)
+            } else {
+                let w = width ?? 128
+                config = .recurrent(
+                    RecurrentConfig(
+                        cell: cell, layers: layers ?? 2, embedding: w, hidden: hidden ?? w, vocabularySize: vocabularySize, maxSequence: maxSequence))
+            }
         }
         if arch == .moe, case let .llama(c) = config, !c.isMixture {
             throw EngineError.invalidConfiguration("--arch moe needs at least 1 expert", fix: "pass e.g. --experts 8")

@@ -21,6 +21,9 @@ extension ModelCommand {
             case moe_124m = "moe-124m"
             case bert_base = "bert-base"
             case t5_115m = "t5-115m"
+            case rnn_1024 = "rnn-1024"
+            case lstm_1024 = "lstm-1024"
+            case gru_1024 = "gru-1024"
 
             var configuration: AnyModelConfiguration {
                 switch self {
@@ -29,13 +32,17 @@ extension ModelCommand {
                 case .moe_124m: return .llama(.smallMixture)
                 case .bert_base: return .bert(.base)
                 case .t5_115m: return .t5(.small)
+                case .rnn_1024, .lstm_1024, .gru_1024:
+                    var c = RecurrentConfig.lstm1024
+                    c.cell = self == .rnn_1024 ? .rnn : self == .gru_1024 ? .gru : .lstm
+                    return .recurrent(c)
                 }
             }
         }
 
         @Option(
             help:
-                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active), bert-base (12 × 768, 12 heads, 3072, vocab 30522: 110 M), t5-115m (T5 v1.1, 4+4 layers × 768, 12 heads, gated-GELU 2048, vocab 32128). Default: the --arch's preset."
+                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active), bert-base (12 × 768, 12 heads, 3072, vocab 30522: 110 M), t5-115m (T5 v1.1, 4+4 layers × 768, 12 heads, gated-GELU 2048, vocab 32128), rnn-1024, lstm-1024, gru-1024 (2 layers of 1024 over byte embeddings of 1024). Default: the --arch's preset."
         )
         var preset: Preset?
         @OptionGroup var shape: ModelShapeOptions
@@ -72,6 +79,9 @@ extension ModelCommand {
             case (nil, .moe): base = .moe_124m
             case (nil, .bert): base = .bert_base
             case (nil, .t5): base = .t5_115m
+            case (nil, .rnn): base = .rnn_1024
+            case (nil, .lstm): base = .lstm_1024
+            case (nil, .gru): base = .gru_1024
             }
             let start = base.configuration.configuration
             return try shape.shape.configuration(
