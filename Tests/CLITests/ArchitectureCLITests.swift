@@ -133,7 +133,7 @@ final class ArchitectureCLITests: XCTestCase {
             ["experts per token 3", "--experts-per-token", "from 1 to 2"])
         try fails(["--arch", "gpt2", "--kv-heads", "2"], ["--kv-heads (kvHeads) applies to --arch llama or moe"])
         try fails(["--arch", "llama", "--experts", "4"], ["--experts (experts) applies to --arch moe, not llama"])
-        try fails(["--arch", "rnn"], ["rnn"])
+        try fails(["--arch", "cnn"], ["cnn"])
         try fails(["--arch", "bert", "--kv-heads", "2"], ["--kv-heads", "llama or moe"])
         try fails(["--arch", "t5", "--width", "48", "--heads", "5"], ["width 48", "heads 5"])
         let before = try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout

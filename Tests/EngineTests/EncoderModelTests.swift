@@ -95,7 +95,7 @@ final class EncoderModelTests: EngineTestCase {
         XCTAssertEqual(Double(masked) / chosen, 0.8, accuracy: 0.02)
         XCTAssertEqual(Double(replaced) / chosen, 0.1, accuracy: 0.02)
         XCTAssertEqual(Double(kept) / chosen, 0.1, accuracy: 0.02, "kept, or replaced by itself (1 in 256)")
-        XCTAssertThrowsError(try MaskedLanguageModeling(maskTokenID: nil, randomTokenLimit: 10).check(sequence: 8))
+        XCTAssertThrowsError(try MaskedLanguageModeling(maskTokenID: nil, randomTokenLimit: 10).check(sequence: 8, context: 8))
     }
 
     func testSpanCorruptionCutsSpansThatTheTargetsRestore() throws {
@@ -132,7 +132,10 @@ final class EncoderModelTests: EngineTestCase {
             }
         }
         assertEngineError(.invalidConfiguration, mentions: ["sentinel", "--seq"]) {
-            try SpanCorruption(firstSentinelID: 99, sentinels: 2, endOfSequenceID: 1, decoderStartID: 0).check(sequence: 128)
+            try SpanCorruption(firstSentinelID: 99, sentinels: 2, endOfSequenceID: 1, decoderStartID: 0).check(sequence: 128, context: 128)
+        }
+        assertEngineError(.invalidConfiguration, mentions: ["sources of 3", "context 2", "--seq"]) {
+            try SpanCorruption(firstSentinelID: 99, sentinels: 20, endOfSequenceID: 1, decoderStartID: 0).check(sequence: 2, context: 2)
         }
     }
 

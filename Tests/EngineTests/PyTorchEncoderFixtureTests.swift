@@ -86,9 +86,11 @@ extension PyTorchFixtureTests {
         let f = try loadEncoderFixture("t5")
         let t5 = try XCTUnwrap(f.model as? T5)
         XCTAssertEqual(f.info.config.architecture, .t5)
-        // T5 has no position table, so the engine's context is the one setting config.json cannot give.
-        XCTAssertEqual(f.info.assumed.count, 1, "\(f.info.assumed)")
-        XCTAssertTrue(f.info.assumed[0].hasPrefix("n_positions = 512"), "\(f.info.assumed)")
+        // T5 has no position table, so the engine's context is a setting config.json cannot give; nor are the sentinels
+        // (tokenizer facts), which are listed.
+        XCTAssertEqual(f.info.assumed.count, 2, "\(f.info.assumed)")
+        XCTAssertTrue(f.info.assumed.contains { $0.hasPrefix("n_positions = 512") }, "\(f.info.assumed)")
+        XCTAssertTrue(f.info.assumed.contains { $0.hasPrefix("sentinels <extra_id_0> = 59") }, "\(f.info.assumed)")
         XCTAssertTrue(t5.config.tiedHead, "Transformers 5 saves no lm_head.weight")
         XCTAssertFalse(t5.config.scaleDecoderOutput)
         XCTAssertNotEqual(t5.config.attentionWidth, t5.config.channels, "heads × d_kv differs from d_model, as in T5 v1.1 small")

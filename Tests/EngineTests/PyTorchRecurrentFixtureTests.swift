@@ -34,7 +34,8 @@ extension PyTorchFixtureTests {
             try session.decode((0..<B).map { (sequence: $0, token: inputs[$0 * T + t]) })
             for b in 0..<B {
                 assertClose(
-                    Array(session.logits(at: b)), Array(out.logits[((b * T + t) * V)..<((b * T + t + 1) * V)]), 1e-5, "\(architecture) decode (\(b), \(t))")
+                    Array(session.logits(at: b)), Array(out.logits[((b * T + t) * V)..<((b * T + t + 1) * V)]), 1e-5,
+                    "\(architecture) decode (\(b), \(t))")
             }
         }
     }

@@ -137,11 +137,27 @@ public enum Benchmark {
             throw EngineError.invalidArgument("batch, steps, sequence and threads must be ≥ 1", fix: "e.g. --batch 4 --seq 64 --steps 3")
         }
         let C = config.channels
-        let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
-        guard options.sequence + decodeTokens <= config.maxSequence else {
+        // What the architecture can do is known from its configuration: refuse before any probe or allocation.
+        let architecture = config.architecture, encoders: Set<Architecture> = [.bert, .t5]
+        if options.phase == .encode && !encoders.contains(architecture) {
             throw EngineError.invalidArgument(
-                "sequence \(options.sequence) (+\(decodeTokens) decoded) exceeds the model context \(config.maxSequence)",
-                fix: "lower --seq or --steps")
+                "\(architecture.rawValue) has no encoder: its prompts are prefilled", fix: "use --phase prefill or decode")
+        }
+        if [.prefill, .decode].contains(options.phase) && architecture == .bert {
+            throw EngineError.invalidArgument("bert is an encoder: it neither prefills nor decodes", fix: "use --phase train or encode")
+        }
+        let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
+        if architecture == .t5 && options.phase == .decode {
+            // The source and the decoder's output have a context each.
+            guard options.sequence <= config.maxSequence, 1 + decodeTokens <= config.maxSequence else {
+                throw EngineError.invalidArgument(
+                    "a source of \(options.sequence) or 1 + \(decodeTokens) decoded tokens exceeds the model context \(config.maxSequence)",
+                    fix: "lower --seq (the source) or --steps, or raise --context")
+            }
+        } else if options.sequence + decodeTokens > config.maxSequence {
+            throw EngineError.invalidArgument(
+                "sequence \(options.sequence)\(decodeTokens > 0 ? " (+\(decodeTokens) decoded)" : "") exceeds the model context \(config.maxSequence)",
+                fix: decodeTokens > 0 ? "lower --seq or --steps, or raise --context" : "lower --seq or raise --context")
         }
         try Parallel.configure(threads: options.threads)
         let rows = options.phase == .decode ? max(options.sequence, 256) : max(options.batch * options.sequence, 256)
@@ -165,7 +181,7 @@ public enum Benchmark {
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence, objective = config.objective
-            try objective.check(sequence: T)
+            try objective.check(sequence: T, context: config.maxSequence)
             // Random tokens shaped by the architecture's objective (masked for BERT, span-corrupted for T5).
             var objectiveRandom = SplitMix64(seed: options.seed &+ 7)
             let windows = (0..<B).map { _ in ArraySlice(randomTokens(objective.windowLength(sequence: T))) }

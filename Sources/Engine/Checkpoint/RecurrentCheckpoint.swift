@@ -15,7 +15,8 @@ extension RecurrentLanguageModel {
             guard let entry = file.entries[name] else { throw mismatch("tensor '\(name)' is missing") }
             return entry
         }
-        let embedding = try entry("embedding.weight"), inputWeight = try entry("rnn.weight_ih_l0"), recurrent = try entry("rnn.weight_hh_l0")
+        let embedding = try entry("embedding.weight"), inputWeight = try entry("rnn.weight_ih_l0"),
+            recurrent = try entry("rnn.weight_hh_l0")
         guard embedding.shape.count == 2, inputWeight.shape.count == 2, recurrent.shape.count == 2 else {
             throw mismatch("embedding.weight, rnn.weight_ih_l0 and rnn.weight_hh_l0 must be matrices")
         }
@@ -36,7 +37,8 @@ extension RecurrentLanguageModel {
         } else if let type = sibling?["model_type"] as? String {
             guard let named = RecurrentCellKind(rawValue: type) else {
                 throw EngineError.invalidConfiguration(
-                    "checkpoint '\(path)': config.json says model_type \(type), not rnn, lstm or gru", fix: "put the recurrent model's config.json beside it")
+                    "checkpoint '\(path)': config.json says model_type \(type), not rnn, lstm or gru",
+                    fix: "put the recurrent model's config.json beside it")
             }
             cell = named
         } else {
@@ -77,7 +79,8 @@ extension RecurrentLanguageModel {
         }
         return (
             try RecurrentLanguageModel(config: config, parameters: buffer),
-            CheckpointInfo(config: .recurrent(config), tokenizer: file.metadata[Checkpoint.tokenizerKey], headsSource: "none", assumed: assumed)
+            CheckpointInfo(
+                config: .recurrent(config), tokenizer: file.metadata[Checkpoint.tokenizerKey], headsSource: "none", assumed: assumed)
         )
     }
 
@@ -85,6 +88,7 @@ extension RecurrentLanguageModel {
     /// - Throws: `fileUnwritable`.
     public func save(path: String, tokenizer: String) throws {
         try Checkpoint.write(
-            path: path, parameters: parameters, config: .recurrent(config), tokenizer: tokenizer, vocabularyRows: ["decoder.weight", "decoder.bias"])
+            path: path, parameters: parameters, config: .recurrent(config), tokenizer: tokenizer,
+            vocabularyRows: ["decoder.weight", "decoder.bias"])
     }
 }

@@ -91,6 +91,15 @@ extension T5 {
                 "decoder output \(tied ? "" : "not ")scaled by 1/√d_model (no config.json says; \(tied ? "tied heads are original T5's" : "untied heads are v1.1's"))"
             )
         }
+        // Sentinels are tokenizer facts no config.json records: Google's T5 vocabularies end their 32100 ids with 100
+        // sentinels and pad the embedding to 32128 rows; other files are taken to end with theirs.
+        let sentinelCount = min(100, max(0, V - 3))
+        let firstSentinel = V == 32128 ? 32099 : V - 1
+        if recorded == nil {
+            assumed.append(
+                "sentinels <extra_id_0> = \(firstSentinel) counting down, \(sentinelCount) of them (\(V == 32128 ? "Google's T5 vocabulary" : "the last ids"): no file records them)"
+            )
+        }
         let config = T5Config(
             layers: encoderLayers, decoderLayers: decoderLayers, channels: C, heads: resolved.count, headSize: A / resolved.count,
             hidden: wi.shape[0], vocabularySize: V,
@@ -100,7 +109,8 @@ extension T5 {
             padTokenID: setting("pad_token_id", recorded?.padTokenID, default: 0) { $0.intValue },
             endOfSequenceTokenID: setting("eos_token_id", recorded?.endOfSequenceTokenID, default: 1) { $0.intValue },
             decoderStartTokenID: setting("decoder_start_token_id", recorded?.decoderStartTokenID, default: 0) { $0.intValue },
-            sentinels: recorded?.sentinels ?? min(100, max(0, V - 3)), tiedHead: tied, scaleDecoderOutput: scale)
+            sentinels: recorded?.sentinels ?? sentinelCount, firstSentinel: recorded == nil ? firstSentinel : recorded?.firstSentinel,
+            tiedHead: tied, scaleDecoderOutput: scale)
         try config.validate()
 
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))

@@ -67,10 +67,12 @@ public final class Generator {
             throw EngineError.invalidArgument("max new tokens \(options.maxNewTokens) asks for no output", fix: "ask for 1 or more tokens")
         }
         let context = session.model.configuration.maxSequence
-        for prompt in prompts where prompt.count >= context {
+        // A decoder's prompt shares the context with the output; an encoder–decoder's prompt is its source, apart.
+        let promptLimit = session.model is any EncoderDecoderModel ? context : context - 1
+        for prompt in prompts where prompt.count > promptLimit {
             throw EngineError(
                 .promptTooLong, "prompt has \(prompt.count) tokens but the model's context is \(context)",
-                fix: "shorten the prompt to at most \(context - 1) tokens")
+                fix: "shorten the prompt to at most \(promptLimit) tokens")
         }
         session.reset()
         var samplers = prompts.indices.map { TokenSampler(seed: options.seed &+ UInt64($0)) }

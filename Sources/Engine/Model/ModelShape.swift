@@ -109,6 +109,8 @@ public struct ModelShape: Codable, Sendable, Equatable {
                 c.headSize = c.channels / c.heads
             }
             if let hidden { c.hidden = hidden }
+            // Another vocabulary's sentinels are its last ids.
+            if vocabularySize != c.vocabularySize { c.firstSentinel = nil }
             c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
             config = .t5(c)
         case (.t5, _):
@@ -127,7 +129,8 @@ public struct ModelShape: Codable, Sendable, Equatable {
         case (.rnn, _), (.lstm, _), (.gru, _):
             if let heads {
                 throw EngineError.invalidConfiguration(
-                    "--heads (heads) \(heads) applies to attention models, not \(arch.rawValue)", fix: "drop it; --width sets the hidden size")
+                    "--heads (heads) \(heads) applies to attention models, not \(arch.rawValue)",
+                    fix: "drop it; --width sets the hidden size")
             }
             let cell = RecurrentCellKind(rawValue: arch.rawValue)!
             if case var .recurrent(c)? = base, c.cell == cell {
@@ -140,7 +143,8 @@ public struct ModelShape: Codable, Sendable, Equatable {
                 let w = width ?? 128
                 config = .recurrent(
                     RecurrentConfig(
-                        cell: cell, layers: layers ?? 2, embedding: w, hidden: hidden ?? w, vocabularySize: vocabularySize, maxSequence: maxSequence))
+                        cell: cell, layers: layers ?? 2, embedding: w, hidden: hidden ?? w, vocabularySize: vocabularySize,
+                        maxSequence: maxSequence))
             }
         }
         if arch == .moe, case let .llama(c) = config, !c.isMixture {

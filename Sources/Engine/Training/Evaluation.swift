@@ -32,7 +32,7 @@ public enum Evaluation {
         -> EvaluationReport
     {
         let objective = model.configuration.objective
-        try objective.check(sequence: T)
+        try objective.check(sequence: T, context: model.maxSequence)
         let length = objective.windowLength(sequence: T)
         let windows = tokens.count >= length ? (tokens.count - length) / T + 1 : 0
         guard windows >= 1 else {

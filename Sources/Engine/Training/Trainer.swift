@@ -33,7 +33,7 @@ public final class Trainer {
     public init(model: any TrainableModel, data: TokenSplit, options: TrainingOptions) throws {
         try options.validate(maxSequence: model.maxSequence)
         let objective = model.configuration.objective
-        try objective.check(sequence: options.sequence)
+        try objective.check(sequence: options.sequence, context: model.maxSequence)
         let window = objective.windowLength(sequence: options.sequence)
         guard data.train.count > window, data.validation.count >= window else {
             throw EngineError(

@@ -46,7 +46,8 @@ extension ModelCommand {
         )
         var preset: Preset?
         @OptionGroup var shape: ModelShapeOptions
-        @Option(help: "Vocabulary (default: the preset's, 50257 for GPT-2, 32000 for Llama).") var vocab: Int?
+        @Option(help: "Vocabulary (default: the preset's: 50257 GPT-2, 32000 Llama and MoE, 30522 BERT, 32128 T5, 256 RNNs).")
+        var vocab: Int?
         @Option(help: "Model context (default 1024).") var context: Int?
         @Option(help: "What to measure: train, encode, prefill or decode.") var phase: BenchPhase = .train
         @Option(help: "Batch (default 4 for train, 1 otherwise).") var batch: Int?

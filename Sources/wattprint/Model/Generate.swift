@@ -66,11 +66,13 @@ extension ModelCommand {
             try threads.apply()
             let (model, info) = try checkpointFile.loadDecoder()
             let tok = try tokenizer.resolve(checkpoint: checkpointFile.checkpoint, info: info)
-            let prompts = prompt.map { text -> [Int32] in
+            var prompts = prompt.map { text -> [Int32] in
                 let ids = tok.encode(text)
                 if !ids.isEmpty { return ids }
                 return [tok.endOfText ?? tok.encode("\n")[0]]
             }
+            // A T5 source ends with </s>, as its tokenizer writes it and span corruption trained it.
+            if case let .t5(config) = info.config { prompts = prompts.map { $0 + [Int32(config.endOfSequenceTokenID)] } }
             var stopTokens = Set<Int32>()
             if case let .t5(config) = info.config { stopTokens.insert(Int32(config.endOfSequenceTokenID)) }
             var stopSequences: [[Int32]] = []
@@ -89,7 +91,9 @@ extension ModelCommand {
                 prompts: prompts, options: options, onPrefillDone: { prefillSeconds = secondsSince(start) })
             let decodeSeconds = secondsSince(start) - prefillSeconds
             let samples = zip(prompt, outputs).map {
-                Sample(prompt: $0, completion: tok.decodeText($1.tokens), tokens: $1.tokens.count, stopReason: $1.stopReason)
+                Sample(
+                    prompt: $0, completion: SpecialTokens.render($1.tokens, tokenizer: tok, config: info.config), tokens: $1.tokens.count,
+                    stopReason: $1.stopReason)
             }
             let report = Report(
                 checkpoint: checkpointFile.checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,

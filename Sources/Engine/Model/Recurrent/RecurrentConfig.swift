@@ -24,7 +24,8 @@ public struct RecurrentConfig: ModelConfiguration, Hashable {
     }
 
     /// The benchmark's LSTM: 2 layers of 1024 over 1024-wide byte embeddings (≈ 17 M parameters).
-    public static let lstm1024 = RecurrentConfig(cell: .lstm, layers: 2, embedding: 1024, hidden: 1024, vocabularySize: 256, maxSequence: 1024)
+    public static let lstm1024 = RecurrentConfig(
+        cell: .lstm, layers: 2, embedding: 1024, hidden: 1024, vocabularySize: 256, maxSequence: 1024)
 
     public var architecture: Architecture {
         switch cell {

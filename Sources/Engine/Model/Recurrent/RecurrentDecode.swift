@@ -85,7 +85,8 @@ extension RecurrentLanguageModel: DecodingModel {
                     if lstm { (s.stepPrevC.baseAddress! + i * H).update(from: s.cell[k].baseAddress! + segment.sequence * H, count: H) }
                 }
                 BLAS.gemm(
-                    transA: false, transB: true, m: m, n: GH, k: H, a: s.stepPrevH.baseAddress!, lda: H, b: w.recurrentWeight.baseAddress!, ldb: H,
+                    transA: false, transB: true, m: m, n: GH, k: H, a: s.stepPrevH.baseAddress!, lda: H, b: w.recurrentWeight.baseAddress!,
+                    ldb: H,
                     beta: 1, c: s.stepGH.baseAddress!, ldc: GH)
                 RecurrentCell.forward(
                     config.cell, pre: s.stepPre.baseAddress!, preStride: GH, gh: s.stepGH.baseAddress!, ghStride: GH,

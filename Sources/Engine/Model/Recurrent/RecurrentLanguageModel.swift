@@ -93,7 +93,8 @@ public final class RecurrentLanguageModel: TrainableModel {
     /// Logits of every position, [B·T, V], and each layer's final state (h, and c for LSTM), [L, B, H] each.
     /// - Throws: as `loss`.
     public func forward(inputs: [Int32], B: Int, T: Int) throws -> (logits: [Float], finalHidden: [Float], finalCell: [Float]?) {
-        let a = try prepare(inputs: inputs, targets: [Int32](repeating: 0, count: inputs.count), B: B, T: T, withGradients: false, dropout: 0)
+        let a = try prepare(
+            inputs: inputs, targets: [Int32](repeating: 0, count: inputs.count), B: B, T: T, withGradients: false, dropout: 0)
         runForward(a)
         let V = config.vocabularySize, Vp = config.paddedVocabularySize, H = config.hidden
         let logits = (0..<(B * T)).flatMap { r in a.logits[(r * Vp)..<(r * Vp + V)] }
@@ -221,7 +222,8 @@ public final class RecurrentLanguageModel: TrainableModel {
                     dgh: dgh + t * GH, gateStride: T * GH, dhPrev: next, B: B, H: H)
                 if t > 0 {
                     BLAS.gemm(
-                        transA: false, transB: false, m: B, n: H, k: GH, a: dgh + t * GH, lda: T * GH, b: w.recurrentWeight.baseAddress!, ldb: H,
+                        transA: false, transB: false, m: B, n: H, k: GH, a: dgh + t * GH, lda: T * GH, b: w.recurrentWeight.baseAddress!,
+                        ldb: H,
                         beta: 1, c: next, ldc: H)
                 }
                 swap(&carry, &next)

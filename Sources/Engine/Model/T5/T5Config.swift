@@ -33,8 +33,11 @@ public struct T5Config: ModelConfiguration, Hashable {
     public var padTokenID: Int
     public var endOfSequenceTokenID: Int
     public var decoderStartTokenID: Int
-    /// Sentinel tokens for span corruption: <extra_id_i> is `vocabularySize − 1 − i`.
+    /// Sentinel tokens for span corruption: <extra_id_i> is `firstSentinelID − i`.
     public var sentinels: Int
+    /// Id of <extra_id_0>: the last id of the engine's own vocabularies (nil), 32099 in Google's T5 checkpoints
+    /// (32000 SentencePiece pieces and 100 sentinels, the embedding padded to 32128 rows).
+    public var firstSentinel: Int?
     /// Whether the LM head is the shared embedding (Transformers 5 always ties it) rather than its own `lm_head.weight`.
     public var tiedHead: Bool
     /// Whether the decoder output is scaled by 1/√d_model before the LM head (original T5; not v1.1).
@@ -43,9 +46,10 @@ public struct T5Config: ModelConfiguration, Hashable {
     public init(
         layers: Int, decoderLayers: Int? = nil, channels: Int, heads: Int, headSize: Int, hidden: Int, vocabularySize: Int,
         maxSequence: Int, buckets: Int = 32, maxDistance: Int = 128, normEpsilon: Float = 1e-6, padTokenID: Int = 0,
-        endOfSequenceTokenID: Int = 1, decoderStartTokenID: Int = 0, sentinels: Int = 100, tiedHead: Bool = false,
-        scaleDecoderOutput: Bool = false
+        endOfSequenceTokenID: Int = 1, decoderStartTokenID: Int = 0, sentinels: Int = 100, firstSentinel: Int? = nil,
+        tiedHead: Bool = false, scaleDecoderOutput: Bool = false
     ) {
+        self.firstSentinel = firstSentinel
         self.layers = layers; self.decoderLayers = decoderLayers ?? layers; self.channels = channels; self.heads = heads
         self.headSize = headSize; self.hidden = hidden; self.vocabularySize = vocabularySize; self.maxSequence = maxSequence
         self.buckets = buckets; self.maxDistance = maxDistance; self.normEpsilon = normEpsilon; self.padTokenID = padTokenID
@@ -54,10 +58,14 @@ public struct T5Config: ModelConfiguration, Hashable {
     }
 
     /// A T5 v1.1 of BERT-base's size for the engine's benchmarks (≈ 115 M parameters against BERT-base's 110 M):
-    /// 4 encoder and 4 decoder layers, d_model 768, 12 heads of 64, gated-GELU 2048, an untied LM head, vocabulary
-    /// 32128 (T5's SentencePiece vocabulary with its 100 sentinels), context 512.
+    /// 4 encoder and 4 decoder layers, d_model 768, 12 heads of 64, gated-GELU 2048, an untied LM head, T5's
+    /// embedding of 32128 rows (32000 SentencePiece pieces, sentinels 32099 down to 32000, 28 rows of padding),
+    /// context 512.
     public static let small = T5Config(
-        layers: 4, channels: 768, heads: 12, headSize: 64, hidden: 2048, vocabularySize: 32128, maxSequence: 512)
+        layers: 4, channels: 768, heads: 12, headSize: 64, hidden: 2048, vocabularySize: 32128, maxSequence: 512, firstSentinel: 32099)
+
+    /// <extra_id_0>'s id.
+    public var firstSentinelID: Int { firstSentinel ?? vocabularySize - 1 }
 
     /// Special tokens appended after a tokenizer's ids when the engine trains a T5 from scratch: [pad], [eos], then
     /// `sentinels` sentinels counting down from the last id.
@@ -72,7 +80,7 @@ public struct T5Config: ModelConfiguration, Hashable {
 
     public var objective: any TrainingObjective {
         SpanCorruption(
-            firstSentinelID: Int32(vocabularySize - 1), sentinels: sentinels, endOfSequenceID: Int32(endOfSequenceTokenID),
+            firstSentinelID: Int32(firstSentinelID), sentinels: sentinels, endOfSequenceID: Int32(endOfSequenceTokenID),
             decoderStartID: Int32(decoderStartTokenID))
     }
 
@@ -107,9 +115,10 @@ public struct T5Config: ModelConfiguration, Hashable {
         where !(0..<vocabularySize).contains(id) {
             throw bad("\(name) \(id) is not in the vocabulary 0..<\(vocabularySize)", "use an id of the vocabulary (T5: pad 0, eos 1)")
         }
-        if sentinels < 0 || sentinels >= vocabularySize - 2 {
+        if sentinels < 0 || firstSentinelID >= vocabularySize || firstSentinelID - sentinels + 1 < 0 {
             throw bad(
-                "\(sentinels) sentinel tokens do not fit a vocabulary of \(vocabularySize)", "use fewer sentinels or a larger vocabulary")
+                "\(sentinels) sentinel tokens counting down from id \(firstSentinelID) do not fit a vocabulary of \(vocabularySize)",
+                "use a vocabulary of at least \(sentinels + 3) ids (--vocab), which leaves room for [pad], [eos] and the sentinels")
         }
         if vocabularySize > Int(Int32.max) { throw bad("vocabulary \(vocabularySize) exceeds Int32 token ids", "use a smaller vocabulary") }
         if !(normEpsilon > 0) { throw bad("layer_norm_epsilon \(normEpsilon) is not positive", "use e.g. 1e-6") }

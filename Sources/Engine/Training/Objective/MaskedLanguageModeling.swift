@@ -17,10 +17,10 @@ public struct MaskedLanguageModeling: TrainingObjective {
     public var name: String { "masked-language-model" }
     public func windowLength(sequence T: Int) -> Int { T }
 
-    public func check(sequence T: Int) throws {
+    public func check(sequence T: Int, context: Int) throws {
         guard maskTokenID != nil else {
             throw EngineError.invalidConfiguration(
-                "the model does not say which token id is [MASK], so masked-language-model training cannot mask",
+                "the model does not say which token id is [MASK], so masked-language-model training and evaluation cannot mask",
                 fix: "put the model's vocab.txt (with a [MASK] line) or a config.json with mask_token_id beside the checkpoint")
         }
     }

@@ -34,7 +34,7 @@ public struct SpanCorruption: TrainingObjective {
         return (T - noise + spans + 1, noise + spans + 1)
     }
 
-    public func check(sequence T: Int) throws {
+    public func check(sequence T: Int, context: Int) throws {
         guard T >= 2 else {
             throw EngineError.invalidConfiguration(
                 "span corruption needs windows of at least 2 tokens, not \(T)", fix: "use --seq 2 or more (e.g. 128)")
@@ -44,6 +44,12 @@ public struct SpanCorruption: TrainingObjective {
             throw EngineError.invalidConfiguration(
                 "span corruption of \(T)-token windows makes \(spans) spans, but the model has only \(sentinels) sentinel tokens",
                 fix: "use a shorter --seq or a vocabulary with at least \(spans) sentinels (T5 has 100: <extra_id_0> … <extra_id_99>)")
+        }
+        let (S, U) = lengths(sequence: T)
+        guard max(S, U) <= context else {
+            throw EngineError.invalidConfiguration(
+                "span corruption turns \(T)-token windows into sources of \(S) and targets of \(U) tokens, beyond the model's context \(context)",
+                fix: "use --seq 10 or more (sources and targets are then no longer than the window) or --context \(max(S, U)) or more")
         }
     }
 

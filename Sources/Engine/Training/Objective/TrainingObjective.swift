@@ -8,13 +8,13 @@ public protocol TrainingObjective: Sendable {
     func windowLength(sequence T: Int) -> Int
     /// A batch from B windows of `windowLength(T)` stream tokens each; `random` draws masks or spans.
     func batch(windows: [ArraySlice<Int32>], sequence T: Int, random: inout SplitMix64) -> Batch
-    /// - Throws: `invalidConfiguration` when the model cannot take this objective at sequence length T (too few
-    ///   sentinel tokens for the spans, a sequence too short to mask).
-    func check(sequence T: Int) throws
+    /// - Throws: `invalidConfiguration` when a model of context `context` cannot take this objective at sequence
+    ///   length T (too few sentinel tokens for the spans, examples longer than the context, no [MASK] id).
+    func check(sequence T: Int, context: Int) throws
 }
 
 extension TrainingObjective {
-    public func check(sequence T: Int) throws {}
+    public func check(sequence T: Int, context: Int) throws {}
 }
 
 /// Causal language modelling: predict every next token.

@@ -9,7 +9,10 @@ struct ModelShapeOptions: ParsableArguments {
     @Option(help: "Channels (the residual stream's width).") var width: Int?
     @Option(help: "Attention heads (default width/64).") var heads: Int?
     @Option(help: "Key/value heads, dividing --heads (llama, moe; default --heads: multi-head attention).") var kvHeads: Int?
-    @Option(help: "SwiGLU MLP (or expert) width (llama, moe; default 8/3 × width, ÷ experts per token for moe).") var hidden: Int?
+    @Option(
+        help:
+            "Feed-forward width: llama and moe SwiGLU (default 8/3 × width, ÷ experts per token for moe, rounded up to 16), bert (default 4 × width), t5 gated-GELU (default as llama); the hidden state of rnn, lstm, gru (default --width)."
+    ) var hidden: Int?
     @Option(help: "Experts per MLP (moe; default 8).") var experts: Int?
     @Option(help: "Experts each token is routed to (moe; default 2).") var expertsPerToken: Int?
 
