@@ -103,6 +103,45 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 
+    func testRecurrentAutoencoderAndGANTrainAndBench() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        for (arch, extra) in [
+            ("lstm", ["--width", "16"]), ("gru", ["--width", "16"]), ("rnn", ["--width", "16"]),
+            ("ae", ["--hidden", "32", "--latent", "4"]),
+            ("vae", ["--hidden", "32", "--latent", "4"]), ("gan", ["--hidden", "16", "--latent", "4", "--width", "4"]),
+        ] {
+            let checkpoint = dir.appendingPathComponent("\(arch).safetensors").path
+            let train = try CLI.run(
+                ["model", "train", "--corpus", try corpus(dir), "--arch", arch, "--seq", "16", "--batch", "4", "--steps", "2"] + extra + [
+                    "--out", checkpoint, "--ledger", ledger, "--region", "FR", "--json",
+                ])
+            XCTAssertEqual(train.status, 0, "\(arch): \(train.stderr)")
+            let report = try XCTUnwrap(try json(train.stdout) as? [String: Any])
+            XCTAssertEqual((report["config"] as? [String: Any])?["architecture"] as? String, arch)
+            let evaluation = try XCTUnwrap((report["evaluations"] as? [[String: Any]])?.last)
+            if arch == "gan" { XCTAssertNotNil(evaluation["discrepancy"], "the GAN reports its MMD²") }
+            if arch == "vae" { XCTAssertNotNil(evaluation["reconstruction"], "the VAE reports its reconstruction loss") }
+            let info = try CLI.run(["model", "info", checkpoint, "--json"])
+            XCTAssertEqual(info.status, 0, "\(arch): \(info.stderr)")
+            let bench = try CLI.run(
+                ["model", "bench", "--arch", arch, "--seq", "16", "--context", "16", "--batch", "2", "--steps", "1", "--vocab", "256"]
+                    + extra + [
+                        "--ledger", ledger, "--region", "FR", "--json",
+                    ])
+            XCTAssertEqual(bench.status, 0, "\(arch): \(bench.stderr)")
+        }
+        let generate = try CLI.run([
+            "model", "generate", dir.appendingPathComponent("lstm.safetensors").path, "--prompt", "the ", "--max-tokens", "4",
+            "--temperature", "0",
+        ])
+        XCTAssertEqual(generate.status, 0, generate.stderr)
+        let gan = try CLI.run(["model", "eval", dir.appendingPathComponent("gan.safetensors").path, "--corpus", try corpus(dir)])
+        XCTAssertNotEqual(gan.status, 0)
+        XCTAssertTrue(gan.stderr.contains("two networks") && gan.stderr.contains("wattprint show"), gan.stderr)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
     func testWorkloadSpecCarriesTheArchitecture() throws {
         let dir = try scratchDirectory()
         let spec = dir.appendingPathComponent("llama.json")

@@ -37,7 +37,8 @@ final class PyTorchFixtureTests: EngineTestCase {
             return values.map { Int32($0) }
         }
         return Fixture(
-            model: model, info: info, expected: expected, inputs: try ids("fixture.inputs"), targets: try ids("fixture.targets"),
+            model: try XCTUnwrap(model as? any TrainableModel), info: info, expected: expected, inputs: try ids("fixture.inputs"),
+            targets: try ids("fixture.targets"),
             B: shape[0], T: shape[1])
     }
 

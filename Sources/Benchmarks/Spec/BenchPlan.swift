@@ -189,7 +189,15 @@ public struct BenchPlan: Sendable {
                 try spec.model.shape.configuration(
                     vocabularySize: tokenizer.vocabularySize, maxSequence: spec.model.context ?? spec.longestSequence)
             }
-            if [.bert, .t5].contains(config.architecture), spec.phases.prefill != nil || spec.phases.decode != nil {
+            if config.architecture == .gan {
+                throw BenchError(
+                    .specInvalid,
+                    "\(file)\(SpecReader.lineSuffix(["model", "architecture"], text)): \(spec.name) is a GAN, whose two networks the suite does not train",
+                    fix: "measure it with `wattprint model bench --arch gan` and train it with `model train --arch gan`")
+            }
+            if ![.gpt2, .llama, .moe, .rnn, .lstm, .gru].contains(config.architecture),
+                spec.phases.prefill != nil || spec.phases.decode != nil
+            {
                 throw BenchError(
                     .specInvalid,
                     "\(file)\(SpecReader.lineSuffix(["phases"], text)): \(spec.name) is a \(config.architecture.rawValue) model; the suite's prefill and decode phases feed text prompts to decoder-only models",

@@ -140,11 +140,15 @@ public enum Benchmark {
         // What the architecture can do is known from its configuration: refuse before any probe or allocation.
         let architecture = config.architecture, encoders: Set<Architecture> = [.bert, .t5]
         if options.phase == .encode && !encoders.contains(architecture) {
+            let generates = ![.ae, .vae, .gan].contains(architecture)
             throw EngineError.invalidArgument(
-                "\(architecture.rawValue) has no encoder: its prompts are prefilled", fix: "use --phase prefill or decode")
+                "\(architecture.rawValue) has no encoder phase\(generates ? ": its prompts are prefilled" : "")",
+                fix: generates ? "use --phase prefill or decode" : "use --phase train")
         }
-        if [.prefill, .decode].contains(options.phase) && architecture == .bert {
-            throw EngineError.invalidArgument("bert is an encoder: it neither prefills nor decodes", fix: "use --phase train or encode")
+        if [.prefill, .decode].contains(options.phase) && [.bert, .ae, .vae, .gan].contains(architecture) {
+            throw EngineError.invalidArgument(
+                "\(architecture.rawValue) does not generate: it neither prefills nor decodes",
+                fix: architecture == .bert ? "use --phase train or encode" : "use --phase train")
         }
         let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
         if architecture == .t5 && options.phase == .decode {
@@ -165,7 +169,9 @@ public enum Benchmark {
         let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]
         let before = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
         progress("building \(config.layers)-layer, \(C)-wide model (\(config.parameterCount) parameters)")
-        let model = try options.config.makeModel(seed: options.seed)
+        // A GAN's two networks train in the train phase only (refused above otherwise).
+        let adversarial = options.config.isAdversarial ? try options.config.makeAdversarialModel(seed: options.seed) : nil
+        let model = adversarial == nil ? try options.config.makeModel(seed: options.seed) : nil
         var rng = SplitMix64(seed: options.seed &+ 99)
         func randomTokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) } }
 
@@ -187,30 +193,53 @@ public enum Benchmark {
             let windows = (0..<B).map { _ in ArraySlice(randomTokens(objective.windowLength(sequence: T))) }
             let batch = objective.batch(windows: windows, sequence: T, random: &objectiveRandom)
             tokensPerStep = batch.tokens
-            let optimizer = AdamW(layout: model.parameters.layout)
-            let gradients = model.gradients()
+            // One optimizer step: forward, backward, clipping, AdamW (a GAN: a discriminator step, then a generator step).
+            let trainStep: () throws -> Float, stepFLOPs: Double
+            if let gan = adversarial, case let .gan(ganConfig) = options.config {
+                tokensPerStep = B * T
+                let discriminatorOptimizer = AdamW(layout: gan.discriminator.layout),
+                    generatorOptimizer = AdamW(layout: gan.generator.layout)
+                trainStep = {
+                    _ = try gan.discriminatorStep(real: batch, seed: options.seed &+ 3)
+                    discriminatorOptimizer.update(
+                        parameters: gan.discriminator, gradients: gan.discriminatorGradients(), learningRate: 1e-4, gradientScale: 1)
+                    let loss = try gan.generatorStep(samples: B, seed: options.seed &+ 4)
+                    generatorOptimizer.update(
+                        parameters: gan.generator, gradients: gan.generatorGradients(), learningRate: 1e-4, gradientScale: 1)
+                    return loss
+                }
+                stepFLOPs = ganConfig.adversarialStepFLOPs(B: B)
+                result.optimizerStateBytes = 4 * 4 * (gan.generator.layout.count + gan.discriminator.layout.count)
+            } else {
+                let model = model!, optimizer = AdamW(layout: model.parameters.layout), gradients = model.gradients()
+                trainStep = {
+                    let loss = try model.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
+                    let norm = GradientClipping.globalNorm(gradients)
+                    optimizer.update(
+                        parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
+                        gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
+                    return loss
+                }
+                stepFLOPs = model.trainingFLOPs(batch)
+                result.optimizerStateBytes = 4 * 4 * model.parameters.layout.count
+            }
             if options.warmupSteps == 0 { events(.workloadStarted(.train)) }
             for step in 0..<(options.warmupSteps + options.steps) {
                 progress(step < options.warmupSteps ? "warm-up step" : "train step \(step - options.warmupSteps + 1)/\(options.steps)")
                 let start = clock.now
-                let loss = try model.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
-                let norm = GradientClipping.globalNorm(gradients)
-                optimizer.update(
-                    parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
-                    gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
+                let loss = try trainStep()
                 let elapsed = start.duration(to: clock.now).seconds
                 if step >= options.warmupSteps {
                     seconds.append(elapsed)
-                    flops.append(model.trainingFLOPs(batch))
-                    result.addExpertLoad(from: nil, to: model.expertLoad)
+                    flops.append(stepFLOPs)
+                    result.addExpertLoad(from: nil, to: model?.expertLoad)
                     result.lastLoss = loss
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: tokensPerStep, flops: flops.last!))
                 }
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.train)) }
             }
             events(.workloadFinished)
-            result.optimizerStateBytes = 4 * 4 * model.parameters.layout.count
-            result.activationBytes = model.activationBytes
+            result.activationBytes = model?.activationBytes
         case .encode:
             guard let encoder = model as? any EncodingModel else {
                 throw EngineError.invalidArgument(
@@ -235,7 +264,7 @@ public enum Benchmark {
         case .prefill:
             let B = options.batch, T = options.sequence
             tokensPerStep = B * T
-            let decoder = try decodingModel(model)
+            let decoder = try decodingModel(model!)
             let prompts = (0..<B).map { _ in randomTokens(T) }
             let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: T)
             // An encoder–decoder's prompt is its decoder's: each slot gets a source of T tokens first (not timed).
@@ -261,7 +290,7 @@ public enum Benchmark {
             tokensPerStep = B
             progress("measuring memory bandwidth with \(options.threads) thread(s)")
             let bandwidthBefore = HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock)
-            let decoder = try decodingModel(model)
+            let decoder = try decodingModel(model!)
             let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: max(1, options.sequence))
             // An encoder–decoder decodes against a source of T tokens, from its start token.
             let sourceLength = decoder is any EncoderDecoderModel ? options.sequence : 0

@@ -27,7 +27,7 @@ public enum Checkpoint {
     /// - Throws: `EngineError`: `checkpointMismatch` for tensors of no known architecture or the wrong shapes (naming
     ///   the tensor), `invalidConfiguration` where the head count cannot be known, and the unreadable, truncated,
     ///   malformed and dtype cases of `SafeTensorsFile`.
-    public static func load(path: String, heads: Int? = nil) throws -> (model: any TrainableModel, info: CheckpointInfo) {
+    public static func load(path: String, heads: Int? = nil) throws -> (model: any ConfiguredModel, info: CheckpointInfo) {
         let file = try SafeTensorsFile(path: path)
         switch try architecture(of: file) {
         case .gpt2:
@@ -44,6 +44,12 @@ public enum Checkpoint {
             return (model, info)
         case .rnn, .lstm, .gru:
             let (model, info) = try RecurrentLanguageModel.load(file: file)
+            return (model, info)
+        case .ae, .vae:
+            let (model, info) = try Autoencoder.load(file: file)
+            return (model, info)
+        case .gan:
+            let (model, info) = try GAN.load(file: file)
             return (model, info)
         }
     }
@@ -62,6 +68,9 @@ public enum Checkpoint {
         }
         if names.contains("shared.weight") && names.contains(where: { $0.hasPrefix("decoder.block.") }) { return .t5 }
         if names.contains("rnn.weight_ih_l0") { return try RecurrentLanguageModel.load(file: file).info.config.architecture }
+        if names.contains("encoder.0.weight") && names.contains("decoder.2.weight") {
+            return try Autoencoder.load(file: file).info.config.architecture
+        }
         throw EngineError(
             .checkpointMismatch,
             "checkpoint '\(file.path)' holds none of GPT-2 (wte.weight), Llama/Mixtral (model.embed_tokens.weight), BERT (bert.embeddings.word_embeddings.weight) or T5 (shared.weight with decoder.block.*) tensors",

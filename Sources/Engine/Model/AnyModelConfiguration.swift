@@ -7,6 +7,8 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
     case bert(BERTConfig)
     case t5(T5Config)
     case recurrent(RecurrentConfig)
+    case autoencoder(AutoencoderConfig)
+    case gan(GANConfig)
 
     public var configuration: any ModelConfiguration {
         switch self {
@@ -15,13 +17,26 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case let .bert(c): return c
         case let .t5(c): return c
         case let .recurrent(c): return c
+        case let .autoencoder(c): return c
+        case let .gan(c): return c
         }
     }
 
     public var architecture: Architecture { configuration.architecture }
 
+    /// Whether the model is two networks trained against each other (`makeAdversarialModel`), not one (`makeModel`).
+    public var isAdversarial: Bool { if case .gan = self { return true } else { return false } }
+
+    /// A freshly initialised GAN. - Throws: `invalidConfiguration` for an invalid shape or another architecture.
+    public func makeAdversarialModel(seed: UInt64) throws -> any AdversarialModel {
+        guard case let .gan(c) = self else {
+            throw EngineError.invalidConfiguration("\(architecture.rawValue) is one network, not a GAN", fix: "build it with makeModel")
+        }
+        return try GAN(config: c, seed: seed)
+    }
+
     /// A freshly initialised model of this configuration.
-    /// - Throws: `invalidConfiguration` for an invalid shape.
+    /// - Throws: `invalidConfiguration` for an invalid shape, or a GAN (two networks: `makeAdversarialModel`).
     public func makeModel(seed: UInt64) throws -> any TrainableModel {
         switch self {
         case let .gpt2(c): return try GPT2(config: c, seed: seed)
@@ -29,6 +44,10 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case let .bert(c): return try BERT(config: c, seed: seed)
         case let .t5(c): return try T5(config: c, seed: seed)
         case let .recurrent(c): return try RecurrentLanguageModel(config: c, seed: seed)
+        case let .autoencoder(c): return try Autoencoder(config: c, seed: seed)
+        case .gan:
+            throw EngineError.invalidConfiguration(
+                "a GAN is two networks with an optimizer each, not one trainable model", fix: "build it with makeAdversarialModel")
         }
     }
 
@@ -42,6 +61,8 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case .bert: self = .bert(try BERTConfig(from: decoder))
         case .t5: self = .t5(try T5Config(from: decoder))
         case .rnn, .lstm, .gru: self = .recurrent(try RecurrentConfig(from: decoder))
+        case .ae, .vae: self = .autoencoder(try AutoencoderConfig(from: decoder))
+        case .gan: self = .gan(try GANConfig(from: decoder))
         }
     }
 
@@ -54,6 +75,8 @@ public enum AnyModelConfiguration: Codable, Sendable, Equatable {
         case let .bert(c): try c.encode(to: encoder)
         case let .t5(c): try c.encode(to: encoder)
         case let .recurrent(c): try c.encode(to: encoder)
+        case let .autoencoder(c): try c.encode(to: encoder)
+        case let .gan(c): try c.encode(to: encoder)
         }
     }
 }

@@ -18,6 +18,15 @@ public enum Architecture: String, Codable, Sendable, CaseIterable {
     case lstm
     /// A GRU language model (PyTorch's `nn.GRU`).
     case gru
+    /// An MLP autoencoder over fixed windows of tokens (bytes): embedding, encoder, bottleneck, decoder, per-token
+    /// cross-entropy.
+    case ae
+    /// The same as a variational autoencoder (Kingma & Welling 2014): a Gaussian latent, reparameterised, with the
+    /// closed-form KL term; trained on the negative ELBO.
+    case vae
+    /// A GAN (Goodfellow et al. 2014): MLP generator and discriminator over vectors built from the corpus, trained
+    /// alternately with the non-saturating generator loss.
+    case gan
 
     /// The known architectures, for messages: "gpt2, llama, moe".
     public static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }

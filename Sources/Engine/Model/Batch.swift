@@ -9,6 +9,8 @@ public enum Batch: Sendable {
     /// Sequence to sequence: encoder `source` [B, S] with `sourcePadding` (1 at pad positions, nil for none), decoder
     /// `inputs` and `targets` [B, T] (a target of −1 is not scored).
     case sequenceToSequence(source: [Int32], sourcePadding: [UInt8]? = nil, inputs: [Int32], targets: [Int32], B: Int, S: Int, T: Int)
+    /// Windows of T tokens to reconstruct (an autoencoder's input and target at once), [B, T].
+    case reconstruction(tokens: [Int32], B: Int, T: Int)
     /// Continuous vectors: B rows of D values, and their targets where the objective has them.
     case vectors(inputs: [Float], targets: [Float]?, B: Int, D: Int)
 
@@ -18,6 +20,7 @@ public enum Batch: Sendable {
         case let .nextToken(_, _, B, T), let .maskedTokens(_, _, _, _, B, T): return B * T
         case let .sequenceToSequence(_, _, _, _, B, S, T): return B * (S + T)
         case let .vectors(_, _, B, _): return B
+        case let .reconstruction(_, B, T): return B * T
         }
     }
 
@@ -28,6 +31,7 @@ public enum Batch: Sendable {
         case let .maskedTokens(_, targets, _, _, _, _), let .sequenceToSequence(_, _, _, targets, _, _, _):
             return targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         case let .vectors(_, _, B, _): return B
+        case let .reconstruction(_, B, T): return B * T
         }
     }
 
@@ -38,6 +42,7 @@ public enum Batch: Sendable {
         case .maskedTokens: return "masked-token"
         case .sequenceToSequence: return "sequence-to-sequence"
         case .vectors: return "vector"
+        case .reconstruction: return "reconstruction"
         }
     }
 }

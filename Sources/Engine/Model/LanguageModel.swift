@@ -16,8 +16,12 @@ public struct BatchScore: Sendable {
     public var scored: Int
     /// Scored positions whose arg-max prediction was the target; nil where the model does not report accuracy.
     public var correct: Int?
+    /// A VAE's reconstruction loss alone (nats per token), where `loss` is its negative ELBO per token.
+    public var reconstruction: Float?
 
-    public init(loss: Float, scored: Int, correct: Int?) { self.loss = loss; self.scored = scored; self.correct = correct }
+    public init(loss: Float, scored: Int, correct: Int?, reconstruction: Float? = nil) {
+        self.loss = loss; self.scored = scored; self.correct = correct; self.reconstruction = reconstruction
+    }
 }
 
 extension TrainableModel {

@@ -3,13 +3,15 @@
 public struct ModelShape: Codable, Sendable, Equatable {
     public var architecture: Architecture?
     public var layers, width, heads, kvHeads, hidden, experts, expertsPerToken: Int?
+    /// An autoencoder's latent width.
+    public var latent: Int?
 
     public init(
         architecture: Architecture? = nil, layers: Int? = nil, width: Int? = nil, heads: Int? = nil, kvHeads: Int? = nil,
-        hidden: Int? = nil, experts: Int? = nil, expertsPerToken: Int? = nil
+        hidden: Int? = nil, experts: Int? = nil, expertsPerToken: Int? = nil, latent: Int? = nil
     ) {
         self.architecture = architecture; self.layers = layers; self.width = width; self.heads = heads; self.kvHeads = kvHeads
-        self.hidden = hidden; self.experts = experts; self.expertsPerToken = expertsPerToken
+        self.hidden = hidden; self.experts = experts; self.expertsPerToken = expertsPerToken; self.latent = latent
     }
 
     /// These fields where set, else `other`'s.
@@ -17,7 +19,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
         ModelShape(
             architecture: architecture ?? other.architecture, layers: layers ?? other.layers, width: width ?? other.width,
             heads: heads ?? other.heads, kvHeads: kvHeads ?? other.kvHeads, hidden: hidden ?? other.hidden,
-            experts: experts ?? other.experts, expertsPerToken: expertsPerToken ?? other.expertsPerToken)
+            experts: experts ?? other.experts, expertsPerToken: expertsPerToken ?? other.expertsPerToken, latent: latent ?? other.latent)
     }
 
     /// The configuration: `base` for what is unset (its architecture must match the requested one), the defaults of
@@ -146,6 +148,38 @@ public struct ModelShape: Codable, Sendable, Equatable {
                         cell: cell, layers: layers ?? 2, embedding: w, hidden: hidden ?? w, vocabularySize: vocabularySize,
                         maxSequence: maxSequence))
             }
+        case (.ae, _), (.vae, _):
+            if let misplaced = [("--layers", layers), ("--heads", heads)].first(where: { $0.1 != nil }) {
+                throw EngineError.invalidConfiguration(
+                    "\(misplaced.0) applies to layered models, not \(arch.rawValue) (one hidden layer each side)",
+                    fix: "drop it; --width sets the embedding, --hidden the MLP, --latent the bottleneck, --context the window")
+            }
+            var c = AutoencoderConfig(
+                variational: arch == .vae, window: maxSequence, embedding: width ?? 16, hidden: hidden ?? 256, latent: latent ?? 32,
+                vocabularySize: vocabularySize)
+            if case let .autoencoder(b)? = base, b.variational == (arch == .vae) {
+                c = AutoencoderConfig(
+                    variational: b.variational, window: maxSequence, embedding: width ?? b.embedding, hidden: hidden ?? b.hidden,
+                    latent: latent ?? b.latent, vocabularySize: vocabularySize)
+            }
+            config = .autoencoder(c)
+        case (.gan, _):
+            if let misplaced = [("--layers", layers), ("--heads", heads)].first(where: { $0.1 != nil }) {
+                throw EngineError.invalidConfiguration(
+                    "\(misplaced.0) applies to layered models, not gan (one hidden layer per network)",
+                    fix: "drop it; --width sets the data vectors' width, --latent the noise, --hidden the MLPs, --context the window")
+            }
+            var c = GANConfig(
+                dimension: width ?? 16, noise: latent ?? 16, hidden: hidden ?? 128, window: maxSequence, vocabularySize: vocabularySize)
+            if case let .gan(b)? = base {
+                c = GANConfig(
+                    dimension: width ?? b.dimension, noise: latent ?? b.noise, hidden: hidden ?? b.hidden, window: maxSequence,
+                    vocabularySize: vocabularySize, embeddingSeed: b.embeddingSeed)
+            }
+            config = .gan(c)
+        }
+        if ![.ae, .vae, .gan].contains(arch), latent != nil {
+            throw EngineError.invalidConfiguration("--latent applies to --arch ae, vae or gan, not \(arch.rawValue)", fix: "drop it")
         }
         if arch == .moe, case let .llama(c) = config, !c.isMixture {
             throw EngineError.invalidConfiguration("--arch moe needs at least 1 expert", fix: "pass e.g. --experts 8")

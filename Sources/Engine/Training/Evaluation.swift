@@ -10,6 +10,14 @@ public struct EvaluationReport: Codable, Sendable {
     /// Share of scored tokens whose arg-max prediction was right, for objectives that report it (masked tokens, span
     /// corruption); nil otherwise.
     public var accuracy: Float?
+    /// A VAE's reconstruction loss alone (nats per token); its `loss` is then the negative ELBO per token.
+    public var reconstruction: Float?
+    /// A GAN's discriminator loss (its `loss` is the generator's) and the squared maximum mean discrepancy between the
+    /// real and generated vectors (`MaximumMeanDiscrepancy`), which falls as the generator learns.
+    public var discriminatorLoss: Float?
+    public var discrepancy: Double?
+    /// The ELBO per token (−loss), for a VAE.
+    public var evidenceLowerBound: Float? { reconstruction == nil ? nil : -loss }
     /// Forward FLOPs of the evaluation, by the architecture's formula (`TrainableModel.trainingFLOPs` ÷ 3 per batch).
     public var forwardFLOPs: Double
 
@@ -48,7 +56,7 @@ public enum Evaluation {
         let cap = maxBatches.map { $0.multipliedReportingOverflow(by: B) }
         let used = cap.map { $0.overflow ? windows : min(windows, $0.partialValue) } ?? windows
         var random = SplitMix64(seed: seed)
-        var total: Double = 0, scored = 0, correct = 0, reportsAccuracy = false, flops = 0.0
+        var total: Double = 0, scored = 0, correct = 0, reportsAccuracy = false, flops = 0.0, reconstruction: Double?
         var start = 0
         while start < used {
             let rows = min(B, used - start)
@@ -58,14 +66,17 @@ public enum Evaluation {
             flops += model.trainingFLOPs(batch) / 3
             total += Double(score.loss) * Double(score.scored)
             scored += score.scored
+            if let part = score.reconstruction { reconstruction = (reconstruction ?? 0) + Double(part) * Double(score.scored) }
             if let hits = score.correct {
                 correct += hits
                 reportsAccuracy = true
             }
             start += rows
         }
-        return EvaluationReport(
+        var report = EvaluationReport(
             step: step, loss: Float(total / Double(max(1, scored))), tokens: scored,
             accuracy: reportsAccuracy ? Float(correct) / Float(max(1, scored)) : nil, forwardFLOPs: flops)
+        report.reconstruction = reconstruction.map { Float($0 / Double(max(1, scored))) }
+        return report
     }
 }

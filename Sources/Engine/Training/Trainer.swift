@@ -2,8 +2,10 @@
 public struct TrainingStepReport: Codable, Sendable {
     /// 1-based optimizer step.
     public var step: Int
-    /// Mean training loss over the step's micro-batches (nats/token).
+    /// Mean training loss over the step's micro-batches (nats/token; a GAN's generator loss).
     public var loss: Float
+    /// A GAN's discriminator loss of the step; nil for one network.
+    public var discriminatorLoss: Float?
     public var learningRate: Float
     /// Global gradient norm before clipping.
     public var gradientNorm: Float
@@ -19,7 +21,7 @@ public struct TrainingStepReport: Codable, Sendable {
 ///
 /// The loop reports each step through a callback instead of timing itself, so the caller (wattprint's
 /// recorder) owns the clock and can open energy windows around steps.
-public final class Trainer {
+public final class Trainer: TrainingLoop {
     public let model: any TrainableModel
     public let options: TrainingOptions
     public let optimizer: AdamW
@@ -89,22 +91,7 @@ public final class Trainer {
             maxBatches: options.evaluationBatches, step: step)
     }
 
-    /// Runs the remaining steps, evaluating every `evaluationInterval` steps and after the last; returns the final evaluation.
-    @discardableResult
-    public func run(
-        onStep: (TrainingStepReport) -> Void = { _ in },
-        onEvaluation: (EvaluationReport) -> Void = { _ in }
-    ) throws -> EvaluationReport {
-        while step < options.steps {
-            onStep(try trainStep())
-            if options.evaluationInterval > 0, step % options.evaluationInterval == 0, step < options.steps {
-                onEvaluation(try evaluate())
-            }
-        }
-        let final = try evaluate()
-        onEvaluation(final)
-        return final
-    }
+    public func save(path: String, tokenizer: String) throws { try model.save(path: path, tokenizer: tokenizer) }
 
     /// The objective's batch from B random windows of the training split (its masks or spans drawn from the same stream).
     private func nextBatch(B: Int, T: Int) -> Batch {

@@ -24,6 +24,9 @@ extension ModelCommand {
             case rnn_1024 = "rnn-1024"
             case lstm_1024 = "lstm-1024"
             case gru_1024 = "gru-1024"
+            case ae_byte64 = "ae-byte64"
+            case vae_byte64 = "vae-byte64"
+            case gan_byte16 = "gan-byte16"
 
             var configuration: AnyModelConfiguration {
                 switch self {
@@ -36,13 +39,18 @@ extension ModelCommand {
                     var c = RecurrentConfig.lstm1024
                     c.cell = self == .rnn_1024 ? .rnn : self == .gru_1024 ? .gru : .lstm
                     return .recurrent(c)
+                case .ae_byte64, .vae_byte64:
+                    return .autoencoder(
+                        AutoencoderConfig(
+                            variational: self == .vae_byte64, window: 64, embedding: 16, hidden: 1024, latent: 64, vocabularySize: 256))
+                case .gan_byte16: return .gan(GANConfig(dimension: 16, noise: 16, hidden: 512, window: 16, vocabularySize: 256))
                 }
             }
         }
 
         @Option(
             help:
-                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active), bert-base (12 × 768, 12 heads, 3072, vocab 30522: 110 M), t5-115m (T5 v1.1, 4+4 layers × 768, 12 heads, gated-GELU 2048, vocab 32128), rnn-1024, lstm-1024, gru-1024 (2 layers of 1024 over byte embeddings of 1024). Default: the --arch's preset."
+                "Model preset: gpt2-124m (GPT-2 small), llama-124m (12 × 768, 12 heads, 4 KV heads, SwiGLU 2048, vocab 32000), moe-124m (the same with 8 experts of 1024, top-2: 124 M active), bert-base (12 × 768, 12 heads, 3072, vocab 30522: 110 M), t5-115m (T5 v1.1, 4+4 layers × 768, 12 heads, gated-GELU 2048, vocab 32128), rnn-1024, lstm-1024, gru-1024 (2 layers of 1024 over byte embeddings of 1024), ae-byte64, vae-byte64 (64-byte windows, embedding 16, hidden 1024, latent 64), gan-byte16 (16-wide vectors from 16-byte windows, noise 16, hidden 512). Default: the --arch's preset."
         )
         var preset: Preset?
         @OptionGroup var shape: ModelShapeOptions
@@ -83,6 +91,9 @@ extension ModelCommand {
             case (nil, .rnn): base = .rnn_1024
             case (nil, .lstm): base = .lstm_1024
             case (nil, .gru): base = .gru_1024
+            case (nil, .ae): base = .ae_byte64
+            case (nil, .vae): base = .vae_byte64
+            case (nil, .gan): base = .gan_byte16
             }
             let start = base.configuration.configuration
             return try shape.shape.configuration(

@@ -58,7 +58,7 @@ extension ModelCommand {
 
         func run() throws {
             try threads.apply()
-            let (model, info) = try checkpointFile.load()
+            let (model, info) = try checkpointFile.loadTrainable()
             let ids: [Int32]
             if let corpus {
                 let text = try Corpus.load(path: corpus)

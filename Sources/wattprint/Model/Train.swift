@@ -11,7 +11,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train a GPT-2, Llama, mixture-of-experts, BERT or T5 model from scratch on a text corpus.",
             discussion:
-                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
+                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
         )
 
         @Argument(help: "Optional SPEC json file.")
@@ -47,6 +47,7 @@ extension ModelCommand {
         struct Spec: Decodable {
             static let keys: Set<String> = [
                 "corpus", "out", "tokenizer", "architecture", "layers", "width", "heads", "kvHeads", "hidden", "experts", "expertsPerToken",
+                "latent",
                 "context", "seq", "batch", "steps", "warmup", "accumulation", "evalInterval", "evalBatches", "lr", "weightDecay", "clip",
                 "dropout", "seed",
             ]
@@ -77,7 +78,7 @@ extension ModelCommand {
 
             var corpus, out, tokenizer: String?
             var architecture: Architecture?
-            var layers, width, heads, kvHeads, hidden, experts, expertsPerToken: Int?
+            var layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent: Int?
             var context, seq, batch, steps, warmup, accumulation, evalInterval, evalBatches: Int?
             var lr, weightDecay, clip, dropout: Float?
             var seed: UInt64?
@@ -123,14 +124,16 @@ extension ModelCommand {
             default:
                 throw ModelCommandError("unknown tokenizer '\(kind)'", fix: "use byte or gpt2")
             }
-            var options = TrainingOptions()
+            let architecture = shape.architecture ?? file.architecture
+            // A GAN starts from DCGAN's optimiser settings (AdversarialTrainer.defaultOptions) unless flags say otherwise.
+            var options = architecture == .gan ? AdversarialTrainer.defaultOptions : TrainingOptions()
             options.sequence = seq ?? file.seq ?? 64
             options.batch = batch ?? file.batch ?? 8
             options.steps = steps ?? file.steps ?? 200
-            options.learningRate = lr ?? file.lr ?? 1e-3
+            options.learningRate = lr ?? file.lr ?? (architecture == .gan ? options.learningRate : 1e-3)
             options.warmupSteps = warmup ?? file.warmup ?? max(1, options.steps / 20)
             options.accumulationSteps = accumulation ?? file.accumulation ?? 1
-            options.adamW.weightDecay = weightDecay ?? file.weightDecay ?? 0.1
+            options.adamW.weightDecay = weightDecay ?? file.weightDecay ?? (architecture == .gan ? 0 : 0.1)
             options.gradientClip = clip ?? file.clip ?? 1
             options.evaluationInterval = evalInterval ?? file.evalInterval ?? 0
             options.evaluationBatches = evalBatches ?? file.evalBatches ?? 8
@@ -138,7 +141,7 @@ extension ModelCommand {
             options.dropout = dropout ?? file.dropout ?? 0
             let fromFile = ModelShape(
                 architecture: file.architecture, layers: file.layers, width: file.width, heads: file.heads, kvHeads: file.kvHeads,
-                hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken)
+                hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken, latent: file.latent)
             let config = try shape.shape.over(fromFile).configuration(
                 vocabularySize: tok.vocabularySize, maxSequence: context ?? file.context ?? options.sequence)
             let described = config.configuration
@@ -149,8 +152,10 @@ extension ModelCommand {
             }
             let text = try Corpus.load(path: corpusPath)
             let split = try TokenSplit(tokens: tok.encode(bytes: text.bytes), window: options.sequence)
-            let model = try config.makeModel(seed: options.seed)
-            let trainer = try Trainer(model: model, data: split, options: options)
+            let trainer: any TrainingLoop =
+                config.isAdversarial
+                ? try AdversarialTrainer(model: config.makeAdversarialModel(seed: options.seed), data: split, options: options)
+                : try Trainer(model: config.makeModel(seed: options.seed), data: split, options: options)
             // Training is recorded like any run: the corpus identity, every step's loss and tokens, evaluations.
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
@@ -209,6 +214,14 @@ extension ModelCommand {
                             if let accuracy = report.accuracy {
                                 line += ", accuracy \(QuantityFormat.fixed(Double(accuracy) * 100, 1)) % of \(report.tokens) scored tokens"
                             }
+                            if let discriminator = report.discriminatorLoss, let discrepancy = report.discrepancy {
+                                line =
+                                    "val generator loss \(QuantityFormat.fixed(Double(report.loss), 4)), discriminator \(QuantityFormat.fixed(Double(discriminator), 4)), MMD² \(String(format: "%.4g", discrepancy)) at step \(report.step)"
+                            }
+                            if let reconstruction = report.reconstruction, let elbo = report.evidenceLowerBound {
+                                line +=
+                                    "; reconstruction \(QuantityFormat.fixed(Double(reconstruction), 4)) nats/token, ELBO \(QuantityFormat.fixed(Double(elbo), 4))"
+                            }
                             print(line)
                         }
                     })
@@ -223,7 +236,7 @@ extension ModelCommand {
                 print("corpus sha256 \(corpusHash); recorded as run \(measured.runID): wattprint show \(measured.runID)")
             }
             if let path = out ?? file.out {
-                try model.save(path: path, tokenizer: tok.kind)
+                try trainer.save(path: path, tokenizer: tok.kind)
                 if !output.isJSON { print("saved \(path)") }
             }
             let tokens = steps.reduce(0) { $0 + $1.tokens }

@@ -15,7 +15,7 @@ struct CheckpointOptions: ParsableArguments {
     /// The model and what its file said.
     /// - Throws: `EngineError` for a file that is not a checkpoint of a known architecture; `ModelCommandError` when it
     ///   holds another architecture than `--arch`.
-    func load() throws -> (model: any TrainableModel, info: CheckpointInfo) {
+    func load() throws -> (model: any ConfiguredModel, info: CheckpointInfo) {
         let (model, info) = try Checkpoint.load(path: checkpoint, heads: heads)
         if let architecture, info.config.architecture != architecture {
             throw ModelCommandError(
@@ -23,6 +23,17 @@ struct CheckpointOptions: ParsableArguments {
                 fix: "pass --arch \(info.config.architecture.rawValue), or the checkpoint of the \(architecture.rawValue) model")
         }
         return (model, info)
+    }
+
+    /// The model as one trainable network, or an error for a GAN (evaluated by its training runs' MMD).
+    func loadTrainable() throws -> (model: any TrainableModel, info: CheckpointInfo) {
+        let (model, info) = try load()
+        guard let trainable = model as? any TrainableModel else {
+            throw ModelCommandError(
+                "checkpoint '\(checkpoint)' holds a \(info.config.architecture.rawValue): two networks without a loss on text to evaluate",
+                fix: "read its evaluations (losses and MMD) in `wattprint show` of the run that trained it")
+        }
+        return (trainable, info)
     }
 
     /// The model as a decoder, or an error naming what an encoder-only model can do instead.

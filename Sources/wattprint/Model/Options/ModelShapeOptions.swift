@@ -15,17 +15,19 @@ struct ModelShapeOptions: ParsableArguments {
     ) var hidden: Int?
     @Option(help: "Experts per MLP (moe; default 8).") var experts: Int?
     @Option(help: "Experts each token is routed to (moe; default 2).") var expertsPerToken: Int?
+    @Option(help: "Bottleneck width of an autoencoder (ae, vae; default 32; the window is --context, the embedding --width).")
+    var latent: Int?
 
     var shape: ModelShape {
         ModelShape(
             architecture: architecture, layers: layers, width: width, heads: heads, kvHeads: kvHeads, hidden: hidden,
-            experts: experts, expertsPerToken: expertsPerToken)
+            experts: experts, expertsPerToken: expertsPerToken, latent: latent)
     }
 
     func validate() throws {
         for (flag, value) in [
             ("--layers", layers), ("--width", width), ("--heads", heads), ("--kv-heads", kvHeads), ("--hidden", hidden),
-            ("--experts", experts), ("--experts-per-token", expertsPerToken),
+            ("--experts", experts), ("--experts-per-token", expertsPerToken), ("--latent", latent),
         ] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1 (got \(value))") }
         }
