@@ -95,7 +95,8 @@ final class ArchitectureCLITests: XCTestCase {
                     "--ledger", ledger,
                 ])
                 XCTAssertNotEqual(decode.status, 0)
-                XCTAssertTrue(decode.stderr.contains("encoder") && decode.stderr.contains("--phase train or encode"), decode.stderr)
+                XCTAssertTrue(
+                    decode.stderr.contains("does not generate") && decode.stderr.contains("--phase train or encode"), decode.stderr)
             } else {
                 XCTAssertEqual(generate.status, 0, generate.stderr)
             }
