@@ -46,7 +46,10 @@ let package = Package(
             ]),
         // OpenBLAS's header at build time (libopenblas-dev); the library itself is opened on first use.
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "Engine", dependencies: ["CBLAS"]),
+        // Reduced-precision decode products (bf16, Q8_0): one C function per x86 ISA, chosen at run time. Optimised
+        // even in debug builds, as the peak probe is, so tests exercise the code that ships.
+        .target(name: "CQuant", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CQuant"]),
         // The FMA-peak microbenchmark: one vector multiply-add loop per x86 ISA, chosen at run time.
         // Optimised even in debug builds: an unoptimised probe would understate the peak many times over.
         .target(name: "CPeaks", cSettings: [.unsafeFlags(["-O2"])]),

@@ -25,11 +25,14 @@ public struct BenchOptions: Codable, Sendable {
     public var seed: UInt64
     /// Size of the streaming-read buffer for the bandwidth probe (decode); must be ≫ L3.
     public var bandwidthProbeBytes: Int
+    /// How the matrices are stored for prefill and decode (nil: fp32, as records from before it existed).
+    public var precision: WeightPrecision?
 
     public init(
         config: AnyModelConfiguration, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
-        threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30
+        threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30, precision: WeightPrecision? = nil
     ) {
+        self.precision = precision
         self.config = config
         self.phase = phase
         self.batch = batch
@@ -85,6 +88,8 @@ public struct BenchResult: Codable, Sendable {
         let delta = zip(after, before ?? after.map { _ in 0 }).map { $0 - $1 }
         expertLoad = zip(expertLoad ?? delta.map { _ in 0 }, delta).map { $0 + $1 }
     }
+    /// The reduced-precision kernel decoding ran (`QuantizedKernel.name`), for a bf16 or int8 model.
+    public var quantizedKernel: String?
     /// Streaming-read bandwidth, bytes/s (decode only); best of probes before and after the decode steps.
     public var readBandwidthBytesPerSecond: Double?
     /// Weight bytes (every matrix, the LM head over Vp rows, norms, biases, one embedding row; of a mixture, every
@@ -150,6 +155,13 @@ public enum Benchmark {
                 "\(architecture.rawValue) does not generate: it neither prefills nor decodes",
                 fix: architecture == .bert ? "use --phase train or encode" : "use --phase train")
         }
+        if let precision = options.precision, precision != .fp32 {
+            guard [.prefill, .decode].contains(options.phase), [.gpt2, .llama].contains(architecture) else {
+                throw EngineError.invalidArgument(
+                    "--precision \(precision.rawValue) stores GPT-2 and dense Llama weights for inference (prefill, decode), not \(architecture.rawValue) \(options.phase.rawValue)",
+                    fix: "use --arch gpt2 or llama with --phase prefill or decode, or drop --precision")
+            }
+        }
         let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
         if architecture == .t5 && options.phase == .decode {
             // The source and the decoder's output have a context each.
@@ -172,6 +184,10 @@ public enum Benchmark {
         // A GAN's two networks train in the train phase only (refused above otherwise).
         let adversarial = options.config.isAdversarial ? try options.config.makeAdversarialModel(seed: options.seed) : nil
         let model = adversarial == nil ? try options.config.makeModel(seed: options.seed) : nil
+        if let precision = options.precision, precision != .fp32, let quantizable = model as? any QuantizableModel {
+            progress("storing the matrices in \(precision.rawValue)")
+            try quantizable.quantize(precision)
+        }
         var rng = SplitMix64(seed: options.seed &+ 99)
         func randomTokens(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(rng.nextInt(below: config.vocabularySize)) } }
 
@@ -184,6 +200,7 @@ public enum Benchmark {
             medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
             modelFLOPsUtilization: 0, peakResidentBytes: 0)
         result.activeParameterCount = config.activeParameterCount
+        if let precision = options.precision, precision != .fp32 { result.quantizedKernel = QuantizedKernel.name(precision) }
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence, objective = config.objective
@@ -322,7 +339,9 @@ public enum Benchmark {
                     let read = session.expertsReadPerCall.last.map {
                         config.decodeWeightFloats + ($0 - config.layers * config.routedExpertsPerToken) * config.expertWeightFloats
                     }
-                    weightBytes.append(Double((read ?? config.decodeWeightFloats) * 4))
+                    // Quantised matrices stream their stored bytes instead of 4 per weight.
+                    let replaced = (model as? any QuantizableModel)?.quantizedReplacement ?? (floats: 0, bytes: 0)
+                    weightBytes.append(Double((read ?? config.decodeWeightFloats) * 4 - replaced.floats * 4 + replaced.bytes))
                     events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B, flops: flops.last!))
                 }
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.decode)) }

@@ -44,6 +44,11 @@ public enum BenchReport {
             model += " (\(QuantityFormat.grouped(active)) active per token)"
         }
         lines.append(model)
+        if let precision = o.precision, precision != .fp32 {
+            lines.append(
+                "weights      \(precision.rawValue) for the block matrices and LM head (\(r.quantizedKernel ?? "?")); prefill runs fp32 sgemm on the dequantised weights"
+            )
+        }
         let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
         lines.append(
             "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"

@@ -64,6 +64,10 @@ extension ModelCommand {
         @Option(help: "Timed steps (default 3, or 32 decode steps).") var steps: Int?
         @Option(help: "Untimed warm-up steps.") var warmup = 1
         @Option(help: "Seed for weights and tokens.") var seed: UInt64 = 1
+        @Option(
+            help:
+                "Weights for prefill and decode: fp32, bf16 or int8 (groups of 32 with a scale each, as llama.cpp's Q8_0); GPT-2 and dense Llama. Activations stay fp32."
+        ) var precision: WeightPrecision = .fp32
 
         @OptionGroup var threads: ThreadOptions
         @OptionGroup var output: OutputOptions
@@ -105,7 +109,8 @@ extension ModelCommand {
             let options = BenchOptions(
                 config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
                 sequence: seq ?? [.prefill: 256, .encode: 128][phase] ?? 64, steps: steps ?? (phase == .decode ? 32 : 3),
-                warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed)
+                warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed,
+                precision: precision == .fp32 ? nil : precision)
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             measured.record(.workload(try WorkloadDescription(config)))
             var window: WindowMeasurement?

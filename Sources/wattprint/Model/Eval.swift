@@ -31,6 +31,9 @@ extension ModelCommand {
         @Option(help: "Stop after this many batches (default: the whole file).")
         var maxBatches: Int?
 
+        @Option(help: "Evaluate with the weights stored in fp32, bf16 or int8 (GPT-2, dense Llama), to see what the precision costs.")
+        var precision: WeightPrecision = .fp32
+
         @OptionGroup var tokenizer: TokenizerOptions
         @OptionGroup var threads: ThreadOptions
         @OptionGroup var output: OutputOptions
@@ -59,6 +62,15 @@ extension ModelCommand {
         func run() throws {
             try threads.apply()
             let (model, info) = try checkpointFile.loadTrainable()
+            if precision != .fp32 {
+                // The quality of the stored weights: evaluation computes with the values they stand for.
+                guard let quantizable = model as? any QuantizableModel else {
+                    throw ModelCommandError(
+                        "--precision \(precision.rawValue) applies to GPT-2 and dense Llama checkpoints, not \(info.config.architecture.rawValue)",
+                        fix: "drop --precision")
+                }
+                try quantizable.quantize(precision)
+            }
             let ids: [Int32]
             if let corpus {
                 let text = try Corpus.load(path: corpus)

@@ -20,6 +20,9 @@ public final class GPT2: LanguageModel {
     public var dropout: Float = 0
     /// Seed of the next `forwardBackward`'s dropout masks; the trainer sets it per micro-batch so runs are reproducible.
     public var dropoutSeed: UInt64 = 0
+    /// How the matrices are stored for inference (`quantize`); fp32 unless asked.
+    public internal(set) var weightPrecision: WeightPrecision = .fp32
+    var products = MatrixProducts.fp32
 
     /// A freshly initialised model: N(0, 0.02) weights and embeddings, residual projections
     /// (`attn.c_proj`, `mlp.c_proj`) scaled by 1/√(2L) as in GPT-2, LayerNorm gains 1, biases 0.

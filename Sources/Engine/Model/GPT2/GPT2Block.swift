@@ -22,27 +22,27 @@ extension GPT2 {
     /// the projection's sgemm).
     static func block(
         _ w: GPT2BlockTensors, input: UnsafeMutableBufferPointer<Float>, buffers b: GPT2BlockBuffers, M: Int, C: Int,
-        dropout: GPT2BlockDropout? = nil, attention: () -> Void
+        dropout: GPT2BlockDropout? = nil, products: MatrixProducts = .fp32, attention: () -> Void
     ) {
         LayerNorm.forward(out: b.ln1, mean: b.ln1Mean, rstd: b.ln1Rstd, inp: input, weight: w.ln1w, bias: w.ln1b, R: M, C: C)
-        MatMul.forward(out: b.qkv, inp: b.ln1, weight: w.qkvw, bias: w.qkvb, M: M, K: C, N: 3 * C)
+        products.forward(out: b.qkv, inp: b.ln1, weight: w.qkvw, bias: w.qkvb, M: M, K: C, N: 3 * C)
         attention()
         if let d = dropout {
             MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, M: M, K: C, N: C)
             Dropout.fillMask(d.attentionMask, p: d.p, seed: d.attentionSeed)
             Dropout.residualAdd(out: b.residual2, residual: input, mask: d.attentionMask)
         } else {
-            MatMul.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, residual: input, M: M, K: C, N: C)
+            products.forward(out: b.residual2, inp: b.atty, weight: w.projw, bias: w.projb, residual: input, M: M, K: C, N: C)
         }
         LayerNorm.forward(out: b.ln2, mean: b.ln2Mean, rstd: b.ln2Rstd, inp: b.residual2, weight: w.ln2w, bias: w.ln2b, R: M, C: C)
-        MatMul.forward(out: b.fch, inp: b.ln2, weight: w.fcw, bias: w.fcb, M: M, K: C, N: 4 * C)
+        products.forward(out: b.fch, inp: b.ln2, weight: w.fcw, bias: w.fcb, M: M, K: C, N: 4 * C)
         GELU.forward(out: b.fchGelu, inp: b.fch, N: 4 * M * C)
         if let d = dropout {
             MatMul.forward(out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, M: M, K: 4 * C, N: C)
             Dropout.fillMask(d.mlpMask, p: d.p, seed: d.mlpSeed)
             Dropout.residualAdd(out: b.residual3, residual: b.residual2, mask: d.mlpMask)
         } else {
-            MatMul.forward(
+            products.forward(
                 out: b.residual3, inp: b.fchGelu, weight: w.fcprojw, bias: w.fcprojb, residual: b.residual2, M: M, K: 4 * C, N: C)
         }
     }

@@ -22,6 +22,9 @@ public final class Llama: LanguageModel {
     /// Dropout is not part of this architecture here: training with a probability above 0 is refused.
     public var dropout: Float = 0
     public var dropoutSeed: UInt64 = 0
+    /// How the matrices are stored for inference (`quantize`); fp32 unless asked.
+    public internal(set) var weightPrecision: WeightPrecision = .fp32
+    var products = MatrixProducts.fp32
     /// The load-balancing loss of the last training pass (before its coefficient), nil for a dense model.
     public private(set) var lastAuxiliaryLoss: Double?
     public internal(set) var expertLoad: [Int]?
@@ -266,19 +269,19 @@ extension Llama {
     ) -> [Int] {
         let C = config.channels, QW = config.qkvWidth, H = config.hidden, eps = config.normEpsilon
         RMSNorm.forward(out: b.rms1, rstd: b.rms1Rstd, inp: input, weight: w.norm1, R: M, C: C, epsilon: eps)
-        MatMul.forward(out: b.qkv, inp: b.rms1, weight: w.qkv, bias: nil, M: M, K: C, N: QW, layout: .outputMajor)
+        products.forward(out: b.qkv, inp: b.rms1, weight: w.qkv, bias: nil, M: M, K: C, N: QW, layout: .outputMajor)
         RoPE.apply(b.qkv, R: M, rowStride: QW, headOffsets: ropeHeads, positions: positions, table: rope)
         attention()
-        MatMul.forward(out: b.residual2, inp: b.atty, weight: w.o, bias: nil, residual: input, M: M, K: C, N: C, layout: .outputMajor)
+        products.forward(out: b.residual2, inp: b.atty, weight: w.o, bias: nil, residual: input, M: M, K: C, N: C, layout: .outputMajor)
         RMSNorm.forward(out: b.rms2, rstd: b.rms2Rstd, inp: b.residual2, weight: w.norm2, R: M, C: C, epsilon: eps)
         if let mixture = b.mixture {
             return MixtureLayer.forward(
                 out: b.residual3, inp: b.rms2, residual: b.residual2, router: w.router!, experts: w.experts, b: mixture, M: M, C: C, H: H,
                 k: config.expertsPerToken)
         }
-        MatMul.forward(out: b.gateUp, inp: b.rms2, weight: w.gateUp!, bias: nil, M: M, K: C, N: 2 * H, layout: .outputMajor)
+        products.forward(out: b.gateUp, inp: b.rms2, weight: w.gateUp!, bias: nil, M: M, K: C, N: 2 * H, layout: .outputMajor)
         SwiGLU.forward(out: b.act, gateUp: b.gateUp, R: M, H: H)
-        MatMul.forward(
+        products.forward(
             out: b.residual3, inp: b.act, weight: w.down!, bias: nil, residual: b.residual2, M: M, K: H, N: C, layout: .outputMajor)
         return []
     }

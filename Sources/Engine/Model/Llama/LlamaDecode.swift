@@ -91,7 +91,7 @@ extension Llama {
         }
         let last = UnsafeMutableBufferPointer(rebasing: s.lastRows[0..<(segments.count * C)])
         RMSNorm.forward(out: last, rstd: s.rstd, inp: last, weight: p.norm, R: segments.count, C: C, epsilon: config.normEpsilon)
-        MatMul.forward(
+        products.forward(
             out: UnsafeMutableBufferPointer(rebasing: s.logits[0..<(segments.count * Vp)]), inp: last, weight: p.lmHead, bias: nil,
             M: segments.count, K: C, N: Vp, layout: .outputMajor)
     }

@@ -283,7 +283,7 @@ public final class T5: TrainableModel, EncodingModel {
     /// `dEncoderOut`, which then flows down the encoder.
     private func runBackward(_ a: T5Activations, gradientWrite pw: GradientWrite) {
         let B = a.B, S = a.S, T = a.T, Me = B * S, Md = B * T, C = config.channels, A = config.attentionWidth, NH = config.heads
-        let p = params, g = gradientTensors!, eps = config.normEpsilon
+        let p = params, g = gradientTensors!
         if !config.tiedHead && pw == .overwrite { g.shared.update(repeating: 0) }
         MatMul.backward(
             dinp: a.dDecoderNorm, dweight: g.head, dbias: nil, dout: a.logits, inp: a.decoderOut, weight: p.head, M: Md, K: C,

@@ -6,3 +6,4 @@ import Engine
 extension TokenDType: ExpressibleByArgument {}
 extension BenchPhase: ExpressibleByArgument {}
 extension Architecture: ExpressibleByArgument {}
+extension WeightPrecision: ExpressibleByArgument {}

@@ -1,0 +1,40 @@
+// Legend: M rows, K inputs, N outputs.
+
+/// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
+/// quantised matrix's reduced-precision kernel when a call has few rows (decoding; prefill keeps fp32 sgemm on the
+/// dequantised weights, which compute the same model). Keyed by the matrix's address in the parameter buffer.
+public struct MatrixProducts {
+    var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
+
+    /// Plain fp32 products (training, or an unquantised model).
+    public static let fp32 = MatrixProducts()
+
+    /// Rows up to which the quantised kernels run (each row streams the matrix once).
+    static let decodeRows = 4
+
+    func forward(
+        out: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>,
+        bias: UnsafeMutableBufferPointer<Float>?, residual: UnsafeMutableBufferPointer<Float>? = nil, M: Int, K: Int, N: Int,
+        layout: WeightLayout = .inputMajor
+    ) {
+        if M <= Self.decodeRows, let matrix = quantized[weight.baseAddress!] {
+            matrix.forward(
+                out: out.baseAddress!, inp: inp.baseAddress!, bias: bias.map { UnsafePointer($0.baseAddress!) },
+                residual: residual.map { UnsafePointer($0.baseAddress!) }, M: M)
+        } else {
+            MatMul.forward(out: out, inp: inp, weight: weight, bias: bias, residual: residual, M: M, K: K, N: N, layout: layout)
+        }
+    }
+
+    /// Quantises `weight` ([N, K] output-major or [K, N] input-major) and replaces its fp32 values by the round trip.
+    mutating func quantize(_ weight: UnsafeMutableBufferPointer<Float>, N: Int, K: Int, layout: WeightLayout, precision: WeightPrecision) {
+        let matrix = QuantizedMatrix(weight.baseAddress!, rows: N, columns: K, inputMajor: layout == .inputMajor, precision: precision)
+        matrix.dequantize(into: weight.baseAddress!, inputMajor: layout == .inputMajor)
+        quantized[weight.baseAddress!] = matrix
+    }
+
+    /// Floats of fp32 weights the quantised matrices replace, and the bytes they take instead.
+    public var replaced: (floats: Int, bytes: Int) {
+        quantized.values.reduce((0, 0)) { ($0.0 + $1.rows * $1.columns, $0.1 + $1.storedBytes) }
+    }
+}

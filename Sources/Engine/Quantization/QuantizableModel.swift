@@ -1,0 +1,57 @@
+/// A decoder whose matrices can be stored in bf16 or int8 for inference (`WeightPrecision`): quantising converts each
+/// block matrix and the LM head (embedding tables, norms, biases and a mixture's experts stay fp32; so does a matrix
+/// whose input width is not a multiple of 32 for int8) and replaces the fp32 weights by the values the stored ones
+/// stand for, so prefill and evaluation compute the same model that decoding does.
+public protocol QuantizableModel: DecodingModel {
+    var weightPrecision: WeightPrecision { get }
+    /// - Throws: `invalidArgument` when the model is already quantised (its fp32 weights are gone).
+    func quantize(_ precision: WeightPrecision) throws
+    /// Floats of fp32 weights the quantised matrices replace and the bytes they take instead (0, 0 for fp32).
+    var quantizedReplacement: (floats: Int, bytes: Int) { get }
+}
+
+extension GPT2: QuantizableModel {
+    public func quantize(_ precision: WeightPrecision) throws {
+        guard precision != .fp32 else { return }
+        guard weightPrecision == .fp32 else {
+            throw EngineError.invalidArgument("the model is already \(weightPrecision.rawValue)", fix: "load the fp32 checkpoint again")
+        }
+        let C = config.channels
+        func add(_ w: UnsafeMutableBufferPointer<Float>, N: Int, K: Int, _ layout: WeightLayout) {
+            if precision == .int8 && K % WeightPrecision.groupSize != 0 { return }
+            products.quantize(w, N: N, K: K, layout: layout, precision: precision)
+        }
+        for b in params.blocks {
+            add(b.qkvw, N: 3 * C, K: C, .inputMajor); add(b.projw, N: C, K: C, .inputMajor)
+            add(b.fcw, N: 4 * C, K: C, .inputMajor); add(b.fcprojw, N: C, K: 4 * C, .inputMajor)
+        }
+        add(params.wte, N: config.paddedVocabularySize, K: C, .outputMajor)
+        weightPrecision = precision
+    }
+
+    public var quantizedReplacement: (floats: Int, bytes: Int) { products.replaced }
+}
+
+extension Llama: QuantizableModel {
+    public func quantize(_ precision: WeightPrecision) throws {
+        guard precision != .fp32 else { return }
+        guard weightPrecision == .fp32 else {
+            throw EngineError.invalidArgument("the model is already \(weightPrecision.rawValue)", fix: "load the fp32 checkpoint again")
+        }
+        let C = config.channels, H = config.hidden
+        func add(_ w: UnsafeMutableBufferPointer<Float>, N: Int, K: Int) {
+            if precision == .int8 && K % WeightPrecision.groupSize != 0 { return }
+            products.quantize(w, N: N, K: K, layout: .outputMajor, precision: precision)
+        }
+        for b in params.blocks {
+            add(b.qkv, N: config.qkvWidth, K: C); add(b.o, N: C, K: C)
+            if let gateUp = b.gateUp, let down = b.down {
+                add(gateUp, N: 2 * H, K: C); add(down, N: C, K: H)
+            }
+        }
+        add(params.lmHead, N: config.paddedVocabularySize, K: C)
+        weightPrecision = precision
+    }
+
+    public var quantizedReplacement: (floats: Int, bytes: Int) { products.replaced }
+}

@@ -1,0 +1,40 @@
+import CQuant
+
+/// How a model's matrices are stored for inference. Activations and accumulation stay fp32 in every case.
+public enum WeightPrecision: String, Codable, Sendable, CaseIterable {
+    /// fp32, as trained.
+    case fp32
+    /// bfloat16: each weight rounded (to nearest even) to fp32's upper 16 bits; 2 bytes a weight.
+    case bf16
+    /// int8 weight-only in groups of 32 with one fp32 scale each (llama.cpp's Q8_0 layout): 1.125 bytes a weight.
+    case int8
+
+    /// Weights per scale (int8).
+    public static let groupSize = 32
+
+    /// Bytes one weight takes, scales included.
+    public var bytesPerWeight: Double {
+        switch self {
+        case .fp32: return 4
+        case .bf16: return 2
+        case .int8: return 1 + 4.0 / Double(Self.groupSize)
+        }
+    }
+}
+
+/// Which reduced-precision decode kernel runs on this CPU (`wp_quant_kernel`), for reports.
+public enum QuantizedKernel {
+    /// "portable C", "AVX2 widening", "AVX-512 widening", "AVX-512 BF16 / VNNI dot products".
+    public static func name(_ precision: WeightPrecision) -> String {
+        guard precision != .fp32 else { return "OpenBLAS sgemv/sgemm" }
+        switch wp_quant_kernel() {
+        case 3:
+            return precision == .bf16
+                ? "AVX-512 BF16 dot products (activations rounded to bf16)"
+                : "AVX-512 VNNI int8 dot products (activations quantised per 32)"
+        case 2: return "AVX-512 widening to fp32"
+        case 1: return "AVX2 widening to fp32"
+        default: return "portable C"
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import CQuant
+@testable import Engine
+import XCTest
+
+/// bf16 and Q8_0 weights: every decode kernel this CPU runs against the stored values' exact product (within the
+/// kernel's stated bound), the round trip's error, and a quantised model decoding what its dequantised weights compute.
+final class QuantizationTests: EngineTestCase {
+    override func tearDown() {
+        wp_quant_set_kernel(wp_quant_best_kernel())
+        super.tearDown()
+    }
+
+    func testEveryKernelMatchesTheStoredWeightsProduct() {
+        let N = 37, K = 96
+        let weights = randomFloats(N * K, seed: 1, scale: 2), x = randomFloats(K, seed: 2, scale: 3)
+        for precision in [WeightPrecision.bf16, .int8] {
+            let matrix = weights.withUnsafeBufferPointer {
+                QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: precision)
+            }
+            // Rounding bounds of the storage itself: bf16 keeps 8 significant bits, Q8_0 half a step of max|w|/127.
+            for r in 0..<N {
+                let largest = (0..<K).map { abs(weights[r * K + $0]) }.max()!
+                for c in 0..<K {
+                    let bound = precision == .bf16 ? abs(weights[r * K + c]) / 256 : largest / 254 * 1.0001
+                    XCTAssertLessThanOrEqual(abs(matrix.value(r, c) - weights[r * K + c]), bound)
+                }
+            }
+            for kernel in 0...wp_quant_best_kernel() {
+                wp_quant_set_kernel(Int32(kernel))
+                var y = [Float](repeating: 0, count: N)
+                x.withUnsafeBufferPointer { xs in
+                    y.withUnsafeMutableBufferPointer {
+                        matrix.forward(out: $0.baseAddress!, inp: xs.baseAddress!, bias: nil, residual: nil, M: 1)
+                    }
+                }
+                for r in 0..<N {
+                    var exact = 0.0, magnitude = 0.0
+                    for c in 0..<K {
+                        exact += Double(matrix.value(r, c)) * Double(x[c])
+                        magnitude += abs(Double(matrix.value(r, c)) * Double(x[c]))
+                    }
+                    // Kernel 3 rounds the activations (bf16: 8 bits; int8: per group of 32 to max|x|/127).
+                    let tolerance = kernel == 3 ? (precision == .bf16 ? magnitude / 128 : magnitude / 60) : magnitude * 1e-5
+                    XCTAssertEqual(Double(y[r]), exact, accuracy: tolerance + 1e-6, "\(precision) kernel \(kernel) row \(r)")
+                }
+            }
+        }
+    }
+
+    func testQuantisedDecodingComputesTheDequantisedModel() throws {
+        for precision in [WeightPrecision.bf16, .int8] {
+            let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 16), seed: 3)
+            let llama = try Llama(
+                config: LlamaConfig(layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 96, vocabularySize: 100, maxSequence: 16),
+                seed: 4)
+            for model in [gpt2 as any QuantizableModel, llama] {
+                try model.quantize(precision)
+                XCTAssertEqual(model.weightPrecision, precision)
+                XCTAssertGreaterThan(model.quantizedReplacement.floats, 0)
+                XCTAssertThrowsError(try model.quantize(.int8), "a quantised model has lost its fp32 weights")
+                let tokens = randomTokens(8, vocabulary: 100, seed: 5)
+                // Prefill (fp32 sgemm on the dequantised weights) then decode (the reduced-precision kernels) against the
+                // full forward on the same weights.
+                let full: [Float]
+                if let g = model as? GPT2 {
+                    try g.forwardLogits(inputs: tokens, B: 1, T: 8)
+                    full = (0..<8).flatMap { Array(g.logits(row: $0)) }
+                } else {
+                    full = try (model as! Llama).logits(inputs: tokens, B: 1, T: 8)
+                }
+                let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 8)
+                _ = try session.prefill(sequence: 0, tokens: Array(tokens[0..<4]))
+                for t in 4..<8 {
+                    try session.decode([(sequence: 0, token: tokens[t])])
+                    let ours = Array(session.logits(at: 0)), theirs = Array(full[(t * 100)..<((t + 1) * 100)])
+                    let scale = theirs.map(abs).max()!
+                    let worst = zip(ours, theirs).map { abs($0 - $1) }.max()!
+                    XCTAssertLessThan(worst, 0.03 * scale, "\(type(of: model)) \(precision) position \(t)")
+                }
+            }
+        }
+    }
+}
