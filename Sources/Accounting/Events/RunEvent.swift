@@ -286,10 +286,19 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public var `repeat`: Int?
     /// Share of scored tokens predicted right, for objectives that report it (BERT's masked tokens, T5's spans).
     public var accuracy: Double?
+    /// A VAE's reconstruction loss (its `loss` is then the negative ELBO per token).
+    public var reconstruction: Double?
+    /// A GAN's discriminator loss (its `loss` is the generator's) and the squared MMD of its vectors against the real ones.
+    public var discriminatorLoss: Double?
+    public var discrepancy: Double?
 
-    public init(step: Int, loss: Double, tokens: Int, workload: String? = nil, repeat: Int? = nil, accuracy: Double? = nil) {
+    public init(
+        step: Int, loss: Double, tokens: Int, workload: String? = nil, repeat: Int? = nil, accuracy: Double? = nil,
+        reconstruction: Double? = nil, discriminatorLoss: Double? = nil, discrepancy: Double? = nil
+    ) {
         self.step = step; self.loss = loss; self.tokens = tokens; self.workload = workload; self.repeat = `repeat`
-        self.accuracy = accuracy
+        self.accuracy = accuracy; self.reconstruction = reconstruction; self.discriminatorLoss = discriminatorLoss
+        self.discrepancy = discrepancy
     }
 }
 

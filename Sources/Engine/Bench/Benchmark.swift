@@ -162,6 +162,7 @@ public enum Benchmark {
                     fix: "use --arch gpt2 or llama with --phase prefill or decode, or drop --precision")
             }
         }
+        if options.phase == .train { try config.objective.check(sequence: options.sequence, context: config.maxSequence) }
         let decodeTokens = options.phase == .decode ? options.warmupSteps + options.steps : 0
         if architecture == .t5 && options.phase == .decode {
             // The source and the decoder's output have a context each.

@@ -10,7 +10,13 @@ import Foundation
 extension RecurrentLanguageModel {
     static func load(file: SafeTensorsFile) throws -> (model: RecurrentLanguageModel, info: CheckpointInfo) {
         let path = file.path
-        func mismatch(_ problem: String) -> EngineError { Checkpoint.mismatch(path, problem, architecture: "RNN, LSTM or GRU") }
+        func mismatch(_ problem: String) -> EngineError {
+            EngineError(
+                .checkpointMismatch, "checkpoint '\(path)': \(problem)",
+                fix:
+                    "pass an RNN, LSTM or GRU language model in PyTorch's state-dict layout (embedding, rnn, decoder) or one written by `model train --out`"
+            )
+        }
         func entry(_ name: String) throws -> SafeTensorsEntry {
             guard let entry = file.entries[name] else { throw mismatch("tensor '\(name)' is missing") }
             return entry
@@ -47,6 +53,15 @@ extension RecurrentLanguageModel {
             }
             cell = byGates
             assumed.append("cell \(cell.rawValue) (from the gate count: no config.json beside the file)")
+        }
+        for (key, refused) in [
+            ("bidirectional", (sibling?["bidirectional"] as? Bool) == true),
+            ("proj_size", ((sibling?["proj_size"] as? NSNumber)?.intValue ?? 0) > 0), ("bias", (sibling?["bias"] as? Bool) == false),
+        ]
+        where refused {
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)': config.json asks for \(key == "bias" ? "cells without biases" : key), which the engine does not implement",
+                fix: "use a one-directional model with biases and no projection (PyTorch's defaults)")
         }
         if let nonlinearity = sibling?["nonlinearity"] as? String, nonlinearity != "tanh" {
             throw EngineError.invalidConfiguration(

@@ -28,6 +28,9 @@ public enum Architecture: String, Codable, Sendable, CaseIterable {
     /// alternately with the non-saturating generator loss.
     case gan
 
+    /// Whether the model reads windows of exactly its context (the autoencoders and the GAN).
+    public var readsFixedWindows: Bool { [.ae, .vae, .gan].contains(self) }
+
     /// The known architectures, for messages: "gpt2, llama, moe".
     public static var list: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }

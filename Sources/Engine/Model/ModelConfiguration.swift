@@ -52,6 +52,8 @@ public protocol ModelConfiguration: Codable, Sendable {
     /// Forward FLOPs of an encoder pass over `tokens` positions attending over `context` keys each, no logits (an
     /// encoder-only model's whole forward; an encoder–decoder's encoder stack).
     func encoderFLOPs(tokens: Int, context: Int) -> Double
+    /// FLOPs of one token of `phase` at context `context` (the extension's rule unless the architecture has its own).
+    func flopsPerToken(_ phase: Phase, context: Int) -> Double
     /// How the architecture learns from a token stream (next-token unless it says otherwise).
     var objective: any TrainingObjective { get }
     /// The formula of `forwardFLOPs`, in words.

@@ -132,7 +132,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
             if let heads {
                 throw EngineError.invalidConfiguration(
                     "--heads (heads) \(heads) applies to attention models, not \(arch.rawValue)",
-                    fix: "drop it; --width sets the hidden size")
+                    fix: "drop it; --width sets the hidden and embedding widths, --hidden the hidden width alone")
             }
             let cell = RecurrentCellKind(rawValue: arch.rawValue)!
             if case var .recurrent(c)? = base, c.cell == cell {
@@ -146,12 +146,13 @@ public struct ModelShape: Codable, Sendable, Equatable {
                 config = .recurrent(
                     RecurrentConfig(
                         cell: cell, layers: layers ?? 2, embedding: w, hidden: hidden ?? w, vocabularySize: vocabularySize,
-                        maxSequence: maxSequence))
+                        // The state has no limit; generation may run to 1024 tokens (or a longer --context).
+                        maxSequence: max(maxSequence, 1024)))
             }
         case (.ae, _), (.vae, _):
             if let misplaced = [("--layers", layers), ("--heads", heads)].first(where: { $0.1 != nil }) {
                 throw EngineError.invalidConfiguration(
-                    "\(misplaced.0) applies to layered models, not \(arch.rawValue) (one hidden layer each side)",
+                    "\(misplaced.0) does not apply to \(arch.rawValue) (one hidden layer each side, no attention)",
                     fix: "drop it; --width sets the embedding, --hidden the MLP, --latent the bottleneck, --context the window")
             }
             var c = AutoencoderConfig(
@@ -166,7 +167,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
         case (.gan, _):
             if let misplaced = [("--layers", layers), ("--heads", heads)].first(where: { $0.1 != nil }) {
                 throw EngineError.invalidConfiguration(
-                    "\(misplaced.0) applies to layered models, not gan (one hidden layer per network)",
+                    "\(misplaced.0) does not apply to gan (one hidden layer per network, no attention)",
                     fix: "drop it; --width sets the data vectors' width, --latent the noise, --hidden the MLPs, --context the window")
             }
             var c = GANConfig(

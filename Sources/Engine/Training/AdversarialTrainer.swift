@@ -25,17 +25,20 @@ public final class AdversarialTrainer: TrainingLoop {
     /// - Throws: `invalidArgument` for bad options (dropout, accumulation), the objective's `check`, `corpusTooSmall`.
     public init(model: any AdversarialModel, data: TokenSplit, options: TrainingOptions) throws {
         try options.validate(maxSequence: model.maxSequence)
-        guard options.dropout == 0, options.accumulationSteps == 1 else {
+        guard options.dropout == 0 else {
+            throw EngineError.invalidArgument("a GAN trains without dropout", fix: "drop --dropout")
+        }
+        guard options.accumulationSteps == 1 else {
             throw EngineError.invalidArgument(
-                "a GAN trains without dropout or gradient accumulation", fix: "drop --dropout and --accumulation")
+                "a GAN trains without gradient accumulation (one step per network each time)", fix: "drop --accumulation")
         }
         objective = model.configuration.objective
         try objective.check(sequence: options.sequence, context: model.maxSequence)
         guard data.train.count > options.sequence, data.validation.count >= options.sequence * 2 else {
             throw EngineError(
                 .corpusTooSmall,
-                "the split has \(data.train.count) train / \(data.validation.count) validation tokens for windows of \(options.sequence)",
-                fix: "use a larger corpus or a smaller --seq")
+                "the split has \(data.train.count) train / \(data.validation.count) validation tokens; the GAN needs more than \(options.sequence) to train on and \(2 * options.sequence) to validate (two windows of \(options.sequence), for the MMD)",
+                fix: "use a corpus of at least \(20 * options.sequence) tokens or a smaller --seq")
         }
         self.model = model
         self.options = options

@@ -108,7 +108,10 @@ extension ModelCommand {
             let config = try configuration()
             let options = BenchOptions(
                 config: config, phase: phase, batch: batch ?? (phase == .train ? 4 : 1),
-                sequence: seq ?? [.prefill: 256, .encode: 128][phase] ?? 64, steps: steps ?? (phase == .decode ? 32 : 3),
+                sequence: seq
+                    ?? (config.architecture.readsFixedWindows
+                        ? config.configuration.maxSequence : [.prefill: 256, .encode: 128][phase] ?? 64),
+                steps: steps ?? (phase == .decode ? 32 : 3),
                 warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed,
                 precision: precision == .fp32 ? nil : precision)
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())

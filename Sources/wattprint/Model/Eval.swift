@@ -53,6 +53,9 @@ extension ModelCommand {
             let perplexity: Float
             /// Masked-token or span accuracy, where the objective reports it.
             let accuracy: Float?
+            /// A VAE's reconstruction loss and ELBO per token (its `loss` is the negative ELBO).
+            let reconstruction: Float?
+            let evidenceLowerBound: Float?
             let objective: String
             let seconds: Double
             let tokensPerSecond: Double
@@ -89,7 +92,8 @@ extension ModelCommand {
             let flops = report.forwardFLOPs
             let out = Report(
                 checkpoint: checkpointFile.checkpoint, source: corpus ?? tokens!, tokens: report.tokens, loss: report.loss,
-                perplexity: report.perplexity, accuracy: report.accuracy, objective: model.configuration.objective.name, seconds: seconds,
+                perplexity: report.perplexity, accuracy: report.accuracy, reconstruction: report.reconstruction,
+                evidenceLowerBound: report.evidenceLowerBound, objective: model.configuration.objective.name, seconds: seconds,
                 tokensPerSecond: Double(report.tokens) / seconds,
                 forwardFLOPs: flops)
             if output.isJSON { return try output.emitJSON(out) }
@@ -98,6 +102,11 @@ extension ModelCommand {
             print(
                 "loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))"
             )
+            if let reconstruction = report.reconstruction, let elbo = report.evidenceLowerBound {
+                print(
+                    "reconstruction \(QuantityFormat.fixed(Double(reconstruction), 4)) nats/token, ELBO \(QuantityFormat.fixed(Double(elbo), 4)) nats/token"
+                )
+            }
             print(
                 "\(QuantityFormat.fixed(seconds, 2)) s, \(QuantityFormat.fixed(out.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.flops(flops))"
             )

@@ -6,7 +6,7 @@ extension ModelCommand {
     /// `model generate CKPT --prompt …`: KV-cached sampling.
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Generate text from a checkpoint with a KV cache.",
+            abstract: "Generate text from a checkpoint (a KV cache, or a recurrent model's state).",
             discussion:
                 "Example:\n  wattprint model generate small.safetensors --prompt \"The \" --max-tokens 80 --temperature 0.8 --top-k 40 --seed 1"
         )

@@ -46,7 +46,9 @@ extension ModelCommand {
                 prefillFLOPsPerTokenAtFullContext: c.flopsPerToken(.prefill, context: T), flopFormula: c.flopFormula)
             if output.isJSON { return try output.emitJSON(report) }
             print("checkpoint   \(checkpointFile.checkpoint)")
-            print("architecture \(c.architecture.rawValue): \(c.summary) (heads from \(info.headsSource))")
+            print(
+                "architecture \(c.architecture.rawValue): \(c.summary)\(info.headsSource == "none" ? "" : " (heads from \(info.headsSource))")"
+            )
             print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
             var parameters =
                 "parameters   \(QuantityFormat.grouped(c.parameterCount)) (\(QuantityFormat.bytes(Double(c.parameterCount * 4))) fp32)"

@@ -9,7 +9,7 @@ extension ModelCommand {
     /// `model train`: train a model of any architecture from scratch on a text corpus and save a checkpoint.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a GPT-2, Llama, mixture-of-experts, BERT or T5 model from scratch on a text corpus.",
+            abstract: "Train any of the engine's architectures from scratch on a text corpus (\(Architecture.list)).",
             discussion:
                 "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
         )
@@ -34,7 +34,10 @@ extension ModelCommand {
         @Option(help: "Evaluate every N steps (0: at the end only).") var evalInterval: Int?
         @Option(help: "Validation batches per evaluation.") var evalBatches: Int?
         @Option(help: "Seed for initialisation and batch sampling.") var seed: UInt64?
-        @Option(help: "Dropout on embeddings and residual branches while training (default 0: off).") var dropout: Float?
+        @Option(
+            help:
+                "Dropout while training (default 0: off): GPT-2's embeddings and residual branches, between recurrent layers (rnn, lstm, gru); the others refuse it."
+        ) var dropout: Float?
         @Option(help: "Write the trained checkpoint here (.safetensors).") var out: String?
 
         @OptionGroup var tokenizer: TokenizerOptions
@@ -145,7 +148,7 @@ extension ModelCommand {
             let config = try shape.shape.over(fromFile).configuration(
                 vocabularySize: tok.vocabularySize, maxSequence: context ?? file.context ?? options.sequence)
             let described = config.configuration
-            if described.architecture != .gpt2 && options.dropout > 0 {
+            if ![.gpt2, .rnn, .lstm, .gru].contains(described.architecture) && options.dropout > 0 {
                 throw ModelCommandError(
                     "--dropout \(options.dropout) is not implemented for \(described.architecture.rawValue)",
                     fix: "train it with --dropout 0")
@@ -171,8 +174,15 @@ extension ModelCommand {
                     line += " (\(QuantityFormat.grouped(described.activeParameterCount)) active per token)"
                 }
                 print(line)
-                if !(described.objective is NextTokenObjective) {
-                    print("objective \(described.objective.name) (loss and accuracy over the tokens it scores)")
+                switch described.objective {
+                case is NextTokenObjective: break
+                case is FrozenEmbeddingMeans:
+                    print("objective adversarial (validation: both losses and the MMD² between real and generated vectors)")
+                case is WindowReconstruction:
+                    print(
+                        "objective window reconstruction (loss per token, accuracy\(described.architecture == .vae ? ", reconstruction and ELBO" : ""))"
+                    )
+                default: print("objective \(described.objective.name) (loss and accuracy over the tokens it scores)")
                 }
                 if described.routedExpertsPerToken > 0 {
                     print("(training loss adds the router's load-balancing loss × its coefficient; validation loss is cross-entropy alone)")
@@ -206,7 +216,8 @@ extension ModelCommand {
                             .evaluation(
                                 EvaluationRecord(
                                     step: report.step, loss: Double(report.loss), tokens: report.tokens,
-                                    accuracy: report.accuracy.map(Double.init))))
+                                    accuracy: report.accuracy.map(Double.init), reconstruction: report.reconstruction.map(Double.init),
+                                    discriminatorLoss: report.discriminatorLoss.map(Double.init), discrepancy: report.discrepancy)))
                         last = ContinuousClock.now
                         if !output.isJSON {
                             var line =

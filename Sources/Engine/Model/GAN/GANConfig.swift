@@ -81,6 +81,11 @@ public struct GANConfig: ModelConfiguration, Hashable {
         return Double(B) * (discriminatorStep + generatorStep)
     }
 
+    /// Training counts both networks' steps (`adversarialStepFLOPs`) per sample of W tokens; the rest is a forward.
+    public func flopsPerToken(_ phase: Phase, context: Int) -> Double {
+        phase == .train ? adversarialStepFLOPs(B: 1) / Double(window) : forwardFLOPs(tokens: 1, attentionContext: context, logitRows: 0)
+    }
+
     public var flopFormula: String {
         "per sample and step: discriminator step G + 2·(2·D_f + 2·H), generator step 3·G + 3·D_f − 2·Z·H; G = 2·(Z·H + H·D), D_f = 2·(D·H + H)"
     }

@@ -3,7 +3,10 @@ import Engine
 
 /// The checkpoint a model command reads, the architecture it must hold, and what to assume where it records too little.
 struct CheckpointOptions: ParsableArguments {
-    @Argument(help: "Checkpoint (.safetensors, Hugging Face layout: GPT-2, Llama, Mixtral, BERT or T5).")
+    @Argument(
+        help:
+            "Checkpoint (.safetensors: Hugging Face layouts for GPT-2, Llama, Mixtral, BERT and T5, PyTorch's for RNN/LSTM/GRU, or one the engine wrote)."
+    )
     var checkpoint: String
 
     @Option(name: .customLong("arch"), help: "Architecture the checkpoint must hold: \(Architecture.list) (default: whatever it holds).")
@@ -31,7 +34,9 @@ struct CheckpointOptions: ParsableArguments {
         guard let trainable = model as? any TrainableModel else {
             throw ModelCommandError(
                 "checkpoint '\(checkpoint)' holds a \(info.config.architecture.rawValue): two networks without a loss on text to evaluate",
-                fix: "read its evaluations (losses and MMD) in `wattprint show` of the run that trained it")
+                fix:
+                    "its evaluations (both losses and the MMD²) are in the ledger events of the run that trained it (`wattprint show N --json`)"
+            )
         }
         return (trainable, info)
     }
@@ -40,9 +45,21 @@ struct CheckpointOptions: ParsableArguments {
     func loadDecoder() throws -> (model: any DecodingModel, info: CheckpointInfo) {
         let (model, info) = try load()
         guard let decoder = model as? any DecodingModel else {
-            throw ModelCommandError(
-                "checkpoint '\(checkpoint)' holds a \(info.config.architecture.rawValue) encoder, which does not generate text",
-                fix: "use `wattprint model eval` for its masked-token loss and accuracy, or `model bench --phase encode`")
+            let architecture = info.config.architecture
+            switch architecture {
+            case .bert:
+                throw ModelCommandError(
+                    "checkpoint '\(checkpoint)' holds a bert encoder, which does not generate text",
+                    fix: "use `wattprint model eval` for its masked-token loss and accuracy, or `model bench --phase encode`")
+            case .gan:
+                throw ModelCommandError(
+                    "checkpoint '\(checkpoint)' holds a GAN, which generates vectors, not text",
+                    fix: "its quality is the MMD² its training run recorded (`wattprint show N --json`)")
+            default:
+                throw ModelCommandError(
+                    "checkpoint '\(checkpoint)' holds an \(architecture.rawValue), which reconstructs windows rather than generating text",
+                    fix: "use `wattprint model eval` for its reconstruction loss\(architecture == .vae ? " and ELBO" : "")")
+            }
         }
         return (decoder, info)
     }

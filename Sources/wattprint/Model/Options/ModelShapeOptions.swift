@@ -5,7 +5,7 @@ import Engine
 struct ModelShapeOptions: ParsableArguments {
     @Option(name: .customLong("arch"), help: "Architecture: \(Architecture.list) (default gpt2; for bench, the preset's).")
     var architecture: Architecture?
-    @Option(help: "Transformer blocks.") var layers: Int?
+    @Option(help: "Layers: transformer blocks, or stacked recurrent cells (T5: each stack).") var layers: Int?
     @Option(help: "Channels (the residual stream's width).") var width: Int?
     @Option(help: "Attention heads (default width/64).") var heads: Int?
     @Option(help: "Key/value heads, dividing --heads (llama, moe; default --heads: multi-head attention).") var kvHeads: Int?
@@ -15,7 +15,10 @@ struct ModelShapeOptions: ParsableArguments {
     ) var hidden: Int?
     @Option(help: "Experts per MLP (moe; default 8).") var experts: Int?
     @Option(help: "Experts each token is routed to (moe; default 2).") var expertsPerToken: Int?
-    @Option(help: "Bottleneck width of an autoencoder (ae, vae; default 32; the window is --context, the embedding --width).")
+    @Option(
+        help:
+            "Bottleneck of an autoencoder (ae, vae; default 32) or the GAN's noise width (default 16). For ae, vae and gan --width is the embedding (data) width, --hidden the MLPs' and --context the window."
+    )
     var latent: Int?
 
     var shape: ModelShape {
