@@ -160,10 +160,16 @@ static void gemv_bf16_dp(const uint16_t *w, const float *x, float *y, long n, lo
     for (long j = 0; j < main; j += 32) xb[j / 32] = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(x + j + 16), _mm512_loadu_ps(x + j));
     for (long r = 0; r < n; r++) {
         const uint16_t *row = w + r * k;
-        __m512 acc = _mm512_setzero_ps();
-        for (long j = 0; j < main; j += 32) acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512((const void *)(row + j)), xb[j / 32]);
-        float s = _mm512_reduce_add_ps(acc);
-        for (long j = main; j < k; j++) s += bf16_to_float(row[j]) * x[j];
+        /* Two chains, so each dot product's latency overlaps the other's. */
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        long j = 0;
+        for (; j + 64 <= main; j += 64) {
+            a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512((const void *)(row + j)), xb[j / 32]);
+            a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512((const void *)(row + j + 32)), xb[j / 32 + 1]);
+        }
+        for (; j < main; j += 32) a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512((const void *)(row + j)), xb[j / 32]);
+        float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+        for (j = main; j < k; j++) s += bf16_to_float(row[j]) * x[j];
         y[r] = s;
     }
 }
