@@ -255,8 +255,8 @@ public final class BERT: TrainableModel, EncodingModel {
             dpooler.update(repeating: 0)
             dpoolerBias.update(repeating: 0)
         }
-        // a.dA holds the gradient of the last layer's output.
-        swap(a.dA, into: a.dresidual, count: M * C)
+        // a.dA holds the gradient of the last layer's output; the stack's backward carries it in a.dresidual.
+        a.dresidual.baseAddress!.update(from: a.dA.baseAddress!, count: M * C)
         a.padding.withUnsafeBufferPointer { padding in
             let masking = AttentionMasking(scale: attentionScale, keyPadding: padding.baseAddress!)
             for l in stride(from: config.layers - 1, through: 0, by: -1) {
@@ -306,10 +306,5 @@ public final class BERT: TrainableModel, EncodingModel {
                 for j in 0..<C { w[j] += src[j] }
             }
         }
-    }
-
-    /// Copies `count` floats of `source` into `target` (the head's input gradient becomes the stack's output gradient).
-    private func swap(_ source: UnsafeMutableBufferPointer<Float>, into target: UnsafeMutableBufferPointer<Float>, count: Int) {
-        target.baseAddress!.update(from: source.baseAddress!, count: count)
     }
 }
