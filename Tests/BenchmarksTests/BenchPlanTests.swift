@@ -169,4 +169,33 @@ final class BenchPlanTests: XCTestCase {
         XCTAssertEqual(swept.workloads.map { $0.spec.phases.train!.batch }, [1, 2, 4])
         XCTAssertEqual(swept.sweep["w@batch=4"]?.base, "w")
     }
+
+    func testContextSweepServesEachModelAtEveryPromptLength() throws {
+        let path = try write(spec(), "served.json")
+        let plan = try BenchPlan.make(arguments: [path], workloadsDirectory: dir, sweepSequences: [32, 8, 64])
+        XCTAssertEqual(plan.workloads.map(\.name), ["w@seq=8", "w@seq=32", "w@seq=64"])
+        XCTAssertEqual(plan.workloads.map { $0.spec.phases.prefill!.promptTokens }, [8, 32, 64])
+        XCTAssertTrue(plan.workloads.allSatisfy { $0.spec.phases.train == nil }, "a sweep serves; it does not train")
+        XCTAssertEqual(plan.workloads.map { $0.config.configuration.maxSequence }, [12, 36, 68], "context = prompt + the 4 decoded")
+        XCTAssertEqual(plan.contextSweep["w@seq=64"]?.promptTokens, 64)
+        // Attention's share grows with the context, by the configuration's own formula.
+        let shares = plan.workloads.map {
+            ContextSweep.attentionShare($0.config.configuration, context: $0.spec.phases.prefill!.promptTokens, logitRows: 0)
+        }
+        XCTAssertEqual(shares, shares.sorted())
+        let c = plan.workloads[0].config.configuration
+        let expected =
+            (c.forwardFLOPs(tokens: 1, attentionContext: 8, logitRows: 0) - c.forwardFLOPs(tokens: 1, attentionContext: 0, logitRows: 0))
+            / c.forwardFLOPs(tokens: 1, attentionContext: 8, logitRows: 0)
+        XCTAssertEqual(shares[0], expected, accuracy: 1e-12)
+        let attention: Double = 4 * 32 * 8, blocks: Double = 24 * 32 * 32
+        XCTAssertEqual(shares[0], attention / (blocks + attention), accuracy: 1e-12, "GPT-2: 4·C·T over 24·C² + 4·C·T per layer")
+        let trainOnly = try write(spec(phases: #""train": {"batch": 2, "sequence": 16, "steps": 2}"#), "train-only.json")
+        assertFails(.specInvalid, ["--sweep seq=", "prefill"]) {
+            _ = try BenchPlan.make(arguments: [trainOnly], workloadsDirectory: dir, sweepSequences: [8])
+        }
+        assertFails(.specInvalid, ["one --sweep"]) {
+            _ = try BenchPlan.make(arguments: [path], workloadsDirectory: dir, sweepBatches: [1], sweepSequences: [8])
+        }
+    }
 }

@@ -73,6 +73,8 @@ public struct BenchPlan: Sendable {
     public let sweep: [String: (base: String, batch: Int)]
     /// Each spec's own batch (train's, else prefill's), by workload name.
     public let specBatches: [String: Int]
+    /// With a context sweep: each swept workload's name → the workload it varies and its prompt length.
+    public let contextSweep: [String: (base: String, promptTokens: Int)]
 
     /// Resolves each argument (a suite name found as `<workloads>/<name>/suite.json`, a suite file, or a workload spec
     /// file), reads and checks every spec and corpus.
@@ -86,7 +88,7 @@ public struct BenchPlan: Sendable {
     /// - Throws: `BenchError` naming the file, line and field; `EngineError` for an unreadable corpus or a bad model shape.
     public static func make(
         arguments: [String], workloadsDirectory: String, repeats: Int? = nil, idleSeconds: Double? = nil, strict: Bool = false,
-        sweepBatches: [Int] = [], availableBytes: Int? = nil, maximumHours: Double = 24
+        sweepBatches: [Int] = [], sweepSequences: [Int] = [], availableBytes: Int? = nil, maximumHours: Double = 24
     ) throws -> BenchPlan {
         guard !arguments.isEmpty else {
             throw BenchError(
@@ -133,6 +135,36 @@ public struct BenchPlan: Sendable {
                     sweep[variant.name] = (spec.name, b)
                     return (variant, file)
                 }
+            }
+        }
+        // A context sweep serves each workload's model at several prompt lengths: its inference phases only (the energy
+        // of a token does not depend on what the weights learned), the context raised to fit.
+        var contextSweep: [String: (base: String, promptTokens: Int)] = [:]
+        if !sweepSequences.isEmpty {
+            guard sweepSequences.allSatisfy({ $0 >= 1 }) else {
+                throw BenchError(
+                    .specInvalid, "--sweep seq=\(sweepSequences.map(String.init).joined(separator: ","))",
+                    fix: "use prompt lengths ≥ 1, e.g. seq=64,128,256,512,1024")
+            }
+            guard sweepBatches.isEmpty else {
+                throw BenchError(.specInvalid, "one --sweep at a time", fix: "sweep batch= or seq=, not both")
+            }
+            specs = specs.flatMap { spec, file -> [(WorkloadSpec, String)] in
+                guard spec.phases.prefill != nil else { return [] }
+                return sweepSequences.sorted().map { s in
+                    var variant = spec
+                    variant.name = "\(spec.name)@seq=\(s)"
+                    variant.phases.train = nil
+                    variant.phases.prefill!.promptTokens = s
+                    variant.model.context = max(spec.model.context ?? 0, s + (spec.phases.decode?.newTokens ?? 0))
+                    contextSweep[variant.name] = (spec.name, s)
+                    return (variant, file)
+                }
+            }
+            guard !specs.isEmpty else {
+                throw BenchError(
+                    .specInvalid, "--sweep seq= varies the prompt, and none of the workloads has a prefill phase",
+                    fix: "sweep a suite or spec with phases.prefill (e.g. `wattprint bench small --sweep seq=64,128,256`)")
             }
         }
         var corpora: [String: (bytes: [UInt8], sha: String)] = [:]
@@ -231,7 +263,8 @@ public struct BenchPlan: Sendable {
             throw BenchError(.specInvalid, "--idle \(idle)", fix: "use 0 or more seconds (10 by default)")
         }
         return BenchPlan(
-            suite: suite?.name, workloads: planned, repeats: chosenRepeats, idleSeconds: idle, sweep: sweep, specBatches: specBatches)
+            suite: suite?.name, workloads: planned, repeats: chosenRepeats, idleSeconds: idle, sweep: sweep, specBatches: specBatches,
+            contextSweep: contextSweep)
     }
 
     static let exampleSpec =

@@ -11,8 +11,12 @@ public enum BenchSuiteReport {
         public var findings: [EfficiencyFinding]
         /// The workloads side by side, when there are several.
         public var comparison: Comparison?
-        public init(analysis: BenchAnalysis, findings: [EfficiencyFinding], comparison: Comparison? = nil) {
-            self.analysis = analysis; self.findings = findings; self.comparison = comparison
+        /// J/token and attention's share by prompt length, from `--sweep seq=`.
+        public var contextSweep: ContextSweep?
+        public init(
+            analysis: BenchAnalysis, findings: [EfficiencyFinding], comparison: Comparison? = nil, contextSweep: ContextSweep? = nil
+        ) {
+            self.analysis = analysis; self.findings = findings; self.comparison = comparison; self.contextSweep = contextSweep
         }
     }
 
@@ -102,6 +106,21 @@ public enum BenchSuiteReport {
             blocks.append(.line("Efficiency findings:"))
             for f in record.findings {
                 blocks.append(.line("- \(f.summary)"))
+            }
+        }
+        if let sweep = record.contextSweep, !sweep.rows.isEmpty {
+            blocks.append(.blank)
+            blocks.append(.line("Context sweep (J/token: median [interval] over repeats; attention: its share of the FLOPs per token):"))
+            func figure(_ s: RepeatSummary?) -> String {
+                guard let s else { return "—" }
+                return
+                    "\(String(format: "%.4g", s.median))\(s.low.map { l in s.high.map { h in " [\(String(format: "%.4g", l)), \(String(format: "%.4g", h))]" } ?? "" } ?? "")"
+            }
+            for row in sweep.rows {
+                blocks.append(
+                    .line(
+                        "  \(row.workload) prompt \(row.promptTokens): prefill \(figure(row.prefillJoulesPerToken)) J/token (attention \(QuantityFormat.percent(row.prefillAttentionShare))), decode \(figure(row.decodeJoulesPerToken)) J/token\(row.decodeAttentionShare.map { " (attention \(QuantityFormat.percent($0)))" } ?? "")"
+                    ))
             }
         }
         if let comparison = record.comparison {

@@ -26,6 +26,7 @@ struct BenchCommand: ParsableCommand {
               wattprint bench small --region FR
               wattprint bench tiny --repeats 3 --idle 2 --json
               wattprint bench Workloads/small/llama.json --sweep batch=1,2,4,8,16
+              wattprint bench small --sweep seq=64,128,256,512
             """)
 
     @Argument(help: "Suite names (tiny, small, base) or workload spec files.")
@@ -38,7 +39,10 @@ struct BenchCommand: ParsableCommand {
     var strict = false
     @Option(help: "Where suites live (default: $WATTPRINT_WORKLOADS, ./Workloads, or the repository's beside the binary).")
     var workloadsDirectory: String?
-    @Option(help: ArgumentHelp("Run each workload at several batch sizes: batch=1,2,4,8,16.", valueName: "batch=LIST"))
+    @Option(
+        help: ArgumentHelp(
+            "Run each workload at several batch sizes (batch=1,2,4,8,16), or serve each one's model at several prompt lengths (seq=64,128,256,512,1024: prefill and decode only, with J/token and attention's share of the FLOPs per length).",
+            valueName: "batch=LIST|seq=LIST"))
     var sweep: String?
     @Option(help: "Efficiency findings: measure (run each alternative once), predict (no extra runs) or none.")
     var findings: FindingsMode = .measure
@@ -61,25 +65,31 @@ struct BenchCommand: ParsableCommand {
         if let idleSeconds, !(idleSeconds >= 0 && idleSeconds <= 3600) { throw ValidationError("--idle must be 0 to 3600 seconds") }
         if let repeats, repeats > 1000 { throw ValidationError("--repeats must be at most 1000") }
         if !(maxHours > 0) { throw ValidationError("--max-hours must be above 0") }
-        _ = try sweepBatches()
+        _ = try sweepValues()
     }
 
-    func sweepBatches() throws -> [Int] {
-        guard let sweep else { return [] }
-        guard sweep.hasPrefix("batch="), case let values = sweep.dropFirst(6).split(separator: ",").map({ Int($0) }),
-            !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 })
-        else { throw ValidationError("--sweep takes batch=LIST of sizes ≥ 1, e.g. --sweep batch=1,2,4,8,16") }
-        return values.map { $0! }
+    /// The swept batch sizes or prompt lengths, from `--sweep batch=LIST` or `--sweep seq=LIST`.
+    func sweepValues() throws -> (batches: [Int], sequences: [Int]) {
+        guard let sweep else { return ([], []) }
+        let parts = sweep.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, ["batch", "seq"].contains(parts[0]),
+            case let values = parts[1].split(separator: ",").map({ Int($0) }), !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 })
+        else {
+            throw ValidationError(
+                "--sweep takes batch=LIST or seq=LIST of values ≥ 1, e.g. --sweep batch=1,2,4,8,16 or --sweep seq=64,128,256,512,1024")
+        }
+        return parts[0] == "batch" ? (values.map { $0! }, []) : ([], values.map { $0! })
     }
 
     func run() throws {
-        let (analysis, found) = try measure()
+        let (analysis, found, contextSweep) = try measure()
         var comparison: Comparison?
         if analysis.workloads.count > 1 {
             comparison = try Comparison.build(
                 ledger: try ledger.open(create: false), runs: [analysis.runID], analyses: [analysis], targetLoss: nil)
         }
-        try output.emit(BenchSuiteReport.build(.init(analysis: analysis, findings: found, comparison: comparison)))
+        try output.emit(
+            BenchSuiteReport.build(.init(analysis: analysis, findings: found, comparison: comparison, contextSweep: contextSweep)))
         if !noReport {
             let paths = try ReportWriter.write(
                 .init(kind: .run, runs: [analysis.runID]), stem: "bench-run-\(analysis.runID)", ledger: try ledger.open(create: false),
@@ -89,7 +99,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Plans, runs and records the benchmark; returns its recomputed figures and findings.
-    func measure() throws -> (BenchAnalysis, [EfficiencyFinding]) {
+    func measure() throws -> (BenchAnalysis, [EfficiencyFinding], ContextSweep?) {
         let region = try regionOption.resolution()
         let carbon = try CarbonTables.load()
         try CarbonTables.checkRegion(region, data: carbon)
@@ -97,7 +107,8 @@ struct BenchCommand: ParsableCommand {
         let plan = try CLIError.wrapping {
             try BenchPlan.make(
                 arguments: workloads, workloadsDirectory: workloadsDirectory ?? Self.defaultWorkloads(), repeats: repeats,
-                idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepBatches(), availableBytes: Self.availableMemory(),
+                idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepValues().batches,
+                sweepSequences: try sweepValues().sequences, availableBytes: Self.availableMemory(),
                 maximumHours: maxHours)
         }
         let threadCount = threads.threads ?? Parallel.hardwareThreads()
@@ -129,7 +140,7 @@ struct BenchCommand: ParsableCommand {
             found = self.efficiencyFindings(computed, plan: plan, region: region)
             return [.benchSummary(try JSONValue(encoding: computed)), .benchFindings(try JSONValue(encoding: found))]
         }
-        return (analysis!, found)
+        return (analysis!, found, plan.contextSweep.isEmpty ? nil : ContextSweep.build(analysis: analysis!, plan: plan))
     }
 
     /// Findings from the figures; with `--findings measure`, each alternative is one more `wattprint bench` of the first

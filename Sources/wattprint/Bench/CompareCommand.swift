@@ -50,7 +50,7 @@ struct CompareCommand: ParsableCommand {
             if let idleSeconds { arguments += ["--idle", "\(idleSeconds)"] }
             if let workloadsDirectory { arguments += ["--workloads-directory", workloadsDirectory] }
             if let region = regionOption.region { arguments += ["--region", region] }
-            let (analysis, _) = try BenchCommand.parse(arguments).measure()
+            let (analysis, _, _) = try BenchCommand.parse(arguments).measure()
             analyses[analysis.runID] = analysis
         }
         let store = try ledger.open(create: false)
