@@ -69,6 +69,8 @@ final class BenchCLITests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing was recorded, not even an empty ledger")
         let sweep = try CLI.run(["bench", "tiny", "--sweep", "batch=0,2", "--ledger", ledger])
-        XCTAssertTrue(sweep.stderr.contains("--sweep takes batch=LIST of sizes ≥ 1"), sweep.stderr)
+        XCTAssertTrue(sweep.stderr.contains("--sweep takes batch=LIST or seq=LIST of values ≥ 1"), sweep.stderr)
+        let context = try CLI.run(["bench", "tiny", "--sweep", "seq=64,-1", "--ledger", ledger])
+        XCTAssertTrue(context.stderr.contains("--sweep seq=64,128,256,512,1024"), context.stderr)
     }
 }
