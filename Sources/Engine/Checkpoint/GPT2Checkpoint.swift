@@ -60,8 +60,12 @@ extension GPT2 {
                 "checkpoint '\(path)' does not record its head count and width \(channels) is not a multiple of 64",
                 fix: "pass --heads, or put the model's config.json next to the checkpoint")
         }
+        // The MLP width is GPT-2's 4 × width unless its channels were pruned (`model prune`).
+        let fc = try entry("h.0.mlp.c_fc.weight")
+        let mlp = fc.shape.count == 2 && fc.shape[0] == channels ? fc.shape[1] : 4 * channels
         let config = GPT2Config(
-            layers: layers, channels: channels, heads: headCount, vocabularySize: wte.shape[0], maxSequence: wpe.shape[0])
+            layers: layers, channels: channels, heads: headCount, vocabularySize: wte.shape[0], maxSequence: wpe.shape[0],
+            hidden: mlp == 4 * channels ? nil : mlp)
         try config.validate()
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
         var expected = Set<String>()

@@ -23,7 +23,7 @@ extension GPT2: QuantizableModel {
         }
         for b in params.blocks {
             add(b.qkvw, N: 3 * C, K: C, .inputMajor); add(b.projw, N: C, K: C, .inputMajor)
-            add(b.fcw, N: 4 * C, K: C, .inputMajor); add(b.fcprojw, N: C, K: 4 * C, .inputMajor)
+            add(b.fcw, N: config.mlpWidth, K: C, .inputMajor); add(b.fcprojw, N: C, K: config.mlpWidth, .inputMajor)
         }
         add(params.wte, N: config.paddedVocabularySize, K: C, .outputMajor)
         weightPrecision = precision

@@ -11,7 +11,7 @@ struct ModelCommand: ParsableCommand {
         abstract:
             "Train, evaluate, sample from and benchmark the built-in engine: GPT-2, Llama, mixture of experts, BERT, T5, RNN, LSTM, GRU.",
         discussion: "Example:\n  wattprint model train Workloads/train/gpt2.json --region FR",
-        subcommands: [Info.self, Eval.self, Generate.self, Train.self, Bench.self]
+        subcommands: [Info.self, Eval.self, Generate.self, Train.self, Bench.self, Prune.self]
     )
 
     init() {}

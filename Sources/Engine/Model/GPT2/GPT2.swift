@@ -203,7 +203,10 @@ public final class GPT2: LanguageModel {
                     p: dropout, attentionMask: b.attnDropMask, mlpMask: b.mlpDropMask,
                     attentionSeed: dropoutSeed &+ UInt64(2 * l + 1), mlpSeed: dropoutSeed &+ UInt64(2 * l + 2))
                 : nil
-            Self.block(p.blocks[l], input: l == 0 ? a.encoded : a.blocks[l - 1].residual3, buffers: buffers, M: BT, C: C, dropout: drop) {
+            Self.block(
+                p.blocks[l], input: l == 0 ? a.encoded : a.blocks[l - 1].residual3, buffers: buffers, M: BT, C: C, H: config.mlpWidth,
+                dropout: drop
+            ) {
                 Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, layout: layout)
             }
         }
@@ -235,11 +238,11 @@ public final class GPT2: LanguageModel {
             MatMul.backward(
                 dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: dropping ? a.dbranch : a.dresidual, inp: b.fchGelu,
                 weight: w.fcprojw,
-                M: BT, K: 4 * C, N: C, parameterWrite: pw)
-            GELU.backward(dinp: a.dfch, inp: b.fch, dout: a.dfch, N: 4 * BT * C)
+                M: BT, K: config.mlpWidth, N: C, parameterWrite: pw)
+            GELU.backward(dinp: a.dfch, inp: b.fch, dout: a.dfch, N: BT * config.mlpWidth)
             MatMul.backward(
                 dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
-                M: BT, K: C, N: 4 * C, parameterWrite: pw)
+                M: BT, K: C, N: config.mlpWidth, parameterWrite: pw)
             LayerNorm.backward(
                 dinp: a.dresidual, dweight: d.ln2w, dbias: d.ln2b, dout: a.dbtc, inp: b.residual2, weight: w.ln2w,
                 mean: b.ln2Mean, rstd: b.ln2Rstd, scratch: a.normScratch, R: BT, C: C,

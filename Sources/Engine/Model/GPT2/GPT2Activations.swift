@@ -38,7 +38,7 @@ final class GPT2Activations {
             for (name, count) in [
                 ("ln1", BT * C), ("ln1Mean", BT), ("ln1Rstd", BT), ("qkv", 3 * BT * C),
                 ("att", B * NH * T * T), ("atty", BT * C), ("residual2", BT * C), ("ln2", BT * C),
-                ("ln2Mean", BT), ("ln2Rstd", BT), ("fch", 4 * BT * C), ("fchGelu", 4 * BT * C),
+                ("ln2Mean", BT), ("ln2Rstd", BT), ("fch", BT * config.mlpWidth), ("fchGelu", BT * config.mlpWidth),
                 ("residual3", BT * C), ("attnDropMask", dropCount), ("mlpDropMask", dropCount),
             ] {
                 specs.append(TensorSpec(name: "h.\(l).\(name)", shape: [count], decays: false))
@@ -54,7 +54,7 @@ final class GPT2Activations {
             TensorSpec(name: "dresidual", shape: [g * BT * C], decays: false),
             TensorSpec(name: "dbtc", shape: [g * BT * C], decays: false),
             TensorSpec(name: "dqkv", shape: [g * 3 * BT * C], decays: false),
-            TensorSpec(name: "dfch", shape: [g * 4 * BT * C], decays: false),
+            TensorSpec(name: "dfch", shape: [g * BT * config.mlpWidth], decays: false),
             TensorSpec(name: "datt", shape: [g * B * NH * T * T], decays: false),
             TensorSpec(name: "normScratch", shape: [g * Parallel.maxChunks * 2 * C], decays: false),
         ]

@@ -14,7 +14,11 @@ public struct GPT2Config: ModelConfiguration, Hashable {
     /// Longest sequence (rows of the position embedding).
     public var maxSequence: Int
 
-    public init(layers: Int, channels: Int, heads: Int, vocabularySize: Int, maxSequence: Int) {
+    /// MLP width when it is not GPT-2's 4 × width (a model whose MLP channels were pruned); nil: 4 × width.
+    public var hidden: Int?
+
+    public init(layers: Int, channels: Int, heads: Int, vocabularySize: Int, maxSequence: Int, hidden: Int? = nil) {
+        self.hidden = hidden
         self.layers = layers
         self.channels = channels
         self.heads = heads
@@ -30,6 +34,8 @@ public struct GPT2Config: ModelConfiguration, Hashable {
     public var paddedVocabularySize: Int { (vocabularySize + 63) / 64 * 64 }
 
     public var headSize: Int { channels / heads }
+    /// MLP width H: 4 × width unless pruned.
+    public var mlpWidth: Int { hidden ?? 4 * channels }
 
     /// Throws `invalidConfiguration` naming the bad field and a valid choice.
     public func validate() throws {
@@ -68,9 +74,9 @@ public struct GPT2Config: ModelConfiguration, Hashable {
                 TensorSpec(name: p + "attn.c_proj.bias", shape: [C], decays: false),
                 TensorSpec(name: p + "ln_2.weight", shape: [C], decays: false),
                 TensorSpec(name: p + "ln_2.bias", shape: [C], decays: false),
-                TensorSpec(name: p + "mlp.c_fc.weight", shape: [C, 4 * C], decays: true),
-                TensorSpec(name: p + "mlp.c_fc.bias", shape: [4 * C], decays: false),
-                TensorSpec(name: p + "mlp.c_proj.weight", shape: [4 * C, C], decays: true),
+                TensorSpec(name: p + "mlp.c_fc.weight", shape: [C, mlpWidth], decays: true),
+                TensorSpec(name: p + "mlp.c_fc.bias", shape: [mlpWidth], decays: false),
+                TensorSpec(name: p + "mlp.c_proj.weight", shape: [mlpWidth, C], decays: true),
                 TensorSpec(name: p + "mlp.c_proj.bias", shape: [C], decays: false),
             ]
         }
@@ -96,13 +102,17 @@ extension GPT2Config {
 
     public func forwardFLOPs(tokens: Int, attentionContext: Int, logitRows: Int) -> Double {
         let L = Double(layers), C = Double(channels), V = Double(vocabularySize), n = Double(tokens)
-        return n * 2 * 12 * L * C * C + n * 4 * L * C * Double(attentionContext) + Double(logitRows) * 2 * V * C
+        // Per layer: q, k, v and the projection 8·C², the MLP 4·C·H (24·C² at H = 4C).
+        let H = Double(mlpWidth)
+        return n * L * (8 * C * C + 4 * C * H) + n * 4 * L * C * Double(attentionContext) + Double(logitRows) * 2 * V * C
     }
 
     public var expertWeightFloats: Int { 0 }
     public var routedExpertsPerToken: Int { 0 }
 
-    public var flopFormula: String { "forward/token = 24·L·C² + 4·L·C·T_ctx + 2·V·C; training = 3×forward" }
+    public var flopFormula: String {
+        "forward/token = L·(8·C² + 4·C·H) + 4·L·C·T_ctx + 2·V·C (H = 4·C unpruned: 24·L·C²); training = 3×forward"
+    }
 
     public var summary: String { "\(layers) layers × \(channels), \(heads) heads, vocab \(vocabularySize), context \(maxSequence)" }
 }

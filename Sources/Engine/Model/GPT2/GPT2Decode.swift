@@ -15,7 +15,7 @@ final class GPT2DecodeState: DecodeState {
         let cache = c.layers * maxBatch * T * C
         let specs: [(String, Int)] = [
             ("k", cache), ("v", cache), ("x", rows * C), ("ln", rows * C), ("mean", rows), ("rstd", rows),
-            ("qkv", rows * 3 * C), ("atty", rows * C), ("fch", rows * 4 * C), ("last", maxBatch * C),
+            ("qkv", rows * 3 * C), ("atty", rows * C), ("fch", rows * c.mlpWidth), ("last", maxBatch * C),
             ("logits", maxBatch * c.paddedVocabularySize),
             ("scores", CachedAttention.scoreCount(layout: .fused(C: C, NH: c.heads), maxBatch: maxBatch, maxChunk: maxChunk, T: T)),
         ]
@@ -54,7 +54,7 @@ extension GPT2 {
         func rows(_ buffer: UnsafeMutableBufferPointer<Float>, _ width: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: buffer[0..<(M * width)])
         }
-        let xs = rows(s.x, C), lns = rows(s.ln, C), fchs = rows(s.fch, 4 * C)
+        let xs = rows(s.x, C), lns = rows(s.ln, C), fchs = rows(s.fch, config.mlpWidth)
         let buffers = GPT2BlockBuffers(
             ln1: lns, ln1Mean: s.mean, ln1Rstd: s.rstd, qkv: rows(s.qkv, 3 * C), atty: rows(s.atty, C), residual2: xs, ln2: lns,
             ln2Mean: s.mean, ln2Rstd: s.rstd, fch: fchs, fchGelu: fchs, residual3: xs)
@@ -63,7 +63,7 @@ extension GPT2 {
             wte: p.wte, wpe: p.wpe, R: M, C: C)
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * C, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * C
-            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, products: products) {
+            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, H: config.mlpWidth, products: products) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
                     scores: s.scores.baseAddress!, layout: layout, T: T)

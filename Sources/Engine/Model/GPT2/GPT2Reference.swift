@@ -24,10 +24,10 @@ public enum GPT2Reference {
             let residual2 = Reference.Residual.forward(inp1: x, inp2: proj)
             let ln2 = Reference.LayerNorm.forward(inp: residual2, weight: p(h + "ln_2.weight"), bias: p(h + "ln_2.bias"), R: BT, C: C).out
             let fch = Reference.MatMul.forward(
-                inp: ln2, weight: p(h + "mlp.c_fc.weight"), bias: p(h + "mlp.c_fc.bias"), M: BT, K: C, N: 4 * C)
+                inp: ln2, weight: p(h + "mlp.c_fc.weight"), bias: p(h + "mlp.c_fc.bias"), M: BT, K: C, N: config.mlpWidth)
             let gelu = Reference.GELU.forward(inp: fch)
             let fcproj = Reference.MatMul.forward(
-                inp: gelu, weight: p(h + "mlp.c_proj.weight"), bias: p(h + "mlp.c_proj.bias"), M: BT, K: 4 * C, N: C)
+                inp: gelu, weight: p(h + "mlp.c_proj.weight"), bias: p(h + "mlp.c_proj.bias"), M: BT, K: config.mlpWidth, N: C)
             x = Reference.Residual.forward(inp1: residual2, inp2: fcproj)
         }
         let lnf = Reference.LayerNorm.forward(inp: x, weight: p("ln_f.weight"), bias: p("ln_f.bias"), R: BT, C: C).out

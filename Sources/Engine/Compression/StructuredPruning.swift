@@ -1,0 +1,107 @@
+// Legend: C width, H MLP width, H' the width kept.
+
+/// Structured pruning of MLP channels by magnitude: in every layer, the channels whose weights are smallest are
+/// removed, giving a model with a narrower MLP whose products are smaller dense matrices — so FLOPs and time fall for
+/// real with dense BLAS. (Zeroing single weights — unstructured sparsity — would leave every product as large.)
+///
+/// A channel's magnitude is the product of the L2 norms of the weights that feed it and of those it feeds: GPT-2's
+/// `c_fc` column and `c_proj` row; Llama's `gate_proj` and `up_proj` rows and `down_proj` column. Each layer keeps its
+/// own H' largest; every layer keeps the same count, as the configuration has one MLP width.
+public enum StructuredPruning {
+    /// What pruning did.
+    public struct Summary: Codable, Sendable {
+        public var architecture: Architecture
+        public var fraction: Double
+        public var widthBefore: Int
+        public var widthAfter: Int
+        public var parametersBefore: Int
+        public var parametersAfter: Int
+    }
+
+    /// A copy of `model` with `fraction` (0 < f < 1) of each layer's MLP channels removed, rounded so the kept width
+    /// stays a multiple of 16 (aligned products) and at least 16.
+    /// - Throws: `invalidArgument` for a fraction outside (0, 1), a mixture of experts, or another architecture.
+    public static func pruneMLP(_ model: any TrainableModel, fraction: Double) throws -> (model: any TrainableModel, summary: Summary) {
+        guard fraction > 0, fraction < 1 else {
+            throw EngineError.invalidArgument(
+                "--mlp \(fraction) is not a fraction of channels to remove", fix: "use a value between 0 and 1, e.g. 0.25")
+        }
+        func kept(_ H: Int) -> Int { max(16, Int((Double(H) * (1 - fraction) / 16).rounded()) * 16) }
+        switch model {
+        case let gpt2 as GPT2:
+            let c = gpt2.config, H = c.mlpWidth, keep = min(H, kept(H))
+            var pruned = c
+            pruned.hidden = keep == 4 * c.channels ? nil : keep
+            let buffer = TensorBuffer(layout: TensorLayout(pruned.parameterSpecs))
+            copyUnchanged(from: gpt2.parameters, to: buffer, except: ["mlp.c_fc.", "mlp.c_proj.weight"])
+            for l in 0..<c.layers {
+                let p = "h.\(l)."
+                let fc = gpt2.parameters[p + "mlp.c_fc.weight"], proj = gpt2.parameters[p + "mlp.c_proj.weight"], C = c.channels
+                let scores = (0..<H).map { j in
+                    norm((0..<C).map { fc[$0 * H + j] }) * norm((0..<C).map { proj[j * C + $0] })
+                }
+                let chosen = largest(scores, keep)
+                let newFC = buffer[p + "mlp.c_fc.weight"], newBias = buffer[p + "mlp.c_fc.bias"], newProj = buffer[p + "mlp.c_proj.weight"]
+                let bias = gpt2.parameters[p + "mlp.c_fc.bias"]
+                for (k, j) in chosen.enumerated() {
+                    for i in 0..<C { newFC[i * keep + k] = fc[i * H + j]; newProj[k * C + i] = proj[j * C + i] }
+                    newBias[k] = bias[j]
+                }
+            }
+            let result = try GPT2(config: pruned, parameters: buffer)
+            return (
+                result,
+                Summary(
+                    architecture: .gpt2, fraction: fraction, widthBefore: H, widthAfter: keep, parametersBefore: c.parameterCount,
+                    parametersAfter: pruned.parameterCount)
+            )
+        case let llama as Llama where !llama.config.isMixture:
+            let c = llama.config, H = c.hidden, keep = min(H, kept(H)), C = c.channels
+            var pruned = c
+            pruned.hidden = keep
+            let buffer = TensorBuffer(layout: TensorLayout(pruned.parameterSpecs))
+            copyUnchanged(from: llama.parameters, to: buffer, except: ["mlp."])
+            for l in 0..<c.layers {
+                let p = "model.layers.\(l).mlp."
+                let gate = llama.parameters[p + "gate_proj.weight"], up = llama.parameters[p + "up_proj.weight"]
+                let down = llama.parameters[p + "down_proj.weight"]
+                let scores = (0..<H).map { j in
+                    norm(Array(gate[(j * C)..<(j * C + C)])) * norm(Array(up[(j * C)..<(j * C + C)]))
+                        * norm((0..<C).map { down[$0 * H + j] })
+                }
+                let chosen = largest(scores, keep)
+                let newGate = buffer[p + "gate_proj.weight"], newUp = buffer[p + "up_proj.weight"], newDown = buffer[p + "down_proj.weight"]
+                for (k, j) in chosen.enumerated() {
+                    for i in 0..<C {
+                        newGate[k * C + i] = gate[j * C + i]; newUp[k * C + i] = up[j * C + i]; newDown[i * keep + k] = down[i * H + j]
+                    }
+                }
+            }
+            let result = try Llama(config: pruned, parameters: buffer)
+            return (
+                result,
+                Summary(
+                    architecture: .llama, fraction: fraction, widthBefore: H, widthAfter: keep, parametersBefore: c.parameterCount,
+                    parametersAfter: pruned.parameterCount)
+            )
+        default:
+            throw EngineError.invalidArgument(
+                "MLP pruning applies to GPT-2 and dense Llama, not \(model.configuration.architecture.rawValue)",
+                fix: "prune a GPT-2 or Llama checkpoint")
+        }
+    }
+
+    /// Copies every tensor whose name contains none of `except` (same shapes in both layouts).
+    static func copyUnchanged(from source: TensorBuffer, to target: TensorBuffer, except: [String]) {
+        for (i, spec) in target.layout.specs.enumerated() where !except.contains(where: { spec.name.contains($0) }) {
+            _ = target.view(i).update(fromContentsOf: source[spec.name])
+        }
+    }
+
+    static func norm(_ values: [Float]) -> Double { values.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
+
+    /// Indices of the `count` largest scores, in their original order.
+    static func largest(_ scores: [Double], _ count: Int) -> [Int] {
+        Array(scores.indices.sorted { scores[$0] > scores[$1] }.prefix(count)).sorted()
+    }
+}
