@@ -143,6 +143,34 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 
+    func testPruneThenFineTuneFromTheSmallerCheckpoint() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let base = dir.appendingPathComponent("base.safetensors").path, pruned = dir.appendingPathComponent("pruned.safetensors").path
+        let train = try CLI.run([
+            "model", "train", "--corpus", try corpus(dir), "--arch", "llama", "--layers", "1", "--width", "32", "--heads", "2", "--hidden",
+            "64",
+            "--seq", "16", "--batch", "2", "--steps", "2", "--out", base, "--ledger", ledger, "--region", "FR",
+        ])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let prune = try CLI.run(["model", "prune", base, "--mlp", "0.5", "--out", pruned, "--json"])
+        XCTAssertEqual(prune.status, 0, prune.stderr)
+        let summary = try XCTUnwrap((try json(prune.stdout) as? [String: Any])?["summary"] as? [String: Any])
+        XCTAssertEqual(summary["widthAfter"] as? Int, 32)
+        let tune = try CLI.run([
+            "model", "train", "--corpus", try corpus(dir), "--initial", pruned, "--seq", "16", "--batch", "2", "--steps", "2", "--ledger",
+            ledger,
+            "--region", "FR", "--json",
+        ])
+        XCTAssertEqual(tune.status, 0, tune.stderr)
+        XCTAssertEqual(((try json(tune.stdout) as? [String: Any])?["config"] as? [String: Any])?["hidden"] as? Int, 32)
+        let refused = try CLI.run(["model", "train", "--corpus", try corpus(dir), "--initial", pruned, "--width", "64", "--ledger", ledger])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("brings its own shape"), refused.stderr)
+        let gan = try CLI.run(["model", "prune", base, "--mlp", "2", "--out", pruned])
+        XCTAssertTrue(gan.stderr.contains("--mlp 2.0"), gan.stderr)
+    }
+
     func testWorkloadSpecCarriesTheArchitecture() throws {
         let dir = try scratchDirectory()
         let spec = dir.appendingPathComponent("llama.json")

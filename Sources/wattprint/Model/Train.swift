@@ -39,6 +39,10 @@ extension ModelCommand {
                 "Dropout while training (default 0: off): GPT-2's embeddings and residual branches, between recurrent layers (rnn, lstm, gru); the others refuse it."
         ) var dropout: Float?
         @Option(help: "Write the trained checkpoint here (.safetensors).") var out: String?
+        @Option(
+            help:
+                "Start from this checkpoint's weights instead of a fresh model (fine-tuning, e.g. after `model prune`); its shape and tokenizer come with it, so shape flags are refused."
+        ) var initial: String?
 
         @OptionGroup var tokenizer: TokenizerOptions
         @OptionGroup var threads: ThreadOptions
@@ -145,8 +149,27 @@ extension ModelCommand {
             let fromFile = ModelShape(
                 architecture: file.architecture, layers: file.layers, width: file.width, heads: file.heads, kvHeads: file.kvHeads,
                 hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken, latent: file.latent)
-            let config = try shape.shape.over(fromFile).configuration(
-                vocabularySize: tok.vocabularySize, maxSequence: context ?? file.context ?? options.sequence)
+            var loaded: (model: any TrainableModel, info: CheckpointInfo)?
+            if let initial {
+                guard shape.shape == ModelShape(architecture: shape.architecture), context == nil else {
+                    throw ModelCommandError(
+                        "--initial \(initial) brings its own shape", fix: "drop the shape flags (--layers, --width, … and --context)")
+                }
+                let (model, info) = try Checkpoint.load(path: initial)
+                guard let trainable = model as? any TrainableModel else {
+                    throw ModelCommandError("--initial \(initial) holds a GAN", fix: "train a GAN from scratch")
+                }
+                if let architecture = shape.architecture, architecture != info.config.architecture {
+                    throw ModelCommandError(
+                        "--initial \(initial) holds a \(info.config.architecture.rawValue) model, not --arch \(architecture.rawValue)",
+                        fix: "pass --arch \(info.config.architecture.rawValue) or drop --arch")
+                }
+                loaded = (trainable, info)
+            }
+            let config =
+                try loaded?.info.config
+                ?? shape.shape.over(fromFile).configuration(
+                    vocabularySize: tok.vocabularySize, maxSequence: context ?? file.context ?? options.sequence)
             let described = config.configuration
             if ![.gpt2, .rnn, .lstm, .gru].contains(described.architecture) && options.dropout > 0 {
                 throw ModelCommandError(
@@ -158,7 +181,7 @@ extension ModelCommand {
             let trainer: any TrainingLoop =
                 config.isAdversarial
                 ? try AdversarialTrainer(model: config.makeAdversarialModel(seed: options.seed), data: split, options: options)
-                : try Trainer(model: config.makeModel(seed: options.seed), data: split, options: options)
+                : try Trainer(model: loaded?.model ?? config.makeModel(seed: options.seed), data: split, options: options)
             // Training is recorded like any run: the corpus identity, every step's loss and tokens, evaluations.
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
