@@ -48,4 +48,36 @@ final class PruningTests: EngineTestCase {
         XCTAssertEqual(config.mlpWidth, 48, "64 − 25 % from the c_fc shape")
         assertEngineError(.invalidArgument, mentions: ["--mlp 1.5"]) { _ = try StructuredPruning.pruneMLP(gpt2, fraction: 1.5) }
     }
+
+    func testPrunedHeadsComputeTheOriginalWithoutThoseHeads() throws {
+        // 4 query heads in 2 key/value groups of head size 8: half the groups go.
+        let llama = try Llama(
+            config: LlamaConfig(layers: 2, channels: 32, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 40, maxSequence: 8), seed: 6)
+        let (model, summary) = try StructuredPruning.pruneHeads(llama, fraction: 0.5)
+        let pruned = try XCTUnwrap(model as? Llama)
+        XCTAssertEqual(pruned.config.heads, 2)
+        XCTAssertEqual(pruned.config.kvHeads, 1)
+        XCTAssertEqual(pruned.config.headSize, 8)
+        XCTAssertEqual(summary.widthAfter, 16)
+        // Zero the dropped heads' o_proj columns (identified by their q rows): the original then computes the same.
+        for l in 0..<2 {
+            let q = llama.parameters["model.layers.\(l).self_attn.q_proj.weight"],
+                o = llama.parameters["model.layers.\(l).self_attn.o_proj.weight"]
+            let keptQ = pruned.parameters["model.layers.\(l).self_attn.q_proj.weight"]
+            let kept = Set((0..<16).map { Array(keptQ[($0 * 32)..<($0 * 32 + 32)]) })
+            for r in 0..<32 where !kept.contains(Array(q[(r * 32)..<(r * 32 + 32)])) { for i in 0..<32 { o[i * 32 + r] = 0 } }
+        }
+        let tokens = randomTokens(12, vocabulary: 40, seed: 7)
+        let batch = Batch.nextToken(inputs: tokens, targets: tokens, B: 2, T: 6)
+        XCTAssertEqual(try pruned.loss(batch), try llama.loss(batch), accuracy: 1e-5)
+        // Training, decoding and checkpoints work at the narrower attention.
+        _ = try pruned.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
+        let session = InferenceSession(model: pruned, maxBatch: 1, maxChunk: 6)
+        let logits = Array(try session.prefill(sequence: 0, tokens: Array(tokens[0..<6])))
+        let full = try pruned.logits(inputs: Array(tokens[0..<6]), B: 1, T: 6)
+        XCTAssertLessThan(zip(logits, full[(5 * 40)..<(6 * 40)]).map { abs($0 - $1) }.max()!, 1e-5)
+        let directory = temporaryDirectory()
+        try pruned.save(path: directory + "/heads.safetensors", tokenizer: "byte")
+        XCTAssertEqual(try Checkpoint.load(path: directory + "/heads.safetensors").info.config, .llama(pruned.config))
+    }
 }

@@ -27,9 +27,10 @@ extension Llama {
         let (V, C) = (embed.shape[0], embed.shape[1])
         let layers = try Checkpoint.layerCount(names, prefix: "model.layers.", path: path, architecture: "Llama or Mixtral")
         let q = try entry("model.layers.0.self_attn.q_proj.weight"), k = try entry("model.layers.0.self_attn.k_proj.weight")
-        guard q.shape == [C, C] else {
-            throw mismatch("q_proj.weight has shape \(q.shape); the engine needs heads × head size = width [\(C), \(C)]")
+        guard q.shape.count == 2, q.shape[1] == C, q.shape[0] >= 1 else {
+            throw mismatch("q_proj.weight has shape \(q.shape), not [heads × head size, \(C)]")
         }
+        let attentionWidth = q.shape[0]
         var experts = 0
         while file.entries["model.layers.0.block_sparse_moe.experts.\(experts).w1.weight"] != nil { experts += 1 }
         let up = try entry(experts > 0 ? "model.layers.0.block_sparse_moe.experts.0.w1.weight" : "model.layers.0.mlp.gate_proj.weight")
@@ -74,15 +75,18 @@ extension Llama {
                 "checkpoint '\(path)' does not record its head count, and Llama head sizes vary (64, 128, …)",
                 fix: "put the model's config.json next to the checkpoint, or pass --heads")
         }
-        guard headCount >= 1, C % headCount == 0, k.shape.count == 2, k.shape[0] % (C / headCount) == 0 else {
+        // Head size: the file's own (head_dim, or the engine's metadata), else the query width ÷ heads.
+        let headSize =
+            recorded?.headSize ?? (sibling?["head_dim"] as? NSNumber)?.intValue ?? (headCount >= 1 ? attentionWidth / headCount : 0)
+        guard headCount >= 1, headSize >= 1, headCount * headSize == attentionWidth, k.shape.count == 2, k.shape[0] % headSize == 0 else {
             throw mismatch(
-                "k_proj.weight has shape \(k.shape), which is not a whole number of key/value heads of head size \(headCount >= 1 ? C / headCount : 0) (width \(C) ÷ \(headCount) heads)"
+                "q_proj.weight \(q.shape) and k_proj.weight \(k.shape) are not \(headCount) query heads and whole key/value heads of head size \(headSize)"
             )
         }
         if let json = sibling {
             // What config.json says must be what the tensors hold; a disagreement means the wrong file beside it.
             let fromTensors: [(String, Int)] = [
-                ("hidden_size", C), ("vocab_size", V), ("num_hidden_layers", layers), ("num_key_value_heads", k.shape[0] / (C / headCount)),
+                ("hidden_size", C), ("vocab_size", V), ("num_hidden_layers", layers), ("num_key_value_heads", k.shape[0] / headSize),
                 ("intermediate_size", up.shape[0]), ("num_local_experts", experts),
             ]
             for (key, value) in fromTensors {
@@ -92,8 +96,8 @@ extension Llama {
                 }
             }
         }
-        let config = LlamaConfig(
-            layers: layers, channels: C, heads: headCount, kvHeads: k.shape[0] / (C / headCount), hidden: up.shape[0],
+        var config = LlamaConfig(
+            layers: layers, channels: C, heads: headCount, kvHeads: k.shape[0] / headSize, hidden: up.shape[0],
             vocabularySize: V,
             maxSequence: setting("max_position_embeddings", recorded?.maxSequence, default: 2048) { $0.intValue },
             ropeBase: setting("rope_theta", recorded?.ropeBase, default: 10_000) { $0.floatValue },
@@ -101,6 +105,8 @@ extension Llama {
             expertsPerToken: experts > 0 ? setting("num_experts_per_tok", recorded?.expertsPerToken, default: 2) { $0.intValue } : 2,
             routerAuxiliaryLossCoefficient: experts > 0
                 ? setting("router_aux_loss_coef", recorded?.routerAuxiliaryLossCoefficient, default: 0.001) { $0.floatValue } : 0.001)
+        // A head size other than width ÷ heads (pruned heads, or a model that chose its head_dim) is kept as given.
+        if C % headCount != 0 || headSize != C / headCount { config.headDimension = headSize }
         try config.validate()
 
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
@@ -142,7 +148,7 @@ extension Llama {
         func refuse(_ what: String) -> EngineError {
             EngineError.invalidConfiguration(
                 "checkpoint '\(path)': config.json asks for \(what), which the engine does not implement",
-                fix: "use a model without it (plain RoPE, SiLU, no attention or MLP biases, head_dim = hidden_size / heads)")
+                fix: "use a model without it (plain RoPE, SiLU, no attention or MLP biases)")
         }
         if let type = json["model_type"] as? String, !["llama", "mistral", "mixtral"].contains(type) {
             throw EngineError.invalidConfiguration(
@@ -160,11 +166,6 @@ extension Llama {
             window.intValue < context.intValue
         {
             throw refuse("sliding-window attention (\(window) < \(context))")
-        }
-        if let headDim = (json["head_dim"] as? NSNumber)?.intValue, let width = (json["hidden_size"] as? NSNumber)?.intValue,
-            let heads = (json["num_attention_heads"] as? NSNumber)?.intValue, heads > 0, headDim * heads != width
-        {
-            throw refuse("head_dim \(headDim) × \(heads) heads ≠ hidden_size \(width)")
         }
     }
 

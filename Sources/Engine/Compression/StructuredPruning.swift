@@ -91,6 +91,67 @@ public enum StructuredPruning {
         }
     }
 
+    /// A copy of a dense Llama with `fraction` of its key/value head groups removed, each with the query heads that share
+    /// it (grouped-query attention keeps its grouping; with as many KV heads as heads, single heads), smallest first:
+    /// a group's magnitude is the product of the norms of its q, k and v rows and its o_proj columns. At least one group
+    /// stays; the head size is kept, so the attention narrows (`LlamaConfig.headDimension`).
+    /// - Throws: `invalidArgument` for a fraction outside (0, 1), a mixture of experts, or another architecture.
+    public static func pruneHeads(_ model: any TrainableModel, fraction: Double) throws -> (model: any TrainableModel, summary: Summary) {
+        guard fraction > 0, fraction < 1 else {
+            throw EngineError.invalidArgument(
+                "--heads \(fraction) is not a fraction of heads to remove", fix: "use a value between 0 and 1, e.g. 0.25")
+        }
+        guard let llama = model as? Llama, !llama.config.isMixture else {
+            throw EngineError.invalidArgument(
+                "head pruning applies to dense Llama, not \(model.configuration.architecture.rawValue)",
+                fix: "prune a Llama checkpoint's heads, or only the MLP (--mlp) of a GPT-2")
+        }
+        let c = llama.config, hs = c.headSize, C = c.channels, G = c.kvHeads, group = c.heads / c.kvHeads
+        let keepGroups = max(1, G - Int((Double(G) * fraction).rounded()))
+        var pruned = c
+        pruned.kvHeads = keepGroups
+        pruned.heads = keepGroups * group
+        pruned.headDimension = hs
+        let buffer = TensorBuffer(layout: TensorLayout(pruned.parameterSpecs))
+        copyUnchanged(from: llama.parameters, to: buffer, except: ["self_attn."])
+        let A = c.attentionWidth, newA = pruned.attentionWidth
+        for l in 0..<c.layers {
+            let p = "model.layers.\(l).self_attn."
+            let q = llama.parameters[p + "q_proj.weight"], k = llama.parameters[p + "k_proj.weight"]
+            let v = llama.parameters[p + "v_proj.weight"], o = llama.parameters[p + "o_proj.weight"]
+            func rows(_ w: UnsafeMutableBufferPointer<Float>, _ first: Int, _ count: Int) -> [Float] {
+                Array(w[(first * C)..<((first + count) * C)])
+            }
+            func columns(_ first: Int, _ count: Int) -> [Float] { (0..<C).flatMap { i in o[(i * A + first)..<(i * A + first + count)] } }
+            let scores = (0..<G).map { g in
+                norm(rows(q, g * group * hs, group * hs)) * norm(rows(k, g * hs, hs)) * norm(rows(v, g * hs, hs))
+                    * norm(columns(g * group * hs, group * hs))
+            }
+            let chosen = largest(scores, keepGroups)
+            let newQ = buffer[p + "q_proj.weight"], newK = buffer[p + "k_proj.weight"], newV = buffer[p + "v_proj.weight"]
+            let newO = buffer[p + "o_proj.weight"]
+            for (n, g) in chosen.enumerated() {
+                for r in 0..<(group * hs) {
+                    for i in 0..<C { newQ[(n * group * hs + r) * C + i] = q[(g * group * hs + r) * C + i] }
+                    for i in 0..<C { newO[i * newA + n * group * hs + r] = o[i * A + g * group * hs + r] }
+                }
+                for r in 0..<hs {
+                    for i in 0..<C {
+                        newK[(n * hs + r) * C + i] = k[(g * hs + r) * C + i]
+                        newV[(n * hs + r) * C + i] = v[(g * hs + r) * C + i]
+                    }
+                }
+            }
+        }
+        let result = try Llama(config: pruned, parameters: buffer)
+        return (
+            result,
+            Summary(
+                architecture: .llama, fraction: fraction, widthBefore: A, widthAfter: newA, parametersBefore: c.parameterCount,
+                parametersAfter: pruned.parameterCount)
+        )
+    }
+
     /// Copies every tensor whose name contains none of `except` (same shapes in both layouts).
     static func copyUnchanged(from source: TensorBuffer, to target: TensorBuffer, except: [String]) {
         for (i, spec) in target.layout.specs.enumerated() where !except.contains(where: { spec.name.contains($0) }) {

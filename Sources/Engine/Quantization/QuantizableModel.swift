@@ -44,7 +44,7 @@ extension Llama: QuantizableModel {
             products.quantize(w, N: N, K: K, layout: .outputMajor, precision: precision)
         }
         for b in params.blocks {
-            add(b.qkv, N: config.qkvWidth, K: C); add(b.o, N: C, K: C)
+            add(b.qkv, N: config.qkvWidth, K: C); add(b.o, N: C, K: config.attentionWidth)
             if let gateUp = b.gateUp, let down = b.down {
                 add(gateUp, N: 2 * H, K: C); add(down, N: C, K: H)
             }

@@ -14,31 +14,45 @@ extension ModelCommand {
 
         @OptionGroup var checkpointFile: CheckpointOptions
         @Option(help: "Fraction of each layer's MLP channels to remove (0 < F < 1); the kept width is rounded to a multiple of 16.")
-        var mlp: Double
+        var mlp: Double?
+        @Option(help: "Fraction of each layer's attention heads to remove (dense Llama: whole key/value groups with their query heads).")
+        var heads: Double?
         @Option(help: "Write the pruned checkpoint here (.safetensors).") var out: String
         @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if mlp == nil && heads == nil { throw ValidationError("pass --mlp F, --heads F or both") }
+        }
 
         struct Report: Encodable {
             let checkpoint: String
             let out: String
-            let summary: StructuredPruning.Summary
+            /// The MLP's pruning (widths are channels) and the attention's (widths are heads × head size).
+            let summary: StructuredPruning.Summary?
+            let attention: StructuredPruning.Summary?
             let forwardFLOPsPerTokenBefore: Double
             let forwardFLOPsPerTokenAfter: Double
         }
 
         func run() throws {
             let (model, info) = try checkpointFile.loadTrainable()
-            let (pruned, summary) = try StructuredPruning.pruneMLP(model, fraction: mlp)
+            var pruned = model
+            var attention: StructuredPruning.Summary?, summary: StructuredPruning.Summary?
+            if let heads { (pruned, attention) = try StructuredPruning.pruneHeads(pruned, fraction: heads) }
+            if let mlp { (pruned, summary) = try StructuredPruning.pruneMLP(pruned, fraction: mlp) }
             try pruned.save(path: out, tokenizer: info.tokenizer ?? "byte")
             let T = model.maxSequence
             let report = Report(
-                checkpoint: checkpointFile.checkpoint, out: out, summary: summary,
+                checkpoint: checkpointFile.checkpoint, out: out, summary: summary, attention: attention,
                 forwardFLOPsPerTokenBefore: model.configuration.flopsPerToken(.decode, context: T),
                 forwardFLOPsPerTokenAfter: pruned.configuration.flopsPerToken(.decode, context: T))
             if output.isJSON { return try output.emitJSON(report) }
-            print("pruned \(summary.architecture.rawValue) MLP \(summary.widthBefore) → \(summary.widthAfter) channels per layer")
+            if let attention {
+                print("pruned attention \(attention.widthBefore) → \(attention.widthAfter) wide (heads × head size) per layer")
+            }
+            if let summary { print("pruned MLP \(summary.widthBefore) → \(summary.widthAfter) channels per layer") }
             print(
-                "parameters \(QuantityFormat.grouped(summary.parametersBefore)) → \(QuantityFormat.grouped(summary.parametersAfter)); forward FLOPs/token at context \(T): \(QuantityFormat.flops(report.forwardFLOPsPerTokenBefore)) → \(QuantityFormat.flops(report.forwardFLOPsPerTokenAfter))"
+                "parameters \(QuantityFormat.grouped(model.configuration.parameterCount)) → \(QuantityFormat.grouped(pruned.configuration.parameterCount)); forward FLOPs/token at context \(T): \(QuantityFormat.flops(report.forwardFLOPsPerTokenBefore)) → \(QuantityFormat.flops(report.forwardFLOPsPerTokenAfter))"
             )
             print("saved \(out)")
         }

@@ -231,7 +231,7 @@ public final class Llama: LanguageModel {
                 dinp: a.dresidual, dweight: d.norm2, dout: a.dbtc, inp: b.residual2, weight: w.norm2, rstd: b.rms2Rstd,
                 scratch: a.normScratch, R: BT, C: C, inputWrite: .accumulate, parameterWrite: pw)
             MatMul.backward(
-                dinp: a.dbtc, dweight: d.o, dbias: nil, dout: a.dresidual, inp: b.atty, weight: w.o, M: BT, K: C, N: C,
+                dinp: a.dbtc, dweight: d.o, dbias: nil, dout: a.dresidual, inp: b.atty, weight: w.o, M: BT, K: config.attentionWidth, N: C,
                 layout: .outputMajor, parameterWrite: pw)
             Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, layout: layout)
             // The rotation is orthogonal: its gradient is the inverse rotation.
@@ -272,7 +272,9 @@ extension Llama {
         products.forward(out: b.qkv, inp: b.rms1, weight: w.qkv, bias: nil, M: M, K: C, N: QW, layout: .outputMajor)
         RoPE.apply(b.qkv, R: M, rowStride: QW, headOffsets: ropeHeads, positions: positions, table: rope)
         attention()
-        products.forward(out: b.residual2, inp: b.atty, weight: w.o, bias: nil, residual: input, M: M, K: C, N: C, layout: .outputMajor)
+        products.forward(
+            out: b.residual2, inp: b.atty, weight: w.o, bias: nil, residual: input, M: M, K: config.attentionWidth, N: C,
+            layout: .outputMajor)
         RMSNorm.forward(out: b.rms2, rstd: b.rms2Rstd, inp: b.residual2, weight: w.norm2, R: M, C: C, epsilon: eps)
         if let mixture = b.mixture {
             return MixtureLayer.forward(

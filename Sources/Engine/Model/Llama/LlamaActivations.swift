@@ -29,7 +29,8 @@ final class LlamaActivations {
         for l in 0..<c.layers {
             let p = "h.\(l)."
             for (name, count) in [
-                ("rms1", BT * C), ("rms1Rstd", BT), ("qkv", BT * QW), ("att", B * NH * T * T), ("atty", BT * C), ("residual2", BT * C),
+                ("rms1", BT * C), ("rms1Rstd", BT), ("qkv", BT * QW), ("att", B * NH * T * T), ("atty", BT * c.attentionWidth),
+                ("residual2", BT * C),
                 ("rms2", BT * C), ("rms2Rstd", BT), ("gateUp", c.isMixture ? 0 : BT * 2 * H), ("act", c.isMixture ? 0 : BT * H),
                 ("residual3", BT * C),
             ] { add(p + name, count) }
@@ -40,7 +41,7 @@ final class LlamaActivations {
         }
         let g = withGradients ? 1 : 0
         for (name, count) in [
-            ("dresidual", BT * C), ("dbtc", BT * C), ("dqkv", BT * QW), ("datt", B * NH * T * T),
+            ("dresidual", BT * C), ("dbtc", BT * max(C, c.attentionWidth)), ("dqkv", BT * QW), ("datt", B * NH * T * T),
             ("dgateUp", c.isMixture ? 0 : BT * 2 * H), ("dact", c.isMixture ? 0 : BT * H), ("normScratch", Parallel.maxChunks * C),
         ] { add(name, g * count) }
         if c.isMixture { for (name, count) in MixtureScratch.floats(M: BT, C: C, H: H, E: E, k: k) { add(name, g * count) } }

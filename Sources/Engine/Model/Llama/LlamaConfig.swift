@@ -27,6 +27,8 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
     public var expertsPerToken: Int
     /// Weight of the load-balancing loss added to the cross-entropy (Hugging Face's `router_aux_loss_coef`).
     public var routerAuxiliaryLossCoefficient: Float
+    /// Head size when it is not width ÷ heads (`head_dim`; a model whose attention heads were pruned); nil otherwise.
+    public var headDimension: Int?
 
     public init(
         layers: Int, channels: Int, heads: Int, kvHeads: Int, hidden: Int, vocabularySize: Int, maxSequence: Int,
@@ -60,7 +62,9 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
 
     public var architecture: Architecture { experts > 0 ? .moe : .llama }
     public var isMixture: Bool { experts > 0 }
-    public var headSize: Int { channels / heads }
+    public var headSize: Int { headDimension ?? channels / heads }
+    /// Width of the attention's queries and output, heads × head size: the width unless heads were pruned.
+    public var attentionWidth: Int { heads * headSize }
     public var paddedVocabularySize: Int { (vocabularySize + 63) / 64 * 64 }
     public var attentionLayout: AttentionLayout { .grouped(NH: heads, NKV: kvHeads, hs: headSize) }
     /// Width of a fused q|k|v row.
@@ -75,7 +79,10 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
                 "model shape has a non-positive field (layers \(layers), width \(channels), heads \(heads), kv heads \(kvHeads), hidden \(hidden), vocab \(vocabularySize), context \(maxSequence))",
                 "use positive values, e.g. --layers 4 --width 128 --heads 4 --kv-heads 2 --hidden 352")
         }
-        if channels % heads != 0 {
+        if let headDimension, headDimension < 1 {
+            throw bad("head size \(headDimension) (head_dim) is not positive", "use e.g. 64")
+        }
+        if headDimension == nil && channels % heads != 0 {
             let divisors = (1...channels).filter { channels % $0 == 0 && (channels / $0) % 2 == 0 }
             let near = divisors.min { abs($0 - heads) < abs($1 - heads) } ?? 1
             throw bad(
@@ -97,7 +104,7 @@ public struct LlamaConfig: ModelConfiguration, Hashable {
             let even = (1...channels).filter { channels % $0 == 0 && (channels / $0) % 2 == 0 }
             let near = even.min { abs($0 - heads) < abs($1 - heads) } ?? 1
             throw bad(
-                "head size \(headSize) (width \(channels) ÷ heads \(heads)) is odd; rotary embeddings rotate pairs",
+                "head size \(headSize) (\(headDimension == nil ? "width \(channels) ÷ heads \(heads)" : "head_dim")) is odd; rotary embeddings rotate pairs",
                 "choose heads so width ÷ heads is even, e.g. \(near)")
         }
         if experts < 0 { throw bad("experts \(experts) (--experts; num_local_experts) is negative", "use 0 for a dense model or e.g. 8") }

@@ -16,7 +16,8 @@ final class LlamaDecodeState: DecodeState {
         let C = c.channels, T = c.maxSequence, rows = max(maxChunk, maxBatch), H = c.hidden, KW = c.kvHeads * c.headSize
         let cache = c.layers * maxBatch * T * KW
         var specs: [(String, Int)] = [
-            ("k", cache), ("v", cache), ("x", rows * C), ("rms", rows * C), ("rstd", rows), ("qkv", rows * c.qkvWidth), ("atty", rows * C),
+            ("k", cache), ("v", cache), ("x", rows * C), ("rms", rows * C), ("rstd", rows), ("qkv", rows * c.qkvWidth),
+            ("atty", rows * c.attentionWidth),
             ("gateUp", c.isMixture ? 0 : rows * 2 * H), ("act", c.isMixture ? 0 : rows * H), ("last", maxBatch * C),
             ("logits", maxBatch * c.paddedVocabularySize),
             ("scores", CachedAttention.scoreCount(layout: c.attentionLayout, maxBatch: maxBatch, maxChunk: maxChunk, T: T)),
@@ -67,7 +68,8 @@ extension Llama {
         }
         let xs = rows(s.x, C), rmss = rows(s.rms, C)
         let buffers = LlamaBlockBuffers(
-            rms1: rmss, rms1Rstd: s.rstd, qkv: rows(s.qkv, config.qkvWidth), atty: rows(s.atty, C), residual2: xs, rms2: rmss,
+            rms1: rmss, rms1Rstd: s.rstd, qkv: rows(s.qkv, config.qkvWidth), atty: rows(s.atty, config.attentionWidth), residual2: xs,
+            rms2: rmss,
             rms2Rstd: s.rstd, gateUp: config.isMixture ? s.gateUp : rows(s.gateUp, 2 * H), act: config.isMixture ? s.act : rows(s.act, H),
             residual3: xs, mixture: s.mixture)
         TokenEmbedding.forward(out: xs, tokens: UnsafeBufferPointer(s.rowTokens), table: p.embed, R: M, C: C)

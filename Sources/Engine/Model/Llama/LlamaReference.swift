@@ -13,7 +13,7 @@ public enum LlamaReference {
         config c: LlamaConfig, parameters: [String: [S]], inputs: [Int32], targets: [Int32]?, B: Int, T: Int
     ) -> (logits: [S], loss: S?, auxiliaryLoss: Double?) {
         let C = c.channels, BT = B * T, V = c.vocabularySize, Vp = c.paddedVocabularySize, hs = c.headSize, H = c.hidden
-        let E = c.experts, k = c.expertsPerToken, layout = c.attentionLayout
+        let E = c.experts, k = c.expertsPerToken, layout = c.attentionLayout, A = c.attentionWidth
         func p(_ name: String) -> [S] { parameters[name]! }
         var x = [S](repeating: 0, count: BT * C)
         let table = p("model.embed_tokens.weight")
@@ -24,7 +24,7 @@ public enum LlamaReference {
             let h = "model.layers.\(l)."
             let n1 = Reference.RMSNorm.forward(inp: x, weight: p(h + "input_layernorm.weight"), R: BT, C: C, epsilon: S(c.normEpsilon)).out
             let q = Reference.MatMul.forward(
-                inp: n1, weight: p(h + "self_attn.q_proj.weight"), bias: nil, M: BT, K: C, N: C, layout: .outputMajor)
+                inp: n1, weight: p(h + "self_attn.q_proj.weight"), bias: nil, M: BT, K: C, N: A, layout: .outputMajor)
             let kv = c.kvHeads * hs
             let key = Reference.MatMul.forward(
                 inp: n1, weight: p(h + "self_attn.k_proj.weight"), bias: nil, M: BT, K: C, N: kv, layout: .outputMajor)
@@ -33,7 +33,7 @@ public enum LlamaReference {
             var qkv: [S] = []
             qkv.reserveCapacity(BT * layout.rowStride)
             for r in 0..<BT {
-                qkv += q[(r * C)..<((r + 1) * C)]
+                qkv += q[(r * A)..<((r + 1) * A)]
                 qkv += key[(r * kv)..<((r + 1) * kv)]
                 qkv += value[(r * kv)..<((r + 1) * kv)]
             }
@@ -42,7 +42,7 @@ public enum LlamaReference {
                 base: S(c.ropeBase))
             let atty = Reference.Attention.forward(qkv: qkv, B: B, T: T, layout: layout).out
             let o = Reference.MatMul.forward(
-                inp: atty, weight: p(h + "self_attn.o_proj.weight"), bias: nil, M: BT, K: C, N: C, layout: .outputMajor)
+                inp: atty, weight: p(h + "self_attn.o_proj.weight"), bias: nil, M: BT, K: A, N: C, layout: .outputMajor)
             let residual2 = Reference.Residual.forward(inp1: x, inp2: o)
             let n2 = Reference.RMSNorm.forward(
                 inp: residual2, weight: p(h + "post_attention_layernorm.weight"), R: BT, C: C, epsilon: S(c.normEpsilon)
