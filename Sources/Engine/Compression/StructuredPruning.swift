@@ -99,7 +99,7 @@ public enum StructuredPruning {
     public static func pruneHeads(_ model: any TrainableModel, fraction: Double) throws -> (model: any TrainableModel, summary: Summary) {
         guard fraction > 0, fraction < 1 else {
             throw EngineError.invalidArgument(
-                "--heads \(fraction) is not a fraction of heads to remove", fix: "use a value between 0 and 1, e.g. 0.25")
+                "--attention \(fraction) is not a fraction of heads to remove", fix: "use a value between 0 and 1, e.g. 0.25")
         }
         guard let llama = model as? Llama, !llama.config.isMixture else {
             throw EngineError.invalidArgument(

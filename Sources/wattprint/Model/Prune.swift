@@ -15,13 +15,14 @@ extension ModelCommand {
         @OptionGroup var checkpointFile: CheckpointOptions
         @Option(help: "Fraction of each layer's MLP channels to remove (0 < F < 1); the kept width is rounded to a multiple of 16.")
         var mlp: Double?
-        @Option(help: "Fraction of each layer's attention heads to remove (dense Llama: whole key/value groups with their query heads).")
-        var heads: Double?
+        @Option(
+            help: "Fraction of each layer's attention heads to remove (dense Llama: whole key/value groups with their query heads).")
+        var attention: Double?
         @Option(help: "Write the pruned checkpoint here (.safetensors).") var out: String
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            if mlp == nil && heads == nil { throw ValidationError("pass --mlp F, --heads F or both") }
+            if mlp == nil && attention == nil { throw ValidationError("pass --mlp F, --attention F or both") }
         }
 
         struct Report: Encodable {
@@ -37,17 +38,17 @@ extension ModelCommand {
         func run() throws {
             let (model, info) = try checkpointFile.loadTrainable()
             var pruned = model
-            var attention: StructuredPruning.Summary?, summary: StructuredPruning.Summary?
-            if let heads { (pruned, attention) = try StructuredPruning.pruneHeads(pruned, fraction: heads) }
+            var attentionSummary: StructuredPruning.Summary?, summary: StructuredPruning.Summary?
+            if let attention { (pruned, attentionSummary) = try StructuredPruning.pruneHeads(pruned, fraction: attention) }
             if let mlp { (pruned, summary) = try StructuredPruning.pruneMLP(pruned, fraction: mlp) }
             try pruned.save(path: out, tokenizer: info.tokenizer ?? "byte")
             let T = model.maxSequence
             let report = Report(
-                checkpoint: checkpointFile.checkpoint, out: out, summary: summary, attention: attention,
+                checkpoint: checkpointFile.checkpoint, out: out, summary: summary, attention: attentionSummary,
                 forwardFLOPsPerTokenBefore: model.configuration.flopsPerToken(.decode, context: T),
                 forwardFLOPsPerTokenAfter: pruned.configuration.flopsPerToken(.decode, context: T))
             if output.isJSON { return try output.emitJSON(report) }
-            if let attention {
+            if let attention = attentionSummary {
                 print("pruned attention \(attention.widthBefore) → \(attention.widthAfter) wide (heads × head size) per layer")
             }
             if let summary { print("pruned MLP \(summary.widthBefore) → \(summary.widthAfter) channels per layer") }
