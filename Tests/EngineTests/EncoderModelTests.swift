@@ -175,6 +175,9 @@ final class EncoderModelTests: EngineTestCase {
         var distance = Self.t5Config
         distance.maxDistance = 2
         assertEngineError(.invalidConfiguration, mentions: ["relative_attention_max_distance 2"]) { try distance.validate() }
+        var shortReach = Self.t5Config
+        shortReach.maxDistance = 4
+        assertEngineError(.invalidConfiguration, mentions: ["relative_attention_max_distance 4", "decoder"]) { try shortReach.validate() }
         var eos = Self.t5Config
         eos.endOfSequenceTokenID = 70
         assertEngineError(.invalidConfiguration, mentions: ["eos_token_id 70"]) { try eos.validate() }

@@ -102,6 +102,28 @@ final class GenerativeModelTests: EngineTestCase {
         }
     }
 
+    func testDecodingMoreSequencesThanAChunkHasRows() throws {
+        // A decode call has one row per sequence: more sequences than the prefill chunk's rows must fit.
+        let lstm = try RecurrentLanguageModel(
+            config: RecurrentConfig(cell: .lstm, layers: 1, embedding: 8, hidden: 8, vocabularySize: 20, maxSequence: 16), seed: 1)
+        let t5 = try T5(config: EncoderModelTests.t5Config, seed: 2)
+        for model in [lstm as any DecodingModel, t5] {
+            let session = InferenceSession(model: model, maxBatch: 6, maxChunk: 2)
+            for s in 0..<6 {
+                if model is T5 { try session.setSource(sequence: s, tokens: [3, 4, 5]) }
+                _ = try session.prefill(sequence: s, tokens: [1, 2])
+            }
+            try session.decode((0..<6).map { (sequence: $0, token: Int32($0 + 1)) })
+            XCTAssertTrue((0..<6).allSatisfy { session.logits(at: $0).allSatisfy(\.isFinite) }, "\(type(of: model))")
+        }
+    }
+
+    func testQuantisingADivergedModelIsRefused() throws {
+        let gpt2 = try GPT2(config: GPT2Config(layers: 1, channels: 32, heads: 2, vocabularySize: 40, maxSequence: 8), seed: 1)
+        gpt2.parameters["h.0.mlp.c_fc.weight"][5] = .nan
+        assertEngineError(.invalidArgument, mentions: ["h.0.mlp.c_fc.weight", "NaN"]) { try gpt2.quantize(.int8) }
+    }
+
     func testGaussianLatentKLAndReparameterisationGradients() {
         let B = 2, Z = 3
         var moments = randomFloats(B * 2 * Z, seed: 5), noise = randomFloats(B * Z, seed: 6)

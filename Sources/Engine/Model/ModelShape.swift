@@ -30,13 +30,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
     /// - Throws: `EngineError.invalidConfiguration` for fields that do not apply to the architecture or a bad shape.
     public func configuration(vocabularySize: Int, maxSequence: Int, base: AnyModelConfiguration? = nil) throws -> AnyModelConfiguration {
         let arch = architecture ?? base?.architecture ?? .gpt2
-        let gpt2Only = arch == .gpt2
         // Named by flag and spec key, since the shape comes from either (flags override the spec).
-        if gpt2Only, let hidden {
-            throw EngineError.invalidConfiguration(
-                "--hidden (hidden) \(hidden) applies to --arch llama, moe, bert or t5, not gpt2 (whose MLP is 4 × the width)",
-                fix: "drop it, or choose another --arch")
-        }
         if ![.llama, .moe].contains(arch), kvHeads != nil {
             throw EngineError.invalidConfiguration(
                 "--kv-heads (kvHeads) applies to --arch llama or moe, not \(arch.rawValue)", fix: "drop it, or choose --arch llama or moe")
@@ -54,6 +48,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
             if let layers { c.layers = layers }
             if let width { c.channels = width; c.heads = heads ?? max(1, width / 64) }
             if let heads { c.heads = heads }
+            if let hidden { c.hidden = hidden == 4 * c.channels ? nil : hidden }
             c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
             config = .gpt2(c)
         case (.gpt2, _):
@@ -61,7 +56,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
             config = .gpt2(
                 GPT2Config(
                     layers: layers ?? 4, channels: w, heads: heads ?? max(1, w / 64), vocabularySize: vocabularySize,
-                    maxSequence: maxSequence))
+                    maxSequence: maxSequence, hidden: hidden.flatMap { $0 == 4 * w ? nil : $0 }))
         case (.llama, .llama(var c)?) where !c.isMixture, (.moe, .llama(var c)?) where c.isMixture:
             let k = expertsPerToken ?? c.expertsPerToken
             if let layers { c.layers = layers }

@@ -1,13 +1,25 @@
 /// A decoder whose matrices can be stored in bf16 or int8 for inference (`WeightPrecision`): quantising converts each
 /// block matrix and the LM head (embedding tables, norms, biases and a mixture's experts stay fp32; so does a matrix
 /// whose input width is not a multiple of 32 for int8) and replaces the fp32 weights by the values the stored ones
-/// stand for, so prefill and evaluation compute the same model that decoding does.
+/// stand for, so prefill and evaluation compute with the same weights as decoding (on CPUs with AVX-512 BF16 and VNNI
+/// the decode kernels also round the activations inside their dot products; `WATTPRINT_QUANT_KERNEL=2` keeps them fp32).
 public protocol QuantizableModel: DecodingModel {
     var weightPrecision: WeightPrecision { get }
     /// - Throws: `invalidArgument` when the model is already quantised (its fp32 weights are gone).
     func quantize(_ precision: WeightPrecision) throws
     /// Floats of fp32 weights the quantised matrices replace and the bytes they take instead (0, 0 for fp32).
     var quantizedReplacement: (floats: Int, bytes: Int) { get }
+}
+
+extension QuantizableModel {
+    /// - Throws: `invalidArgument` naming the first tensor with a NaN or an infinity (a diverged run): no scale stores it.
+    static func requireFinite(_ parameters: TensorBuffer) throws {
+        for (i, spec) in parameters.layout.specs.enumerated() where !parameters.view(i).allSatisfy(\.isFinite) {
+            throw EngineError.invalidArgument(
+                "tensor \(spec.name) holds a NaN or an infinity, which no reduced precision can store",
+                fix: "use a checkpoint from before the run diverged")
+        }
+    }
 }
 
 extension GPT2: QuantizableModel {
@@ -17,6 +29,7 @@ extension GPT2: QuantizableModel {
             throw EngineError.invalidArgument("the model is already \(weightPrecision.rawValue)", fix: "load the fp32 checkpoint again")
         }
         let C = config.channels
+        try Self.requireFinite(parameters)
         func add(_ w: UnsafeMutableBufferPointer<Float>, N: Int, K: Int, _ layout: WeightLayout) {
             if precision == .int8 && K % WeightPrecision.groupSize != 0 { return }
             products.quantize(w, N: N, K: K, layout: layout, precision: precision)
@@ -39,6 +52,7 @@ extension Llama: QuantizableModel {
             throw EngineError.invalidArgument("the model is already \(weightPrecision.rawValue)", fix: "load the fp32 checkpoint again")
         }
         let C = config.channels, H = config.hidden
+        try Self.requireFinite(parameters)
         func add(_ w: UnsafeMutableBufferPointer<Float>, N: Int, K: Int) {
             if precision == .int8 && K % WeightPrecision.groupSize != 0 { return }
             products.quantize(w, N: N, K: K, layout: .outputMajor, precision: precision)

@@ -66,7 +66,7 @@ extension ModelCommand {
         @Option(help: "Seed for weights and tokens.") var seed: UInt64 = 1
         @Option(
             help:
-                "Weights for prefill and decode: fp32, bf16 or int8 (groups of 32 with a scale each, as llama.cpp's Q8_0); GPT-2 and dense Llama. Activations stay fp32."
+                "Weights for prefill and decode: fp32, bf16 or int8 (groups of 32 with a scale each, as llama.cpp's Q8_0); GPT-2 and dense Llama. Activations stay fp32, except inside the AVX-512 BF16 / VNNI dot products where the CPU has them (WATTPRINT_QUANT_KERNEL=2 avoids them)."
         ) var precision: WeightPrecision = .fp32
 
         @OptionGroup var threads: ThreadOptions

@@ -119,17 +119,43 @@ extension ModelCommand {
                     "no corpus given", fix: "pass --corpus FILE (e.g. /usr/share/games/fortunes) or set \"corpus\" in the spec")
             }
             try threads.apply()
-            let kind = tokenizerKind ?? file.tokenizer ?? "byte"
-            let tok: Tokenizer
-            switch kind {
-            case "byte": tok = ByteTokenizer()
-            case "gpt2":
-                guard let vocab = tokenizer.vocab, let merges = tokenizer.merges else {
-                    throw ModelCommandError("--tokenizer-kind gpt2 needs BPE files", fix: "pass --vocab vocab.json --merges merges.txt")
+            var loaded: (model: any TrainableModel, info: CheckpointInfo)?
+            if let initial {
+                guard shape.shape == ModelShape(architecture: shape.architecture), context == nil else {
+                    throw ModelCommandError(
+                        "--initial \(initial) brings its own shape", fix: "drop the shape flags (--layers, --width, … and --context)")
                 }
-                tok = try GPT2Tokenizer(vocabularyPath: vocab, mergesPath: merges)
-            default:
-                throw ModelCommandError("unknown tokenizer '\(kind)'", fix: "use byte or gpt2")
+                let (model, info) = try Checkpoint.load(path: initial)
+                guard let trainable = model as? any TrainableModel else {
+                    throw ModelCommandError("--initial \(initial) holds a GAN", fix: "train a GAN from scratch")
+                }
+                if let architecture = shape.architecture, architecture != info.config.architecture {
+                    throw ModelCommandError(
+                        "--initial \(initial) holds a \(info.config.architecture.rawValue) model, not --arch \(architecture.rawValue)",
+                        fix: "pass --arch \(info.config.architecture.rawValue) or drop --arch")
+                }
+                loaded = (trainable, info)
+            }
+            let kind = loaded?.info.tokenizer ?? tokenizerKind ?? file.tokenizer ?? "byte"
+            if let loaded, let asked = tokenizerKind ?? file.tokenizer, asked != (loaded.info.tokenizer ?? asked) {
+                throw ModelCommandError(
+                    "--initial \(initial!) was trained with the \(loaded.info.tokenizer!) tokenizer, not \(asked)",
+                    fix: "drop --tokenizer-kind; a checkpoint's tokenizer comes with it")
+            }
+            let tok: Tokenizer
+            if let loaded, let initial {
+                tok = try tokenizer.resolve(checkpoint: initial, info: loaded.info)
+            } else {
+                switch kind {
+                case "byte": tok = ByteTokenizer()
+                case "gpt2":
+                    guard let vocab = tokenizer.vocab, let merges = tokenizer.merges else {
+                        throw ModelCommandError("--tokenizer-kind gpt2 needs BPE files", fix: "pass --vocab vocab.json --merges merges.txt")
+                    }
+                    tok = try GPT2Tokenizer(vocabularyPath: vocab, mergesPath: merges)
+                default:
+                    throw ModelCommandError("unknown tokenizer '\(kind)'", fix: "use byte or gpt2")
+                }
             }
             let architecture = shape.architecture ?? file.architecture
             // A GAN starts from DCGAN's optimiser settings (AdversarialTrainer.defaultOptions) unless flags say otherwise.
@@ -149,23 +175,6 @@ extension ModelCommand {
             let fromFile = ModelShape(
                 architecture: file.architecture, layers: file.layers, width: file.width, heads: file.heads, kvHeads: file.kvHeads,
                 hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken, latent: file.latent)
-            var loaded: (model: any TrainableModel, info: CheckpointInfo)?
-            if let initial {
-                guard shape.shape == ModelShape(architecture: shape.architecture), context == nil else {
-                    throw ModelCommandError(
-                        "--initial \(initial) brings its own shape", fix: "drop the shape flags (--layers, --width, … and --context)")
-                }
-                let (model, info) = try Checkpoint.load(path: initial)
-                guard let trainable = model as? any TrainableModel else {
-                    throw ModelCommandError("--initial \(initial) holds a GAN", fix: "train a GAN from scratch")
-                }
-                if let architecture = shape.architecture, architecture != info.config.architecture {
-                    throw ModelCommandError(
-                        "--initial \(initial) holds a \(info.config.architecture.rawValue) model, not --arch \(architecture.rawValue)",
-                        fix: "pass --arch \(info.config.architecture.rawValue) or drop --arch")
-                }
-                loaded = (trainable, info)
-            }
             let config =
                 try loaded?.info.config
                 ?? shape.shape.over(fromFile).configuration(

@@ -29,7 +29,7 @@ public final class BERT: TrainableModel, EncodingModel {
         for (i, spec) in buffer.layout.specs.enumerated() {
             if spec.name.hasSuffix("LayerNorm.weight") {
                 buffer.view(i).update(repeating: 1)
-            } else if spec.decays {
+            } else if spec.decays || spec.name == "bert.pooler.dense.weight" {
                 let words = spec.name == "bert.embeddings.word_embeddings.weight"
                 buffer.fillNormal(tensor: i, count: words ? config.vocabularySize * config.channels : spec.count, std: 0.02, seed: seed)
             }

@@ -94,7 +94,7 @@ public struct BERTConfig: ModelConfiguration, Hashable {
     }
 
     /// The parameter table with Hugging Face names, in buffer order. Matrices and embedding tables decay under AdamW;
-    /// biases and LayerNorm parameters do not.
+    /// biases, LayerNorm parameters and the pooler (which masked-language modelling does not train) do not.
     public var parameterSpecs: [TensorSpec] {
         let C = channels, H = hidden
         func matrix(_ name: String, _ shape: [Int]) -> TensorSpec { TensorSpec(name: name, shape: shape, decays: true) }
@@ -119,7 +119,10 @@ public struct BERTConfig: ModelConfiguration, Hashable {
                 vector(p + "output.LayerNorm.weight", C), vector(p + "output.LayerNorm.bias", C),
             ]
         }
-        if pooler { specs += [matrix("bert.pooler.dense.weight", [C, C]), vector("bert.pooler.dense.bias", C)] }
+        // The pooler gets no gradient from masked-language modelling: decay alone would shrink it, so it does not decay.
+        if pooler {
+            specs += [TensorSpec(name: "bert.pooler.dense.weight", shape: [C, C], decays: false), vector("bert.pooler.dense.bias", C)]
+        }
         specs += [
             matrix("cls.predictions.transform.dense.weight", [C, C]), vector("cls.predictions.transform.dense.bias", C),
             vector("cls.predictions.transform.LayerNorm.weight", C), vector("cls.predictions.transform.LayerNorm.bias", C),

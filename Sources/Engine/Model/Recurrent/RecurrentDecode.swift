@@ -14,7 +14,8 @@ final class RecurrentDecodeState: DecodeState {
     init(config c: RecurrentConfig, maxBatch: Int, maxChunk: Int) {
         self.maxBatch = maxBatch
         self.maxChunk = maxChunk
-        let H = c.hidden, GH = c.gateWidth, n = maxChunk, width = max(H, c.embedding), lstm = c.cell == .lstm
+        // A call has up to maxChunk rows of one sequence (prefill) or one row per sequence (decode).
+        let H = c.hidden, GH = c.gateWidth, n = max(maxChunk, maxBatch), width = max(H, c.embedding), lstm = c.cell == .lstm
         var specs: [TensorSpec] = []
         func add(_ name: String, _ count: Int) { specs.append(TensorSpec(name: name, shape: [count], decays: false)) }
         for k in 0..<c.layers {
@@ -40,7 +41,7 @@ final class RecurrentDecodeState: DecodeState {
         rowPositions.initialize(repeating: 0)
     }
 
-    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + 8 * maxChunk }
+    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + 8 * rowTokens.count }
 
     deinit {
         rowTokens.deallocate()
@@ -60,7 +61,7 @@ extension RecurrentLanguageModel: DecodingModel {
         let s = state as! RecurrentDecodeState
         let n = segments.reduce(0) { $0 + $1.count }, H = config.hidden, GH = config.gateWidth, E = config.embedding
         let lstm = config.cell == .lstm
-        precondition(n <= s.maxChunk)
+        precondition(n <= s.rowTokens.count)
         for segment in segments where segment.start == 0 {
             for k in 0..<config.layers {
                 (s.hidden[k].baseAddress! + segment.sequence * H).update(repeating: 0, count: H)

@@ -104,9 +104,9 @@ public struct T5Config: ModelConfiguration, Hashable {
                 "relative_attention_num_buckets \(buckets) must be even and at least 4 (half per direction, half of those exact)",
                 "use T5's 32")
         }
-        if maxDistance <= buckets / 4 {
+        if maxDistance <= buckets / 2 {
             throw bad(
-                "relative_attention_max_distance \(maxDistance) must exceed the \(buckets / 4) exact-distance buckets",
+                "relative_attention_max_distance \(maxDistance) must exceed the \(buckets / 2) exact-distance buckets of the decoder",
                 "use T5's 128 (with 32 buckets)")
         }
         for (name, id) in [

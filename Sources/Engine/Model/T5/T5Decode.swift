@@ -17,7 +17,8 @@ final class T5DecodeState: DecodeState {
         self.maxBatch = maxBatch
         self.maxChunk = maxChunk
         positions = c.maxSequence
-        let P = c.maxSequence, A = c.attentionWidth, C = c.channels, H = c.hidden, n = maxChunk, NH = c.heads
+        // A call has up to maxChunk rows of one sequence (prefill) or one row per sequence (decode).
+        let P = c.maxSequence, A = c.attentionWidth, C = c.channels, H = c.hidden, n = max(maxChunk, maxBatch), NH = c.heads
         var specs: [TensorSpec] = []
         func add(_ name: String, _ count: Int) { specs.append(TensorSpec(name: name, shape: [count], decays: false)) }
         for l in 0..<c.decoderLayers {
@@ -41,7 +42,7 @@ final class T5DecodeState: DecodeState {
         sourceLengths = [Int](repeating: 0, count: maxBatch)
     }
 
-    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + 8 * maxChunk }
+    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + 8 * rowTokens.count }
 
     deinit {
         rowTokens.deallocate()
@@ -94,7 +95,7 @@ extension T5: EncoderDecoderModel {
         let n = segments.reduce(0) { $0 + $1.count }
         let C = config.channels, A = config.attentionWidth, H = config.hidden, NH = config.heads, hs = config.headSize
         let P = config.maxSequence, eps = config.normEpsilon
-        precondition(n <= s.maxChunk)
+        precondition(n <= s.rowTokens.count)
         let rows = { (b: UnsafeMutableBufferPointer<Float>, width: Int) in UnsafeMutableBufferPointer(rebasing: b[0..<(n * width)]) }
         TokenEmbedding.forward(out: s.x, tokens: UnsafeBufferPointer(s.rowTokens), table: p.shared, R: n, C: C)
         // Each segment's self-attention bias: its queries at positions start…start+count−1 against keys 0…start+count−1.
