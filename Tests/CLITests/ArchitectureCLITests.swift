@@ -205,7 +205,8 @@ final class ArchitectureCLITests: XCTestCase {
         try fails(["--arch", "bert", "--kv-heads", "2"], ["--kv-heads", "llama or moe"])
         try fails(["--arch", "t5", "--width", "48", "--heads", "5"], ["width 48", "heads 5"])
         let before = try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout
-        try fails(["--arch", "llama", "--width", "32", "--heads", "4", "--dropout", "0.1"], ["--dropout 0.1 is not implemented for llama"])
+        try fails(
+            ["--arch", "llama", "--width", "32", "--heads", "4", "--dropout", "0.1"], ["--dropout 0.1", "llama trains without dropout"])
         XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger, "--json"]).stdout, before, "refused before a run is opened")
         for (index, (spec, words)) in [
             (#"{"architecture": "lama"}"#, ["unknown architecture 'lama'", "gpt2, llama, moe"]),

@@ -182,7 +182,7 @@ extension ModelCommand {
             let described = config.configuration
             if ![.gpt2, .rnn, .lstm, .gru].contains(described.architecture) && options.dropout > 0 {
                 throw ModelCommandError(
-                    "--dropout \(options.dropout) is not implemented for \(described.architecture.rawValue)",
+                    "--dropout \(options.dropout): \(described.architecture.rawValue) trains without dropout (the engine applies it to GPT-2 and the recurrent models)",
                     fix: "train it with --dropout 0")
             }
             let text = try Corpus.load(path: corpusPath)

@@ -75,7 +75,8 @@ public final class Autoencoder: TrainableModel {
     public func lossAndGradients(_ batch: Batch, gradientWrite pw: GradientWrite, lossScale: Float) throws -> Float {
         guard dropout == 0 else {
             throw EngineError.invalidArgument(
-                "dropout is not implemented for \(config.architecture.rawValue)", fix: "train it with --dropout 0")
+                "\(config.architecture.rawValue) trains without dropout (the engine applies it to GPT-2 and the recurrent models)",
+                fix: "train it with --dropout 0")
         }
         let (tokens, B) = try windows(batch)
         let a = prepare(B: B, withGradients: true)

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// As the other architectures: parameters in one `TensorBuffer` with Hugging Face names, gradients in a second,
 /// activations for a (B, T) shape in a third. Trains on masked-token batches (`MaskedLanguageModeling`); the loss is
-/// the mean cross-entropy over the masked positions. Dropout is not implemented (training with it is refused).
+/// the mean cross-entropy over the masked positions. This architecture trains without dropout: a probability above 0 is refused.
 public final class BERT: TrainableModel, EncodingModel {
     public let config: BERTConfig
     public let parameters: TensorBuffer
@@ -83,7 +83,8 @@ public final class BERT: TrainableModel, EncodingModel {
 
     public func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float {
         guard dropout == 0 else {
-            throw EngineError.invalidArgument("dropout is not implemented for bert", fix: "train it with --dropout 0")
+            throw EngineError.invalidArgument(
+                "bert trains without dropout (the engine applies it to GPT-2 and the recurrent models)", fix: "train it with --dropout 0")
         }
         let a = try prepare(batch, withGradients: true)
         _ = gradients()

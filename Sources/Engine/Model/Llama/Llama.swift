@@ -92,7 +92,8 @@ public final class Llama: LanguageModel {
     public func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float {
         guard dropout == 0 else {
             throw EngineError.invalidArgument(
-                "dropout is not implemented for \(config.architecture.rawValue)", fix: "train it with --dropout 0")
+                "\(config.architecture.rawValue) trains without dropout (the engine applies it to GPT-2 and the recurrent models)",
+                fix: "train it with --dropout 0")
         }
         let (inputs, targets, B, T) = try GPT2.nextToken(batch)
         let a = try prepare(inputs: inputs, targets: targets, B: B, T: T, withGradients: true)

@@ -97,7 +97,8 @@ public final class T5: TrainableModel, EncodingModel {
 
     public func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float {
         guard dropout == 0 else {
-            throw EngineError.invalidArgument("dropout is not implemented for t5", fix: "train it with --dropout 0")
+            throw EngineError.invalidArgument(
+                "t5 trains without dropout (the engine applies it to GPT-2 and the recurrent models)", fix: "train it with --dropout 0")
         }
         let a = try prepare(batch, withGradients: true)
         _ = gradients()
