@@ -58,6 +58,9 @@ final class BenchPlanTests: XCTestCase {
             XCTAssertEqual(Set(plan.workloads.map { $0.config.architecture.rawValue }), ["gpt2", "llama", "moe"], suite)
             XCTAssertTrue(plan.workloads.allSatisfy(\.standard), "\(suite): the installed fortunes corpus is the standard one")
         }
+        let variants = try BenchPlan.make(arguments: ["variants"], workloadsDirectory: workloads)
+        XCTAssertEqual(variants.workloads.map(\.precision), [.fp32, .bf16, .int8, .fp32])
+        XCTAssertEqual(Set(variants.workloads.map(\.config.configuration.channels)), [512], "one Llama, four ways")
         let small = try BenchPlan.make(arguments: ["small"], workloadsDirectory: workloads)
         let active = small.workloads.map { $0.config.configuration.activeParameterCount }
         XCTAssertLessThan(Double(active.max()!) / Double(active.min()!), 1.1, "small's architectures have similar active sizes: \(active)")

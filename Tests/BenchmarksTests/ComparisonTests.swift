@@ -1,6 +1,7 @@
 import Accounting
 @testable import Benchmarks
 import Carbon
+import Engine
 import Foundation
 import Ledger
 import TestSupport
@@ -55,6 +56,83 @@ final class ComparisonTests: XCTestCase {
         let lowest = c.rows.map { $0.phases[0].joulesPerToken }.min()!
         for (i, row) in c.rows.enumerated() {
             XCTAssertEqual(c.isBest(row: i, phase: "train", figure: \.joulesPerTokenValue), row.phases[0].joulesPerToken == lowest)
+        }
+    }
+
+    /// The same Llama in fp32 and int8, benchmarked together: the variant is a row of its own saying what weights it
+    /// ran with, its validation loss with the converted weights beside its fp32 loss (the fp32 row's own: same seed,
+    /// same training), and the ledger keeps precision and group size in the plan.
+    func testPrecisionVariantsAreRowsOfTheirOwn() throws {
+        let dir = try TestScratch.folder(name).path
+        let corpus = dir + "/corpus.txt"
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
+            toFile: corpus, atomically: false, encoding: .utf8)
+        var files: [String] = []
+        for (name, precision) in [("llama-fp32", nil), ("llama-int8", "int8"), ("llama-bf16", "bf16")] {
+            let weights = precision.map { #", "precision": "\#($0)""# } ?? ""
+            try """
+            {"schema": 1, "name": "\(name)", "seed": 3,
+             "model": {"architecture": "llama", "layers": 1, "width": 64, "heads": 2\(weights)},
+             "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
+             "phases": {"train": {"batch": 2, "sequence": 16, "steps": 4, "evaluationBatches": 2, "learningRate": 0.01},
+                        "prefill": {"batch": 2, "promptTokens": 8}, "decode": {"newTokens": 4}}}
+            """.write(toFile: dir + "/\(name).json", atomically: false, encoding: .utf8)
+            files.append(dir + "/\(name).json")
+        }
+        let plan = try BenchPlan.make(arguments: files, workloadsDirectory: dir, repeats: 1, idleSeconds: 0)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
+        let recorder = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+        try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+        try recorder.finish()
+        let id = recorder.run.runID
+        let analysis = try BenchAnalysis.compute(ledger: ledger, run: id, data: try CarbonData.bundled())
+        let c = try Comparison.build(ledger: ledger, runs: [id], analyses: [analysis], targetLoss: nil)
+        XCTAssertEqual(c.rows.map(\.precision), ["fp32", "int8", "bf16"])
+        XCTAssertEqual(c.rows.map(\.groupSize), [nil, 32, nil])
+        XCTAssertEqual(c.rows.map { $0.phases.map(\.phase) }, Array(repeating: ["train", "prefill", "decode"], count: 3))
+        let fp32 = try XCTUnwrap(c.rows[0].validationLoss)
+        XCTAssertNil(c.rows[0].fp32ValidationLoss)
+        for row in c.rows.dropFirst() {
+            // Same seed and one thread: the variant trained exactly as the fp32 row did before its conversion.
+            XCTAssertEqual(try XCTUnwrap(row.fp32ValidationLoss), fp32, accuracy: 1e-6, row.workload)
+            let converted = try XCTUnwrap(row.validationLoss)
+            XCTAssertNotEqual(converted, fp32, "\(row.workload) evaluated its converted weights")
+            XCTAssertEqual(converted, fp32, accuracy: 0.02, "\(row.workload): rounding the weights costs little")
+        }
+        let recorded = try ledger.events(run: id).compactMap { e -> BenchPlanRecord? in
+            if case let .benchPlan(p) = RunEvent(e) { return p }
+            return nil
+        }.first
+        XCTAssertEqual(recorded?.workloads.map(\.precision), [nil, "int8", "bf16"])
+        XCTAssertEqual(recorded?.workloads[1].weightKernel, QuantizedKernel.name(.int8))
+    }
+
+    /// Reduced precision exists for GPT-2 and dense Llama; a spec asking it of another model, or for a precision that
+    /// does not exist, is refused with the fix.
+    func testPrecisionIsRefusedWhereNoKernelExists() throws {
+        let dir = try TestScratch.folder(name).path
+        try "some text to read. ".write(toFile: dir + "/c.txt", atomically: false, encoding: .utf8)
+        func spec(_ model: String) throws -> String {
+            let path = dir + "/s.json"
+            try """
+            {"schema": 1, "name": "v", "model": {\(model)}, "data": {"corpus": "c.txt", "tokenizer": "byte"},
+             "phases": {"train": {"batch": 1, "sequence": 4, "steps": 1}}}
+            """.write(toFile: path, atomically: false, encoding: .utf8)
+            return path
+        }
+        XCTAssertThrowsError(
+            try BenchPlan.make(
+                arguments: [try spec(#""architecture": "moe", "layers": 1, "width": 32, "experts": 4, "precision": "int8""#)],
+                workloadsDirectory: dir)
+        ) { error in
+            XCTAssertTrue("\(error)".contains("GPT-2 and dense Llama only"), "\(error)")
+        }
+        XCTAssertThrowsError(
+            try BenchPlan.make(
+                arguments: [try spec(#""architecture": "gpt2", "layers": 1, "width": 32, "precision": "fp16""#)], workloadsDirectory: dir)
+        ) { error in
+            XCTAssertTrue("\(error)".contains("unknown precision 'fp16'") && "\(error)".contains("fp32, bf16, int8"), "\(error)")
         }
     }
 

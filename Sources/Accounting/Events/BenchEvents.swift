@@ -18,16 +18,22 @@ public struct BenchPlanRecord: Codable, Sendable, Equatable {
         public var standard: Bool
         public var corpusChecked: Bool?
         public var phases: [String]
+        /// The weights evaluation, prefill and decode ran with when not fp32: `bf16` or `int8`, int8's weights per
+        /// scale, and the kernel that multiplied them on this CPU. Nil: fp32 (and every run recorded before variants).
+        public var precision: String?
+        public var groupSize: Int?
+        public var weightKernel: String?
 
         public init(
             name: String, file: String, architecture: String, parameters: Int, activeParameters: Int, flopsPerToken: [String: Double],
             configuration: JSONValue, spec: JSONValue, corpus: String, corpusSHA256: String, corpusBytes: Int, standard: Bool,
-            corpusChecked: Bool? = nil, phases: [String]
+            corpusChecked: Bool? = nil, phases: [String], precision: String? = nil, groupSize: Int? = nil, weightKernel: String? = nil
         ) {
             self.name = name; self.file = file; self.architecture = architecture; self.parameters = parameters
             self.activeParameters = activeParameters; self.flopsPerToken = flopsPerToken; self.configuration = configuration
             self.spec = spec; self.corpus = corpus; self.corpusSHA256 = corpusSHA256; self.corpusBytes = corpusBytes
             self.standard = standard; self.corpusChecked = corpusChecked; self.phases = phases
+            self.precision = precision; self.groupSize = groupSize; self.weightKernel = weightKernel
         }
     }
 

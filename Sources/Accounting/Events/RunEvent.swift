@@ -291,14 +291,16 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     /// A GAN's discriminator loss (its `loss` is the generator's) and the squared MMD of its vectors against the real ones.
     public var discriminatorLoss: Double?
     public var discrepancy: Double?
+    /// The weights evaluated when not fp32 (`bf16`, `int8`); nil: fp32.
+    public var precision: String?
 
     public init(
         step: Int, loss: Double, tokens: Int, workload: String? = nil, repeat: Int? = nil, accuracy: Double? = nil,
-        reconstruction: Double? = nil, discriminatorLoss: Double? = nil, discrepancy: Double? = nil
+        reconstruction: Double? = nil, discriminatorLoss: Double? = nil, discrepancy: Double? = nil, precision: String? = nil
     ) {
         self.step = step; self.loss = loss; self.tokens = tokens; self.workload = workload; self.repeat = `repeat`
         self.accuracy = accuracy; self.reconstruction = reconstruction; self.discriminatorLoss = discriminatorLoss
-        self.discrepancy = discrepancy
+        self.discrepancy = discrepancy; self.precision = precision
     }
 }
 

@@ -84,9 +84,17 @@ public struct BenchAnalysis: Codable, Sendable {
         public var corpusSHA256: String
         public var phases: [Phase]
         public var channels: [Channel]
-        /// Median validation loss after training, nats per token, and its perplexity.
+        /// Median validation loss after training, nats per token, and its perplexity: with the weights inference ran
+        /// with (`precision`).
         public var validationLoss: Double?
         public var perplexity: Double?
+        /// The weights evaluation, prefill and decode ran with (`fp32`, `bf16`, `int8`), int8's weights per scale and
+        /// the kernel that multiplied them; nil in runs recorded before variants (fp32).
+        public var precision: String?
+        public var groupSize: Int?
+        public var weightKernel: String?
+        /// A reduced-precision variant's median validation loss with its trained fp32 weights, before conversion.
+        public var fp32ValidationLoss: Double?
         /// Largest |prefill + decode − inference| ÷ inference over the repeats.
         public var inferenceClosure: Double?
         public var flags: [BenchFlag]
@@ -264,14 +272,18 @@ public struct BenchAnalysis: Codable, Sendable {
                     .init(.inferenceClosure, "prefill + decode differ from the inference they make up by \(percent(closure)) (above 0.5 %)")
                 )
             }
-            let losses = evaluations.filter { $0.workload == w.name }.map(\.loss)
+            let variant = w.precision ?? "fp32"
+            let losses = evaluations.filter { $0.workload == w.name && ($0.precision ?? "fp32") == variant }.map(\.loss)
             let loss = losses.isEmpty ? nil : RepeatSummary(losses).median
+            let fp32Losses = evaluations.filter { $0.workload == w.name && $0.precision == nil }.map(\.loss)
+            let fp32Loss = variant == "fp32" || fp32Losses.isEmpty ? nil : RepeatSummary(fp32Losses).median
             workloads.append(
                 Workload(
                     name: w.name, architecture: w.architecture, parameters: w.parameters, activeParameters: w.activeParameters,
                     standard: w.standard, corpusChecked: w.corpusChecked, corpusSHA256: w.corpusSHA256, phases: phases, channels: channels,
-                    validationLoss: loss,
-                    perplexity: loss.map { Foundation.exp($0) }, inferenceClosure: closure, flags: workloadFlags))
+                    validationLoss: loss, perplexity: loss.map { Foundation.exp($0) }, precision: w.precision ?? "fp32",
+                    groupSize: w.groupSize, weightKernel: w.weightKernel, fp32ValidationLoss: fp32Loss, inferenceClosure: closure,
+                    flags: workloadFlags))
         }
         // Energy that is all estimated is said once for the run, not for every phase.
         let sources = workloads.flatMap { $0.phases.map(\.energySource) }

@@ -28,8 +28,13 @@ public struct Comparison: Codable, Sendable {
         public var parameters: Int
         public var activeParameters: Int
         public var standard: Bool
+        /// Weights of evaluation, prefill and decode: `fp32`, `bf16`, or `int8` (with `groupSize` weights per scale).
+        public var precision: String
+        public var groupSize: Int?
         public var phases: [PhaseFigures]
+        /// With the row's weights; a reduced-precision row's validation loss with its fp32 weights beside it.
         public var validationLoss: Double?
+        public var fp32ValidationLoss: Double?
         /// Training energy until the training loss (a 5-step moving mean) first reached `targetLoss`, J (median over
         /// repeats); nil when not asked or never reached.
         public var joulesToTargetLoss: Double?
@@ -97,7 +102,9 @@ public struct Comparison: Codable, Sendable {
                 rows.append(
                     Row(
                         run: run, workload: w.name, architecture: w.architecture, parameters: w.parameters,
-                        activeParameters: w.activeParameters, standard: w.standard, phases: phases, validationLoss: w.validationLoss,
+                        activeParameters: w.activeParameters, standard: w.standard, precision: w.precision ?? "fp32",
+                        groupSize: w.groupSize, phases: phases, validationLoss: w.validationLoss,
+                        fp32ValidationLoss: w.fp32ValidationLoss,
                         joulesToTargetLoss: toTarget, targetLossReached: reached,
                         flags: w.flags.count + w.phases.reduce(0) { $0 + $1.flags.count }))
             }

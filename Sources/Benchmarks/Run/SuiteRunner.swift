@@ -108,7 +108,10 @@ public enum SuiteRunner {
                 name: w.name, file: w.file, architecture: c.architecture.rawValue, parameters: c.parameterCount,
                 activeParameters: c.activeParameterCount, flopsPerToken: perToken, configuration: try JSONValue(encoding: w.config),
                 spec: try JSONValue(encoding: w.spec), corpus: w.spec.data.corpus, corpusSHA256: w.corpusSHA256, corpusBytes: w.corpusBytes,
-                standard: w.standard, corpusChecked: w.corpusChecked, phases: w.spec.phaseNames)
+                standard: w.standard, corpusChecked: w.corpusChecked, phases: w.spec.phaseNames,
+                precision: w.precision == .fp32 ? nil : w.precision.rawValue,
+                groupSize: w.precision == .int8 ? WeightPrecision.groupSize : nil,
+                weightKernel: w.precision == .fp32 ? nil : QuantizedKernel.name(w.precision))
         }
         return BenchPlanRecord(
             analysis: BenchAnalysis.version, suite: plan.suite, repeats: plan.repeats, idleSeconds: plan.idleSeconds, threads: threads,

@@ -40,12 +40,25 @@ enum WorkloadExecution {
                 recorder.record(.tokens(TokenCount(count: Double(report.tokens), phase: "train")))
             }
             recorder.end(mark)
-            let evaluation = try trainer.evaluate()
+            var evaluation = try trainer.evaluate()
+            // A reduced-precision variant is evaluated before and after its weights are converted, so its row carries
+            // what the conversion cost in quality.
+            if w.precision != .fp32 {
+                recorder.record(
+                    .evaluation(
+                        EvaluationRecord(
+                            step: evaluation.step, loss: Double(evaluation.loss), tokens: evaluation.tokens, workload: w.name, repeat: r)))
+                try convert(model, to: w.precision)
+                evaluation = try trainer.evaluate()
+            }
             outcome.evaluation = evaluation
             recorder.record(
                 .evaluation(
                     EvaluationRecord(
-                        step: evaluation.step, loss: Double(evaluation.loss), tokens: evaluation.tokens, workload: w.name, repeat: r)))
+                        step: evaluation.step, loss: Double(evaluation.loss), tokens: evaluation.tokens, workload: w.name, repeat: r,
+                        precision: w.precision == .fp32 ? nil : w.precision.rawValue)))
+        } else if w.precision != .fp32 {
+            try convert(model, to: w.precision)
         }
         if let p = spec.phases.prefill {
             let decode = spec.phases.decode
@@ -66,6 +79,15 @@ enum WorkloadExecution {
             }
         }
         return outcome
+    }
+
+    /// Converts the weights evaluation and inference use (`WorkloadSpec.validate` admits GPT-2 and dense Llama only).
+    static func convert(_ model: any TrainableModel, to precision: WeightPrecision) throws {
+        guard let quantizable = model as? any QuantizableModel else {
+            throw BenchError(
+                .specInvalid, "a \(precision.rawValue) workload needs a GPT-2 or dense Llama model", fix: "drop model.precision")
+        }
+        try quantizable.quantize(precision)
     }
 
     /// One prefill of every prompt from an empty cache, then `decode.newTokens` decode steps for all of them together.

@@ -19,6 +19,8 @@ public struct PlannedWorkload: Sendable {
     public let tokenizer: String
 
     public var name: String { spec.name }
+    /// The weights inference and evaluation run with.
+    public var precision: WeightPrecision { spec.model.precision ?? .fp32 }
 
     /// Memory one repeat needs at most, bytes: fp32 parameters, gradients and two AdamW moments for training, the
     /// activations kept for backward (a generous per-token count: 24 floats per channel plus the attention scores, per

@@ -46,6 +46,11 @@ enum SpecReader {
             throw BenchError(
                 .unknownArchitecture, "\(path)\(lineSuffix(context.codingPath.map(\.stringValue), text)): unknown architecture '\(value)'",
                 fix: "use one of \(Architecture.list)")
+        } catch let DecodingError.dataCorrupted(context) where context.codingPath.last?.stringValue == "precision" {
+            let value = ((json as? [String: Any])?["model"] as? [String: Any])?["precision"].map { "\($0)" } ?? "?"
+            throw BenchError(
+                .specInvalid, "\(path)\(lineSuffix(context.codingPath.map(\.stringValue), text)): unknown precision '\(value)'",
+                fix: "use one of \(WeightPrecision.allCases.map(\.rawValue).joined(separator: ", "))")
         } catch let error as DecodingError {
             throw BenchError(
                 .specMalformed, "\(path): \(describe(error, text: text))", fix: "see the schema in Workloads/README.md; e.g. \(example)")

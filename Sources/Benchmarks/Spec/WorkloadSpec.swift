@@ -33,6 +33,10 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         public var heads, kvHeads, hidden, experts, expertsPerToken: Int?
         /// Longest sequence the model takes (default: the longest the phases use).
         public var context: Int?
+        /// Weights for evaluation, prefill and decode (`fp32` by default; `bf16`, or `int8` in groups of 32 as
+        /// llama.cpp's Q8_0): GPT-2 and dense Llama. Training is fp32; the trained weights are converted after it,
+        /// and the validation loss is taken both before and after, so a variant's quality cost is in its own row.
+        public var precision: WeightPrecision?
 
         public var shape: ModelShape {
             ModelShape(
@@ -104,7 +108,7 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         "model": .object([
             "architecture": .text, "layers": .count(1...256), "width": .count(1...65_536), "heads": .count(1...1_024),
             "kvHeads": .count(1...1_024), "hidden": .count(1...262_144), "experts": .count(0...1_024), "expertsPerToken": .count(1...64),
-            "context": .count(1...131_072),
+            "context": .count(1...131_072), "precision": .text,
         ]),
         "data": .object(["corpus": .text, "sha256": .text, "tokenizer": .text, "vocab": .text, "merges": .text]),
         "phases": .object([
@@ -197,6 +201,13 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         }
         if !["byte", "gpt2"].contains(data.tokenizer) {
             throw bad("data.tokenizer", "is '\(data.tokenizer)'", "use \"byte\", or \"gpt2\" with \"vocab\" and \"merges\" files")
+        }
+        if let precision = model.precision, precision != .fp32,
+            !(model.architecture == .gpt2 || (model.architecture == .llama && (model.experts ?? 0) == 0))
+        {
+            throw bad(
+                "model.precision", "is \(precision.rawValue), but reduced-precision weights exist for GPT-2 and dense Llama only",
+                "drop \"precision\" or use \"architecture\": \"gpt2\" or \"llama\"")
         }
         if data.tokenizer == "gpt2", data.vocab == nil || data.merges == nil {
             throw bad("data", "uses the gpt2 tokenizer without its files", "add \"vocab\": \"vocab.json\", \"merges\": \"merges.txt\"")

@@ -74,6 +74,15 @@ public enum BenchSuiteReport {
                         "validation loss \(QuantityFormat.fixed(loss, 4)) nats/token (perplexity \(QuantityFormat.fixed(ppl, 3))), median of repeats"
                     ))
             }
+            if let precision = w.precision, precision != "fp32" {
+                var text = "\(precision) weights for evaluation, prefill and decode"
+                if let g = w.groupSize { text += " (one scale per \(g) weights)" }
+                if let k = w.weightKernel { text += "; kernel: \(k)" }
+                if let base = w.fp32ValidationLoss, let loss = w.validationLoss {
+                    text += String(format: "; validation loss %+.4f nats/token against its fp32 weights (%.4f)", loss - base, base)
+                }
+                fields.append(Field("weights", text))
+            }
             if let closure = w.inferenceClosure {
                 fields.append(Field("inference", "prefill + decode = the inference windows within \(QuantityFormat.percent(closure))"))
             }

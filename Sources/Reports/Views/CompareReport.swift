@@ -12,15 +12,15 @@ public enum CompareReport {
             blocks.append(.line("\(phase):"))
             var table = Table(
                 header: [
-                    "run", "workload", "architecture", "parameters", "active", "FLOP/token", "tokens/s", "J/token [interval]",
+                    "run", "workload", "architecture", "weights", "parameters", "active", "FLOP/token", "tokens/s", "J/token [interval]",
                     "g CO2e/1k tok [90 %]",
                     "× ref", "grade", "energy",
-                ], rightAligned: [0, 3, 4, 5, 6, 9])
+                ], rightAligned: [0, 4, 5, 6, 7, 10])
             for (i, row) in c.rows.enumerated() {
                 guard let p = row.phases.first(where: { $0.phase == phase }) else { continue }
                 func mark(_ best: Bool) -> String { best ? " *" : "" }
                 table.rows.append([
-                    "\(row.run)", row.workload + (row.standard ? "" : " (non-standard)"), row.architecture,
+                    "\(row.run)", row.workload + (row.standard ? "" : " (non-standard)"), row.architecture, weights(row),
                     QuantityFormat.grouped(row.parameters),
                     QuantityFormat.grouped(row.activeParameters), p.flopsPerToken.map { String(format: "%.3g", $0) } ?? "—",
                     QuantityFormat.fixed(p.tokensPerSecond, 1)
@@ -35,10 +35,22 @@ public enum CompareReport {
             blocks.append(.prefixed("  ", [.table(table)]))
             blocks.append(.blank)
         }
-        var quality = Table(header: ["run", "workload", "validation loss", "flags"], rightAligned: [0, 2, 3])
-        if let target = c.targetLoss { quality.header.insert("J to loss \(QuantityFormat.decimals(target, 3))", at: 3) }
+        let variants = c.rows.contains { $0.fp32ValidationLoss != nil }
+        var quality = Table(
+            header: ["run", "workload", "weights", "validation loss"] + (variants ? ["fp32 loss", "Δ"] : []) + ["flags"],
+            rightAligned: variants ? [0, 3, 4, 5, 6] : [0, 3, 4])
+        if let target = c.targetLoss { quality.header.insert("J to loss \(QuantityFormat.decimals(target, 3))", at: 4) }
         for (i, row) in c.rows.enumerated() {
-            var cells = ["\(row.run)", row.workload, row.validationLoss.map { QuantityFormat.fixed($0, 4) } ?? "—", "\(row.flags)"]
+            var cells = ["\(row.run)", row.workload, weights(row), row.validationLoss.map { QuantityFormat.fixed($0, 4) } ?? "—"]
+            if variants {
+                cells.append(row.fp32ValidationLoss.map { QuantityFormat.fixed($0, 4) } ?? "—")
+                if let loss = row.validationLoss, let base = row.fp32ValidationLoss {
+                    cells.append(String(format: "%+.4f", loss - base))
+                } else {
+                    cells.append("—")
+                }
+            }
+            cells.append("\(row.flags)")
             if c.targetLoss != nil {
                 let values = c.rows.compactMap(\.joulesToTargetLoss)
                 let best = values.count > 1 && row.joulesToTargetLoss == values.min()
@@ -58,6 +70,11 @@ public enum CompareReport {
             ))
         if !c.notes.isEmpty { blocks.append(.findings(c.notes.map { Finding(.warning, $0) })) }
         return Report(blocks: blocks, data: c)
+    }
+
+    /// `fp32`, `bf16`, `int8/32` (weights per scale).
+    static func weights(_ row: Comparison.Row) -> String {
+        row.groupSize.map { "\(row.precision)/\($0)" } ?? row.precision
     }
 
     static func sig(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "—" }
