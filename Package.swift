@@ -6,6 +6,7 @@ import PackageDescription
 ///     wattprint (CLI) ─► Reports ─► Benchmarks ─┬─► Accounting ─┬─► Ledger ─┬─► Measures
 ///            │                                  │                ├─► Meters ─┤
 ///            │                                  │                └─► Carbon ─┘
+///            ├─► Exporter ─► Meters (Prometheus metrics of the sampler's readings, served on /metrics)
 ///            └──────────────────────────────────┴─► Engine (a leaf: its own kernels on OpenBLAS)
 ///
 /// Measures holds what the others share: channel kinds, roles, modes and device classes, energy and its units, the
@@ -28,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/JohnSundell/Plot", exact: "0.14.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
+        // The exporter: Prometheus's text format from swift-prometheus, served by FlyingFox (no SwiftNIO: a small
+        // build for one endpoint).
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         .systemLibrary(
@@ -58,6 +63,13 @@ let package = Package(
             resources: [.copy("Data/cpu_tdp.csv")]),
         .target(name: "Carbon", dependencies: ["Measures"], exclude: ["Data/build_tables.py"], resources: [.copy("Data")]),
         .target(name: "Accounting", dependencies: ["Measures", "Carbon", "Ledger", "Meters"]),
+        // Beyond one machine: the sampler's readings as Prometheus metrics on /metrics.
+        .target(
+            name: "Exporter",
+            dependencies: [
+                "Meters", "Measures", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]),
         .target(
             name: "Benchmarks",
             dependencies: [
@@ -74,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "wattprint",
             dependencies: [
-                "Reports", "Benchmarks", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine",
+                "Reports", "Benchmarks", "Accounting", "Measures", "Carbon", "Ledger", "Meters", "Engine", "Exporter",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -86,6 +98,7 @@ let package = Package(
             exclude: ["fake-nvml"]),
         .testTarget(name: "MetersTests", dependencies: ["Meters", "Measures", "TestSupport"]),
         .testTarget(name: "CarbonTests", dependencies: ["Carbon", "Measures", "TestSupport"]),
+        .testTarget(name: "ExporterTests", dependencies: ["Exporter", "Meters", "Measures", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "AccountingTests", dependencies: ["Accounting", "Measures", "Carbon", "Ledger", "Meters", "TestSupport"]),
         .testTarget(

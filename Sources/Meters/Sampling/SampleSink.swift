@@ -42,6 +42,9 @@ public protocol SampleSink: AnyObject {
     /// what it added to the run's total (0 for a channel that does not count; a share where a decision of the
     /// integration rules moved energy, negative where a stray reading was taken back). After the tick's `record`s.
     func energy(channel: Int, fromNs: Int64, toNs: Int64, joules: Double, counted: Double)
+    /// The tick at `tNs` is complete: every `record` and `energy` of it has been sent. A sink that others read while
+    /// sampling goes on (an exporter) publishes here, so a reader never sees half a tick.
+    func tickFinished(tNs: Int64)
     func event(tNs: Int64, _ event: SamplerEvent)
     /// Commits buffered samples; called at least every `flushInterval` and on stop.
     func flush() throws
@@ -49,4 +52,5 @@ public protocol SampleSink: AnyObject {
 
 extension SampleSink {
     public func energy(channel: Int, fromNs: Int64, toNs: Int64, joules: Double, counted: Double) {}
+    public func tickFinished(tNs: Int64) {}
 }

@@ -164,6 +164,13 @@ public final class Sampler: @unchecked Sendable {
         return integrator.anomalies
     }
 
+    /// The sampler's cost so far (its thread's CPU time over the time since `start`), while it runs.
+    public func overheadSoFar() -> SamplerOverhead {
+        lock.lock(); defer { lock.unlock() }
+        return SamplerOverhead(
+            cpuSeconds: cpuSeconds, wallSeconds: Double(clock.nowNs() - startNs) / 1e9, ticks: ticks, intervalSeconds: interval)
+    }
+
     /// Readings taken so far, the forced ones at start and stop included.
     public var readings: Int { lock.lock(); defer { lock.unlock() }; return ticks }
 
@@ -235,6 +242,7 @@ public final class Sampler: @unchecked Sendable {
             }
         }
         for i in channels.indices where wasRead[i] { previousReadNs[i] = t }
+        for sink in sinks { sink.tickFinished(tNs: t) }
         ticks += 1
         cpuSeconds += MonotonicClock.threadCPUSeconds() - cpu0
         lock.unlock()

@@ -1,0 +1,101 @@
+import FlyingFox
+import FlyingSocks
+import Foundation
+
+/// `/metrics` over HTTP/1.1 (FlyingFox), answering from `NodeMetrics` without touching the sampler: a scrape reads the
+/// latest published tick under the metrics' lock and never waits on a meter.
+///
+/// Answers: 200 with Prometheus's text format (0.0.4) for `GET`/`HEAD /metrics`; 404 for any other path; 405 for
+/// another method on /metrics; 431 when the request line and headers exceed `maximumHeaderBytes`.
+public final class MetricsEndpoint: @unchecked Sendable {
+    /// Request line plus headers, bytes; 8 KiB, as many servers' default (nginx's `large_client_header_buffers`
+    /// buffer size). Prometheus's own scrape requests are a few hundred bytes.
+    public static let maximumHeaderBytes = 8_192
+    /// Content type of the text exposition format, as Prometheus's scrape documentation gives it.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    public let requested: ListenAddress
+    private let server: HTTPServer
+    private var task: Task<Void, Error>?
+
+    /// - Parameters:
+    ///   - beforeScrape: runs before each scrape's rendering (brings the sampler's own cost up to date).
+    public init(address: ListenAddress, metrics: NodeMetrics, beforeScrape: @escaping @Sendable () -> Void = {}) throws {
+        requested = address
+        let socketAddress: any SocketAddress
+        switch address.family {
+        case .ipv4: socketAddress = try sockaddr_in.inet(ip4: address.host, port: address.port)
+        case .ipv6: socketAddress = try sockaddr_in6.inet6(ip6: address.host, port: address.port)
+        }
+        server = HTTPServer(
+            config: .init(address: socketAddress, timeout: 15, logger: .disabled),
+            handler: ClosureHTTPHandler { request in
+                Self.respond(to: request, metrics: metrics, beforeScrape: beforeScrape)
+            })
+    }
+
+    /// Binds and starts answering; returns the address bound (the kernel's port when 0 was asked for).
+    /// - Throws: `ExporterError.cannotListen` when the address is taken or cannot be bound.
+    public func start() async throws -> ListenAddress {
+        let server = self.server
+        let task = Task { try await server.run() }
+        self.task = task
+        do {
+            try await server.waitUntilListening(timeout: 5)
+        } catch {
+            task.cancel()
+            var reason = "\(error)"
+            if case .failure(let failed) = await task.result { reason = "\(failed)" }
+            throw ExporterError(
+                .cannotListen, "cannot listen on \(requested) (\(reason))",
+                fix:
+                    "choose a free port with --listen \(requested.family == .ipv6 ? "[::1]" : "127.0.0.1"):PORT, or stop what holds this one"
+            )
+        }
+        switch await server.listeningAddress {
+        case let .ip4(host, port)?: return ListenAddress(host: host, port: port, family: .ipv4)
+        case let .ip6(host, port)?: return ListenAddress(host: host, port: port, family: .ipv6)
+        default: return requested
+        }
+    }
+
+    /// Stops listening and waits up to a second for open connections to finish.
+    public func stop() async {
+        await server.stop(timeout: 1)
+        task?.cancel()
+        task = nil
+    }
+
+    /// The answer to one request.
+    static func respond(to request: HTTPRequest, metrics: NodeMetrics, beforeScrape: () -> Void) -> HTTPResponse {
+        // "METHOD TARGET HTTP/1.1\r\n", then "Name: value\r\n" per header.
+        var headerBytes: Int = request.method.rawValue.utf8.count + request.target.rawValue.utf8.count + 12
+        for (name, value) in request.headers {
+            let line: Int = name.rawValue.utf8.count + value.utf8.count + 4
+            headerBytes += line
+        }
+        func text(_ status: HTTPStatusCode, _ body: String, _ extra: [HTTPHeader: String] = [:]) -> HTTPResponse {
+            var headers: HTTPHeaders = [.contentType: "text/plain; charset=utf-8"]
+            for (k, v) in extra { headers[k] = v }
+            return HTTPResponse(statusCode: status, headers: headers, body: Data(body.utf8))
+        }
+        if headerBytes > maximumHeaderBytes {
+            return text(
+                .requestHeaderFieldsTooLarge,
+                "request line and headers are \(headerBytes) bytes; this exporter takes at most \(maximumHeaderBytes)\n",
+                [.connection: "close"])
+        }
+        guard request.path == "/metrics" else {
+            return text(.notFound, "not found: \(request.path); wattprint serves Prometheus metrics on /metrics only\n")
+        }
+        guard request.method == .GET || request.method == .HEAD else {
+            return text(
+                .methodNotAllowed, "\(request.method.rawValue) is not served; scrape /metrics with GET\n",
+                [HTTPHeader("Allow"): "GET, HEAD"])
+        }
+        beforeScrape()
+        let body = metrics.render()
+        return HTTPResponse(
+            statusCode: .ok, headers: [.contentType: contentType], body: request.method == .HEAD ? Data() : Data(body))
+    }
+}
