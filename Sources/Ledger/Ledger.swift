@@ -185,7 +185,7 @@ public final class Ledger: @unchecked Sendable {
                     command: command, region: region, status: .running, pid: pid,
                     recorderStartTicks: LedgerClock.processStartTicks(pid) ?? 0,
                     previousRunID: previous?["id"], monotonicOriginNs: monotonicOriginNs, exitCode: nil,
-                    genesisHash: Data(), sealHash: nil)
+                    genesisHash: Data(), sealHash: nil, originRunID: nil, originPreviousGenesis: nil, originLedger: nil, mergedAt: nil)
                 try run.insert(db)
                 run.id = db.lastInsertedRowID
                 let genesis = HashChain.genesis(run.genesisCanonical(host: host, previousGenesis: previous?["genesis_hash"]))
@@ -288,7 +288,8 @@ public final class Ledger: @unchecked Sendable {
     /// Marks the runs whose recorder died as interrupted. Their data stays as it was; only the status changes.
     @discardableResult
     public func markInterruptedRuns() throws -> [Int64] {
-        let stale = try runs().filter { $0.status == .running }.filter { (try? effectiveStatus(of: $0)) == .interrupted }
+        // A merged run is another ledger's record, kept as it was merged.
+        let stale = try runs().filter { $0.status == .running && !$0.isMerged }.filter { (try? effectiveStatus(of: $0)) == .interrupted }
         let ids = stale.compactMap(\.id)
         guard !ids.isEmpty else { return [] }
         try mappingSQLiteErrors {

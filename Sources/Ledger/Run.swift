@@ -33,12 +33,25 @@ public struct Run: Codable, Equatable, Sendable, FetchableRecord, PersistableRec
     public var exitCode: Int32?
     public var genesisHash: Data
     public var sealHash: Data?
+    /// For a run merged from another ledger (`Ledger.merge`): its id there, which its chain was hashed with; the
+    /// genesis hash of the run before it there (`previousRunID` is that ledger's id); the ledger it came from; when.
+    /// Nil for runs recorded here.
+    public var originRunID: Int64?
+    public var originPreviousGenesis: Data?
+    public var originLedger: String?
+    public var mergedAt: String?
+
+    /// The id the run's chain was hashed with: its own, or its id in the ledger it was merged from.
+    public var chainID: Int64? { originRunID ?? id }
+    public var isMerged: Bool { originRunID != nil }
 
     enum CodingKeys: String, CodingKey {
         case id, hostID = "host_id", startedAt = "started_at", endedAt = "ended_at", command, region, status, pid
         case recorderStartTicks = "recorder_start_ticks", previousRunID = "previous_run_id"
         case monotonicOriginNs = "monotonic_origin_ns", exitCode = "exit_code"
         case genesisHash = "genesis_hash", sealHash = "seal_hash"
+        case originRunID = "origin_run_id", originPreviousGenesis = "origin_previous_genesis", originLedger = "origin_ledger"
+        case mergedAt = "merged_at"
     }
 
     /// Canonical text of the run's header, the first link of its chain.
@@ -46,7 +59,7 @@ public struct Run: Codable, Equatable, Sendable, FetchableRecord, PersistableRec
         Canonical.record(
             "R",
             [
-                "\(id ?? -1)", startedAt, command, region ?? "", "\(pid)", "\(recorderStartTicks)",
+                "\(chainID ?? -1)", startedAt, command, region ?? "", "\(pid)", "\(recorderStartTicks)",
                 "\(monotonicOriginNs)", previousRunID.map { "\($0)" } ?? "", previousGenesis?.hex ?? "", host.canonical,
             ])
     }

@@ -60,6 +60,16 @@ enum Schema {
                     ALTER TABLE channel ADD COLUMN max_watts REAL;
                     """)
         }
+        migrator.registerMigration("v3: provenance of runs merged from other ledgers") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE run ADD COLUMN origin_run_id INTEGER;
+                    ALTER TABLE run ADD COLUMN origin_previous_genesis BLOB;
+                    ALTER TABLE run ADD COLUMN origin_ledger TEXT;
+                    ALTER TABLE run ADD COLUMN merged_at TEXT;
+                    CREATE INDEX run_by_genesis ON run(genesis_hash);
+                    """)
+        }
         return migrator
     }
 }

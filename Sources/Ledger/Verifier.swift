@@ -68,10 +68,23 @@ extension Ledger {
         }
         var previousGenesis: Data?
         if let previousID = run.previousRunID {
-            guard let previous = try Data.fetchOne(db, sql: "SELECT genesis_hash FROM run WHERE id = ?", arguments: [previousID]) else {
-                return fail(nil, nil, "run", "run \(previousID), which this run's chain links to, was deleted")
+            if run.isMerged {
+                // The run before it in its own ledger was merged with it: found by its genesis hash.
+                guard let previous = run.originPreviousGenesis,
+                    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM run WHERE genesis_hash = ?)", arguments: [previous]) == true
+                else {
+                    return fail(
+                        nil, nil, "run",
+                        "run \(previousID) of \(run.originLedger ?? "its ledger"), which this merged run's chain links to, is not in this ledger"
+                    )
+                }
+                previousGenesis = previous
+            } else {
+                guard let previous = try Data.fetchOne(db, sql: "SELECT genesis_hash FROM run WHERE id = ?", arguments: [previousID]) else {
+                    return fail(nil, nil, "run", "run \(previousID), which this run's chain links to, was deleted")
+                }
+                previousGenesis = previous
             }
-            previousGenesis = previous
         }
         var previous = HashChain.genesis(run.genesisCanonical(host: host, previousGenesis: previousGenesis))
         if previous != run.genesisHash {
@@ -145,7 +158,7 @@ extension Ledger {
                 if count != rows.count {
                     return fail(seq, nil, "batch", "the batch recorded \(count) rows but \(rows.count) are present")
                 }
-                let recomputed = HashChain.batchHash(previous: previous, runID: runID, seq: seq, rowDigests: hashes)
+                let recomputed = HashChain.batchHash(previous: previous, runID: run.chainID ?? runID, seq: seq, rowDigests: hashes)
                 let stored: Data = try column(batch, "hash", "batch")
                 if recomputed != stored { return fail(seq, nil, "batch", "the batch hash does not match its rows") }
                 previous = recomputed

@@ -36,7 +36,12 @@ final class LedgerRoundTripTests: XCTestCase {
         XCTAssertEqual(try reopened.verify(run: recorder.runID).outcome, .ok)
 
         let applied = try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        XCTAssertEqual(applied, ["v1: hosts, runs, channels, samples, events, batches", "v2: channel key, device class and power bound"])
+        XCTAssertEqual(
+            applied,
+            [
+                "v1: hosts, runs, channels, samples, events, batches", "v2: channel key, device class and power bound",
+                "v3: provenance of runs merged from other ledgers",
+            ])
         let journal = try DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         XCTAssertEqual(journal, "wal")
     }

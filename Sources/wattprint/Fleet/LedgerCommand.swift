@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Ledger
+
+/// `wattprint ledger …`: operations on whole ledgers.
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "Operate on whole ledgers: merge the ledgers of several hosts into one.",
+        subcommands: [Merge.self])
+
+    /// `wattprint ledger merge A.sqlite B.sqlite … --into fleet.sqlite`.
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge ledgers (one per host) into one, keeping each run's host and original hash chain.",
+            discussion: """
+                Every source is verified first; a tampered source, a run still being recorded, or a run already in \
+                the target (a ledger merged twice) refuses the whole merge, and nothing is written. Each merged run \
+                keeps its original chain: `wattprint verify --ledger FLEET` checks it as it was recorded, and \
+                `wattprint report --period … --group-by host --ledger FLEET` covers every host.
+
+                Example:
+                  wattprint ledger merge node-a.sqlite node-b.sqlite --into fleet.sqlite
+                """)
+
+        @Argument(help: "Ledgers to merge (sqlite files).") var sources: [String] = []
+        @Option(help: ArgumentHelp("The ledger to merge into (created if missing).", valueName: "path")) var into: String
+
+        func validate() throws {
+            if sources.isEmpty {
+                throw ValidationError("name the ledgers to merge, e.g. wattprint ledger merge a.sqlite b.sqlite --into fleet.sqlite")
+            }
+            for source in sources where !FileManager.default.fileExists(atPath: source) {
+                throw ValidationError(
+                    "\(source) does not exist; name ledger files (each host's is at ~/.local/share/wattprint/ledger.sqlite)")
+            }
+        }
+
+        func run() throws {
+            let target = try CLIError.wrapping { try Ledger(path: into, create: true) }
+            let merged = try CLIError.wrapping { try target.merge(from: sources) }
+            for m in merged {
+                let ids = m.runs.map { "\($0.source)→\($0.merged)" }.joined(separator: ", ")
+                print("\(m.path): \(m.runs.count) run(s) from \(m.hosts.joined(separator: ", ")), \(m.rows) rows (runs \(ids))")
+            }
+            print("merged into \(into); check it with `wattprint verify --ledger \(into)`")
+        }
+    }
+}
