@@ -52,10 +52,45 @@ public final class MetricsEndpoint: @unchecked Sendable {
                     "choose a free port with --listen \(requested.family == .ipv6 ? "[::1]" : "127.0.0.1"):PORT, or stop what holds this one"
             )
         }
+        let bound: ListenAddress
         switch await server.listeningAddress {
-        case let .ip4(host, port)?: return ListenAddress(host: host, port: port, family: .ipv4)
-        case let .ip6(host, port)?: return ListenAddress(host: host, port: port, family: .ipv6)
-        default: return requested
+        case let .ip4(host, port)?: bound = ListenAddress(host: host, port: port, family: .ipv4)
+        case let .ip6(host, port)?: bound = ListenAddress(host: host, port: port, family: .ipv6)
+        default: bound = requested
+        }
+        Self.disableNagle(listeningOn: bound.port)
+        return bound
+    }
+
+    /// FlyingFox writes a response's head and body separately; with Nagle's algorithm the body then waits for the
+    /// scraper's delayed ACK (40 ms on Linux) on every keep-alive scrape. Linux copies TCP_NODELAY from a listening
+    /// socket to the sockets it accepts, and FlyingFox does not expose its socket, so it is found by its port.
+    static func disableNagle(listeningOn port: UInt16) {
+        for fd in Int32(3)..<Int32(4096) {
+            var storage = sockaddr_storage()
+            var size = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let named = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &size) }
+            }
+            guard named == 0 else { continue }
+            var listening: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening == 1 else { continue }
+            let boundPort: UInt16
+            switch Int32(storage.ss_family) {
+            case AF_INET:
+                boundPort = withUnsafePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+                }
+            case AF_INET6:
+                boundPort = withUnsafePointer(to: &storage) {
+                    $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                }
+            default: continue
+            }
+            guard boundPort == port else { continue }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
     }
 

@@ -147,6 +147,23 @@ final class PrometheusExporterTests: XCTestCase {
         XCTAssertEqual(p.terminationStatus, 0)
     }
 
+    /// The load benchmark answers every scrape at the asked rate and reports the sampler's share of a core.
+    func testLoadTestAnswersEveryScrape() throws {
+        let dir = try scratchDirectory()
+        let r = try CLI.run([
+            "serve", "--load-test", "--scrapes-per-second", "50", "--duration", "2", "--ledger",
+            dir.appendingPathComponent("l.sqlite").path,
+            "--region", "FR",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(
+            r.stdout.contains("100 sent at 50/s") && r.stdout.contains("100 answered 200") && r.stdout.contains("0 failed"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("% of one core (target < 0.2 %)"), r.stdout)
+        let refused = try CLI.run(["serve", "--load-test", "--duration", "301"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("at most 300 s"), refused.stderr)
+    }
+
     /// A remote address is refused unless asked for, and a malformed one is named.
     func testListenAddressesAreCheckedBeforeSampling() throws {
         let dir = try scratchDirectory()
