@@ -195,6 +195,43 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
         samplerShare.set(overhead.fractionOfOneCore)
     }
 
+    /// Runs attached to this node's collector, by pid, and their series.
+    private var runGauges: [Int32: (attributed: Gauge, counted: Gauge)] = [:]
+
+    /// Publishes the runs attached to the node's collector as `wattprint_run_attributed_energy_joules` (CPU energy
+    /// attributed to the run's process tree so far) and `wattprint_run_host_energy_joules` (what the host counted while
+    /// it ran), labelled `pid`, `command`, `job_id` (SLURM_JOB_ID: `job` is Prometheus's scrape job), `rank`; a run's series go when it detaches.
+    public func update(runs: [AttachedRun]) {
+        lock.lock(); defer { lock.unlock() }
+        var present = Set<Int32>()
+        for run in runs {
+            guard let progress = run.progress else { continue }
+            present.insert(run.run.pid)
+            if runGauges[run.run.pid] == nil {
+                let job = run.run.job
+                let labels = [
+                    ("host", host), ("pid", "\(run.run.pid)"), ("command", String(run.run.command.prefix(120))),
+                    ("job_id", job?.slurmJobID ?? ""), ("rank", job?.rank ?? job?.slurmProcID ?? ""),
+                ]
+                runGauges[run.run.pid] = (
+                    registry.makeGauge(
+                        name: "wattprint_run_attributed_energy_joules", labels: labels,
+                        help: "CPU energy attributed to a run in progress (its process tree's share of the host's busy CPU time), joules"),
+                    registry.makeGauge(
+                        name: "wattprint_run_host_energy_joules", labels: labels,
+                        help: "Energy the host counted while a run in progress ran, joules (shared by concurrent runs)")
+                )
+            }
+            runGauges[run.run.pid]?.attributed.set(progress.attributedCPUJoules)
+            runGauges[run.run.pid]?.counted.set(progress.countedJoules)
+        }
+        for (pid, gauges) in runGauges where !present.contains(pid) {
+            registry.unregisterGauge(gauges.attributed)
+            registry.unregisterGauge(gauges.counted)
+            runGauges[pid] = nil
+        }
+    }
+
     /// Prometheus's text exposition format (version 0.0.4) of every series, as of the latest complete tick; counts
     /// the scrape.
     public func render() -> [UInt8] {

@@ -30,8 +30,30 @@ public final class MeterSet {
         }
     }
 
-    public static func discover(_ options: Options = Options(), perfOpener: PerfCounterOpener = KernelPerfCounterOpener()) -> MeterSet {
+    /// Every meter this machine has: the hardware ones (or the node collector's, when `collector` is given: it reads
+    /// them once for every run on the node) and the estimation model, which counts what no hardware channel measures
+    /// and carries this run's process-tree CPU time for attribution.
+    public static func discover(
+        _ options: Options = Options(), perfOpener: PerfCounterOpener = KernelPerfCounterOpener(), collector: CollectorClient? = nil
+    ) -> MeterSet {
         let host = HostDescription.current(paths: options.paths)
+        var (meters, unavailable) =
+            collector.map { ([RemoteMeter(client: $0)] as [Meter], $0.hello.unavailable.map { ($0.meter, $0.reason) }) }
+            ?? hardware(options, perfOpener: perfOpener)
+        let totals = meters.flatMap(\.channels).filter { $0.role == .total }
+        // A measured CPU (RAPL through powercap or perf, or a hwmon sensor) or DRAM channel replaces its estimate.
+        let cpuMeasured = totals.contains { !$0.key.hasPrefix("nvml:") }
+        let dramMeasured = totals.contains { ($0.key.hasPrefix("rapl:") || $0.key.hasPrefix("perf:")) && $0.device.hasPrefix("dram") }
+        meters.append(
+            EstimationMeter(
+                paths: options.paths, host: host, cpuCounts: !cpuMeasured, memoryCounts: !dramMeasured, processRoot: options.processRoot))
+        return MeterSet(meters: meters, host: host, unavailable: unavailable)
+    }
+
+    /// The hardware meters found (powercap, perf, hwmon, NVML), and why each missing one is missing.
+    public static func hardware(_ options: Options, perfOpener: PerfCounterOpener = KernelPerfCounterOpener()) -> (
+        meters: [Meter], unavailable: [(String, String)]
+    ) {
         var meters: [Meter] = []
         var unavailable: [(String, String)] = []
 
@@ -57,9 +79,7 @@ public final class MeterSet {
             unavailable.append(("perf", "no perf power PMU at \(options.paths.sys("bus/event_source/devices/power"))"))
         }
         let raplCPU = powercapCounts || perf.channels.contains { $0.role == .total }
-        let raplDRAM = (powercap.channels + perf.channels).contains { $0.role == .total && $0.device.hasPrefix("dram") }
 
-        var hwmonCPU = false
         if options.useLibsensors && !options.paths.isRealSysfs {
             // libsensors cannot be pointed at another root: beside a fake tree it would mix in this machine's chips.
             unavailable.append(("hwmon", "libsensors reads the real /sys only, and this run reads \(options.paths.sysfs)"))
@@ -71,7 +91,6 @@ public final class MeterSet {
                 unavailable.append(("hwmon", "libsensors found no power or energy sensors"))
             }
             if !hwmon.channels.isEmpty || !hwmon.blocked.isEmpty { meters.append(hwmon) }
-            hwmonCPU = hwmon.channels.contains { $0.role == .total }
         }
 
         let nvml = NVMLMeter(libraryPath: options.nvmlLibrary)
@@ -81,12 +100,7 @@ public final class MeterSet {
             unavailable.append(("nvml", "NVML found no GPU"))
         }
         if !nvml.channels.isEmpty || !nvml.blocked.isEmpty { meters.append(nvml) }
-
-        meters.append(
-            EstimationMeter(
-                paths: options.paths, host: host, cpuCounts: !(raplCPU || hwmonCPU),
-                memoryCounts: !raplDRAM, processRoot: options.processRoot))
-        return MeterSet(meters: meters, host: host, unavailable: unavailable)
+        return (meters, unavailable)
     }
 
     public var channels: [MeterChannel] { meters.flatMap(\.channels) }

@@ -47,8 +47,24 @@ struct RunCommand: ParsableCommand {
     )
     var noCgroup = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Read the hardware meters through the node's collector (one reader for every rank on the node): auto (when one runs, or the launcher says the job has several processes), always, or never. Default: $WATTPRINT_COLLECTOR, else auto.",
+            valueName: "policy"))
+    var collector: CollectorPolicy?
+
     @Argument(parsing: .postTerminator, help: "The command to run, after --.")
     var command: [String] = []
+
+    /// `--collector`, else `$WATTPRINT_COLLECTOR`, else auto.
+    func collectorPolicy() throws -> CollectorPolicy {
+        if let collector { return collector }
+        guard let value = ProcessInfo.processInfo.environment["WATTPRINT_COLLECTOR"], !value.isEmpty else { return .auto }
+        guard let policy = CollectorPolicy(rawValue: value) else {
+            throw CLIError("WATTPRINT_COLLECTOR is '\(value)'; set it to auto, always or never (or unset it)")
+        }
+        return policy
+    }
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("Name the command to measure after --, e.g. wattprint run -- sleep 5") }
@@ -69,11 +85,26 @@ struct RunCommand: ParsableCommand {
             hourly: hourly?.reference, instruments: try CLIError.wrapping { try instrumentOptions.instruments() },
             hardware: hardwareOptions.choice)
         let store = try ledger.open(create: true)
+        let policy = try collectorPolicy()
+        let shared = NodeCollectorAccess.connect(policy: policy, options: MeterSet.Options(), interval: interval)
+        if let problem = shared.problem {
+            FileHandle.standardError.write(Data("wattprint: reading the meters directly: \(problem)\n".utf8))
+        }
         // Meters are found and the run opened before the command starts, so its first instant is measured.
+        let live = LiveAttribution()
         let session = try CLIError.wrapping {
             try MeasuredSession(
                 ledger: store, command: argv.joined(separator: " "), settings: settings,
-                configuration: .init(interval: interval, toolVersion: Wattprint.version))
+                configuration: .init(
+                    interval: interval, sinks: shared.client == nil ? [] : [live], toolVersion: Wattprint.version, collector: shared.client)
+            )
+        }
+        let job = JobIdentity.fromEnvironment()
+        if job != nil || shared.client != nil || shared.problem != nil {
+            session.record(.job(JobRecord(identity: job, collectorPID: shared.client?.hello.pid, collectorUnavailable: shared.problem)))
+        }
+        if let client = shared.client {
+            try? client.attach(.init(pid: getpid(), command: argv.joined(separator: " "), job: job))
         }
 
         // The command may report tokens, phases and steps as JSON lines in the file $WATTPRINT_EVENTS names.
@@ -128,7 +159,16 @@ struct RunCommand: ParsableCommand {
         session.attach(processRoot: child.pid, isOurChild: true, attribution: attribution, cgroupUnavailable: unavailable)
         FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
         feed.start()
+        // The run's energy so far, each second, for the collector's exporter (`wattprint serve`'s per-run series).
+        let progress = shared.client.map { client -> DispatchSourceTimer in
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now() + 1, repeating: 1)
+            timer.setEventHandler { try? client.report(live.progress) }
+            timer.resume()
+            return timer
+        }
         let status = child.wait()
+        progress?.cancel()
         feed.finish()
         if let tokens { session.record(.tokens(TokenCount(count: tokens))) }
         session.stop()

@@ -27,6 +27,6 @@ struct Wattprint: ParsableCommand {
             RecomputeBenchmark.self, GridCommand.self,
             EstimateCommand.self,
             ModelCommand.self,
-            ServeCommand.self, LedgerCommand.self,
+            ServeCommand.self, LedgerCommand.self, CollectorCommand.self,
         ])
 }

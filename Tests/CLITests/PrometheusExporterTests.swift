@@ -38,8 +38,13 @@ final class PrometheusExporterTests: XCTestCase {
         defer { running.value = false }
 
         let ledgerPath = dir.appendingPathComponent("node.sqlite").path
+        // Unix socket paths are short (108 bytes): the collector's runtime folder near the root.
+        let runtime = "/tmp/wp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        var serveEnv = tree.environment
+        serveEnv["XDG_RUNTIME_DIR"] = runtime
         let (serve, _, serveErr) = try CLI.start(
-            ["serve", "--listen", "127.0.0.1:0", "--interval", "0.1", "--ledger", ledgerPath, "--region", "FR"], env: tree.environment)
+            ["serve", "--listen", "127.0.0.1:0", "--interval", "0.1", "--ledger", ledgerPath, "--region", "FR"], env: serveEnv)
         defer { if serve.isRunning { serve.terminate() } }
         let address = try Self.servingAddress(serveErr)
 
@@ -51,6 +56,16 @@ final class PrometheusExporterTests: XCTestCase {
         XCTAssertEqual(scrape.status, 200)
         XCTAssertTrue(scrape.body.contains("wattprint_energy_joules_total{host="), scrape.body)
         XCTAssertTrue(scrape.body.contains(#"channel="rapl:intel-rapl:0""#), scrape.body)
+
+        // A run in progress on this node attaches to serve as its collector and appears in the per-run series.
+        var runEnv = tree.environment
+        runEnv["XDG_RUNTIME_DIR"] = runtime
+        runEnv["SLURM_JOB_ID"] = "4242"
+        runEnv["RANK"] = "0"
+        let (rank, _, rankErr) = try CLI.start(
+            ["run", "--region", "FR", "--no-cgroup", "--ledger", dir.appendingPathComponent("rank.sqlite").path, "--", "sleep", "60"],
+            env: runEnv)
+        defer { if rank.isRunning { rank.terminate() } }
 
         let port = try Self.freePort()
         let config = dir.appendingPathComponent("prometheus.yml")
@@ -109,6 +124,12 @@ final class PrometheusExporterTests: XCTestCase {
             XCTAssertFalse(results.isEmpty, "the dashboard's query returned nothing: \(concrete)")
         }
 
+        let perJob = try Self.query(api, #"wattprint_run_attributed_energy_joules{job_id="4242",rank="0"}"#)
+        XCTAssertEqual(perJob.count, 1, "the attached run's series")
+        rank.terminate()
+        let rankStderr = String(decoding: rankErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        rank.waitUntilExit()
+        XCTAssertTrue(rankStderr.contains("wattprint: run 1"), rankStderr)
         serve.interrupt()
         serve.waitUntilExit()
         XCTAssertEqual(serve.terminationStatus, 0)

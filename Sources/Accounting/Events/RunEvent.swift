@@ -43,6 +43,9 @@ public enum RunEvent: Sendable, Equatable {
     case benchFindings(JSONValue)
     /// A line of a measured program's event file that could not be read, kept as written.
     case malformedEvent(MalformedEventLine)
+    /// The distributed job this run is a rank of (SLURM and torchrun's environment), and whether it read the
+    /// hardware meters through the node's collector.
+    case job(JobRecord)
     case other(kind: String, payload: String)
 
     /// The event schema's version, recorded with each run.
@@ -75,6 +78,7 @@ public enum RunEvent: Sendable, Equatable {
         case .benchSummary: return "bench_summary"
         case .benchFindings: return "bench_findings"
         case .malformedEvent: return "malformed_event"
+        case .job: return "job"
         case let .other(kind, _): return kind
         }
     }
@@ -108,6 +112,7 @@ public enum RunEvent: Sendable, Equatable {
         case let .benchSummary(s): return json(s)
         case let .benchFindings(f): return json(f)
         case let .malformedEvent(m): return json(m)
+        case let .job(j): return json(j)
         case let .other(_, payload): return payload
         }
     }
@@ -159,6 +164,7 @@ public enum RunEvent: Sendable, Equatable {
         case "bench_summary": event = read(JSONValue.self).map { .benchSummary($0) }
         case "bench_findings": event = read(JSONValue.self).map { .benchFindings($0) }
         case "malformed_event": event = read(MalformedEventLine.self).map { .malformedEvent($0) }
+        case "job": event = read(JobRecord.self).map { .job($0) }
         default: event = nil
         }
         self = event ?? .other(kind: kind, payload: payload)
@@ -272,6 +278,19 @@ public struct StepRecord: Codable, Sendable, Equatable {
         try c.encodeIfPresent(loss, forKey: .loss)
         try c.encodeIfPresent(learningRate, forKey: .learningRate)
         try c.encodeIfPresent(gradientNorm, forKey: .gradientNorm)
+    }
+}
+
+/// A rank of a distributed job, and how it read the node's hardware meters.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var identity: JobIdentity?
+    /// The collector's pid when the run read the hardware meters through it; nil when it read them itself.
+    public var collectorPID: Int32?
+    /// Why the run read the meters itself although asked to share them (the collector could not be reached).
+    public var collectorUnavailable: String?
+
+    public init(identity: JobIdentity?, collectorPID: Int32?, collectorUnavailable: String? = nil) {
+        self.identity = identity; self.collectorPID = collectorPID; self.collectorUnavailable = collectorUnavailable
     }
 }
 

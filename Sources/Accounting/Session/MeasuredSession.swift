@@ -24,16 +24,20 @@ public final class MeasuredSession {
         public var sinks: [SampleSink]
         /// The version recorded as the host's tool.
         public var toolVersion: String
+        /// The node's collector, when this run reads the hardware meters through it (one reader for every run on the
+        /// node); nil: the run reads them itself.
+        public var collector: CollectorClient?
 
         public init(
             paths: SystemPaths = .fromEnvironment(),
             nvmlLibrary: String = ProcessInfo.processInfo.environment["WATTPRINT_NVML_LIBRARY"] ?? "libnvidia-ml.so.1",
             useLibsensors: Bool = true, perfOpener: PerfCounterOpener = KernelPerfCounterOpener(), interval: Double = 0.1,
-            flushInterval: Double = 2, clock: SamplerClock = SystemClock(), sinks: [SampleSink] = [], toolVersion: String
+            flushInterval: Double = 2, clock: SamplerClock = SystemClock(), sinks: [SampleSink] = [], toolVersion: String,
+            collector: CollectorClient? = nil
         ) {
             self.paths = paths; self.nvmlLibrary = nvmlLibrary; self.useLibsensors = useLibsensors; self.perfOpener = perfOpener
             self.interval = interval; self.flushInterval = flushInterval; self.clock = clock; self.sinks = sinks
-            self.toolVersion = toolVersion
+            self.toolVersion = toolVersion; self.collector = collector
         }
     }
 
@@ -60,7 +64,7 @@ public final class MeasuredSession {
         meters = MeterSet.discover(
             .init(
                 paths: configuration.paths, processRoot: processRoot, useLibsensors: configuration.useLibsensors,
-                nvmlLibrary: configuration.nvmlLibrary), perfOpener: configuration.perfOpener)
+                nvmlLibrary: configuration.nvmlLibrary), perfOpener: configuration.perfOpener, collector: configuration.collector)
         recorder = try ledger.beginRun(
             host: meters.ledgerHost(toolVersion: configuration.toolVersion), command: command,
             region: settings.region.isDefaulted ? nil : settings.region.query)

@@ -77,17 +77,31 @@ struct ServeCommand: ParsableCommand {
             intensity: GridIntensityFigure(
                 region: region.isDefaulted ? "world" : region.query, gramsPerKilowattHour: figure.intensity.gramsPerKilowattHour,
                 source: figure.label))
+        let collector = NodeCollector(unavailable: [])
         let session = try CLIError.wrapping {
             try MeasuredSession(
                 ledger: store, command: "wattprint serve --listen \(address)", settings: settings,
-                configuration: .init(interval: interval, sinks: [metrics], toolVersion: Wattprint.version))
+                configuration: .init(interval: interval, sinks: [metrics, collector], toolVersion: Wattprint.version))
         }
         let endpoint = try CLIError.wrapping {
             try MetricsEndpoint(
                 address: address, metrics: metrics,
-                beforeScrape: { if let overhead = session.sampler?.overheadSoFar() { metrics.update(overhead: overhead) } })
+                beforeScrape: {
+                    if let overhead = session.sampler?.overheadSoFar() { metrics.update(overhead: overhead) }
+                    metrics.update(runs: collector.status().attached)
+                })
         }
         for caveat in session.start() { FileHandle.standardError.write(Data("wattprint: \(caveat)\n".utf8)) }
+        // This node's collector too: runs on it read the hardware meters through this process.
+        if let sampler = session.sampler { collector.attach(sampler: sampler) }
+        let location = CollectorLocation(options: MeterSet.Options())
+        do {
+            try location.prepare()
+            try collector.listen(at: location.socketPath)
+        } catch {
+            FileHandle.standardError.write(Data("wattprint: not serving as this node's collector: \(error)\n".utf8))
+        }
+        defer { collector.stop() }
         let bound: ListenAddress
         do {
             bound = try Blocking.await { try await endpoint.start() }

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Meters
+
+/// `wattprint collector`: the node's one reader of the hardware meters, for every run on it (started by the first
+/// rank of a job; `wattprint serve` is one too).
+struct CollectorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector",
+        abstract: "Read this node's hardware meters once for every run on it, over a Unix socket (started by `wattprint run` when needed).",
+        discussion: """
+            `wattprint run` starts one when the launcher says the job has several processes (WORLD_SIZE or SLURM_NTASKS \
+            above 1), or always with --collector always; later ranks attach to it, each integrating the shared \
+            readings on its own ticks with its own process attribution. It exits when no run has been attached for \
+            --idle-exit seconds. The socket is $XDG_RUNTIME_DIR/wattprint/collector-*.sock (else /tmp/wattprint-UID/), \
+            one per user and per system root. --status prints what a running collector has done.
+            """)
+
+    @Option(help: ArgumentHelp("Seconds between readings.", valueName: "seconds")) var interval: Double = 0.1
+    @Option(help: ArgumentHelp("Exit after this many seconds with no run attached.", valueName: "seconds")) var idleExit: Double = 10
+    @Flag(help: "Print the running collector's status (readings taken, runs attached) as JSON, and exit.") var status = false
+
+    func validate() throws {
+        guard interval > 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds") }
+        guard idleExit > 0 else { throw ValidationError("--idle-exit must be above 0 seconds") }
+    }
+
+    func run() throws {
+        let options = MeterSet.Options()
+        let location = CollectorLocation(options: options)
+        if status {
+            let client = try CLIError.wrapping { try CollectorClient(socketPath: location.socketPath) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(try CLIError.wrapping { try client.status() }), as: UTF8.self))
+            return
+        }
+        try CLIError.wrapping { try location.prepare() }
+        let hardware = MeterSet.hardware(options)
+        let meters = MeterSet(
+            meters: hardware.meters, host: HostDescription.current(paths: options.paths), unavailable: hardware.unavailable)
+        let collector = NodeCollector(unavailable: hardware.unavailable.map { (meter: $0.0, reason: $0.1) })
+        let sampler = Sampler(meters: meters, interval: interval, sinks: [collector])
+        collector.attach(sampler: sampler)
+        sampler.start()
+        do { try collector.listen(at: location.socketPath) } catch {
+            sampler.stop()
+            FileHandle.standardError.write(Data("wattprint collector: \(error); leaving it to serve\n".utf8))
+            return
+        }
+        FileHandle.standardError.write(
+            Data("wattprint collector: pid \(getpid()) serving \(meters.channels.count) channel(s) at \(location.socketPath)\n".utf8))
+        let stop = DispatchSemaphore(value: 0)
+        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        while stop.wait(timeout: .now() + 0.5) == .timedOut {
+            if let idle = collector.idleSeconds, idle >= idleExit { break }
+        }
+        collector.stop()
+        let overhead = sampler.stop()
+        let final = collector.status()
+        FileHandle.standardError.write(
+            Data(
+                "wattprint collector: exiting after \(final.readings) readings for \(final.clientsEver) run(s); sampler \(String(format: "%.3f", 100 * overhead.fractionOfOneCore)) % of one core\n"
+                    .utf8))
+    }
+}
