@@ -82,7 +82,7 @@ public final class Ledger: @unchecked Sendable {
 
     /// Looks at an existing file through a read-only connection, so a file we refuse is never written to
     /// (a read-write WAL connection would rewrite its header).
-    private static func inspectReadOnly(path: String) throws {
+    static func inspectReadOnly(path: String) throws {
         var config = Configuration()
         config.readonly = true
         let migrator = Schema.migrator
@@ -110,7 +110,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// SQLite files start with these 16 bytes; anything else is refused before SQLite touches it.
-    private static func checkHeader(path: String) throws {
+    static func checkHeader(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw LedgerError.cannotCreate(path: path, reason: "it is not readable")
         }

@@ -26,75 +26,78 @@ extension Ledger {
     /// still verifies here (`verify` hashes a merged run with its id in its own ledger, `Run.originRunID`) and its
     /// host keeps its description.
     ///
-    /// Every source is verified first and the merge is one transaction: a tampered source, a run still being
-    /// recorded, or a run already in this ledger (the same genesis hash: a ledger merged twice, or given twice)
-    /// refuses the whole merge with the reason, and nothing is written.
+    /// Sources are read through read-only connections (never migrated or written) and the whole merge is one write
+    /// transaction: each source's runs are verified and copied from one snapshot of it, so a run is copied only as it
+    /// was verified. A tampered source, a run still marked running (recording, on this host or another, or never
+    /// closed: `wattprint runs` on its host marks a dead one interrupted), or a run already in this ledger (the same
+    /// genesis hash: a ledger merged twice, or given twice) refuses the whole merge with the reason; nothing is
+    /// written.
     /// - Throws: `LedgerMergeError` naming the source, the run and what is wrong; `LedgerError` when a ledger cannot
     ///   be opened or written.
     @discardableResult
     public func merge(from paths: [String], mergedAt: Date = Date()) throws -> [MergedLedger] {
-        var seen: [Data: String] = [:]
-        for path in paths {
-            guard (path as NSString).standardizingPath != (self.path as NSString).standardizingPath else {
-                throw LedgerMergeError("\(path) is the ledger being merged into; name it once, after --into")
+        let sources = paths.map { (given: $0, absolute: URL(fileURLWithPath: $0).standardizedFileURL.path) }
+        let target = URL(fileURLWithPath: path).standardizedFileURL.path
+        for source in sources {
+            guard source.absolute != target else {
+                throw LedgerMergeError("\(source.given) is the ledger being merged into; name it once, after --into")
             }
-            let source = try Ledger(path: path, create: false)
-            for check in try source.verifyAll() {
-                switch check.outcome {
-                case .ok, .interrupted: break
-                case .recording:
-                    throw LedgerMergeError(
-                        "run \(check.runID) of \(path) is still being recorded; merge after it ends (nothing was merged)")
-                case let .mismatch(batch, row, table, reason):
-                    let place = [batch.map { "batch \($0)" }, row.map { "row \($0)" }, table].compactMap { $0 }.joined(separator: ", ")
-                    throw LedgerMergeError(
-                        "run \(check.runID) of \(path) fails verification (\(reason)\(place.isEmpty ? "" : "; \(place)")); a tampered or damaged ledger is not merged (nothing was merged): see `wattprint verify --ledger \(path)`"
-                    )
-                }
-            }
-            for run in try source.runs() {
-                if let other = seen[run.genesisHash] {
-                    throw LedgerMergeError(
-                        "run \(run.id!) of \(path) is also in \(other) (the same genesis hash): each ledger is merged once (nothing was merged)"
-                    )
-                }
-                seen[run.genesisHash] = path
-            }
-        }
-        let present = try mappingSQLiteErrors {
-            try pool.read { db in try Data.fetchSet(db, sql: "SELECT genesis_hash FROM run") }
-        }
-        for (genesis, path) in seen where present.contains(genesis) {
-            let id = try mappingSQLiteErrors {
-                try pool.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM run WHERE genesis_hash = ?", arguments: [genesis]) }
-            }
-            throw LedgerMergeError(
-                "a run of \(path) is already in \(self.path) (run \(id.map(String.init) ?? "?"), the same genesis hash): that ledger was merged before (nothing was merged)"
-            )
+            guard FileManager.default.fileExists(atPath: source.given) else { throw LedgerError.missing(path: source.given) }
+            try Ledger.checkHeader(path: source.given)
+            try Ledger.inspectReadOnly(path: source.given)
         }
         let stamp = LedgerClock.utcString(mergedAt)
         return try mappingSQLiteErrors {
-            try pool.writeWithoutTransaction { db in
-                var merged: [MergedLedger] = []
-                try db.inTransaction {
-                    for (k, path) in paths.enumerated() {
-                        let alias = "src\(k)"
-                        try db.execute(sql: "ATTACH DATABASE ? AS \(alias)", arguments: [path])
-                        merged.append(try Self.copy(db: db, from: alias, path: path, mergedAt: stamp))
-                    }
-                    return .commit
+            try pool.write { db in
+                var present: [Data: String] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT id, genesis_hash FROM run") {
+                    present[row["genesis_hash"]] = "\(self.path) as run \(row["id"] as Int64): that ledger was merged before"
                 }
-                for k in paths.indices { try db.execute(sql: "DETACH DATABASE src\(k)") }
+                var merged: [MergedLedger] = []
+                for source in sources {
+                    var configuration = Configuration()
+                    configuration.readonly = true
+                    let queue = try DatabaseQueue(path: source.given, configuration: configuration)
+                    defer { try? queue.close() }
+                    merged.append(
+                        try queue.read { sdb in
+                            try Self.copy(
+                                from: sdb, into: db, path: source.given, origin: source.absolute, present: &present, mergedAt: stamp)
+                        })
+                }
                 return merged
             }
         }
     }
 
-    /// One attached source's hosts, runs and rows copied; run ids renumbered, everything hashed left as it was.
-    private static func copy(db: Database, from src: String, path: String, mergedAt: String) throws -> MergedLedger {
+    /// One source's hosts, runs and rows, verified then copied from one read transaction; run ids renumbered,
+    /// everything hashed left as it was.
+    private static func copy(
+        from sdb: Database, into db: Database, path: String, origin: String, present: inout [Data: String], mergedAt: String
+    ) throws -> MergedLedger {
+        let runs = try Run.fetchAll(sdb, sql: "SELECT * FROM run ORDER BY id")
+        for run in runs {
+            let id = run.id!
+            if run.status == .running {
+                throw LedgerMergeError(
+                    "run \(id) of \(path) is marked running: it is still being recorded, or its recorder died and no wattprint on its host has noticed yet; merge after it ends, or run `wattprint runs --ledger \(path)` on its host to mark a dead one interrupted (nothing was merged)"
+                )
+            }
+            let check = try Ledger.verify(db: sdb, runID: id)
+            if case let .mismatch(batch, row, table, reason) = check.outcome {
+                let place = [batch.map { "batch \($0)" }, row.map { "row \($0)" }, table].compactMap { $0 }.joined(separator: ", ")
+                throw LedgerMergeError(
+                    "run \(id) of \(path) fails verification (\(reason)\(place.isEmpty ? "" : "; \(place)")); a tampered or damaged ledger is not merged (nothing was merged): see `wattprint verify --ledger \(path)`"
+                )
+            }
+            if let other = present[run.genesisHash] {
+                throw LedgerMergeError("run \(id) of \(path) is already in \(other) (the same genesis hash; nothing was merged)")
+            }
+            present[run.genesisHash] = "\(path) as run \(id): each ledger is merged once"
+        }
         var hostIDs: [Int64: Int64] = [:]
         var hostNames: [String] = []
-        for host in try HostRecord.fetchAll(db, sql: "SELECT * FROM \(src).host") {
+        for host in try HostRecord.fetchAll(sdb, sql: "SELECT * FROM host") {
             var copy = host
             if let existing = try HostRecord.filter(
                 sql: """
@@ -114,11 +117,20 @@ extension Ledger {
             hostIDs[host.id!] = copy.id!
             if !hostNames.contains(host.hostname) { hostNames.append(host.hostname) }
         }
-        let genesisByID = Dictionary(
-            try Row.fetchAll(db, sql: "SELECT id, genesis_hash FROM \(src).run").map { ($0["id"] as Int64, $0["genesis_hash"] as Data) },
-            uniquingKeysWith: { a, _ in a })
+        let genesisByID = Dictionary(runs.map { ($0.id!, $0.genesisHash) }, uniquingKeysWith: { a, _ in a })
         var result = MergedLedger(path: path, runs: [], hosts: hostNames, rows: 0)
-        for var run in try Run.fetchAll(db, sql: "SELECT * FROM \(src).run ORDER BY id") {
+        let insertBatch = try db.makeStatement(
+            sql: "INSERT INTO batch (run_id, seq, committed_at, row_count, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
+        let insertChannel = try db.makeStatement(
+            sql: """
+                INSERT INTO channel (run_id, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode, resolution,
+                wrap_range, uncertainty, row_hash, key, device_class, max_watts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        let insertSample = try db.makeStatement(
+            sql: "INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let insertEvent = try db.makeStatement(
+            sql: "INSERT INTO event (run_id, batch_seq, row_seq, t_ns, kind, payload, row_hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        for var run in runs {
             let sourceID = run.id!
             guard let host = hostIDs[run.hostID] else {
                 throw LedgerMergeError(
@@ -128,39 +140,37 @@ extension Ledger {
             if !run.isMerged {
                 run.originRunID = sourceID
                 run.originPreviousGenesis = run.previousRunID.flatMap { genesisByID[$0] }
-                run.originLedger = path
+                run.originLedger = origin
                 run.mergedAt = mergedAt
             }
             run.id = nil
             run.hostID = host
             try run.insert(db)
             let id = db.lastInsertedRowID
-            let from = [sourceID]
-            try db.execute(
-                sql: """
-                    INSERT INTO batch (run_id, seq, committed_at, row_count, prev_hash, hash)
-                    SELECT \(id), seq, committed_at, row_count, prev_hash, hash FROM \(src).batch WHERE run_id = ?
-                    """, arguments: StatementArguments(from))
-            let channels = """
-                idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode, resolution, wrap_range, uncertainty, row_hash,
-                key, device_class, max_watts
-                """
-            try db.execute(
-                sql: "INSERT INTO channel (run_id, \(channels)) SELECT \(id), \(channels) FROM \(src).channel WHERE run_id = ?",
-                arguments: StatementArguments(from))
-            result.rows += db.changesCount
-            try db.execute(
-                sql: """
-                    INSERT INTO sample (run_id, batch_seq, row_seq, channel, t_ns, value, row_hash)
-                    SELECT \(id), batch_seq, row_seq, channel, t_ns, value, row_hash FROM \(src).sample WHERE run_id = ?
-                    """, arguments: StatementArguments(from))
-            result.rows += db.changesCount
-            try db.execute(
-                sql: """
-                    INSERT INTO event (run_id, batch_seq, row_seq, t_ns, kind, payload, row_hash)
-                    SELECT \(id), batch_seq, row_seq, t_ns, kind, payload, row_hash FROM \(src).event WHERE run_id = ?
-                    """, arguments: StatementArguments(from))
-            result.rows += db.changesCount
+            // Values are copied as stored (DatabaseValue), so every hash still matches its row.
+            func copyRows(_ sql: String, _ insert: Statement, _ columns: [String]) throws {
+                let rows = try Row.fetchCursor(sdb, sql: sql, arguments: [sourceID])
+                while let row = try rows.next() {
+                    try insert.execute(
+                        arguments: StatementArguments(
+                            [id.databaseValue] + columns.map { row.hasColumn($0) ? row[$0] as DatabaseValue : .null }))
+                    result.rows += 1
+                }
+            }
+            try copyRows(
+                "SELECT * FROM batch WHERE run_id = ?", insertBatch, ["seq", "committed_at", "row_count", "prev_hash", "hash"])
+            result.rows -= try Int.fetchOne(sdb, sql: "SELECT COUNT(*) FROM batch WHERE run_id = ?", arguments: [sourceID]) ?? 0
+            try copyRows(
+                "SELECT * FROM channel WHERE run_id = ?", insertChannel,
+                [
+                    "idx", "batch_seq", "row_seq", "device", "domain", "kind", "role", "unit", "source", "mode", "resolution", "wrap_range",
+                    "uncertainty", "row_hash", "key", "device_class", "max_watts",
+                ])
+            try copyRows(
+                "SELECT batch_seq, row_seq, channel, t_ns, value, row_hash FROM sample WHERE run_id = ?", insertSample,
+                ["batch_seq", "row_seq", "channel", "t_ns", "value", "row_hash"])
+            try copyRows(
+                "SELECT * FROM event WHERE run_id = ?", insertEvent, ["batch_seq", "row_seq", "t_ns", "kind", "payload", "row_hash"])
             result.runs.append((sourceID, id))
         }
         return result

@@ -67,7 +67,7 @@ enum Schema {
                     ALTER TABLE run ADD COLUMN origin_previous_genesis BLOB;
                     ALTER TABLE run ADD COLUMN origin_ledger TEXT;
                     ALTER TABLE run ADD COLUMN merged_at TEXT;
-                    CREATE INDEX run_by_genesis ON run(genesis_hash);
+                    CREATE UNIQUE INDEX run_by_genesis ON run(genesis_hash);
                     """)
         }
         return migrator

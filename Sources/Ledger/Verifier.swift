@@ -57,7 +57,7 @@ extension Ledger {
         return value
     }
 
-    private static func verify(db: Database, runID: Int64) throws -> RunVerification {
+    static func verify(db: Database, runID: Int64) throws -> RunVerification {
         guard let run = try Run.fetchOne(db, key: runID) else { throw LedgerError.unknownRun(runID) }
         var result = RunVerification(runID: runID, outcome: .ok, batches: 0, rows: 0, seal: run.sealHash)
         func fail(_ batch: Int64?, _ row: Int64?, _ table: String?, _ reason: String) -> RunVerification {
@@ -85,6 +85,12 @@ extension Ledger {
                 }
                 previousGenesis = previous
             }
+        }
+        // A run copied under another id (or a merged run given a forged origin) keeps its genesis hash: one chain, one run.
+        if let twin = try Int64.fetchOne(
+            db, sql: "SELECT id FROM run WHERE genesis_hash = ? AND id != ? LIMIT 1", arguments: [run.genesisHash, runID])
+        {
+            return fail(nil, nil, "run", "run \(twin) has the same genesis hash: one of the two is a copy")
         }
         var previous = HashChain.genesis(run.genesisCanonical(host: host, previousGenesis: previousGenesis))
         if previous != run.genesisHash {

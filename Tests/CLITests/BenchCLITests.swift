@@ -48,6 +48,20 @@ final class BenchCLITests: XCTestCase {
         XCTAssertEqual(compare.status, 0, compare.stderr)
         XCTAssertTrue(compare.stdout.contains("decode:") && compare.stdout.contains("tiny-moe"), compare.stdout)
         XCTAssertTrue(compare.stdout.contains("has no small-gpt2 to grade against"), compare.stdout)
+        // The quality table: each row's energy to the target sits under its own header, after the loss.
+        func cells(_ line: Substring) -> [String] {
+            line.replacingOccurrences(of: #" {2,}"#, with: "\t", options: .regularExpression).split(separator: "\t").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+        }
+        let quality = compare.stdout.components(separatedBy: "quality:\n")[1].split(separator: "\n").prefix(4)
+        let header = cells(try XCTUnwrap(quality.first))
+        let column = try XCTUnwrap(header.firstIndex { $0.hasPrefix("J to loss") })
+        XCTAssertEqual(header.firstIndex(of: "validation loss"), column - 1, "\(header)")
+        for line in quality.dropFirst() where line.contains("tiny-") {
+            let row = cells(line)
+            XCTAssertTrue(row[column].hasSuffix(" J") || row[column].hasSuffix(" J *") || row[column] == "not reached", "\(header) \(row)")
+        }
         let notBench = try CLI.run(["compare", "999", "--ledger", ledger])
         XCTAssertNotEqual(notBench.status, 0)
     }

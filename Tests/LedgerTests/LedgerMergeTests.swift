@@ -62,11 +62,58 @@ final class LedgerMergeTests: XCTestCase {
         let fleetPath = dir.appendingPathComponent("fleet.sqlite").path
         try Ledger(path: fleetPath).merge(from: [a])
         try sqlite3(fleetPath, "UPDATE sample SET value = value + 1 WHERE run_id = 2 AND row_seq = 3")
-        try sqlite3(fleetPath, "DELETE FROM run WHERE id = 1; DELETE FROM batch WHERE run_id = 1")
-        let checks = try Ledger(path: fleetPath, create: false).verifyAll()
+        var checks = try Ledger(path: fleetPath, create: false).verifyAll()
+        XCTAssertEqual(checks[0].outcome, .ok)
+        guard case let .mismatch(_, row, table, _) = checks[1].outcome else { return XCTFail("\(checks)") }
+        XCTAssertEqual(row, 3)
+        XCTAssertEqual(table, "sample")
+
+        try sqlite3(fleetPath, "UPDATE sample SET value = value - 1 WHERE run_id = 2 AND row_seq = 3")
+        try sqlite3(
+            fleetPath,
+            "DELETE FROM sample WHERE run_id = 1; DELETE FROM event WHERE run_id = 1; DELETE FROM channel WHERE run_id = 1; DELETE FROM batch WHERE run_id = 1; DELETE FROM run WHERE id = 1"
+        )
+        checks = try Ledger(path: fleetPath, create: false).verifyAll()
         XCTAssertEqual(checks.count, 1)
         guard case let .mismatch(_, _, _, reason) = checks[0].outcome else { return XCTFail("\(checks)") }
         XCTAssertTrue(reason.contains("run 1 of \(a)") && reason.contains("not in this ledger"), reason)
+    }
+
+    /// A run copied under a new id, given the origin that makes its chain hash the same, is found: one genesis, one run.
+    func testACopiedRunIsFound() throws {
+        let dir = try TestScratch.folder(name)
+        let a = try node("node-a", dir, runs: 2)
+        let fleetPath = dir.appendingPathComponent("fleet.sqlite").path
+        try Ledger(path: fleetPath).merge(from: [a])
+        try sqlite3(
+            fleetPath,
+            """
+            DROP INDEX run_by_genesis;
+            INSERT INTO run SELECT 100, host_id, started_at, ended_at, command, region, status, pid, recorder_start_ticks, previous_run_id,
+              monotonic_origin_ns, exit_code, genesis_hash, seal_hash, origin_run_id, origin_previous_genesis, origin_ledger, merged_at
+              FROM run WHERE id = 2;
+            INSERT INTO batch SELECT 100, seq, committed_at, row_count, prev_hash, hash FROM batch WHERE run_id = 2;
+            INSERT INTO channel SELECT 100, idx, batch_seq, row_seq, device, domain, kind, role, unit, source, mode, resolution, wrap_range,
+              uncertainty, row_hash, key, device_class, max_watts FROM channel WHERE run_id = 2;
+            INSERT INTO sample SELECT 100, batch_seq, row_seq, channel, t_ns, value, row_hash FROM sample WHERE run_id = 2;
+            INSERT INTO event SELECT 100, batch_seq, row_seq, t_ns, kind, payload, row_hash FROM event WHERE run_id = 2;
+            """)
+        let checks = try Ledger(path: fleetPath, create: false).verifyAll()
+        XCTAssertEqual(checks.count, 3)
+        for check in checks.dropFirst() {
+            guard case let .mismatch(_, _, _, reason) = check.outcome else { return XCTFail("\(checks)") }
+            XCTAssertTrue(reason.contains("same genesis hash"), reason)
+        }
+    }
+
+    /// A fleet of more ledgers than SQLite attaches at once (10).
+    func testTwelveLedgersMergeInOneGo() throws {
+        let dir = try TestScratch.folder(name)
+        let nodes = try (0..<12).map { try node("node-\($0)", dir, runs: 1) }
+        let fleet = try Ledger(path: dir.appendingPathComponent("fleet.sqlite").path)
+        XCTAssertEqual(try fleet.merge(from: nodes).count, 12)
+        XCTAssertEqual(try fleet.runs().count, 12)
+        XCTAssertTrue(try fleet.verifyAll().allSatisfy { $0.outcome == .ok })
     }
 
     func testTamperedRecordingAndRepeatedSourcesAreRefusedWithNothingWritten() throws {
@@ -97,7 +144,7 @@ final class LedgerMergeTests: XCTestCase {
         let live = dir.appendingPathComponent("live.sqlite").path
         let recorder = try recordRun(try Ledger(path: live), close: false)
         XCTAssertThrowsError(try fleet.merge(from: [live])) { error in
-            XCTAssertTrue("\(error)".contains("run 1 of \(live) is still being recorded"), "\(error)")
+            XCTAssertTrue("\(error)".contains("run 1 of \(live) is marked running"), "\(error)")
         }
         try recorder.close(status: .complete, exitCode: 0)
         XCTAssertEqual(try fleet.merge(from: [live]).first?.runs.count, 1)

@@ -56,7 +56,7 @@ public enum CompareReport {
                 let best = values.count > 1 && row.joulesToTargetLoss == values.min()
                 cells.insert(
                     row.joulesToTargetLoss.map { QuantityFormat.significant($0) + " J" + (best ? " *" : "") }
-                        ?? (row.targetLossReached == false ? "not reached" : "— (no training)"), at: 3)
+                        ?? (row.targetLossReached == false ? "not reached" : "— (no training)"), at: 4)
             }
             _ = i
             quality.rows.append(cells)

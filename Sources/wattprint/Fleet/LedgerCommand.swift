@@ -36,8 +36,14 @@ struct LedgerCommand: ParsableCommand {
         }
 
         func run() throws {
+            let existed = FileManager.default.fileExists(atPath: into)
             let target = try CLIError.wrapping { try Ledger(path: into, create: true) }
-            let merged = try CLIError.wrapping { try target.merge(from: sources) }
+            let merged: [MergedLedger]
+            do { merged = try CLIError.wrapping { try target.merge(from: sources) } } catch {
+                // A refused merge leaves no new fleet ledger behind.
+                if !existed { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: into + suffix) } }
+                throw error
+            }
             for m in merged {
                 let ids = m.runs.map { "\($0.source)→\($0.merged)" }.joined(separator: ", ")
                 print("\(m.path): \(m.runs.count) run(s) from \(m.hosts.joined(separator: ", ")), \(m.rows) rows (runs \(ids))")
