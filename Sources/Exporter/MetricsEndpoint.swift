@@ -6,7 +6,10 @@ import Foundation
 /// latest published tick under the metrics' lock and never waits on a meter.
 ///
 /// Answers: 200 with Prometheus's text format (0.0.4) for `GET`/`HEAD /metrics`; 404 for any other path; 405 for
-/// another method on /metrics; 431 when the request line and headers exceed `maximumHeaderBytes`.
+/// another method on /metrics; 431 when the request line and headers exceed `maximumHeaderBytes`. FlyingFox reads a
+/// request's whole head (within its 15 s timeout) before this code sees it, and keeps one value per header name, so
+/// the 431 check counts distinct headers, and the connection stays open after it: it protects the answer, not the
+/// server's memory. Keep the exporter on loopback, or behind a proxy that bounds request heads.
 public final class MetricsEndpoint: @unchecked Sendable {
     /// Request line plus headers, bytes; 8 KiB, as many servers' default (nginx's `large_client_header_buffers`
     /// buffer size). Prometheus's own scrape requests are a few hundred bytes.

@@ -45,6 +45,7 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
     private var energyCounters: [Counter?] = []
     private var powerGauges: [Gauge?] = []
     private var pendingJoules: [Double] = []
+    private var channelDebt: [Double] = []
     private var pendingPower: [Double?] = []
     private var pendingCounted: [MeasurementMode: Double] = [:]
     private var countedDebt: [MeasurementMode: Double] = [:]
@@ -127,6 +128,7 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
                     )
                     : nil)
             pendingJoules.append(0)
+            channelDebt.append(0)
             pendingPower.append(nil)
         }
         self.channels += channels
@@ -139,17 +141,23 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         pendingJoules[channel] += joules
         let seconds = Double(toNs - fromNs) / 1e9
-        if seconds > 0 { pendingPower[channel] = joules / seconds }
-        if counted != 0 {
-            pendingCounted[channels[channel].mode, default: 0] += counted
-            if seconds > 0 { countedWatts[channel] = counted / seconds }
-        }
+        if seconds > 0 { pendingPower[channel] = max(0, joules) / seconds }
+        if counted != 0 { pendingCounted[channels[channel].mode, default: 0] += counted }
+        // The counted power is that of the channels counting now: one that stopped (handed over, or a take-back) leaves.
+        if counted > 0, seconds > 0 { countedWatts[channel] = counted / seconds } else { countedWatts[channel] = nil }
     }
 
     public func tickFinished(tNs: Int64) {
         lock.lock(); defer { lock.unlock() }
         for i in channels.indices {
-            if pendingJoules[i] > 0 { energyCounters[i]?.increment(by: pendingJoules[i]) }
+            // As for the counted total: energy taken back is held back from later increments.
+            let net = pendingJoules[i] - channelDebt[i]
+            if net > 0 {
+                energyCounters[i]?.increment(by: net)
+                channelDebt[i] = 0
+            } else {
+                channelDebt[i] = -net
+            }
             if let p = pendingPower[i] { powerGauges[i]?.set(p) }
             pendingJoules[i] = 0
             pendingPower[i] = nil
@@ -178,8 +186,11 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
     }
 
     public func event(tNs: Int64, _ event: SamplerEvent) {
-        if case let .started(start) = event {
-            lock.lock(); samplerInterval.set(start.intervalSeconds); lock.unlock()
+        lock.lock(); defer { lock.unlock() }
+        switch event {
+        case let .started(start): samplerInterval.set(start.intervalSeconds)
+        case let .channelGap(channel, _): countedWatts[channel] = nil
+        default: break
         }
     }
 
@@ -200,7 +211,7 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
 
     /// Publishes the runs attached to the node's collector as `wattprint_run_attributed_energy_joules` (CPU energy
     /// attributed to the run's process tree so far) and `wattprint_run_host_energy_joules` (what the host counted while
-    /// it ran), labelled `pid`, `command`, `job_id` (SLURM_JOB_ID: `job` is Prometheus's scrape job), `rank`; a run's series go when it detaches.
+    /// it ran), labelled `pid`, `command` (the program's name, not its arguments), `job_id` (SLURM_JOB_ID: `job` is Prometheus's scrape job), `rank`; a run's series go when it detaches.
     public func update(runs: [AttachedRun]) {
         lock.lock(); defer { lock.unlock() }
         var present = Set<Int32>()
@@ -210,7 +221,7 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
             if runGauges[run.run.pid] == nil {
                 let job = run.run.job
                 let labels = [
-                    ("host", host), ("pid", "\(run.run.pid)"), ("command", String(run.run.command.prefix(120))),
+                    ("host", host), ("pid", "\(run.run.pid)"), ("command", Self.program(run.run.command)),
                     ("job_id", job?.slurmJobID ?? ""), ("rank", job?.rank ?? job?.slurmProcID ?? ""),
                 ]
                 runGauges[run.run.pid] = (
@@ -230,6 +241,12 @@ public final class NodeMetrics: SampleSink, @unchecked Sendable {
             registry.unregisterGauge(gauges.counted)
             runGauges[pid] = nil
         }
+    }
+
+    /// A command's program name only: its arguments (paths, tokens, keys) stay out of the series.
+    static func program(_ command: String) -> String {
+        let first = command.split(separator: " ").first.map(String.init) ?? ""
+        return (first as NSString).lastPathComponent
     }
 
     /// Prometheus's text exposition format (version 0.0.4) of every series, as of the latest complete tick; counts

@@ -38,7 +38,10 @@ public final class MeterSet {
     ) -> MeterSet {
         let host = HostDescription.current(paths: options.paths)
         var (meters, unavailable) =
-            collector.map { ([RemoteMeter(client: $0)] as [Meter], $0.hello.unavailable.map { ($0.meter, $0.reason) }) }
+            collector.map { client in
+                let remote = RemoteMeter(client: client, openDirectly: { hardware(options, perfOpener: perfOpener).meters })
+                return ([remote] as [Meter], client.hello.unavailable.map { ($0.meter, $0.reason) })
+            }
             ?? hardware(options, perfOpener: perfOpener)
         let totals = meters.flatMap(\.channels).filter { $0.role == .total }
         // A measured CPU (RAPL through powercap or perf, or a hwmon sensor) or DRAM channel replaces its estimate.

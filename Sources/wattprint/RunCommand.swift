@@ -169,6 +169,18 @@ struct RunCommand: ParsableCommand {
         }
         let status = child.wait()
         progress?.cancel()
+        if let remote = session.meters.meters.compactMap({ $0 as? RemoteMeter }).first, let lost = remote.lost {
+            let how =
+                lost.readingDirectly
+                ? "this run read the meters itself from then on (the tick it failed is a gap)"
+                : "the meters here offer other channels, so the hardware channels are a gap from then on"
+            FileHandle.standardError.write(Data("wattprint: the node's collector stopped answering (\(lost.reason)); \(how)\n".utf8))
+            session.record(
+                .job(
+                    JobRecord(
+                        identity: job, collectorPID: shared.client?.hello.pid,
+                        collectorUnavailable: "lost during the run: \(lost.reason); \(how)")))
+        }
         feed.finish()
         if let tokens { session.record(.tokens(TokenCount(count: tokens))) }
         session.stop()

@@ -81,9 +81,17 @@ final class NodeCollectorTests: XCTestCase {
             hostTotals += energy.channels.first { $0.key == "rapl:intel-rapl:0" }!.joules
             attributed += try XCTUnwrap(energy.attribution?.attributedCPUJoules)
         }
-        // The counter was read by one process: the collector's readings are about a quarter of the runs' ticks.
+        // The counter was read by one process at its own rate: its readings are its ticks over its life (10 a second)
+        // plus the runs' fresh reads at their edges, whatever the runs' overlap; the runs' own ticks add up to more.
         let readings = collector["readings"] as! Int
-        XCTAssertLessThan(Double(readings), 0.6 * Double(runReadings), "collector \(readings) readings, runs \(runReadings) ticks")
+        let uptime = collector["uptimeSeconds"] as! Double
+        XCTAssertLessThanOrEqual(Double(readings), uptime * 10 * 1.1 + 4 * 3 + 2, "collector \(readings) readings in \(uptime) s")
+        XCTAssertLessThan(readings, runReadings, "collector \(readings) readings, runs \(runReadings) ticks")
+        // The collector is no rank's child: its CPU time is nobody's attribution.
+        let parent = try String(contentsOfFile: "/proc/\(collectorPID)/stat", encoding: .utf8).split(separator: ")").last!
+            .split(separator: " ")[1]
+        XCTAssertFalse(ranks.map { "\($0.0.processIdentifier)" }.contains(String(parent)), "collector's parent \(parent)")
+        kill(Int32(collectorPID), SIGTERM)
         // The package's energy over the four runs' span, once; the runs' attributed shares add up to at most that,
         // while their whole-host figures count it about four times.
         let union = (last - first) / 1e6
@@ -93,5 +101,46 @@ final class NodeCollectorTests: XCTestCase {
         XCTAssertLessThanOrEqual(attributed, union * 1.02)
         XCTAssertGreaterThan(attributed, union * 0.2, "the four busy loops are most of the host's CPU time")
         XCTAssertGreaterThan(hostTotals, union * 2, "each rank alone sees the whole host")
+    }
+
+    /// A collector killed during a run: the run opens the meters itself and goes on measuring, and says so.
+    func testARunOutlivesItsCollector() throws {
+        let tree = try FakeSystemTree()
+        try tree.zone("intel-rapl:0", name: "package-0")
+        let running = PrometheusExporterTests.Running()
+        let counter = Thread {
+            var uj: UInt64 = 0
+            while running.value {
+                uj += 500_000
+                try? tree.setEnergy("intel-rapl:0", uj)
+                usleep(10_000)
+            }
+        }
+        counter.start()
+        defer { running.value = false }
+        let dir = try scratchDirectory()
+        let runtime = "/tmp/wp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: runtime) }
+        let env = ["WATTPRINT_SYSFS_ROOT": tree.paths.sysfs, "XDG_RUNTIME_DIR": runtime]
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let (run, _, err) = try CLI.start(
+            ["run", "--region", "FR", "--collector", "always", "--ledger", ledger, "--", "sleep", "3"], env: env)
+        Thread.sleep(forTimeInterval: 1.2)
+        let status = try CLI.run(["collector", "--status"], env: env)
+        let pid = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["pid"] as? Int)
+        kill(Int32(pid), SIGKILL)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        XCTAssertEqual(run.terminationStatus, 0, stderr)
+        XCTAssertTrue(stderr.contains("the node's collector stopped answering") && stderr.contains("read the meters itself"), stderr)
+        let store = try Ledger(path: ledger, create: false)
+        let energy = try RunEnergy.compute(ledger: store, run: 1)
+        let package = try XCTUnwrap(energy.channels.first { $0.key == "rapl:intel-rapl:0" })
+        // 50 W (less the writer's own delays) for 3 s, but for the one tick of the failure.
+        XCTAssertGreaterThan(package.joules, 0.7 * 50 * 3 * 0.6, "\(package.joules) J")
+        let jobs = try store.events(run: 1).filter { $0.kind == "job" }
+        XCTAssertEqual(jobs.count, 2)
+        XCTAssertTrue(jobs.last!.payload.contains("lost during the run"), jobs.last!.payload)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 }

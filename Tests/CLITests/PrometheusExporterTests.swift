@@ -179,7 +179,13 @@ final class PrometheusExporterTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(
             r.stdout.contains("100 sent at 50/s") && r.stdout.contains("100 answered 200") && r.stdout.contains("0 failed"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("% of one core (target < 0.2 %)"), r.stdout)
+        // The sampler's share of a core: the target is 0.2 % (met in release builds, README); a debug build on a loaded
+        // 2-core CI machine gets twice that.
+        let share = try XCTUnwrap(
+            r.stdout.range(of: #"= ([0-9.]+) % of one core \(target"#, options: .regularExpression).map {
+                Double(r.stdout[$0].dropFirst(2).split(separator: " ")[0])
+            } ?? nil, r.stdout)
+        XCTAssertLessThan(share, 0.4, r.stdout)
         let refused = try CLI.run(["serve", "--load-test", "--duration", "301"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("at most 300 s"), refused.stderr)

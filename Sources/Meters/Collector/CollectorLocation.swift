@@ -28,9 +28,28 @@ public struct CollectorLocation: Sendable, Equatable {
         lockPath = socketPath + ".lock"
     }
 
-    /// Creates the directory (0700) if missing.
+    /// Creates the directory (0700) if missing, and checks that it is this user's alone: a folder another user made
+    /// (in a shared /tmp) could hold their socket, answering with forged readings, or a link over one of our files.
+    /// - Throws: `CollectorError` naming the folder and the fix.
     public func prepare() throws {
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let parent = (directory as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
+            try? FileManager.default.createDirectory(
+                atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw CollectorError(
+                "cannot create \(directory) (\(String(cString: strerror(errno)))); set XDG_RUNTIME_DIR to a private folder")
+        }
+        var info = stat()
+        guard lstat(directory, &info) == 0 else {
+            throw CollectorError("cannot inspect \(directory) (\(String(cString: strerror(errno))))")
+        }
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        guard isDirectory, info.st_uid == getuid(), info.st_mode & 0o077 == 0 else {
+            throw CollectorError(
+                "\(directory) is \(isDirectory ? "" : "not a plain folder, ")owned by uid \(info.st_uid) with mode \(String(info.st_mode & 0o777, radix: 8)); the collector's folder must be a private folder of uid \(getuid()) (mode 700): remove it, or set XDG_RUNTIME_DIR to a private folder"
+            )
+        }
     }
 }

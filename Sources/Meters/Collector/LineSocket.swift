@@ -24,9 +24,30 @@ final class LineSocket {
             close(fd)
             throw Failure(description: "cannot connect to \(path): \(String(cString: strerror(reason)))")
         }
+        // Only a collector of this user (or root's) is trusted with a run's readings.
+        var credentials: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+        var size = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0, credentials.uid == getuid() || credentials.uid == 0 else {
+            close(fd)
+            throw Failure(
+                description:
+                    "the process answering at \(path) belongs to uid \(credentials.uid), not to this user (\(getuid())): its readings are not used"
+            )
+        }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         return LineSocket(fd: fd)
+    }
+
+    /// True when nothing listens at `path` (a collector that died): its file may be removed.
+    static func isStale(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0, var address = try? unixAddress(path) else { return false }
+        defer { close(fd) }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc != 0 && errno == ECONNREFUSED
     }
 
     /// Binds and listens at `path`, which must not exist.

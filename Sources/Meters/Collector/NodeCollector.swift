@@ -10,7 +10,7 @@ import Foundation
 /// stopped answering is nil until it answers again.
 public final class NodeCollector: SampleSink, @unchecked Sendable {
     private let lock = NSLock()
-    private let unavailable: [CollectorHello.Unavailable]
+    private var unavailable: [CollectorHello.Unavailable] = []
     private var sampler: Sampler?
     private var hello: CollectorHello?
     /// Sink channel index → position in the hello's channels (nil: not shared).
@@ -25,10 +25,22 @@ public final class NodeCollector: SampleSink, @unchecked Sendable {
     private let started = Date()
     private var listener: Int32 = -1
     private var socketPath: String?
+    private var socketIdentity: (dev_t, ino_t)?
+    private var blocked: [BlockedChannel] = []
+    private var decisions: [MeterDecision] = []
 
-    /// - Parameter unavailable: the meters that are missing and why, passed on to every client's `sensors` view.
-    public init(unavailable: [(meter: String, reason: String)]) {
-        self.unavailable = unavailable.map { CollectorHello.Unavailable(meter: $0.meter, reason: $0.reason) }
+    /// - Parameter meters: the meters the sampler reads (or give them to `describe` before sampling starts).
+    public init(meters: MeterSet? = nil) {
+        if let meters { describe(meters) }
+    }
+
+    /// What the meters cannot read (blocked) and decided (mirrored zones), and the meters missing here, passed on to
+    /// every client; before sampling starts.
+    public func describe(_ meters: MeterSet) {
+        lock.lock(); defer { lock.unlock() }
+        unavailable = meters.unavailable.map { CollectorHello.Unavailable(meter: $0.meter, reason: $0.reason) }
+        blocked = meters.blocked
+        decisions = meters.decisions
     }
 
     /// The sampler whose ticks this sink receives; fresh reads force one of its ticks.
@@ -58,10 +70,7 @@ public final class NodeCollector: SampleSink, @unchecked Sendable {
         current = Array(repeating: nil, count: shared.count)
         hello = CollectorHello(
             version: CollectorProtocol.version, pid: getpid(), intervalSeconds: sampler?.interval ?? 0, channels: shared,
-            blocked: sampler?.meters.blocked ?? [],
-            decisions: (sampler?.meters.decisions ?? []).filter { d in
-                shared.contains { $0.key == d.subject }
-            }, unavailable: unavailable)
+            blocked: blocked, decisions: decisions.filter { d in shared.contains { $0.key == d.subject } }, unavailable: unavailable)
         return channels.indices.map { base + $0 }
     }
 
@@ -94,13 +103,14 @@ public final class NodeCollector: SampleSink, @unchecked Sendable {
     /// - Throws: `CollectorError` when another collector already answers there, or the socket cannot be made.
     public func listen(at path: String) throws {
         if FileManager.default.fileExists(atPath: path) {
-            if let live = try? LineSocket.connect(to: path, timeoutSeconds: 1), (try? live.receive(CollectorHello.self)) != nil {
-                throw CollectorError("a collector already answers at \(path)")
-            }
+            // Only a socket nobody listens on is a dead collector's; anything that answers is left alone.
+            guard LineSocket.isStale(path) else { throw CollectorError("a collector (or another program) already answers at \(path)") }
             unlink(path)
         }
         do { listener = try LineSocket.listen(at: path) } catch { throw CollectorError("\(error)") }
         socketPath = path
+        var info = stat()
+        if stat(path, &info) == 0 { socketIdentity = (info.st_dev, info.st_ino) }
         let fd = listener
         let thread = Thread { [weak self] in
             while true {
@@ -130,7 +140,9 @@ public final class NodeCollector: SampleSink, @unchecked Sendable {
             shutdown(fd, Int32(SHUT_RDWR))
             close(fd)
         }
-        if let path { unlink(path) }
+        // Removed only if it is still this collector's socket, not one a later collector made at the same path.
+        var info = stat()
+        if let path, stat(path, &info) == 0, let identity = socketIdentity, identity == (info.st_dev, info.st_ino) { unlink(path) }
     }
 
     /// Seconds since a client last connected or left, when none is connected now; nil while one is.

@@ -39,7 +39,7 @@ struct CollectorCommand: ParsableCommand {
         let hardware = MeterSet.hardware(options)
         let meters = MeterSet(
             meters: hardware.meters, host: HostDescription.current(paths: options.paths), unavailable: hardware.unavailable)
-        let collector = NodeCollector(unavailable: hardware.unavailable.map { (meter: $0.0, reason: $0.1) })
+        let collector = NodeCollector(meters: meters)
         let sampler = Sampler(meters: meters, interval: interval, sinks: [collector])
         collector.attach(sampler: sampler)
         sampler.start()

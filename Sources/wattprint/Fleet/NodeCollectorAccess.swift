@@ -35,7 +35,7 @@ enum NodeCollectorAccess {
             return Outcome(problem: "cannot create \(location.directory) for the collector's socket (\(error))")
         }
         // One rank starts the collector; the others wait on the lock, then find it.
-        let lock = open(location.lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        let lock = open(location.lockPath, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lock >= 0 else { return Outcome(problem: "cannot open \(location.lockPath): \(String(cString: strerror(errno)))") }
         defer { close(lock) }
         flock(lock, LOCK_EX)
@@ -43,23 +43,27 @@ enum NodeCollectorAccess {
         if let client = try? CollectorClient(socketPath: location.socketPath) { return Outcome(client: client) }
         if let problem = spawnCollector(interval: interval, log: location.socketPath + ".log") { return Outcome(problem: problem) }
         var last = "it did not start listening"
-        for _ in 0..<250 {
+        // NVML's start on a many-GPU node can take seconds.
+        for _ in 0..<1500 {
             do { return Outcome(client: try CollectorClient(socketPath: location.socketPath)) } catch { last = "\(error)" }
             usleep(20_000)
         }
         return Outcome(problem: "the collector started for \(location.socketPath) could not be reached: \(last)")
     }
 
-    /// Starts `wattprint collector` detached (its own session, so the job's signals do not reach it), with this
-    /// process's environment, so it reads the same system paths and NVML library.
+    /// Starts `wattprint collector` detached: through `sh`, which exits at once, so the collector is nobody's child here
+    /// (a run's subreaper attribution would otherwise count its CPU time) and sits in a session of its own (the job's
+    /// signals do not reach it). It inherits this process's environment (the same system paths and NVML library) and
+    /// nothing else: its standard output and error go to `log`, opened without following links.
     static func spawnCollector(interval: Double, log: String) -> String? {
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let arguments = [executable, "collector", "--interval", "\(interval)", "--idle-exit", "\(idleExitSeconds)"]
+        let script = #"exec "$0" collector --interval "$1" --idle-exit "$2" </dev/null &"#
+        let arguments = ["/bin/sh", "-c", script, executable, "\(interval)", "\(idleExitSeconds)"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Nothing else of this run's is inherited: a pipe its caller waits on would stay open for the collector's life.
         let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.compactMap { Int32($0) } ?? []
@@ -72,7 +76,10 @@ enum NodeCollectorAccess {
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        return rc == 0 ? nil : "cannot start \(executable) collector: \(String(cString: strerror(rc)))"
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+        guard rc == 0 else { return "cannot start \(executable) collector: \(String(cString: strerror(rc)))" }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return nil
     }
 }

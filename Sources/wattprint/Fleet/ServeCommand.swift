@@ -77,7 +77,7 @@ struct ServeCommand: ParsableCommand {
             intensity: GridIntensityFigure(
                 region: region.isDefaulted ? "world" : region.query, gramsPerKilowattHour: figure.intensity.gramsPerKilowattHour,
                 source: figure.label))
-        let collector = NodeCollector(unavailable: [])
+        let collector = NodeCollector()
         let session = try CLIError.wrapping {
             try MeasuredSession(
                 ledger: store, command: "wattprint serve --listen \(address)", settings: settings,
@@ -91,6 +91,7 @@ struct ServeCommand: ParsableCommand {
                     metrics.update(runs: collector.status().attached)
                 })
         }
+        collector.describe(session.meters)
         for caveat in session.start() { FileHandle.standardError.write(Data("wattprint: \(caveat)\n".utf8)) }
         // This node's collector too: runs on it read the hardware meters through this process.
         if let sampler = session.sampler { collector.attach(sampler: sampler) }
