@@ -19,7 +19,7 @@ public final class MetricsEndpoint: @unchecked Sendable {
 
     public let requested: ListenAddress
     private let server: HTTPServer
-    private var task: Task<Void, Error>?
+    private var task: Task<Void, Never>?
 
     /// - Parameters:
     ///   - beforeScrape: runs before each scrape's rendering (brings the sampler's own cost up to date).
@@ -41,14 +41,32 @@ public final class MetricsEndpoint: @unchecked Sendable {
     /// - Throws: `ExporterError.cannotListen` when the address is taken or cannot be bound.
     public func start() async throws -> ListenAddress {
         let server = self.server
-        let task = Task { try await server.run() }
+        let state = ServerState()
+        let task = Task {
+            do { try await server.run() } catch { state.set(failure: error) }
+            state.set(ended: true)
+        }
         self.task = task
-        do {
-            try await server.waitUntilListening(timeout: 5)
-        } catch {
+        // Listening, or the server's task ended (the address could not be bound), whichever comes first.
+        var listening = false
+        for _ in 0..<500 {
+            if await server.isListening {
+                listening = true
+                break
+            }
+            if state.ended { break }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        if !listening {
             task.cancel()
-            var reason = "\(error)"
-            if case .failure(let failed) = await task.result { reason = "\(failed)" }
+            var reason = "it did not start listening within 5 s"
+            if let failed = state.failure {
+                if case let .failed(type, _, message) = failed as? SocketError {
+                    reason = "\(type.lowercased()): \(message)"
+                } else {
+                    reason = "\(failed)"
+                }
+            }
             throw ExporterError(
                 .cannotListen, "cannot listen on \(requested) (\(reason))",
                 fix:
@@ -97,11 +115,22 @@ public final class MetricsEndpoint: @unchecked Sendable {
         }
     }
 
-    /// Stops listening and waits up to a second for open connections to finish.
+    /// Stops listening; open connections (a scraper's keep-alive) are closed at once.
     public func stop() async {
-        await server.stop(timeout: 1)
+        await server.stop(timeout: 0)
         task?.cancel()
         task = nil
+    }
+
+    /// How the server's task ended, written by it and read while waiting for it to listen.
+    private final class ServerState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var _failure: Error?
+        private var _ended = false
+        var failure: Error? { lock.lock(); defer { lock.unlock() }; return _failure }
+        var ended: Bool { lock.lock(); defer { lock.unlock() }; return _ended }
+        func set(failure: Error) { lock.lock(); _failure = failure; lock.unlock() }
+        func set(ended: Bool) { lock.lock(); _ended = ended; lock.unlock() }
     }
 
     /// The answer to one request.

@@ -197,6 +197,13 @@ public final class Ledger: @unchecked Sendable {
         return RunRecorder(ledger: self, runID: run.id!, genesis: genesis)
     }
 
+    /// Moves everything committed from the write-ahead log into the database file itself (SQLite's
+    /// `wal_checkpoint(TRUNCATE)`), so the file alone, copied elsewhere, holds every run.
+    /// - Throws: `LedgerError` when the ledger cannot be written.
+    public func checkpoint() throws {
+        try mappingSQLiteErrors { try pool.writeWithoutTransaction { try $0.checkpoint(.truncate) } }
+    }
+
     // MARK: Reading
 
     public func run(_ id: Int64) throws -> Run {

@@ -29,7 +29,7 @@ extension Ledger {
     /// Sources are read through read-only connections (never migrated or written) and the whole merge is one write
     /// transaction: each source's runs are verified and copied from one snapshot of it, so a run is copied only as it
     /// was verified. A tampered source, a run still marked running (recording, on this host or another, or never
-    /// closed: `wattprint runs` on its host marks a dead one interrupted), or a run already in this ledger (the same
+    /// closed: `wattprint ledger mark-interrupted` on its host marks a dead one interrupted), or a run already in this ledger (the same
     /// genesis hash: a ledger merged twice, or given twice) refuses the whole merge with the reason; nothing is
     /// written.
     /// - Throws: `LedgerMergeError` naming the source, the run and what is wrong; `LedgerError` when a ledger cannot
@@ -38,13 +38,33 @@ extension Ledger {
     public func merge(from paths: [String], mergedAt: Date = Date()) throws -> [MergedLedger] {
         let sources = paths.map { (given: $0, absolute: URL(fileURLWithPath: $0).standardizedFileURL.path) }
         let target = URL(fileURLWithPath: path).standardizedFileURL.path
+        var named = Set<String>()
         for source in sources {
             guard source.absolute != target else {
                 throw LedgerMergeError("\(source.given) is the ledger being merged into; name it once, after --into")
             }
-            guard FileManager.default.fileExists(atPath: source.given) else { throw LedgerError.missing(path: source.given) }
-            try Ledger.checkHeader(path: source.given)
-            try Ledger.inspectReadOnly(path: source.given)
+            guard named.insert(source.absolute).inserted else {
+                throw LedgerMergeError("\(source.given) is named twice; name each ledger once (nothing was merged)")
+            }
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: source.given, isDirectory: &isDirectory) else {
+                throw LedgerMergeError("\(source.given) does not exist; name each host's ledger file (nothing was merged)")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: source.given)[.size] as? Int) ?? 0
+            guard !isDirectory.boolValue, size > 0 else {
+                throw LedgerMergeError(
+                    "\(source.given) is \(isDirectory.boolValue ? "a directory" : "an empty file"), not a ledger; name each host's ledger file (nothing was merged)"
+                )
+            }
+            do {
+                try Ledger.checkHeader(path: source.given)
+                try Ledger.inspectReadOnly(path: source.given)
+            } catch let error as LedgerError {
+                // The open errors speak of --ledger; here the file is a source.
+                throw LedgerMergeError(
+                    "\(source.given) cannot be merged: \(error.description.components(separatedBy: "; it was left untouched").first ?? error.description) (nothing was merged)"
+                )
+            }
         }
         let stamp = LedgerClock.utcString(mergedAt)
         return try mappingSQLiteErrors {
@@ -80,7 +100,7 @@ extension Ledger {
             let id = run.id!
             if run.status == .running {
                 throw LedgerMergeError(
-                    "run \(id) of \(path) is marked running: it is still being recorded, or its recorder died and no wattprint on its host has noticed yet; merge after it ends, or run `wattprint runs --ledger \(path)` on its host to mark a dead one interrupted (nothing was merged)"
+                    "run \(id) of \(path) is marked running: it is still being recorded, or its recorder died and no wattprint on its host has noticed yet; merge after it ends, or run `wattprint ledger mark-interrupted --ledger \(path)` on its host to mark a dead one interrupted (nothing was merged)"
                 )
             }
             let check = try Ledger.verify(db: sdb, runID: id)

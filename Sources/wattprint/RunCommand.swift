@@ -70,7 +70,7 @@ struct RunCommand: ParsableCommand {
         if command.isEmpty { throw ValidationError("Name the command to measure after --, e.g. wattprint run -- sleep 5") }
         if let tokens, !(tokens >= 0 && tokens.isFinite) { throw ValidationError("--tokens must be a count of 0 or more") }
         guard interval > 0, interval <= 60 else {
-            throw ValidationError("--interval must be between 0 and 60 seconds, e.g. --interval 0.1")
+            throw ValidationError("--interval must be above 0 and at most 60 seconds, e.g. --interval 0.1")
         }
     }
 

@@ -48,8 +48,34 @@ final class LedgerMergeCLITests: XCTestCase {
         XCTAssertTrue(merge.stderr.contains("fails verification") && merge.stderr.contains("nothing was merged"), merge.stderr)
         let runs = try CLI.run(["runs", "--ledger", fleet])
         XCTAssertFalse(runs.stdout.contains("true"), runs.stdout)
+        let empty = dir.appendingPathComponent("empty.sqlite").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        for (source, problem) in [(empty, "is an empty file, not a ledger"), (dir.path, "is a directory, not a ledger")] {
+            let r = try CLI.run(["ledger", "merge", source, "--into", fleet])
+            XCTAssertEqual(r.status, 1)
+            XCTAssertTrue(r.stderr.contains(problem), r.stderr)
+        }
         let missing = try CLI.run(["ledger", "merge", dir.appendingPathComponent("nope.sqlite").path, "--into", fleet])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("does not exist"), missing.stderr)
+    }
+
+    /// A run whose recorder was killed stays marked running until `ledger mark-interrupted` on its host; then it merges.
+    func testAKilledRunIsMarkedInterruptedThenMerges() throws {
+        let dir = try scratchDirectory()
+        let a = dir.appendingPathComponent("a.sqlite").path, fleet = dir.appendingPathComponent("fleet.sqlite").path
+        let (p, _, _) = try CLI.start(["run", "--region", "FR", "--ledger", a, "--no-cgroup", "--", "sleep", "3"])
+        Thread.sleep(forTimeInterval: 1)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let refused = try CLI.run(["ledger", "merge", a, "--into", fleet])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("marked running") && refused.stderr.contains("ledger mark-interrupted"), refused.stderr)
+        let mark = try CLI.run(["ledger", "mark-interrupted", "--ledger", a])
+        XCTAssertEqual(mark.status, 0, mark.stderr)
+        XCTAssertTrue(mark.stdout.contains("marked interrupted: run(s) 1"), mark.stdout)
+        let merged = try CLI.run(["ledger", "merge", a, "--into", fleet])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", fleet]).status, 0)
     }
 }

@@ -191,6 +191,29 @@ final class PrometheusExporterTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("at most 300 s"), refused.stderr)
     }
 
+    /// A taken port is refused at once with the system's reason, recording nothing; a served run is in the ledger
+    /// file itself when serve stops (a copy of the file alone holds it).
+    func testATakenPortRecordsNothingAndAStoppedServeLeavesAWholeFile() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let (first, _, firstErr) = try CLI.start([
+            "serve", "--listen", "127.0.0.1:0", "--ledger", ledger, "--region", "FR", "--duration", "3",
+        ])
+        let address = try Self.servingAddress(firstErr)
+        let other = dir.appendingPathComponent("other.sqlite").path
+        let started = Date()
+        let taken = try CLI.run(["serve", "--listen", address, "--ledger", other, "--region", "FR"])
+        XCTAssertEqual(taken.status, 1)
+        XCTAssertTrue(taken.stderr.contains("cannot listen on \(address) (bind: Address already in use)"), taken.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 3, "refused at once")
+        XCTAssertEqual(try Ledger(path: other, create: true).runs().count, 0, "nothing recorded for a refused address")
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 0)
+        let copy = dir.appendingPathComponent("copy.sqlite").path
+        try FileManager.default.copyItem(atPath: ledger, toPath: copy)
+        XCTAssertEqual(try Ledger(path: copy, create: false).runs().count, 1, "the run is in the file, not only its write-ahead log")
+    }
+
     /// A remote address is refused unless asked for, and a malformed one is named.
     func testListenAddressesAreCheckedBeforeSampling() throws {
         let dir = try scratchDirectory()

@@ -130,7 +130,7 @@ final class LedgerMergeTests: XCTestCase {
         XCTAssertEqual(try fleet.runs().count, 0, "a refused merge writes nothing, not even the sources before the bad one")
 
         XCTAssertThrowsError(try fleet.merge(from: [a, a])) { error in
-            XCTAssertTrue("\(error)".contains("each ledger is merged once"), "\(error)")
+            XCTAssertTrue("\(error)".contains("is named twice"), "\(error)")
         }
         try fleet.merge(from: [a])
         XCTAssertThrowsError(try fleet.merge(from: [a])) { error in

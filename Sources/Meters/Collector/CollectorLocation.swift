@@ -32,6 +32,12 @@ public struct CollectorLocation: Sendable, Equatable {
     /// (in a shared /tmp) could hold their socket, answering with forged readings, or a link over one of our files.
     /// - Throws: `CollectorError` naming the folder and the fix.
     public func prepare() throws {
+        // sockaddr_un's sun_path: 108 bytes with the terminating zero.
+        guard socketPath.utf8.count < 108 else {
+            throw CollectorError(
+                "the collector's socket path \(socketPath) is \(socketPath.utf8.count) bytes, over the 107 a Unix socket takes; set XDG_RUNTIME_DIR (or WATTPRINT_COLLECTOR_SOCKET) to a shorter path"
+            )
+        }
         let parent = (directory as NSString).deletingLastPathComponent
         if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) {
             try? FileManager.default.createDirectory(

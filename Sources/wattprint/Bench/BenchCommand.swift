@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
               wattprint bench small --sweep seq=64,128,256,512
             """)
 
-    @Argument(help: "Suite names (tiny, small, base) or workload spec files.")
+    @Argument(help: "Suite names (tiny, small, base, variants) or workload spec files.")
     var workloads: [String] = []
 
     @Option(help: "Repeats of each workload (default: the suite's, else 5).") var repeats: Int?

@@ -21,7 +21,7 @@ struct CollectorCommand: ParsableCommand {
     @Flag(help: "Print the running collector's status (readings taken, runs attached) as JSON, and exit.") var status = false
 
     func validate() throws {
-        guard interval > 0, interval <= 60 else { throw ValidationError("--interval must be between 0 and 60 seconds") }
+        guard interval > 0, interval <= 60 else { throw ValidationError("--interval must be above 0 and at most 60 seconds") }
         guard idleExit > 0 else { throw ValidationError("--idle-exit must be above 0 seconds") }
     }
 
@@ -29,7 +29,11 @@ struct CollectorCommand: ParsableCommand {
         let options = MeterSet.Options()
         let location = CollectorLocation(options: options)
         if status {
-            let client = try CLIError.wrapping { try CollectorClient(socketPath: location.socketPath) }
+            guard let client = try? CollectorClient(socketPath: location.socketPath) else {
+                throw CLIError(
+                    "no collector is running for this machine's view (\(location.socketPath)); one starts with a multi-rank `wattprint run`, `wattprint run --collector always`, or `wattprint serve`"
+                )
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(try CLIError.wrapping { try client.status() }), as: UTF8.self))
@@ -45,7 +49,7 @@ struct CollectorCommand: ParsableCommand {
         sampler.start()
         do { try collector.listen(at: location.socketPath) } catch {
             sampler.stop()
-            FileHandle.standardError.write(Data("wattprint collector: \(error); leaving it to serve\n".utf8))
+            FileHandle.standardError.write(Data("wattprint collector: not serving: \(error)\n".utf8))
             return
         }
         FileHandle.standardError.write(

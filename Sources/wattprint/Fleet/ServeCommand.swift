@@ -18,7 +18,9 @@ struct ServeCommand: ParsableCommand {
             recomputed from raw samples (`wattprint verify`); the run is sealed when wattprint stops (Ctrl-C, SIGTERM, \
             or --duration). Listens on loopback only unless --allow-remote is given with a non-loopback --listen.
 
-            --load-test measures the exporter itself: loopback only, a scraper in wattprint sends             --scrapes-per-second GETs of /metrics over one keep-alive connection for --duration seconds (30 by default),             then prints the scrapes answered, their latency and the sampler's share of one core.
+            --load-test measures the exporter itself: loopback only, a scraper in wattprint sends \
+            --scrapes-per-second GETs of /metrics over one keep-alive connection for --duration seconds (30 by \
+            default), then prints the scrapes answered, their latency and the sampler's share of one core.
 
             Examples:
               wattprint serve --region FR
@@ -50,9 +52,14 @@ struct ServeCommand: ParsableCommand {
             }
             guard (duration ?? 30) <= 300 else { throw ValidationError("--load-test runs at most 300 s; give --duration 300 or less") }
             if allowRemote { throw ValidationError("--load-test scrapes over loopback only; drop --allow-remote") }
+            if listen != ListenAddress.loopback.description {
+                throw ValidationError("--load-test listens on a free loopback port of its own; drop --listen")
+            }
+        } else if scrapesPerSecond != 100 {
+            throw ValidationError("--scrapes-per-second sets --load-test's rate; add --load-test, or drop it")
         }
         guard interval > 0, interval <= 60 else {
-            throw ValidationError("--interval must be between 0 and 60 seconds, e.g. --interval 0.1")
+            throw ValidationError("--interval must be above 0 and at most 60 seconds, e.g. --interval 0.1")
         }
         if let duration, !(duration > 0 && duration.isFinite) { throw ValidationError("--duration must be a number of seconds above 0") }
     }
@@ -78,20 +85,37 @@ struct ServeCommand: ParsableCommand {
                 region: region.isDefaulted ? "world" : region.query, gramsPerKilowattHour: figure.intensity.gramsPerKilowattHour,
                 source: figure.label))
         let collector = NodeCollector()
-        let session = try CLIError.wrapping {
-            try MeasuredSession(
-                ledger: store, command: "wattprint serve --listen \(address)", settings: settings,
-                configuration: .init(interval: interval, sinks: [metrics, collector], toolVersion: Wattprint.version))
-        }
+        // The address is bound first: a taken port costs nothing and records nothing.
+        let sessionBox = SessionBox()
         let endpoint = try CLIError.wrapping {
             try MetricsEndpoint(
                 address: address, metrics: metrics,
                 beforeScrape: {
-                    if let overhead = session.sampler?.overheadSoFar() { metrics.update(overhead: overhead) }
+                    if let overhead = sessionBox.session?.sampler?.overheadSoFar() { metrics.update(overhead: overhead) }
                     metrics.update(runs: collector.status().attached)
                 })
         }
+        let bound: ListenAddress
+        do { bound = try Blocking.await { try await endpoint.start() } } catch { throw CLIError("\(error)") }
+        let session: MeasuredSession
+        do {
+            session = try CLIError.wrapping {
+                try MeasuredSession(
+                    ledger: store, command: (["wattprint"] + CommandLine.arguments.dropFirst()).joined(separator: " "), settings: settings,
+                    configuration: .init(interval: interval, sinks: [metrics, collector], toolVersion: Wattprint.version))
+            }
+        } catch {
+            Blocking.await { await endpoint.stop() }
+            throw error
+        }
+        sessionBox.session = session
         collector.describe(session.meters)
+        if region.isDefaulted {
+            FileHandle.standardError.write(
+                Data(
+                    "wattprint: NO REGION given: emissions are priced at the world average (\(figure.label)); pass --region, or set WATTPRINT_REGION\n"
+                        .utf8))
+        }
         for caveat in session.start() { FileHandle.standardError.write(Data("wattprint: \(caveat)\n".utf8)) }
         // This node's collector too: runs on it read the hardware meters through this process.
         if let sampler = session.sampler { collector.attach(sampler: sampler) }
@@ -103,13 +127,6 @@ struct ServeCommand: ParsableCommand {
             FileHandle.standardError.write(Data("wattprint: not serving as this node's collector: \(error)\n".utf8))
         }
         defer { collector.stop() }
-        let bound: ListenAddress
-        do {
-            bound = try Blocking.await { try await endpoint.start() }
-        } catch {
-            _ = try? session.finish(status: .complete, exitCode: 1)
-            throw CLIError("\(error)")
-        }
         FileHandle.standardError.write(
             Data(
                 "wattprint: serving http://\(bound)/metrics — run \(session.runID) in \(store.path); stop with Ctrl-C or SIGTERM\n".utf8))
@@ -148,6 +165,8 @@ struct ServeCommand: ParsableCommand {
 
         Blocking.await { await endpoint.stop() }
         let energy = try CLIError.wrapping { try session.finish(status: .complete, exitCode: 0) }
+        // The whole run into the ledger file itself, so a copy of the file alone (for `ledger merge`) holds it.
+        try? store.checkpoint()
         for problem in session.flushErrors {
             FileHandle.standardError.write(Data("wattprint: a ledger write was retried: \(problem)\n".utf8))
         }
@@ -181,4 +200,9 @@ struct ServeCommand: ParsableCommand {
         for f in r.failures { lines.append("failure: \(f)") }
         return lines.joined(separator: "\n")
     }
+}
+
+/// The session, for the scrape handler, which exists before it.
+private final class SessionBox: @unchecked Sendable {
+    var session: MeasuredSession?
 }
