@@ -47,6 +47,41 @@ final class QuantizationTests: EngineTestCase {
         }
     }
 
+    /// The pool of spinning workers gives every row exactly what the caller's own thread computes for it, for any
+    /// split (rows not a multiple of the threads), and again after its workers have gone to sleep.
+    func testTheWorkerPoolComputesWhatOneThreadDoes() {
+        let N = 1_001, K = 256
+        let weights = randomFloats(N * K, seed: 3, scale: 1), x = randomFloats(K, seed: 4, scale: 2)
+        for precision in [WeightPrecision.bf16, .int8] {
+            let matrix = weights.withUnsafeBufferPointer {
+                QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: precision)
+            }
+            var single = [Float](repeating: 0, count: N)
+            for threads in [1, 2, 3] {
+                var y = [Float](repeating: .nan, count: N)
+                let kind: Int32 = precision == .bf16 ? 0 : 1
+                x.withUnsafeBufferPointer { xs in
+                    y.withUnsafeMutableBufferPointer { ys in
+                        let w: UnsafeRawPointer =
+                            precision == .bf16 ? UnsafeRawPointer(matrix.halves.baseAddress!) : UnsafeRawPointer(matrix.bytes.baseAddress!)
+                        wp_gemv_parallel(kind, w, matrix.scales.baseAddress, xs.baseAddress!, ys.baseAddress!, N, K, Int32(threads))
+                    }
+                }
+                if threads == 1 { single = y } else { XCTAssertEqual(y, single, "\(precision), \(threads) threads") }
+            }
+            usleep(50_000) // past the workers' spinning: they sleep, and must be woken
+            var again = [Float](repeating: .nan, count: N)
+            x.withUnsafeBufferPointer { xs in
+                again.withUnsafeMutableBufferPointer { ys in
+                    let w: UnsafeRawPointer =
+                        precision == .bf16 ? UnsafeRawPointer(matrix.halves.baseAddress!) : UnsafeRawPointer(matrix.bytes.baseAddress!)
+                    wp_gemv_parallel(precision == .bf16 ? 0 : 1, w, matrix.scales.baseAddress, xs.baseAddress!, ys.baseAddress!, N, K, 2)
+                }
+            }
+            XCTAssertEqual(again, single)
+        }
+    }
+
     func testQuantisedDecodingComputesTheDequantisedModel() throws {
         for precision in [WeightPrecision.bf16, .int8] {
             let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 16), seed: 3)

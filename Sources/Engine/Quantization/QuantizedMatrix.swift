@@ -7,9 +7,9 @@ import CQuant
 public final class QuantizedMatrix: @unchecked Sendable {
     public let precision: WeightPrecision
     public let rows: Int, columns: Int
-    private let halves: UnsafeMutableBufferPointer<UInt16>
-    private let bytes: UnsafeMutableBufferPointer<Int8>
-    private let scales: UnsafeMutableBufferPointer<Float>
+    let halves: UnsafeMutableBufferPointer<UInt16>
+    let bytes: UnsafeMutableBufferPointer<Int8>
+    let scales: UnsafeMutableBufferPointer<Float>
     private let scratch: UnsafeMutableBufferPointer<Float>
 
     /// Quantises `weights` ([rows, columns] output-major, or [columns, rows] input-major, transposed here).
@@ -88,22 +88,14 @@ public final class QuantizedMatrix: @unchecked Sendable {
     ) {
         precondition(M <= 8)
         let N = rows, K = columns, y = scratch.baseAddress!
-        // Spread over cores only when each core gets a million weights or more to stream: a dispatch costs about as
-        // much as a small matrix's whole product (perf: thread wake-ups were a third of the bf16 kernel's time; GPT-2
-        // 124M bf16 decode 119–124 → 130–135 tokens/s in three interleaved rounds).
-        let minimumRows = max(256, 1_000_000 / max(1, K))
-        Parallel.forEachChunk(N, minChunk: minimumRows) { _, range in
-            let first = range.lowerBound, count = range.count
-            for m in 0..<M {
-                switch self.precision {
-                case .bf16: wp_gemv_bf16(self.halves.baseAddress! + first * K, inp + m * K, y + m * N + first, count, K)
-                case .int8:
-                    let groups = K / WeightPrecision.groupSize
-                    wp_gemv_q8(
-                        self.bytes.baseAddress! + first * K, self.scales.baseAddress! + first * groups, inp + m * K, y + m * N + first,
-                        count, K)
-                case .fp32: preconditionFailure()
-                }
+        // Rows spread over cores by the C pool, whose workers spin between products (a Dispatch wake-up per product
+        // cost a third of the bf16 kernel's time, perf); small matrices stay on this thread.
+        let threads = N * K >= 65_536 ? Parallel.workers : 1
+        for m in 0..<M {
+            switch precision {
+            case .bf16: wp_gemv_parallel(0, halves.baseAddress!, nil, inp + m * K, y + m * N, N, K, Int32(threads))
+            case .int8: wp_gemv_parallel(1, bytes.baseAddress!, scales.baseAddress!, inp + m * K, y + m * N, N, K, Int32(threads))
+            case .fp32: preconditionFailure()
             }
         }
         for m in 0..<M {

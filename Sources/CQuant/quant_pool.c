@@ -1,0 +1,100 @@
+#include "wp_quant.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <immintrin.h>
+
+/* Decode calls a product about fifty times a token, each a few tens of microseconds on two cores: waking a sleeping
+   thread each time (a futex, several microseconds, more on a VM) costs a large share. These workers spin on a
+   generation counter for a while after each product, as OpenBLAS's threads do, and sleep on a condition variable
+   only after `spin_limit` pauses without work. */
+
+#define MAX_WORKERS 15
+
+typedef struct {
+    int kind; /* 0 bf16, 1 q8 */
+    const void *w;
+    const float *scales;
+    const float *x;
+    float *y;
+    long n, k;
+    int parts;
+} job_t;
+
+static job_t job;
+static atomic_long generation;
+static atomic_int remaining;
+static int workers_started;
+static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t caller = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static atomic_int sleepers;
+static const long spin_limit = 200000; /* pauses, about 2–8 ms */
+
+static void run_part(const job_t *j, int part) {
+    long first = j->n * part / j->parts, last = j->n * (part + 1) / j->parts;
+    if (last <= first) return;
+    if (j->kind == 0) {
+        wp_gemv_bf16((const uint16_t *)j->w + first * j->k, j->x, j->y + first, last - first, j->k);
+    } else {
+        long groups = j->k / 32;
+        wp_gemv_q8((const int8_t *)j->w + first * j->k, j->scales + first * groups, j->x, j->y + first, last - first, j->k);
+    }
+}
+
+static void *worker(void *arg) {
+    int index = (int)(long)arg;
+    long seen = 0;
+    for (;;) {
+        long spins = 0, g;
+        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+            if (++spins < spin_limit) {
+                _mm_pause();
+                continue;
+            }
+            pthread_mutex_lock(&sleep_lock);
+            atomic_fetch_add(&sleepers, 1);
+            while (atomic_load_explicit(&generation, memory_order_acquire) == seen) pthread_cond_wait(&wake, &sleep_lock);
+            atomic_fetch_sub(&sleepers, 1);
+            pthread_mutex_unlock(&sleep_lock);
+            spins = 0;
+        }
+        seen = g;
+        job_t local = job;
+        if (index < local.parts) run_part(&local, index);
+        atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
+    }
+    return 0;
+}
+
+void wp_gemv_parallel(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads) {
+    if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
+    if (threads <= 1) {
+        job_t one = {kind, w, scales, x, y, n, k, 1};
+        run_part(&one, 0);
+        return;
+    }
+    /* One caller at a time (decode is one thread); a second, concurrent caller computes its product alone. */
+    if (pthread_mutex_trylock(&caller) != 0) {
+        job_t one = {kind, w, scales, x, y, n, k, 1};
+        run_part(&one, 0);
+        return;
+    }
+    /* Workers are started once, `threads - 1` of them, and kept. */
+    while (workers_started < threads - 1) {
+        pthread_t t;
+        pthread_create(&t, 0, worker, (void *)(long)(workers_started + 1));
+        pthread_detach(t);
+        workers_started++;
+    }
+    job = (job_t){kind, w, scales, x, y, n, k, threads};
+    atomic_store_explicit(&remaining, workers_started, memory_order_relaxed);
+    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    if (atomic_load(&sleepers) > 0) {
+        pthread_mutex_lock(&sleep_lock);
+        pthread_cond_broadcast(&wake);
+        pthread_mutex_unlock(&sleep_lock);
+    }
+    run_part(&job, 0);
+    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) _mm_pause();
+    pthread_mutex_unlock(&caller);
+}
