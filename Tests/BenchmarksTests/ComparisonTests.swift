@@ -89,6 +89,11 @@ final class ComparisonTests: XCTestCase {
         let analysis = try BenchAnalysis.compute(ledger: ledger, run: id, data: try CarbonData.bundled())
         let c = try Comparison.build(ledger: ledger, runs: [id], analyses: [analysis], targetLoss: nil)
         XCTAssertEqual(c.rows.map(\.precision), ["fp32", "int8", "bf16"])
+        // An fp32 workload's figures carry no precision at all: summaries recorded before variants still verify.
+        XCTAssertNil(analysis.workloads[0].precision)
+        let fp32JSON = String(decoding: try JSONEncoder().encode(analysis.workloads[0]), as: UTF8.self)
+        XCTAssertFalse(
+            fp32JSON.contains("precision") || fp32JSON.contains("groupSize") || fp32JSON.contains("fp32ValidationLoss"), fp32JSON)
         XCTAssertEqual(c.rows.map(\.groupSize), [nil, 32, nil])
         XCTAssertEqual(c.rows.map { $0.phases.map(\.phase) }, Array(repeating: ["train", "prefill", "decode"], count: 3))
         let fp32 = try XCTUnwrap(c.rows[0].validationLoss)

@@ -88,8 +88,9 @@ public struct BenchAnalysis: Codable, Sendable {
         /// with (`precision`).
         public var validationLoss: Double?
         public var perplexity: Double?
-        /// The weights evaluation, prefill and decode ran with (`fp32`, `bf16`, `int8`), int8's weights per scale and
-        /// the kernel that multiplied them; nil in runs recorded before variants (fp32).
+        /// The weights evaluation, prefill and decode ran with when not fp32 (`bf16`, `int8`), int8's weights per scale
+        /// and the kernel that multiplied them. Nil for fp32, so the summary of a run recorded before variants is
+        /// recomputed byte for byte (`verify`).
         public var precision: String?
         public var groupSize: Int?
         public var weightKernel: String?
@@ -281,7 +282,7 @@ public struct BenchAnalysis: Codable, Sendable {
                 Workload(
                     name: w.name, architecture: w.architecture, parameters: w.parameters, activeParameters: w.activeParameters,
                     standard: w.standard, corpusChecked: w.corpusChecked, corpusSHA256: w.corpusSHA256, phases: phases, channels: channels,
-                    validationLoss: loss, perplexity: loss.map { Foundation.exp($0) }, precision: w.precision ?? "fp32",
+                    validationLoss: loss, perplexity: loss.map { Foundation.exp($0) }, precision: w.precision,
                     groupSize: w.groupSize, weightKernel: w.weightKernel, fp32ValidationLoss: fp32Loss, inferenceClosure: closure,
                     flags: workloadFlags))
         }
