@@ -148,14 +148,8 @@ struct RunCommand: ParsableCommand {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             throw ExitCode(127)
         }
-        let forward = [SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { child.send(sig) }
-            source.resume()
-            return source
-        }
-        defer { forward.forEach { $0.cancel() } }
+        let forward = SignalHandlers([SIGTERM, SIGHUP]) { child.send($0) }
+        defer { withExtendedLifetime(forward) {} }
         session.attach(processRoot: child.pid, isOurChild: true, attribution: attribution, cgroupUnavailable: unavailable)
         FileHandle.standardError.write(Data(RunReport.notices(session.start()).utf8))
         feed.start()

@@ -72,4 +72,8 @@ enum CLI {
 
 func scratchDirectory(_ name: String = #function) throws -> URL { try TestScratch.folder(name) }
 
+/// A runtime folder near the root for the collector's socket (Unix socket paths take 107 bytes, which a scratch
+/// folder's path can exceed); not created: wattprint makes it 0700 as the collector requires.
+func shortRuntimeDirectory() -> String { "/tmp/wp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" }
+
 func json(_ text: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(text.utf8)) }

@@ -12,19 +12,9 @@ final class NodeCollectorTests: XCTestCase {
         let dir = try scratchDirectory()
         let tree = try FakeSystemTree()
         try tree.zone("intel-rapl:0", name: "package-0")
-        let running = PrometheusExporterTests.Running()
-        let counter = Thread {
-            var uj: UInt64 = 0
-            while running.value {
-                uj += 500_000
-                try? tree.setEnergy("intel-rapl:0", uj)
-                usleep(10_000)
-            }
-        }
-        counter.start()
-        defer { running.value = false }
-        // Unix socket paths are short (108 bytes): a runtime folder of its own, near the root.
-        let runtime = "/tmp/wp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let counter = tree.advance("intel-rapl:0")
+        defer { counter.stop() }
+        let runtime = shortRuntimeDirectory()
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         // The real /proc, so process trees and host CPU time are real; the RAPL zone is the fake tree's.
         let env = ["WATTPRINT_SYSFS_ROOT": tree.paths.sysfs, "XDG_RUNTIME_DIR": runtime, "WORLD_SIZE": "4"]
@@ -107,19 +97,11 @@ final class NodeCollectorTests: XCTestCase {
     func testARunOutlivesItsCollector() throws {
         let tree = try FakeSystemTree()
         try tree.zone("intel-rapl:0", name: "package-0")
-        let running = PrometheusExporterTests.Running()
-        let counter = Thread {
-            var uj: UInt64 = 0
-            while running.value {
-                uj += 500_000
-                try? tree.setEnergy("intel-rapl:0", uj)
-                usleep(10_000)
-            }
-        }
-        counter.start()
-        defer { running.value = false }
+        let counter = tree.advance("intel-rapl:0")
+        defer { counter.stop() }
         let dir = try scratchDirectory()
-        let runtime = "/tmp/wp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+
+        let runtime = shortRuntimeDirectory()
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         let env = ["WATTPRINT_SYSFS_ROOT": tree.paths.sysfs, "XDG_RUNTIME_DIR": runtime]
         let ledger = dir.appendingPathComponent("l.sqlite").path

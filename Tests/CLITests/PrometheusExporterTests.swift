@@ -24,22 +24,12 @@ final class PrometheusExporterTests: XCTestCase {
         let tree = try FakeSystemTree()
         try tree.proc()
         try tree.zone("intel-rapl:0", name: "package-0")
-        // A 50 W package: 0.5 J every 10 ms, written whole as the kernel's counter would be read.
-        let running = Running()
-        let counter = Thread {
-            var uj: UInt64 = 0
-            while running.value {
-                uj += 500_000
-                try? tree.setEnergy("intel-rapl:0", uj)
-                usleep(10_000)
-            }
-        }
-        counter.start()
-        defer { running.value = false }
+        // A 50 W package: 0.5 J every 10 ms.
+        let counter = tree.advance("intel-rapl:0")
+        defer { counter.stop() }
 
         let ledgerPath = dir.appendingPathComponent("node.sqlite").path
-        // Unix socket paths are short (108 bytes): the collector's runtime folder near the root.
-        let runtime = "/tmp/wp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let runtime = shortRuntimeDirectory()
         defer { try? FileManager.default.removeItem(atPath: runtime) }
         var serveEnv = tree.environment
         serveEnv["XDG_RUNTIME_DIR"] = runtime
@@ -228,15 +218,6 @@ final class PrometheusExporterTests: XCTestCase {
     }
 
     // MARK: helpers
-
-    final class Running: @unchecked Sendable {
-        private let lock = NSLock()
-        private var flag = true
-        var value: Bool {
-            get { lock.lock(); defer { lock.unlock() }; return flag }
-            set { lock.lock(); flag = newValue; lock.unlock() }
-        }
-    }
 
     /// Reads serve's standard error until it says where it listens.
     static func servingAddress(_ pipe: Pipe) throws -> String {

@@ -43,6 +43,22 @@ public final class FakeSystemTree {
 
     public func setEnergy(_ zone: String, _ value: UInt64) throws { try replace("sys/class/powercap/\(zone)/energy_uj", "\(value)\n") }
 
+    /// A zone whose counter a background thread advances by `microjoules` every 10 ms (0.5 J: 50 W, less the thread's
+    /// own delays), written whole as a kernel counter is read, until the returned handle stops it.
+    public func advance(_ zone: String, microjoules: UInt64 = 500_000) -> RunningCounter {
+        let counter = RunningCounter()
+        let thread = Thread { [self] in
+            var uj: UInt64 = 0
+            while counter.isRunning {
+                uj += microjoules
+                try? setEnergy(zone, uj)
+                usleep(10_000)
+            }
+        }
+        thread.start()
+        return counter
+    }
+
     public func proc(
         cpuModel: String = "Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz", cpus: Int = 4, sockets: Int = 1, hypervisor: Bool = false,
         busy: UInt64 = 1000, idle: UInt64 = 9000, memTotalKB: UInt64 = 16_000_000, memAvailableKB: UInt64 = 12_000_000
@@ -111,4 +127,12 @@ public enum RAPLLayouts {
         try t.zone("intel-rapl:0", name: "package-0")
         try t.zone("intel-rapl:0:0", name: "core")
     }
+}
+
+/// Stops a counter `FakeSystemTree.advance` runs.
+public final class RunningCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running = true
+    var isRunning: Bool { lock.lock(); defer { lock.unlock() }; return running }
+    public func stop() { lock.lock(); running = false; lock.unlock() }
 }

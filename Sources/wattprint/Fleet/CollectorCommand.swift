@@ -54,16 +54,8 @@ struct CollectorCommand: ParsableCommand {
         }
         FileHandle.standardError.write(
             Data("wattprint collector: pid \(getpid()) serving \(meters.channels.count) channel(s) at \(location.socketPath)\n".utf8))
-        let stop = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
-        defer { sources.forEach { $0.cancel() } }
-        while stop.wait(timeout: .now() + 0.5) == .timedOut {
+        let stop = StopRequest()
+        while !stop.wait(seconds: 0.5) {
             if let idle = collector.idleSeconds, idle >= idleExit { break }
         }
         collector.stop()

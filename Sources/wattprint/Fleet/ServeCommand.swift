@@ -147,21 +147,7 @@ struct ServeCommand: ParsableCommand {
                     samplerCPU: (overhead1?.cpuSeconds ?? 0) - (overhead0?.cpuSeconds ?? 0),
                     interval: session.sampler?.interval ?? interval))
         }
-        let stop = DispatchSemaphore(value: 0)
-        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
-        defer { sources.forEach { $0.cancel() } }
-        if loadTest {
-        } else if let duration {
-            _ = stop.wait(timeout: .now() + duration)
-        } else {
-            stop.wait()
-        }
+        if !loadTest { StopRequest().wait(seconds: duration) }
 
         Blocking.await { await endpoint.stop() }
         let energy = try CLIError.wrapping { try session.finish(status: .complete, exitCode: 0) }
