@@ -53,8 +53,8 @@ let package = Package(
         .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         // Reduced-precision decode products (bf16, Q8_0): one C function per x86 ISA, chosen at run time. Optimised
         // even in debug builds, as the peak probe is, so tests exercise the code that ships.
-        .target(name: "CQuant", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CQuant"]),
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
         // The FMA-peak microbenchmark: one vector multiply-add loop per x86 ISA, chosen at run time.
         // Optimised even in debug builds: an unoptimised probe would understate the peak many times over.
         .target(name: "CPeaks", cSettings: [.unsafeFlags(["-O2"])]),

@@ -1,3 +1,4 @@
+import CKernels
 @testable import Engine
 import XCTest
 
@@ -51,6 +52,25 @@ final class KernelReferenceTests: EngineTestCase {
             let input = Float(v)
             let fast = Double(VectorMath.exp(input)), exact = Foundation.exp(Double(input))
             XCTAssertLessThan(abs(fast - exact) / exact, 1e-6, "exp(\(v))")
+        }
+    }
+
+    /// GELU's AVX-512 kernel (C) and its Swift loop (forced with a narrower kernel) both match the reference, over
+    /// several chunks, tails shorter than a vector, the saturated ends (|x| up to 30) and in place.
+    func testGELUEveryKernelMatchesTheReference() {
+        defer { wp_quant_set_kernel(wp_quant_best_kernel()) }
+        let N = 40_003
+        let x = randomFloats(N, seed: 19, scale: 30)
+        let reference = Reference.GELU.forward(inp: doubles(x))
+        for kernel in Set([1, Int(wp_quant_best_kernel())]).sorted() {
+            wp_quant_set_kernel(Int32(kernel))
+            let out = Buffer(count: N)
+            GELU.forward(out: out.p, inp: Buffer(x).p, N: N)
+            let worst = zip(out.array, reference).map { abs(Double($0) - $1) / max(1, abs($1)) }.max()!
+            XCTAssertLessThan(worst, 2e-6, "kernel \(kernel)")
+            let inPlace = Buffer(Array(x[0..<13]))
+            GELU.forward(out: inPlace.p, inp: inPlace.p, N: 13)
+            XCTAssertLessThan(maxAbsDifference(inPlace.array, Array(reference[0..<13])), 1e-5, "kernel \(kernel), in place")
         }
     }
 

@@ -1,4 +1,4 @@
-import CQuant
+import CKernels
 @testable import Engine
 import XCTest
 

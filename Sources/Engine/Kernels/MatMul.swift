@@ -13,7 +13,7 @@ public enum MatMul {
     /// out[M,N] = inp[M,K]·W (+ bias[N]) (+ residual[M,N]). Caches nothing beyond `inp`.
     ///
     /// Bias and residual are written into `out` first and the product is added with beta = 1, which
-    /// fuses GPT-2's residual add into the projection. A single row uses `cblas_sgemv`.
+    /// fuses GPT-2's residual add into the projection. A single row (decode) runs on `PooledProducts`.
     public static func forward(
         out: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>,
         weight: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>?,
@@ -31,13 +31,13 @@ public enum MatMul {
         switch layout {
         case .inputMajor:
             if M == 1 {
-                BLAS.gemv(trans: true, m: K, n: N, a: w, lda: N, x: x, beta: beta, y: o)
+                PooledProducts.gemv(weight: w, layout: .inputMajor, x: x, y: o, N: N, K: K, accumulate: beta == 1)
             } else {
                 BLAS.gemm(transA: false, transB: false, m: M, n: N, k: K, a: x, lda: K, b: w, ldb: N, beta: beta, c: o, ldc: N)
             }
         case .outputMajor:
             if M == 1 {
-                BLAS.gemv(trans: false, m: N, n: K, a: w, lda: K, x: x, beta: beta, y: o)
+                PooledProducts.gemv(weight: w, layout: .outputMajor, x: x, y: o, N: N, K: K, accumulate: beta == 1)
             } else {
                 BLAS.gemm(transA: false, transB: true, m: M, n: N, k: K, a: x, lda: K, b: w, ldb: K, beta: beta, c: o, ldc: N)
             }

@@ -1,4 +1,4 @@
-import CQuant
+import CKernels
 
 // Legend: N output rows, K inputs; the matrix is output-major [N, K] (PyTorch `Linear`), rows of M ≤ a few tokens.
 

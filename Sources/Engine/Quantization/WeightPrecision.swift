@@ -1,4 +1,4 @@
-import CQuant
+import CKernels
 
 /// How a model's matrices are stored for inference. Activations and accumulation stay fp32 in every case.
 public enum WeightPrecision: String, Codable, Sendable, CaseIterable {
@@ -24,9 +24,10 @@ public enum WeightPrecision: String, Codable, Sendable, CaseIterable {
 
 /// Which reduced-precision decode kernel runs on this CPU (`wp_quant_kernel`), for reports.
 public enum QuantizedKernel {
-    /// "portable C", "AVX2 widening", "AVX-512 widening", "AVX-512 BF16 / VNNI dot products".
+    /// "portable C", "AVX2 widening", "AVX-512 widening", "AVX-512 BF16 / VNNI dot products"; for fp32, the one-row
+    /// products' kernel (`PooledProducts`).
     public static func name(_ precision: WeightPrecision) -> String {
-        guard precision != .fp32 else { return "OpenBLAS sgemv/sgemm" }
+        guard precision != .fp32 else { return wp_quant_kernel() >= 2 ? "AVX-512F fp32 products" : "portable C fp32 products" }
         switch wp_quant_kernel() {
         case 3:
             return precision == .bf16

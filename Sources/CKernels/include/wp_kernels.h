@@ -1,0 +1,49 @@
+#ifndef WP_KERNELS_H
+#define WP_KERNELS_H
+
+#include <stdint.h>
+
+/* The engine's own C kernels, each x86 version chosen at run time from the CPU's flags beside a portable one:
+   matrix–vector products for decoding (fp32, and weight-only bf16 and int8), a pool of workers that runs them over
+   the cores, and GPT-2's GELU.
+
+   Reduced-precision products: y[n] = W[n, k] · x[k], W row-major, x and y fp32, accumulation in fp32.
+   Single-threaded: the caller splits the rows over cores (or uses `wp_gemv_parallel`).
+
+   bf16: each weight is the upper 16 bits of an fp32 (round to nearest even when converted).
+   q8 (llama.cpp's Q8_0 layout): rows cut into groups of 32 weights, each group int8 values and one fp32 scale
+   (scale · q ≈ w); k must be a multiple of 32.
+
+   Each product has a portable C version and x86 versions chosen at run time from the CPU's flags. */
+
+/* Which kernel `wp_gemv_bf16` / `wp_gemv_q8` run: 0 portable C, 1 AVX2+FMA widening to fp32, 2 AVX-512F widening
+   to fp32, 3 AVX-512 BF16 dot products (bf16) / AVX-512 VNNI int8 dot products (q8, activations quantised per group
+   of 32 to int8). The default is the widest the CPU has; `wp_quant_set_kernel` forces one (clamped to what runs). */
+int wp_quant_kernel(void);
+void wp_quant_set_kernel(int kernel);
+/* The widest kernel this CPU can run. */
+int wp_quant_best_kernel(void);
+
+void wp_gemv_bf16(const uint16_t *w, const float *x, float *y, long n, long k);
+void wp_gemv_q8(const int8_t *w, const float *scales, const float *x, float *y, long n, long k);
+
+/* The same products with rows split over `threads` (the caller and persistent workers that spin between products, so
+   a decode step's fifty products do not each wake a sleeping thread). kind 0: bf16 (`scales` unused), 1: q8,
+   2: fp32 rows (`wp_gemv_f32_rows`, w [n, k]), 3: fp32 columns (`wp_gemv_f32_columns`, w [k, n]). One caller at a time
+   uses the workers; a concurrent second caller computes its product on its own thread. */
+void wp_gemv_parallel(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads);
+/* The same, with `accumulate` 1 adding the product to y (fp32 kinds only; the others always overwrite). */
+void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
+                           int accumulate);
+
+/* fp32 products, single-threaded, y (+)= W·x (`accumulate` 1 adds to y): `rows` for an output-major W [n, k] whose rows
+   are `ldw` floats apart; `columns` for an input-major W [k, n] whose rows are `ldw` floats apart (a column slice of a
+   wider matrix). AVX-512F where the CPU has it (`wp_quant_kernel() >= 2`), else portable C. */
+void wp_gemv_f32_rows(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
+void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
+
+/* y = GELU(x) (GPT-2's tanh approximation) over n floats; y may be x. Returns 1 when done with AVX-512F, 0 (nothing
+   written) when the CPU lacks it or a narrower kernel is forced (`wp_quant_kernel() < 2`): the caller computes. */
+int wp_gelu_forward(const float *x, float *y, long n);
+
+#endif

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Runs wattprint's engine and llama.cpp's `llama-bench` side by side on one model shape, in interleaved rounds on the
+same machine, and prints tokens/s for decode and prefill per weight format with medians and per-round ratios.
+
+Pairs: wattprint fp32 / llama.cpp F32, bf16 / BF16 and F16, int8 (groups of 32) / Q8_0 (groups of 32).
+Decode: wattprint `--seq 16 --steps 128` (batch 1) against llama-bench `tg128` (128 tokens from an empty context).
+Prefill: wattprint `--seq 256` against llama-bench `pp256`. Both on the same thread count.
+
+wattprint records each bench in a ledger: a temporary one here, so the comparison never touches the user's.
+Standard library only. See README.md beside this file for building llama-bench and writing the GGUF files.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+# wattprint precision → the GGUF files (suffixes) compared with it.
+PAIRS = {"fp32": ["f32"], "bf16": ["bf16", "f16"], "int8": ["q8_0"]}
+
+
+def run(command, env=None):
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.exit(f"compare.py: {' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def wattprint_bench(binary, preset, phase, precision, threads, ledger):
+    shape = ["--seq", "16", "--steps", "128", "--warmup", "4"] if phase == "decode" else ["--seq", "256", "--steps", "3"]
+    command = [binary, "model", "bench", "--preset", preset, "--phase", phase, "--threads", str(threads), "--json", *shape]
+    if precision != "fp32":
+        command += ["--precision", precision]
+    result = json.loads(run(command, env=dict(os.environ, WATTPRINT_LEDGER=ledger)))["bench"]
+    return {
+        "tokens_per_second": result["tokensPerSecond"],
+        "fraction_of_bandwidth_bound": result.get("fractionOfBandwidthBound"),
+        "gflops": result["achievedGFLOPs"],
+        "kernel": result.get("quantizedKernel", "OpenBLAS sgemm/sgemv"),
+    }
+
+
+def llama_bench(binary, model, phase, threads, repetitions):
+    test = ["-p", "0", "-n", "128"] if phase == "decode" else ["-p", "256", "-n", "0"]
+    rows = json.loads(run([binary, "-m", model, "-t", str(threads), "-r", str(repetitions), "-o", "json", *test]))
+    return {"tokens_per_second": rows[0]["avg_ts"], "build": rows[0].get("build_commit")}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wattprint", default=".build/release/wattprint", help="the wattprint binary (release build)")
+    parser.add_argument("--llama-bench", required=True, help="llama.cpp's llama-bench binary")
+    parser.add_argument("--models", required=True, help="folder with PRESET-{f32,bf16,f16,q8_0}.gguf (make-gguf.py, llama-quantize)")
+    parser.add_argument("--preset", default="gpt2-124m", choices=["gpt2-124m", "llama-124m"])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--phases", default="decode,prefill")
+    parser.add_argument("--precisions", default="fp32,bf16,int8")
+    parser.add_argument("--llama-repetitions", type=int, default=2, help="llama-bench -r (it reports their mean)")
+    parser.add_argument("--json", help="also write every measurement to this file")
+    args = parser.parse_args()
+    for precision in args.precisions.split(","):
+        for suffix in PAIRS[precision]:
+            path = os.path.join(args.models, f"{args.preset}-{suffix}.gguf")
+            if not os.path.exists(path):
+                sys.exit(f"compare.py: {path} is missing; write it with make-gguf.py and llama-quantize (README.md)")
+
+    measurements = []
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = os.path.join(folder, "ledger.sqlite")
+        for round_index in range(args.rounds):
+            for phase in args.phases.split(","):
+                for precision in args.precisions.split(","):
+                    ours = wattprint_bench(args.wattprint, args.preset, phase, precision, args.threads, ledger)
+                    measurements.append(dict(round=round_index, phase=phase, engine="wattprint", format=precision, **ours))
+                    for suffix in PAIRS[precision]:
+                        model = os.path.join(args.models, f"{args.preset}-{suffix}.gguf")
+                        theirs = llama_bench(args.llama_bench, model, phase, args.threads, args.llama_repetitions)
+                        measurements.append(dict(round=round_index, phase=phase, engine="llama.cpp", format=suffix.upper(), **theirs))
+                        print(
+                            f"round {round_index + 1} {phase:7} wattprint {precision:4} {ours['tokens_per_second']:8.1f} t/s"
+                            f" | llama.cpp {suffix.upper():4} {theirs['tokens_per_second']:8.1f} t/s",
+                            file=sys.stderr, flush=True)
+
+    print(f"\n{args.preset}, {args.threads} thread(s), {args.rounds} interleaved round(s); tokens/s median [min–max]")
+    print(f"{'phase':8} {'wattprint':22} {'llama.cpp':22} {'ratio (per round)':28} wattprint kernel")
+    for phase in args.phases.split(","):
+        for precision in args.precisions.split(","):
+            ours = [m for m in measurements if m["phase"] == phase and m["engine"] == "wattprint" and m["format"] == precision]
+            for suffix in PAIRS[precision]:
+                theirs = [m for m in measurements if m["phase"] == phase and m["engine"] == "llama.cpp" and m["format"] == suffix.upper()]
+                a, b = [m["tokens_per_second"] for m in ours], [m["tokens_per_second"] for m in theirs]
+                ratios = [x / y for x, y in zip(a, b)]
+
+                def span(values):
+                    return f"{statistics.median(values):7.1f} [{min(values):.0f}–{max(values):.0f}]"
+
+                print(
+                    f"{phase:8} {precision:4} {span(a):17} {suffix.upper():4} {span(b):17} "
+                    f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]      {ours[0]['kernel']}")
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(measurements, file, indent=1)
+
+
+if __name__ == "__main__":
+    main()
