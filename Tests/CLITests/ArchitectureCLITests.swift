@@ -171,6 +171,34 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertTrue(gan.stderr.contains("--mlp 2.0"), gan.stderr)
     }
 
+    /// GPT-2's heads through the CLI: pruned, fine-tuned from the smaller checkpoint, evaluated; the ledger verifies.
+    func testGPT2HeadsPruneThenFineTuneAndEvaluate() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let base = dir.appendingPathComponent("base.safetensors").path, pruned = dir.appendingPathComponent("pruned.safetensors").path
+        let train = try CLI.run([
+            "model", "train", "--corpus", try corpus(dir), "--layers", "1", "--width", "32", "--heads", "4", "--seq", "16", "--batch", "2",
+            "--steps", "2", "--out", base, "--ledger", ledger, "--region", "FR",
+        ])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let prune = try CLI.run(["model", "prune", base, "--attention", "0.5", "--mlp", "0.25", "--out", pruned, "--json"])
+        XCTAssertEqual(prune.status, 0, prune.stderr)
+        let report = try XCTUnwrap(try json(prune.stdout) as? [String: Any])
+        XCTAssertEqual((report["attention"] as? [String: Any])?["widthAfter"] as? Int, 16, "2 of 4 heads of 8")
+        XCTAssertEqual((report["summary"] as? [String: Any])?["widthAfter"] as? Int, 96)
+        let tune = try CLI.run([
+            "model", "train", "--corpus", try corpus(dir), "--initial", pruned, "--seq", "16", "--batch", "2", "--steps", "2", "--ledger",
+            ledger, "--region", "FR", "--json",
+        ])
+        XCTAssertEqual(tune.status, 0, tune.stderr)
+        let config = try XCTUnwrap((try json(tune.stdout) as? [String: Any])?["config"] as? [String: Any])
+        XCTAssertEqual(config["heads"] as? Int, 2)
+        XCTAssertEqual(config["headDimension"] as? Int, 8)
+        let eval = try CLI.run(["model", "eval", pruned, "--corpus", try corpus(dir)])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
     func testWorkloadSpecCarriesTheArchitecture() throws {
         let dir = try scratchDirectory()
         let spec = dir.appendingPathComponent("llama.json")

@@ -1,3 +1,4 @@
+import CKernels
 @testable import Engine
 import XCTest
 
@@ -77,12 +78,20 @@ final class KernelGradientTests: EngineTestCase {
             relativeError(Reference.Attention.backward(dout: dyd, qkv: qkvd, att: ref.att, B: B, T: T, C: C, NH: NH), fd), 1e-6)
     }
 
+    /// Both GELU backward kernels (AVX-512 C, and the Swift loop forced by a narrower kernel), also in place.
     func testGELUGradient() {
+        defer { wp_quant_set_kernel(wp_quant_best_kernel()) }
         let x = randomFloats(37, seed: 11, scale: 4), dy = randomFloats(37, seed: 12)
         let fd = numericalGradient(doubles(x)) { weightedSum(Reference.GELU.forward(inp: $0), doubles(dy)) }
-        let dx = Buffer(count: 37)
-        GELU.backward(dinp: dx.p, inp: Buffer(x).p, dout: Buffer(dy).p, N: 37)
-        XCTAssertLessThan(relativeError(doubles(dx.array), fd), tolerance)
+        for kernel in Set([1, Int(wp_quant_best_kernel())]).sorted() {
+            wp_quant_set_kernel(Int32(kernel))
+            let dx = Buffer(count: 37)
+            GELU.backward(dinp: dx.p, inp: Buffer(x).p, dout: Buffer(dy).p, N: 37)
+            XCTAssertLessThan(relativeError(doubles(dx.array), fd), tolerance, "kernel \(kernel)")
+            let inPlace = Buffer(dy)
+            GELU.backward(dinp: inPlace.p, inp: Buffer(x).p, dout: inPlace.p, N: 37)
+            XCTAssertEqual(inPlace.array, dx.array, "kernel \(kernel), in place")
+        }
         XCTAssertLessThan(relativeError(Reference.GELU.backward(dout: doubles(dy), inp: doubles(x)), fd), 1e-6)
     }
 

@@ -80,4 +80,55 @@ final class PruningTests: EngineTestCase {
         try pruned.save(path: directory + "/heads.safetensors", tokenizer: "byte")
         XCTAssertEqual(try Checkpoint.load(path: directory + "/heads.safetensors").info.config, .llama(pruned.config))
     }
+
+    /// GPT-2's heads: single heads go, the head size stays, the attention narrows (c_attn [C, 3A'], c_proj [A', C]).
+    func testPrunedGPT2HeadsComputeTheOriginalWithoutThoseHeads() throws {
+        let C = 32, hs = 8
+        let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: C, heads: 4, vocabularySize: 40, maxSequence: 8), seed: 8)
+        let (model, summary) = try StructuredPruning.pruneHeads(gpt2, fraction: 0.5)
+        let pruned = try XCTUnwrap(model as? GPT2)
+        XCTAssertEqual(pruned.config.heads, 2)
+        XCTAssertEqual(pruned.config.headSize, hs)
+        XCTAssertEqual(pruned.config.attentionWidth, 16)
+        XCTAssertEqual(summary.widthBefore, 32)
+        XCTAssertEqual(summary.widthAfter, 16)
+        XCTAssertEqual(pruned.parameters["h.0.attn.c_attn.weight"].count, C * 3 * 16)
+        XCTAssertLessThan(pruned.configuration.flopsPerToken(.decode, context: 8), gpt2.configuration.flopsPerToken(.decode, context: 8))
+        // Zero the dropped heads' rows of c_proj (a head is known by its block of c_proj rows): the original then computes
+        // the same, forward and backward.
+        for l in 0..<2 {
+            let proj = gpt2.parameters["h.\(l).attn.c_proj.weight"], keptProj = pruned.parameters["h.\(l).attn.c_proj.weight"]
+            let kept = Set((0..<2).map { Array(keptProj[($0 * hs * C)..<(($0 + 1) * hs * C)]) })
+            for h in 0..<4 where !kept.contains(Array(proj[(h * hs * C)..<((h + 1) * hs * C)])) {
+                for i in (h * hs * C)..<((h + 1) * hs * C) { proj[i] = 0 }
+            }
+        }
+        let tokens = randomTokens(12, vocabulary: 40, seed: 9)
+        let batch = Batch.nextToken(inputs: tokens, targets: tokens, B: 2, T: 6)
+        XCTAssertEqual(try pruned.loss(batch), try gpt2.loss(batch), accuracy: 1e-5)
+        let reference = GPT2Reference.forward(
+            config: pruned.config, parameters: GPT2Reference.parameters(pruned.parameters, as: Double.self), inputs: tokens,
+            targets: tokens, B: 2, T: 6)
+        XCTAssertEqual(Double(try pruned.loss(batch)), reference.loss!, accuracy: 1e-5, "the Double reference at A ≠ C")
+        _ = try pruned.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
+        _ = try gpt2.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
+        for name in ["wte.weight", "h.0.ln_1.weight", "h.0.mlp.c_fc.weight", "h.1.attn.c_proj.bias"] {
+            let a = pruned.gradients()[name], b = gpt2.gradients()[name]
+            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-5, "gradient of \(name) through the narrower attention")
+        }
+        // Decoding with the cache, in fp32 and in bf16, and the checkpoint at the narrower attention.
+        try pruned.forwardLogits(inputs: Array(tokens[0..<6]), B: 1, T: 6)
+        let full = Array(pruned.logits(row: 5))
+        let session = InferenceSession(model: pruned, maxBatch: 1, maxChunk: 6)
+        let logits = Array(try session.prefill(sequence: 0, tokens: Array(tokens[0..<6])))
+        XCTAssertLessThan(zip(logits, full).map { abs($0 - $1) }.max()!, 1e-5)
+        try session.decode([(sequence: 0, token: tokens[6])])
+        let directory = temporaryDirectory()
+        try pruned.save(path: directory + "/heads.safetensors", tokenizer: "byte")
+        XCTAssertEqual(try Checkpoint.load(path: directory + "/heads.safetensors").info.config, .gpt2(pruned.config))
+        try pruned.quantize(.bf16)
+        let quantized = InferenceSession(model: pruned, maxBatch: 1, maxChunk: 6)
+        _ = try quantized.prefill(sequence: 0, tokens: Array(tokens[0..<6]))
+        try quantized.decode([(sequence: 0, token: tokens[6])])
+    }
 }

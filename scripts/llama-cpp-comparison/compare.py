@@ -29,17 +29,22 @@ def run(command, env=None):
     return done.stdout
 
 
-def wattprint_bench(binary, preset, phase, precision, threads, ledger):
+def wattprint_bench(binary, preset, phase, precision, threads, ledger, native_blas):
     shape = ["--seq", "16", "--steps", "128", "--warmup", "4"] if phase == "decode" else ["--seq", "256", "--steps", "3"]
     command = [binary, "model", "bench", "--preset", preset, "--phase", phase, "--threads", str(threads), "--json", *shape]
     if precision != "fp32":
         command += ["--precision", precision]
-    result = json.loads(run(command, env=dict(os.environ, WATTPRINT_LEDGER=ledger)))["bench"]
+    env = dict(os.environ, WATTPRINT_LEDGER=ledger)
+    if native_blas:
+        env.pop("OPENBLAS_CORETYPE", None)
+    result = json.loads(run(command, env=env))["bench"]
+    # Prefill multiplies with OpenBLAS's sgemm for every format (on the dequantised weights); decode runs our kernels.
+    blas = f"OpenBLAS sgemm ({env.get('OPENBLAS_CORETYPE', 'its own kernel choice')})"
     return {
         "tokens_per_second": result["tokensPerSecond"],
         "fraction_of_bandwidth_bound": result.get("fractionOfBandwidthBound"),
         "gflops": result["achievedGFLOPs"],
-        "kernel": result.get("quantizedKernel", "OpenBLAS sgemm/sgemv"),
+        "kernel": result.get("quantizedKernel", "fp32 pooled products") if phase == "decode" else blas,
     }
 
 
@@ -61,6 +66,9 @@ def main():
     parser.add_argument("--precisions", default="fp32,bf16,int8")
     parser.add_argument("--llama-repetitions", type=int, default=2, help="llama-bench -r (it reports their mean)")
     parser.add_argument("--json", help="also write every measurement to this file")
+    parser.add_argument(
+        "--native-blas", action="store_true",
+        help="run wattprint without OPENBLAS_CORETYPE, so OpenBLAS picks its own kernels (the environment may force older ones)")
     args = parser.parse_args()
     for precision in args.precisions.split(","):
         for suffix in PAIRS[precision]:
@@ -74,7 +82,7 @@ def main():
         for round_index in range(args.rounds):
             for phase in args.phases.split(","):
                 for precision in args.precisions.split(","):
-                    ours = wattprint_bench(args.wattprint, args.preset, phase, precision, args.threads, ledger)
+                    ours = wattprint_bench(args.wattprint, args.preset, phase, precision, args.threads, ledger, args.native_blas)
                     measurements.append(dict(round=round_index, phase=phase, engine="wattprint", format=precision, **ours))
                     for suffix in PAIRS[precision]:
                         model = os.path.join(args.models, f"{args.preset}-{suffix}.gguf")
@@ -85,7 +93,9 @@ def main():
                             f" | llama.cpp {suffix.upper():4} {theirs['tokens_per_second']:8.1f} t/s",
                             file=sys.stderr, flush=True)
 
-    print(f"\n{args.preset}, {args.threads} thread(s), {args.rounds} interleaved round(s); tokens/s median [min–max]")
+    coretype = "unset" if args.native_blas else os.environ.get("OPENBLAS_CORETYPE", "unset")
+    print(f"\n{args.preset}, {args.threads} thread(s), {args.rounds} interleaved round(s), wattprint's OPENBLAS_CORETYPE {coretype};"
+          " tokens/s median [min–max]")
     print(f"{'phase':8} {'wattprint':22} {'llama.cpp':22} {'ratio (per round)':28} wattprint kernel")
     for phase in args.phases.split(","):
         for precision in args.precisions.split(","):

@@ -45,5 +45,7 @@ void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, lon
 /* y = GELU(x) (GPT-2's tanh approximation) over n floats; y may be x. Returns 1 when done with AVX-512F, 0 (nothing
    written) when the CPU lacks it or a narrower kernel is forced (`wp_quant_kernel() < 2`): the caller computes. */
 int wp_gelu_forward(const float *x, float *y, long n);
+/* dx = dy · GELU′(x) over n floats, likewise (dx may be dy). */
+int wp_gelu_backward(const float *x, const float *dy, float *dx, long n);
 
 #endif

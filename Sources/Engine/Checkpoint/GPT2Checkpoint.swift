@@ -63,9 +63,13 @@ extension GPT2 {
         // The MLP width is GPT-2's 4 × width unless its channels were pruned (`model prune`).
         let fc = try entry("h.0.mlp.c_fc.weight")
         let mlp = fc.shape.count == 2 && fc.shape[0] == channels ? fc.shape[1] : 4 * channels
+        // The attention is the width unless heads were pruned (`model prune --attention`): c_attn is then [C, 3·A].
+        let qkv = try entry("h.0.attn.c_attn.weight")
+        let attention = qkv.shape.count == 2 && qkv.shape[0] == channels && qkv.shape[1] % 3 == 0 ? qkv.shape[1] / 3 : channels
         let config = GPT2Config(
             layers: layers, channels: channels, heads: headCount, vocabularySize: wte.shape[0], maxSequence: wpe.shape[0],
-            hidden: mlp == 4 * channels ? nil : mlp)
+            hidden: mlp == 4 * channels ? nil : mlp,
+            headDimension: attention == channels || attention % headCount != 0 ? nil : attention / headCount)
         try config.validate()
         let buffer = TensorBuffer(layout: TensorLayout(config.parameterSpecs))
         var expected = Set<String>()

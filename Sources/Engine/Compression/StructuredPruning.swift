@@ -101,10 +101,11 @@ public enum StructuredPruning {
             throw EngineError.invalidArgument(
                 "--attention \(fraction) is not a fraction of heads to remove", fix: "use a value between 0 and 1, e.g. 0.25")
         }
+        if let gpt2 = model as? GPT2 { return try pruneHeads(gpt2, fraction: fraction) }
         guard let llama = model as? Llama, !llama.config.isMixture else {
             throw EngineError.invalidArgument(
-                "head pruning applies to dense Llama, not \(model.configuration.architecture.rawValue)",
-                fix: "prune a Llama checkpoint's heads, or only the MLP (--mlp) of a GPT-2")
+                "head pruning applies to GPT-2 and dense Llama, not \(model.configuration.architecture.rawValue)",
+                fix: "prune a GPT-2 or dense Llama checkpoint's heads, or only the MLP (--mlp)")
         }
         let c = llama.config, hs = c.headSize, C = c.channels, G = c.kvHeads, group = c.heads / c.kvHeads
         let keepGroups = max(1, G - Int((Double(G) * fraction).rounded()))
@@ -148,6 +149,57 @@ public enum StructuredPruning {
             result,
             Summary(
                 architecture: .llama, fraction: fraction, widthBefore: A, widthAfter: newA, parametersBefore: c.parameterCount,
+                parametersAfter: pruned.parameterCount)
+        )
+    }
+
+    /// GPT-2: head h's magnitude is the product of the norms of its q, k and v columns of `c_attn` and its rows of the
+    /// attention's `c_proj`; each layer keeps its largest, with their biases; the head size is kept
+    /// (`GPT2Config.headDimension`), so the attention narrows from A to A'.
+    static func pruneHeads(_ gpt2: GPT2, fraction: Double) throws -> (model: any TrainableModel, summary: Summary) {
+        let c = gpt2.config, hs = c.headSize, C = c.channels, NH = c.heads, A = c.attentionWidth
+        let keep = max(1, NH - Int((Double(NH) * fraction).rounded()))
+        var pruned = c
+        pruned.heads = keep
+        pruned.headDimension = keep * hs == C ? nil : hs
+        let newA = pruned.attentionWidth
+        let buffer = TensorBuffer(layout: TensorLayout(pruned.parameterSpecs))
+        copyUnchanged(from: gpt2.parameters, to: buffer, except: ["attn.c_attn.", "attn.c_proj.weight"])
+        for l in 0..<c.layers {
+            let p = "h.\(l).attn."
+            let qkv = gpt2.parameters[p + "c_attn.weight"], bias = gpt2.parameters[p + "c_attn.bias"]
+            let proj = gpt2.parameters[p + "c_proj.weight"]
+            // Column j of c_attn ([C, 3A]) for head h's dimension d in part s (0 q, 1 k, 2 v): s·A + h·hs + d.
+            func columns(_ part: Int, _ h: Int) -> [Float] {
+                var values: [Float] = []
+                for i in 0..<C {
+                    let first = i * 3 * A + part * A + h * hs
+                    values += qkv[first..<(first + hs)]
+                }
+                return values
+            }
+            let scores: [Double] = (0..<NH).map { h in
+                let projection = norm(Array(proj[(h * hs * C)..<((h + 1) * hs * C)]))
+                return norm(columns(0, h)) * norm(columns(1, h)) * norm(columns(2, h)) * projection
+            }
+            let chosen = largest(scores, keep)
+            let newQKV = buffer[p + "c_attn.weight"], newBias = buffer[p + "c_attn.bias"], newProj = buffer[p + "c_proj.weight"]
+            for (n, h) in chosen.enumerated() {
+                for part in 0..<3 {
+                    for d in 0..<hs {
+                        let from = part * A + h * hs + d, to = part * newA + n * hs + d
+                        for i in 0..<C { newQKV[i * 3 * newA + to] = qkv[i * 3 * A + from] }
+                        newBias[to] = bias[from]
+                    }
+                }
+                (newProj.baseAddress! + n * hs * C).update(from: proj.baseAddress! + h * hs * C, count: hs * C)
+            }
+        }
+        let result = try GPT2(config: pruned, parameters: buffer)
+        return (
+            result,
+            Summary(
+                architecture: .gpt2, fraction: fraction, widthBefore: A, widthAfter: newA, parametersBefore: c.parameterCount,
                 parametersAfter: pruned.parameterCount)
         )
     }

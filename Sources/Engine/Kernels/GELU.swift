@@ -39,6 +39,7 @@ public enum GELU {
     ) {
         let di = dinp.baseAddress!, x = inp.baseAddress!, dy = dout.baseAddress!
         Parallel.forEachChunk(N, minChunk: 16_384) { _, range in
+            if wp_gelu_backward(x + range.lowerBound, dy + range.lowerBound, di + range.lowerBound, range.count) != 0 { return }
             var i = range.lowerBound
             let half = Float8(repeating: 0.5), s = Float8(repeating: scale), c = Float8(repeating: cubic)
             let c3 = Float8(repeating: 3 * cubic)

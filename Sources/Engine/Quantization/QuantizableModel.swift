@@ -35,7 +35,7 @@ extension GPT2: QuantizableModel {
             products.quantize(w, N: N, K: K, layout: layout, precision: precision)
         }
         for b in params.blocks {
-            add(b.qkvw, N: 3 * C, K: C, .inputMajor); add(b.projw, N: C, K: C, .inputMajor)
+            add(b.qkvw, N: 3 * config.attentionWidth, K: C, .inputMajor); add(b.projw, N: C, K: config.attentionWidth, .inputMajor)
             add(b.fcw, N: config.mlpWidth, K: C, .inputMajor); add(b.fcprojw, N: C, K: config.mlpWidth, .inputMajor)
         }
         add(params.wte, N: config.paddedVocabularySize, K: C, .outputMajor)

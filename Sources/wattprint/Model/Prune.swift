@@ -7,16 +7,19 @@ extension ModelCommand {
     /// `model prune CKPT --mlp F --out PATH`: structured pruning of MLP channels by magnitude into a smaller checkpoint.
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove the smallest MLP channels of a GPT-2 or dense Llama checkpoint and write the smaller model.",
+            abstract:
+                "Remove the smallest MLP channels or attention heads of a GPT-2 or dense Llama checkpoint and write the smaller model.",
             discussion:
-                "Each layer keeps its own largest channels (magnitude: the norms of the weights feeding and fed by a channel); the MLP becomes narrower dense matrices, so FLOPs and time fall with dense BLAS. Zeroing single weights instead would not speed anything up. Compare the two checkpoints with `model eval` (quality) and `model bench --arch … --hidden N` (speed and J/token).\n\nExample:\n  wattprint model prune small.safetensors --mlp 0.25 --out small-pruned.safetensors"
+                "Each layer keeps its own largest channels (magnitude: the norms of the weights feeding and fed by a channel) and heads (the norms of their query, key and value weights and of their share of the output projection; the head size is kept); the MLP and the attention become narrower dense matrices, so FLOPs and time fall with dense BLAS. Zeroing single weights instead would not speed anything up. Compare the two checkpoints with `model eval` (quality) and `model bench --arch … --hidden N` (speed and J/token).\n\nExample:\n  wattprint model prune small.safetensors --mlp 0.25 --out small-pruned.safetensors\n  wattprint model prune small.safetensors --attention 0.5 --mlp 0.25 --out small-pruned.safetensors"
         )
 
         @OptionGroup var checkpointFile: CheckpointOptions
         @Option(help: "Fraction of each layer's MLP channels to remove (0 < F < 1); the kept width is rounded to a multiple of 16.")
         var mlp: Double?
         @Option(
-            help: "Fraction of each layer's attention heads to remove (dense Llama: whole key/value groups with their query heads).")
+            help:
+                "Fraction of each layer's attention heads to remove (GPT-2: single heads; dense Llama: whole key/value groups with their query heads)."
+        )
         var attention: Double?
         @Option(help: "Write the pruned checkpoint here (.safetensors).") var out: String
         @OptionGroup var output: OutputOptions

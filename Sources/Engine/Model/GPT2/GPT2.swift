@@ -186,7 +186,7 @@ public final class GPT2: LanguageModel {
     ///   after the projection instead of fused into it, so the branch can be masked first.
     private func runForward(_ a: GPT2Activations, dropping: Bool = false) {
         let B = a.B, T = a.T, C = config.channels, BT = B * T
-        let p = params, layout = AttentionLayout.fused(C: C, NH: config.heads)
+        let p = params, A = config.attentionWidth, layout = AttentionLayout.fused(C: A, NH: config.heads)
         PositionalEmbedding.forward(out: a.encoded, tokens: UnsafeBufferPointer(a.inputs), wte: p.wte, wpe: p.wpe, B: B, T: T, C: C)
         if dropping {
             Dropout.fillMask(a.embeddingDropMask, p: dropout, seed: dropoutSeed)
@@ -204,8 +204,8 @@ public final class GPT2: LanguageModel {
                     attentionSeed: dropoutSeed &+ UInt64(2 * l + 1), mlpSeed: dropoutSeed &+ UInt64(2 * l + 2))
                 : nil
             Self.block(
-                p.blocks[l], input: l == 0 ? a.encoded : a.blocks[l - 1].residual3, buffers: buffers, M: BT, C: C, H: config.mlpWidth,
-                dropout: drop
+                p.blocks[l], input: l == 0 ? a.encoded : a.blocks[l - 1].residual3, buffers: buffers, M: BT, C: C, A: A,
+                H: config.mlpWidth, dropout: drop
             ) {
                 Attention.forward(out: b.atty, att: b.att, qkv: b.qkv, B: B, T: T, layout: layout)
             }
@@ -220,7 +220,7 @@ public final class GPT2: LanguageModel {
     /// throughout: a residual add passes it unchanged to both branches, and each LayerNorm adds its
     /// input gradient into it, so no residual-backward pass or copy is needed.
     private func runBackward(_ a: GPT2Activations, gradientWrite pw: GradientWrite, dropping: Bool) {
-        let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T
+        let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T, A = config.attentionWidth
         let p = params, g = gradientTensors!
         MatMul.backward(
             dinp: a.dbtc, dweight: g.wte, dbias: nil, dout: a.logits, inp: a.lnf, weight: p.wte,
@@ -250,11 +250,11 @@ public final class GPT2: LanguageModel {
             if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.attnDropMask) }
             MatMul.backward(
                 dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: dropping ? a.dbranch : a.dresidual, inp: b.atty, weight: w.projw,
-                M: BT, K: C, N: C, parameterWrite: pw)
-            Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, C: C, NH: NH)
+                M: BT, K: A, N: C, parameterWrite: pw)
+            Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, C: A, NH: NH)
             MatMul.backward(
                 dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
-                M: BT, K: C, N: 3 * C, parameterWrite: pw)
+                M: BT, K: C, N: 3 * A, parameterWrite: pw)
             LayerNorm.backward(
                 dinp: a.dresidual, dweight: d.ln1w, dbias: d.ln1b, dout: a.dbtc, inp: residual, weight: w.ln1w,
                 mean: b.ln1Mean, rstd: b.ln1Rstd, scratch: a.normScratch, R: BT, C: C,

@@ -27,7 +27,7 @@ final class GPT2Activations {
         self.B = B
         self.T = T
         hasDropout = withDropout
-        let C = config.channels, NH = config.heads, BT = B * T, Vp = config.paddedVocabularySize
+        let C = config.channels, NH = config.heads, BT = B * T, Vp = config.paddedVocabularySize, A = config.attentionWidth
         let dropCount = withDropout ? BT * C : 0
         var specs: [TensorSpec] = [
             TensorSpec(name: "encoded", shape: [BT, C], decays: false),
@@ -36,8 +36,8 @@ final class GPT2Activations {
         ]
         for l in 0..<config.layers {
             for (name, count) in [
-                ("ln1", BT * C), ("ln1Mean", BT), ("ln1Rstd", BT), ("qkv", 3 * BT * C),
-                ("att", B * NH * T * T), ("atty", BT * C), ("residual2", BT * C), ("ln2", BT * C),
+                ("ln1", BT * C), ("ln1Mean", BT), ("ln1Rstd", BT), ("qkv", 3 * BT * A),
+                ("att", B * NH * T * T), ("atty", BT * A), ("residual2", BT * C), ("ln2", BT * C),
                 ("ln2Mean", BT), ("ln2Rstd", BT), ("fch", BT * config.mlpWidth), ("fchGelu", BT * config.mlpWidth),
                 ("residual3", BT * C), ("attnDropMask", dropCount), ("mlpDropMask", dropCount),
             ] {
@@ -52,8 +52,8 @@ final class GPT2Activations {
         let g = withGradients ? 1 : 0
         specs += [
             TensorSpec(name: "dresidual", shape: [g * BT * C], decays: false),
-            TensorSpec(name: "dbtc", shape: [g * BT * C], decays: false),
-            TensorSpec(name: "dqkv", shape: [g * 3 * BT * C], decays: false),
+            TensorSpec(name: "dbtc", shape: [g * BT * max(C, A)], decays: false),
+            TensorSpec(name: "dqkv", shape: [g * 3 * BT * A], decays: false),
             TensorSpec(name: "dfch", shape: [g * BT * config.mlpWidth], decays: false),
             TensorSpec(name: "datt", shape: [g * B * NH * T * T], decays: false),
             TensorSpec(name: "normScratch", shape: [g * Parallel.maxChunks * 2 * C], decays: false),

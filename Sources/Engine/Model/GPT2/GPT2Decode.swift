@@ -1,6 +1,6 @@
 // Legend: S sequences (batch slots), M rows processed in one call, C channels, NH heads, L layers, T context, Vp padded vocabulary.
 
-/// GPT-2's KV cache [L][S][T][C] (keys and values) and scratch for `maxChunk` rows, allocated once.
+/// GPT-2's KV cache [L][S][T][A] (keys and values; A the attention width) and scratch for `maxChunk` rows, allocated once.
 final class GPT2DecodeState: DecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
@@ -11,13 +11,13 @@ final class GPT2DecodeState: DecodeState {
     init(config c: GPT2Config, maxBatch: Int, maxChunk: Int) {
         self.maxBatch = maxBatch
         self.maxChunk = maxChunk
-        let C = c.channels, T = c.maxSequence, rows = max(maxChunk, maxBatch)
-        let cache = c.layers * maxBatch * T * C
+        let C = c.channels, A = c.attentionWidth, T = c.maxSequence, rows = max(maxChunk, maxBatch)
+        let cache = c.layers * maxBatch * T * A
         let specs: [(String, Int)] = [
             ("k", cache), ("v", cache), ("x", rows * C), ("ln", rows * C), ("mean", rows), ("rstd", rows),
-            ("qkv", rows * 3 * C), ("atty", rows * C), ("fch", rows * c.mlpWidth), ("last", maxBatch * C),
+            ("qkv", rows * 3 * A), ("atty", rows * A), ("fch", rows * c.mlpWidth), ("last", maxBatch * C),
             ("logits", maxBatch * c.paddedVocabularySize),
-            ("scores", CachedAttention.scoreCount(layout: .fused(C: C, NH: c.heads), maxBatch: maxBatch, maxChunk: maxChunk, T: T)),
+            ("scores", CachedAttention.scoreCount(layout: .fused(C: A, NH: c.heads), maxBatch: maxBatch, maxChunk: maxChunk, T: T)),
         ]
         let buffer = TensorBuffer(layout: TensorLayout(specs.map { TensorSpec(name: $0.0, shape: [$0.1], decays: false) }))
         storage = buffer
@@ -48,22 +48,22 @@ extension GPT2 {
     /// decode is memory-bound: a one-row sgemm streams the weights 2–3× slower).
     public func decode(_ segments: [DecodeSegment], state: any DecodeState) {
         guard let s = state as? GPT2DecodeState else { preconditionFailure("a GPT-2 decodes with the state it made") }
-        let C = config.channels, T = config.maxSequence, Vp = config.paddedVocabularySize, p = params
-        let layout = AttentionLayout.fused(C: C, NH: config.heads)
+        let C = config.channels, T = config.maxSequence, Vp = config.paddedVocabularySize, p = params, A = config.attentionWidth
+        let layout = AttentionLayout.fused(C: A, NH: config.heads)
         let M = segments.reduce(0) { $0 + $1.count }
         func rows(_ buffer: UnsafeMutableBufferPointer<Float>, _ width: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: buffer[0..<(M * width)])
         }
         let xs = rows(s.x, C), lns = rows(s.ln, C), fchs = rows(s.fch, config.mlpWidth)
         let buffers = GPT2BlockBuffers(
-            ln1: lns, ln1Mean: s.mean, ln1Rstd: s.rstd, qkv: rows(s.qkv, 3 * C), atty: rows(s.atty, C), residual2: xs, ln2: lns,
+            ln1: lns, ln1Mean: s.mean, ln1Rstd: s.rstd, qkv: rows(s.qkv, 3 * A), atty: rows(s.atty, A), residual2: xs, ln2: lns,
             ln2Mean: s.mean, ln2Rstd: s.rstd, fch: fchs, fchGelu: fchs, residual3: xs)
         PositionalEmbedding.forward(
             out: xs, tokens: UnsafeBufferPointer(s.rowTokens), positions: UnsafeBufferPointer(s.rowPositions),
             wte: p.wte, wpe: p.wpe, R: M, C: C)
         for l in 0..<config.layers {
-            let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * C, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * C
-            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, H: config.mlpWidth, products: products) {
+            let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * A, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * A
+            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, A: A, H: config.mlpWidth, products: products) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
                     scores: s.scores.baseAddress!, layout: layout, T: T)

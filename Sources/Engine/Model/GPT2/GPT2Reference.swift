@@ -11,16 +11,17 @@ public enum GPT2Reference {
         B: Int, T: Int
     ) -> (logits: [S], loss: S?) {
         let C = config.channels, NH = config.heads, BT = B * T, V = config.vocabularySize, Vp = config.paddedVocabularySize
+        let A = config.attentionWidth
         func p(_ name: String) -> [S] { parameters[name]! }
         var x = Reference.PositionalEmbedding.forward(tokens: inputs, wte: p("wte.weight"), wpe: p("wpe.weight"), B: B, T: T, C: C)
         for l in 0..<config.layers {
             let h = "h.\(l)."
             let ln1 = Reference.LayerNorm.forward(inp: x, weight: p(h + "ln_1.weight"), bias: p(h + "ln_1.bias"), R: BT, C: C).out
             let qkv = Reference.MatMul.forward(
-                inp: ln1, weight: p(h + "attn.c_attn.weight"), bias: p(h + "attn.c_attn.bias"), M: BT, K: C, N: 3 * C)
-            let atty = Reference.Attention.forward(qkv: qkv, B: B, T: T, C: C, NH: NH).out
+                inp: ln1, weight: p(h + "attn.c_attn.weight"), bias: p(h + "attn.c_attn.bias"), M: BT, K: C, N: 3 * A)
+            let atty = Reference.Attention.forward(qkv: qkv, B: B, T: T, C: A, NH: NH).out
             let proj = Reference.MatMul.forward(
-                inp: atty, weight: p(h + "attn.c_proj.weight"), bias: p(h + "attn.c_proj.bias"), M: BT, K: C, N: C)
+                inp: atty, weight: p(h + "attn.c_proj.weight"), bias: p(h + "attn.c_proj.bias"), M: BT, K: A, N: C)
             let residual2 = Reference.Residual.forward(inp1: x, inp2: proj)
             let ln2 = Reference.LayerNorm.forward(inp: residual2, weight: p(h + "ln_2.weight"), bias: p(h + "ln_2.bias"), R: BT, C: C).out
             let fch = Reference.MatMul.forward(
