@@ -1,6 +1,7 @@
 #include "wp_kernels.h"
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <immintrin.h>
 
 /* Decode calls a product about fifty times a token, each a few tens of microseconds on two cores: waking a sleeping
@@ -54,9 +55,18 @@ static void run_part(const job_t *j, int part) {
     }
 }
 
+typedef struct {
+    int index;
+    long seen;
+} start_t;
+
 static void *worker(void *arg) {
-    int index = (int)(long)arg;
-    long seen = 0;
+    start_t start = *(start_t *)arg;
+    free(arg);
+    int index = start.index;
+    /* The generation when it was created: the caller holds `caller` and has not yet published the job it was created
+       for, so the next generation is that job (starting from 0 would take an older generation for new work). */
+    long seen = start.seen;
     for (;;) {
         long spins = 0, g;
         while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
@@ -97,14 +107,21 @@ void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const f
         run_part(&one, 0);
         return;
     }
-    /* Workers are started once, `threads - 1` of them, and kept. */
+    /* Workers are started once, `threads - 1` of them, and kept; if one cannot be started, fewer parts are used. */
     while (workers_started < threads - 1) {
         pthread_t t;
-        pthread_create(&t, 0, worker, (void *)(long)(workers_started + 1));
+        start_t *start = malloc(sizeof *start);
+        if (!start) break;
+        *start = (start_t){workers_started + 1, atomic_load(&generation)};
+        if (pthread_create(&t, 0, worker, start) != 0) {
+            free(start);
+            break;
+        }
         pthread_detach(t);
         workers_started++;
     }
-    job = (job_t){kind, w, scales, x, y, n, k, threads, accumulate};
+    int parts = workers_started + 1 < threads ? workers_started + 1 : threads;
+    job = (job_t){kind, w, scales, x, y, n, k, parts, accumulate};
     atomic_store_explicit(&remaining, workers_started, memory_order_relaxed);
     atomic_fetch_add_explicit(&generation, 1, memory_order_release);
     if (atomic_load(&sleepers) > 0) {

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int chosen = -1;
+/* Read by every thread (GELU's chunks, the pool's parts): atomic, so the first reads and `wp_quant_set_kernel` race
+   with nothing. */
+static _Atomic int chosen = -1;
 
 int wp_quant_best_kernel(void) {
     __builtin_cpu_init();

@@ -66,6 +66,11 @@ extension GPT2 {
         // The attention is the width unless heads were pruned (`model prune --attention`): c_attn is then [C, 3·A].
         let qkv = try entry("h.0.attn.c_attn.weight")
         let attention = qkv.shape.count == 2 && qkv.shape[0] == channels && qkv.shape[1] % 3 == 0 ? qkv.shape[1] / 3 : channels
+        if attention != channels && source == "width/64" {
+            throw EngineError.invalidConfiguration(
+                "checkpoint '\(path)' has an attention \(attention) wide (pruned heads) but does not record its head count",
+                fix: "pass --heads (the heads it kept)")
+        }
         let config = GPT2Config(
             layers: layers, channels: channels, heads: headCount, vocabularySize: wte.shape[0], maxSequence: wpe.shape[0],
             hidden: mlp == 4 * channels ? nil : mlp,

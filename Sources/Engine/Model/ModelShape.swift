@@ -48,6 +48,8 @@ public struct ModelShape: Codable, Sendable, Equatable {
             if let layers { c.layers = layers }
             if let width { c.channels = width; c.heads = heads ?? max(1, width / 64) }
             if let heads { c.heads = heads }
+            // A new width or head count reshapes the attention: a pruned base's head size no longer applies.
+            if width != nil || heads != nil { c.headDimension = nil }
             if let hidden { c.hidden = hidden == 4 * c.channels ? nil : hidden }
             c.vocabularySize = vocabularySize; c.maxSequence = maxSequence
             config = .gpt2(c)
