@@ -109,7 +109,8 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", .product(name: "Crypto", package: "swift-crypto"),
+                "wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", "Engine",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Golden"]),
     ],

@@ -1,4 +1,7 @@
+import Accounting
+import Engine
 import Foundation
+import Ledger
 import XCTest
 
 /// `--arch` through every model command: train a tiny Llama and mixture of experts, read them back with info,
@@ -186,14 +189,32 @@ final class ArchitectureCLITests: XCTestCase {
         let report = try XCTUnwrap(try json(prune.stdout) as? [String: Any])
         XCTAssertEqual((report["attention"] as? [String: Any])?["widthAfter"] as? Int, 16, "2 of 4 heads of 8")
         XCTAssertEqual((report["summary"] as? [String: Any])?["widthAfter"] as? Int, 96)
+        let tuned = dir.appendingPathComponent("tuned.safetensors").path
         let tune = try CLI.run([
             "model", "train", "--corpus", try corpus(dir), "--initial", pruned, "--seq", "16", "--batch", "2", "--steps", "2", "--ledger",
-            ledger, "--region", "FR", "--json",
+            ledger, "--region", "FR", "--json", "--out", tuned,
         ])
         XCTAssertEqual(tune.status, 0, tune.stderr)
         let config = try XCTUnwrap((try json(tune.stdout) as? [String: Any])?["config"] as? [String: Any])
         XCTAssertEqual(config["heads"] as? Int, 2)
         XCTAssertEqual(config["headDimension"] as? Int, 8)
+        // The pruned file says what made it; the fine-tune's run records it as its origin, and its own file keeps it.
+        let record = try XCTUnwrap(try Checkpoint.load(path: pruned).info.pruning)
+        XCTAssertEqual(record.source, base)
+        XCTAssertEqual(record.attention?.widthAfter, 16)
+        XCTAssertEqual(record.mlp?.widthAfter, 96)
+        XCTAssertEqual(try Checkpoint.load(path: tuned).info.pruning, record)
+        let book = try Ledger(path: ledger, create: false)
+        let origins = try book.runs().flatMap { run in
+            try book.events(run: run.id!).compactMap { e -> CheckpointOrigin? in
+                if case let .workload(w) = RunEvent(e) { return w.origin }
+                return nil
+            }
+        }
+        XCTAssertEqual(origins.count, 1, "only the fine-tune started from a checkpoint")
+        XCTAssertEqual(origins.first?.path, pruned)
+        XCTAssertEqual(origins.first?.sha256.count, 64)
+        XCTAssertEqual(origins.first?.pruning, try JSONValue(encoding: record))
         let eval = try CLI.run(["model", "eval", pruned, "--corpus", try corpus(dir)])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)

@@ -345,13 +345,17 @@ public struct WorkloadDescription: Codable, Sendable, Equatable {
     public var activeParameters: Int?
     /// The configuration as the engine writes it.
     public var configuration: JSONValue
+    /// The checkpoint the run started from (`model train --initial`), and what pruning made it; nil for a fresh model.
+    public var origin: CheckpointOrigin?
 
-    public init(architecture: String, parameters: Int?, activeParameters: Int? = nil, configuration: JSONValue) {
+    public init(
+        architecture: String, parameters: Int?, activeParameters: Int? = nil, configuration: JSONValue, origin: CheckpointOrigin? = nil
+    ) {
         self.architecture = architecture; self.parameters = parameters; self.activeParameters = activeParameters
-        self.configuration = configuration
+        self.configuration = configuration; self.origin = origin
     }
 
-    enum CodingKeys: String, CodingKey { case architecture, parameters, activeParameters, configuration }
+    enum CodingKeys: String, CodingKey { case architecture, parameters, activeParameters, configuration, origin }
 
     /// Reads version 1, and earlier runs' bare GPT-2 configuration.
     public init(from decoder: Decoder) throws {
@@ -360,11 +364,24 @@ public struct WorkloadDescription: Codable, Sendable, Equatable {
             parameters = try c.decodeIfPresent(Int.self, forKey: .parameters)
             activeParameters = try c.decodeIfPresent(Int.self, forKey: .activeParameters)
             configuration = try c.decode(JSONValue.self, forKey: .configuration)
+            origin = try c.decodeIfPresent(CheckpointOrigin.self, forKey: .origin)
         } else {
             architecture = "gpt2"
             parameters = nil
             activeParameters = nil
             configuration = try JSONValue(from: decoder)
         }
+    }
+}
+
+/// A checkpoint a run started from: the path as given, its SHA-256 (hex), and the `wattprint.pruning` record it
+/// carried (what `model prune` removed, and from which file), as written there.
+public struct CheckpointOrigin: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var pruning: JSONValue?
+
+    public init(path: String, sha256: String, pruning: JSONValue?) {
+        self.path = path; self.sha256 = sha256; self.pruning = pruning
     }
 }

@@ -143,9 +143,9 @@ extension BERT {
     /// Writes this model in the Hugging Face `BertForPreTraining` layout (minus the next-sentence head), vocabulary
     /// padding cut, with the engine's metadata.
     /// - Throws: `fileUnwritable`.
-    public func save(path: String, tokenizer: String) throws {
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
         try Checkpoint.write(
             path: path, parameters: parameters, config: .bert(config), tokenizer: tokenizer,
-            vocabularyRows: ["bert.embeddings.word_embeddings.weight", "cls.predictions.bias"])
+            vocabularyRows: ["bert.embeddings.word_embeddings.weight", "cls.predictions.bias"], metadata: metadata)
     }
 }

@@ -10,6 +10,8 @@ public struct CheckpointInfo: Sendable, Codable {
     /// Fields neither the tensors, the metadata, a `config.json` nor an argument gave, so defaults were used
     /// ("rope_theta = 10000", …); empty for the engine's own files.
     public let assumed: [String]
+    /// What `model prune` removed to make this checkpoint (its `wattprint.pruning` metadata); nil for any other file.
+    public var pruning: PruningRecord? = nil
 }
 
 /// Safetensors checkpoints of every architecture, in Hugging Face's layouts (GPT-2's `GPT2LMHeadModel`, Llama's
@@ -22,6 +24,19 @@ public struct CheckpointInfo: Sendable, Codable {
 public enum Checkpoint {
     static let configKey = "wattprint.config"
     static let tokenizerKey = "wattprint.tokenizer"
+    /// Metadata key of a pruned checkpoint's `PruningRecord` (JSON), written by `model prune`.
+    public static let pruningKey = "wattprint.pruning"
+
+    /// `info` with what the file's metadata says beyond the model: the pruning that made it.
+    /// - Throws: `checkpointMalformed` when `wattprint.pruning` is not a pruning record.
+    static func described(_ info: CheckpointInfo, _ file: SafeTensorsFile) throws -> CheckpointInfo {
+        guard let json = file.metadata[pruningKey] else { return info }
+        var described = info
+        do { described.pruning = try JSONDecoder().decode(PruningRecord.self, from: Data(json.utf8)) } catch {
+            throw EngineError.checkpointMalformed(file.path, "metadata '\(pruningKey)' is not a pruning record (\(error))")
+        }
+        return described
+    }
 
     /// Loads the model a checkpoint holds, whatever its architecture. `heads` overrides the recorded head count.
     /// - Throws: `EngineError`: `checkpointMismatch` for tensors of no known architecture or the wrong shapes (naming
@@ -32,25 +47,25 @@ public enum Checkpoint {
         switch try architecture(of: file) {
         case .gpt2:
             let (model, info) = try GPT2.load(file: file, heads: heads)
-            return (model, info)
+            return (model, try described(info, file))
         case .llama, .moe:
             let (model, info) = try Llama.load(file: file, heads: heads)
-            return (model, info)
+            return (model, try described(info, file))
         case .bert:
             let (model, info) = try BERT.load(file: file, heads: heads)
-            return (model, info)
+            return (model, try described(info, file))
         case .t5:
             let (model, info) = try T5.load(file: file, heads: heads)
-            return (model, info)
+            return (model, try described(info, file))
         case .rnn, .lstm, .gru:
             let (model, info) = try RecurrentLanguageModel.load(file: file)
-            return (model, info)
+            return (model, try described(info, file))
         case .ae, .vae:
             let (model, info) = try Autoencoder.load(file: file)
-            return (model, info)
+            return (model, try described(info, file))
         case .gan:
             let (model, info) = try GAN.load(file: file)
-            return (model, info)
+            return (model, try described(info, file))
         }
     }
 
@@ -92,7 +107,8 @@ public enum Checkpoint {
     /// to the real vocabulary (the padding rows are the engine's, not the model's).
     /// - Throws: `fileUnwritable`.
     static func write(
-        path: String, parameters: TensorBuffer, config: AnyModelConfiguration, tokenizer: String, vocabularyRows: Set<String>
+        path: String, parameters: TensorBuffer, config: AnyModelConfiguration, tokenizer: String, vocabularyRows: Set<String>,
+        metadata extra: [String: String] = [:]
     ) throws {
         let shape = config.configuration
         var tensors: [(name: String, shape: [Int], data: UnsafeBufferPointer<Float>)] = []
@@ -112,7 +128,7 @@ public enum Checkpoint {
                 configKey: String(decoding: try JSONEncoder().encode(config), as: UTF8.self),
                 tokenizerKey: tokenizer,
                 "wattprint.format": String(EngineInfo.checkpointFormatVersion),
-            ])
+            ].merging(extra) { engine, _ in engine })
     }
 
     /// Reads the stored tensor into the first rows of `view` (the rest, vocabulary padding, stays zero).

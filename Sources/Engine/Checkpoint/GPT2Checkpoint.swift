@@ -114,9 +114,10 @@ extension GPT2 {
 
     /// Writes this model in the Hugging Face GPT-2 layout (wte without vocabulary padding), with the engine's metadata.
     /// - Throws: `fileUnwritable`.
-    public func save(path: String, tokenizer: String) throws {
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
         try Checkpoint.write(
-            path: path, parameters: parameters, config: .gpt2(config), tokenizer: tokenizer, vocabularyRows: ["wte.weight"])
+            path: path, parameters: parameters, config: .gpt2(config), tokenizer: tokenizer, vocabularyRows: ["wte.weight"],
+            metadata: metadata)
     }
 
     static func mismatch(_ path: String, _ problem: String) -> EngineError { Checkpoint.mismatch(path, problem, architecture: "GPT-2") }

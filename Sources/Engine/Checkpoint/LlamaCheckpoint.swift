@@ -172,9 +172,9 @@ extension Llama {
     /// Writes this model in the Hugging Face Llama or Mixtral layout (embedding and LM head without vocabulary
     /// padding), with the engine's metadata.
     /// - Throws: `fileUnwritable`.
-    public func save(path: String, tokenizer: String) throws {
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
         try Checkpoint.write(
             path: path, parameters: parameters, config: .llama(config), tokenizer: tokenizer,
-            vocabularyRows: ["model.embed_tokens.weight", "lm_head.weight"])
+            vocabularyRows: ["model.embed_tokens.weight", "lm_head.weight"], metadata: metadata)
     }
 }

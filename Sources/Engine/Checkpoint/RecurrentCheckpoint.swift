@@ -101,9 +101,9 @@ extension RecurrentLanguageModel {
 
     /// Writes this model in PyTorch's state-dict layout (output projection cut to the vocabulary) with the engine's metadata.
     /// - Throws: `fileUnwritable`.
-    public func save(path: String, tokenizer: String) throws {
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
         try Checkpoint.write(
             path: path, parameters: parameters, config: .recurrent(config), tokenizer: tokenizer,
-            vocabularyRows: ["decoder.weight", "decoder.bias"])
+            vocabularyRows: ["decoder.weight", "decoder.bias"], metadata: metadata)
     }
 }

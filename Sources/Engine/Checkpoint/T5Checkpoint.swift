@@ -151,9 +151,9 @@ extension T5 {
     /// Writes this model in the Hugging Face `T5ForConditionalGeneration` layout (vocabulary padding cut), with the
     /// engine's metadata.
     /// - Throws: `fileUnwritable`.
-    public func save(path: String, tokenizer: String) throws {
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
         try Checkpoint.write(
             path: path, parameters: parameters, config: .t5(config), tokenizer: tokenizer,
-            vocabularyRows: ["shared.weight", "lm_head.weight"])
+            vocabularyRows: ["shared.weight", "lm_head.weight"], metadata: metadata)
     }
 }

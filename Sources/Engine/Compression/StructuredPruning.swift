@@ -9,7 +9,7 @@
 /// own H' largest; every layer keeps the same count, as the configuration has one MLP width.
 public enum StructuredPruning {
     /// What pruning did.
-    public struct Summary: Codable, Sendable {
+    public struct Summary: Codable, Sendable, Equatable {
         public var architecture: Architecture
         public var fraction: Double
         public var widthBefore: Int

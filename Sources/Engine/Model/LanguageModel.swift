@@ -60,9 +60,15 @@ public protocol TrainableModel: ConfiguredModel {
     var dropoutSeed: UInt64 { get set }
     /// Bytes of the cached activations and scratch of the last pass.
     var activationBytes: Int { get }
-    /// Writes a safetensors checkpoint in the architecture's Hugging Face layout with the engine's metadata (`Checkpoint`).
+    /// Writes a safetensors checkpoint in the architecture's Hugging Face layout with the engine's metadata (`Checkpoint`)
+    /// and `metadata`'s keys beside it (the engine's own keys win).
     /// - Throws: `fileUnwritable`.
-    func save(path: String, tokenizer: String) throws
+    func save(path: String, tokenizer: String, metadata: [String: String]) throws
+}
+
+extension TrainableModel {
+    /// `save(path:tokenizer:metadata:)` with the engine's metadata only.
+    public func save(path: String, tokenizer: String) throws { try save(path: path, tokenizer: tokenizer, metadata: [:]) }
 }
 
 /// One contiguous run of new rows of one sequence in a decode call: rows `firstRow ..< firstRow + count` of the

@@ -92,5 +92,8 @@ public final class AdversarialTrainer: TrainingLoop {
         return report
     }
 
-    public func save(path: String, tokenizer: String) throws { try model.save(path: path, tokenizer: tokenizer) }
+    /// A GAN's file carries the engine's metadata only: nothing (pruning) describes a GAN beyond its configuration.
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
+        try model.save(path: path, tokenizer: tokenizer)
+    }
 }

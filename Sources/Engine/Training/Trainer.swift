@@ -91,7 +91,9 @@ public final class Trainer: TrainingLoop {
             maxBatches: options.evaluationBatches, step: step)
     }
 
-    public func save(path: String, tokenizer: String) throws { try model.save(path: path, tokenizer: tokenizer) }
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
+        try model.save(path: path, tokenizer: tokenizer, metadata: metadata)
+    }
 
     /// The objective's batch from B random windows of the training split (its masks or spans drawn from the same stream).
     private func nextBatch(B: Int, T: Int) -> Batch {

@@ -6,11 +6,14 @@ public protocol TrainingLoop: AnyObject {
     var step: Int { get }
     func trainStep() throws -> TrainingStepReport
     func evaluate() throws -> EvaluationReport
-    /// Writes the trained model. - Throws: `fileUnwritable`.
-    func save(path: String, tokenizer: String) throws
+    /// Writes the trained model, `metadata`'s keys beside the engine's. - Throws: `fileUnwritable`.
+    func save(path: String, tokenizer: String, metadata: [String: String]) throws
 }
 
 extension TrainingLoop {
+    /// Writes the trained model with the engine's metadata only. - Throws: `fileUnwritable`.
+    public func save(path: String, tokenizer: String) throws { try save(path: path, tokenizer: tokenizer, metadata: [:]) }
+
     /// Runs the remaining steps, evaluating every `evaluationInterval` steps and after the last; returns the final evaluation.
     @discardableResult
     public func run(

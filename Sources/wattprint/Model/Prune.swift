@@ -44,7 +44,12 @@ extension ModelCommand {
             var attentionSummary: StructuredPruning.Summary?, summary: StructuredPruning.Summary?
             if let attention { (pruned, attentionSummary) = try StructuredPruning.pruneHeads(pruned, fraction: attention) }
             if let mlp { (pruned, summary) = try StructuredPruning.pruneMLP(pruned, fraction: mlp) }
-            try pruned.save(path: out, tokenizer: info.tokenizer ?? "byte")
+            // The file says what made it, so runs that start from it record a pruned model (`model train --initial`).
+            let record = PruningRecord(
+                source: checkpointFile.checkpoint, sourceSHA256: try fileSHA256(checkpointFile.checkpoint), mlp: summary,
+                attention: attentionSummary)
+            let metadata = [Checkpoint.pruningKey: String(decoding: try JSONEncoder().encode(record), as: UTF8.self)]
+            try pruned.save(path: out, tokenizer: info.tokenizer ?? "byte", metadata: metadata)
             let T = model.maxSequence
             let report = Report(
                 checkpoint: checkpointFile.checkpoint, out: out, summary: summary, attention: attentionSummary,

@@ -195,7 +195,12 @@ extension ModelCommand {
             let corpusHash = SHA256.hash(data: Data(text.bytes)).map { String(format: "%02x", $0) }.joined()
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             measured.record(.corpus(CorpusRecord(path: corpusPath, sha256: corpusHash, bytes: text.bytes.count, tokenizer: kind)))
-            measured.record(.workload(try WorkloadDescription(config)))
+            var workload = try WorkloadDescription(config)
+            if let loaded, let initial {
+                workload.origin = CheckpointOrigin(
+                    path: initial, sha256: try fileSHA256(initial), pruning: try loaded.info.pruning.map { try JSONValue(encoding: $0) })
+            }
+            measured.record(.workload(workload))
             if !output.isJSON {
                 print(
                     "corpus \(corpusPath): \(text.bytes.count) bytes, \(split.train.count) train / \(split.validation.count) val tokens (\(kind))"
@@ -279,7 +284,9 @@ extension ModelCommand {
                 print("corpus sha256 \(corpusHash); recorded as run \(measured.runID): wattprint show \(measured.runID)")
             }
             if let path = out ?? file.out {
-                try trainer.save(path: path, tokenizer: tok.kind)
+                // A model fine-tuned from a pruned checkpoint is still that pruned model: its file keeps the record.
+                let pruning = try loaded?.info.pruning.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+                try trainer.save(path: path, tokenizer: tok.kind, metadata: pruning.map { [Checkpoint.pruningKey: $0] } ?? [:])
                 if !output.isJSON { print("saved \(path)") }
             }
             let tokens = steps.reduce(0) { $0 + $1.tokens }

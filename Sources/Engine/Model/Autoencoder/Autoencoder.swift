@@ -194,8 +194,9 @@ public final class Autoencoder: TrainableModel {
 
     /// Writes a safetensors checkpoint with the engine's metadata (names as `AutoencoderConfig` gives them).
     /// - Throws: `fileUnwritable`.
-    public func save(path: String, tokenizer: String) throws {
-        try Checkpoint.write(path: path, parameters: parameters, config: .autoencoder(config), tokenizer: tokenizer, vocabularyRows: [])
+    public func save(path: String, tokenizer: String, metadata: [String: String]) throws {
+        try Checkpoint.write(
+            path: path, parameters: parameters, config: .autoencoder(config), tokenizer: tokenizer, vocabularyRows: [], metadata: metadata)
     }
 }
 
