@@ -158,7 +158,7 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(train.status, 0, train.stderr)
         let prune = try CLI.run(["model", "prune", base, "--mlp", "0.5", "--out", pruned, "--json"])
         XCTAssertEqual(prune.status, 0, prune.stderr)
-        let summary = try XCTUnwrap((try json(prune.stdout) as? [String: Any])?["summary"] as? [String: Any])
+        let summary = try XCTUnwrap((try json(prune.stdout) as? [String: Any])?["mlp"] as? [String: Any])
         XCTAssertEqual(summary["widthAfter"] as? Int, 32)
         let tune = try CLI.run([
             "model", "train", "--corpus", try corpus(dir), "--initial", pruned, "--seq", "16", "--batch", "2", "--steps", "2", "--ledger",
@@ -188,7 +188,7 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(prune.status, 0, prune.stderr)
         let report = try XCTUnwrap(try json(prune.stdout) as? [String: Any])
         XCTAssertEqual((report["attention"] as? [String: Any])?["widthAfter"] as? Int, 16, "2 of 4 heads of 8")
-        XCTAssertEqual((report["summary"] as? [String: Any])?["widthAfter"] as? Int, 96)
+        XCTAssertEqual((report["mlp"] as? [String: Any])?["widthAfter"] as? Int, 96)
         let tuned = dir.appendingPathComponent("tuned.safetensors").path
         let tune = try CLI.run([
             "model", "train", "--corpus", try corpus(dir), "--initial", pruned, "--seq", "16", "--batch", "2", "--steps", "2", "--ledger",
@@ -204,6 +204,13 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(record.attention?.widthAfter, 16)
         XCTAssertEqual(record.mlp?.widthAfter, 96)
         XCTAssertEqual(try Checkpoint.load(path: tuned).info.pruning, record)
+        // Pruned again: the new record keeps the first as its history, and `model info` shows both.
+        let twice = dir.appendingPathComponent("twice.safetensors").path
+        XCTAssertEqual(try CLI.run(["model", "prune", pruned, "--mlp", "0.5", "--out", twice]).status, 0)
+        XCTAssertEqual(try Checkpoint.load(path: twice).info.pruning?.earlier, [record])
+        let info = try CLI.run(["model", "info", twice])
+        XCTAssertEqual(info.stdout.components(separatedBy: "pruned       from").count, 3, info.stdout)
+        XCTAssertTrue(info.stdout.contains("2 heads of 8"), info.stdout)
         let book = try Ledger(path: ledger, create: false)
         let origins = try book.runs().flatMap { run in
             try book.events(run: run.id!).compactMap { e -> CheckpointOrigin? in

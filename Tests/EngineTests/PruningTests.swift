@@ -131,4 +131,20 @@ final class PruningTests: EngineTestCase {
         _ = try quantized.prefill(sequence: 0, tokens: Array(tokens[0..<6]))
         try quantized.decode([(sequence: 0, token: tokens[6])])
     }
+
+    /// A fraction that rounds to nothing is refused by name, with the smallest that removes something.
+    func testPruningThatRemovesNothingIsRefused() throws {
+        let gpt2 = try GPT2(config: GPT2Config(layers: 1, channels: 32, heads: 4, vocabularySize: 40, maxSequence: 8), seed: 10)
+        assertEngineError(.invalidArgument, mentions: ["removes none of the 4 heads", "--attention 0.126"]) {
+            _ = try StructuredPruning.pruneHeads(gpt2, fraction: 0.1)
+        }
+        assertEngineError(.invalidArgument, mentions: ["removes none of the 128 channels"]) {
+            _ = try StructuredPruning.pruneMLP(gpt2, fraction: 0.05)
+        }
+        let llama = try Llama(
+            config: LlamaConfig(layers: 1, channels: 32, heads: 4, kvHeads: 1, hidden: 48, vocabularySize: 40, maxSequence: 8), seed: 11)
+        assertEngineError(.invalidArgument, mentions: ["removes none of the 1 key/value groups", "a single group cannot be pruned"]) {
+            _ = try StructuredPruning.pruneHeads(llama, fraction: 0.5)
+        }
+    }
 }

@@ -56,20 +56,36 @@ def llama_bench(binary, model, phase, threads, repetitions):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--wattprint", default=".build/release/wattprint", help="the wattprint binary (release build)")
+    repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    parser.add_argument(
+        "--wattprint", default=os.path.join(repository, ".build/release/wattprint"),
+        help="the wattprint binary (default: this repository's release build)")
     parser.add_argument("--llama-bench", required=True, help="llama.cpp's llama-bench binary")
     parser.add_argument("--models", required=True, help="folder with PRESET-{f32,bf16,f16,q8_0}.gguf (make-gguf.py, llama-quantize)")
     parser.add_argument("--preset", default="gpt2-124m", choices=["gpt2-124m", "llama-124m"])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--phases", default="decode,prefill")
-    parser.add_argument("--precisions", default="fp32,bf16,int8")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3); medians are over them")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both engines (default: all CPUs)")
+    parser.add_argument("--phases", default="decode,prefill", help="comma-separated: decode, prefill (default both)")
+    parser.add_argument(
+        "--precisions", default="fp32,bf16,int8", help="comma-separated wattprint formats: fp32, bf16, int8 (default all three)")
     parser.add_argument("--llama-repetitions", type=int, default=2, help="llama-bench -r (it reports their mean)")
     parser.add_argument("--json", help="also write every measurement to this file")
     parser.add_argument(
         "--native-blas", action="store_true",
         help="run wattprint without OPENBLAS_CORETYPE, so OpenBLAS picks its own kernels (the environment may force older ones)")
     args = parser.parse_args()
+    if args.rounds < 1 or args.threads < 1:
+        parser.error("--rounds and --threads must be at least 1")
+    for phase in args.phases.split(","):
+        if phase not in ("decode", "prefill"):
+            parser.error(f"unknown phase '{phase}': use decode, prefill or both")
+    for precision in args.precisions.split(","):
+        if precision not in PAIRS:
+            parser.error(f"unknown precision '{precision}': use {', '.join(PAIRS)}")
+    if not os.access(args.wattprint, os.X_OK):
+        parser.error(f"{args.wattprint} is not an executable; build it (swift build -c release) or pass --wattprint")
+    if not os.access(args.llama_bench, os.X_OK):
+        parser.error(f"{args.llama_bench} is not an executable; build llama-bench (README.md beside this script)")
     for precision in args.precisions.split(","):
         for suffix in PAIRS[precision]:
             path = os.path.join(args.models, f"{args.preset}-{suffix}.gguf")

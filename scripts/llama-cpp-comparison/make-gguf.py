@@ -15,12 +15,8 @@ matrices are stored [out, in] (ggml's ne0 = in).
 import argparse
 import sys
 
-import numpy as np
-
-try:
-    import gguf
-except ImportError:
-    sys.exit("make-gguf.py: the gguf package is missing; run `pip install gguf` (or set PYTHONPATH to llama.cpp's gguf-py)")
+gguf = None
+np = None
 
 PRESETS = {
     # wattprint's presets (`wattprint model bench --help`).
@@ -61,6 +57,12 @@ def main():
     parser.add_argument("--out", required=True, help="the .gguf file to write")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
+    global gguf, np
+    try:
+        import gguf
+        import numpy as np
+    except ImportError as missing:
+        sys.exit(f"make-gguf.py: {missing.name} is missing; run `pip install gguf numpy` (or set PYTHONPATH to llama.cpp's gguf-py)")
     p = PRESETS[args.preset]
     rng = np.random.default_rng(args.seed)
     C, L, H, NKV, F, V = p["channels"], p["layers"], p["heads"], p["kv_heads"], p["mlp"], p["vocab"]

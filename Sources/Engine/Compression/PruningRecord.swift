@@ -8,11 +8,17 @@ public struct PruningRecord: Codable, Sendable, Equatable {
     public var mlp: StructuredPruning.Summary?
     /// The attention's pruning (widths are heads × head size), if asked.
     public var attention: StructuredPruning.Summary?
+    /// The source's own record when it was itself a pruned model (pruned again): the whole history, newest first.
+    public var earlier: [PruningRecord]?
 
-    public init(source: String, sourceSHA256: String, mlp: StructuredPruning.Summary?, attention: StructuredPruning.Summary?) {
+    public init(
+        source: String, sourceSHA256: String, mlp: StructuredPruning.Summary?, attention: StructuredPruning.Summary?,
+        earlier: PruningRecord? = nil
+    ) {
         self.source = source
         self.sourceSHA256 = sourceSHA256
         self.mlp = mlp
         self.attention = attention
+        self.earlier = earlier.map { [$0] }
     }
 }

@@ -27,9 +27,15 @@ public enum StructuredPruning {
                 "--mlp \(fraction) is not a fraction of channels to remove", fix: "use a value between 0 and 1, e.g. 0.25")
         }
         func kept(_ H: Int) -> Int { max(16, Int((Double(H) * (1 - fraction) / 16).rounded()) * 16) }
+        func removesNone(_ H: Int) -> EngineError {
+            EngineError.invalidArgument(
+                "--mlp \(fraction) removes none of the \(H) channels (the kept width is rounded to a multiple of 16)",
+                fix: "remove at least 16 channels: --mlp \(String(format: "%.3f", min(0.999, 9 / Double(H))))")
+        }
         switch model {
         case let gpt2 as GPT2:
             let c = gpt2.config, H = c.mlpWidth, keep = min(H, kept(H))
+            guard keep < H else { throw removesNone(H) }
             var pruned = c
             pruned.hidden = keep == 4 * c.channels ? nil : keep
             let buffer = TensorBuffer(layout: TensorLayout(pruned.parameterSpecs))
@@ -57,6 +63,7 @@ public enum StructuredPruning {
             )
         case let llama as Llama where !llama.config.isMixture:
             let c = llama.config, H = c.hidden, keep = min(H, kept(H)), C = c.channels
+            guard keep < H else { throw removesNone(H) }
             var pruned = c
             pruned.hidden = keep
             let buffer = TensorBuffer(layout: TensorLayout(pruned.parameterSpecs))
@@ -105,10 +112,17 @@ public enum StructuredPruning {
         guard let llama = model as? Llama, !llama.config.isMixture else {
             throw EngineError.invalidArgument(
                 "head pruning applies to GPT-2 and dense Llama, not \(model.configuration.architecture.rawValue)",
-                fix: "prune a GPT-2 or dense Llama checkpoint's heads, or only the MLP (--mlp)")
+                fix: "prune a GPT-2 or dense Llama checkpoint")
         }
         let c = llama.config, hs = c.headSize, C = c.channels, G = c.kvHeads, group = c.heads / c.kvHeads
         let keepGroups = max(1, G - Int((Double(G) * fraction).rounded()))
+        guard keepGroups < G else {
+            throw EngineError.invalidArgument(
+                "--attention \(fraction) removes none of the \(G) key/value groups (heads go a whole group at a time, rounded)",
+                fix: G > 1
+                    ? "remove at least one group: --attention \(String(format: "%.3f", 0.5 / Double(G) + 0.001))"
+                    : "a single group cannot be pruned")
+        }
         var pruned = c
         pruned.kvHeads = keepGroups
         pruned.heads = keepGroups * group
@@ -159,6 +173,13 @@ public enum StructuredPruning {
     static func pruneHeads(_ gpt2: GPT2, fraction: Double) throws -> (model: any TrainableModel, summary: Summary) {
         let c = gpt2.config, hs = c.headSize, C = c.channels, NH = c.heads, A = c.attentionWidth
         let keep = max(1, NH - Int((Double(NH) * fraction).rounded()))
+        guard keep < NH else {
+            throw EngineError.invalidArgument(
+                "--attention \(fraction) removes none of the \(NH) heads (the count removed is rounded)",
+                fix: NH > 1
+                    ? "remove at least one head: --attention \(String(format: "%.3f", 0.5 / Double(NH) + 0.001))"
+                    : "a single head cannot be pruned")
+        }
         var pruned = c
         pruned.heads = keep
         pruned.headDimension = keep * hs == C ? nil : hs

@@ -31,6 +31,8 @@ extension ModelCommand {
             let trainingFLOPsPerTokenAtFullContext: Double
             let prefillFLOPsPerTokenAtFullContext: Double
             let flopFormula: String
+            /// What `model prune` removed to make this file (absent for any other file).
+            let pruning: PruningRecord?
         }
 
         func run() throws {
@@ -43,24 +45,35 @@ extension ModelCommand {
                 parameterBytes: c.parameterCount * 4, tokenizer: info.tokenizer, headsSource: info.headsSource, assumed: info.assumed,
                 forwardFLOPsPerTokenAtFullContext: c.flopsPerToken(.decode, context: T),
                 trainingFLOPsPerTokenAtFullContext: c.flopsPerToken(.train, context: T),
-                prefillFLOPsPerTokenAtFullContext: c.flopsPerToken(.prefill, context: T), flopFormula: c.flopFormula)
+                prefillFLOPsPerTokenAtFullContext: c.flopsPerToken(.prefill, context: T), flopFormula: c.flopFormula,
+                pruning: info.pruning)
             if output.isJSON { return try output.emitJSON(report) }
-            print("checkpoint   \(checkpointFile.checkpoint)")
-            print(
+            var lines = ["checkpoint   \(checkpointFile.checkpoint)"]
+            lines.append(
                 "architecture \(c.architecture.rawValue): \(c.summary)\(info.headsSource == "none" ? "" : " (heads from \(info.headsSource))")"
             )
-            print("vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
+            lines.append(
+                "vocabulary   \(c.vocabularySize) (padded to \(c.paddedVocabularySize)), tokenizer \(info.tokenizer ?? "unrecorded")")
             var parameters =
                 "parameters   \(QuantityFormat.grouped(c.parameterCount)) (\(QuantityFormat.bytes(Double(c.parameterCount * 4))) fp32)"
             if c.activeParameterCount != c.parameterCount {
                 parameters += ", \(QuantityFormat.grouped(c.activeParameterCount)) active per token"
             }
-            print(parameters)
-            print(
+            lines.append(parameters)
+            lines.append(
                 "FLOPs/token  forward \(QuantityFormat.flops(report.forwardFLOPsPerTokenAtFullContext)), training \(QuantityFormat.flops(report.trainingFLOPsPerTokenAtFullContext)) at context \(T)"
             )
-            print("formula      \(report.flopFormula)")
-            for field in info.assumed { print("assumed      \(field)") }
+            lines.append("formula      \(report.flopFormula)")
+            for field in info.assumed { lines.append("assumed      \(field)") }
+            var record = info.pruning
+            while let r = record {
+                var removed: [String] = []
+                if let a = r.attention { removed.append("attention \(a.widthBefore) → \(a.widthAfter)") }
+                if let m = r.mlp { removed.append("MLP \(m.widthBefore) → \(m.widthAfter)") }
+                lines.append("pruned       from \(r.source) (sha256 \(r.sourceSHA256.prefix(12))…): \(removed.joined(separator: ", "))")
+                record = r.earlier?.first
+            }
+            try output.write(lines.joined(separator: "\n"))
         }
     }
 }

@@ -32,7 +32,7 @@ extension ModelCommand {
             let checkpoint: String
             let out: String
             /// The MLP's pruning (widths are channels) and the attention's (widths are heads × head size).
-            let summary: StructuredPruning.Summary?
+            let mlp: StructuredPruning.Summary?
             let attention: StructuredPruning.Summary?
             let forwardFLOPsPerTokenBefore: Double
             let forwardFLOPsPerTokenAfter: Double
@@ -47,23 +47,34 @@ extension ModelCommand {
             // The file says what made it, so runs that start from it record a pruned model (`model train --initial`).
             let record = PruningRecord(
                 source: checkpointFile.checkpoint, sourceSHA256: try fileSHA256(checkpointFile.checkpoint), mlp: summary,
-                attention: attentionSummary)
+                attention: attentionSummary, earlier: info.pruning)
             let metadata = [Checkpoint.pruningKey: String(decoding: try JSONEncoder().encode(record), as: UTF8.self)]
             try pruned.save(path: out, tokenizer: info.tokenizer ?? "byte", metadata: metadata)
             let T = model.maxSequence
             let report = Report(
-                checkpoint: checkpointFile.checkpoint, out: out, summary: summary, attention: attentionSummary,
+                checkpoint: checkpointFile.checkpoint, out: out, mlp: summary, attention: attentionSummary,
                 forwardFLOPsPerTokenBefore: model.configuration.flopsPerToken(.decode, context: T),
                 forwardFLOPsPerTokenAfter: pruned.configuration.flopsPerToken(.decode, context: T))
             if output.isJSON { return try output.emitJSON(report) }
-            if let attention = attentionSummary {
-                print("pruned attention \(attention.widthBefore) → \(attention.widthAfter) wide (heads × head size) per layer")
+            // The share actually removed: counts are rounded (heads whole, Llama's a key/value group at a time, MLP widths
+            // to multiples of 16), so it can differ from the fraction asked.
+            func removed(_ s: StructuredPruning.Summary) -> String {
+                QuantityFormat.percent(1 - Double(s.widthAfter) / Double(s.widthBefore))
             }
-            if let summary { print("pruned MLP \(summary.widthBefore) → \(summary.widthAfter) channels per layer") }
-            print(
+            var lines: [String] = []
+            if let attention = attentionSummary {
+                lines.append(
+                    "pruned attention \(attention.widthBefore) → \(attention.widthAfter) wide (heads × head size) per layer, \(removed(attention)) removed"
+                )
+            }
+            if let summary {
+                lines.append("pruned MLP \(summary.widthBefore) → \(summary.widthAfter) channels per layer, \(removed(summary)) removed")
+            }
+            lines.append(
                 "parameters \(QuantityFormat.grouped(model.configuration.parameterCount)) → \(QuantityFormat.grouped(pruned.configuration.parameterCount)); forward FLOPs/token at context \(T): \(QuantityFormat.flops(report.forwardFLOPsPerTokenBefore)) → \(QuantityFormat.flops(report.forwardFLOPsPerTokenAfter))"
             )
-            print("saved \(out)")
+            lines.append("saved \(out)")
+            try output.write(lines.joined(separator: "\n"))
         }
     }
 }

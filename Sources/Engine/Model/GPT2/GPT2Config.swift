@@ -125,5 +125,9 @@ extension GPT2Config {
         "forward/token = L·(8·C·A + 4·C·H) + 4·L·A·T_ctx + 2·V·C (A = C, H = 4·C unpruned: 24·L·C²); training = 3×forward"
     }
 
-    public var summary: String { "\(layers) layers × \(channels), \(heads) heads, vocab \(vocabularySize), context \(maxSequence)" }
+    public var summary: String {
+        let attention = headDimension.map { " of \($0)" } ?? ""
+        return
+            "\(layers) layers × \(channels), \(heads) head\(heads == 1 ? "" : "s")\(attention), vocab \(vocabularySize), context \(maxSequence)"
+    }
 }
