@@ -147,4 +147,26 @@ final class PruningTests: EngineTestCase {
             _ = try StructuredPruning.pruneHeads(llama, fraction: 0.5)
         }
     }
+
+    /// The shape of a pruned model can be asked for directly (`--head-size`), so its speed is measured without a
+    /// checkpoint; a head size equal to width ÷ heads is the plain shape, and other architectures refuse it.
+    func testHeadSizeGivesThePrunedShape() throws {
+        let shape = ModelShape(architecture: .gpt2, layers: 2, width: 768, heads: 6, headSize: 64)
+        guard case let .gpt2(c) = try shape.configuration(vocabularySize: 50, maxSequence: 16) else { return XCTFail("not GPT-2") }
+        XCTAssertEqual(c.attentionWidth, 384)
+        XCTAssertEqual(c.parameterSpecs.first { $0.name == "h.0.attn.c_attn.weight" }?.shape, [768, 1152])
+        guard
+            case let .gpt2(plain) = try ModelShape(architecture: .gpt2, width: 768, heads: 12, headSize: 64)
+                .configuration(vocabularySize: 50, maxSequence: 16)
+        else { return XCTFail("not GPT-2") }
+        XCTAssertNil(plain.headDimension)
+        guard
+            case let .llama(l) = try ModelShape(architecture: .llama, width: 768, heads: 4, kvHeads: 2, headSize: 64)
+                .configuration(vocabularySize: 50, maxSequence: 16)
+        else { return XCTFail("not Llama") }
+        XCTAssertEqual(l.attentionWidth, 256)
+        assertEngineError(.invalidConfiguration, mentions: ["--head-size", "bert"]) {
+            _ = try ModelShape(architecture: .bert, headSize: 32).configuration(vocabularySize: 50, maxSequence: 16)
+        }
+    }
 }

@@ -5,13 +5,16 @@ public struct ModelShape: Codable, Sendable, Equatable {
     public var layers, width, heads, kvHeads, hidden, experts, expertsPerToken: Int?
     /// An autoencoder's latent width.
     public var latent: Int?
+    /// Head size when it is not width ÷ heads (GPT-2, Llama, mixture): the shape of a model whose heads were pruned.
+    public var headSize: Int?
 
     public init(
         architecture: Architecture? = nil, layers: Int? = nil, width: Int? = nil, heads: Int? = nil, kvHeads: Int? = nil,
-        hidden: Int? = nil, experts: Int? = nil, expertsPerToken: Int? = nil, latent: Int? = nil
+        hidden: Int? = nil, experts: Int? = nil, expertsPerToken: Int? = nil, latent: Int? = nil, headSize: Int? = nil
     ) {
         self.architecture = architecture; self.layers = layers; self.width = width; self.heads = heads; self.kvHeads = kvHeads
         self.hidden = hidden; self.experts = experts; self.expertsPerToken = expertsPerToken; self.latent = latent
+        self.headSize = headSize
     }
 
     /// These fields where set, else `other`'s.
@@ -19,7 +22,8 @@ public struct ModelShape: Codable, Sendable, Equatable {
         ModelShape(
             architecture: architecture ?? other.architecture, layers: layers ?? other.layers, width: width ?? other.width,
             heads: heads ?? other.heads, kvHeads: kvHeads ?? other.kvHeads, hidden: hidden ?? other.hidden,
-            experts: experts ?? other.experts, expertsPerToken: expertsPerToken ?? other.expertsPerToken, latent: latent ?? other.latent)
+            experts: experts ?? other.experts, expertsPerToken: expertsPerToken ?? other.expertsPerToken, latent: latent ?? other.latent,
+            headSize: headSize ?? other.headSize)
     }
 
     /// The configuration: `base` for what is unset (its architecture must match the requested one), the defaults of
@@ -42,7 +46,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
             throw EngineError.invalidConfiguration(
                 "\(misplaced.0) applies to --arch moe, not \(arch.rawValue)", fix: "drop it, or choose --arch moe")
         }
-        let config: AnyModelConfiguration
+        var config: AnyModelConfiguration
         switch (arch, base) {
         case (.gpt2, .gpt2(var c)?):
             if let layers { c.layers = layers }
@@ -64,6 +68,8 @@ public struct ModelShape: Codable, Sendable, Equatable {
             if let layers { c.layers = layers }
             if let width { c.channels = width; c.heads = heads ?? max(1, width / 64); c.kvHeads = kvHeads ?? c.heads }
             if let heads { c.heads = heads; c.kvHeads = kvHeads ?? heads }
+            // A new width or head count reshapes the attention: a pruned base's head size no longer applies.
+            if width != nil || heads != nil { c.headDimension = nil }
             if let kvHeads { c.kvHeads = kvHeads }
             if let experts { c.experts = experts }
             c.expertsPerToken = k
@@ -181,6 +187,17 @@ public struct ModelShape: Codable, Sendable, Equatable {
         }
         if arch == .moe, case let .llama(c) = config, !c.isMixture {
             throw EngineError.invalidConfiguration("--arch moe needs at least 1 expert", fix: "pass e.g. --experts 8")
+        }
+        if let headSize {
+            // The head size stays width ÷ heads unless set otherwise (a pruned model's shape).
+            func given(_ channels: Int, _ heads: Int) -> Int? { channels % heads == 0 && headSize == channels / heads ? nil : headSize }
+            switch config {
+            case var .gpt2(c): c.headDimension = given(c.channels, c.heads); config = .gpt2(c)
+            case var .llama(c): c.headDimension = given(c.channels, c.heads); config = .llama(c)
+            default:
+                throw EngineError.invalidConfiguration(
+                    "--head-size (headSize) applies to --arch gpt2, llama or moe, not \(arch.rawValue)", fix: "drop it")
+            }
         }
         try config.configuration.validate()
         return config

@@ -11,7 +11,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Train any of the engine's architectures from scratch on a text corpus (\(Architecture.list)).",
             discussion:
-                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
+                "Options may also come from a SPEC json file with the same names (corpus, out, tokenizer, architecture, layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent, headSize, context, seq, batch, steps, lr, warmup, accumulation, weightDecay, clip, evalInterval, evalBatches, seed, dropout); flags override it.\n\nTraining is recorded in the ledger as a run (corpus SHA-256, each step's loss and tokens, evaluations), so `wattprint show N` gives its J/token.\n\nExamples:\n  wattprint model train Workloads/train/gpt2.json --region FR\n  wattprint model train --corpus /usr/share/games/fortunes --layers 4 --width 128 --heads 4 --steps 300 --out small.safetensors\n  wattprint model train --corpus /usr/share/games/fortunes --arch moe --experts 4 --steps 100"
         )
 
         @Argument(help: "Optional SPEC json file.")
@@ -54,7 +54,7 @@ extension ModelCommand {
         struct Spec: Decodable {
             static let keys: Set<String> = [
                 "corpus", "out", "tokenizer", "architecture", "layers", "width", "heads", "kvHeads", "hidden", "experts", "expertsPerToken",
-                "latent",
+                "latent", "headSize",
                 "context", "seq", "batch", "steps", "warmup", "accumulation", "evalInterval", "evalBatches", "lr", "weightDecay", "clip",
                 "dropout", "seed",
             ]
@@ -85,7 +85,7 @@ extension ModelCommand {
 
             var corpus, out, tokenizer: String?
             var architecture: Architecture?
-            var layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent: Int?
+            var layers, width, heads, kvHeads, hidden, experts, expertsPerToken, latent, headSize: Int?
             var context, seq, batch, steps, warmup, accumulation, evalInterval, evalBatches: Int?
             var lr, weightDecay, clip, dropout: Float?
             var seed: UInt64?
@@ -174,7 +174,8 @@ extension ModelCommand {
             options.dropout = dropout ?? file.dropout ?? 0
             let fromFile = ModelShape(
                 architecture: file.architecture, layers: file.layers, width: file.width, heads: file.heads, kvHeads: file.kvHeads,
-                hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken, latent: file.latent)
+                hidden: file.hidden, experts: file.experts, expertsPerToken: file.expertsPerToken, latent: file.latent,
+                headSize: file.headSize)
             let config =
                 try loaded?.info.config
                 ?? shape.shape.over(fromFile).configuration(

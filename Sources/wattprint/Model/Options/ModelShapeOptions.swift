@@ -20,17 +20,22 @@ struct ModelShapeOptions: ParsableArguments {
             "Bottleneck of an autoencoder (ae, vae; default 32) or the GAN's noise width (default 16). For ae, vae and gan --width is the embedding (data) width, --hidden the MLPs' and --context the window."
     )
     var latent: Int?
+    @Option(
+        help:
+            "Head size when it is not width ÷ heads (gpt2, llama, moe): the shape of a model whose heads were pruned, e.g. --heads 6 --head-size 64 for GPT-2 small at half its heads."
+    )
+    var headSize: Int?
 
     var shape: ModelShape {
         ModelShape(
             architecture: architecture, layers: layers, width: width, heads: heads, kvHeads: kvHeads, hidden: hidden,
-            experts: experts, expertsPerToken: expertsPerToken, latent: latent)
+            experts: experts, expertsPerToken: expertsPerToken, latent: latent, headSize: headSize)
     }
 
     func validate() throws {
         for (flag, value) in [
             ("--layers", layers), ("--width", width), ("--heads", heads), ("--kv-heads", kvHeads), ("--hidden", hidden),
-            ("--experts", experts), ("--experts-per-token", expertsPerToken), ("--latent", latent),
+            ("--experts", experts), ("--experts-per-token", expertsPerToken), ("--latent", latent), ("--head-size", headSize),
         ] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1 (got \(value))") }
         }
