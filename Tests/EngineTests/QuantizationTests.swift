@@ -104,13 +104,61 @@ final class QuantizationTests: EngineTestCase {
                     full = try (model as! Llama).logits(inputs: tokens, B: 1, T: 8)
                 }
                 let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 8)
-                _ = try session.prefill(sequence: 0, tokens: Array(tokens[0..<4]))
-                for t in 4..<8 {
+                // Six rows: more than the decode kernels take, so a bf16 model prefills with the BF16 matrix kernel where
+                // the CPU has one.
+                let prefilled = Array(try session.prefill(sequence: 0, tokens: Array(tokens[0..<6])))
+                let last = Array(full[(5 * 100)..<(6 * 100)])
+                XCTAssertLessThan(
+                    zip(prefilled, last).map { abs($0 - $1) }.max()!, 0.03 * last.map(abs).max()!, "\(type(of: model)) \(precision) prefill"
+                )
+                for t in 6..<8 {
                     try session.decode([(sequence: 0, token: tokens[t])])
                     let ours = Array(session.logits(at: 0)), theirs = Array(full[(t * 100)..<((t + 1) * 100)])
                     let scale = theirs.map(abs).max()!
                     let worst = zip(ours, theirs).map { abs($0 - $1) }.max()!
                     XCTAssertLessThan(worst, 0.03 * scale, "\(type(of: model)) \(precision) position \(t)")
+                }
+            }
+        }
+    }
+
+    /// The BF16 matrix kernel (prefill) against the exact product of the bf16-rounded inputs and the stored weights: rows
+    /// that are not a multiple of its 6-row tiles, outputs not a multiple of its 16-wide panels or 64-wide groups, bias and
+    /// residual fused with the output aliasing the residual. Where the CPU lacks AVX-512 BF16 it declines, writing nothing.
+    func testBF16MatrixKernelMatchesTheExactProduct() {
+        for (M, N, K) in [(1, 1, 2), (5, 15, 30), (6, 16, 96), (7, 17, 96), (13, 65, 64), (20, 130, 258)] {
+            let weights = randomFloats(N * K, seed: UInt64(N + K), scale: 1), x = randomFloats(M * K, seed: 7, scale: 2)
+            let bias = randomFloats(N, seed: 8), residual = randomFloats(M * N, seed: 9)
+            let matrix = weights.withUnsafeBufferPointer {
+                QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: .bf16)
+            }
+            for fused in [false, true] {
+                var out = fused ? residual : [Float](repeating: .nan, count: M * N)
+                let done = x.withUnsafeBufferPointer { xs in
+                    bias.withUnsafeBufferPointer { bs in
+                        out.withUnsafeMutableBufferPointer { o in
+                            matrix.forwardMany(
+                                out: o.baseAddress!, inp: xs.baseAddress!, bias: fused ? bs.baseAddress! : nil,
+                                residual: fused ? UnsafePointer(o.baseAddress!) : nil, M: M)
+                        }
+                    }
+                }
+                guard wp_quant_best_kernel() == 3 else {
+                    XCTAssertFalse(done, "no AVX-512 BF16: the caller multiplies in fp32")
+                    continue
+                }
+                XCTAssertTrue(done)
+                for m in 0..<M {
+                    for n in 0..<N {
+                        var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
+                        for k in 0..<K {
+                            let rounded = Double(Float(bitPattern: UInt32(QuantizedMatrix.bf16(x[m * K + k])) << 16))
+                            exact += rounded * Double(matrix.value(n, k))
+                            magnitude += abs(rounded * Double(matrix.value(n, k)))
+                        }
+                        XCTAssertEqual(
+                            Double(out[m * N + n]), exact, accuracy: magnitude * 1e-5 + 1e-6, "\(M)×\(N)×\(K) fused \(fused) (\(m), \(n))")
+                    }
                 }
             }
         }

@@ -38,13 +38,13 @@ def wattprint_bench(binary, preset, phase, precision, threads, ledger, native_bl
     if native_blas:
         env.pop("OPENBLAS_CORETYPE", None)
     result = json.loads(run(command, env=env))["bench"]
-    # Prefill multiplies with OpenBLAS's sgemm for every format (on the dequantised weights); decode runs our kernels.
+    # fp32 prefill multiplies with OpenBLAS's sgemm; the other rows name the kernel wattprint reports.
     blas = f"OpenBLAS sgemm ({env.get('OPENBLAS_CORETYPE', 'its own kernel choice')})"
     return {
         "tokens_per_second": result["tokensPerSecond"],
         "fraction_of_bandwidth_bound": result.get("fractionOfBandwidthBound"),
         "gflops": result["achievedGFLOPs"],
-        "kernel": result.get("quantizedKernel", "fp32 pooled products") if phase == "decode" else blas,
+        "kernel": result.get("quantizedKernel", "fp32 pooled products" if phase == "decode" else blas),
     }
 
 

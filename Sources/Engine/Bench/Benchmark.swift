@@ -88,7 +88,8 @@ public struct BenchResult: Codable, Sendable {
         let delta = zip(after, before ?? after.map { _ in 0 }).map { $0 - $1 }
         expertLoad = zip(expertLoad ?? delta.map { _ in 0 }, delta).map { $0 + $1 }
     }
-    /// The reduced-precision kernel decoding ran (`QuantizedKernel.name`), for a bf16 or int8 model.
+    /// The reduced-precision kernel the phase ran (`QuantizedKernel.name`, or `prefillName` for prefill), for a bf16 or
+    /// int8 model.
     public var quantizedKernel: String?
     /// Streaming-read bandwidth, bytes/s (decode only); best of probes before and after the decode steps.
     public var readBandwidthBytesPerSecond: Double?
@@ -201,7 +202,9 @@ public enum Benchmark {
             medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
             modelFLOPsUtilization: 0, peakResidentBytes: 0)
         result.activeParameterCount = config.activeParameterCount
-        if let precision = options.precision, precision != .fp32 { result.quantizedKernel = QuantizedKernel.name(precision) }
+        if let precision = options.precision, precision != .fp32 {
+            result.quantizedKernel = options.phase == .prefill ? QuantizedKernel.prefillName(precision) : QuantizedKernel.name(precision)
+        }
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence, objective = config.objective

@@ -1,8 +1,9 @@
 // Legend: M rows, K inputs, N outputs.
 
 /// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
-/// quantised matrix's reduced-precision kernel when a call has few rows (decoding; prefill keeps fp32 sgemm on the
-/// dequantised weights, which compute the same model). Keyed by the matrix's address in the parameter buffer.
+/// quantised matrix's reduced-precision kernel when a call has few rows (decoding), and for many rows (prefill) the
+/// BF16 matrix kernel of a bf16 matrix where the CPU has one; otherwise fp32 sgemm on the dequantised weights, which
+/// compute the same model. Keyed by the matrix's address in the parameter buffer.
 public struct MatrixProducts {
     var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
 
@@ -17,13 +18,14 @@ public struct MatrixProducts {
         bias: UnsafeMutableBufferPointer<Float>?, residual: UnsafeMutableBufferPointer<Float>? = nil, M: Int, K: Int, N: Int,
         layout: WeightLayout = .inputMajor
     ) {
-        if M <= Self.decodeRows, let matrix = quantized[weight.baseAddress!] {
-            matrix.forward(
-                out: out.baseAddress!, inp: inp.baseAddress!, bias: bias.map { UnsafePointer($0.baseAddress!) },
-                residual: residual.map { UnsafePointer($0.baseAddress!) }, M: M)
-        } else {
-            MatMul.forward(out: out, inp: inp, weight: weight, bias: bias, residual: residual, M: M, K: K, N: N, layout: layout)
+        if let matrix = quantized[weight.baseAddress!] {
+            let b = bias.map { UnsafePointer($0.baseAddress!) }, r = residual.map { UnsafePointer($0.baseAddress!) }
+            if M <= Self.decodeRows {
+                return matrix.forward(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M)
+            }
+            if matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
         }
+        MatMul.forward(out: out, inp: inp, weight: weight, bias: bias, residual: residual, M: M, K: K, N: N, layout: layout)
     }
 
     /// Quantises `weight` ([N, K] output-major or [K, N] input-major) and replaces its fp32 values by the round trip.

@@ -11,6 +11,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
     let bytes: UnsafeMutableBufferPointer<Int8>
     let scales: UnsafeMutableBufferPointer<Float>
     private let scratch: UnsafeMutableBufferPointer<Float>
+    /// The bf16 weights packed for prefill's BF16 products (`wp_bf16_pack_panels`), where the CPU has AVX-512 BF16.
+    private var panels: UnsafeMutablePointer<UInt32>? = nil
 
     /// Quantises `weights` ([rows, columns] output-major, or [columns, rows] input-major, transposed here).
     /// - Precondition: int8 needs `columns` to be a multiple of 32.
@@ -43,6 +45,13 @@ public final class QuantizedMatrix: @unchecked Sendable {
                 }
             }
         }
+        // A second copy (2 bytes a weight) in the layout the BF16 matrix kernel reads; decoding keeps the rows above.
+        if precision == .bf16 && wp_quant_best_kernel() == 3 && K % 2 == 0 {
+            let words = (N + 15) / 16 * 16 * (K / 2)
+            let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: words)
+            wp_bf16_pack_panels(halves.baseAddress!, N, K, packed)
+            panels = packed
+        }
     }
 
     deinit {
@@ -50,6 +59,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         bytes.deallocate()
         scales.deallocate()
         scratch.deallocate()
+        panels?.deallocate()
     }
 
     /// Bytes stored (weights and scales): what a decode step streams.
@@ -79,6 +89,32 @@ public final class QuantizedMatrix: @unchecked Sendable {
                 for c in 0..<K { weights[inputMajor ? c * N + r : r * K + c] = self.value(r, c) }
             }
         }
+    }
+
+    /// y[M, N] = x[M, K]·Wᵀ (+ bias) (+ residual) for prefill (many rows) with AVX-512 BF16 dot products: x rounded to
+    /// bf16, fp32 accumulation, groups of 64 outputs spread over cores. `out` may alias `residual`.
+    /// - Returns: false, having written nothing, when this matrix or CPU has no BF16 kernel (int8, or a CPU without
+    ///   AVX-512 BF16, or a narrower kernel forced): the caller multiplies the dequantised fp32 weights instead.
+    func forwardMany(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, M: Int
+    ) -> Bool {
+        guard let panels, wp_quant_kernel() == 3 else { return false }
+        let N = rows, K = columns
+        let a = UnsafeMutablePointer<UInt16>.allocate(capacity: M * K)
+        defer { a.deallocate() }
+        guard wp_bf16_round(inp, a, M * K) != 0 else { return false }
+        let accumulate = bias != nil || residual != nil
+        if accumulate {
+            MatMul.initialise(
+                out: out, bias: bias.map { UnsafeMutablePointer(mutating: $0) },
+                residual: residual.map { UnsafeMutablePointer(mutating: $0) },
+                M: M, N: N)
+        }
+        if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
+        Parallel.forEachChunk(wp_bf16_gemm_groups(N), minChunk: 1) { _, groups in
+            _ = wp_bf16_gemm(a, M, K, panels, N, groups.lowerBound, groups.count, out, N, accumulate ? 1 : 0)
+        }
+        return true
     }
 
     /// y[M, N] = x[M, K]·Wᵀ (+ bias) (+ residual), row by row with the reduced-precision kernel, output rows spread over

@@ -24,6 +24,13 @@ public enum WeightPrecision: String, Codable, Sendable, CaseIterable {
 
 /// Which reduced-precision decode kernel runs on this CPU (`wp_quant_kernel`), for reports.
 public enum QuantizedKernel {
+    /// What multiplies a prefill's many rows: BF16 dot products for bf16 weights where the CPU has them
+    /// (`QuantizedMatrix.forwardMany`), else fp32 sgemm on the dequantised weights.
+    public static func prefillName(_ precision: WeightPrecision) -> String {
+        precision == .bf16 && wp_quant_kernel() == 3
+            ? "AVX-512 BF16 matrix products (activations rounded to bf16)" : "OpenBLAS sgemm on the dequantised fp32 weights"
+    }
+
     /// "portable C", "AVX2 widening", "AVX-512 widening", "AVX-512 BF16 / VNNI dot products"; for fp32, the one-row
     /// products' kernel (`PooledProducts`).
     public static func name(_ precision: WeightPrecision) -> String {
