@@ -222,8 +222,10 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertEqual(origins.first?.path, pruned)
         XCTAssertEqual(origins.first?.sha256.count, 64)
         XCTAssertEqual(origins.first?.pruning, try JSONValue(encoding: record))
-        let eval = try CLI.run(["model", "eval", pruned, "--corpus", try corpus(dir)])
+        let written = dir.appendingPathComponent("eval.txt").path
+        let eval = try CLI.run(["model", "eval", pruned, "--corpus", try corpus(dir), "--output", written])
         XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(try String(contentsOfFile: written, encoding: .utf8).contains("perplexity"), "--output gets the text report")
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 

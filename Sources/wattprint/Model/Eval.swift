@@ -97,19 +97,20 @@ extension ModelCommand {
                 tokensPerSecond: Double(report.tokens) / seconds,
                 forwardFLOPs: flops)
             if output.isJSON { return try output.emitJSON(out) }
-            print("evaluated \(report.tokens) scored tokens of \(out.source) in windows of \(T) (\(out.objective))")
-            if let accuracy = report.accuracy { print("accuracy \(QuantityFormat.fixed(Double(accuracy) * 100, 2)) %") }
-            print(
+            var lines = ["evaluated \(report.tokens) scored tokens of \(out.source) in windows of \(T) (\(out.objective))"]
+            if let accuracy = report.accuracy { lines.append("accuracy \(QuantityFormat.fixed(Double(accuracy) * 100, 2)) %") }
+            lines.append(
                 "loss \(QuantityFormat.fixed(Double(report.loss), 4)) nats/token, perplexity \(QuantityFormat.fixed(Double(report.perplexity), 3))"
             )
             if let reconstruction = report.reconstruction, let elbo = report.evidenceLowerBound {
-                print(
+                lines.append(
                     "reconstruction \(QuantityFormat.fixed(Double(reconstruction), 4)) nats/token, ELBO \(QuantityFormat.fixed(Double(elbo), 4)) nats/token"
                 )
             }
-            print(
+            lines.append(
                 "\(QuantityFormat.fixed(seconds, 2)) s, \(QuantityFormat.fixed(out.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.flops(flops))"
             )
+            try output.write(lines.joined(separator: "\n"))
         }
     }
 }
