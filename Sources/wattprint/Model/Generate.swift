@@ -99,10 +99,7 @@ extension ModelCommand {
                 checkpoint: checkpointFile.checkpoint, samples: samples, stats: stats, prefillSeconds: prefillSeconds,
                 decodeSeconds: decodeSeconds, decodeTokensPerSecond: Double(stats.generatedTokens) / max(decodeSeconds, 1e-9))
             if output.isJSON { return try output.emitJSON(report) }
-            for sample in samples {
-                print(sample.prompt + sample.completion)
-                if samples.count > 1 { print("---") }
-            }
+            try output.write(samples.map { $0.prompt + $0.completion }.joined(separator: "\n---\n"))
             FileHandleOutput.standardError(
                 "[\(stats.promptTokens) prompt tokens in \(QuantityFormat.fixed(prefillSeconds, 3)) s; \(stats.generatedTokens) generated in \(QuantityFormat.fixed(decodeSeconds, 3)) s, \(QuantityFormat.fixed(report.decodeTokensPerSecond, 1)) tokens/s]"
             )
