@@ -116,7 +116,8 @@ long wp_bf16_gemm_groups(long n) { return ((n + 15) / 16 + TILE_PANELS - 1) / TI
 
 int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c, long ldc,
                  int accumulate) {
-    if (wp_quant_kernel() < 3 || k % 2 != 0) return 0;
+    /* The CPU's capability, not the forced kernel: the caller chose this path before writing bias and residual into C. */
+    if (wp_quant_best_kernel() < 3 || k % 2 != 0) return 0;
     gemm_groups(a, m, k, panels, n, first_group, groups, c, ldc, accumulate);
     return 1;
 }

@@ -48,8 +48,9 @@ int wp_gelu_forward(const float *x, float *y, long n);
 /* dx = dy · GELU′(x) over n floats, likewise (dx may be dy). */
 int wp_gelu_backward(const float *x, const float *dy, float *dx, long n);
 
-/* bf16 matrix products for prefill (gemm_bf16.c), AVX-512 BF16 only (`wp_quant_kernel() == 3`; otherwise they return 0
-   and do nothing, and the caller multiplies in fp32).
+/* bf16 matrix products for prefill (gemm_bf16.c), AVX-512 BF16 only: `wp_bf16_round` returns 0 and does nothing unless
+   `wp_quant_kernel() == 3`, `wp_bf16_gemm` unless the CPU has AVX-512 BF16 and k is even (the caller then multiplies
+   in fp32).
    `wp_bf16_pack_panels`: W [n, k] bf16 row-major (k even) into ceil(n/16) panels of 16 rows × k/2 pairs (32-bit words,
    rows past n zero): ceil(n/16)·16·k/2 words. `wp_bf16_round`: y = bf16(x), round to nearest even.
    `wp_bf16_gemm`: C[m, n] (+)= A[m, k] · Wᵀ for output groups `first_group ..< first_group + groups` of 64 columns

@@ -1,11 +1,21 @@
 // Legend: M rows, K inputs, N outputs.
 
 /// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
-/// quantised matrix's reduced-precision kernel when a call has few rows (decoding), and for many rows (prefill) the
-/// BF16 matrix kernel of a bf16 matrix where the CPU has one; otherwise fp32 sgemm on the dequantised weights, which
-/// compute the same model. Keyed by the matrix's address in the parameter buffer.
+/// quantised matrix's reduced-precision kernel when a call has few rows (decoding), and in inference (`inference`) for
+/// many rows (prefill) the BF16 matrix kernel of a bf16 matrix where the CPU has one; otherwise fp32 sgemm on the
+/// dequantised weights, which compute the same model (evaluation does, so a variant's quality is its weights' alone).
+/// Keyed by the matrix's address in the parameter buffer.
 public struct MatrixProducts {
     var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
+    /// Whether calls with many rows may run a bf16 matrix's BF16 kernel (prefill), set by `inference`.
+    private var bf16ManyRows = false
+
+    /// These products as inference (`InferenceSession`'s prefill and decode) runs them.
+    var inference: MatrixProducts {
+        var copy = self
+        copy.bf16ManyRows = true
+        return copy
+    }
 
     /// Plain fp32 products (training, or an unquantised model).
     public static let fp32 = MatrixProducts()
@@ -23,7 +33,7 @@ public struct MatrixProducts {
             if M <= Self.decodeRows {
                 return matrix.forward(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M)
             }
-            if matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
+            if bf16ManyRows, matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
         }
         MatMul.forward(out: out, inp: inp, weight: weight, bias: bias, residual: residual, M: M, K: K, N: N, layout: layout)
     }

@@ -2,8 +2,9 @@ import CKernels
 
 // Legend: N output rows, K inputs; the matrix is output-major [N, K] (PyTorch `Linear`), rows of M ≤ a few tokens.
 
-/// One weight matrix stored in bf16 or Q8_0 for decoding, with its fp32 round trip: `dequantize` writes back the values
-/// the stored weights stand for, so every other path (prefill's sgemm, evaluation) computes with the same model.
+/// One weight matrix stored in bf16 or Q8_0 for inference, with its fp32 round trip: `dequantize` writes back the values
+/// the stored weights stand for, so every other path (int8 prefill's sgemm, evaluation) computes with the same model;
+/// a bf16 matrix also keeps its weights packed for prefill's BF16 kernel (`forwardMany`) where the CPU runs it.
 public final class QuantizedMatrix: @unchecked Sendable {
     public let precision: WeightPrecision
     public let rows: Int, columns: Int
@@ -46,7 +47,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
             }
         }
         // A second copy (2 bytes a weight) in the layout the BF16 matrix kernel reads; decoding keeps the rows above.
-        if precision == .bf16 && wp_quant_best_kernel() == 3 && K % 2 == 0 {
+        if precision == .bf16 && wp_quant_kernel() == 3 && K % 2 == 0 {
             let words = (N + 15) / 16 * 16 * (K / 2)
             let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: words)
             wp_bf16_pack_panels(halves.baseAddress!, N, K, packed)

@@ -46,7 +46,7 @@ public enum BenchReport {
         lines.append(model)
         if let precision = o.precision, precision != .fp32 {
             lines.append(
-                "weights      \(precision.rawValue) for the block matrices and LM head (\(r.quantizedKernel ?? "?")); prefill runs fp32 sgemm on the dequantised weights"
+                "weights      \(precision.rawValue) for the block matrices and LM head (\(o.phase == .prefill ? "prefill: " : "")\(r.quantizedKernel ?? "?"))"
             )
         }
         let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"

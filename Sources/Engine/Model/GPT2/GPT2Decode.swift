@@ -63,7 +63,7 @@ extension GPT2 {
             wte: p.wte, wpe: p.wpe, R: M, C: C)
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * A, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * A
-            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, A: A, H: config.mlpWidth, products: products) {
+            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, A: A, H: config.mlpWidth, products: products.inference) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
                     scores: s.scores.baseAddress!, layout: layout, T: T)
@@ -74,7 +74,7 @@ extension GPT2 {
         }
         let last = UnsafeMutableBufferPointer(rebasing: s.lastRows[0..<(segments.count * C)])
         LayerNorm.forward(out: last, mean: s.mean, rstd: s.rstd, inp: last, weight: p.lnfw, bias: p.lnfb, R: segments.count, C: C)
-        products.forward(
+        products.inference.forward(
             out: UnsafeMutableBufferPointer(rebasing: s.logits[0..<(segments.count * Vp)]), inp: last, weight: p.wte, bias: nil,
             M: segments.count, K: C, N: Vp, layout: .outputMajor)
     }

@@ -76,7 +76,9 @@ extension Llama {
         var counts = [Int](repeating: 0, count: config.experts), read = 0
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * KW, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * KW
-            let layerCounts = block(p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions)) {
+            let layerCounts = block(
+                p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions), inference: true
+            ) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
                     scores: s.scores.baseAddress!, layout: layout, T: T)
@@ -93,7 +95,7 @@ extension Llama {
         }
         let last = UnsafeMutableBufferPointer(rebasing: s.lastRows[0..<(segments.count * C)])
         RMSNorm.forward(out: last, rstd: s.rstd, inp: last, weight: p.norm, R: segments.count, C: C, epsilon: config.normEpsilon)
-        products.forward(
+        products.inference.forward(
             out: UnsafeMutableBufferPointer(rebasing: s.logits[0..<(segments.count * Vp)]), inp: last, weight: p.lmHead, bias: nil,
             M: segments.count, K: C, N: Vp, layout: .outputMajor)
     }
