@@ -14,6 +14,9 @@ public final class QuantizedMatrix: @unchecked Sendable {
     private let scratch: UnsafeMutableBufferPointer<Float>
     /// The bf16 weights packed for prefill's BF16 products (`wp_bf16_pack_panels`), where the CPU has AVX-512 BF16.
     private var panels: UnsafeMutablePointer<UInt32>? = nil
+    /// Prefill's activations rounded to bf16, kept between calls (one prefill call per matrix per layer) and grown as
+    /// needed.
+    private var roundedRows = UnsafeMutableBufferPointer<UInt16>(start: nil, count: 0)
 
     /// Quantises `weights` ([rows, columns] output-major, or [columns, rows] input-major, transposed here).
     /// - Precondition: int8 needs `columns` to be a multiple of 32.
@@ -61,6 +64,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         scales.deallocate()
         scratch.deallocate()
         panels?.deallocate()
+        roundedRows.deallocate()
     }
 
     /// Bytes stored (weights and scales): what a decode step streams.
@@ -93,7 +97,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
     }
 
     /// y[M, N] = x[M, K]·Wᵀ (+ bias) (+ residual) for prefill (many rows) with AVX-512 BF16 dot products: x rounded to
-    /// bf16, fp32 accumulation, groups of 64 outputs spread over cores. `out` may alias `residual`.
+    /// bf16, fp32 accumulation, groups of 64 outputs spread over cores. `out` may alias `residual`. One caller at a time
+    /// (as `forward`: inference is one thread).
     /// - Returns: false, having written nothing, when this matrix or CPU has no BF16 kernel (int8, or a CPU without
     ///   AVX-512 BF16, or a narrower kernel forced): the caller multiplies the dequantised fp32 weights instead.
     func forwardMany(
@@ -101,8 +106,11 @@ public final class QuantizedMatrix: @unchecked Sendable {
     ) -> Bool {
         guard let panels, wp_quant_kernel() == 3 else { return false }
         let N = rows, K = columns
-        let a = UnsafeMutablePointer<UInt16>.allocate(capacity: M * K)
-        defer { a.deallocate() }
+        if roundedRows.count < M * K {
+            roundedRows.deallocate()
+            roundedRows = .allocate(capacity: M * K)
+        }
+        let a = roundedRows.baseAddress!
         guard wp_bf16_round(inp, a, M * K) != 0 else { return false }
         let accumulate = bias != nil || residual != nil
         if accumulate {
