@@ -54,7 +54,7 @@ let package = Package(
         // Reduced-precision decode products (bf16, Q8_0): one C function per x86 ISA, chosen at run time. Optimised
         // even in debug builds, as the peak probe is, so tests exercise the code that ships.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "Engine", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "Engine", dependencies: ["CBLAS", "CKernels", "CPeaks"]),
         // The FMA-peak microbenchmark: one vector multiply-add loop per x86 ISA, chosen at run time.
         // Optimised even in debug builds: an unoptimised probe would understate the peak many times over.
         .target(name: "CPeaks", cSettings: [.unsafeFlags(["-O2"])]),

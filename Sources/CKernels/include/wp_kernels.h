@@ -61,4 +61,17 @@ long wp_bf16_gemm_groups(long n);
 int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c, long ldc,
                  int accumulate);
 
+/* fp32 matrix products for prefill on weights packed once (gemm_f32.c), AVX-512F only: `wp_f32_gemm` returns 0 and does
+   nothing when the CPU lacks it (the caller runs sgemm).
+   `wp_f32_pack_panels`: W [n, k] output-major (`input_major` 0) or [k, n] input-major (1) into `wp_f32_gemm_groups(n)`
+   groups of 48 outputs × k (48 floats per k, outputs past n zero), `wp_f32_panel_floats(n, k)` floats in all; groups
+   `first_group ..< first_group + groups` only, so callers may spread the packing over cores.
+   `wp_f32_gemm`: C[m, n] (+)= A[m, k] · Wᵀ for output groups `first_group ..< first_group + groups`, A row-major, C rows
+   `ldc` floats apart, `accumulate` 1 adding to C. */
+long wp_f32_gemm_groups(long n);
+long wp_f32_panel_floats(long n, long k);
+void wp_f32_pack_panels(const float *w, long n, long k, int input_major, long first_group, long groups, float *out);
+int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
+                int accumulate);
+
 #endif

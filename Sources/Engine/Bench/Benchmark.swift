@@ -27,12 +27,17 @@ public struct BenchOptions: Codable, Sendable {
     public var bandwidthProbeBytes: Int
     /// How the matrices are stored for prefill and decode (nil: fp32, as records from before it existed).
     public var precision: WeightPrecision?
+    /// Seconds of each FMA-peak repetition (`ComputePeakProbe.fmaPeak`), before and after the workload; nil: 0.2 s
+    /// (records from before the probe ran here have none); 0: not measured.
+    public var fmaProbeSeconds: Double?
 
     public init(
         config: AnyModelConfiguration, phase: BenchPhase, batch: Int, sequence: Int, steps: Int, warmupSteps: Int = 1,
-        threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30, precision: WeightPrecision? = nil
+        threads: Int, seed: UInt64 = 1, bandwidthProbeBytes: Int = 1 << 30, precision: WeightPrecision? = nil,
+        fmaProbeSeconds: Double? = nil
     ) {
         self.precision = precision
+        self.fmaProbeSeconds = fmaProbeSeconds
         self.config = config
         self.phase = phase
         self.batch = batch
@@ -49,6 +54,9 @@ public struct BenchOptions: Codable, Sendable {
 public struct BenchResult: Codable, Sendable {
     public var options: BenchOptions
     public var parameterCount: Int
+    /// OpenBLAS's kernel core ("Haswell", "Cooperlake", …; nil in records from before it was kept, or where OpenBLAS
+    /// does not say).
+    public var blasCore: String?
     /// OpenBLAS threads and SIMD-kernel workers actually in use.
     public var blasThreads: Int
     public var kernelWorkers: Int
@@ -67,8 +75,17 @@ public struct BenchResult: Codable, Sendable {
     /// FLOPs per step by the configuration's formula (mean over timed steps for decode, whose context grows).
     public var flopsPerStep: Double
     public var achievedGFLOPs: Double
-    /// achievedGFLOPs ÷ sgemmPeakGFLOPs.
+    /// achievedGFLOPs ÷ sgemmPeakGFLOPs. Above 1 where the engine's own kernels outran sgemm (`prefillKernel`).
     public var modelFLOPsUtilization: Double
+    /// The FMA peak (GFLOP/s): independent multiply-add chains on `fmaVectorISA` on every thread, best of probes before
+    /// and after the workload (nil when not measured).
+    public var fmaPeakGFLOPs: Double?
+    public var fmaVectorISA: String?
+    /// achievedGFLOPs ÷ fmaPeakGFLOPs: the share of what the cores can do at all.
+    public var fractionOfFMAPeak: Double?
+    /// What multiplied a prefill's many rows (`QuantizedKernel.prefillName`): the engine's AVX-512F kernel on weights
+    /// packed once, the BF16 kernel, or sgemm (prefill only).
+    public var prefillKernel: String?
     /// VmHWM after the run, bytes.
     public var peakResidentBytes: Int
     /// Parameters + gradients + two AdamW moments, bytes (train only).
@@ -182,6 +199,9 @@ public enum Benchmark {
         progress("measuring sgemm peak with \(options.threads) thread(s)")
         let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]
         let before = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
+        let fmaSeconds = options.fmaProbeSeconds ?? 0.2
+        if fmaSeconds > 0 { progress("measuring the FMA peak with \(options.threads) thread(s)") }
+        let fmaBefore = fmaSeconds > 0 ? ComputePeakProbe.fmaPeak(threads: options.threads, seconds: fmaSeconds) / 1e9 : 0
         progress("building \(config.layers)-layer, \(C)-wide model (\(config.parameterCount) parameters)")
         // A GAN's two networks train in the train phase only (refused above otherwise).
         let adversarial = options.config.isAdversarial ? try options.config.makeAdversarialModel(seed: options.seed) : nil
@@ -202,8 +222,14 @@ public enum Benchmark {
             medianStepSeconds: 0, tokensPerStep: 0, tokensPerSecond: 0, flopsPerStep: 0, achievedGFLOPs: 0,
             modelFLOPsUtilization: 0, peakResidentBytes: 0)
         result.activeParameterCount = config.activeParameterCount
+        result.blasCore = Parallel.blasCoreName
         if let precision = options.precision, precision != .fp32 {
             result.quantizedKernel = options.phase == .prefill ? QuantizedKernel.prefillName(precision) : QuantizedKernel.name(precision)
+        }
+        if options.phase == .prefill {
+            // GPT-2's and Llama's products go through `MatrixProducts` (a mixture's experts too run sgemm).
+            let packs = [.gpt2, .llama, .moe].contains(config.architecture)
+            result.prefillKernel = QuantizedKernel.prefillName(options.precision ?? .fp32, packs: packs)
         }
         switch options.phase {
         case .train:
@@ -361,7 +387,7 @@ public enum Benchmark {
             result.bandwidthBoundTokensPerSecond = Double(B) * bandwidth / (weights + cache)
 
         }
-        progress("measuring sgemm peak again")
+        progress(fmaSeconds > 0 ? "measuring the sgemm and FMA peaks again" : "measuring sgemm peak again")
         let after = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
         let shapes = zip(before, after).map { $0.merged(with: $1) }
         let peak = shapes.map(\.bestGFLOPs).max() ?? 0
@@ -375,6 +401,12 @@ public enum Benchmark {
         result.flopsPerStep = flops.reduce(0, +) / Double(flops.count)
         result.achievedGFLOPs = result.flopsPerStep / median / 1e9
         result.modelFLOPsUtilization = result.achievedGFLOPs / peak
+        if fmaSeconds > 0 {
+            let fma = max(fmaBefore, ComputePeakProbe.fmaPeak(threads: options.threads, seconds: fmaSeconds) / 1e9)
+            result.fmaPeakGFLOPs = fma
+            result.fmaVectorISA = ComputePeakProbe.vectorISA
+            result.fractionOfFMAPeak = result.achievedGFLOPs / fma
+        }
         if let bound = result.bandwidthBoundTokensPerSecond { result.fractionOfBandwidthBound = result.tokensPerSecond / bound }
         result.peakResidentBytes = try ProcessMemory.peakResidentBytes(statusPath: statusPath)
         return result

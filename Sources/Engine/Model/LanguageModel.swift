@@ -91,7 +91,7 @@ public protocol DecodeState: AnyObject {
     var rowPositions: UnsafeMutableBufferPointer<Int32> { get }
     /// Logits of the last row of each segment of the last call, padded rows [segments, Vp].
     var logits: UnsafeMutableBufferPointer<Float> { get }
-    /// Bytes held (cache and scratch).
+    /// Bytes held (cache, scratch, and weights packed for prefill).
     var bytes: Int { get }
 }
 

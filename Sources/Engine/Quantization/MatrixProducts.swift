@@ -1,19 +1,21 @@
 // Legend: M rows, K inputs, N outputs.
 
 /// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
-/// quantised matrix's reduced-precision kernel when a call has few rows (decoding), and in inference (`inference`) for
-/// many rows (prefill) the BF16 matrix kernel of a bf16 matrix where the CPU has one; otherwise fp32 sgemm on the
-/// dequantised weights, which compute the same model (evaluation does, so a variant's quality is its weights' alone).
-/// Keyed by the matrix's address in the parameter buffer.
+/// quantised matrix's reduced-precision kernel when a call has few rows (decoding). In inference (`inference(panels:)`:
+/// prefill and decode) a call with many rows (prefill) runs a bf16 matrix's BF16 kernel where the CPU has one, and
+/// otherwise the engine's fp32 kernel on the session's packed weights (`WeightPanels`, AVX-512F; an int8 matrix's are
+/// its dequantised values), sgemm where neither runs. Outside inference (training, evaluation) every call with many rows
+/// is sgemm on the fp32 (or dequantised) weights, which compute the same model, so a variant's quality is its weights'
+/// alone. Keyed by the matrix's address in the parameter buffer.
 public struct MatrixProducts {
     var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
-    /// Whether calls with many rows may run a bf16 matrix's BF16 kernel (prefill), set by `inference`.
-    private var bf16ManyRows = false
+    /// The inference session's packed weights, set by `inference(panels:)`; nil outside inference.
+    private var panels: WeightPanels?
 
-    /// These products as inference (`InferenceSession`'s prefill and decode) runs them.
-    var inference: MatrixProducts {
+    /// These products as inference runs them, packing weights into `panels` (the session's, kept for its lifetime).
+    func inference(panels: WeightPanels) -> MatrixProducts {
         var copy = self
-        copy.bf16ManyRows = true
+        copy.panels = panels
         return copy
     }
 
@@ -33,7 +35,14 @@ public struct MatrixProducts {
             if M <= Self.decodeRows {
                 return matrix.forward(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M)
             }
-            if bf16ManyRows, matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
+            if panels != nil, matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
+        }
+        if M > Self.decodeRows, let panels,
+            panels.forward(
+                out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias?.baseAddress,
+                residual: residual?.baseAddress, M: M, K: K, N: N, layout: layout)
+        {
+            return
         }
         MatMul.forward(out: out, inp: inp, weight: weight, bias: bias, residual: residual, M: M, K: K, N: N, layout: layout)
     }

@@ -32,11 +32,16 @@ public enum BenchReport {
         let r = record.bench, o = r.options, c = o.config.configuration
         var lines: [String] = []
         lines.append(
-            "sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads, \(r.kernelWorkers) kernel workers)"
+            "sgemm peak   \(QuantityFormat.fixed(r.sgemmPeakGFLOPs, 1)) GFLOP/s (best single rep; \(r.blasThreads) OpenBLAS threads\(r.blasCore.map { ", \($0) kernels" } ?? ""), \(r.kernelWorkers) kernel workers)"
         )
         for s in r.sgemmShapes {
             lines.append(
                 "  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s"
+            )
+        }
+        if let fma = r.fmaPeakGFLOPs {
+            lines.append(
+                "FMA peak     \(QuantityFormat.fixed(fma, 1)) GFLOP/s (independent \(r.fmaVectorISA ?? "vector") multiply-add chains on \(r.kernelWorkers) thread(s), best of before and after)"
             )
         }
         var model = "model        \(c.architecture.rawValue), \(c.summary): \(QuantityFormat.grouped(r.parameterCount)) parameters"
@@ -53,12 +58,19 @@ public enum BenchReport {
         lines.append(
             "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
         )
-        // The peak is fp32 sgemm's; a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction.
-        let bf16Note =
-            o.precision == .bf16 && o.phase == .prefill && r.modelFLOPsUtilization > 1
-            ? "; above 100 %: bf16 products against the fp32 sgemm peak" : ""
+        if o.precision ?? .fp32 == .fp32, let kernel = r.prefillKernel { lines.append("products     prefill: \(kernel)") }
+        // MFU is against fp32 sgemm: a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction, and
+        // the engine's fp32 kernel on packed weights skips sgemm's per-call packing (or outruns a forced narrower core).
+        var aboveNote = ""
+        if r.modelFLOPsUtilization > 1 {
+            aboveNote =
+                o.precision == .bf16 && o.phase == .prefill
+                ? "; above 100 %: bf16 products against the fp32 sgemm peak"
+                : "; above 100 %: the engine's own fp32 kernel multiplied, not sgemm (see the FMA peak)"
+        }
+        let fmaShare = r.fractionOfFMAPeak.map { ", \(QuantityFormat.fixed($0 * 100, 1)) % of the FMA peak" } ?? ""
         lines.append(
-            "throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % (\(QuantityFormat.flops(r.flopsPerStep))/step)\(bf16Note)"
+            "throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % of the sgemm peak\(fmaShare) (\(QuantityFormat.flops(r.flopsPerStep))/step)\(aboveNote)"
         )
         if let load = r.expertLoad, !load.isEmpty {
             let total = max(1, load.reduce(0, +))

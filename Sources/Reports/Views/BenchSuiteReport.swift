@@ -83,6 +83,13 @@ public enum BenchSuiteReport {
                 }
                 fields.append(Field("weights", text))
             }
+            if w.phases.contains(where: { ($0.mfuSGEMM?.median ?? 0) > 1 }) {
+                fields.append(
+                    Field(
+                        "MFU",
+                        "above 100 % against the sgemm peak: prefill multiplies with the engine's own kernel on weights packed once (AVX-512F fp32, or BF16 for bf16 weights), not sgemm; MFU FMA is against what the cores can do at all"
+                    ))
+            }
             if let closure = w.inferenceClosure {
                 fields.append(Field("inference", "prefill + decode = the inference windows within \(QuantityFormat.percent(closure))"))
             }

@@ -1,9 +1,11 @@
 // Legend: S sequences (batch slots), M rows processed in one call, C channels, NH heads, L layers, T context, Vp padded vocabulary.
 
-/// GPT-2's KV cache [L][S][T][A] (keys and values; A the attention width) and scratch for `maxChunk` rows, allocated once.
+/// GPT-2's KV cache [L][S][T][A] (keys and values; A the attention width) and scratch for `maxChunk` rows, allocated once;
+/// the session's packed weights for prefill.
 final class GPT2DecodeState: DecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
+    let panels = WeightPanels()
     let kCache, vCache, x, ln, mean, rstd, qkv, atty, fch, lastRows, logits, scores: UnsafeMutableBufferPointer<Float>
     let rowTokens: UnsafeMutableBufferPointer<Int32>
     let rowPositions: UnsafeMutableBufferPointer<Int32>
@@ -35,7 +37,7 @@ final class GPT2DecodeState: DecodeState {
         rowPositions.deallocate()
     }
 
-    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride }
+    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + panels.bytes }
 }
 
 extension GPT2 {
@@ -50,7 +52,7 @@ extension GPT2 {
         guard let s = state as? GPT2DecodeState else { preconditionFailure("a GPT-2 decodes with the state it made") }
         let C = config.channels, T = config.maxSequence, Vp = config.paddedVocabularySize, p = params, A = config.attentionWidth
         let layout = AttentionLayout.fused(C: A, NH: config.heads)
-        let M = segments.reduce(0) { $0 + $1.count }
+        let M = segments.reduce(0) { $0 + $1.count }, products = products.inference(panels: s.panels)
         func rows(_ buffer: UnsafeMutableBufferPointer<Float>, _ width: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: buffer[0..<(M * width)])
         }
@@ -63,7 +65,7 @@ extension GPT2 {
             wte: p.wte, wpe: p.wpe, R: M, C: C)
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * A, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * A
-            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, A: A, H: config.mlpWidth, products: products.inference) {
+            Self.block(p.blocks[l], input: xs, buffers: buffers, M: M, C: C, A: A, H: config.mlpWidth, products: products) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
                     scores: s.scores.baseAddress!, layout: layout, T: T)
@@ -74,7 +76,7 @@ extension GPT2 {
         }
         let last = UnsafeMutableBufferPointer(rebasing: s.lastRows[0..<(segments.count * C)])
         LayerNorm.forward(out: last, mean: s.mean, rstd: s.rstd, inp: last, weight: p.lnfw, bias: p.lnfb, R: segments.count, C: C)
-        products.inference.forward(
+        products.forward(
             out: UnsafeMutableBufferPointer(rebasing: s.logits[0..<(segments.count * Vp)]), inp: last, weight: p.wte, bias: nil,
             M: segments.count, K: C, N: Vp, layout: .outputMajor)
     }

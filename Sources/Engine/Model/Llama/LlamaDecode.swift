@@ -1,10 +1,12 @@
 // Legend: S sequences (batch slots), M rows processed in one call, C channels, QW fused q|k|v width, KW = NKV·hs cached
 // per position, H hidden, L layers, T context, Vp padded vocabulary.
 
-/// A Llama's KV cache [L][S][T][KW] (grouped-query: only the NKV key/value heads) and scratch for `maxChunk` rows.
+/// A Llama's KV cache [L][S][T][KW] (grouped-query: only the NKV key/value heads) and scratch for `maxChunk` rows; the
+/// session's packed weights for prefill.
 final class LlamaDecodeState: DecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
+    let panels = WeightPanels()
     let integers: UnsafeMutableBufferPointer<Int32>
     let kCache, vCache, x, rms, rstd, qkv, atty, gateUp, act, lastRows, logits, scores: UnsafeMutableBufferPointer<Float>
     let mixture: MixtureBuffers?
@@ -48,7 +50,7 @@ final class LlamaDecodeState: DecodeState {
 
     deinit { integers.deallocate() }
 
-    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride }
+    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + panels.bytes }
 }
 
 extension Llama {
@@ -77,7 +79,7 @@ extension Llama {
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * KW, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * KW
             let layerCounts = block(
-                p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions), inference: true
+                p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions), panels: s.panels
             ) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
@@ -95,7 +97,7 @@ extension Llama {
         }
         let last = UnsafeMutableBufferPointer(rebasing: s.lastRows[0..<(segments.count * C)])
         RMSNorm.forward(out: last, rstd: s.rstd, inp: last, weight: p.norm, R: segments.count, C: C, epsilon: config.normEpsilon)
-        products.inference.forward(
+        products.inference(panels: s.panels).forward(
             out: UnsafeMutableBufferPointer(rebasing: s.logits[0..<(segments.count * Vp)]), inp: last, weight: p.lmHead, bias: nil,
             M: segments.count, K: C, N: Vp, layout: .outputMajor)
     }

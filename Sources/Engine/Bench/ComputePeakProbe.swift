@@ -1,6 +1,5 @@
 import CPeaks
-import Engine
-import Foundation
+import Dispatch
 
 /// The machine's arithmetic peaks a benchmark's MFU is measured against, measured in the same process: the best
 /// sgemm repetition (what the BLAS achieves on model-shaped products) and the FMA peak (what the cores can do at all:

@@ -1,0 +1,86 @@
+import CKernels
+@testable import Engine
+import XCTest
+
+/// Prefill's fp32 kernel on weights packed once per session (`WeightPanels`, gemm_f32.c): against the exact product in
+/// both weight layouts, at shapes off its 8-row tiles and 48-wide groups, fused bias and residual, the packed copy made
+/// once; and whole prefills against the sgemm path they replace.
+final class WeightPanelsTests: EngineTestCase {
+    override func tearDown() {
+        wp_quant_set_kernel(wp_quant_best_kernel())
+        super.tearDown()
+    }
+
+    func testPackedKernelMatchesTheExactProduct() {
+        for (M, N, K) in [(1, 1, 1), (5, 15, 30), (8, 16, 96), (9, 47, 64), (13, 49, 33), (20, 100, 130), (17, 96, 7)] {
+            for layout in [WeightLayout.inputMajor, .outputMajor] {
+                var weights = randomFloats(N * K, seed: UInt64(N * 31 + K), scale: 1)
+                let x = randomFloats(M * K, seed: 7, scale: 2), bias = randomFloats(N, seed: 8), residual = randomFloats(M * N, seed: 9)
+                func w(_ n: Int, _ k: Int) -> Double { Double(layout == .inputMajor ? weights[k * N + n] : weights[n * K + k]) }
+                let panels = WeightPanels()
+                for fused in [false, true] {
+                    var out = fused ? residual : [Float](repeating: .nan, count: M * N)
+                    var biasCopy = bias
+                    let done = weights.withUnsafeMutableBufferPointer { ws in
+                        x.withUnsafeBufferPointer { xs in
+                            biasCopy.withUnsafeMutableBufferPointer { bs in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    panels.forward(
+                                        out: o.baseAddress!, inp: xs.baseAddress!, weight: ws.baseAddress!,
+                                        bias: fused ? bs.baseAddress! : nil,
+                                        residual: fused ? o.baseAddress! : nil, M: M, K: K, N: N, layout: layout)
+                                }
+                            }
+                        }
+                    }
+                    guard WeightPanels.available else {
+                        XCTAssertFalse(done, "no AVX-512F: the caller runs sgemm")
+                        XCTAssertEqual(panels.bytes, 0)
+                        continue
+                    }
+                    XCTAssertTrue(done)
+                    // Packed on the first call only: groups of 48 outputs × K.
+                    XCTAssertEqual(panels.bytes, (N + 47) / 48 * 48 * K * 4, "\(M)×\(N)×\(K)")
+                    for m in 0..<M {
+                        for n in 0..<N {
+                            var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
+                            for k in 0..<K {
+                                exact += Double(x[m * K + k]) * w(n, k)
+                                magnitude += abs(Double(x[m * K + k]) * w(n, k))
+                            }
+                            XCTAssertEqual(
+                                Double(out[m * N + n]), exact, accuracy: magnitude * 1e-6 + 1e-6,
+                                "\(M)×\(N)×\(K) \(layout) fused \(fused) (\(m), \(n))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A GPT-2's and a Llama's prefill logits with the packed kernel against the same prefill on sgemm (the kernel
+    /// forced off), and the packed copies counted in the session's bytes.
+    func testPrefillMatchesTheSgemmPath() throws {
+        let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 32), seed: 3)
+        let llama = try Llama(
+            config: LlamaConfig(layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 96, vocabularySize: 100, maxSequence: 32), seed: 4)
+        let tokens = randomTokens(21, vocabulary: 100, seed: 5)
+        for model in [gpt2 as any DecodingModel, llama] {
+            func prefill(kernel: Int32) throws -> (logits: [Float], bytes: Int, emptyBytes: Int) {
+                wp_quant_set_kernel(kernel)
+                let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 32)
+                let empty = session.stateBytes
+                let logits = Array(try session.prefill(sequence: 0, tokens: tokens))
+                return (logits, session.stateBytes, empty)
+            }
+            let sgemm = try prefill(kernel: 1)
+            XCTAssertEqual(sgemm.bytes, sgemm.emptyBytes, "\(type(of: model)): nothing packed on the sgemm path")
+            let packed = try prefill(kernel: wp_quant_best_kernel())
+            let scale = sgemm.logits.map(abs).max()!
+            XCTAssertLessThan(zip(packed.logits, sgemm.logits).map { abs($0 - $1) }.max()!, 1e-5 * scale + 1e-6, "\(type(of: model))")
+            if WeightPanels.available {
+                XCTAssertGreaterThan(packed.bytes, packed.emptyBytes, "\(type(of: model)): the block matrices packed once")
+            }
+        }
+    }
+}
