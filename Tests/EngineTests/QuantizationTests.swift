@@ -94,7 +94,7 @@ final class QuantizationTests: EngineTestCase {
                 XCTAssertGreaterThan(model.quantizedReplacement.floats, 0)
                 XCTAssertThrowsError(try model.quantize(.int8), "a quantised model has lost its fp32 weights")
                 let tokens = randomTokens(8, vocabulary: 100, seed: 5)
-                // Prefill (a bf16 model's BF16 kernel where the CPU has it, else fp32 sgemm on the dequantised weights) then
+                // Prefill (a bf16 model's BF16 kernel where the CPU has it, else fp32 products on the dequantised weights) then
                 // decode (the reduced-precision kernels) against the full forward (fp32) on the same weights.
                 let full: [Float]
                 if let g = model as? GPT2 {

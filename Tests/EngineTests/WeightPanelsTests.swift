@@ -17,9 +17,10 @@ final class WeightPanelsTests: EngineTestCase {
                 var weights = randomFloats(N * K, seed: UInt64(N * 31 + K), scale: 1)
                 let x = randomFloats(M * K, seed: 7, scale: 2), bias = randomFloats(N, seed: 8), residual = randomFloats(M * N, seed: 9)
                 func w(_ n: Int, _ k: Int) -> Double { Double(layout == .inputMajor ? weights[k * N + n] : weights[n * K + k]) }
-                let panels = WeightPanels()
+                let panels = WeightPanels(packingCall: 1)
                 for fused in [false, true] {
-                    var out = fused ? residual : [Float](repeating: .nan, count: M * N)
+                    // 64 sentinels past the output: a write beyond M×N changes them.
+                    var out = (fused ? residual : [Float](repeating: .nan, count: M * N)) + [Float](repeating: 12345, count: 64)
                     var biasCopy = bias
                     let done = weights.withUnsafeMutableBufferPointer { ws in
                         x.withUnsafeBufferPointer { xs in
@@ -39,6 +40,7 @@ final class WeightPanelsTests: EngineTestCase {
                         continue
                     }
                     XCTAssertTrue(done)
+                    XCTAssertEqual(Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(M)×\(N)×\(K): written past the output")
                     // Packed on the first call only: groups of 48 outputs × K.
                     XCTAssertEqual(panels.bytes, (N + 47) / 48 * 48 * K * 4, "\(M)×\(N)×\(K)")
                     for m in 0..<M {
@@ -58,17 +60,22 @@ final class WeightPanelsTests: EngineTestCase {
         }
     }
 
-    /// A GPT-2's and a Llama's prefill logits with the packed kernel against the same prefill on sgemm (the kernel
-    /// forced off), and the packed copies counted in the session's bytes.
+    /// A GPT-2's, a Llama's and a mixture's prefill logits with the packed kernel against the same prefill on sgemm (the
+    /// kernel forced off), and the packed copies counted in the session's bytes.
     func testPrefillMatchesTheSgemmPath() throws {
-        let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 32), seed: 3)
+        let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 64), seed: 3)
         let llama = try Llama(
-            config: LlamaConfig(layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 96, vocabularySize: 100, maxSequence: 32), seed: 4)
-        let tokens = randomTokens(21, vocabulary: 100, seed: 5)
-        for model in [gpt2 as any DecodingModel, llama] {
+            config: LlamaConfig(layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 96, vocabularySize: 100, maxSequence: 64), seed: 4)
+        // Chunks of 16, 16 and 8 rows: the first runs sgemm, the second packs the matrices, the third is below the
+        // kernel's rows.
+        let tokens = randomTokens(40, vocabulary: 100, seed: 5)
+        let moe = try Llama(
+            config: LlamaConfig(
+                layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 48, vocabularySize: 100, maxSequence: 64, experts: 4), seed: 6)
+        for model in [gpt2 as any DecodingModel, llama, moe] {
             func prefill(kernel: Int32) throws -> (logits: [Float], bytes: Int, emptyBytes: Int) {
                 wp_quant_set_kernel(kernel)
-                let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 32)
+                let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 16)
                 let empty = session.stateBytes
                 let logits = Array(try session.prefill(sequence: 0, tokens: tokens))
                 return (logits, session.stateBytes, empty)
@@ -81,6 +88,21 @@ final class WeightPanelsTests: EngineTestCase {
             if WeightPanels.available {
                 XCTAssertGreaterThan(packed.bytes, packed.emptyBytes, "\(type(of: model)): the block matrices packed once")
             }
+        }
+    }
+
+    /// A session that prefills one chunk and then decodes never packs: no second copy of the weights.
+    func testOnePromptThenDecodingPacksNothing() throws {
+        let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 64), seed: 3)
+        let session = InferenceSession(model: gpt2, maxBatch: 1, maxChunk: 32)
+        let empty = session.stateBytes
+        _ = try session.prefill(sequence: 0, tokens: randomTokens(32, vocabulary: 100, seed: 5))
+        for t in 0..<4 { try session.decode([(sequence: 0, token: Int32(t))]) }
+        XCTAssertEqual(session.stateBytes, empty)
+        if WeightPanels.available {
+            // A second prompt of as many rows does pack.
+            _ = try session.prefill(sequence: 0, tokens: randomTokens(16, vocabulary: 100, seed: 6))
+            XCTAssertGreaterThan(session.stateBytes, empty)
         }
     }
 }

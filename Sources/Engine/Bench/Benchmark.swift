@@ -227,9 +227,11 @@ public enum Benchmark {
             result.quantizedKernel = options.phase == .prefill ? QuantizedKernel.prefillName(precision) : QuantizedKernel.name(precision)
         }
         if options.phase == .prefill {
-            // GPT-2's and Llama's products go through `MatrixProducts` (a mixture's experts too run sgemm).
+            // GPT-2's and Llama's products go through `MatrixProducts`; a mixture's experts run sgemm.
             let packs = [.gpt2, .llama, .moe].contains(config.architecture)
-            result.prefillKernel = QuantizedKernel.prefillName(options.precision ?? .fp32, packs: packs)
+            let kernel = QuantizedKernel.prefillName(options.precision ?? .fp32, packs: packs)
+            result.prefillKernel =
+                config.architecture == .moe && !kernel.hasPrefix("OpenBLAS") ? kernel + " (attention; the experts: OpenBLAS sgemm)" : kernel
         }
         switch options.phase {
         case .train:

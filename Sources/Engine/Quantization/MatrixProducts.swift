@@ -3,8 +3,9 @@
 /// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
 /// quantised matrix's reduced-precision kernel when a call has few rows (decoding). In inference (`inference(panels:)`:
 /// prefill and decode) a call with many rows (prefill) runs a bf16 matrix's BF16 kernel where the CPU has one, and
-/// otherwise the engine's fp32 kernel on the session's packed weights (`WeightPanels`, AVX-512F; an int8 matrix's are
-/// its dequantised values), sgemm where neither runs. Outside inference (training, evaluation) every call with many rows
+/// otherwise, from `WeightPanels.minimumRows` rows, the engine's fp32 kernel on the session's packed weights
+/// (`WeightPanels`, AVX-512F, from a matrix's second such call; an int8 matrix's are its dequantised values), sgemm
+/// where neither runs. Outside inference (training, evaluation) every call with many rows
 /// is sgemm on the fp32 (or dequantised) weights, which compute the same model, so a variant's quality is its weights'
 /// alone. Keyed by the matrix's address in the parameter buffer.
 public struct MatrixProducts {
@@ -30,6 +31,7 @@ public struct MatrixProducts {
         bias: UnsafeMutableBufferPointer<Float>?, residual: UnsafeMutableBufferPointer<Float>? = nil, M: Int, K: Int, N: Int,
         layout: WeightLayout = .inputMajor
     ) {
+        precondition(out.count >= M * N && inp.count >= M * K && weight.count >= K * N)
         if let matrix = quantized[weight.baseAddress!] {
             let b = bias.map { UnsafePointer($0.baseAddress!) }, r = residual.map { UnsafePointer($0.baseAddress!) }
             if M <= Self.decodeRows {
@@ -37,7 +39,7 @@ public struct MatrixProducts {
             }
             if panels != nil, matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
         }
-        if M > Self.decodeRows, let panels,
+        if M >= WeightPanels.minimumRows, let panels,
             panels.forward(
                 out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias?.baseAddress,
                 residual: residual?.baseAddress, M: M, K: K, N: N, layout: layout)

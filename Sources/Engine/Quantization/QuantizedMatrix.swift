@@ -3,7 +3,7 @@ import CKernels
 // Legend: N output rows, K inputs; the matrix is output-major [N, K] (PyTorch `Linear`), rows of M ≤ a few tokens.
 
 /// One weight matrix stored in bf16 or Q8_0 for inference, with its fp32 round trip: `dequantize` writes back the values
-/// the stored weights stand for, so every other path (int8 prefill's sgemm, evaluation) computes with the same model;
+/// the stored weights stand for, so every other path (int8 prefill's fp32 products, evaluation) computes with the same model;
 /// a bf16 matrix also keeps its weights packed for prefill's BF16 kernel (`forwardMany`) where the CPU runs it.
 public final class QuantizedMatrix: @unchecked Sendable {
     public let precision: WeightPrecision

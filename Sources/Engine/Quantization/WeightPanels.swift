@@ -1,49 +1,94 @@
 import CKernels
+import Dispatch
+import Glibc
 
 // Legend: M rows, K inputs, N outputs.
 
 /// One inference session's fp32 weights packed for the engine's AVX-512F matrix kernel (`wp_f32_gemm`, groups of 48
 /// outputs × K): prefill multiplies many rows by weights that stay fixed while the session lasts, so each matrix is
-/// packed once, on its first prefill call, where sgemm packs it again on every call. Costs a second copy of each packed
-/// matrix (4 bytes a weight, `bytes`), freed with the session. A session made before the weights change (training)
-/// keeps the old values: make a new one.
+/// packed once where sgemm packs it again on every call. A matrix is packed on its second call with at least
+/// `minimumRows` rows (the first runs sgemm), so a session that prefills one prompt and then only decodes holds no
+/// second copy; from then on each packed matrix costs 4 bytes a weight more (`bytes`), freed with the session. A
+/// session made before the weights change (training) keeps the old values: make a new one.
+/// `WATTPRINT_PREFILL_KERNEL=sgemm` turns it off.
 final class WeightPanels {
-    private var packed: [UnsafeMutablePointer<Float>: UnsafeMutablePointer<Float>] = [:]
+    private struct Entry {
+        let panels: UnsafeMutablePointer<Float>
+        let K: Int, N: Int, layout: WeightLayout
+    }
+    private var packed: [UnsafeMutablePointer<Float>: Entry] = [:]
+    /// Many-row calls each matrix not yet packed has had.
+    private var calls: [UnsafeMutablePointer<Float>: Int] = [:]
+    /// The call (1-based) on which a matrix is packed.
+    private let packingCall: Int
     /// Bytes of the packed copies made so far.
     private(set) var bytes = 0
 
-    /// Whether the kernel runs here: the CPU has AVX-512F and `WATTPRINT_QUANT_KERNEL` does not force a narrower kernel.
-    static var available: Bool { wp_quant_kernel() >= 2 }
+    /// - Parameter packingCall: the many-row call on which each matrix is packed (earlier calls return false).
+    init(packingCall: Int = 2) { self.packingCall = max(1, packingCall) }
 
-    deinit { for panels in packed.values { panels.deallocate() } }
+    /// Rows from which a call runs the packed kernel: fewer (decoding a small batch, the last rows' logits) stay on
+    /// their own kernels or sgemm, so a session that only decodes does not hold a second copy of the weights.
+    static let minimumRows = 16
+
+    /// Whether the kernel runs here: the CPU has AVX-512F, `WATTPRINT_QUANT_KERNEL` does not force a narrower kernel,
+    /// and `WATTPRINT_PREFILL_KERNEL` is not `sgemm`.
+    static var available: Bool { wp_quant_kernel() >= 2 && !sgemmForced }
+    private static let sgemmForced = getenv("WATTPRINT_PREFILL_KERNEL").map { String(cString: $0) == "sgemm" } ?? false
+
+    deinit { for entry in packed.values { UnsafeMutableRawPointer(entry.panels).deallocate() } }
 
     /// out[M, N] = inp[M, K]·W (+ bias) (+ residual), W [K, N] input-major or [N, K] output-major, groups of 48 outputs
-    /// spread over cores. `out` may alias `residual`. One caller at a time (inference is one thread).
-    /// - Returns: false, having written nothing, when the kernel does not run here (the caller runs sgemm).
+    /// spread over the threads OpenBLAS would use. `out` may alias `residual`. One caller at a time (inference is one
+    /// thread). - Precondition: `weight` was packed, if at all, with the same K, N and layout.
+    /// - Returns: false, having written nothing, when the kernel does not run here or `weight` is not packed yet (the
+    ///   caller runs sgemm).
     func forward(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafeMutablePointer<Float>,
         bias: UnsafeMutablePointer<Float>?,
         residual: UnsafeMutablePointer<Float>?, M: Int, K: Int, N: Int, layout: WeightLayout
     ) -> Bool {
         guard Self.available else { return false }
-        let panels = packed[weight] ?? pack(weight, K: K, N: N, layout: layout)
-        let accumulate = bias != nil || residual != nil
-        if accumulate { MatMul.initialise(out: out, bias: bias, residual: residual, M: M, N: N) }
+        let entry: Entry
+        if let known = packed[weight] {
+            entry = known
+        } else {
+            let call = calls[weight, default: 0] + 1
+            guard call >= packingCall else {
+                calls[weight] = call
+                return false
+            }
+            calls[weight] = nil
+            entry = pack(weight, K: K, N: N, layout: layout)
+        }
+        precondition(entry.K == K && entry.N == N && entry.layout == layout, "a weight matrix packed with another shape")
+        let panels = entry.panels, accumulate: Int32 = bias != nil || residual != nil ? 1 : 0
+        if accumulate == 1 { MatMul.initialise(out: out, bias: bias, residual: residual, M: M, N: N) }
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
-        Parallel.forEachChunk(wp_f32_gemm_groups(N), minChunk: 1) { _, groups in
-            _ = wp_f32_gemm(inp, M, K, panels, N, groups.lowerBound, groups.count, out, N, accumulate ? 1 : 0)
+        // As many threads as sgemm would have used (`Parallel.workers` is capped at 16 chunks).
+        let groups = wp_f32_gemm_groups(N), parts = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
+        if parts == 1 {
+            _ = wp_f32_gemm(inp, M, K, panels, N, 0, groups, out, N, accumulate)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let first = groups * part / parts, last = groups * (part + 1) / parts
+                _ = wp_f32_gemm(inp, M, K, panels, N, first, last - first, out, N, accumulate)
+            }
         }
         return true
     }
 
-    private func pack(_ weight: UnsafeMutablePointer<Float>, K: Int, N: Int, layout: WeightLayout) -> UnsafeMutablePointer<Float> {
+    private func pack(_ weight: UnsafeMutablePointer<Float>, K: Int, N: Int, layout: WeightLayout) -> Entry {
         let groups = wp_f32_gemm_groups(N), floats = wp_f32_panel_floats(N, K)
-        let panels = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        // Cache-line aligned, so each 16-float load of a group stays within one line.
+        let panels = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: floats)
         Parallel.forEachChunk(groups, minChunk: 1) { _, range in
             wp_f32_pack_panels(weight, N, K, layout == .inputMajor ? 1 : 0, range.lowerBound, range.count, panels)
         }
-        packed[weight] = panels
+        let entry = Entry(panels: panels, K: K, N: N, layout: layout)
+        packed[weight] = entry
         bytes += floats * MemoryLayout<Float>.stride
-        return panels
+        return entry
     }
 }

@@ -41,7 +41,7 @@ public enum BenchReport {
         }
         if let fma = r.fmaPeakGFLOPs {
             lines.append(
-                "FMA peak     \(QuantityFormat.fixed(fma, 1)) GFLOP/s (independent \(r.fmaVectorISA ?? "vector") multiply-add chains on \(r.kernelWorkers) thread(s), best of before and after)"
+                "FMA peak     \(QuantityFormat.fixed(fma, 1)) GFLOP/s (independent \(r.fmaVectorISA ?? "vector") multiply-add chains on \(o.threads) thread(s), best of before and after)"
             )
         }
         var model = "model        \(c.architecture.rawValue), \(c.summary): \(QuantityFormat.grouped(r.parameterCount)) parameters"
@@ -62,11 +62,12 @@ public enum BenchReport {
         // MFU is against fp32 sgemm: a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction, and
         // the engine's fp32 kernel on packed weights skips sgemm's per-call packing (or outruns a forced narrower core).
         var aboveNote = ""
-        if r.modelFLOPsUtilization > 1 {
-            aboveNote =
-                o.precision == .bf16 && o.phase == .prefill
-                ? "; above 100 %: bf16 products against the fp32 sgemm peak"
-                : "; above 100 %: the engine's own fp32 kernel multiplied, not sgemm (see the FMA peak)"
+        if r.modelFLOPsUtilization > 1 && o.phase == .prefill {
+            if o.precision == .bf16 {
+                aboveNote = "; above 100 %: bf16 products against the fp32 sgemm peak"
+            } else if r.prefillKernel?.hasPrefix("engine") == true {
+                aboveNote = "; above 100 %: the engine's own fp32 kernel multiplied, not sgemm (see the FMA peak)"
+            }
         }
         let fmaShare = r.fractionOfFMAPeak.map { ", \(QuantityFormat.fixed($0 * 100, 1)) % of the FMA peak" } ?? ""
         lines.append(

@@ -83,11 +83,11 @@ public enum BenchSuiteReport {
                 }
                 fields.append(Field("weights", text))
             }
-            if w.phases.contains(where: { ($0.mfuSGEMM?.median ?? 0) > 1 }) {
+            if w.phases.contains(where: { $0.phase == "prefill" && ($0.mfuSGEMM?.median ?? 0) > 1 }) {
                 fields.append(
                     Field(
                         "MFU",
-                        "above 100 % against the sgemm peak: prefill multiplies with the engine's own kernel on weights packed once (AVX-512F fp32, or BF16 for bf16 weights), not sgemm; MFU FMA is against what the cores can do at all"
+                        "prefill above 100 % against the sgemm peak: where the CPU has AVX-512F, prefill multiplies with the engine's own kernel on weights packed once (fp32, or BF16 for bf16 weights), not sgemm; MFU FMA is against what the cores can do at all"
                     ))
             }
             if let closure = w.inferenceClosure {
