@@ -103,6 +103,10 @@ final class WeightPanelsTests: EngineTestCase {
             // A second prompt of as many rows does pack.
             _ = try session.prefill(sequence: 0, tokens: randomTokens(16, vocabulary: 100, seed: 6))
             XCTAssertGreaterThan(session.stateBytes, empty)
+            // A session for repeated prefills (a benchmark) packs on the first.
+            let eager = InferenceSession(model: gpt2, maxBatch: 1, maxChunk: 32, packingCall: 1)
+            _ = try eager.prefill(sequence: 0, tokens: randomTokens(32, vocabulary: 100, seed: 5))
+            XCTAssertGreaterThan(eager.stateBytes, empty)
         }
     }
 }

@@ -315,7 +315,8 @@ public enum Benchmark {
             tokensPerStep = B * T
             let decoder = try decodingModel(model!)
             let prompts = (0..<B).map { _ in randomTokens(T) }
-            let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: T)
+            // Every step prefills the same matrices: packed on the first (warm-up) call, as a long prefill would be.
+            let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: T, packingCall: 1)
             // An encoder–decoder's prompt is its decoder's: each slot gets a source of T tokens first (not timed).
             if decoder is any EncoderDecoderModel { for s in 0..<B { try session.setSource(sequence: s, tokens: randomTokens(T)) } }
             if options.warmupSteps == 0 { events(.workloadStarted(.prefill)) }

@@ -22,7 +22,9 @@ public final class InferenceSession {
     private let state: any DecodeState
     private let configuration: any ModelConfiguration
 
-    public init(model: any DecodingModel, maxBatch: Int = 1, maxChunk: Int = 256) {
+    /// - Parameter packingCall: the many-row call on which each matrix is packed (`WeightPanels`): 2 by default, so one
+    ///   prompt followed by decoding packs nothing; 1 where every call is a prefill (a prefill benchmark).
+    public init(model: any DecodingModel, maxBatch: Int = 1, maxChunk: Int = 256, packingCall: Int = 2) {
         precondition(maxBatch >= 1 && maxChunk >= 1)
         self.model = model
         self.maxBatch = maxBatch
@@ -31,6 +33,7 @@ public final class InferenceSession {
         lengths = [Int](repeating: 0, count: maxBatch)
         hasSource = [Bool](repeating: false, count: maxBatch)
         state = model.makeDecodeState(maxBatch: maxBatch, maxChunk: maxChunk)
+        (state as? any PackingDecodeState)?.panels.packingCall = packingCall
     }
 
     /// Bytes of the cache, scratch and packed weights.

@@ -4,6 +4,11 @@ import Glibc
 
 // Legend: M rows, K inputs, N outputs.
 
+/// A decode state that holds its session's packed weights.
+protocol PackingDecodeState: DecodeState {
+    var panels: WeightPanels { get }
+}
+
 /// One inference session's fp32 weights packed for the engine's AVX-512F matrix kernel (`wp_f32_gemm`, groups of 48
 /// outputs × K): prefill multiplies many rows by weights that stay fixed while the session lasts, so each matrix is
 /// packed once where sgemm packs it again on every call. A matrix is packed on its second call with at least
@@ -19,13 +24,13 @@ final class WeightPanels {
     private var packed: [UnsafeMutablePointer<Float>: Entry] = [:]
     /// Many-row calls each matrix not yet packed has had.
     private var calls: [UnsafeMutablePointer<Float>: Int] = [:]
-    /// The call (1-based) on which a matrix is packed.
-    private let packingCall: Int
+    /// The many-row call (1-based) on which a matrix is packed (below 1: the first).
+    var packingCall: Int
     /// Bytes of the packed copies made so far.
     private(set) var bytes = 0
 
     /// - Parameter packingCall: the many-row call on which each matrix is packed (earlier calls return false).
-    init(packingCall: Int = 2) { self.packingCall = max(1, packingCall) }
+    init(packingCall: Int = 2) { self.packingCall = packingCall }
 
     /// Rows from which a call runs the packed kernel: fewer (decoding a small batch, the last rows' logits) stay on
     /// their own kernels or sgemm, so a session that only decodes does not hold a second copy of the weights.
@@ -54,7 +59,7 @@ final class WeightPanels {
             entry = known
         } else {
             let call = calls[weight, default: 0] + 1
-            guard call >= packingCall else {
+            guard call >= max(1, packingCall) else {
                 calls[weight] = call
                 return false
             }

@@ -2,7 +2,7 @@
 
 /// GPT-2's KV cache [L][S][T][A] (keys and values; A the attention width) and scratch for `maxChunk` rows, allocated once;
 /// the session's packed weights for prefill.
-final class GPT2DecodeState: DecodeState {
+final class GPT2DecodeState: DecodeState, PackingDecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
     let panels = WeightPanels()

@@ -3,7 +3,7 @@
 
 /// A Llama's KV cache [L][S][T][KW] (grouped-query: only the NKV key/value heads) and scratch for `maxChunk` rows; the
 /// session's packed weights for prefill.
-final class LlamaDecodeState: DecodeState {
+final class LlamaDecodeState: DecodeState, PackingDecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
     let panels = WeightPanels()
