@@ -34,11 +34,12 @@ void wp_f32_pack_panels(const float *w, long n, long k, int input_major, long fi
     }
 }
 
-/* One tile: `rows` ≤ 8 rows of A (`lda` floats apart) times one group over all k; outputs past the group's valid columns
-   masked by `mask`. Inlined with constant rows, so the accumulators stay in registers. */
+/* One tile: `rows` ≤ 8 rows of A (`lda` floats apart) times one group over all k, plus the group's `bias` and the rows'
+   `residual` where given (either may be NULL; `residual` may be C); outputs past the group's valid columns masked by
+   `mask`. Inlined with constant rows, so the accumulators stay in registers. */
 __attribute__((target("avx512f"), always_inline))
 static inline void tile(const float *a, long lda, const float *group, long k, float *c, long ldc, int rows, const __mmask16 mask[3],
-                        int accumulate) {
+                        const float *bias, const float *residual) {
     __m512 acc[TILE_ROWS][GROUP_VECTORS];
     for (int i = 0; i < rows; i++)
         for (int v = 0; v < GROUP_VECTORS; v++) acc[i][v] = _mm512_setzero_ps();
@@ -53,16 +54,17 @@ static inline void tile(const float *a, long lda, const float *group, long k, fl
     for (int i = 0; i < rows; i++) {
         for (int v = 0; v < GROUP_VECTORS; v++) {
             if (!mask[v]) continue;
-            float *dst = c + i * ldc + v * 16;
-            __m512 value = accumulate ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(mask[v], dst)) : acc[i][v];
-            _mm512_mask_storeu_ps(dst, mask[v], value);
+            __m512 value = acc[i][v];
+            if (bias) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask[v], bias + v * 16));
+            if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask[v], residual + i * ldc + v * 16));
+            _mm512_mask_storeu_ps(c + i * ldc + v * 16, mask[v], value);
         }
     }
 }
 
 __attribute__((target("avx512f")))
 static void gemm_groups(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
-                        int accumulate) {
+                        const float *bias, const float *residual) {
     long total = wp_f32_gemm_groups(n);
     for (long g = first_group; g < first_group + groups && g < total; g++) {
         __mmask16 mask[GROUP_VECTORS];
@@ -71,28 +73,29 @@ static void gemm_groups(const float *a, long m, long k, const float *panels, lon
             mask[v] = valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? (__mmask16)0 : (__mmask16)((1u << valid) - 1);
         }
         const float *group = panels + g * k * GROUP_WIDTH;
-        float *column = c + g * GROUP_WIDTH;
+        long column = g * GROUP_WIDTH;
+        const float *b = bias ? bias + column : 0;
         long row = 0;
-        for (; row + TILE_ROWS <= m; row += TILE_ROWS) tile(a + row * k, k, group, k, column + row * ldc, ldc, TILE_ROWS, mask, accumulate);
-        const float *ar = a + row * k;
-        float *cr = column + row * ldc;
+        for (; row + TILE_ROWS <= m; row += TILE_ROWS)
+            tile(a + row * k, k, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b, residual ? residual + row * ldc + column : 0);
+        const float *ar = a + row * k, *rr = residual ? residual + row * ldc + column : 0;
+        float *cr = c + row * ldc + column;
         switch (m - row) {
-        case 7: tile(ar, k, group, k, cr, ldc, 7, mask, accumulate); break;
-        case 6: tile(ar, k, group, k, cr, ldc, 6, mask, accumulate); break;
-        case 5: tile(ar, k, group, k, cr, ldc, 5, mask, accumulate); break;
-        case 4: tile(ar, k, group, k, cr, ldc, 4, mask, accumulate); break;
-        case 3: tile(ar, k, group, k, cr, ldc, 3, mask, accumulate); break;
-        case 2: tile(ar, k, group, k, cr, ldc, 2, mask, accumulate); break;
-        case 1: tile(ar, k, group, k, cr, ldc, 1, mask, accumulate); break;
+        case 7: tile(ar, k, group, k, cr, ldc, 7, mask, b, rr); break;
+        case 6: tile(ar, k, group, k, cr, ldc, 6, mask, b, rr); break;
+        case 5: tile(ar, k, group, k, cr, ldc, 5, mask, b, rr); break;
+        case 4: tile(ar, k, group, k, cr, ldc, 4, mask, b, rr); break;
+        case 3: tile(ar, k, group, k, cr, ldc, 3, mask, b, rr); break;
+        case 2: tile(ar, k, group, k, cr, ldc, 2, mask, b, rr); break;
+        case 1: tile(ar, k, group, k, cr, ldc, 1, mask, b, rr); break;
         default: break;
         }
     }
 }
 
 int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
-                int accumulate) {
-    /* The CPU's capability, not the forced kernel: the caller chose this path before writing bias and residual into C. */
+                const float *bias, const float *residual) {
     if (wp_quant_best_kernel() < 2) return 0;
-    gemm_groups(a, m, k, panels, n, first_group, groups, c, ldc, accumulate);
+    gemm_groups(a, m, k, panels, n, first_group, groups, c, ldc, bias, residual);
     return 1;
 }

@@ -66,12 +66,12 @@ int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long
    `wp_f32_pack_panels`: W [n, k] output-major (`input_major` 0) or [k, n] input-major (1) into `wp_f32_gemm_groups(n)`
    groups of 48 outputs × k (48 floats per k, outputs past n zero), `wp_f32_panel_floats(n, k)` floats in all; groups
    `first_group ..< first_group + groups` only, so callers may spread the packing over cores.
-   `wp_f32_gemm`: C[m, n] (+)= A[m, k] · Wᵀ for output groups `first_group ..< first_group + groups`, A row-major, C rows
-   `ldc` floats apart, `accumulate` 1 adding to C. */
+   `wp_f32_gemm`: C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ residual[m, n]) for output groups `first_group ..< first_group +
+   groups`, A row-major, C and residual rows `ldc` floats apart; `bias` and `residual` may be NULL, `residual` may be C. */
 long wp_f32_gemm_groups(long n);
 long wp_f32_panel_floats(long n, long k);
 void wp_f32_pack_panels(const float *w, long n, long k, int input_major, long first_group, long groups, float *out);
 int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
-                int accumulate);
+                const float *bias, const float *residual);
 
 #endif

@@ -17,11 +17,14 @@ public enum CachedAttention {
     ) {
         let KW = l.kvWidth, RS = l.rowStride, W = l.outWidth
         for segment in segments {
-            for i in 0..<segment.count {
-                let row = qkv + (segment.firstRow + i) * RS
-                let slot = (segment.sequence * T + segment.start + i) * KW
-                (kCache + slot).update(from: row + l.kOffset, count: KW)
-                (vCache + slot).update(from: row + l.vOffset, count: KW)
+            // A prefill's rows are copied on every core (on one, the other idles through it).
+            Parallel.forEachChunk(segment.count, minChunk: 32) { _, rows in
+                for i in rows {
+                    let row = qkv + (segment.firstRow + i) * RS
+                    let slot = (segment.sequence * T + segment.start + i) * KW
+                    (kCache + slot).update(from: row + l.kOffset, count: KW)
+                    (vCache + slot).update(from: row + l.vOffset, count: KW)
+                }
             }
         }
         for segment in segments where segment.count > 1 {

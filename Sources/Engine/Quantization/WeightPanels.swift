@@ -67,17 +67,17 @@ final class WeightPanels {
             entry = pack(weight, K: K, N: N, layout: layout)
         }
         precondition(entry.K == K && entry.N == N && entry.layout == layout, "a weight matrix packed with another shape")
-        let panels = entry.panels, accumulate: Int32 = bias != nil || residual != nil ? 1 : 0
-        if accumulate == 1 { MatMul.initialise(out: out, bias: bias, residual: residual, M: M, N: N) }
+        // Bias and residual are added as each tile is stored (no pass writing them into `out` first).
+        let panels = entry.panels, b = bias.map { UnsafePointer($0) }, r = residual.map { UnsafePointer($0) }
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
         // As many threads as sgemm would have used (`Parallel.workers` is capped at 16 chunks).
         let groups = wp_f32_gemm_groups(N), parts = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
         if parts == 1 {
-            _ = wp_f32_gemm(inp, M, K, panels, N, 0, groups, out, N, accumulate)
+            _ = wp_f32_gemm(inp, M, K, panels, N, 0, groups, out, N, b, r)
         } else {
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let first = groups * part / parts, last = groups * (part + 1) / parts
-                _ = wp_f32_gemm(inp, M, K, panels, N, first, last - first, out, N, accumulate)
+                _ = wp_f32_gemm(inp, M, K, panels, N, first, last - first, out, N, b, r)
             }
         }
         return true
