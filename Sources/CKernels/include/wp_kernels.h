@@ -48,6 +48,12 @@ int wp_gelu_forward(const float *x, float *y, long n);
 /* dx = dy · GELU′(x) over n floats, likewise (dx may be dy). */
 int wp_gelu_backward(const float *x, const float *dy, float *dx, long n);
 
+/* Llama's SwiGLU (swiglu.c) over `rows` rows of gate | up (2h floats each): out[r, i] = silu(g)·u; backward
+   dgate_up = (dy·u·σ(g)·(1 + g·(1 − σ(g))) | dy·g·σ(g)), overwritten. Return 1 when done with AVX-512F, 0 (nothing
+   written) when the CPU lacks it or a narrower kernel is forced (`wp_quant_kernel() < 2`): the caller computes. */
+int wp_swiglu_forward(const float *gate_up, float *out, long rows, long h);
+int wp_swiglu_backward(const float *gate_up, const float *dout, float *dgate_up, long rows, long h);
+
 /* bf16 matrix products for prefill (gemm_bf16.c), AVX-512 BF16 only: `wp_bf16_round` returns 0 and does nothing unless
    `wp_quant_kernel() == 3`, `wp_bf16_gemm` unless the CPU has AVX-512 BF16 and k is even (the caller then multiplies
    in fp32).
