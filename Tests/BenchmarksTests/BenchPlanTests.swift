@@ -1,4 +1,5 @@
 @testable import Benchmarks
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -65,6 +66,20 @@ final class BenchPlanTests: XCTestCase {
         let active = small.workloads.map { $0.config.configuration.activeParameterCount }
         XCTAssertLessThan(Double(active.max()!) / Double(active.min()!), 1.1, "small's architectures have similar active sizes: \(active)")
         XCTAssertEqual(small.repeats, 5)
+    }
+
+    /// A head-pruned shape (`headSize`) reaches the workload's model; an architecture without heads of its own is refused.
+    func testSpecHeadSizeShapesTheModel() throws {
+        let pruned = try write(
+            spec().replacingOccurrences(of: #""heads": 2}"#, with: #""heads": 2, "headSize": 8}"#), "pruned.json")
+        let plan = try BenchPlan.make(arguments: [pruned], workloadsDirectory: dir)
+        let config = try XCTUnwrap(plan.workloads.first?.config.configuration as? GPT2Config)
+        XCTAssertEqual(config.attentionWidth, 16)
+        let rnn = try write(
+            spec(arch: "rnn").replacingOccurrences(of: #""heads": 2}"#, with: #""headSize": 8}"#), "rnn.json")
+        XCTAssertThrowsError(try BenchPlan.make(arguments: [rnn], workloadsDirectory: dir)) { error in
+            XCTAssertTrue("\(error)".contains("headSize"), "\(error)")
+        }
     }
 
     func testSpecErrorsNameFileLineAndField() throws {

@@ -172,6 +172,10 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("brings its own shape"), refused.stderr)
         let gan = try CLI.run(["model", "prune", base, "--mlp", "2", "--out", pruned])
         XCTAssertTrue(gan.stderr.contains("--mlp 2.0"), gan.stderr)
+        // A negative fraction is named, not read as another option.
+        let negative = try CLI.run(["model", "prune", base, "--attention", "-0.2", "--out", pruned])
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.stderr.contains("--attention -0.2 is not a fraction"), negative.stderr)
     }
 
     /// GPT-2's heads through the CLI: pruned, fine-tuned from the smaller checkpoint, evaluated; the ledger verifies.

@@ -31,6 +31,9 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         public var architecture: Architecture
         public var layers, width: Int
         public var heads, kvHeads, hidden, experts, expertsPerToken: Int?
+        /// Width of each attention head (GPT-2, Llama, mixture; default width ÷ heads): the shape a head-pruned model
+        /// keeps (`model prune --attention`).
+        public var headSize: Int?
         /// Longest sequence the model takes (default: the longest the phases use).
         public var context: Int?
         /// Weights for evaluation, prefill and decode (`fp32` by default; `bf16`, or `int8` in groups of 32 as
@@ -41,7 +44,7 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         public var shape: ModelShape {
             ModelShape(
                 architecture: architecture, layers: layers, width: width, heads: heads, kvHeads: kvHeads, hidden: hidden,
-                experts: experts, expertsPerToken: expertsPerToken)
+                experts: experts, expertsPerToken: expertsPerToken, headSize: headSize)
         }
     }
 
@@ -108,7 +111,7 @@ public struct WorkloadSpec: Codable, Sendable, Equatable {
         "model": .object([
             "architecture": .text, "layers": .count(1...256), "width": .count(1...65_536), "heads": .count(1...1_024),
             "kvHeads": .count(1...1_024), "hidden": .count(1...262_144), "experts": .count(0...1_024), "expertsPerToken": .count(1...64),
-            "context": .count(1...131_072), "precision": .text,
+            "headSize": .count(1...4_096), "context": .count(1...131_072), "precision": .text,
         ]),
         "data": .object(["corpus": .text, "sha256": .text, "tokenizer": .text, "vocab": .text, "merges": .text]),
         "phases": .object([

@@ -14,9 +14,13 @@ extension ModelCommand {
         )
 
         @OptionGroup var checkpointFile: CheckpointOptions
-        @Option(help: "Fraction of each layer's MLP channels to remove (0 < F < 1); the kept width is rounded to a multiple of 16.")
+        // `.unconditional`: a negative value reaches `validate` (and its message) instead of reading as another option.
+        @Option(
+            parsing: .unconditional,
+            help: "Fraction of each layer's MLP channels to remove (0 < F < 1); the kept width is rounded to a multiple of 16.")
         var mlp: Double?
         @Option(
+            parsing: .unconditional,
             help:
                 "Fraction of each layer's attention heads to remove (GPT-2: single heads; dense Llama: whole key/value groups with their query heads)."
         )
@@ -26,6 +30,11 @@ extension ModelCommand {
 
         func validate() throws {
             if mlp == nil && attention == nil { throw ValidationError("pass --mlp F, --attention F or both") }
+            for (name, fraction) in [("--mlp", mlp), ("--attention", attention)] {
+                if let fraction, !(fraction > 0 && fraction < 1) {
+                    throw ValidationError("\(name) \(fraction) is not a fraction to remove: pass a number between 0 and 1, e.g. 0.25")
+                }
+            }
         }
 
         struct Report: Encodable {
