@@ -122,6 +122,55 @@ final class QuantizationTests: EngineTestCase {
         }
     }
 
+    /// The VNNI int8 matrix kernel (prefill) against the exact integer product of the rows as it quantises them and the
+    /// stored weights, times both scales: rows off its 4-row tiles, outputs off its 16-wide panels and 48-wide groups,
+    /// bias and residual fused with the output aliasing the residual, sentinels past the output. Where the CPU lacks
+    /// VNNI it declines, writing nothing.
+    func testInt8MatrixKernelMatchesTheExactProduct() {
+        for (M, N, K) in [(1, 1, 32), (5, 15, 64), (4, 16, 96), (7, 49, 64), (13, 100, 128), (9, 47, 32)] {
+            let weights = randomFloats(N * K, seed: UInt64(N + K), scale: 1), x = randomFloats(M * K, seed: 7, scale: 2)
+            let bias = randomFloats(N, seed: 8), residual = randomFloats(M * N, seed: 9)
+            let matrix = weights.withUnsafeBufferPointer {
+                QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: .int8)
+            }
+            for fused in [false, true] {
+                var out = (fused ? residual : [Float](repeating: .nan, count: M * N)) + [Float](repeating: 12345, count: 64)
+                let done = x.withUnsafeBufferPointer { xs in
+                    bias.withUnsafeBufferPointer { bs in
+                        out.withUnsafeMutableBufferPointer { o in
+                            matrix.forwardMany(
+                                out: o.baseAddress!, inp: xs.baseAddress!, bias: fused ? bs.baseAddress! : nil,
+                                residual: fused ? UnsafePointer(o.baseAddress!) : nil, M: M)
+                        }
+                    }
+                }
+                guard wp_quant_best_kernel() == 3 else {
+                    XCTAssertFalse(done, "no AVX-512 VNNI: the caller multiplies in fp32")
+                    continue
+                }
+                XCTAssertTrue(done)
+                XCTAssertEqual(Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(M)×\(N)×\(K): written past the output")
+                let groups = K / 32
+                var quantised = [UInt8](repeating: 0, count: M * K), rowScales = [Float](repeating: 0, count: M * groups)
+                XCTAssertEqual(wp_q8_quantize_rows(x, M, K, &quantised, &rowScales), 1)
+                for m in 0..<M {
+                    for n in 0..<N {
+                        var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
+                        for g in 0..<groups {
+                            var dot = 0
+                            for k in (g * 32)..<(g * 32 + 32) { dot += (Int(quantised[m * K + k]) - 128) * Int(matrix.bytes[n * K + k]) }
+                            let term = Double(dot) * Double(rowScales[m * groups + g]) * Double(matrix.scales[n * groups + g])
+                            exact += term
+                            magnitude += abs(term)
+                        }
+                        XCTAssertEqual(
+                            Double(out[m * N + n]), exact, accuracy: magnitude * 1e-5 + 1e-6, "\(M)×\(N)×\(K) fused \(fused) (\(m), \(n))")
+                    }
+                }
+            }
+        }
+    }
+
     /// The BF16 matrix kernel (prefill) against the exact product of the bf16-rounded inputs and the stored weights: rows
     /// that are not a multiple of its 6-row tiles, outputs not a multiple of its 16-wide panels or 64-wide groups, bias and
     /// residual fused with the output aliasing the residual. Where the CPU lacks AVX-512 BF16 it declines, writing nothing.

@@ -67,6 +67,21 @@ long wp_bf16_gemm_groups(long n);
 int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c, long ldc,
                  int accumulate);
 
+/* int8 (Q8_0) matrix products for prefill (gemm_q8.c), AVX-512 VNNI only: `wp_q8_quantize_rows` returns 0 and does
+   nothing unless `wp_quant_kernel() == 3` (and k is a multiple of 32), `wp_q8_gemm` unless the CPU has VNNI (the caller
+   then multiplies the dequantised weights in fp32).
+   `wp_q8_pack_panels`: W [n, k] int8 row-major with `scales` [n, k/32] into panels of 16 outputs, `wp_q8_gemm_groups(n)`
+   · 48 outputs in all (past n zero): `quads` that many · k bytes, `pscales` and `offsets` (128·Σ of each group's
+   weights) that many · k/32 each.
+   `wp_q8_quantize_rows`: x [m, k] to `xu` [m, k] (int8 per group of 32, offset by 128) and `xscale` [m, k/32].
+   `wp_q8_gemm`: C[m, n] = dequantised A · Wᵀ (+ bias[n]) (+ residual[m, n], may be C) for output groups
+   `first_group ..< first_group + groups` of 48; C and residual rows `ldc` floats apart. */
+long wp_q8_gemm_groups(long n);
+void wp_q8_pack_panels(const int8_t *w, const float *scales, long n, long k, int8_t *quads, float *pscales, int32_t *offsets);
+int wp_q8_quantize_rows(const float *x, long m, long k, uint8_t *xu, float *xscale);
+int wp_q8_gemm(const uint8_t *xu, const float *xscale, long m, long k, const int8_t *quads, const float *pscales, const int32_t *offsets,
+               long n, long first_group, long groups, float *c, long ldc, const float *bias, const float *residual);
+
 /* fp32 matrix products for prefill on weights packed once (gemm_f32.c), AVX-512F only: `wp_f32_gemm` returns 0 and does
    nothing when the CPU lacks it (the caller runs sgemm).
    `wp_f32_pack_panels`: W [n, k] output-major (`input_major` 0) or [k, n] input-major (1) into `wp_f32_gemm_groups(n)`

@@ -1,10 +1,12 @@
 import CKernels
+import Dispatch
 
 // Legend: N output rows, K inputs; the matrix is output-major [N, K] (PyTorch `Linear`), rows of M ≤ a few tokens.
 
 /// One weight matrix stored in bf16 or Q8_0 for inference, with its fp32 round trip: `dequantize` writes back the values
-/// the stored weights stand for, so every other path (int8 prefill's fp32 products, evaluation) computes with the same model;
-/// a bf16 matrix also keeps its weights packed for prefill's BF16 kernel (`forwardMany`) where the CPU runs it.
+/// the stored weights stand for, so every other path (evaluation, prefill where the CPU lacks the matrix kernels) computes
+/// with the same model; a bf16 matrix also keeps its weights packed for prefill's BF16 kernel, an int8 one for the VNNI
+/// kernel (`forwardMany`), where the CPU runs them.
 public final class QuantizedMatrix: @unchecked Sendable {
     public let precision: WeightPrecision
     public let rows: Int, columns: Int
@@ -17,6 +19,12 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// Prefill's activations rounded to bf16, kept between calls (one prefill call per matrix per layer) and grown as
     /// needed.
     private var roundedRows = UnsafeMutableBufferPointer<UInt16>(start: nil, count: 0)
+    /// The int8 weights packed for prefill's VNNI kernel (`wp_q8_pack_panels`: quads, scales, offsets), where the CPU has
+    /// AVX-512 VNNI.
+    private var q8Panels: (quads: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>)?
+    /// Prefill's activations quantised per group of 32 (offset by 128) and their scales, kept between calls.
+    private var quantisedRows = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    private var rowScales = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
     /// Quantises `weights` ([rows, columns] output-major, or [columns, rows] input-major, transposed here).
     /// - Precondition: int8 needs `columns` to be a multiple of 32.
@@ -56,6 +64,15 @@ public final class QuantizedMatrix: @unchecked Sendable {
             wp_bf16_pack_panels(halves.baseAddress!, N, K, packed)
             panels = packed
         }
+        // The same for int8 and the VNNI matrix kernel: 1 byte a weight and 8 bytes a group of 32 more.
+        if precision == .int8 && wp_quant_kernel() == 3 {
+            let outputs = wp_q8_gemm_groups(N) * 48, groups = K / WeightPrecision.groupSize
+            let quads = UnsafeMutablePointer<Int8>.allocate(capacity: outputs * K)
+            let packedScales = UnsafeMutablePointer<Float>.allocate(capacity: outputs * groups)
+            let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: outputs * groups)
+            wp_q8_pack_panels(bytes.baseAddress!, scales.baseAddress!, N, K, quads, packedScales, offsets)
+            q8Panels = (quads, packedScales, offsets)
+        }
     }
 
     deinit {
@@ -65,6 +82,13 @@ public final class QuantizedMatrix: @unchecked Sendable {
         scratch.deallocate()
         panels?.deallocate()
         roundedRows.deallocate()
+        if let q8Panels {
+            q8Panels.quads.deallocate()
+            q8Panels.scales.deallocate()
+            q8Panels.offsets.deallocate()
+        }
+        quantisedRows.deallocate()
+        rowScales.deallocate()
     }
 
     /// Bytes stored (weights and scales): what a decode step streams.
@@ -96,14 +120,16 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
     }
 
-    /// y[M, N] = x[M, K]·Wᵀ (+ bias) (+ residual) for prefill (many rows) with AVX-512 BF16 dot products: x rounded to
-    /// bf16, fp32 accumulation, groups of 64 outputs spread over cores. `out` may alias `residual`. One caller at a time
-    /// (as `forward`: inference is one thread).
-    /// - Returns: false, having written nothing, when this matrix or CPU has no BF16 kernel (int8, or a CPU without
-    ///   AVX-512 BF16, or a narrower kernel forced): the caller multiplies the dequantised fp32 weights instead.
+    /// y[M, N] = x[M, K]·Wᵀ (+ bias) (+ residual) for prefill (many rows) with the CPU's dot products: bf16 with AVX-512
+    /// BF16 (x rounded to bf16), int8 with AVX-512 VNNI (x quantised per group of 32 as decoding does), fp32
+    /// accumulation, groups of outputs spread over cores. `out` may alias `residual`. One caller at a time (as `forward`:
+    /// inference is one thread).
+    /// - Returns: false, having written nothing, when this CPU has no such kernel (or a narrower kernel is forced): the
+    ///   caller multiplies the dequantised fp32 weights instead.
     func forwardMany(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, M: Int
     ) -> Bool {
+        if precision == .int8 { return forwardManyInt8(out: out, inp: inp, bias: bias, residual: residual, M: M) }
         guard let panels, wp_quant_kernel() == 3 else { return false }
         let N = rows, K = columns
         if roundedRows.count < M * K {
@@ -122,6 +148,34 @@ public final class QuantizedMatrix: @unchecked Sendable {
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
         Parallel.forEachChunk(wp_bf16_gemm_groups(N), minChunk: 1) { _, groups in
             _ = wp_bf16_gemm(a, M, K, panels, N, groups.lowerBound, groups.count, out, N, accumulate ? 1 : 0)
+        }
+        return true
+    }
+
+    /// `forwardMany` for int8 weights: the rows quantised once (`wp_q8_quantize_rows`), then the VNNI matrix kernel with
+    /// bias and residual added as it stores.
+    private func forwardManyInt8(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, M: Int
+    ) -> Bool {
+        guard let q8Panels, wp_quant_kernel() == 3 else { return false }
+        let N = rows, K = columns, groups = K / WeightPrecision.groupSize
+        if quantisedRows.count < M * K {
+            quantisedRows.deallocate()
+            quantisedRows = .allocate(capacity: M * K)
+            rowScales.deallocate()
+            rowScales = .allocate(capacity: M * groups)
+        }
+        let xu = quantisedRows.baseAddress!, xs = rowScales.baseAddress!
+        // Rows quantised on every core, each chunk its own rows.
+        Parallel.forEachChunk(M, minChunk: 16) { _, range in
+            _ = wp_q8_quantize_rows(inp + range.lowerBound * K, range.count, K, xu + range.lowerBound * K, xs + range.lowerBound * groups)
+        }
+        if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
+        let outputGroups = wp_q8_gemm_groups(N), parts = max(1, min(outputGroups, max(Parallel.workers, Parallel.blasThreads)))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = outputGroups * part / parts, last = outputGroups * (part + 1) / parts
+            _ = wp_q8_gemm(
+                xu, xs, M, K, q8Panels.quads, q8Panels.scales, q8Panels.offsets, N, first, last - first, out, N, bias, residual)
         }
         return true
     }

@@ -24,12 +24,15 @@ public enum WeightPrecision: String, Codable, Sendable, CaseIterable {
 
 /// Which reduced-precision decode kernel runs on this CPU (`wp_quant_kernel`), for reports.
 public enum QuantizedKernel {
-    /// What multiplies a prefill's many rows of a GPT-2's or Llama's matrices (`MatrixProducts`): BF16 dot products
-    /// for bf16 weights where the CPU has them (`QuantizedMatrix.forwardMany`), else the engine's AVX-512F fp32 kernel on
-    /// weights packed once per session (`WeightPanels`; int8: the dequantised values), else sgemm. Other architectures
-    /// (`packs` false: T5's decoder, a mixture's experts) run sgemm.
+    /// What multiplies a prefill's many rows of a GPT-2's or Llama's matrices (`MatrixProducts`): BF16 or VNNI int8 dot
+    /// products for bf16 or int8 weights where the CPU has them (`QuantizedMatrix.forwardMany`), else the engine's
+    /// AVX-512F fp32 kernel on weights packed once per session (`WeightPanels`; int8: the dequantised values), else
+    /// sgemm. Other architectures (`packs` false: T5's decoder, a mixture's experts) run sgemm.
     public static func prefillName(_ precision: WeightPrecision, packs: Bool = true) -> String {
         if precision == .bf16 && wp_quant_kernel() == 3 && packs { return "AVX-512 BF16 matrix products (activations rounded to bf16)" }
+        if precision == .int8 && wp_quant_kernel() == 3 && packs {
+            return "AVX-512 VNNI int8 matrix products (activations quantised per 32)"
+        }
         let values = precision == .fp32 ? "" : " on the dequantised fp32 weights"
         if packs && WeightPanels.available {
             return "engine AVX-512F fp32 kernel on \(precision == .fp32 ? "the" : "the dequantised") weights, packed once"

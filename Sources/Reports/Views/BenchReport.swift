@@ -59,12 +59,15 @@ public enum BenchReport {
             "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
         )
         if o.precision ?? .fp32 == .fp32, let kernel = r.prefillKernel { lines.append("products     prefill: \(kernel)") }
-        // MFU is against fp32 sgemm: a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction, and
-        // the engine's fp32 kernel on packed weights skips sgemm's per-call packing (or outruns a forced narrower core).
+        // MFU is against fp32 sgemm: a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction, VNNI
+        // int8 four times, and the engine's fp32 kernel on packed weights skips sgemm's per-call packing (or outruns a
+        // forced narrower core).
         var aboveNote = ""
         if r.modelFLOPsUtilization > 1 && o.phase == .prefill {
             if o.precision == .bf16 {
                 aboveNote = "; above 100 %: bf16 products against the fp32 sgemm peak"
+            } else if o.precision == .int8 && r.quantizedKernel?.contains("VNNI") == true {
+                aboveNote = "; above 100 %: int8 dot products against the fp32 peaks"
             } else if r.prefillKernel?.hasPrefix("engine") == true {
                 aboveNote = "; above 100 %: the engine's own fp32 kernel multiplied, not sgemm (see the FMA peak)"
             }
