@@ -134,16 +134,7 @@ final class QuantizationTests: EngineTestCase {
                 QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: .int8)
             }
             for fused in [false, true] {
-                var out = (fused ? residual : [Float](repeating: .nan, count: M * N)) + [Float](repeating: 12345, count: 64)
-                let done = x.withUnsafeBufferPointer { xs in
-                    bias.withUnsafeBufferPointer { bs in
-                        out.withUnsafeMutableBufferPointer { o in
-                            matrix.forwardMany(
-                                out: o.baseAddress!, inp: xs.baseAddress!, bias: fused ? bs.baseAddress! : nil,
-                                residual: fused ? UnsafePointer(o.baseAddress!) : nil, M: M)
-                        }
-                    }
-                }
+                let (done, out) = Self.forwardMany(matrix, x: x, bias: bias, residual: residual, fused: fused, M: M)
                 guard wp_quant_best_kernel() == 3 else {
                     XCTAssertFalse(done, "no AVX-512 VNNI: the caller multiplies in fp32")
                     continue
@@ -182,21 +173,13 @@ final class QuantizationTests: EngineTestCase {
                 QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: .bf16)
             }
             for fused in [false, true] {
-                var out = fused ? residual : [Float](repeating: .nan, count: M * N)
-                let done = x.withUnsafeBufferPointer { xs in
-                    bias.withUnsafeBufferPointer { bs in
-                        out.withUnsafeMutableBufferPointer { o in
-                            matrix.forwardMany(
-                                out: o.baseAddress!, inp: xs.baseAddress!, bias: fused ? bs.baseAddress! : nil,
-                                residual: fused ? UnsafePointer(o.baseAddress!) : nil, M: M)
-                        }
-                    }
-                }
+                let (done, out) = Self.forwardMany(matrix, x: x, bias: bias, residual: residual, fused: fused, M: M)
                 guard wp_quant_best_kernel() == 3 else {
                     XCTAssertFalse(done, "no AVX-512 BF16: the caller multiplies in fp32")
                     continue
                 }
                 XCTAssertTrue(done)
+                XCTAssertEqual(Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(M)×\(N)×\(K): written past the output")
                 for m in 0..<M {
                     for n in 0..<N {
                         var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
@@ -211,5 +194,23 @@ final class QuantizationTests: EngineTestCase {
                 }
             }
         }
+    }
+
+    /// `matrix.forwardMany` of `x` into a fresh output (the residual's copy when `fused`, which the kernel then reads as
+    /// its residual in place; NaN otherwise) followed by 64 sentinels of 12345.
+    static func forwardMany(
+        _ matrix: QuantizedMatrix, x: [Float], bias: [Float], residual: [Float], fused: Bool, M: Int
+    ) -> (done: Bool, out: [Float]) {
+        var out = (fused ? residual : [Float](repeating: .nan, count: residual.count)) + [Float](repeating: 12345, count: 64)
+        let done = x.withUnsafeBufferPointer { xs in
+            bias.withUnsafeBufferPointer { bs in
+                out.withUnsafeMutableBufferPointer { o in
+                    matrix.forwardMany(
+                        out: o.baseAddress!, inp: xs.baseAddress!, bias: fused ? bs.baseAddress! : nil,
+                        residual: fused ? UnsafePointer(o.baseAddress!) : nil, M: M)
+                }
+            }
+        }
+        return (done, out)
     }
 }
