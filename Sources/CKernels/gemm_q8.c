@@ -62,8 +62,12 @@ static inline void tile(const uint8_t *xu, const float *xs, long k, long G, cons
     __m512 facc[TR][TP];
     for (int i = 0; i < rows; i++) for (int v = 0; v < TP; v++) facc[i][v] = _mm512_setzero_ps();
     for (long g = 0; g < G; g++) {
+        /* Each sum starts at −128·Σw, so it ends as the signed product. */
         __m512i iacc[TR][TP];
-        for (int i = 0; i < rows; i++) for (int v = 0; v < TP; v++) iacc[i][v] = _mm512_setzero_si512();
+        for (int v = 0; v < TP; v++) {
+            __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_loadu_si512((const void *)(off + ((b0 + v) * G + g) * 16)));
+            for (int i = 0; i < rows; i++) iacc[i][v] = start;
+        }
         for (int p = 0; p < 8; p++) {
             __m512i wv[TP];
             for (int v = 0; v < TP; v++) wv[v] = _mm512_loadu_si512((const void *)(quads + (((b0 + v) * G + g) * 8 + p) * 64));
@@ -75,9 +79,8 @@ static inline void tile(const uint8_t *xu, const float *xs, long k, long G, cons
         }
         for (int v = 0; v < TP; v++) {
             __m512 ws = _mm512_loadu_ps(ps + ((b0 + v) * G + g) * 16);
-            __m512i o = _mm512_loadu_si512((const void *)(off + ((b0 + v) * G + g) * 16));
             for (int i = 0; i < rows; i++) {
-                __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(iacc[i][v], o)), ws);
+                __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(iacc[i][v]), ws);
                 facc[i][v] = _mm512_fmadd_ps(d, _mm512_set1_ps(xs[i * G + g]), facc[i][v]);
             }
         }
@@ -121,7 +124,8 @@ int wp_q8_gemm(const uint8_t *xu, const float *xscale, long m, long k, const int
 }
 
 int wp_q8_quantize_rows(const float *x, long m, long k, uint8_t *xu, float *xscale) {
-    if (wp_quant_kernel() < 3 || k % 32 != 0) return 0;
+    /* The CPU's capability, as `wp_q8_gemm`: the caller checked the forced kernel before choosing this path. */
+    if (wp_quant_best_kernel() < 3 || k % 32 != 0) return 0;
     quantize_rows(x, m, k, xu, xscale);
     return 1;
 }

@@ -94,7 +94,7 @@ final class QuantizationTests: EngineTestCase {
                 XCTAssertGreaterThan(model.quantizedReplacement.floats, 0)
                 XCTAssertThrowsError(try model.quantize(.int8), "a quantised model has lost its fp32 weights")
                 let tokens = randomTokens(8, vocabulary: 100, seed: 5)
-                // Prefill (a bf16 model's BF16 kernel where the CPU has it, else fp32 products on the dequantised weights) then
+                // Prefill (the BF16 or VNNI matrix kernel where the CPU has it, else fp32 products on the dequantised weights) then
                 // decode (the reduced-precision kernels) against the full forward (fp32) on the same weights.
                 let full: [Float]
                 if let g = model as? GPT2 {
@@ -144,6 +144,18 @@ final class QuantizationTests: EngineTestCase {
                 let groups = K / 32
                 var quantised = [UInt8](repeating: 0, count: M * K), rowScales = [Float](repeating: 0, count: M * groups)
                 XCTAssertEqual(wp_q8_quantize_rows(x, M, K, &quantised, &rowScales), 1)
+                // The rows as decoding quantises them (gemv_quantized.c): scale max|x|/127, nearest even, offset 128.
+                for m in 0..<M {
+                    for g in 0..<groups {
+                        let slice = x[(m * K + g * 32)..<(m * K + g * 32 + 32)]
+                        let largest = slice.map(abs).max()!, inverse: Float = largest > 0 ? 127 / largest : 0
+                        XCTAssertEqual(rowScales[m * groups + g], largest / 127)
+                        for (j, value) in slice.enumerated() {
+                            let expected = UInt8(Int((value * inverse).rounded(.toNearestOrEven)) + 128)
+                            XCTAssertEqual(quantised[m * K + g * 32 + j], expected, "row \(m) group \(g) element \(j)")
+                        }
+                    }
+                }
                 for m in 0..<M {
                     for n in 0..<N {
                         var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
@@ -157,6 +169,30 @@ final class QuantizationTests: EngineTestCase {
                         XCTAssertEqual(
                             Double(out[m * N + n]), exact, accuracy: magnitude * 1e-5 + 1e-6, "\(M)×\(N)×\(K) fused \(fused) (\(m), \(n))")
                     }
+                }
+            }
+        }
+    }
+
+    /// One int8 matrix called with few rows, then with many (its kept scratch grows; the rows are quantised in two
+    /// chunks), gives each time what the decode kernel gives row by row, within the rows' quantisation, which both share.
+    func testInt8MatrixKernelRowsGrowAndMatchDecoding() throws {
+        try XCTSkipIf(wp_quant_best_kernel() < 3, "no AVX-512 VNNI")
+        let N = 50, K = 64
+        let weights = randomFloats(N * K, seed: 3, scale: 1)
+        let matrix = weights.withUnsafeBufferPointer {
+            QuantizedMatrix($0.baseAddress!, rows: N, columns: K, inputMajor: false, precision: .int8)
+        }
+        for M in [5, 40] {
+            let x = randomFloats(M * K, seed: UInt64(M), scale: 2)
+            let (done, many) = Self.forwardMany(
+                matrix, x: x, bias: [Float](repeating: 0, count: N), residual: [Float](repeating: 0, count: M * N), fused: false, M: M)
+            XCTAssertTrue(done)
+            for m in 0..<M {
+                var row = [Float](repeating: 0, count: N)
+                x.withUnsafeBufferPointer { xs in matrix.forward(out: &row, inp: xs.baseAddress! + m * K, bias: nil, residual: nil, M: 1) }
+                for n in 0..<N {
+                    XCTAssertEqual(many[m * N + n], row[n], accuracy: 1e-4 * max(1, abs(row[n])), "M \(M) row \(m) output \(n)")
                 }
             }
         }

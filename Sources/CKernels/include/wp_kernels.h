@@ -67,9 +67,9 @@ long wp_bf16_gemm_groups(long n);
 int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c, long ldc,
                  int accumulate);
 
-/* int8 (Q8_0) matrix products for prefill (gemm_q8.c), AVX-512 VNNI only: `wp_q8_quantize_rows` returns 0 and does
-   nothing unless `wp_quant_kernel() == 3` (and k is a multiple of 32), `wp_q8_gemm` unless the CPU has VNNI (the caller
-   then multiplies the dequantised weights in fp32).
+/* int8 (Q8_0) matrix products for prefill (gemm_q8.c), on CPUs whose widest kernel is 3 (AVX-512 VNNI and BF16):
+   `wp_q8_quantize_rows` and `wp_q8_gemm` return 0 and do nothing otherwise, or when k is not a multiple of 32 (the
+   caller, having checked `wp_quant_kernel() == 3` first, then multiplies the dequantised weights in fp32).
    `wp_q8_pack_panels`: W [n, k] int8 row-major with `scales` [n, k/32] into panels of 16 outputs, `wp_q8_gemm_groups(n)`
    · 48 outputs in all (past n zero): `quads` that many · k bytes, `pscales` and `offsets` (128·Σ of each group's
    weights) that many · k/32 each.

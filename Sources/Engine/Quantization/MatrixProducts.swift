@@ -2,10 +2,10 @@
 
 /// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
 /// quantised matrix's reduced-precision kernel when a call has few rows (decoding). In inference (`inference(panels:)`:
-/// prefill and decode) a call with many rows (prefill) runs a bf16 matrix's BF16 kernel where the CPU has one, and
-/// otherwise, from `WeightPanels.minimumRows` rows, the engine's fp32 kernel on the session's packed weights
-/// (`WeightPanels`, AVX-512F, from a matrix's second such call; an int8 matrix's are its dequantised values), sgemm
-/// where neither runs. Outside inference (training, evaluation) every call with many rows
+/// prefill and decode) a call with many rows (prefill) runs a bf16 or int8 matrix's BF16 or VNNI kernel where the CPU
+/// has them (`QuantizedMatrix.forwardMany`), and otherwise, from `WeightPanels.minimumRows` rows, the engine's fp32
+/// kernel on the session's packed weights (`WeightPanels`, AVX-512F, from a matrix's second such call; a quantised
+/// matrix's are its dequantised values), sgemm where neither runs. Outside inference (training, evaluation) every call with many rows
 /// is sgemm on the fp32 (or dequantised) weights, which compute the same model, so a variant's quality is its weights'
 /// alone. Keyed by the matrix's address in the parameter buffer.
 public struct MatrixProducts {

@@ -2,7 +2,7 @@
 /// block matrix and the LM head (embedding tables, norms, biases and a mixture's experts stay fp32; so does a matrix
 /// whose input width is not a multiple of 32 for int8) and replaces the fp32 weights by the values the stored ones
 /// stand for, so prefill and evaluation compute with the same weights as decoding (on CPUs with AVX-512 BF16 and VNNI
-/// the decode kernels, and a bf16 model's prefill, also round the activations inside their dot products;
+/// the decode kernels and prefill's matrix kernels also round the activations to bf16, or quantise them per 32 to int8;
 /// `WATTPRINT_QUANT_KERNEL=2` keeps them fp32; evaluation always multiplies in fp32).
 public protocol QuantizableModel: DecodingModel {
     var weightPrecision: WeightPrecision { get }

@@ -1,5 +1,6 @@
 import CKernels
 import Dispatch
+import Synchronization
 
 // Legend: N output rows, K inputs; the matrix is output-major [N, K] (PyTorch `Linear`), rows of M ≤ a few tokens.
 
@@ -19,8 +20,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
     /// Prefill's activations rounded to bf16, kept between calls (one prefill call per matrix per layer) and grown as
     /// needed.
     private var roundedRows = UnsafeMutableBufferPointer<UInt16>(start: nil, count: 0)
-    /// The int8 weights packed for prefill's VNNI kernel (`wp_q8_pack_panels`: quads, scales, offsets), where the CPU has
-    /// AVX-512 VNNI.
+    /// The int8 weights packed for prefill's VNNI kernel (`wp_q8_pack_panels`: quads, scales, offsets), made on the first
+    /// prefill call where the CPU has it.
     private var q8Panels: (quads: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>)?
     /// Prefill's activations quantised per group of 32 (offset by 128) and their scales, kept between calls.
     private var quantisedRows = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
@@ -64,15 +65,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
             wp_bf16_pack_panels(halves.baseAddress!, N, K, packed)
             panels = packed
         }
-        // The same for int8 and the VNNI matrix kernel: 1 byte a weight and 8 bytes a group of 32 more.
-        if precision == .int8 && wp_quant_kernel() == 3 {
-            let outputs = wp_q8_gemm_groups(N) * 48, groups = K / WeightPrecision.groupSize
-            let quads = UnsafeMutablePointer<Int8>.allocate(capacity: outputs * K)
-            let packedScales = UnsafeMutablePointer<Float>.allocate(capacity: outputs * groups)
-            let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: outputs * groups)
-            wp_q8_pack_panels(bytes.baseAddress!, scales.baseAddress!, N, K, quads, packedScales, offsets)
-            q8Panels = (quads, packedScales, offsets)
-        }
+
     }
 
     deinit {
@@ -83,9 +76,9 @@ public final class QuantizedMatrix: @unchecked Sendable {
         panels?.deallocate()
         roundedRows.deallocate()
         if let q8Panels {
-            q8Panels.quads.deallocate()
-            q8Panels.scales.deallocate()
-            q8Panels.offsets.deallocate()
+            UnsafeMutableRawPointer(q8Panels.quads).deallocate()
+            UnsafeMutableRawPointer(q8Panels.scales).deallocate()
+            UnsafeMutableRawPointer(q8Panels.offsets).deallocate()
         }
         quantisedRows.deallocate()
         rowScales.deallocate()
@@ -152,13 +145,33 @@ public final class QuantizedMatrix: @unchecked Sendable {
         return true
     }
 
+    /// The int8 weights packed for the VNNI matrix kernel, on the first prefill call (decoding and evaluation never
+    /// need them): 1 byte a weight and 8 bytes a group of 32 more, cache-line aligned.
+    private func packInt8() -> (
+        quads: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>
+    ) {
+        let N = rows, K = columns, outputs = wp_q8_gemm_groups(N) * 48, groups = K / WeightPrecision.groupSize
+        func aligned<T>(_ count: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
+            UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<T>.stride, alignment: 64).bindMemory(
+                to: T.self, capacity: count)
+        }
+        let packed = (
+            quads: aligned(outputs * K, Int8.self), scales: aligned(outputs * groups, Float.self),
+            offsets: aligned(outputs * groups, Int32.self)
+        )
+        wp_q8_pack_panels(bytes.baseAddress!, scales.baseAddress!, N, K, packed.quads, packed.scales, packed.offsets)
+        q8Panels = packed
+        return packed
+    }
+
     /// `forwardMany` for int8 weights: the rows quantised once (`wp_q8_quantize_rows`), then the VNNI matrix kernel with
     /// bias and residual added as it stores.
     private func forwardManyInt8(
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, M: Int
     ) -> Bool {
-        guard let q8Panels, wp_quant_kernel() == 3 else { return false }
+        guard wp_quant_kernel() == 3 else { return false }
         let N = rows, K = columns, groups = K / WeightPrecision.groupSize
+        let q8Panels = self.q8Panels ?? packInt8()
         if quantisedRows.count < M * K {
             quantisedRows.deallocate()
             quantisedRows = .allocate(capacity: M * K)
@@ -167,9 +180,13 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
         let xu = quantisedRows.baseAddress!, xs = rowScales.baseAddress!
         // Rows quantised on every core, each chunk its own rows.
+        let quantised = Atomic<Int>(0)
         Parallel.forEachChunk(M, minChunk: 16) { _, range in
-            _ = wp_q8_quantize_rows(inp + range.lowerBound * K, range.count, K, xu + range.lowerBound * K, xs + range.lowerBound * groups)
+            let done = wp_q8_quantize_rows(
+                inp + range.lowerBound * K, range.count, K, xu + range.lowerBound * K, xs + range.lowerBound * groups)
+            quantised.add(Int(done), ordering: .relaxed)
         }
+        guard quantised.load(ordering: .relaxed) == Parallel.chunkCount(M, minChunk: 16) else { return false }
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
         let outputGroups = wp_q8_gemm_groups(N), parts = max(1, min(outputGroups, max(Parallel.workers, Parallel.blasThreads)))
         DispatchQueue.concurrentPerform(iterations: parts) { part in

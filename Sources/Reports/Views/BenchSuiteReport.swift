@@ -87,7 +87,7 @@ public enum BenchSuiteReport {
                 fields.append(
                     Field(
                         "MFU",
-                        "prefill above 100 % against the sgemm peak: where the CPU has AVX-512F, prefill multiplies with the engine's own kernel on weights packed once (fp32, BF16 for bf16 weights, VNNI for int8), not sgemm; MFU FMA is against what the cores can do at all"
+                        "prefill above 100 % against the sgemm peak: where the CPU has AVX-512F, prefill multiplies with the engine's own kernel on weights packed once (fp32, or BF16 and VNNI int8 dot products for bf16 and int8 weights), not sgemm; MFU FMA is against what the cores can do at all"
                     ))
             }
             if let closure = w.inferenceClosure {
