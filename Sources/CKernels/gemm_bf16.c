@@ -48,11 +48,12 @@ int wp_bf16_round(const float *x, uint16_t *y, long count) {
     return 1;
 }
 
-/* One tile: `rows` ≤ 6 rows of A (bf16, `lda` elements apart) times `panels` ≤ 4 panels, over `pairs` pairs of k; the
-   last panel's outputs masked by `last`. Inlined with constant rows and panels, so the accumulators stay in registers. */
+/* One tile: `rows` ≤ 6 rows of A (bf16, `lda` elements apart) times `panels` ≤ 4 panels, over `pairs` pairs of k, plus
+   `bias` and the rows' `residual` where given (either may be NULL; `residual` may be C); the last panel's outputs masked
+   by `last`. Inlined with constant rows and panels, so the accumulators stay in registers. */
 __attribute__((target("avx512f,avx512bw,avx512bf16"), always_inline))
 static inline void tile(const uint16_t *a, long lda, const uint32_t *panel, long pairs, float *c, long ldc, int rows, int panels,
-                        __mmask16 last, int accumulate) {
+                        __mmask16 last, const float *bias, const float *residual) {
     __m512 acc[TILE_ROWS][TILE_PANELS];
     for (int i = 0; i < rows; i++)
         for (int v = 0; v < panels; v++) acc[i][v] = _mm512_setzero_ps();
@@ -69,16 +70,17 @@ static inline void tile(const uint16_t *a, long lda, const uint32_t *panel, long
     for (int i = 0; i < rows; i++) {
         for (int v = 0; v < panels; v++) {
             __mmask16 m = v == panels - 1 ? last : (__mmask16)0xFFFF;
-            float *dst = c + i * ldc + v * 16;
-            __m512 value = accumulate ? _mm512_add_ps(acc[i][v], _mm512_maskz_loadu_ps(m, dst)) : acc[i][v];
-            _mm512_mask_storeu_ps(dst, m, value);
+            __m512 value = acc[i][v];
+            if (bias) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(m, bias + v * 16));
+            if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(m, residual + i * ldc + v * 16));
+            _mm512_mask_storeu_ps(c + i * ldc + v * 16, m, value);
         }
     }
 }
 
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void gemm_groups(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c,
-                        long ldc, int accumulate) {
+                        long ldc, const float *bias, const float *residual) {
     long pairs = k / 2, total_panels = (n + 15) / 16;
     for (long g = first_group; g < first_group + groups; g++) {
         long first_panel = g * TILE_PANELS;
@@ -87,26 +89,29 @@ static void gemm_groups(const uint16_t *a, long m, long k, const uint32_t *panel
         long end = (first_panel + count) * 16;
         __mmask16 last = end <= n ? (__mmask16)0xFFFF : (__mmask16)((1u << (16 - (end - n))) - 1);
         const uint32_t *panel = panels + first_panel * pairs * 16;
-        float *column = c + first_panel * 16;
+        long column = first_panel * 16;
+        const float *b = bias ? bias + column : 0;
         long row = 0;
         for (; row + TILE_ROWS <= m; row += TILE_ROWS) {
             const uint16_t *ar = a + row * k;
-            float *cr = column + row * ldc;
+            float *cr = c + row * ldc + column;
+            const float *rr = residual ? residual + row * ldc + column : 0;
             switch (count) {
-            case 4: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 4, last, accumulate); break;
-            case 3: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 3, last, accumulate); break;
-            case 2: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 2, last, accumulate); break;
-            default: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 1, last, accumulate);
+            case 4: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 4, last, b, rr); break;
+            case 3: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 3, last, b, rr); break;
+            case 2: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 2, last, b, rr); break;
+            default: tile(ar, k, panel, pairs, cr, ldc, TILE_ROWS, 1, last, b, rr);
             }
         }
         for (; row < m; row++) {
             const uint16_t *ar = a + row * k;
-            float *cr = column + row * ldc;
+            float *cr = c + row * ldc + column;
+            const float *rr = residual ? residual + row * ldc + column : 0;
             switch (count) {
-            case 4: tile(ar, k, panel, pairs, cr, ldc, 1, 4, last, accumulate); break;
-            case 3: tile(ar, k, panel, pairs, cr, ldc, 1, 3, last, accumulate); break;
-            case 2: tile(ar, k, panel, pairs, cr, ldc, 1, 2, last, accumulate); break;
-            default: tile(ar, k, panel, pairs, cr, ldc, 1, 1, last, accumulate);
+            case 4: tile(ar, k, panel, pairs, cr, ldc, 1, 4, last, b, rr); break;
+            case 3: tile(ar, k, panel, pairs, cr, ldc, 1, 3, last, b, rr); break;
+            case 2: tile(ar, k, panel, pairs, cr, ldc, 1, 2, last, b, rr); break;
+            default: tile(ar, k, panel, pairs, cr, ldc, 1, 1, last, b, rr);
             }
         }
     }
@@ -115,9 +120,9 @@ static void gemm_groups(const uint16_t *a, long m, long k, const uint32_t *panel
 long wp_bf16_gemm_groups(long n) { return ((n + 15) / 16 + TILE_PANELS - 1) / TILE_PANELS; }
 
 int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c, long ldc,
-                 int accumulate) {
-    /* The CPU's capability, not the forced kernel: the caller chose this path before writing bias and residual into C. */
+                 const float *bias, const float *residual) {
+    /* The CPU's capability, not the forced kernel: the caller checked that before rounding the rows. */
     if (wp_quant_best_kernel() < 3 || k % 2 != 0) return 0;
-    gemm_groups(a, m, k, panels, n, first_group, groups, c, ldc, accumulate);
+    gemm_groups(a, m, k, panels, n, first_group, groups, c, ldc, bias, residual);
     return 1;
 }

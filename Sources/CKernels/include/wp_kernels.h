@@ -59,13 +59,14 @@ int wp_swiglu_backward(const float *gate_up, const float *dout, float *dgate_up,
    in fp32).
    `wp_bf16_pack_panels`: W [n, k] bf16 row-major (k even) into ceil(n/16) panels of 16 rows × k/2 pairs (32-bit words,
    rows past n zero): ceil(n/16)·16·k/2 words. `wp_bf16_round`: y = bf16(x), round to nearest even.
-   `wp_bf16_gemm`: C[m, n] (+)= A[m, k] · Wᵀ for output groups `first_group ..< first_group + groups` of 64 columns
-   (`wp_bf16_gemm_groups(n)` in all), A bf16 row-major, C rows `ldc` floats apart; fp32 accumulation. */
+   `wp_bf16_gemm`: C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ residual[m, n], may be C) for output groups `first_group ..<
+   first_group + groups` of 64 columns (`wp_bf16_gemm_groups(n)` in all), A bf16 row-major, C and residual rows `ldc`
+   floats apart; fp32 accumulation. */
 void wp_bf16_pack_panels(const uint16_t *w, long n, long k, uint32_t *out);
 int wp_bf16_round(const float *x, uint16_t *y, long count);
 long wp_bf16_gemm_groups(long n);
 int wp_bf16_gemm(const uint16_t *a, long m, long k, const uint32_t *panels, long n, long first_group, long groups, float *c, long ldc,
-                 int accumulate);
+                 const float *bias, const float *residual);
 
 /* int8 (Q8_0) matrix products for prefill (gemm_q8.c), on CPUs whose widest kernel is 3 (AVX-512 VNNI and BF16):
    `wp_q8_quantize_rows` and `wp_q8_gemm` return 0 and do nothing otherwise, or when k is not a multiple of 32 (the

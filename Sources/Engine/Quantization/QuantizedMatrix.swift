@@ -131,16 +131,10 @@ public final class QuantizedMatrix: @unchecked Sendable {
         }
         let a = roundedRows.baseAddress!
         guard wp_bf16_round(inp, a, M * K) != 0 else { return false }
-        let accumulate = bias != nil || residual != nil
-        if accumulate {
-            MatMul.initialise(
-                out: out, bias: bias.map { UnsafeMutablePointer(mutating: $0) },
-                residual: residual.map { UnsafeMutablePointer(mutating: $0) },
-                M: M, N: N)
-        }
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
+        // Bias and residual are added as each tile is stored.
         Parallel.forEachChunk(wp_bf16_gemm_groups(N), minChunk: 1) { _, groups in
-            _ = wp_bf16_gemm(a, M, K, panels, N, groups.lowerBound, groups.count, out, N, accumulate ? 1 : 0)
+            _ = wp_bf16_gemm(a, M, K, panels, N, groups.lowerBound, groups.count, out, N, bias, residual)
         }
         return true
     }
