@@ -82,6 +82,11 @@ final class BenchCLITests: XCTestCase {
             for word in words { XCTAssertTrue(r.stderr.contains(word), "\(arguments): \(r.stderr)") }
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing was recorded, not even an empty ledger")
+        // Run from elsewhere, the suites are the repository's, found above the build's binary (whose real path is one
+        // folder deeper than .build/debug).
+        let elsewhere = try CLI.run(["bench", "nosuch", "--ledger", ledger], directory: dir)
+        let repositoryWorkloads = URL(fileURLWithPath: Self.workloads).standardizedFileURL.path
+        XCTAssertTrue(elsewhere.stderr.contains("a suite in \(repositoryWorkloads)"), elsewhere.stderr)
         let sweep = try CLI.run(["bench", "tiny", "--sweep", "batch=0,2", "--ledger", ledger])
         XCTAssertTrue(sweep.stderr.contains("--sweep takes batch=LIST or seq=LIST of values ≥ 1"), sweep.stderr)
         let context = try CLI.run(["bench", "tiny", "--sweep", "seq=64,-1", "--ledger", ledger])

@@ -28,9 +28,12 @@ enum CLI {
         var stderr: String
     }
 
-    static func start(_ args: [String], env: [String: String] = [:], executable: URL? = nil) throws -> (Process, Pipe, Pipe) {
+    static func start(
+        _ args: [String], env: [String: String] = [:], executable: URL? = nil, directory: URL? = nil
+    ) throws -> (Process, Pipe, Pipe) {
         let p = Process()
         p.executableURL = executable ?? binary
+        if let directory { p.currentDirectoryURL = directory }
         p.arguments = args
         // Hermetic: no WATTPRINT_* from the developer's shell, and a HOME of its own (no ~/.config/wattprint/config).
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WATTPRINT_") }
@@ -61,8 +64,8 @@ enum CLI {
     }
 
     @discardableResult
-    static func run(_ args: [String], env: [String: String] = [:], executable: URL? = nil) throws -> Result {
-        let (p, out, err) = try start(args, env: env, executable: executable)
+    static func run(_ args: [String], env: [String: String] = [:], executable: URL? = nil, directory: URL? = nil) throws -> Result {
+        let (p, out, err) = try start(args, env: env, executable: executable, directory: directory)
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()

@@ -65,7 +65,7 @@ public enum BenchReport {
         var aboveNote = ""
         if r.modelFLOPsUtilization > 1 && o.phase == .prefill {
             if o.precision == .bf16 {
-                aboveNote = "; above 100 %: bf16 products against the fp32 sgemm peak"
+                aboveNote = "; above 100 %: bf16 dot products against the fp32 peaks"
             } else if o.precision == .int8 && r.quantizedKernel?.contains("VNNI") == true {
                 aboveNote = "; above 100 %: int8 dot products against the fp32 peaks"
             } else if r.prefillKernel?.hasPrefix("engine") == true {
@@ -85,8 +85,13 @@ public enum BenchReport {
         if let loss = r.lastLoss { lines.append("loss         \(QuantityFormat.fixed(Double(loss), 4)) (random data)") }
         var memory = "peak RSS     \(QuantityFormat.bytes(Double(r.peakResidentBytes)))"
         if let state = r.optimizerStateBytes, let activations = r.activationBytes {
+            let rest = max(0, r.peakResidentBytes - state - activations)
             memory +=
-                " (params + grads + AdamW m, v = \(QuantityFormat.bytes(Double(state))); activations + scratch = \(QuantityFormat.bytes(Double(activations))))"
+                " (params + grads + AdamW m, v = \(QuantityFormat.bytes(Double(state))); activations + scratch = \(QuantityFormat.bytes(Double(activations))); the rest, \(QuantityFormat.bytes(Double(rest))): code, libraries, OpenBLAS's buffers)"
+        }
+        // Decode measures streaming-read bandwidth in this process: its buffer is part of the peak.
+        if o.phase == .decode, r.readBandwidthBytesPerSecond != nil {
+            memory += " (includes the bandwidth probe's \(QuantityFormat.bytes(Double(o.bandwidthProbeBytes))) buffer)"
         }
         lines.append(memory)
         if let bandwidth = r.readBandwidthBytesPerSecond, let weights = r.weightBytesPerStep, let cache = r.cacheBytesPerStep,
@@ -97,6 +102,7 @@ public enum BenchReport {
             )
             lines.append(
                 "decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound"
+                    + (fraction > 1 ? "; above 100 %: the weights and cache fit in the CPU's caches, which outrun the memory probe" : "")
             )
         }
         let e = record.energy

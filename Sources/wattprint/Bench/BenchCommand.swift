@@ -205,13 +205,17 @@ struct BenchCommand: ParsableCommand {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    /// $WATTPRINT_WORKLOADS, ./Workloads, or the repository's Workloads beside a build's binary (.build/release/wattprint).
+    /// $WATTPRINT_WORKLOADS, ./Workloads, or the nearest Workloads folder above the binary: the repository's for a
+    /// build's binary, whose real path is .build/<triple>/release/wattprint (.build/release is a link to it).
     static func defaultWorkloads() -> String {
         if let set = ProcessInfo.processInfo.environment["WATTPRINT_WORKLOADS"] { return set }
         if FileManager.default.fileExists(atPath: "Workloads") { return "Workloads" }
-        let binary = URL(fileURLWithPath: executablePath())
-        return binary.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-            "Workloads"
-        ).path
+        var folder = URL(fileURLWithPath: executablePath()).deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = folder.appendingPathComponent("Workloads")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
+            folder = folder.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: executablePath()).deletingLastPathComponent().appendingPathComponent("Workloads").path
     }
 }

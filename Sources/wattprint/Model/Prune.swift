@@ -22,7 +22,7 @@ extension ModelCommand {
         @Option(
             parsing: .unconditional,
             help:
-                "Fraction of each layer's attention heads to remove (GPT-2: single heads; dense Llama: whole key/value groups with their query heads)."
+                "Fraction of each layer's attention heads to remove (0 < F < 1; GPT-2: single heads; dense Llama: whole key/value groups with their query heads)."
         )
         var attention: Double?
         @Option(help: "Write the pruned checkpoint here (.safetensors).") var out: String
@@ -32,7 +32,8 @@ extension ModelCommand {
             if mlp == nil && attention == nil { throw ValidationError("pass --mlp F, --attention F or both") }
             for (name, fraction) in [("--mlp", mlp), ("--attention", attention)] {
                 if let fraction, !(fraction > 0 && fraction < 1) {
-                    throw ValidationError("\(name) \(fraction) is not a fraction to remove: pass a number between 0 and 1, e.g. 0.25")
+                    throw ValidationError(
+                        "\(name) \(fraction) is not a fraction to remove: pass a number above 0 and below 1, e.g. 0.25")
                 }
             }
         }
