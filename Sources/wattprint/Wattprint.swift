@@ -1,4 +1,6 @@
 import ArgumentParser
+import Engine
+import Foundation
 
 /// The root command: configuration only; each subcommand lives in its own file.
 @main
@@ -29,4 +31,13 @@ struct Wattprint: ParsableCommand {
             ModelCommand.self,
             ServeCommand.self, LedgerCommand.self, CollectorCommand.self,
         ])
+
+    /// Checks the engine's kernel variables before any command runs: a misspelt value would otherwise run the default
+    /// kernel silently, and a benchmark would record figures for a kernel nobody asked for.
+    static func main() {
+        if let problem = KernelEnvironment.problem(in: ProcessInfo.processInfo.environment) {
+            exit(withError: ModelCommandError(problem: problem))
+        }
+        main(nil)
+    }
 }

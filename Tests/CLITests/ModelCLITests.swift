@@ -41,6 +41,81 @@ final class ModelCLITests: XCTestCase {
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 
+    /// The bench ends with the timed steps' carbon at the region's grid, and says loudly when no region was given.
+    func testBenchPrintsTheTimedStepsCarbonAndWarnsOfADefaultedRegion() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let args = [
+            "model", "bench", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "64", "--context", "16", "--seq", "8",
+            "--batch", "1", "--steps", "1", "--warmup", "0", "--threads", "1", "--ledger", ledger,
+        ]
+        let france = try CLI.run(args + ["--region", "FR"])
+        XCTAssertEqual(france.status, 0, france.stderr)
+        let carbon = try XCTUnwrap(france.stdout.split(separator: "\n").first { $0.hasPrefix("carbon ") }, france.stdout)
+        XCTAssertTrue(carbon.contains("gCO2e/token") && carbon.contains("grid FR (France)"), String(carbon))
+        XCTAssertFalse(france.stdout.contains("REGION DEFAULTED"))
+        let world = try CLI.run(args + ["--json"])
+        XCTAssertEqual(world.status, 0, world.stderr)
+        let record = try XCTUnwrap(try json(world.stdout) as? [String: Any])
+        let printed = try XCTUnwrap(record["carbon"] as? [String: Any])
+        let energy = try XCTUnwrap((record["energy"] as? [String: Any])?["window"] as? [String: Any])
+        // The timed steps' grams are their IT energy × PUE × intensity (no hourly series, no embodied share here).
+        let joules = try XCTUnwrap(energy["totalJoules"] as? Double)
+        let expected = joules / 3.6e6 * (printed["pue"] as? Double ?? 0) * (printed["gramsPerKilowattHour"] as? Double ?? 0)
+        XCTAssertEqual(printed["timedGrams"] as? Double ?? 0, expected, accuracy: expected * 1e-9)
+        XCTAssertTrue((printed["warnings"] as? [String])?.first?.contains("REGION DEFAULTED TO WORLD AVERAGE") == true, "\(printed)")
+        // The recorded benchmark is the measurement only; the carbon is recomputed by `show` from the ledger.
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
+    /// A forced narrower OpenBLAS kernel than the CPU's vectors is named, with the fix, as `bench` does.
+    func testBenchNamesForcedNarrowBLASKernels() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let args = [
+            "model", "bench", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "64", "--context", "16", "--seq", "8",
+            "--batch", "1", "--steps", "1", "--warmup", "0", "--threads", "1", "--ledger", ledger, "--region", "FR",
+        ]
+        let r = try CLI.run(args + ["--json"], env: ["OPENBLAS_CORETYPE": "Haswell"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bench = try XCTUnwrap((try json(r.stdout) as? [String: Any])?["bench"] as? [String: Any])
+        XCTAssertEqual(bench["blasCoreOverride"] as? String, "Haswell")
+        let text = try CLI.run(args, env: ["OPENBLAS_CORETYPE": "Haswell"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        if bench["blasCore"] as? String == "Haswell", bench["fmaVectorBits"] as? Int == 512 {
+            XCTAssertTrue(
+                text.stdout.contains(
+                    "narrow kernels: OpenBLAS runs its Haswell kernels (256-bit vectors) on a CPU with AVX-512F (512-bit)"),
+                text.stdout)
+            XCTAssertTrue(
+                text.stdout.contains(
+                    "OPENBLAS_CORETYPE=Haswell in the environment forces them; fix: unset OPENBLAS_CORETYPE or set OPENBLAS_CORETYPE=SkylakeX"
+                ), text.stdout)
+        } else {
+            // A CPU without AVX-512 (or an OpenBLAS that ignores the variable) runs no narrower kernel than it has.
+            XCTAssertFalse(text.stdout.contains("narrow kernels"), text.stdout)
+        }
+    }
+
+    /// A misspelt kernel variable fails before anything runs (no ledger, no run), naming the values it takes.
+    func testMisspeltKernelVariablesAreRefused() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let bench = [
+            "model", "bench", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "64", "--context", "16", "--seq", "8",
+            "--phase", "prefill", "--steps", "1", "--warmup", "0", "--threads", "1", "--ledger", ledger, "--region", "FR",
+        ]
+        let prefill = try CLI.run(bench, env: ["WATTPRINT_PREFILL_KERNEL": "sgem"])
+        XCTAssertEqual(prefill.status, 1)
+        XCTAssertTrue(prefill.stderr.contains("WATTPRINT_PREFILL_KERNEL=sgem is not a prefill kernel; set it to sgemm"), prefill.stderr)
+        let quant = try CLI.run(bench, env: ["WATTPRINT_QUANT_KERNEL": "avx2"])
+        XCTAssertEqual(quant.status, 1)
+        XCTAssertTrue(quant.stderr.contains("WATTPRINT_QUANT_KERNEL=avx2 is not a kernel level"), quant.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing ran, so no ledger was created")
+        let fine = try CLI.run(bench + ["--json"], env: ["WATTPRINT_PREFILL_KERNEL": "sgemm", "WATTPRINT_QUANT_KERNEL": "2"])
+        XCTAssertEqual(fine.status, 0, fine.stderr)
+        let kernel = try XCTUnwrap(((try json(fine.stdout) as? [String: Any])?["bench"] as? [String: Any])?["prefillKernel"] as? String)
+        XCTAssertTrue(kernel.hasPrefix("OpenBLAS sgemm"), kernel)
+        XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger], env: ["WATTPRINT_PREFILL_KERNEL": "engine"]).status, 0)
+    }
+
     /// OpenBLAS is opened by the engine on first use, not linked: with the library hidden (a private mount
     /// namespace binds /dev/null over it), measuring still works and a model command says what to install.
     func testOpenBLASIsNeededOnlyByTheEngineAndItsAbsenceIsNamed() throws {

@@ -57,6 +57,8 @@ public struct BenchResult: Codable, Sendable {
     /// OpenBLAS's kernel core ("Haswell", "Cooperlake", …; nil in records from before it was kept, or where OpenBLAS
     /// does not say).
     public var blasCore: String?
+    /// `OPENBLAS_CORETYPE` as the environment set it (it overrides OpenBLAS's own choice of `blasCore`); nil when unset.
+    public var blasCoreOverride: String?
     /// OpenBLAS threads and SIMD-kernel workers actually in use.
     public var blasThreads: Int
     public var kernelWorkers: Int
@@ -81,6 +83,8 @@ public struct BenchResult: Codable, Sendable {
     /// and after the workload (nil when not measured).
     public var fmaPeakGFLOPs: Double?
     public var fmaVectorISA: String?
+    /// Bits in one vector of `fmaVectorISA` (512 for AVX-512F), to compare with the width of OpenBLAS's kernels.
+    public var fmaVectorBits: Int?
     /// achievedGFLOPs ÷ fmaPeakGFLOPs: the share of what the cores can do at all.
     public var fractionOfFMAPeak: Double?
     /// What multiplied a prefill's many rows (`QuantizedKernel.prefillName`): the engine's AVX-512F kernel on weights
@@ -223,6 +227,7 @@ public enum Benchmark {
             modelFLOPsUtilization: 0, peakResidentBytes: 0)
         result.activeParameterCount = config.activeParameterCount
         result.blasCore = Parallel.blasCoreName
+        result.blasCoreOverride = Parallel.blasCoreOverride
         if let precision = options.precision, precision != .fp32 {
             result.quantizedKernel = options.phase == .prefill ? QuantizedKernel.prefillName(precision) : QuantizedKernel.name(precision)
         }
@@ -408,6 +413,7 @@ public enum Benchmark {
             let fma = max(fmaBefore, ComputePeakProbe.fmaPeak(threads: options.threads, seconds: fmaSeconds) / 1e9)
             result.fmaPeakGFLOPs = fma
             result.fmaVectorISA = ComputePeakProbe.vectorISA
+            result.fmaVectorBits = ComputePeakProbe.vectorFloats * 32
             result.fractionOfFMAPeak = result.achievedGFLOPs / fma
         }
         if let bound = result.bandwidthBoundTokensPerSecond { result.fractionOfBandwidthBound = result.tokensPerSecond / bound }

@@ -40,6 +40,12 @@ public enum Parallel {
     /// nil for a BLAS that does not say.
     public static var blasCoreName: String? { wp_blas_core_name().map { String(cString: $0) } }
 
+    /// `OPENBLAS_CORETYPE` as set in this process's environment (nil when unset or empty): the kernel family forced on
+    /// OpenBLAS instead of the one it would detect.
+    public static var blasCoreOverride: String? {
+        getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Number of chunks used for `count` items when each chunk should hold at least `minChunk`.
     @inline(__always)
     public static func chunkCount(_ count: Int, minChunk: Int) -> Int {

@@ -1,3 +1,5 @@
+import Accounting
+import Benchmarks
 import Engine
 import Foundation
 import Measures
@@ -21,11 +23,48 @@ public enum BenchReport {
         }
     }
 
+    /// The timed steps' carbon, from the run's footprint once the run is closed. Printed, never recorded with the
+    /// benchmark: `wattprint show` recomputes the run's footprint from the ledger.
+    public struct Carbon: Codable, Sendable {
+        /// The grid zone whose intensity was used (`CarbonEstimate.IntensityUsed.label`).
+        public var grid: String
+        public var gramsPerKilowattHour: Double
+        public var pue: Double
+        /// g CO2e of the timed steps: their IT energy × the run's g CO2e per IT joule (PUE and grid included).
+        public var timedGrams: Double
+        public var gramsPerToken: Double?
+        /// What the reader must know first (a region defaulted to the world average), loudly.
+        public var warnings: [String]
+
+        /// - Parameters:
+        ///   - footprint: the closed run's footprint; its total grams over its IT energy scale the timed steps.
+        ///   - energy: the timed steps' energy; nil when the window was not measured.
+        public init?(footprint: RunFootprint, energy: Energy) {
+            guard let window = energy.window, footprint.energy.totalJoules > 0 else { return nil }
+            let c = footprint.carbon
+            grid = c.intensity.label
+            gramsPerKilowattHour = c.intensity.intensity.gramsPerKilowattHour
+            pue = c.pue.value
+            timedGrams = window.totalJoules * c.total.grams / footprint.energy.totalJoules
+            gramsPerToken = energy.tokens > 0 ? timedGrams / Double(energy.tokens) : nil
+            warnings = c.flags.compactMap {
+                if case .regionDefaulted = $0 { return "WARNING: \($0)" }
+                return nil
+            }
+        }
+    }
+
     /// What a bench records and prints.
     public struct Record: Codable, Sendable {
         public var bench: BenchResult
         public var energy: Energy
-        public init(bench: BenchResult, energy: Energy) { self.bench = bench; self.energy = energy }
+        /// Set after the run closes, for printing only (see `Carbon`).
+        public var carbon: Carbon?
+        public init(bench: BenchResult, energy: Energy, carbon: Carbon? = nil) {
+            self.bench = bench
+            self.energy = energy
+            self.carbon = carbon
+        }
     }
 
     public static func build(_ record: Record) -> Report {
@@ -39,6 +78,7 @@ public enum BenchReport {
                 "  \(s.m)×\(s.n)×\(s.k): best \(QuantityFormat.fixed(s.bestGFLOPs, 1)), median \(QuantityFormat.fixed(s.medianGFLOPs, 1)) GFLOP/s"
             )
         }
+        if let note = narrowKernelNote(r) { lines.append(note) }
         if let fma = r.fmaPeakGFLOPs {
             lines.append(
                 "FMA peak     \(QuantityFormat.fixed(fma, 1)) GFLOP/s (independent \(r.fmaVectorISA ?? "vector") multiply-add chains on \(o.threads) thread(s), best of before and after)"
@@ -115,6 +155,24 @@ public enum BenchReport {
                 "per token    \(QuantityFormat.fixed(jpt, 4)) J/token = \(String(format: "%.3g", jpt / 3.6e6)) kWh/token; recorded as run \(e.runID) (wattprint show \(e.runID))"
             )
         }
+        if let carbon = record.carbon {
+            let perToken = carbon.gramsPerToken.map { "\(String(format: "%.3g", $0)) gCO2e/token, " } ?? ""
+            lines.append(
+                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) gCO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) gCO2e/kWh; PUE \(QuantityFormat.fixed(carbon.pue, 2)); its interval and sources: wattprint show \(e.runID))"
+            )
+            lines += carbon.warnings.map { "  \($0)" }
+        }
         return Report(blocks: lines.map(Block.line), data: record)
+    }
+
+    /// Where OpenBLAS runs kernels narrower than the CPU's vectors (a forced `OPENBLAS_CORETYPE`, or an OpenBLAS too old
+    /// to know the CPU), what that costs and the fix; nil when the widths match or either is unknown.
+    static func narrowKernelNote(_ r: BenchResult) -> String? {
+        guard let core = r.blasCore, let bits = BLASKernelWidth.bits[core.lowercased()], let cpuBits = r.fmaVectorBits, bits < cpuBits,
+            let family = BLASKernelWidth.family(forCPUBits: cpuBits)
+        else { return nil }
+        let forced = r.blasCoreOverride.map { "; OPENBLAS_CORETYPE=\($0) in the environment forces them" } ?? ""
+        return
+            "  narrow kernels: OpenBLAS runs its \(core) kernels (\(bits)-bit vectors) on a CPU with \(r.fmaVectorISA ?? "\(cpuBits)-bit vectors") (\(cpuBits)-bit): sgemm stays well below the FMA peak\(forced); fix: \(r.blasCoreOverride != nil ? "unset OPENBLAS_CORETYPE or " : "")set OPENBLAS_CORETYPE=\(family) (or use an OpenBLAS that knows this CPU)"
     }
 }

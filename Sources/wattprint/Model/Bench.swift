@@ -143,10 +143,15 @@ extension ModelCommand {
                 _ = try? measured.finish(status: .complete, exitCode: 1)
                 throw error
             }
-            let record = BenchReport.Record(
+            var record = BenchReport.Record(
                 bench: result, energy: BenchReport.Energy(runID: measured.runID, window: window, tokens: tokens))
             measured.record(.benchmark(try JSONValue(encoding: record)))
             try measured.finish()
+            // The footprint as `wattprint show` computes it, from the closed run's samples and recorded settings.
+            let footprint = try CLIError.wrapping {
+                try RunFootprint.compute(ledger: measured.ledger, run: measured.runID, data: try CarbonTables.load())
+            }
+            record.carbon = BenchReport.Carbon(footprint: footprint, energy: record.energy)
             try output.emit(BenchReport.build(record))
         }
     }

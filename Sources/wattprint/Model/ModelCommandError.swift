@@ -7,4 +7,7 @@ struct ModelCommandError: Error, CustomStringConvertible {
     init(_ problem: String, fix: String) {
         description = "\(problem); \(fix)"
     }
+
+    /// A message that already names the problem and its fix.
+    init(problem: String) { description = problem }
 }
