@@ -13,31 +13,19 @@ Standard library only. See README.md beside this file for building llama-bench a
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from side_by_side import add_wattprint_arguments, check_wattprint, coretype_label, model_bench, ratio_span, run, span, write_json  # noqa: E402
 
 # wattprint precision → the GGUF files (suffixes) compared with it.
 PAIRS = {"fp32": ["f32"], "bf16": ["bf16", "f16"], "int8": ["q8_0"]}
 
 
-def run(command, env=None):
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        sys.exit(f"compare.py: {' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
 def wattprint_bench(binary, preset, phase, precision, threads, ledger, native_blas):
     shape = ["--seq", "16", "--steps", "128", "--warmup", "4"] if phase == "decode" else ["--seq", "256", "--steps", "3"]
-    command = [binary, "model", "bench", "--preset", preset, "--phase", phase, "--threads", str(threads), "--json", *shape]
-    if precision != "fp32":
-        command += ["--precision", precision]
-    env = dict(os.environ, WATTPRINT_LEDGER=ledger)
-    if native_blas:
-        env.pop("OPENBLAS_CORETYPE", None)
-    result = json.loads(run(command, env=env))["bench"]
+    result, env = model_bench(binary, preset, phase, threads, ledger, native_blas, shape, precision)
     # The kernel wattprint reports: a reduced-precision one, prefill's (records from before it was kept: sgemm).
     blas = f"OpenBLAS sgemm ({env.get('OPENBLAS_CORETYPE', 'its own kernel choice')})"
     prefill = result.get("prefillKernel", blas)
@@ -60,9 +48,7 @@ def llama_bench(binary, model, phase, threads, repetitions):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    parser.add_argument(
-        "--wattprint", default=os.path.join(repository, ".build/release/wattprint"),
-        help="the wattprint binary (default: this repository's release build)")
+    add_wattprint_arguments(parser, repository)
     parser.add_argument("--llama-bench", required=True, help="llama.cpp's llama-bench binary")
     parser.add_argument("--models", required=True, help="folder with PRESET-{f32,bf16,f16,q8_0}.gguf (make-gguf.py, llama-quantize)")
     parser.add_argument("--preset", default="gpt2-124m", choices=["gpt2-124m", "llama-124m"])
@@ -73,9 +59,6 @@ def main():
         "--precisions", default="fp32,bf16,int8", help="comma-separated wattprint formats: fp32, bf16, int8 (default all three)")
     parser.add_argument("--llama-repetitions", type=int, default=2, help="llama-bench -r (it reports their mean)")
     parser.add_argument("--json", help="also write every measurement to this file")
-    parser.add_argument(
-        "--native-blas", action="store_true",
-        help="run wattprint without OPENBLAS_CORETYPE, so OpenBLAS picks its own kernels (the environment may force older ones)")
     args = parser.parse_args()
     if args.rounds < 1 or args.threads < 1:
         parser.error("--rounds and --threads must be at least 1")
@@ -85,8 +68,7 @@ def main():
     for precision in args.precisions.split(","):
         if precision not in PAIRS:
             parser.error(f"unknown precision '{precision}': use {', '.join(PAIRS)}")
-    if not os.access(args.wattprint, os.X_OK):
-        parser.error(f"{args.wattprint} is not an executable; build it (swift build -c release) or pass --wattprint")
+    check_wattprint(parser, args.wattprint)
     if not os.access(args.llama_bench, os.X_OK):
         parser.error(f"{args.llama_bench} is not an executable; build llama-bench (README.md beside this script)")
     for precision in args.precisions.split(","):
@@ -112,8 +94,8 @@ def main():
                             f" | llama.cpp {suffix.upper():4} {theirs['tokens_per_second']:8.1f} t/s",
                             file=sys.stderr, flush=True)
 
-    coretype = "unset" if args.native_blas else os.environ.get("OPENBLAS_CORETYPE", "unset")
-    print(f"\n{args.preset}, {args.threads} thread(s), {args.rounds} interleaved round(s), wattprint's OPENBLAS_CORETYPE {coretype};"
+    print(f"\n{args.preset}, {args.threads} thread(s), {args.rounds} interleaved round(s), wattprint's OPENBLAS_CORETYPE"
+          f" {coretype_label(args.native_blas)};"
           " tokens/s median [min–max]")
     print(f"{'phase':8} {'wattprint':22} {'llama.cpp':22} {'ratio (per round)':28} wattprint kernel")
     for phase in args.phases.split(","):
@@ -122,17 +104,8 @@ def main():
             for suffix in PAIRS[precision]:
                 theirs = [m for m in measurements if m["phase"] == phase and m["engine"] == "llama.cpp" and m["format"] == suffix.upper()]
                 a, b = [m["tokens_per_second"] for m in ours], [m["tokens_per_second"] for m in theirs]
-                ratios = [x / y for x, y in zip(a, b)]
-
-                def span(values):
-                    return f"{statistics.median(values):7.1f} [{min(values):.0f}–{max(values):.0f}]"
-
-                print(
-                    f"{phase:8} {precision:4} {span(a):17} {suffix.upper():4} {span(b):17} "
-                    f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]      {ours[0]['kernel']}")
-    if args.json:
-        with open(args.json, "w") as file:
-            json.dump(measurements, file, indent=1)
+                print(f"{phase:8} {precision:4} {span(a):17} {suffix.upper():4} {span(b):17} {ratio_span(a, b):28} {ours[0]['kernel']}")
+    write_json(args.json, measurements)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,15 @@ Needs torch and transformers (a CPU venv: pip install torch transformers).
 """
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
+from side_by_side import add_wattprint_arguments, check_wattprint, coretype_label, model_bench, ratio_span, span, write_json  # noqa: E402
 
 
 def wattprint_bench(binary, preset, phase, threads, ledger, native_blas, batch, seq, precision):
@@ -32,16 +33,7 @@ def wattprint_bench(binary, preset, phase, threads, ledger, native_blas, batch, 
         "prefill": ["--seq", str(seq), "--steps", "5"],
         "decode": ["--seq", "16", "--steps", "128", "--warmup", "4"],
     }[phase]
-    command = [binary, "model", "bench", "--preset", preset, "--phase", phase, "--threads", str(threads), "--json", *shape]
-    if precision != "fp32":
-        command += ["--precision", precision]
-    env = dict(os.environ, WATTPRINT_LEDGER=ledger)
-    if native_blas:
-        env.pop("OPENBLAS_CORETYPE", None)
-    done = subprocess.run(command, capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        sys.exit(f"compare.py: {' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout)["bench"]["tokensPerSecond"]
+    return model_bench(binary, preset, phase, threads, ledger, native_blas, shape, precision)[0]["tokensPerSecond"]
 
 
 class TorchModel:
@@ -117,9 +109,7 @@ class TorchModel:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     repository = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    parser.add_argument(
-        "--wattprint", default=os.path.join(repository, ".build/release/wattprint"),
-        help="the wattprint binary (default: this repository's release build)")
+    add_wattprint_arguments(parser, repository)
     parser.add_argument("--preset", default="gpt2-124m", choices=["gpt2-124m", "llama-124m"])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3); medians are over them")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads for both (default: all CPUs)")
@@ -128,9 +118,6 @@ def main():
     parser.add_argument("--batch", type=int, default=4, help="training batch (default 4)")
     parser.add_argument("--seq", type=int, default=64, help="training sequence (default 64)")
     parser.add_argument("--prefill-seq", type=int, default=256, help="prefill prompt (default 256)")
-    parser.add_argument(
-        "--native-blas", action="store_true",
-        help="run wattprint without OPENBLAS_CORETYPE, so OpenBLAS picks its own kernels (the environment may force older ones)")
     parser.add_argument("--json", help="also write every measurement to this file")
     args = parser.parse_args()
     phases, precisions = args.phases.split(","), args.precisions.split(",")
@@ -140,8 +127,7 @@ def main():
         parser.error("phases are train, prefill and decode")
     if any(p not in ("fp32", "bf16") for p in precisions):
         parser.error("precisions are fp32 and bf16")
-    if not os.access(args.wattprint, os.X_OK):
-        parser.error(f"{args.wattprint} is not an executable; build it (swift build -c release) or pass --wattprint")
+    check_wattprint(parser, args.wattprint)
     # transformers warns, once per step, that past_key_values will be renamed; the argument works in the versions this runs on.
     warnings.filterwarnings("ignore", category=FutureWarning)
     try:
@@ -167,23 +153,14 @@ def main():
                 print(f"round {round_index + 1} {phase:7} {precision:4} wattprint {ours:8.1f} t/s | PyTorch {theirs:8.1f} t/s",
                       file=sys.stderr, flush=True)
 
-    coretype = "unset" if args.native_blas else os.environ.get("OPENBLAS_CORETYPE", "unset")
     print(f"\n{args.preset}, {args.threads} thread(s), {args.rounds} interleaved round(s), PyTorch {torch.__version__}, "
-          f"wattprint's OPENBLAS_CORETYPE {coretype}; tokens/s median [min–max]")
+          f"wattprint's OPENBLAS_CORETYPE {coretype_label(args.native_blas)}; tokens/s median [min–max]")
     print(f"{'phase':8} {'weights':8} {'wattprint':22} {'PyTorch':22} ratio (per round)")
     for phase, precision in rows:
         found = [m for m in measurements if m["phase"] == phase and m["precision"] == precision]
         ours, theirs = [m["wattprint"] for m in found], [m["pytorch"] for m in found]
-        ratios = [a / b for a, b in zip(ours, theirs)]
-
-        def span(values):
-            return f"{statistics.median(values):8.1f} [{min(values):.0f}–{max(values):.0f}]"
-
-        print(f"{phase:8} {precision:8} {span(ours):22} {span(theirs):22} "
-              f"{statistics.median(ratios):.2f} [{min(ratios):.2f}–{max(ratios):.2f}]")
-    if args.json:
-        with open(args.json, "w") as file:
-            json.dump(measurements, file, indent=1)
+        print(f"{phase:8} {precision:8} {span(ours, 8):22} {span(theirs, 8):22} {ratio_span(ours, theirs)}")
+    write_json(args.json, measurements)
 
 
 if __name__ == "__main__":
