@@ -1,7 +1,10 @@
 #include "wp_kernels.h"
 #include <immintrin.h>
+#include <pthread.h>
+#include <stdlib.h>
 
-/* fp32 matrix products for prefill on weights packed once per inference session: C[m, n] (+)= A[m, k] · Wᵀ.
+/* fp32 matrix products of many rows: C[m, n] (+)= A[m, k] · Wᵀ, on weights packed once per inference session (prefill,
+   `wp_f32_gemm`) or packed a group at a time as the product runs (training, `wp_f32_gemm_unpacked`).
 
    Why not sgemm: OpenBLAS packs the weight matrix again on every call (its sgemm_itcopy took ≈ 9 % of a GPT-2 prefill
    under perf), and its fastest kernel here ran 416–474 GFLOP/s on prefill's shapes (model bench's sgemm probe and a
@@ -22,30 +25,94 @@ long wp_f32_gemm_groups(long n) { return (n + GROUP_WIDTH - 1) / GROUP_WIDTH; }
 
 long wp_f32_panel_floats(long n, long k) { return wp_f32_gemm_groups(n) * GROUP_WIDTH * k; }
 
-void wp_f32_pack_panels(const float *w, long n, long k, int input_major, long first_group, long groups, float *out) {
-    for (long g = first_group; g < first_group + groups; g++) {
-        for (long p = 0; p < k; p++) {
-            float *dst = out + (g * k + p) * GROUP_WIDTH;
-            for (long j = 0; j < GROUP_WIDTH; j++) {
-                long r = g * GROUP_WIDTH + j;
-                dst[j] = r < n ? (input_major ? w[p * n + r] : w[r * k + p]) : 0.0f;
-            }
-        }
+/* 16 × 16 transpose in registers: r[i] holds row i on entry, column i on return (four rounds of shuffles). */
+__attribute__((target("avx512f"), always_inline))
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int i = 0; i < 8; i++) {
+        int a = (i / 4) * 8 + (i % 4), b = a + 4;
+        t[2 * i] = _mm512_shuffle_f32x4(r[a], r[b], 0x88);
+        t[2 * i + 1] = _mm512_shuffle_f32x4(r[a], r[b], 0xDD);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[2 * i], t[2 * i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[2 * i], t[2 * i + 8], 0xDD);
+        r[i + 4] = _mm512_shuffle_f32x4(t[2 * i + 1], t[2 * i + 9], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[2 * i + 1], t[2 * i + 9], 0xDD);
     }
 }
+
+/* Group g of W into `dst` (k × 48 floats, 64-byte aligned): input-major rows copy 48 contiguous weights a k; output-major
+   rows are transposed 16 × 16 at a time. Outputs past n are zero. */
+__attribute__((target("avx512f")))
+static void pack_group(const float *w, long n, long k, int input_major, long g, float *dst) {
+    long first = g * GROUP_WIDTH;
+    if (input_major) {
+        __mmask16 mask[GROUP_VECTORS];
+        for (int v = 0; v < GROUP_VECTORS; v++) {
+            long valid = n - (first + v * 16);
+            mask[v] = valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? (__mmask16)0 : (__mmask16)((1u << valid) - 1);
+        }
+        for (long p = 0; p < k; p++)
+            for (int v = 0; v < GROUP_VECTORS; v++)
+                _mm512_store_ps(dst + p * GROUP_WIDTH + v * 16, _mm512_maskz_loadu_ps(mask[v], w + p * n + first + v * 16));
+        return;
+    }
+    long p = 0;
+    for (; p + 16 <= k; p += 16) {
+        for (int v = 0; v < GROUP_VECTORS; v++) {
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                long row = first + v * 16 + i;
+                r[i] = row < n ? _mm512_loadu_ps(w + row * k + p) : _mm512_setzero_ps();
+            }
+            transpose16(r);
+            for (int i = 0; i < 16; i++) _mm512_store_ps(dst + (p + i) * GROUP_WIDTH + v * 16, r[i]);
+        }
+    }
+    for (; p < k; p++)
+        for (long j = 0; j < GROUP_WIDTH; j++) dst[p * GROUP_WIDTH + j] = first + j < n ? w[(first + j) * k + p] : 0.0f;
+}
+
+void wp_f32_pack_panels(const float *w, long n, long k, int input_major, long first_group, long groups, float *out) {
+    if (wp_quant_best_kernel() < 2) return;
+    for (long g = first_group; g < first_group + groups; g++) pack_group(w, n, k, input_major, g, out + g * k * GROUP_WIDTH);
+}
+
+/* Lines of W to bring into L2 while a group's tiles compute (the next group a thread packs): part i is `lines[i]` cache
+   lines from `base[i]`, `stride` bytes apart, one per k of one row tile. */
+struct prefetch_plan {
+    const char *base[GROUP_VECTORS];
+    long lines[GROUP_VECTORS];
+    long stride;
+    int parts;
+};
 
 /* One tile: `rows` ≤ 8 rows of A (`lda` floats apart) times one group over all k, plus the group's `bias` and the rows'
    `residual` where given (either may be NULL; `residual` may be C); outputs past the group's valid columns masked by
    `mask`. Inlined with constant rows, so the accumulators stay in registers. */
 __attribute__((target("avx512f"), always_inline))
 static inline void tile(const float *a, long lda, const float *group, long k, float *c, long ldc, int rows, const __mmask16 mask[3],
-                        const float *bias, const float *residual) {
+                        const float *bias, const float *residual, const char *prefetch, long prefetch_stride, long prefetch_lines) {
     __m512 acc[TILE_ROWS][GROUP_VECTORS];
     for (int i = 0; i < rows; i++)
         for (int v = 0; v < GROUP_VECTORS; v++) acc[i][v] = _mm512_setzero_ps();
     for (long p = 0; p < k; p++) {
         __m512 b[GROUP_VECTORS];
         for (int v = 0; v < GROUP_VECTORS; v++) b[v] = _mm512_loadu_ps(group + p * GROUP_WIDTH + v * 16);
+        if (p < prefetch_lines) _mm_prefetch(prefetch + p * prefetch_stride, _MM_HINT_T1);
         for (int i = 0; i < rows; i++) {
             __m512 x = _mm512_set1_ps(a[i * lda + p]);
             for (int v = 0; v < GROUP_VECTORS; v++) acc[i][v] = _mm512_fmadd_ps(x, b[v], acc[i][v]);
@@ -62,40 +129,94 @@ static inline void tile(const float *a, long lda, const float *group, long k, fl
     }
 }
 
+/* Every row tile of A against group g, whose k × 48 panel is `group`. */
 __attribute__((target("avx512f")))
-static void gemm_groups(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
-                        const float *bias, const float *residual) {
-    long total = wp_f32_gemm_groups(n);
-    for (long g = first_group; g < first_group + groups && g < total; g++) {
-        __mmask16 mask[GROUP_VECTORS];
-        for (int v = 0; v < GROUP_VECTORS; v++) {
-            long valid = n - (g * GROUP_WIDTH + v * 16);
-            mask[v] = valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? (__mmask16)0 : (__mmask16)((1u << valid) - 1);
-        }
-        const float *group = panels + g * k * GROUP_WIDTH;
-        long column = g * GROUP_WIDTH;
-        const float *b = bias ? bias + column : 0;
-        long row = 0;
-        for (; row + TILE_ROWS <= m; row += TILE_ROWS)
-            tile(a + row * k, k, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b, residual ? residual + row * ldc + column : 0);
-        const float *ar = a + row * k, *rr = residual ? residual + row * ldc + column : 0;
-        float *cr = c + row * ldc + column;
-        switch (m - row) {
-        case 7: tile(ar, k, group, k, cr, ldc, 7, mask, b, rr); break;
-        case 6: tile(ar, k, group, k, cr, ldc, 6, mask, b, rr); break;
-        case 5: tile(ar, k, group, k, cr, ldc, 5, mask, b, rr); break;
-        case 4: tile(ar, k, group, k, cr, ldc, 4, mask, b, rr); break;
-        case 3: tile(ar, k, group, k, cr, ldc, 3, mask, b, rr); break;
-        case 2: tile(ar, k, group, k, cr, ldc, 2, mask, b, rr); break;
-        case 1: tile(ar, k, group, k, cr, ldc, 1, mask, b, rr); break;
-        default: break;
-        }
+static void gemm_group(const float *a, long m, long k, const float *group, long n, long g, float *c, long ldc, const float *bias,
+                       const float *residual, const struct prefetch_plan *plan) {
+    __mmask16 mask[GROUP_VECTORS];
+    for (int v = 0; v < GROUP_VECTORS; v++) {
+        long valid = n - (g * GROUP_WIDTH + v * 16);
+        mask[v] = valid >= 16 ? (__mmask16)0xFFFF : valid <= 0 ? (__mmask16)0 : (__mmask16)((1u << valid) - 1);
+    }
+    long column = g * GROUP_WIDTH;
+    const float *b = bias ? bias + column : 0;
+    long row = 0, part = 0;
+    /* The first full tiles each prefetch one part of the plan (one line a k), the rest none. */
+    for (; row + TILE_ROWS <= m && plan && part < plan->parts; row += TILE_ROWS, part++)
+        tile(a + row * k, k, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b, residual ? residual + row * ldc + column : 0,
+             plan->base[part], plan->stride, plan->lines[part]);
+    for (; row + TILE_ROWS <= m; row += TILE_ROWS)
+        tile(a + row * k, k, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b, residual ? residual + row * ldc + column : 0, 0, 0,
+             0);
+    const float *ar = a + row * k, *rr = residual ? residual + row * ldc + column : 0;
+    float *cr = c + row * ldc + column;
+    switch (m - row) {
+    case 7: tile(ar, k, group, k, cr, ldc, 7, mask, b, rr, 0, 0, 0); break;
+    case 6: tile(ar, k, group, k, cr, ldc, 6, mask, b, rr, 0, 0, 0); break;
+    case 5: tile(ar, k, group, k, cr, ldc, 5, mask, b, rr, 0, 0, 0); break;
+    case 4: tile(ar, k, group, k, cr, ldc, 4, mask, b, rr, 0, 0, 0); break;
+    case 3: tile(ar, k, group, k, cr, ldc, 3, mask, b, rr, 0, 0, 0); break;
+    case 2: tile(ar, k, group, k, cr, ldc, 2, mask, b, rr, 0, 0, 0); break;
+    case 1: tile(ar, k, group, k, cr, ldc, 1, mask, b, rr, 0, 0, 0); break;
+    default: break;
     }
 }
 
 int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
                 const float *bias, const float *residual) {
     if (wp_quant_best_kernel() < 2) return 0;
-    gemm_groups(a, m, k, panels, n, first_group, groups, c, ldc, bias, residual);
+    long total = wp_f32_gemm_groups(n);
+    for (long g = first_group; g < first_group + groups && g < total; g++)
+        gemm_group(a, m, k, panels + g * k * GROUP_WIDTH, n, g, c, ldc, bias, residual, 0);
+    return 1;
+}
+
+/* One group's panel per thread, kept between calls (GCD reuses its worker threads): k × 48 floats, grown as needed, and
+   freed when the thread exits (libdispatch ends idle workers) through a key's destructor. */
+static __thread float *group_scratch;
+static __thread long group_scratch_floats;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
+
+static void make_scratch_key(void) { pthread_key_create(&scratch_key, free); }
+
+int wp_f32_gemm_unpacked(const float *a, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
+                         float *c, long ldc, const float *bias, const float *residual) {
+    if (wp_quant_best_kernel() < 2) return 0;
+    long floats = k * GROUP_WIDTH;
+    if (group_scratch_floats < floats) {
+        free(group_scratch);
+        /* Under 1 MiB: failing here means the process is out of memory, where Swift's own allocations trap too. */
+        group_scratch = aligned_alloc(64, (size_t)floats * sizeof(float));
+        if (!group_scratch) abort();
+        group_scratch_floats = floats;
+        pthread_once(&scratch_key_once, make_scratch_key);
+        pthread_setspecific(scratch_key, group_scratch);
+    }
+    long total = wp_f32_gemm_groups(n);
+    for (long g = first_group; g < first_group + groups && g < total; g++) {
+        pack_group(w, n, k, input_major, g, group_scratch);
+        /* While this group's first three row tiles compute (24 rows or more: all of the plan; 16–23: two thirds), bring
+           the next group's weights into L2, so packing it reads them from there. */
+        struct prefetch_plan plan = {.parts = 0};
+        long next = g + 1;
+        if (next < first_group + groups && next < total) {
+            for (int v = 0; v < GROUP_VECTORS; v++) {
+                long first_row = next * GROUP_WIDTH + v * 16;
+                if (input_major) { /* row p of the group: 48 floats from column 48·next, three lines (those within n) */
+                    plan.base[v] = (const char *)(w + (first_row < n ? first_row : next * GROUP_WIDTH));
+                    plan.lines[v] = first_row < n ? k : 0;
+                    plan.stride = n * (long)sizeof(float);
+                } else { /* 16 output rows, k floats each, contiguous: 16·k / 16 = k lines */
+                    long rows = n - first_row < 16 ? (n - first_row > 0 ? n - first_row : 0) : 16;
+                    plan.base[v] = (const char *)(w + (first_row < n ? first_row : 0) * k);
+                    plan.lines[v] = rows * k / 16;
+                    plan.stride = 64;
+                }
+            }
+            plan.parts = GROUP_VECTORS;
+        }
+        gemm_group(a, m, k, group_scratch, n, g, c, ldc, bias, residual, &plan);
+    }
     return 1;
 }

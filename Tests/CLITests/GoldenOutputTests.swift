@@ -114,11 +114,11 @@ final class GoldenOutputTests: XCTestCase {
         ]
         let text = try CLI.run(args)
         XCTAssertEqual(text.status, 0, text.stderr)
-        // OpenBLAS's core and the FMA probe's vector ISA are the machine's, and so is whether the core is narrower than
-        // the CPU's vectors (its line is pinned in ModelCLITests).
+        // OpenBLAS's core, the FMA probe's vector ISA and the products' kernel are the machine's, and so is whether the
+        // core is narrower than the CPU's vectors (its line is pinned in ModelCLITests).
         let machine = [
             (#", [A-Za-z0-9_]+ kernels,"#, ", CORE kernels,"), (#"independent [A-Za-z0-9+-]+ multiply"#, "independent ISA multiply"),
-            (#"\n  narrow kernels: [^\n]*"#, ""),
+            (#"\n  narrow kernels: [^\n]*"#, ""), (#"products     train: [^\n]*"#, "products     train: KERNEL"),
         ]
         try assertGolden("model-bench.txt", masked(text.stdout, machine + [(#"[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?"#, "#")]))
         let json = try CLI.run(args + ["--json"])

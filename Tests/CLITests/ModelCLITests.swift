@@ -102,18 +102,21 @@ final class ModelCLITests: XCTestCase {
             "model", "bench", "--layers", "1", "--width", "32", "--heads", "2", "--vocab", "64", "--context", "16", "--seq", "8",
             "--phase", "prefill", "--steps", "1", "--warmup", "0", "--threads", "1", "--ledger", ledger, "--region", "FR",
         ]
-        let prefill = try CLI.run(bench, env: ["WATTPRINT_PREFILL_KERNEL": "sgem"])
-        XCTAssertEqual(prefill.status, 1)
-        XCTAssertTrue(prefill.stderr.contains("WATTPRINT_PREFILL_KERNEL=sgem is not a prefill kernel; set it to sgemm"), prefill.stderr)
+        let matmul = try CLI.run(bench, env: ["WATTPRINT_MATMUL_KERNEL": "sgem"])
+        XCTAssertEqual(matmul.status, 1)
+        XCTAssertTrue(matmul.stderr.contains("WATTPRINT_MATMUL_KERNEL=sgem is not a matrix kernel; set it to sgemm"), matmul.stderr)
+        let former = try CLI.run(bench, env: ["WATTPRINT_PREFILL_KERNEL": "sgemm"])
+        XCTAssertEqual(former.status, 1)
+        XCTAssertTrue(former.stderr.contains("unset it and set WATTPRINT_MATMUL_KERNEL=sgemm instead"), former.stderr)
         let quant = try CLI.run(bench, env: ["WATTPRINT_QUANT_KERNEL": "avx2"])
         XCTAssertEqual(quant.status, 1)
         XCTAssertTrue(quant.stderr.contains("WATTPRINT_QUANT_KERNEL=avx2 is not a kernel level"), quant.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing ran, so no ledger was created")
-        let fine = try CLI.run(bench + ["--json"], env: ["WATTPRINT_PREFILL_KERNEL": "sgemm", "WATTPRINT_QUANT_KERNEL": "2"])
+        let fine = try CLI.run(bench + ["--json"], env: ["WATTPRINT_MATMUL_KERNEL": "sgemm", "WATTPRINT_QUANT_KERNEL": "2"])
         XCTAssertEqual(fine.status, 0, fine.stderr)
         let kernel = try XCTUnwrap(((try json(fine.stdout) as? [String: Any])?["bench"] as? [String: Any])?["prefillKernel"] as? String)
         XCTAssertTrue(kernel.hasPrefix("OpenBLAS sgemm"), kernel)
-        XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger], env: ["WATTPRINT_PREFILL_KERNEL": "engine"]).status, 0)
+        XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger], env: ["WATTPRINT_MATMUL_KERNEL": "engine"]).status, 0)
     }
 
     /// OpenBLAS is opened by the engine on first use, not linked: with the library hidden (a private mount

@@ -86,8 +86,9 @@ int wp_q8_gemm(const uint8_t *xu, const float *xscale, long m, long k, const int
 /* fp32 matrix products for prefill on weights packed once (gemm_f32.c), AVX-512F only: `wp_f32_gemm` returns 0 and does
    nothing when the CPU lacks it (the caller runs sgemm).
    `wp_f32_pack_panels`: W [n, k] output-major (`input_major` 0) or [k, n] input-major (1) into `wp_f32_gemm_groups(n)`
-   groups of 48 outputs × k (48 floats per k, outputs past n zero), `wp_f32_panel_floats(n, k)` floats in all; groups
-   `first_group ..< first_group + groups` only, so callers may spread the packing over cores.
+   groups of 48 outputs × k (48 floats per k, outputs past n zero), `wp_f32_panel_floats(n, k)` floats in all, `out`
+   64-byte aligned; groups `first_group ..< first_group + groups` only, so callers may spread the packing over cores.
+   Without AVX-512F it writes nothing (`wp_f32_gemm` would not run either).
    `wp_f32_gemm`: C[m, n] = A[m, k] · Wᵀ (+ bias[n]) (+ residual[m, n]) for output groups `first_group ..< first_group +
    groups`, A row-major, C and residual rows `ldc` floats apart; `bias` and `residual` may be NULL, `residual` may be C. */
 long wp_f32_gemm_groups(long n);
@@ -95,5 +96,11 @@ long wp_f32_panel_floats(long n, long k);
 void wp_f32_pack_panels(const float *w, long n, long k, int input_major, long first_group, long groups, float *out);
 int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
                 const float *bias, const float *residual);
+/* `wp_f32_gemm` on weights that change between calls (training): each group of 48 outputs is packed into this thread's
+   scratch (k × 48 floats, kept for the thread's next call) just before its row tiles, so the packed group is still in
+   the core's cache when they read it. W [n, k] output-major (`input_major` 0) or [k, n] input-major (1). Returns 0, having
+   written nothing, without AVX-512F; aborts if the scratch (under 1 MiB for k ≤ 4096) cannot be allocated. */
+int wp_f32_gemm_unpacked(const float *a, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
+                         float *c, long ldc, const float *bias, const float *residual);
 
 #endif

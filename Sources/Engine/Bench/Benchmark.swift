@@ -90,6 +90,8 @@ public struct BenchResult: Codable, Sendable {
     /// What multiplied a prefill's many rows (`QuantizedKernel.prefillName`): the engine's AVX-512F kernel on weights
     /// packed once, the BF16 kernel, or sgemm (prefill only).
     public var prefillKernel: String?
+    /// What multiplied training's or encoding's products (`QuantizedKernel.trainingName`; train and encode only).
+    public var productsKernel: String?
     /// VmHWM after the run, bytes.
     public var peakResidentBytes: Int
     /// Parameters + gradients + two AdamW moments, bytes (train only).
@@ -236,8 +238,10 @@ public enum Benchmark {
             let packs = [.gpt2, .llama, .moe].contains(config.architecture)
             let kernel = QuantizedKernel.prefillName(options.precision ?? .fp32, packs: packs)
             result.prefillKernel =
-                config.architecture == .moe && !kernel.hasPrefix("OpenBLAS") ? kernel + " (attention; the experts: OpenBLAS sgemm)" : kernel
+                config.architecture == .moe && !kernel.hasPrefix("OpenBLAS")
+                ? kernel + " (attention; the experts: \(QuantizedKernel.prefillName(.fp32, packs: false)) from 16 rows routed)" : kernel
         }
+        if options.phase == .train || options.phase == .encode { result.productsKernel = QuantizedKernel.trainingName }
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence, objective = config.objective

@@ -8,12 +8,14 @@ public enum WeightLayout: Sendable {
     case outputMajor
 }
 
-/// Dense layer out = inp·W (+ bias) (+ residual), every product through OpenBLAS with transposes as flags.
+/// Dense layer out = inp·W (+ bias) (+ residual): many rows on the engine's AVX-512F kernel where it runs
+/// (`PanelKernel`), one row on `PooledProducts`, the rest through OpenBLAS with transposes as flags.
 public enum MatMul {
     /// out[M,N] = inp[M,K]·W (+ bias[N]) (+ residual[M,N]). Caches nothing beyond `inp`.
     ///
-    /// Bias and residual are written into `out` first and the product is added with beta = 1, which
-    /// fuses GPT-2's residual add into the projection. A single row (decode) runs on `PooledProducts`.
+    /// From `PanelKernel.minimumRows` rows the engine's kernel adds bias and residual as it stores each tile. On sgemm,
+    /// bias and residual are written into `out` first and the product is added with beta = 1, which fuses GPT-2's
+    /// residual add into the projection. A single row (decode) runs on `PooledProducts`.
     public static func forward(
         out: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>,
         weight: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>?,
@@ -22,6 +24,12 @@ public enum MatMul {
     ) {
         precondition(out.count >= M * N && inp.count >= M * K && weight.count >= K * N)
         let o = out.baseAddress!
+        if PanelKernel.multiply(
+            out: o, inp: inp.baseAddress!, weight: weight.baseAddress!, layout: layout, bias: bias.map { UnsafePointer($0.baseAddress!) },
+            residual: residual.map { UnsafePointer($0.baseAddress!) }, M: M, K: K, N: N)
+        {
+            return
+        }
         var beta: Float = 0
         if bias != nil || residual != nil {
             initialise(out: o, bias: bias?.baseAddress, residual: residual?.baseAddress, M: M, N: N)
@@ -46,7 +54,9 @@ public enum MatMul {
 
     /// dinp[M,K] (=|+=) dout·Wᵀ; dweight (=|+=) inpᵀ·dout (or doutᵀ·inp for output-major); dbias (=|+=) Σ_rows dout.
     ///
-    /// `dinp` is optional because nothing upstream of the first layer needs it.
+    /// `dinp` is optional because nothing upstream of the first layer needs it. dinp is a product with K outputs and N
+    /// inputs, so from `PanelKernel.minimumRows` rows it runs the engine's kernel on W read the other way round
+    /// (input-major W [K, N] is output-major for it); the weight gradients stay on sgemm.
     public static func backward(
         dinp: UnsafeMutableBufferPointer<Float>?, dweight: UnsafeMutableBufferPointer<Float>, dbias: UnsafeMutableBufferPointer<Float>?,
         dout: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>,
@@ -56,6 +66,14 @@ public enum MatMul {
         precondition(dout.count >= M * N && inp.count >= M * K && dweight.count >= K * N)
         let dy = UnsafePointer(dout.baseAddress!), x = UnsafePointer(inp.baseAddress!), w = UnsafePointer(weight.baseAddress!)
         let dw = dweight.baseAddress!
+        var dinp = dinp
+        if let d = dinp?.baseAddress,
+            PanelKernel.multiply(
+                out: d, inp: dy, weight: w, layout: layout == .inputMajor ? .outputMajor : .inputMajor, bias: nil,
+                residual: inputWrite == .accumulate ? UnsafePointer(d) : nil, M: M, K: N, N: K)
+        {
+            dinp = nil
+        }
         switch layout {
         case .inputMajor:
             if let dinp {

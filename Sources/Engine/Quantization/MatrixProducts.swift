@@ -5,9 +5,10 @@
 /// prefill and decode) a call with many rows (prefill) runs a bf16 or int8 matrix's BF16 or VNNI kernel where the CPU
 /// has them (`QuantizedMatrix.forwardMany`), and otherwise, from `WeightPanels.minimumRows` rows, the engine's fp32
 /// kernel on the session's packed weights (`WeightPanels`, AVX-512F, from a matrix's second such call; a quantised
-/// matrix's are its dequantised values), sgemm where neither runs. Outside inference (training, evaluation) every call with many rows
-/// is sgemm on the fp32 (or dequantised) weights, which compute the same model, so a variant's quality is its weights'
-/// alone. Keyed by the matrix's address in the parameter buffer.
+/// matrix's are its dequantised values), `MatMul` where neither runs (the engine's kernel packing as it goes, or sgemm).
+/// Outside inference (training, evaluation) every call with many rows is `MatMul` on the fp32 (or dequantised) weights,
+/// which compute the same model, so a variant's quality is its weights' alone. Keyed by the matrix's address in the
+/// parameter buffer.
 public struct MatrixProducts {
     var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
     /// The inference session's packed weights, set by `inference(panels:)`; nil outside inference.

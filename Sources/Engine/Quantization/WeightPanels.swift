@@ -12,10 +12,10 @@ protocol PackingDecodeState: DecodeState {
 /// One inference session's fp32 weights packed for the engine's AVX-512F matrix kernel (`wp_f32_gemm`, groups of 48
 /// outputs × K): prefill multiplies many rows by weights that stay fixed while the session lasts, so each matrix is
 /// packed once where sgemm packs it again on every call. A matrix is packed on its second call with at least
-/// `minimumRows` rows (the first runs sgemm), so a session that prefills one prompt and then only decodes holds no
+/// `minimumRows` rows (the first runs `MatMul`, packing as it goes), so a session that prefills one prompt and then only decodes holds no
 /// second copy; from then on each packed matrix costs 4 bytes a weight more (`bytes`), freed with the session. A
 /// session made before the weights change (training) keeps the old values: make a new one.
-/// `WATTPRINT_PREFILL_KERNEL=sgemm` turns it off.
+/// `WATTPRINT_MATMUL_KERNEL=sgemm` turns it off.
 final class WeightPanels {
     private struct Entry {
         let panels: UnsafeMutablePointer<Float>
@@ -32,14 +32,11 @@ final class WeightPanels {
     /// - Parameter packingCall: the many-row call on which each matrix is packed (earlier calls return false).
     init(packingCall: Int = 2) { self.packingCall = packingCall }
 
-    /// Rows from which a call runs the packed kernel: fewer (decoding a small batch, the last rows' logits) stay on
-    /// their own kernels or sgemm, so a session that only decodes does not hold a second copy of the weights.
-    static let minimumRows = 16
+    /// Rows from which a call runs the packed kernel (`PanelKernel.minimumRows`).
+    static var minimumRows: Int { PanelKernel.minimumRows }
 
-    /// Whether the kernel runs here: the CPU has AVX-512F, `WATTPRINT_QUANT_KERNEL` does not force a narrower kernel,
-    /// and `WATTPRINT_PREFILL_KERNEL` is not `sgemm`.
-    static var available: Bool { wp_quant_kernel() >= 2 && !sgemmForced }
-    private static let sgemmForced = getenv("WATTPRINT_PREFILL_KERNEL").map { String(cString: $0) == "sgemm" } ?? false
+    /// Whether the kernel runs here (`PanelKernel.available`).
+    static var available: Bool { PanelKernel.available }
 
     deinit { for entry in packed.values { UnsafeMutableRawPointer(entry.panels).deallocate() } }
 
@@ -69,16 +66,8 @@ final class WeightPanels {
         precondition(entry.K == K && entry.N == N && entry.layout == layout, "a weight matrix packed with another shape")
         // Bias and residual are added as each tile is stored (no pass writing them into `out` first).
         let panels = entry.panels, b = bias.map { UnsafePointer($0) }, r = residual.map { UnsafePointer($0) }
-        if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
-        // As many threads as sgemm would have used (`Parallel.workers` is capped at 16 chunks).
-        let groups = wp_f32_gemm_groups(N), parts = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
-        if parts == 1 {
-            _ = wp_f32_gemm(inp, M, K, panels, N, 0, groups, out, N, b, r)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let first = groups * part / parts, last = groups * (part + 1) / parts
-                _ = wp_f32_gemm(inp, M, K, panels, N, first, last - first, out, N, b, r)
-            }
+        PanelKernel.spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * K) { first, count in
+            _ = wp_f32_gemm(inp, M, K, panels, N, first, count, out, N, b, r)
         }
         return true
     }

@@ -27,7 +27,8 @@ public enum QuantizedKernel {
     /// What multiplies a prefill's many rows of a GPT-2's or Llama's matrices (`MatrixProducts`): BF16 or VNNI int8 dot
     /// products for bf16 or int8 weights where the CPU has them (`QuantizedMatrix.forwardMany`), else the engine's
     /// AVX-512F fp32 kernel on weights packed once per session (`WeightPanels`; int8: the dequantised values), else
-    /// sgemm. Other architectures (`packs` false: T5's decoder, a mixture's experts) run sgemm.
+    /// sgemm. Other architectures (`packs` false: T5's decoder) run the engine's kernel packing each call's weights as it
+    /// goes (`PanelKernel`), else sgemm.
     public static func prefillName(_ precision: WeightPrecision, packs: Bool = true) -> String {
         if precision == .bf16 && wp_quant_kernel() == 3 && packs { return "AVX-512 BF16 matrix products (activations rounded to bf16)" }
         if precision == .int8 && wp_quant_kernel() == 3 && packs {
@@ -37,8 +38,20 @@ public enum QuantizedKernel {
         if packs && WeightPanels.available {
             return "engine AVX-512F fp32 kernel on \(precision == .fp32 ? "the" : "the dequantised") weights, packed once"
         }
+        if PanelKernel.available { return unpackedName + values }
         return "OpenBLAS sgemm\(values)"
     }
+
+    /// What multiplies training's and encoding's products: from `PanelKernel.minimumRows` rows, the forward products and
+    /// the input gradients on the engine's AVX-512F kernel packing the weights as it goes (inputs up to
+    /// `PanelKernel.maximumUnpackedInputs`), the weight gradients on sgemm; else sgemm throughout.
+    public static var trainingName: String {
+        PanelKernel.available
+            ? "\(unpackedName) (forward products and input gradients of \(PanelKernel.minimumRows) rows or more, inputs up to \(PanelKernel.maximumUnpackedInputs)); weight gradients and the rest: OpenBLAS sgemm"
+            : "OpenBLAS sgemm"
+    }
+
+    static let unpackedName = "engine AVX-512F fp32 kernel, weights packed as it goes"
 
     /// "portable C", "AVX2 widening", "AVX-512 widening", "AVX-512 BF16 / VNNI dot products"; for fp32, the one-row
     /// products' kernel (`PooledProducts`).

@@ -99,17 +99,20 @@ public enum BenchReport {
             "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
         )
         if o.precision ?? .fp32 == .fp32, let kernel = r.prefillKernel { lines.append("products     prefill: \(kernel)") }
+        if let kernel = r.productsKernel { lines.append("products     \(o.phase.rawValue): \(kernel)") }
         // MFU is against fp32 sgemm: a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction, VNNI
         // int8 four times, and the engine's fp32 kernel on packed weights skips sgemm's per-call packing (or outruns a
         // forced narrower core).
         var aboveNote = ""
+        let engineNote = "; above 100 %: the engine's own fp32 kernel multiplied, not sgemm (see the FMA peak)"
+        if r.modelFLOPsUtilization > 1 && o.phase != .prefill && r.productsKernel?.hasPrefix("engine") == true { aboveNote = engineNote }
         if r.modelFLOPsUtilization > 1 && o.phase == .prefill {
             if o.precision == .bf16 {
                 aboveNote = "; above 100 %: bf16 dot products against the fp32 peaks"
             } else if o.precision == .int8 && r.quantizedKernel?.contains("VNNI") == true {
                 aboveNote = "; above 100 %: int8 dot products against the fp32 peaks"
             } else if r.prefillKernel?.hasPrefix("engine") == true {
-                aboveNote = "; above 100 %: the engine's own fp32 kernel multiplied, not sgemm (see the FMA peak)"
+                aboveNote = engineNote
             }
         }
         let fmaShare = r.fractionOfFMAPeak.map { ", \(QuantityFormat.fixed($0 * 100, 1)) % of the FMA peak" } ?? ""

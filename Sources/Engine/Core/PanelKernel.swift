@@ -1,0 +1,58 @@
+import CKernels
+import Dispatch
+import Glibc
+
+// Legend: M rows, K inputs, N outputs.
+
+/// The engine's AVX-512F fp32 matrix kernel (`gemm_f32.c`: groups of 48 outputs × K, tiles of 8 rows × 48) for products
+/// of many rows: on weights packed once per inference session (`WeightPanels`), or on weights that change between
+/// calls (training's forward and input gradients), packed a group at a time into a per-thread scratch just before that
+/// group's row tiles read it.
+///
+/// Why not sgemm there: OpenBLAS packs the whole weight matrix on every call too, and in a C harness on a GPT-2 124M
+/// training step's product shapes (256 rows, a distinct weight matrix per layer, as a step meets them) its own kernel ran
+/// 369–414 GFLOP/s where this one, packing as it goes, ran 440–463 (2 threads; the FMA probe ≈ 550).
+/// `WATTPRINT_MATMUL_KERNEL=sgemm` turns it off everywhere (`KernelEnvironment`).
+enum PanelKernel {
+    /// Rows from which a product runs this kernel: fewer (decoding, a small batch, the last rows' logits) stay on the
+    /// one-row kernels or sgemm.
+    static let minimumRows = 16
+    /// The most inputs a product packed as it goes may have: one group's panel (K × 48 floats, 768 KiB at 4096) must stay
+    /// in the core's L2 while every row tile passes it. Wider inputs (GPT-2's LM-head input gradient: K is the padded
+    /// vocabulary, 50304) run sgemm.
+    static let maximumUnpackedInputs = 4096
+
+    /// Whether the kernel runs here: the CPU has AVX-512F, `WATTPRINT_QUANT_KERNEL` does not force a narrower kernel, and
+    /// `WATTPRINT_MATMUL_KERNEL` is not `sgemm`.
+    static var available: Bool { wp_quant_kernel() >= 2 && !sgemmForced }
+    private static let sgemmForced = getenv(KernelEnvironment.matmulKernel).map { String(cString: $0) == "sgemm" } ?? false
+
+    /// out[M, N] = inp[M, K]·W (+ bias) (+ residual), W [K, N] input-major or [N, K] output-major, packed a group at a
+    /// time as it goes. `out` may alias `residual`.
+    /// - Returns: false, having written nothing, when the kernel does not run here or the shape is not one it takes (the
+    ///   caller runs sgemm).
+    static func multiply(
+        out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, layout: WeightLayout,
+        bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, M: Int, K: Int, N: Int
+    ) -> Bool {
+        guard M >= minimumRows, K <= maximumUnpackedInputs, available else { return false }
+        let inputMajor: Int32 = layout == .inputMajor ? 1 : 0
+        spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * K) { first, count in
+            // Returns 0 only without AVX-512F, which `available` has ruled out.
+            _ = wp_f32_gemm_unpacked(inp, M, K, weight, inputMajor, N, first, count, out, N, bias, residual)
+        }
+        return true
+    }
+
+    /// Runs `body(firstGroup, groupCount)` over `groups` groups of 48 outputs on as many threads as sgemm would have
+    /// used (`Parallel.workers` is capped at 16 chunks), and counts `flops` while `BLAS.counting` is on.
+    static func spread(groups: Int, flops: Int, _ body: (Int, Int) -> Void) {
+        if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(flops, ordering: .relaxed) }
+        let parts = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
+        if parts == 1 { return body(0, groups) }
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let first = groups * part / parts, last = groups * (part + 1) / parts
+            body(first, last - first)
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import CKernels
+@testable import Engine
+import XCTest
+
+/// The engine's fp32 kernel on weights packed as it goes (`PanelKernel`, training's forward and input gradients): against
+/// the exact product in both weight layouts, at shapes off its tiles, groups and 16-wide transposes, with several groups
+/// a thread (34 groups: at least two on each of up to 16 threads, so the next group's prefetch runs, partial groups
+/// included); and `MatMul` on it against `MatMul` on sgemm.
+final class PanelKernelTests: EngineTestCase {
+    override func tearDown() {
+        wp_quant_set_kernel(wp_quant_best_kernel())
+        super.tearDown()
+    }
+
+    func testUnpackedKernelMatchesTheExactProduct() throws {
+        try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
+        for (M, N, K) in [
+            (16, 1, 1), (16, 100, 33), (24, 145, 64), (17, 49, 130), (40, 96, 16), (19, 300, 50), (16, 47, 17), (24, 1601, 20),
+        ] {
+            for layout in [WeightLayout.inputMajor, .outputMajor] {
+                let weights = randomFloats(N * K, seed: UInt64(N * 31 + K), scale: 1)
+                let x = randomFloats(M * K, seed: 7, scale: 2), bias = randomFloats(N, seed: 8), residual = randomFloats(M * N, seed: 9)
+                func w(_ n: Int, _ k: Int) -> Double { Double(layout == .inputMajor ? weights[k * N + n] : weights[n * K + k]) }
+                for fused in [false, true] {
+                    // 64 sentinels past the output: a write beyond M×N changes them.
+                    var out = (fused ? residual : [Float](repeating: .nan, count: M * N)) + [Float](repeating: 12345, count: 64)
+                    let done = weights.withUnsafeBufferPointer { ws in
+                        x.withUnsafeBufferPointer { xs in
+                            bias.withUnsafeBufferPointer { bs in
+                                out.withUnsafeMutableBufferPointer { o in
+                                    PanelKernel.multiply(
+                                        out: o.baseAddress!, inp: xs.baseAddress!, weight: ws.baseAddress!, layout: layout,
+                                        bias: fused ? bs.baseAddress! : nil, residual: fused ? UnsafePointer(o.baseAddress!) : nil,
+                                        M: M, K: K, N: N)
+                                }
+                            }
+                        }
+                    }
+                    XCTAssertTrue(done)
+                    XCTAssertEqual(Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(M)×\(N)×\(K): written past the output")
+                    for m in 0..<M {
+                        for n in 0..<N {
+                            var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
+                            for k in 0..<K {
+                                exact += Double(x[m * K + k]) * w(n, k)
+                                magnitude += abs(Double(x[m * K + k]) * w(n, k))
+                            }
+                            XCTAssertEqual(
+                                Double(out[m * N + n]), exact, accuracy: magnitude * 1e-6 + 1e-6,
+                                "\(M)×\(N)×\(K) \(layout) fused \(fused) (\(m), \(n))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fewer rows than a tile's worth of reuse, or inputs too wide for one group's panel to stay in L2: sgemm's.
+    func testShapesTheKernelDoesNotTake() {
+        let few = PanelKernel.minimumRows - 1, wide = PanelKernel.maximumUnpackedInputs + 1
+        let w = [Float](repeating: 1, count: wide * 2), x = [Float](repeating: 1, count: 16 * wide)
+        var out = [Float](repeating: 0, count: 16 * 2)
+        for (M, K) in [(few, 4), (16, wide)] {
+            let done = w.withUnsafeBufferPointer { ws in
+                x.withUnsafeBufferPointer { xs in
+                    out.withUnsafeMutableBufferPointer { o in
+                        PanelKernel.multiply(
+                            out: o.baseAddress!, inp: xs.baseAddress!, weight: ws.baseAddress!, layout: .inputMajor, bias: nil,
+                            residual: nil, M: M, K: K, N: 2)
+                    }
+                }
+            }
+            XCTAssertFalse(done, "M \(M), K \(K)")
+        }
+        XCTAssertEqual(out, [Float](repeating: 0, count: 32), "nothing written")
+    }
+
+    /// `MatMul.forward` and `MatMul.backward` (the input gradient on the kernel, the weight gradient on sgemm) against both
+    /// on sgemm (the kernel forced off), in both layouts and both gradient writes.
+    func testMatMulOnTheKernelMatchesSgemm() throws {
+        try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
+        let (M, K, N) = (24, 70, 100)
+        let x = randomFloats(M * K, seed: 1), dy = randomFloats(M * N, seed: 2), weights = randomFloats(K * N, seed: 3)
+        let bias = randomFloats(N, seed: 4), residual = randomFloats(M * N, seed: 5), prior = randomFloats(M * K, seed: 6)
+        for layout in [WeightLayout.inputMajor, .outputMajor] {
+            for write in [GradientWrite.overwrite, .accumulate] {
+                func run(kernel: Int32) -> (out: [Float], dinp: [Float], dweight: [Float]) {
+                    wp_quant_set_kernel(kernel)
+                    var out = [Float](repeating: 0, count: M * N), dinp = prior, dweight = [Float](repeating: 0.5, count: K * N)
+                    var xs = x, dys = dy, ws = weights, bs = bias, rs = residual
+                    xs.withUnsafeMutableBufferPointer { xp in
+                        dys.withUnsafeMutableBufferPointer { dyp in
+                            ws.withUnsafeMutableBufferPointer { wp in
+                                bs.withUnsafeMutableBufferPointer { bp in
+                                    rs.withUnsafeMutableBufferPointer { rp in
+                                        out.withUnsafeMutableBufferPointer { op in
+                                            MatMul.forward(
+                                                out: op, inp: xp, weight: wp, bias: bp, residual: rp, M: M, K: K, N: N, layout: layout)
+                                        }
+                                        dinp.withUnsafeMutableBufferPointer { dip in
+                                            dweight.withUnsafeMutableBufferPointer { dwp in
+                                                MatMul.backward(
+                                                    dinp: dip, dweight: dwp, dbias: nil, dout: dyp, inp: xp, weight: wp, M: M, K: K, N: N,
+                                                    layout: layout, inputWrite: write, parameterWrite: write)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    return (out, dinp, dweight)
+                }
+                let kernel = run(kernel: wp_quant_best_kernel()), sgemm = run(kernel: 1)
+                for (name, a, b) in [
+                    ("out", kernel.out, sgemm.out), ("dinp", kernel.dinp, sgemm.dinp), ("dweight", kernel.dweight, sgemm.dweight),
+                ] {
+                    let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+                    XCTAssertLessThan(worst, 1e-4, "\(layout) \(write) \(name)")
+                }
+            }
+        }
+    }
+}
