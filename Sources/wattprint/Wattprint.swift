@@ -33,10 +33,14 @@ struct Wattprint: ParsableCommand {
         ])
 
     /// Checks the engine's kernel variables before any command runs: a misspelt value would otherwise run the default
-    /// kernel silently, and a benchmark would record figures for a kernel nobody asked for.
+    /// kernel silently, and a benchmark would record figures for a kernel nobody asked for. Help and the version still
+    /// print, so the help that explains the variables can be read.
     static func main() {
-        if let problem = KernelEnvironment.problem(in: ProcessInfo.processInfo.environment) {
-            exit(withError: ModelCommandError(problem: problem))
+        let arguments = CommandLine.arguments.dropFirst()
+        let asksForHelp = arguments.contains { ["--help", "-h", "--version", "help"].contains($0) }
+        let problems = KernelEnvironment.problems(in: ProcessInfo.processInfo.environment)
+        if !asksForHelp && !problems.isEmpty {
+            exit(withError: ModelCommandError(problem: problems.joined(separator: "\n")))
         }
         main(nil)
     }

@@ -63,6 +63,9 @@ final class ModelCLITests: XCTestCase {
         let expected = joules / 3.6e6 * (printed["pue"] as? Double ?? 0) * (printed["gramsPerKilowattHour"] as? Double ?? 0)
         XCTAssertEqual(printed["timedGrams"] as? Double ?? 0, expected, accuracy: expected * 1e-9)
         XCTAssertTrue((printed["warnings"] as? [String])?.first?.contains("REGION DEFAULTED TO WORLD AVERAGE") == true, "\(printed)")
+        XCTAssertTrue(world.stderr.contains("WARNING: REGION DEFAULTED TO WORLD AVERAGE"), "JSON on stdout, the warning on the terminal")
+        XCTAssertEqual(printed["pueAssumed"] as? Bool, true)
+        XCTAssertTrue(carbon.contains("PUE 1.56, assumed on-premises") && carbon.contains("--pue P"), String(carbon))
         // The recorded benchmark is the measurement only; the carbon is recomputed by `show` from the ledger.
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
@@ -117,6 +120,13 @@ final class ModelCLITests: XCTestCase {
         let kernel = try XCTUnwrap(((try json(fine.stdout) as? [String: Any])?["bench"] as? [String: Any])?["prefillKernel"] as? String)
         XCTAssertTrue(kernel.hasPrefix("OpenBLAS sgemm"), kernel)
         XCTAssertEqual(try CLI.run(["runs", "--ledger", ledger], env: ["WATTPRINT_MATMUL_KERNEL": "engine"]).status, 0)
+        // Every bad variable at once, and help still prints (it explains them).
+        let both = try CLI.run(bench, env: ["WATTPRINT_MATMUL_KERNEL": "x", "WATTPRINT_QUANT_KERNEL": "9"])
+        XCTAssertEqual(both.status, 1)
+        XCTAssertTrue(both.stderr.contains("WATTPRINT_MATMUL_KERNEL=x") && both.stderr.contains("WATTPRINT_QUANT_KERNEL=9"), both.stderr)
+        let help = try CLI.run(["model", "bench", "--help"], env: ["WATTPRINT_MATMUL_KERNEL": "x"])
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertTrue(help.stdout.contains("WATTPRINT_MATMUL_KERNEL=sgemm"), help.stdout)
     }
 
     /// OpenBLAS is opened by the engine on first use, not linked: with the library hidden (a private mount

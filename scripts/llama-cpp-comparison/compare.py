@@ -42,6 +42,8 @@ def wattprint_bench(binary, preset, phase, precision, threads, ledger, native_bl
 def llama_bench(binary, model, phase, threads, repetitions):
     test = ["-p", "0", "-n", "128"] if phase == "decode" else ["-p", "256", "-n", "0"]
     rows = json.loads(run([binary, "-m", model, "-t", str(threads), "-r", str(repetitions), "-o", "json", *test]))
+    if not rows:
+        sys.exit(f"compare.py: llama-bench reported no results for {model}; run it by hand to see why")
     return {"tokens_per_second": rows[0]["avg_ts"], "build": rows[0].get("build_commit")}
 
 
@@ -60,8 +62,8 @@ def main():
     parser.add_argument("--llama-repetitions", type=int, default=2, help="llama-bench -r (it reports their mean)")
     parser.add_argument("--json", help="also write every measurement to this file")
     args = parser.parse_args()
-    if args.rounds < 1 or args.threads < 1:
-        parser.error("--rounds and --threads must be at least 1")
+    if args.rounds < 1 or args.threads < 1 or args.llama_repetitions < 1:
+        parser.error("--rounds, --threads and --llama-repetitions must be at least 1")
     for phase in args.phases.split(","):
         if phase not in ("decode", "prefill"):
             parser.error(f"unknown phase '{phase}': use decode, prefill or both")

@@ -121,12 +121,16 @@ def main():
     parser.add_argument("--json", help="also write every measurement to this file")
     args = parser.parse_args()
     phases, precisions = args.phases.split(","), args.precisions.split(",")
-    if args.rounds < 1 or args.threads < 1:
-        parser.error("--rounds and --threads must be at least 1")
-    if any(p not in ("train", "prefill", "decode") for p in phases):
-        parser.error("phases are train, prefill and decode")
-    if any(p not in ("fp32", "bf16") for p in precisions):
-        parser.error("precisions are fp32 and bf16")
+    if min(args.rounds, args.threads, args.batch, args.seq, args.prefill_seq) < 1:
+        parser.error("--rounds, --threads, --batch, --seq and --prefill-seq must be at least 1")
+    for phase in phases:
+        if phase not in ("train", "prefill", "decode"):
+            parser.error(f"unknown phase '{phase}': use train, prefill, decode (comma-separated)")
+    for precision in precisions:
+        if precision not in ("fp32", "bf16"):
+            parser.error(f"unknown precision '{precision}': use fp32, bf16")
+    if phases == ["train"] and "fp32" not in precisions:
+        parser.error("training runs in fp32 only: add fp32 to --precisions or another phase to --phases")
     check_wattprint(parser, args.wattprint)
     # transformers warns, once per step, that past_key_values will be renamed; the argument works in the versions this runs on.
     warnings.filterwarnings("ignore", category=FutureWarning)

@@ -90,7 +90,7 @@ public struct BenchResult: Codable, Sendable {
     /// What multiplied a prefill's many rows (`QuantizedKernel.prefillName`): the engine's AVX-512F kernel on weights
     /// packed once, the BF16 kernel, or sgemm (prefill only).
     public var prefillKernel: String?
-    /// What multiplied training's or encoding's products (`QuantizedKernel.trainingName`; train and encode only).
+    /// What multiplied training's or encoding's products (`QuantizedKernel.productsName`; train and encode only).
     public var productsKernel: String?
     /// VmHWM after the run, bytes.
     public var peakResidentBytes: Int
@@ -241,7 +241,9 @@ public enum Benchmark {
                 config.architecture == .moe && !kernel.hasPrefix("OpenBLAS")
                 ? kernel + " (attention; the experts: \(QuantizedKernel.prefillName(.fp32, packs: false)) from 16 rows routed)" : kernel
         }
-        if options.phase == .train || options.phase == .encode { result.productsKernel = QuantizedKernel.trainingName }
+        if options.phase == .train || options.phase == .encode {
+            result.productsKernel = QuantizedKernel.productsName(gradients: options.phase == .train)
+        }
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence, objective = config.objective

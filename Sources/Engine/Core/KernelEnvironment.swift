@@ -8,26 +8,31 @@ public enum KernelEnvironment {
     /// The name `matmulKernel` had while it chose prefill's kernel only; refused with the new name.
     static let formerPrefillKernel = "WATTPRINT_PREFILL_KERNEL"
     /// `0`…`3` caps the reduced-precision and elementwise kernels at the portable (0), AVX2 (1), AVX-512F (2) or
-    /// AVX-512 BF16/VNNI (3) variant, clamped to what the CPU runs (`gemv_quantized.c`).
+    /// AVX-512 BF16/VNNI (3) variant, clamped to what the CPU runs (`gemv_quantized.c`); below 2 it also keeps products of
+    /// many rows on sgemm, as the engine's fp32 kernel is AVX-512F.
     public static let quantKernel = "WATTPRINT_QUANT_KERNEL"
 
     static let matmulChoices = ["engine", "sgemm"]
     static let quantChoices = ["0", "1", "2", "3"]
 
-    /// What is wrong with either variable in `environment`, with the fix; nil when both are unset or valid.
-    public static func problem(in environment: [String: String]) -> String? {
+    /// What is wrong with the variables in `environment`, one line each with its fix; empty when all are unset or valid.
+    public static func problems(in environment: [String: String]) -> [String] {
+        var found: [String] = []
         if let value = environment[formerPrefillKernel] {
             let choice = matmulChoices.contains(value) ? "\(matmulKernel)=\(value)" : "\(matmulKernel) to sgemm or engine"
-            return "\(formerPrefillKernel) is now \(matmulKernel) (it chooses training's products too); unset it and set \(choice) instead"
+            found.append(
+                "\(formerPrefillKernel) is now \(matmulKernel) (it chooses training's products too); unset it and set \(choice) instead")
         }
         if let value = environment[matmulKernel], !matmulChoices.contains(value) {
-            return
+            found.append(
                 "\(matmulKernel)=\(value) is not a matrix kernel; set it to sgemm (OpenBLAS) or engine (the default, the engine's AVX-512F kernel), or unset it"
+            )
         }
         if let value = environment[quantKernel], !quantChoices.contains(value) {
-            return
+            found.append(
                 "\(quantKernel)=\(value) is not a kernel level; set it to 0 (portable), 1 (AVX2), 2 (AVX-512F) or 3 (AVX-512 BF16/VNNI), or unset it"
+            )
         }
-        return nil
+        return found
     }
 }

@@ -42,13 +42,15 @@ public enum QuantizedKernel {
         return "OpenBLAS sgemm\(values)"
     }
 
-    /// What multiplies training's and encoding's products: from `PanelKernel.minimumRows` rows, the forward products and
-    /// the input gradients on the engine's AVX-512F kernel packing the weights as it goes (inputs up to
-    /// `PanelKernel.maximumUnpackedInputs`), the weight gradients on sgemm; else sgemm throughout.
-    public static var trainingName: String {
-        PanelKernel.available
-            ? "\(unpackedName) (forward products and input gradients of \(PanelKernel.minimumRows) rows or more, inputs up to \(PanelKernel.maximumUnpackedInputs)); weight gradients and the rest: OpenBLAS sgemm"
-            : "OpenBLAS sgemm"
+    /// What multiplies training's products (`gradients` true) or an encoder's: from `PanelKernel.minimumRows` rows, the
+    /// forward products (and training's input gradients) on the engine's AVX-512F kernel packing the weights as it goes
+    /// (inputs up to `PanelKernel.maximumUnpackedInputs`), the weight gradients on sgemm; else sgemm throughout.
+    public static func productsName(gradients: Bool) -> String {
+        guard PanelKernel.available else { return "OpenBLAS sgemm" }
+        let rows = "\(PanelKernel.minimumRows) rows or more, inputs up to \(PanelKernel.maximumUnpackedInputs)"
+        return gradients
+            ? "\(unpackedName) (forward products and input gradients of \(rows)); weight gradients and the rest: OpenBLAS sgemm"
+            : "\(unpackedName) (products of \(rows)); the rest: OpenBLAS sgemm"
     }
 
     static let unpackedName = "engine AVX-512F fp32 kernel, weights packed as it goes"

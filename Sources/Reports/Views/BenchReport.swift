@@ -32,7 +32,10 @@ public enum BenchReport {
         public var pue: Double
         /// g CO2e of the timed steps: their IT energy × the run's g CO2e per IT joule (PUE and grid included).
         public var timedGrams: Double
-        public var gramsPerToken: Double?
+        /// `timedGrams` over the timed steps' tokens.
+        public var timedGramsPerToken: Double?
+        /// Whether no PUE was given and an on-premises data centre's was assumed (`wattprint show N --pue P` recomputes).
+        public var pueAssumed: Bool
         /// What the reader must know first (a region defaulted to the world average), loudly.
         public var warnings: [String]
 
@@ -46,7 +49,11 @@ public enum BenchReport {
             gramsPerKilowattHour = c.intensity.intensity.gramsPerKilowattHour
             pue = c.pue.value
             timedGrams = window.totalJoules * c.total.grams / footprint.energy.totalJoules
-            gramsPerToken = energy.tokens > 0 ? timedGrams / Double(energy.tokens) : nil
+            timedGramsPerToken = energy.tokens > 0 ? timedGrams / Double(energy.tokens) : nil
+            pueAssumed = c.flags.contains {
+                if case .pueAssumedOnPremises = $0 { return true }
+                return false
+            }
             warnings = c.flags.compactMap {
                 if case .regionDefaulted = $0 { return "WARNING: \($0)" }
                 return nil
@@ -159,9 +166,10 @@ public enum BenchReport {
             )
         }
         if let carbon = record.carbon {
-            let perToken = carbon.gramsPerToken.map { "\(String(format: "%.3g", $0)) gCO2e/token, " } ?? ""
+            let perToken = carbon.timedGramsPerToken.map { "\(String(format: "%.3g", $0)) gCO2e/token, " } ?? ""
+            let pue = "PUE \(QuantityFormat.fixed(carbon.pue, 2))\(carbon.pueAssumed ? ", assumed on-premises" : "")"
             lines.append(
-                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) gCO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) gCO2e/kWh; PUE \(QuantityFormat.fixed(carbon.pue, 2)); its interval and sources: wattprint show \(e.runID))"
+                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) gCO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) gCO2e/kWh; \(pue); its interval and sources: wattprint show \(e.runID)\(carbon.pueAssumed ? ", another PUE: wattprint show \(e.runID) --pue P" : ""))"
             )
             lines += carbon.warnings.map { "  \($0)" }
         }

@@ -152,6 +152,8 @@ extension ModelCommand {
                 try RunFootprint.compute(ledger: measured.ledger, run: measured.runID, data: try CarbonTables.load())
             }
             record.carbon = BenchReport.Carbon(footprint: footprint, energy: record.energy)
+            // JSON goes to standard output: the loud warnings still reach the terminal.
+            if output.isJSON { for warning in record.carbon?.warnings ?? [] { FileHandleOutput.standardError(warning) } }
             try output.emit(BenchReport.build(record))
         }
     }
