@@ -38,6 +38,11 @@ final class ModelCLITests: XCTestCase {
         XCTAssertNotNil((energy["window"] as? [String: Any])?["totalJoules"])
         let bench = try XCTUnwrap(record["bench"] as? [String: Any])
         XCTAssertGreaterThan(bench["modelFLOPsUtilization"] as? Double ?? 0, 0)
+        // The optimizer is timed inside each step: more than nothing, less than the whole step.
+        let optimizer = try XCTUnwrap(bench["medianOptimizerSeconds"] as? Double),
+            step = try XCTUnwrap(bench["medianStepSeconds"] as? Double)
+        XCTAssertGreaterThan(optimizer, 0)
+        XCTAssertLessThan(optimizer, step)
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 

@@ -98,6 +98,9 @@ public struct BenchResult: Codable, Sendable {
     public var optimizerStateBytes: Int?
     /// Activations kept for backward plus backward scratch, bytes (train only).
     public var activationBytes: Int?
+    /// Wall time of each timed step's optimizer (clipping's gradient norm and AdamW), median, seconds (train only): a cost
+    /// per step whatever its tokens, which a larger batch spreads thinner.
+    public var medianOptimizerSeconds: Double?
     /// Training loss of the last timed step (train only).
     public var lastLoss: Float?
     /// Parameters one token passes through (fewer than `parameterCount` for a mixture of experts).
@@ -254,18 +257,30 @@ public enum Benchmark {
             let batch = objective.batch(windows: windows, sequence: T, random: &objectiveRandom)
             tokensPerStep = batch.tokens
             // One optimizer step: forward, backward, clipping, AdamW (a GAN: a discriminator step, then a generator step).
+            // The optimizer's share (clipping's gradient norm and AdamW) is timed apart: a cost per step, not per token.
             let trainStep: () throws -> Float, stepFLOPs: Double
+            var optimizerSeconds: [Double] = []
+            func timed(_ body: () -> Void) -> Double {
+                let start = clock.now
+                body()
+                return start.duration(to: clock.now).seconds
+            }
             if let gan = adversarial, case let .gan(ganConfig) = options.config {
                 tokensPerStep = B * T
                 let discriminatorOptimizer = AdamW(layout: gan.discriminator.layout),
                     generatorOptimizer = AdamW(layout: gan.generator.layout)
                 trainStep = {
                     _ = try gan.discriminatorStep(real: batch, seed: options.seed &+ 3)
-                    discriminatorOptimizer.update(
-                        parameters: gan.discriminator, gradients: gan.discriminatorGradients(), learningRate: 1e-4, gradientScale: 1)
+                    let discriminator = timed {
+                        discriminatorOptimizer.update(
+                            parameters: gan.discriminator, gradients: gan.discriminatorGradients(), learningRate: 1e-4, gradientScale: 1)
+                    }
                     let loss = try gan.generatorStep(samples: B, seed: options.seed &+ 4)
-                    generatorOptimizer.update(
-                        parameters: gan.generator, gradients: gan.generatorGradients(), learningRate: 1e-4, gradientScale: 1)
+                    let generator = timed {
+                        generatorOptimizer.update(
+                            parameters: gan.generator, gradients: gan.generatorGradients(), learningRate: 1e-4, gradientScale: 1)
+                    }
+                    optimizerSeconds.append(discriminator + generator)
                     return loss
                 }
                 stepFLOPs = ganConfig.adversarialStepFLOPs(B: B)
@@ -274,10 +289,13 @@ public enum Benchmark {
                 let model = model!, optimizer = AdamW(layout: model.parameters.layout), gradients = model.gradients()
                 trainStep = {
                     let loss = try model.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
-                    let norm = GradientClipping.globalNorm(gradients)
-                    optimizer.update(
-                        parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
-                        gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
+                    optimizerSeconds.append(
+                        timed {
+                            let norm = GradientClipping.globalNorm(gradients)
+                            optimizer.update(
+                                parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
+                                gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))
+                        })
                     return loss
                 }
                 stepFLOPs = model.trainingFLOPs(batch)
@@ -300,6 +318,8 @@ public enum Benchmark {
             }
             events(.workloadFinished)
             result.activationBytes = model?.activationBytes
+            let timedOptimizer = Array(optimizerSeconds.dropFirst(options.warmupSteps))
+            if !timedOptimizer.isEmpty { result.medianOptimizerSeconds = HardwarePeaks.median(timedOptimizer) }
         case .encode:
             guard let encoder = model as? any EncodingModel else {
                 throw EngineError.invalidArgument(

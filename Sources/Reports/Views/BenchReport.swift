@@ -105,6 +105,11 @@ public enum BenchReport {
         lines.append(
             "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
         )
+        if let optimizer = r.medianOptimizerSeconds, r.medianStepSeconds > 0 {
+            lines.append(
+                "optimizer    median \(QuantityFormat.fixed(optimizer * 1000, 2)) ms/step for \(c.architecture == .gan ? "AdamW of both networks" : "clipping's gradient norm and AdamW"), \(QuantityFormat.fixed(100 * optimizer / r.medianStepSeconds, 1)) % of the step: a cost per step, not per token, so a larger batch spreads it thinner"
+            )
+        }
         if o.precision ?? .fp32 == .fp32, let kernel = r.prefillKernel { lines.append("products     prefill: \(kernel)") }
         if let kernel = r.productsKernel { lines.append("products     \(o.phase.rawValue): \(kernel)") }
         // MFU is against fp32 sgemm: a bf16 prefill's BF16 dot products do twice an fp32 FMA's work an instruction, VNNI
