@@ -36,8 +36,9 @@ struct Wattprint: ParsableCommand {
     /// kernel silently, and a benchmark would record figures for a kernel nobody asked for. Help and the version still
     /// print, so the help that explains the variables can be read.
     static func main() {
-        let arguments = CommandLine.arguments.dropFirst()
-        let asksForHelp = arguments.contains { ["--help", "-h", "--version", "help"].contains($0) }
+        // Flags before a wrapped command's `--`, or `help` as the subcommand; not an option's value such as `--prompt help`.
+        let arguments = CommandLine.arguments.dropFirst().prefix { $0 != "--" }
+        let asksForHelp = arguments.first == "help" || arguments.contains { ["--help", "-h", "--version"].contains($0) }
         let problems = KernelEnvironment.problems(in: ProcessInfo.processInfo.environment)
         if !asksForHelp && !problems.isEmpty {
             exit(withError: ModelCommandError(problem: problems.joined(separator: "\n")))

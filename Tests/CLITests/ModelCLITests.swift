@@ -70,7 +70,10 @@ final class ModelCLITests: XCTestCase {
         XCTAssertTrue((printed["warnings"] as? [String])?.first?.contains("REGION DEFAULTED TO WORLD AVERAGE") == true, "\(printed)")
         XCTAssertTrue(world.stderr.contains("WARNING: REGION DEFAULTED TO WORLD AVERAGE"), "JSON on stdout, the warning on the terminal")
         XCTAssertEqual(printed["pueAssumed"] as? Bool, true)
-        XCTAssertTrue(carbon.contains("PUE 1.56, assumed on-premises") && carbon.contains("--pue P"), String(carbon))
+        XCTAssertTrue(carbon.contains("PUE 1.56, assumed on-premises (another PUE P scales it by P/1.56)"), String(carbon))
+        // Empty kernel variables count as unset, as OpenBLAS's and the C kernels' own do.
+        let empty = try CLI.run(["runs", "--ledger", ledger], env: ["WATTPRINT_MATMUL_KERNEL": "", "WATTPRINT_QUANT_KERNEL": ""])
+        XCTAssertEqual(empty.status, 0, empty.stderr)
         // The recorded benchmark is the measurement only; the carbon is recomputed by `show` from the ledger.
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }

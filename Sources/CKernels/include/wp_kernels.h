@@ -83,7 +83,8 @@ int wp_q8_quantize_rows(const float *x, long m, long k, uint8_t *xu, float *xsca
 int wp_q8_gemm(const uint8_t *xu, const float *xscale, long m, long k, const int8_t *quads, const float *pscales, const int32_t *offsets,
                long n, long first_group, long groups, float *c, long ldc, const float *bias, const float *residual);
 
-/* fp32 matrix products for prefill on weights packed once (gemm_f32.c), AVX-512F only: `wp_f32_gemm` returns 0 and does
+/* fp32 matrix products of many rows (gemm_f32.c): on weights packed once (prefill) or packed as they go (training),
+   AVX-512F only: `wp_f32_gemm` returns 0 and does
    nothing when the CPU lacks it (the caller runs sgemm).
    `wp_f32_pack_panels`: W [n, k] output-major (`input_major` 0) or [k, n] input-major (1) into `wp_f32_gemm_groups(n)`
    groups of 48 outputs × k (48 floats per k, outputs past n zero), `wp_f32_panel_floats(n, k)` floats in all, `out`

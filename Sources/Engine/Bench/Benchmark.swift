@@ -98,7 +98,8 @@ public struct BenchResult: Codable, Sendable {
     public var optimizerStateBytes: Int?
     /// Activations kept for backward plus backward scratch, bytes (train only).
     public var activationBytes: Int?
-    /// Wall time of each timed step's optimizer (clipping's gradient norm and AdamW), median, seconds (train only): a cost
+    /// Wall time of each timed step's optimizer (clipping's gradient norm and AdamW; a GAN: both networks' AdamW, no
+    /// clipping), median, seconds (train only): a cost
     /// per step whatever its tokens, which a larger batch spreads thinner.
     public var medianOptimizerSeconds: Double?
     /// Training loss of the last timed step (train only).

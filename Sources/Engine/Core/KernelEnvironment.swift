@@ -15,8 +15,10 @@ public enum KernelEnvironment {
     static let matmulChoices = ["engine", "sgemm"]
     static let quantChoices = ["0", "1", "2", "3"]
 
-    /// What is wrong with the variables in `environment`, one line each with its fix; empty when all are unset or valid.
+    /// What is wrong with the variables in `environment`, one line each with its fix; empty when all are unset (or empty,
+    /// which counts as unset) or valid.
     public static func problems(in environment: [String: String]) -> [String] {
+        let environment = environment.filter { !$0.value.isEmpty }
         var found: [String] = []
         if let value = environment[formerPrefillKernel] {
             let choice = matmulChoices.contains(value) ? "\(matmulKernel)=\(value)" : "\(matmulKernel) to sgemm or engine"

@@ -12,7 +12,8 @@ protocol PackingDecodeState: DecodeState {
 /// One inference session's fp32 weights packed for the engine's AVX-512F matrix kernel (`wp_f32_gemm`, groups of 48
 /// outputs × K): prefill multiplies many rows by weights that stay fixed while the session lasts, so each matrix is
 /// packed once where sgemm packs it again on every call. A matrix is packed on its second call with at least
-/// `minimumRows` rows (the first runs `MatMul`, packing as it goes), so a session that prefills one prompt and then only decodes holds no
+/// `minimumRows` rows (the first runs `MatMul`: the engine's kernel packing as it goes, or sgemm for inputs wider than
+/// `PanelKernel.maximumUnpackedInputs`), so a session that prefills one prompt and then only decodes holds no
 /// second copy; from then on each packed matrix costs 4 bytes a weight more (`bytes`), freed with the session. A
 /// session made before the weights change (training) keeps the old values: make a new one.
 /// `WATTPRINT_MATMUL_KERNEL=sgemm` turns it off.

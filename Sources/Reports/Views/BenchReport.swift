@@ -34,7 +34,7 @@ public enum BenchReport {
         public var timedGrams: Double
         /// `timedGrams` over the timed steps' tokens.
         public var timedGramsPerToken: Double?
-        /// Whether no PUE was given and an on-premises data centre's was assumed (`wattprint show N --pue P` recomputes).
+        /// Whether no PUE was given and an on-premises data centre's was assumed (the grams scale with the PUE).
         public var pueAssumed: Bool
         /// What the reader must know first (a region defaulted to the world average), loudly.
         public var warnings: [String]
@@ -174,7 +174,7 @@ public enum BenchReport {
             let perToken = carbon.timedGramsPerToken.map { "\(String(format: "%.3g", $0)) gCO2e/token, " } ?? ""
             let pue = "PUE \(QuantityFormat.fixed(carbon.pue, 2))\(carbon.pueAssumed ? ", assumed on-premises" : "")"
             lines.append(
-                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) gCO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) gCO2e/kWh; \(pue); its interval and sources: wattprint show \(e.runID)\(carbon.pueAssumed ? ", another PUE: wattprint show \(e.runID) --pue P" : ""))"
+                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) gCO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) gCO2e/kWh; \(pue)\(carbon.pueAssumed ? " (another PUE P scales it by P/\(QuantityFormat.fixed(carbon.pue, 2)))" : ""); the whole run's interval and sources: wattprint show \(e.runID))"
             )
             lines += carbon.warnings.map { "  \($0)" }
         }
@@ -187,6 +187,11 @@ public enum BenchReport {
         guard let core = r.blasCore, let bits = BLASKernelWidth.bits[core.lowercased()], let cpuBits = r.fmaVectorBits, bits < cpuBits,
             let family = BLASKernelWidth.family(forCPUBits: cpuBits)
         else { return nil }
+        // An override that names a kernel as wide as the CPU's, yet a narrower core runs: this OpenBLAS ignores it.
+        if let override = r.blasCoreOverride, let asked = BLASKernelWidth.bits[override.lowercased()], asked >= cpuBits {
+            return
+                "  narrow kernels: OpenBLAS runs its \(core) kernels (\(bits)-bit vectors) on a CPU with \(r.fmaVectorISA ?? "\(cpuBits)-bit vectors") (\(cpuBits)-bit) although OPENBLAS_CORETYPE=\(override) asks for wider ones: this OpenBLAS ignores the variable (built without DYNAMIC_ARCH?); fix: use an OpenBLAS that knows this CPU"
+        }
         let forced = r.blasCoreOverride.map { "; OPENBLAS_CORETYPE=\($0) in the environment forces them" } ?? ""
         return
             "  narrow kernels: OpenBLAS runs its \(core) kernels (\(bits)-bit vectors) on a CPU with \(r.fmaVectorISA ?? "\(cpuBits)-bit vectors") (\(cpuBits)-bit): sgemm stays well below the FMA peak\(forced); fix: \(r.blasCoreOverride != nil ? "unset OPENBLAS_CORETYPE or " : "")set OPENBLAS_CORETYPE=\(family) (or use an OpenBLAS that knows this CPU)"

@@ -147,11 +147,14 @@ extension ModelCommand {
                 bench: result, energy: BenchReport.Energy(runID: measured.runID, window: window, tokens: tokens))
             measured.record(.benchmark(try JSONValue(encoding: record)))
             try measured.finish()
-            // The footprint as `wattprint show` computes it, from the closed run's samples and recorded settings.
-            let footprint = try CLIError.wrapping {
-                try RunFootprint.compute(ledger: measured.ledger, run: measured.runID, data: try CarbonTables.load())
+            // The footprint as `wattprint show` computes it, from the closed run's samples and recorded settings. The run is
+            // recorded already: if this fails, the measurement still prints, and `show` can retry the carbon.
+            do {
+                let footprint = try RunFootprint.compute(ledger: measured.ledger, run: measured.runID, data: try CarbonTables.load())
+                record.carbon = BenchReport.Carbon(footprint: footprint, energy: record.energy)
+            } catch {
+                FileHandleOutput.standardError("carbon not computed (\(error)); the run is recorded: wattprint show \(measured.runID)")
             }
-            record.carbon = BenchReport.Carbon(footprint: footprint, energy: record.energy)
             // JSON goes to standard output: the loud warnings still reach the terminal.
             if output.isJSON { for warning in record.carbon?.warnings ?? [] { FileHandleOutput.standardError(warning) } }
             try output.emit(BenchReport.build(record))

@@ -1,6 +1,6 @@
 /// Errors raised by the `model` commands themselves (engine errors pass through unchanged).
 ///
-/// One line: what failed; how to fix it.
+/// One line per problem: what failed; how to fix it.
 struct ModelCommandError: Error, CustomStringConvertible {
     let description: String
 
