@@ -37,6 +37,15 @@ struct RegionOption: ParsableArguments {
     )
     var region: String?
 
+    /// An empty `--region` is most often an unset shell variable (`--region "$REGION"`): refused, not taken for "none given".
+    func validate() throws {
+        if let region, region.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError(
+                "--region is empty (an unset shell variable?); pass a region such as FR or aws:us-east-1, or leave the flag out for $WATTPRINT_REGION, the config file's region or the world average"
+            )
+        }
+    }
+
     /// The region and where it came from: this flag, the environment, the config file, or defaulted.
     func resolution() throws -> RegionResolution {
         RegionResolution.resolve(flag: region, environment: ProcessInfo.processInfo.environment, configValue: try UserConfig.load().region)

@@ -3,6 +3,17 @@ import GRDB
 import XCTest
 
 final class BadInputTests: XCTestCase {
+    /// `--region "$REGION"` with the variable unset: refused before anything is recorded, not taken for the world average.
+    func testAnEmptyRegionIsRefused() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        for region in ["", "  "] {
+            let r = try CLI.run(["run", "--ledger", ledger, "--region", region, "--", "true"])
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssertTrue(r.stderr.contains("--region is empty (an unset shell variable?)"), r.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing ran")
+    }
+
     func testALedgerPathThatIsATextFileIsRefusedAndKept() throws {
         let file = try scratchDirectory().appendingPathComponent("notes.txt")
         try Data("my notes\n".utf8).write(to: file)
