@@ -215,19 +215,11 @@ final class QuantizationTests: EngineTestCase {
                     continue
                 }
                 XCTAssertTrue(done)
-                XCTAssertEqual(Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(M)×\(N)×\(K): written past the output")
-                for m in 0..<M {
-                    for n in 0..<N {
-                        var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
-                        for k in 0..<K {
-                            let rounded = Double(Float(bitPattern: UInt32(QuantizedMatrix.bf16(x[m * K + k])) << 16))
-                            exact += rounded * Double(matrix.value(n, k))
-                            magnitude += abs(rounded * Double(matrix.value(n, k)))
-                        }
-                        XCTAssertEqual(
-                            Double(out[m * N + n]), exact, accuracy: magnitude * 1e-5 + 1e-6, "\(M)×\(N)×\(K) fused \(fused) (\(m), \(n))")
-                    }
-                }
+                assertExactProduct(
+                    out, M: M, N: N, K: K,
+                    input: { Double(Float(bitPattern: UInt32(QuantizedMatrix.bf16(x[$0 * K + $1])) << 16)) },
+                    weight: { Double(matrix.value($0, $1)) }, bias: fused ? bias : nil, residual: fused ? residual : nil, relative: 1e-5,
+                    "\(M)×\(N)×\(K) fused \(fused)")
             }
         }
     }

@@ -131,3 +131,27 @@ func tinyModel(layers: Int = 2, channels: Int = 16, heads: Int = 2, vocabulary: 
     }
     return model
 }
+
+/// Checks a matrix kernel's `out` (M × N, then 64 sentinels of 12345 a write past it would change) against the exact
+/// Σ_k input(m, k)·weight(n, k) (+ bias[n] + residual[m, n] when given), in Double, within `relative` of the sum of the
+/// terms' magnitudes (plus 1e-6).
+func assertExactProduct(
+    _ out: [Float], M: Int, N: Int, K: Int, input: (Int, Int) -> Double, weight: (Int, Int) -> Double,
+    bias: [Float]? = nil, residual: [Float]? = nil, relative: Double = 1e-6, _ label: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    XCTAssertEqual(
+        Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(label): written past the output", file: file, line: line)
+    for m in 0..<M {
+        for n in 0..<N {
+            var exact = Double(residual?[m * N + n] ?? 0) + Double(bias?[n] ?? 0), magnitude = abs(exact)
+            for k in 0..<K {
+                let term = input(m, k) * weight(n, k)
+                exact += term
+                magnitude += abs(term)
+            }
+            XCTAssertEqual(
+                Double(out[m * N + n]), exact, accuracy: magnitude * relative + 1e-6, "\(label) (\(m), \(n))", file: file, line: line)
+        }
+    }
+}

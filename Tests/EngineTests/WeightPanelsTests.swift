@@ -40,21 +40,11 @@ final class WeightPanelsTests: EngineTestCase {
                         continue
                     }
                     XCTAssertTrue(done)
-                    XCTAssertEqual(Array(out[(M * N)...]), [Float](repeating: 12345, count: 64), "\(M)×\(N)×\(K): written past the output")
                     // Packed on the first call only: groups of 48 outputs × K.
                     XCTAssertEqual(panels.bytes, (N + 47) / 48 * 48 * K * 4, "\(M)×\(N)×\(K)")
-                    for m in 0..<M {
-                        for n in 0..<N {
-                            var exact = fused ? Double(residual[m * N + n]) + Double(bias[n]) : 0, magnitude = abs(exact)
-                            for k in 0..<K {
-                                exact += Double(x[m * K + k]) * w(n, k)
-                                magnitude += abs(Double(x[m * K + k]) * w(n, k))
-                            }
-                            XCTAssertEqual(
-                                Double(out[m * N + n]), exact, accuracy: magnitude * 1e-6 + 1e-6,
-                                "\(M)×\(N)×\(K) \(layout) fused \(fused) (\(m), \(n))")
-                        }
-                    }
+                    assertExactProduct(
+                        out, M: M, N: N, K: K, input: { Double(x[$0 * K + $1]) }, weight: w, bias: fused ? bias : nil,
+                        residual: fused ? residual : nil, "\(M)×\(N)×\(K) \(layout) fused \(fused)")
                 }
             }
         }
