@@ -30,6 +30,30 @@ final class ReportCLITests: XCTestCase {
         let edited = try CLI.run(["verify", "--report", json, "--ledger", ledger], env: env)
         XCTAssertNotEqual(edited.status, 0)
         XCTAssertTrue(edited.stderr.contains("edited after signing"), edited.stderr)
+        // The error names the edited figure, rebuilt from the raw samples.
+        XCTAssertTrue(edited.stderr.contains("the first figure that differs from the ledger's raw samples: runs[0].status"), edited.stderr)
+        // A rendering is pointed to the signed JSON beside it.
+        let markdown = try CLI.run(["verify", "--report", paths[0], "--ledger", ledger], env: env)
+        XCTAssertNotEqual(markdown.status, 0)
+        XCTAssertTrue(markdown.stderr.contains("is not the signed report") && markdown.stderr.contains("run-1.json"), markdown.stderr)
+    }
+
+    /// A period report made without --until ends when it was made: runs recorded afterwards do not make it fail.
+    func testAPeriodReportStillVerifiesAfterLaterRuns() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path, out = dir.appendingPathComponent("Reports").path
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path]
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--tokens", "100", "--", "sleep", "0.2"]).status, 0)
+        let r = try CLI.run(["report", "--since", "2000-01-01", "--ledger", ledger, "--output", out, "--formats", "json"], env: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(r.stdout.split(separator: "\n").first.map(String.init))
+        let request = try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])?["request"]
+                as? [String: Any])
+        XCTAssertNotNil(request["until"], "the end is recorded")
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--tokens", "100", "--", "sleep", "0.2"]).status, 0)
+        let verify = try CLI.run(["verify", "--report", json, "--ledger", ledger], env: env)
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
     }
 
     func testBadRequestsAreRefused() throws {

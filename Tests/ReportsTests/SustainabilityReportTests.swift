@@ -160,6 +160,27 @@ final class SustainabilityReportTests: XCTestCase {
         }
     }
 
+    /// A period report from before wattprint recorded a period's end (no `until`) covers the runs it lists: a run
+    /// recorded after it does not make it fail.
+    func testAPeriodReportWithoutAnEndCoversTheRunsItLists() throws {
+        let key = Curve25519.Signing.PrivateKey(), carbon = try CarbonData.bundled()
+        let request = SustainabilityReport.Request(kind: .period, since: "2000-01-01", groupBy: "model")
+        let report = try ReportSignature.sign(try builder().build(request), with: key)
+        XCTAssertEqual(report.runs.count, 2)
+        let path = dir + "/period.json"
+        try SustainabilityJSON.render(report).write(toFile: path, atomically: false, encoding: .utf8)
+        let r = try LedgerPhaseRecorder(
+            ledger: ledger,
+            settings: FootprintSettings(
+                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
+        Thread.sleep(forTimeInterval: 0.05)
+        try r.finish()
+        try r.run.close(status: .complete, exitCode: 0)
+        XCTAssertEqual(try builder().build(request).runs.count, 3, "the open-ended period now holds the later run")
+        let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
+        XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+    }
+
     func testPeriodsAndBadRequests() throws {
         let period = try builder().build(.init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: "model"))
         XCTAssertEqual(period.totals.runs, 2)

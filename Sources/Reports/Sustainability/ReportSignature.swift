@@ -26,6 +26,18 @@ public enum ReportSignature {
     /// The key that signed the report.
     /// - Throws: `ReportError` for an unsigned report, a malformed key or signature, or a signature that does not match.
     public static func check(_ report: SustainabilityReport) throws -> Curve25519.Signing.PublicKey {
+        let (key, matches) = try signer(of: report)
+        guard matches else {
+            throw ReportError(
+                "the report's signature does not match its contents: it was edited after signing",
+                fix: "make it again with `wattprint report`")
+        }
+        return key
+    }
+
+    /// The key that signed `report` and whether the signature matches its contents.
+    /// - Throws: `ReportError` for an unsigned report or a damaged key or signature.
+    public static func signer(of report: SustainabilityReport) throws -> (key: Curve25519.Signing.PublicKey, matches: Bool) {
         guard let keyText = report.verification.publicKey, let signatureText = report.verification.signature else {
             throw ReportError("the report is not signed", fix: "make it with `wattprint report`, which signs with this host's key")
         }
@@ -35,12 +47,7 @@ public enum ReportSignature {
             throw ReportError(
                 "the report's public key or signature is not valid base64 Ed25519", fix: "the file was damaged; make it again")
         }
-        guard key.isValidSignature(signature, for: try canonical(report)) else {
-            throw ReportError(
-                "the report's signature does not match its contents: it was edited after signing",
-                fix: "make it again with `wattprint report`; `verify --report` below names the figure that differs from the ledger")
-        }
-        return key
+        return (key, key.isValidSignature(signature, for: try canonical(report)))
     }
 }
 
@@ -66,7 +73,14 @@ public enum SustainabilityJSON {
             }
             return report
         } catch let error as ReportError { throw error } catch {
-            throw ReportError("\(path) is not a wattprint JSON report (\(error))", fix: "pass the .json file `wattprint report` wrote")
+            // Markdown, HTML and CSV carry no signature of their own: the JSON written beside them holds it.
+            let stem = (path as NSString).deletingPathExtension
+            let written = ["md", "html", "csv"].contains((path as NSString).pathExtension.lowercased())
+            throw ReportError(
+                written
+                    ? "\(path) is not the signed report: Markdown, HTML and CSV are renderings of the JSON report written beside them"
+                    : "\(path) is not a wattprint JSON report (it does not parse as one)",
+                fix: written ? "verify \(stem).json, and read the figures from it" : "pass the .json file `wattprint report` wrote")
         }
     }
 }

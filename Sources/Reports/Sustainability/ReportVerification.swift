@@ -25,12 +25,23 @@ public enum ReportVerification {
             throw ReportError("cannot read \(file)", fix: "pass the .json report `wattprint report` wrote")
         }
         let report = try SustainabilityJSON.read(data, path: file)
-        let key = try ReportSignature.check(report)
-        let rebuilt: SustainabilityReport
+        // An edited report is still rebuilt, so the error can name the figure that differs.
+        let (key, signatureMatches) = try ReportSignature.signer(of: report)
+        var rebuilt: SustainabilityReport
         // Rebuilt as the version that made it would word it (its version is part of the quoted sentence).
         let madeBy = report.generatedBy.hasPrefix("wattprint ") ? String(report.generatedBy.dropFirst("wattprint ".count)) : toolVersion
+        // A period report made without an end (before wattprint recorded it) covers the runs up to the last it lists:
+        // runs recorded since must not make it fail.
+        var request = report.request
+        if request.kind == .period, request.until == nil, let last = report.runs.compactMap({ LedgerClock.parseUTC($0.startedAt) }).max() {
+            request.until = LedgerClock.utcString(last.addingTimeInterval(0.0015))
+        }
         do {
-            rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: madeBy).build(report.request)
+            rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: madeBy).build(request)
+            if request != report.request {
+                rebuilt.request = report.request
+                rebuilt.title = report.title
+            }
         } catch let error as ReportError {
             throw ReportError(
                 "the report's figures cannot be rebuilt from \(ledger.path): \(error.description)",
@@ -41,9 +52,16 @@ public enum ReportVerification {
             for key in ["generatedBy", "verification", "ledger"] { o[key] = nil }
             return .object(o)
         }
+        let difference = try figures(report).firstDifference(from: figures(rebuilt))
+        guard signatureMatches else {
+            throw ReportError(
+                "the report's signature does not match its contents: it was edited after signing; "
+                    + (difference.map { "the first figure that differs from the ledger's raw samples: \($0)" }
+                        ?? "its figures still match the ledger's raw samples, so the edit is elsewhere"),
+                fix: "make it again with `wattprint report`")
+        }
         return Outcome(
             file: file, signedBy: key.rawRepresentation.base64EncodedString(),
-            signedByThisHost: hostKey?.rawRepresentation == key.rawRepresentation,
-            firstDifference: try figures(report).firstDifference(from: figures(rebuilt)))
+            signedByThisHost: hostKey?.rawRepresentation == key.rawRepresentation, firstDifference: difference)
     }
 }

@@ -75,7 +75,13 @@ public enum SustainabilityHTML {
         body.append(.p("Every figure is recomputed from the ledger's raw samples, and the signature checked, by:"))
         body.append(.pre(.code(.text(r.verification.command))))
         body.append(.ul(.forEach(r.runs) { .li(.text("run \($0.id): chain head (seal) \($0.seal ?? "not sealed")")) }))
-        if let key = r.verification.publicKey { body.append(.p(.text("Signed with Ed25519 by the host key \(key)."))) }
+        if let key = r.verification.publicKey {
+            body.append(
+                .p(
+                    .text(
+                        "The JSON report written beside this file is signed with Ed25519 by the host key \(key); this rendering is not: verify and quote the JSON."
+                    )))
+        }
         body.append(.p(.em(.text(r.generatedBy))))
         return HTML(.head(.meta(.charset(.utf8)), .title(r.title), .style(css)), .body(.group(body))).render()
     }

@@ -45,7 +45,12 @@ public enum SustainabilityMarkdown {
             "```", "",
         ]
         out += ["Ledger `\(r.ledger)`; chain heads (run seals):", ""] + r.runs.map { "- run \($0.id): `\($0.seal ?? "not sealed")`" }
-        if let key = r.verification.publicKey { out += ["", "Signed with Ed25519 by the host key `\(key)`."] }
+        if let key = r.verification.publicKey {
+            out += [
+                "",
+                "The JSON report written beside this file is signed with Ed25519 by the host key `\(key)`; this rendering is not: verify and quote the JSON.",
+            ]
+        }
         out += ["", "_\(r.generatedBy)_", ""]
         return out.joined(separator: "\n")
     }

@@ -67,7 +67,8 @@ struct ReportCommand: ParsableCommand {
             request = .init(kind: .comparison, runs: compare)
             stem = "compare-" + compare.map(String.init).joined(separator: "-")
         } else {
-            request = .init(kind: .period, since: since, until: until, groupBy: groupBy ?? "workload")
+            // Without --until the period ends now, recorded so that runs made later do not change the report.
+            request = .init(kind: .period, since: since, until: until ?? LedgerClock.utcString(), groupBy: groupBy ?? "workload")
             stem = "period-\(since ?? "start")-\(until ?? "now")".replacingOccurrences(of: ":", with: "")
         }
         for path in try ReportWriter.write(request, stem: stem, ledger: store, output: output, formats: formatList) { print(path) }
