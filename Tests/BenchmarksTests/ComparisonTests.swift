@@ -62,6 +62,39 @@ final class ComparisonTests: XCTestCase {
     /// The same Llama in fp32 and int8, benchmarked together: the variant is a row of its own saying what weights it
     /// ran with, its validation loss with the converted weights beside its fp32 loss (the fp32 row's own: same seed,
     /// same training), and the ledger keeps precision and group size in the plan.
+    /// Runs on different grids: each row names its grid, a run with no region says loudly that it used the world
+    /// average, a note says the g CO2e come from different grids, and the lowest g CO2e is marked per grid only.
+    func testRowsOnDifferentGridsAreNamedAndNotRankedTogether() throws {
+        let dir = try TestScratch.folder(name).path
+        let corpus = dir + "/corpus.txt"
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
+            toFile: corpus, atomically: false, encoding: .utf8)
+        try """
+        {"schema": 1, "name": "mine-gpt2", "model": {"architecture": "gpt2", "layers": 1, "width": 32, "heads": 2},
+         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
+         "phases": {"train": {"batch": 2, "sequence": 16, "steps": 4, "evaluationBatches": 1, "learningRate": 0.01}}}
+        """.write(toFile: dir + "/mine-gpt2.json", atomically: false, encoding: .utf8)
+        let plan = try BenchPlan.make(arguments: [dir + "/mine-gpt2.json"], workloadsDirectory: dir, repeats: 2, idleSeconds: 0)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        var ids: [Int64] = []
+        for flag in ["FR", nil] {
+            let region = RegionResolution.resolve(flag: flag, environment: [:], configValue: nil)
+            let recorder = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+            try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+            try recorder.finish()
+            ids.append(recorder.run.runID)
+        }
+        let analyses = try ids.map { try BenchAnalysis.compute(ledger: ledger, run: $0, data: try CarbonData.bundled()) }
+        let c = try Comparison.build(ledger: ledger, runs: ids, analyses: analyses, targetLoss: nil)
+        XCTAssertEqual(c.rows.map(\.grid), ["FR", "WORLD"])
+        XCTAssertTrue(c.notes.contains { $0.hasPrefix("run \(ids[1]): REGION DEFAULTED TO WORLD AVERAGE") }, "\(c.notes)")
+        XCTAssertFalse(c.notes.contains { $0.hasPrefix("run \(ids[0]): REGION DEFAULTED") }, "\(c.notes)")
+        XCTAssertTrue(c.notes.contains { $0.hasPrefix("the rows' g CO2e come from different grids (FR ") }, "\(c.notes)")
+        // Each row is alone on its grid: both are the lowest of theirs, although the world average's is far higher.
+        XCTAssertTrue(c.isBest(row: 0, phase: "train", figure: \.gramsPer1kTokens) == false, "one row per grid: nothing to rank")
+        XCTAssertTrue(c.isBest(row: 1, phase: "train", figure: \.gramsPer1kTokens) == false)
+    }
+
     func testPrecisionVariantsAreRowsOfTheirOwn() throws {
         let dir = try TestScratch.folder(name).path
         let corpus = dir + "/corpus.txt"

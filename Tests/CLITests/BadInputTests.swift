@@ -14,6 +14,18 @@ final class BadInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing ran")
     }
 
+    /// `compare` of recorded runs cannot change their region: the flag is refused with where to look instead.
+    func testARegionForRecordedRunsInCompareIsRefused() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        for items in [["last"], ["1", "2"]] {
+            let r = try CLI.run(["compare"] + items + ["--region", "PL", "--ledger", ledger])
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssertTrue(
+                r.stderr.contains("--region applies to specs benchmarked here") && r.stderr.contains("wattprint show N --region R"),
+                r.stderr)
+        }
+    }
+
     func testALedgerPathThatIsATextFileIsRefusedAndKept() throws {
         let file = try scratchDirectory().appendingPathComponent("notes.txt")
         try Data("my notes\n".utf8).write(to: file)

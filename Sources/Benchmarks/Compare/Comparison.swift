@@ -40,6 +40,9 @@ public struct Comparison: Codable, Sendable {
         public var joulesToTargetLoss: Double?
         public var targetLossReached: Bool?
         public var flags: Int
+        /// The grid its g CO2e use (the run's recorded region; "WORLD" when none was given) and that grid's intensity.
+        public var grid: String?
+        public var gridGramsPerKWh: Double?
     }
 
     public var rows: [Row]
@@ -76,6 +79,19 @@ public struct Comparison: Codable, Sendable {
                     "run \(run) has no \(scale.referenceWorkload) to grade against: run it in the same benchmark (it is in the small suite)"
                 )
             }
+            let events = try ledger.events(run: run)
+            let settings = events.lazy.filter { $0.kind == FootprintSettings.eventKind }.compactMap { e -> FootprintSettings? in
+                if case let .footprintSettings(f) = RunEvent(e) { return f }
+                return nil
+            }.first
+            let carbon = analysis.workloads.lazy.flatMap(\.phases).compactMap(\.carbon).first
+            // Runs from before settings were recorded: no region recorded is the world average.
+            let defaulted = try settings.map(\.region.isDefaulted) ?? (ledger.run(run).region == nil)
+            if defaulted, let carbon {
+                notes.append(
+                    "run \(run): REGION DEFAULTED TO WORLD AVERAGE (\(String(format: "%.1f", carbon.intensityGramsPerKWh)) gCO2e/kWh): its g CO2e are the world average's; benchmark with --region (e.g. --region FR) for your grid's"
+                )
+            }
             let windows = targetLoss == nil ? [] : try PhaseEnergy.windows(ledger: ledger, run: run)
             for w in analysis.workloads {
                 var phases: [PhaseFigures] = []
@@ -106,8 +122,20 @@ public struct Comparison: Codable, Sendable {
                         groupSize: w.groupSize, phases: phases, validationLoss: w.validationLoss,
                         fp32ValidationLoss: w.fp32ValidationLoss,
                         joulesToTargetLoss: toTarget, targetLossReached: reached,
-                        flags: w.flags.count + w.phases.reduce(0) { $0 + $1.flags.count }))
+                        flags: w.flags.count + w.phases.reduce(0) { $0 + $1.flags.count }, grid: carbon?.region,
+                        gridGramsPerKWh: carbon?.intensityGramsPerKWh))
             }
+        }
+        var grids: [String] = []
+        for row in rows {
+            guard let grid = row.grid, let intensity = row.gridGramsPerKWh else { continue }
+            let text = "\(grid) \(String(format: "%.1f", intensity)) gCO2e/kWh"
+            if !grids.contains(text) { grids.append(text) }
+        }
+        if grids.count > 1 {
+            notes.append(
+                "the rows' g CO2e come from different grids (\(grids.joined(separator: "; "))): compare g CO2e within one grid (the best is marked per grid) and J/token across them"
+            )
         }
         return Comparison(
             rows: rows, targetLoss: targetLoss, ratingScale: scale.version, reference: scale.referenceWorkload, notes: notes)
@@ -128,8 +156,10 @@ public struct Comparison: Codable, Sendable {
     }
 
     /// The best value of each figure across rows, for marking: lowest J/token, g CO2e, J to target; highest tokens/s.
+    /// g CO2e are compared only between rows on the same grid (another grid's intensity is not a saving to make).
     public func isBest(row: Int, phase: String, figure: KeyPath<PhaseFigures, Double?>, lowerIsBetter: Bool = true) -> Bool {
-        let values = rows.compactMap { $0.phases.first { $0.phase == phase }?[keyPath: figure] }
+        let peers = figure == \PhaseFigures.gramsPer1kTokens ? rows.filter { $0.grid == rows[row].grid } : rows
+        let values = peers.compactMap { $0.phases.first { $0.phase == phase }?[keyPath: figure] }
         guard values.count > 1, let mine = rows[row].phases.first(where: { $0.phase == phase })?[keyPath: figure] else { return false }
         return mine == (lowerIsBetter ? values.min() : values.max())
     }

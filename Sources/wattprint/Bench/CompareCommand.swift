@@ -35,6 +35,11 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         if items.isEmpty { throw ValidationError("name benchmark runs or specs, e.g. `wattprint compare last`") }
+        if regionOption.region != nil, items.allSatisfy({ $0 == "last" || Int64($0) != nil }) {
+            throw ValidationError(
+                "--region applies to specs benchmarked here; recorded runs keep the region they recorded. To see a run at another grid: wattprint show N --region R (or wattprint report)"
+            )
+        }
         if let targetLoss, !(targetLoss > 0 && targetLoss.isFinite) {
             throw ValidationError("--target-loss must be a finite number above 0 nats/token")
         }
