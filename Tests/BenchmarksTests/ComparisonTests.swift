@@ -87,6 +87,13 @@ final class ComparisonTests: XCTestCase {
         let analyses = try ids.map { try BenchAnalysis.compute(ledger: ledger, run: $0, data: try CarbonData.bundled()) }
         let c = try Comparison.build(ledger: ledger, runs: ids, analyses: analyses, targetLoss: nil)
         XCTAssertEqual(c.rows.map(\.grid), ["FR", "WORLD"])
+        // Two repeats: the interval is [min, max], which covers the median half the time; flags named by kind, once each.
+        XCTAssertEqual(c.rows[0].phases[0].joulesPerTokenCoverage ?? 0, 0.5, accuracy: 1e-12)
+        for row in c.rows {
+            let kinds = row.flagKinds ?? []
+            XCTAssertEqual(Set(kinds).count, kinds.count)
+            XCTAssertEqual(kinds.isEmpty, row.flags == 0, "\(kinds) for \(row.flags) flag(s)")
+        }
         XCTAssertTrue(c.notes.contains { $0.hasPrefix("run \(ids[1]): REGION DEFAULTED TO WORLD AVERAGE") }, "\(c.notes)")
         XCTAssertFalse(c.notes.contains { $0.hasPrefix("run \(ids[0]): REGION DEFAULTED") }, "\(c.notes)")
         XCTAssertTrue(c.notes.contains { $0.hasPrefix("the rows' g CO2e come from different grids (FR ") }, "\(c.notes)")

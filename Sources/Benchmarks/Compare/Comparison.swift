@@ -12,6 +12,9 @@ public struct Comparison: Codable, Sendable {
         public var joulesPerToken: Double
         public var joulesPerTokenLow: Double?
         public var joulesPerTokenHigh: Double?
+        /// The share of repeats' medians [low, high] covers (`RepeatSummary.coverage`: 50 % for two repeats, 93.75 % for
+        /// five, ≥ 95 % from six).
+        public var joulesPerTokenCoverage: Double?
         public var gramsPer1kTokens: Double?
         public var gramsPer1kTokensLow: Double?
         public var gramsPer1kTokensHigh: Double?
@@ -40,6 +43,8 @@ public struct Comparison: Codable, Sendable {
         public var joulesToTargetLoss: Double?
         public var targetLossReached: Bool?
         public var flags: Int
+        /// The kinds of those flags (`BenchFlag.Kind`), each once, in the order first raised.
+        public var flagKinds: [String]?
         /// The grid its g CO2e use (the run's recorded region; "WORLD" when none was given) and that grid's intensity.
         public var grid: String?
         public var gridGramsPerKWh: Double?
@@ -104,7 +109,8 @@ public struct Comparison: Codable, Sendable {
                         PhaseFigures(
                             phase: p.phase, flopsPerToken: p.flopsPerToken, tokensPerSecond: p.tokensPerSecond.median,
                             joulesPerToken: p.joulesPerToken.median, joulesPerTokenLow: p.joulesPerToken.low,
-                            joulesPerTokenHigh: p.joulesPerToken.high, gramsPer1kTokens: p.carbon?.gramsPer1kTokens,
+                            joulesPerTokenHigh: p.joulesPerToken.high, joulesPerTokenCoverage: p.joulesPerToken.coverage,
+                            gramsPer1kTokens: p.carbon?.gramsPer1kTokens,
                             gramsPer1kTokensLow: p.carbon?.low, gramsPer1kTokensHigh: p.carbon?.high, ratio: ratio,
                             grade: ratio.flatMap(scale.grade), energySource: p.energySource))
                 }
@@ -122,7 +128,11 @@ public struct Comparison: Codable, Sendable {
                         groupSize: w.groupSize, phases: phases, validationLoss: w.validationLoss,
                         fp32ValidationLoss: w.fp32ValidationLoss,
                         joulesToTargetLoss: toTarget, targetLossReached: reached,
-                        flags: w.flags.count + w.phases.reduce(0) { $0 + $1.flags.count }, grid: carbon?.region,
+                        flags: w.flags.count + w.phases.reduce(0) { $0 + $1.flags.count },
+                        flagKinds: (w.flags + w.phases.flatMap(\.flags)).map(\.kind.rawValue).reduce(into: []) {
+                            if !$0.contains($1) { $0.append($1) }
+                        },
+                        grid: carbon?.region,
                         gridGramsPerKWh: carbon?.intensityGramsPerKWh))
             }
         }

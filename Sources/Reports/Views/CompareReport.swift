@@ -12,7 +12,8 @@ public enum CompareReport {
             blocks.append(.line("\(phase):"))
             var table = Table(
                 header: [
-                    "run", "workload", "architecture", "weights", "parameters", "active", "FLOP/token", "tokens/s", "J/token [interval]",
+                    "run", "workload", "architecture", "weights", "parameters", "active", "FLOP/token", "tokens/s",
+                    "J/token [interval; coverage]",
                     "g CO2e/1k tok [90 %]",
                     "× ref", "grade", "energy",
                 ], rightAligned: [0, 4, 5, 6, 7, 10])
@@ -25,7 +26,10 @@ public enum CompareReport {
                     QuantityFormat.grouped(row.activeParameters), p.flopsPerToken.map { String(format: "%.3g", $0) } ?? "—",
                     QuantityFormat.fixed(p.tokensPerSecond, 1)
                         + mark(c.isBest(row: i, phase: phase, figure: \.tokensPerSecondValue, lowerIsBetter: false)),
-                    sig(p.joulesPerToken) + (p.joulesPerTokenLow.map { " [\(sig($0)), \(sig(p.joulesPerTokenHigh!))]" } ?? "")
+                    sig(p.joulesPerToken)
+                        + (p.joulesPerTokenLow.map {
+                            " [\(sig($0)), \(sig(p.joulesPerTokenHigh!))\(p.joulesPerTokenCoverage.map { "; \(QuantityFormat.fixed($0 * 100, 1)) %" } ?? "")]"
+                        } ?? "")
                         + mark(c.isBest(row: i, phase: phase, figure: \.joulesPerTokenValue)),
                     (p.gramsPer1kTokens.map { "\(sig($0)) [\(sig(p.gramsPer1kTokensLow!)), \(sig(p.gramsPer1kTokensHigh!))]" } ?? "—")
                         + mark(c.isBest(row: i, phase: phase, figure: \.gramsPer1kTokens)),
@@ -50,7 +54,7 @@ public enum CompareReport {
                     cells.append("—")
                 }
             }
-            cells.append("\(row.flags)")
+            cells.append("\(row.flags)" + (row.flagKinds.map { $0.isEmpty ? "" : " (\($0.joined(separator: ", ")))" } ?? ""))
             if c.targetLoss != nil {
                 let values = c.rows.compactMap(\.joulesToTargetLoss)
                 let best = values.count > 1 && row.joulesToTargetLoss == values.min()
@@ -67,6 +71,10 @@ public enum CompareReport {
         blocks.append(
             .line(
                 "* best in its column. Grades: rating scale v\(c.ratingScale), J/token ÷ \(c.reference)'s in the same run: A+ ≤ 0.5, A ≤ 0.7, B ≤ 0.9, C ≤ 1.1, D ≤ 1.4, E ≤ 2, F above."
+            ))
+        blocks.append(
+            .line(
+                "J/token's interval is for the median over the repeats, with how often such an interval covers it (50 % for two repeats, 93.75 % for five, 95 % or more from six); g CO2e's is a 90 % interval of the estimate. flags: the benchmark's validity warnings by kind (`wattprint bench` explains each)."
             ))
         if !c.notes.isEmpty { blocks.append(.findings(c.notes.map { Finding(.warning, $0) })) }
         return Report(blocks: blocks, data: c)
