@@ -15,6 +15,11 @@ final class OffsetsCLITests: XCTestCase {
         ] {
             XCTAssertTrue(text.stdout.contains(words), words)
         }
+        // Only durable removals allowed: each year's line gives the shares its tonnes bought, and the trajectory's apart.
+        let durable = try CLI.run(["offsets", "last", "--ledger", ledger, "--plan-years", "3", "--credit-type", "durable-removal"])
+        XCTAssertEqual(durable.status, 0, durable.stderr)
+        let firstYear = try XCTUnwrap(durable.stdout.split(separator: "\n").first { $0.contains("removals") && $0.contains("of them") })
+        XCTAssertTrue(firstYear.contains("removals 100.0 % (durable 100.0 % of them) (the trajectory's"), String(firstYear))
         let json = try XCTUnwrap(try json(try CLI.run(["offsets", "1", "--ledger", ledger, "--json"]).stdout) as? [String: Any])
         XCTAssertNotNil(json["timeShift"])
         XCTAssertEqual((json["plan"] as? [String: Any])?["years"].map { ($0 as? [Any])?.count }, 5)

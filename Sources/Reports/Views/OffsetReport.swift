@@ -54,8 +54,17 @@ public enum OffsetReport {
         for y in p.years {
             let tonnes = OffsetTables.Tier.allCases.map { "\($0.rawValue) \(sig(y.tonnes[$0.rawValue] ?? 0)) t" }.joined(separator: ", ")
             let cost = y.cost.keys.sorted().map { "\($0) \(sig(y.cost[$0]![0]))–\(sig(y.cost[$0]![1]))" }.joined(separator: "; ")
+            // The shares the tonnes bought: the credit types allowed can move them off the plan's trajectory.
+            let t = { (tier: OffsetTables.Tier) in y.tonnes[tier.rawValue] ?? 0 }
+            let removed = t(.natureBasedRemoval) + t(.durableRemoval), all = removed + t(.avoidance)
+            let bought = all > 0 ? removed / all : y.removalShare,
+                durable = removed > 0 ? t(.durableRemoval) / removed : y.durableShareOfRemovals
+            let moved =
+                abs(bought - y.removalShare) > 1e-9 || abs(durable - y.durableShareOfRemovals) > 1e-9
+                ? " (the trajectory's \(QuantityFormat.percent(y.removalShare)), durable \(QuantityFormat.percent(y.durableShareOfRemovals)), moved by the credit types allowed)"
+                : ""
             plan.append(
-                "\(y.year): removals \(QuantityFormat.percent(y.removalShare)) (durable \(QuantityFormat.percent(y.durableShareOfRemovals)) of them): \(tonnes); cost \(cost.isEmpty ? "—" : cost)"
+                "\(y.year): removals \(QuantityFormat.percent(bought)) (durable \(QuantityFormat.percent(durable)) of them)\(moved): \(tonnes); cost \(cost.isEmpty ? "—" : cost)"
             )
         }
         plan.append(
