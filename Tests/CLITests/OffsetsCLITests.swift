@@ -28,6 +28,7 @@ final class OffsetsCLITests: XCTestCase {
             (["last", "--credit-type", "unicorns"], "unknown credit type 'unicorns'"),
             (["last", "--regions", "Atlantis"], "Atlantis"),
             (["last", "--deadline", "soon"], "--deadline takes a duration"),
+            (["last", "--cleanest", "2", "--provider", "azur"], "unknown provider 'azur' for --provider: use aws, gcp or azure"),
             (["9"], "run '9' is not in the ledger"),
         ] {
             let r = try CLI.run(["offsets"] + arguments + ["--ledger", ledger])

@@ -20,7 +20,8 @@ struct OffsetsCommand: ParsableCommand {
             credits, dated price ranges per credit type in the currency quoted.
 
             Examples:
-              wattprint offsets last --deadline 24h
+              wattprint offsets last
+              wattprint offsets last --deadline 24h          (a run in a region with an hourly series, or with --hourly CSV)
               wattprint offsets 12 --regions FR,SE,aws:eu-north-1 --plan-years 10
               wattprint offsets --since 2026-11-01 --cleanest 3 --provider gcp --runs-per-year 52
             """)
@@ -48,6 +49,9 @@ struct OffsetsCommand: ParsableCommand {
         if let deadline, Self.hours(deadline) == nil { throw ValidationError("--deadline takes a duration like 24h, 90m or 2d") }
         if !(runsPerYear > 0 && runsPerYear.isFinite) { throw ValidationError("--runs-per-year must be above 0") }
         if let cleanest, cleanest < 1 { throw ValidationError("--cleanest must be at least 1") }
+        if let provider, SiteType.cloudProvider(provider) == nil {
+            throw ValidationError("unknown provider '\(provider)' for --provider: use aws, gcp or azure")
+        }
         _ = try tiers()
     }
 
