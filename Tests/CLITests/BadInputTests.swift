@@ -26,6 +26,26 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// --output that cannot be written says why in words and what to pass instead: a folder where a file goes, a missing
+    /// folder, a file where `report`'s folder goes.
+    func testOutputPathsThatCannotBeWrittenAreExplained() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path, file = dir.appendingPathComponent("afile").path
+        try "x".write(toFile: file, atomically: false, encoding: .utf8)
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "true"]).status, 0)
+        for (arguments, words) in [
+            (["runs", "--output", dir.path], "is a folder; pass a file path in it"),
+            (["runs", "--output", dir.appendingPathComponent("none/x.txt").path], "for --output does not exist; create it"),
+            (["report", "last", "--output", file], "is a file; a report is several files, so --output names a folder"),
+        ] {
+            let r = try CLI.run(arguments + ["--ledger", ledger], env: ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path])
+            XCTAssertEqual(r.status, 1, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(words) && !r.stderr.contains("NSCocoaErrorDomain"), "\(arguments): \(r.stderr)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "x", "nothing overwritten")
+        XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
+    }
+
     func testALedgerPathThatIsATextFileIsRefusedAndKept() throws {
         let file = try scratchDirectory().appendingPathComponent("notes.txt")
         try Data("my notes\n".utf8).write(to: file)

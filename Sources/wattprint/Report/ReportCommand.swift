@@ -86,8 +86,14 @@ enum ReportWriter {
         report.verification.command =
             "wattprint verify --report \((output as NSString).appendingPathComponent(stem + ".json")) --ledger \(store.path)"
         report = try ReportSignature.sign(report, with: try HostKey.load(create: true)!)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), !isFolder.boolValue {
+            throw CLIError("--output \(output) is a file; a report is several files, so --output names a folder (made if missing)")
+        }
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch {
-            throw CLIError("cannot create \(output) (\(error)); check that it is writable, or pass --output")
+            throw CLIError(
+                "cannot create the folder \(output) (\(OutputOptions.reason(error))); check its parent's permissions or pass another --output"
+            )
         }
         var paths: [String] = []
         for format in formats {
