@@ -66,6 +66,8 @@ final class ReportCLITests: XCTestCase {
             (["report", "--since", "1999-01-01", "--until", "1999-02-01"], "no run started between 1999-01-01 and 1999-02-01"),
             (["report", "1", "--formats", "pdf"], "unknown format pdf"),
             (["report", "1", "--compare", "1"], "give one of"),
+            (["report", "--compare", "1"], "--compare needs two runs or more; for one run, name it alone: wattprint report 1"),
+            (["report", "--since", "2026-12-01", "--until", "2026-11-01"], "--since 2026-12-01 is not before --until 2026-11-01"),
             (["report", "--since", "2000-01-01", "--group-by", "colour"], "--group-by takes workload, model, host or region"),
         ] {
             let r = try CLI.run(arguments + ["--ledger", ledger, "--output", dir.path], env: env)

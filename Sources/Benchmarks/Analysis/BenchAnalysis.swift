@@ -130,7 +130,8 @@ public struct BenchAnalysis: Codable, Sendable {
         }
         guard let plan else {
             throw BenchError(
-                .specInvalid, "run \(id) is not a benchmark (it has no bench_plan)", fix: "pass a run recorded by `wattprint bench`")
+                .specInvalid, "run \(id) is not a benchmark (it was not recorded by `wattprint bench` or `compare`)",
+                fix: "pass a run recorded by `wattprint bench`")
         }
         let windows = try PhaseEnergy.windows(ledger: ledger, run: id)
         let energy = try RunEnergy.compute(ledger: ledger, run: id)

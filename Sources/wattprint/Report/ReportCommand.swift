@@ -39,6 +39,12 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--group-by takes workload, model, host or region")
         }
         if groupBy != nil && since == nil && until == nil { throw ValidationError("--group-by applies to a period (--since/--until)") }
+        if compare.count == 1 {
+            throw ValidationError("--compare needs two runs or more; for one run, name it alone: wattprint report \(compare[0])")
+        }
+        if let since, let until, since >= until {
+            throw ValidationError("--since \(since) is not before --until \(until) (--until is exclusive); swap them or widen the period")
+        }
         let unknown = formatList.filter { !["md", "html", "json", "csv"].contains($0) }
         if !unknown.isEmpty { throw ValidationError("unknown format \(unknown.joined(separator: ", ")); use md, html, json, csv") }
     }
