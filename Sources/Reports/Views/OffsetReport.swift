@@ -73,7 +73,7 @@ public enum OffsetReport {
                 + " (currencies kept apart, never converted)")
         for price in p.prices {
             plan.append(
-                "Price, \(price.tier), \(price.currency): \(sig(price.low))–\(sig(price.high)) per t from \(price.basis.count) dated row(s)\(price.flags.isEmpty ? "" : " [\(price.flags.joined(separator: "; "))]")"
+                "Price, \(price.tier), \(price.currency): \(Self.range(price.low, price.high, upperBound: price.flags.contains { $0.contains("upper bound") })) per t from \(price.basis.count) dated row(s)\(price.flags.isEmpty ? "" : " [\(price.flags.joined(separator: "; "))]")"
             )
         }
         out.append(("Offset plan (a contribution, shown apart)", plan))
@@ -84,4 +84,10 @@ public enum OffsetReport {
     }
 
     static func sig(_ x: Double) -> String { QuantityFormat.significant(x) }
+
+    /// "12–16", one value when both ends agree, and "≤ 1" for a single quoted upper bound.
+    static func range(_ low: Double, _ high: Double, upperBound: Bool) -> String {
+        guard low != high else { return (upperBound ? "≤ " : "") + sig(high) }
+        return "\(sig(low))–\(sig(high))"
+    }
 }
