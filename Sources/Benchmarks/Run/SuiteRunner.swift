@@ -47,7 +47,7 @@ public enum SuiteRunner {
         }
         let fma = probePeaks ? ComputePeakProbe.fmaPeak(threads: threads) / 1e9 : 0
         if plan.idleSeconds > 0 {
-            report("idle baseline before (\(Int(plan.idleSeconds)) s)")
+            report("idle baseline before, \(Int(plan.idleSeconds)) s")
             idle("idle-before", seconds: plan.idleSeconds, recorder: recorder, sleep: sleep)
         }
         for r in 1...plan.repeats {
@@ -58,7 +58,7 @@ public enum SuiteRunner {
             }
         }
         if plan.idleSeconds > 0 {
-            report("idle baseline after (\(Int(plan.idleSeconds)) s)")
+            report("idle baseline after, \(Int(plan.idleSeconds)) s")
             idle("idle-after", seconds: plan.idleSeconds, recorder: recorder, sleep: sleep)
         }
         if probePeaks {

@@ -19,11 +19,11 @@ final class BenchProgressDisplay {
         if Self.isTerminal {
             let width = 24, filled = p.total > 0 ? width * p.done / p.total : width
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            let line = "[\(bar)] \(p.done)/\(p.total) \(p.label) (\(Self.clock(p.elapsedSeconds))\(rate)\(eta))"
+            let line = "[\(bar)] \(p.done)/\(p.total) \(p.label) (\(Self.clock(p.elapsedSeconds)) elapsed\(rate)\(eta))"
             FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
             drawn = true
         } else {
-            FileHandle.standardError.write(Data("… \(p.done)/\(p.total) \(p.label) (\(Self.clock(p.elapsedSeconds))\(eta))\n".utf8))
+            FileHandle.standardError.write(Data("… \(p.done)/\(p.total) \(p.label) (\(Self.clock(p.elapsedSeconds)) elapsed\(eta))\n".utf8))
         }
     }
 
