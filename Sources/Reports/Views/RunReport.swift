@@ -102,7 +102,14 @@ public enum RunReport {
             var line = String(
                 format: "  phase %@: %d window(s), %@, %@", p.name, p.windows, QuantityFormat.seconds(p.seconds),
                 QuantityFormat.joules(p.joules))
-            if let j = p.joulesPerToken { line += String(format: ", %.0f tokens, %.4g J/token", p.tokens, j) }
+            if let j = p.joulesPerToken {
+                line += String(format: ", %.0f tokens, %.4g J/token", p.tokens, j)
+                // One intensity and PUE for the whole run (no hourly series, no embodied share): a phase's grams are its share
+                // of the energy.
+                if f.hourly == nil, f.carbon.embodied.grams == 0, f.energy.totalJoules > 0 {
+                    line += String(format: ", %.4g gCO2e/token", j * f.carbon.total.grams / f.energy.totalJoules)
+                }
+            }
             if p.joules > 0, p.estimatedJoules > 0 { line += String(format: " (%.0f%% ESTIMATED)", p.estimatedJoules / p.joules * 100) }
             if p.unclosed > 0 { line += "; \(p.unclosed) never ended (counted to the last reading)" }
             out.append(line)
