@@ -13,6 +13,22 @@ final class ComparisonTests: XCTestCase {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
+    /// Writes a one-layer, 32-wide training spec on a small byte corpus (written once per folder) and returns its path.
+    static func trainingSpec(in dir: String, name: String, architecture: String, steps: Int) throws -> String {
+        let corpus = dir + "/corpus.txt"
+        if !FileManager.default.fileExists(atPath: corpus) {
+            try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
+                toFile: corpus, atomically: false, encoding: .utf8)
+        }
+        let path = dir + "/\(name).json"
+        try """
+        {"schema": 1, "name": "\(name)", "model": {"architecture": "\(architecture)", "layers": 1, "width": 32, "heads": 2},
+         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
+         "phases": {"train": {"batch": 2, "sequence": 16, "steps": \(steps), "evaluationBatches": 1, "learningRate": 0.01}}}
+        """.write(toFile: path, atomically: false, encoding: .utf8)
+        return path
+    }
+
     /// Editing the reference workload changes what every grade means: it needs a new scale version, not a new hash.
     func testReferenceSpecIsFrozen() throws {
         let path = Self.repository.appendingPathComponent("Workloads/small/gpt2.json").path
@@ -28,17 +44,8 @@ final class ComparisonTests: XCTestCase {
     /// marked, no grades (and a note saying why), and the energy to a target loss from the recorded steps.
     func testComparisonOfARecordedRun() throws {
         let dir = try TestScratch.folder(name).path
-        let corpus = dir + "/corpus.txt"
-        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
-            toFile: corpus, atomically: false, encoding: .utf8)
-        var files: [String] = []
-        for (name, arch) in [("small-gpt2", "gpt2"), ("mine-llama", "llama")] {
-            try """
-            {"schema": 1, "name": "\(name)", "model": {"architecture": "\(arch)", "layers": 1, "width": 32, "heads": 2},
-             "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
-             "phases": {"train": {"batch": 2, "sequence": 16, "steps": 6, "evaluationBatches": 1, "learningRate": 0.01}}}
-            """.write(toFile: dir + "/\(name).json", atomically: false, encoding: .utf8)
-            files.append(dir + "/\(name).json")
+        let files = try [("small-gpt2", "gpt2"), ("mine-llama", "llama")].map {
+            try Self.trainingSpec(in: dir, name: $0.0, architecture: $0.1, steps: 6)
         }
         let plan = try BenchPlan.make(arguments: files, workloadsDirectory: dir, repeats: 2, idleSeconds: 0)
         let ledger = try Ledger(path: dir + "/l.sqlite")
@@ -59,22 +66,12 @@ final class ComparisonTests: XCTestCase {
         }
     }
 
-    /// The same Llama in fp32 and int8, benchmarked together: the variant is a row of its own saying what weights it
-    /// ran with, its validation loss with the converted weights beside its fp32 loss (the fp32 row's own: same seed,
-    /// same training), and the ledger keeps precision and group size in the plan.
     /// Runs on different grids: each row names its grid, a run with no region says loudly that it used the world
     /// average, a note says the g CO2e come from different grids, and the lowest g CO2e is marked per grid only.
     func testRowsOnDifferentGridsAreNamedAndNotRankedTogether() throws {
         let dir = try TestScratch.folder(name).path
-        let corpus = dir + "/corpus.txt"
-        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
-            toFile: corpus, atomically: false, encoding: .utf8)
-        try """
-        {"schema": 1, "name": "mine-gpt2", "model": {"architecture": "gpt2", "layers": 1, "width": 32, "heads": 2},
-         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
-         "phases": {"train": {"batch": 2, "sequence": 16, "steps": 4, "evaluationBatches": 1, "learningRate": 0.01}}}
-        """.write(toFile: dir + "/mine-gpt2.json", atomically: false, encoding: .utf8)
-        let plan = try BenchPlan.make(arguments: [dir + "/mine-gpt2.json"], workloadsDirectory: dir, repeats: 2, idleSeconds: 0)
+        let spec = try Self.trainingSpec(in: dir, name: "mine-gpt2", architecture: "gpt2", steps: 4)
+        let plan = try BenchPlan.make(arguments: [spec], workloadsDirectory: dir, repeats: 2, idleSeconds: 0)
         let ledger = try Ledger(path: dir + "/l.sqlite")
         var ids: [Int64] = []
         for flag in ["FR", nil] {
@@ -102,6 +99,9 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(c.isBest(row: 1, phase: "train", figure: \.gramsPer1kTokens) == false)
     }
 
+    /// The same Llama in fp32 and int8, benchmarked together: the variant is a row of its own saying what weights it
+    /// ran with, its validation loss with the converted weights beside its fp32 loss (the fp32 row's own: same seed,
+    /// same training), and the ledger keeps precision and group size in the plan.
     func testPrecisionVariantsAreRowsOfTheirOwn() throws {
         let dir = try TestScratch.folder(name).path
         let corpus = dir + "/corpus.txt"
