@@ -100,12 +100,15 @@ struct prefetch_plan {
     int parts;
 };
 
-/* One tile: `rows` ≤ 8 rows of A (`lda` floats apart) times one group over all k, plus the group's `bias` and the rows'
-   `residual` where given (either may be NULL; `residual` may be C); outputs past the group's valid columns masked by
-   `mask`. Inlined with constant rows, so the accumulators stay in registers. */
+/* One tile: `rows` ≤ 8 rows of A times one group over all k, plus the group's `bias` and the rows' `residual` where given
+   (either may be NULL; `residual` may be C); outputs past the group's valid columns masked by `mask`. A[i][p] is
+   `a[i * row_stride + p * k_stride]`: row-major A has (lda, 1); A stored transposed, [k, m] (a weight gradient's
+   activations), has (1, lda), so each k's 8 broadcasts come from one cache line. Inlined with constant rows and strides,
+   so the accumulators stay in registers. */
 __attribute__((target("avx512f"), always_inline))
-static inline void tile(const float *a, long lda, const float *group, long k, float *c, long ldc, int rows, const __mmask16 mask[3],
-                        const float *bias, const float *residual, const char *prefetch, long prefetch_stride, long prefetch_lines) {
+static inline void tile(const float *a, long row_stride, long k_stride, const float *group, long k, float *c, long ldc, int rows,
+                        const __mmask16 mask[3], const float *bias, const float *residual, const char *prefetch, long prefetch_stride,
+                        long prefetch_lines, const float *c_next) {
     __m512 acc[TILE_ROWS][GROUP_VECTORS];
     for (int i = 0; i < rows; i++)
         for (int v = 0; v < GROUP_VECTORS; v++) acc[i][v] = _mm512_setzero_ps();
@@ -113,8 +116,9 @@ static inline void tile(const float *a, long lda, const float *group, long k, fl
         __m512 b[GROUP_VECTORS];
         for (int v = 0; v < GROUP_VECTORS; v++) b[v] = _mm512_loadu_ps(group + p * GROUP_WIDTH + v * 16);
         if (p < prefetch_lines) _mm_prefetch(prefetch + p * prefetch_stride, _MM_HINT_T1);
+        if (c_next && p < TILE_ROWS * GROUP_VECTORS) _m_prefetchw(c_next + (p / GROUP_VECTORS) * ldc + (p % GROUP_VECTORS) * 16);
         for (int i = 0; i < rows; i++) {
-            __m512 x = _mm512_set1_ps(a[i * lda + p]);
+            __m512 x = _mm512_set1_ps(a[i * row_stride + p * k_stride]);
             for (int v = 0; v < GROUP_VECTORS; v++) acc[i][v] = _mm512_fmadd_ps(x, b[v], acc[i][v]);
         }
     }
@@ -129,10 +133,11 @@ static inline void tile(const float *a, long lda, const float *group, long k, fl
     }
 }
 
-/* Every row tile of A against group g, whose k × 48 panel is `group`. */
-__attribute__((target("avx512f")))
-static void gemm_group(const float *a, long m, long k, const float *group, long n, long g, float *c, long ldc, const float *bias,
-                       const float *residual, const struct prefetch_plan *plan) {
+/* Every row tile of A against group g, whose k × 48 panel is `group`; A's strides as `tile`'s. Inlined, so each caller's
+   strides are constants in its tiles. */
+__attribute__((target("avx512f"), always_inline))
+static inline void gemm_group(const float *a, long tile_stride, long row_stride, long k_stride, long m, long k, const float *group, long n, long g, float *c,
+                              long ldc, const float *bias, const float *residual, const struct prefetch_plan *plan) {
     __mmask16 mask[GROUP_VECTORS];
     for (int v = 0; v < GROUP_VECTORS; v++) {
         long valid = n - (g * GROUP_WIDTH + v * 16);
@@ -143,23 +148,37 @@ static void gemm_group(const float *a, long m, long k, const float *group, long 
     long row = 0, part = 0;
     /* The first full tiles each prefetch one part of the plan (one line a k), the rest none. */
     for (; row + TILE_ROWS <= m && plan && part < plan->parts; row += TILE_ROWS, part++)
-        tile(a + row * k, k, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b, residual ? residual + row * ldc + column : 0,
-             plan->base[part], plan->stride, plan->lines[part]);
+        tile(a + row / TILE_ROWS * tile_stride, row_stride, k_stride, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b,
+             residual ? residual + row * ldc + column : 0, plan->base[part], plan->stride, plan->lines[part],
+             row + 2 * TILE_ROWS <= m ? c + (row + TILE_ROWS) * ldc + column : 0);
     for (; row + TILE_ROWS <= m; row += TILE_ROWS)
-        tile(a + row * k, k, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b, residual ? residual + row * ldc + column : 0, 0, 0,
-             0);
-    const float *ar = a + row * k, *rr = residual ? residual + row * ldc + column : 0;
+        tile(a + row / TILE_ROWS * tile_stride, row_stride, k_stride, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b,
+             residual ? residual + row * ldc + column : 0, 0, 0, 0, row + 2 * TILE_ROWS <= m ? c + (row + TILE_ROWS) * ldc + column : 0);
+    const float *ar = a + row / TILE_ROWS * tile_stride, *rr = residual ? residual + row * ldc + column : 0;
     float *cr = c + row * ldc + column;
     switch (m - row) {
-    case 7: tile(ar, k, group, k, cr, ldc, 7, mask, b, rr, 0, 0, 0); break;
-    case 6: tile(ar, k, group, k, cr, ldc, 6, mask, b, rr, 0, 0, 0); break;
-    case 5: tile(ar, k, group, k, cr, ldc, 5, mask, b, rr, 0, 0, 0); break;
-    case 4: tile(ar, k, group, k, cr, ldc, 4, mask, b, rr, 0, 0, 0); break;
-    case 3: tile(ar, k, group, k, cr, ldc, 3, mask, b, rr, 0, 0, 0); break;
-    case 2: tile(ar, k, group, k, cr, ldc, 2, mask, b, rr, 0, 0, 0); break;
-    case 1: tile(ar, k, group, k, cr, ldc, 1, mask, b, rr, 0, 0, 0); break;
+    case 7: tile(ar, row_stride, k_stride, group, k, cr, ldc, 7, mask, b, rr, 0, 0, 0, 0); break;
+    case 6: tile(ar, row_stride, k_stride, group, k, cr, ldc, 6, mask, b, rr, 0, 0, 0, 0); break;
+    case 5: tile(ar, row_stride, k_stride, group, k, cr, ldc, 5, mask, b, rr, 0, 0, 0, 0); break;
+    case 4: tile(ar, row_stride, k_stride, group, k, cr, ldc, 4, mask, b, rr, 0, 0, 0, 0); break;
+    case 3: tile(ar, row_stride, k_stride, group, k, cr, ldc, 3, mask, b, rr, 0, 0, 0, 0); break;
+    case 2: tile(ar, row_stride, k_stride, group, k, cr, ldc, 2, mask, b, rr, 0, 0, 0, 0); break;
+    case 1: tile(ar, row_stride, k_stride, group, k, cr, ldc, 1, mask, b, rr, 0, 0, 0, 0); break;
     default: break;
     }
+}
+
+/* `gemm_group` on row-major A (products) and on A stored transposed (weight gradients): the strides fixed per kernel. */
+__attribute__((target("avx512f")))
+static void gemm_group_rows(const float *a, long lda, long m, long k, const float *group, long n, long g, float *c, long ldc,
+                            const float *bias, const float *residual, const struct prefetch_plan *plan) {
+    gemm_group(a, TILE_ROWS * lda, lda, 1, m, k, group, n, g, c, ldc, bias, residual, plan);
+}
+
+__attribute__((target("avx512f")))
+static void gemm_group_transposed(const float *at, long lda, long m, long k, const float *group, long n, long g, float *c, long ldc,
+                                  const float *residual, const struct prefetch_plan *plan) {
+    gemm_group(at, TILE_ROWS, 1, lda, m, k, group, n, g, c, ldc, 0, residual, plan);
 }
 
 int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
@@ -167,7 +186,7 @@ int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, lon
     if (wp_quant_best_kernel() < 2) return 0;
     long total = wp_f32_gemm_groups(n);
     for (long g = first_group; g < first_group + groups && g < total; g++)
-        gemm_group(a, m, k, panels + g * k * GROUP_WIDTH, n, g, c, ldc, bias, residual, 0);
+        gemm_group_rows(a, k, m, k, panels + g * k * GROUP_WIDTH, n, g, c, ldc, bias, residual, 0);
     return 1;
 }
 
@@ -180,9 +199,8 @@ static pthread_once_t scratch_key_once = PTHREAD_ONCE_INIT;
 
 static void make_scratch_key(void) { pthread_key_create(&scratch_key, free); }
 
-int wp_f32_gemm_unpacked(const float *a, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
-                         float *c, long ldc, const float *bias, const float *residual) {
-    if (wp_quant_best_kernel() < 2) return 0;
+/* This thread's scratch, grown to hold one group's panel (k × 48 floats). */
+static float *thread_scratch(long k) {
     long floats = k * GROUP_WIDTH;
     if (group_scratch_floats < floats) {
         free(group_scratch);
@@ -193,30 +211,53 @@ int wp_f32_gemm_unpacked(const float *a, long m, long k, const float *w, int inp
         pthread_once(&scratch_key_once, make_scratch_key);
         pthread_setspecific(scratch_key, group_scratch);
     }
+    return group_scratch;
+}
+
+/* While a group's first three row tiles compute (24 rows or more: all of the plan; 16–23: two thirds), bring group
+   `next` of W into L2, so packing it reads it from there. No plan past the thread's last group. */
+static struct prefetch_plan next_group_plan(const float *w, int input_major, long n, long k, long next, long end) {
+    struct prefetch_plan plan = {.parts = 0};
+    if (next >= end || next >= wp_f32_gemm_groups(n)) return plan;
+    for (int v = 0; v < GROUP_VECTORS; v++) {
+        long first_row = next * GROUP_WIDTH + v * 16;
+        if (input_major) { /* row p of the group: 48 floats from column 48·next, three lines (those within n) */
+            plan.base[v] = (const char *)(w + (first_row < n ? first_row : next * GROUP_WIDTH));
+            plan.lines[v] = first_row < n ? k : 0;
+            plan.stride = n * (long)sizeof(float);
+        } else { /* 16 output rows, k floats each, contiguous: 16·k / 16 = k lines */
+            long rows = n - first_row < 16 ? (n - first_row > 0 ? n - first_row : 0) : 16;
+            plan.base[v] = (const char *)(w + (first_row < n ? first_row : 0) * k);
+            plan.lines[v] = rows * k / 16;
+            plan.stride = 64;
+        }
+    }
+    plan.parts = GROUP_VECTORS;
+    return plan;
+}
+
+int wp_f32_gemm_unpacked(const float *a, long lda, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
+                         float *c, long ldc, const float *bias, const float *residual) {
+    if (wp_quant_best_kernel() < 2) return 0;
+    float *scratch = thread_scratch(k);
     long total = wp_f32_gemm_groups(n);
     for (long g = first_group; g < first_group + groups && g < total; g++) {
-        pack_group(w, n, k, input_major, g, group_scratch);
-        /* While this group's first three row tiles compute (24 rows or more: all of the plan; 16–23: two thirds), bring
-           the next group's weights into L2, so packing it reads them from there. */
-        struct prefetch_plan plan = {.parts = 0};
-        long next = g + 1;
-        if (next < first_group + groups && next < total) {
-            for (int v = 0; v < GROUP_VECTORS; v++) {
-                long first_row = next * GROUP_WIDTH + v * 16;
-                if (input_major) { /* row p of the group: 48 floats from column 48·next, three lines (those within n) */
-                    plan.base[v] = (const char *)(w + (first_row < n ? first_row : next * GROUP_WIDTH));
-                    plan.lines[v] = first_row < n ? k : 0;
-                    plan.stride = n * (long)sizeof(float);
-                } else { /* 16 output rows, k floats each, contiguous: 16·k / 16 = k lines */
-                    long rows = n - first_row < 16 ? (n - first_row > 0 ? n - first_row : 0) : 16;
-                    plan.base[v] = (const char *)(w + (first_row < n ? first_row : 0) * k);
-                    plan.lines[v] = rows * k / 16;
-                    plan.stride = 64;
-                }
-            }
-            plan.parts = GROUP_VECTORS;
-        }
-        gemm_group(a, m, k, group_scratch, n, g, c, ldc, bias, residual, &plan);
+        pack_group(w, n, k, input_major, g, scratch);
+        struct prefetch_plan plan = next_group_plan(w, input_major, n, k, g + 1, first_group + groups);
+        gemm_group_rows(a, lda, m, k, scratch, n, g, c, ldc, bias, residual, &plan);
+    }
+    return 1;
+}
+
+int wp_f32_gemm_transposed_unpacked(const float *at, long lda, long m, long k, const float *w, long n, long first_group, long groups,
+                                    float *c, long ldc, int accumulate) {
+    if (wp_quant_best_kernel() < 2) return 0;
+    float *scratch = thread_scratch(k);
+    long total = wp_f32_gemm_groups(n);
+    for (long g = first_group; g < first_group + groups && g < total; g++) {
+        pack_group(w, n, k, 1, g, scratch);
+        struct prefetch_plan plan = next_group_plan(w, 1, n, k, g + 1, first_group + groups);
+        gemm_group_transposed(at, lda, m, k, scratch, n, g, c, ldc, accumulate ? c : 0, &plan);
     }
     return 1;
 }

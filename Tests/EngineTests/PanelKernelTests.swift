@@ -5,7 +5,8 @@ import XCTest
 /// The engine's fp32 kernel on weights packed as it goes (`PanelKernel`, training's forward and input gradients): against
 /// the exact product in both weight layouts, at shapes off its tiles, groups and 16-wide transposes, with several groups
 /// a thread (34 groups: at least two on each of up to 16 threads, so the next group's prefetch runs, partial groups
-/// included); and `MatMul` on it against `MatMul` on sgemm.
+/// included); inputs wider than a panel in slices; weight gradients on its transposed form; and `MatMul` on it against
+/// `MatMul` on sgemm.
 final class PanelKernelTests: EngineTestCase {
     override func tearDown() {
         wp_quant_set_kernel(wp_quant_best_kernel())
@@ -45,28 +46,87 @@ final class PanelKernelTests: EngineTestCase {
         }
     }
 
-    /// Fewer rows than a tile's worth of reuse, or inputs too wide for one group's panel to stay in L2: sgemm's.
+    /// Inputs wider than one group's panel, with input-major weights: cut into slices whose products add up (three
+    /// slices here, the first carrying bias and residual).
+    func testWideInputsAddUpTheirSlices() throws {
+        try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
+        let (M, N, K) = (17, 50, 2 * PanelKernel.maximumUnpackedInputs + 9)
+        let weights = randomFloats(K * N, seed: 11, scale: 1), x = randomFloats(M * K, seed: 12, scale: 2)
+        let bias = randomFloats(N, seed: 13), residual = randomFloats(M * N, seed: 14)
+        var out = residual + [Float](repeating: 12345, count: 64)
+        let done = weights.withUnsafeBufferPointer { ws in
+            x.withUnsafeBufferPointer { xs in
+                bias.withUnsafeBufferPointer { bs in
+                    out.withUnsafeMutableBufferPointer { o in
+                        PanelKernel.multiply(
+                            out: o.baseAddress!, inp: xs.baseAddress!, weight: ws.baseAddress!, layout: .inputMajor, bias: bs.baseAddress!,
+                            residual: UnsafePointer(o.baseAddress!), M: M, K: K, N: N)
+                    }
+                }
+            }
+        }
+        XCTAssertTrue(done)
+        assertExactProduct(
+            out, M: M, N: N, K: K, input: { Double(x[$0 * K + $1]) }, weight: { Double(weights[$1 * N + $0]) }, bias: bias,
+            residual: residual, relative: 1e-5, "\(M)×\(N)×\(K) in slices")
+    }
+
+    /// Weight gradients, out[R, N] = Aᵀ·W with A [M, R]: against the exact product at shapes off the tiles (rows not a
+    /// multiple of 8, partial groups), and over more rows than one block (three blocks, edges on multiples of 8).
+    func testTransposedKernelMatchesTheExactProduct() throws {
+        try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
+        for (M, R, N) in [(16, 1, 1), (16, 13, 49), (33, 100, 145), (20, 7, 300), (64, 2 * PanelKernel.transposedRowBlock + 21, 20)] {
+            let a = randomFloats(M * R, seed: UInt64(R * 7 + N), scale: 2), w = randomFloats(M * N, seed: UInt64(M), scale: 1)
+            var out = [Float](repeating: .nan, count: R * N) + [Float](repeating: 12345, count: 64)
+            let done = a.withUnsafeBufferPointer { ap in
+                w.withUnsafeBufferPointer { wp in
+                    out.withUnsafeMutableBufferPointer { o in
+                        PanelKernel.multiplyTransposed(
+                            out: o.baseAddress!, transposed: ap.baseAddress!, weight: wp.baseAddress!, M: M, R: R, N: N)
+                    }
+                }
+            }
+            XCTAssertTrue(done)
+            assertExactProduct(
+                out, M: R, N: N, K: M, input: { Double(a[$1 * R + $0]) }, weight: { Double(w[$1 * N + $0]) }, bias: nil,
+                residual: nil, "\(R)×\(N) over \(M) rows")
+        }
+    }
+
+    /// Fewer rows than a tile's worth of reuse, or inputs too wide for one group's panel to stay in L2 with output-major
+    /// weights (which cannot be sliced in place): sgemm's. Weight gradients over too few or too many rows: sgemm's too.
     func testShapesTheKernelDoesNotTake() {
         let few = PanelKernel.minimumRows - 1, wide = PanelKernel.maximumUnpackedInputs + 1
         let w = [Float](repeating: 1, count: wide * 2), x = [Float](repeating: 1, count: 16 * wide)
         var out = [Float](repeating: 0, count: 16 * 2)
-        for (M, K) in [(few, 4), (16, wide)] {
+        for (M, K, layout) in [(few, 4, WeightLayout.inputMajor), (16, wide, .outputMajor)] {
             let done = w.withUnsafeBufferPointer { ws in
                 x.withUnsafeBufferPointer { xs in
                     out.withUnsafeMutableBufferPointer { o in
                         PanelKernel.multiply(
-                            out: o.baseAddress!, inp: xs.baseAddress!, weight: ws.baseAddress!, layout: .inputMajor, bias: nil,
+                            out: o.baseAddress!, inp: xs.baseAddress!, weight: ws.baseAddress!, layout: layout, bias: nil,
                             residual: nil, M: M, K: K, N: 2)
                     }
                 }
             }
             XCTAssertFalse(done, "M \(M), K \(K)")
         }
+        for M in [few, wide] {
+            let done = w.withUnsafeBufferPointer { ws in
+                x.withUnsafeBufferPointer { xs in
+                    out.withUnsafeMutableBufferPointer { o in
+                        PanelKernel.multiplyTransposed(
+                            out: o.baseAddress!, transposed: xs.baseAddress!, weight: ws.baseAddress!, M: M, R: 16, N: 2)
+                    }
+                }
+            }
+            XCTAssertFalse(done, "weight gradient over \(M) rows")
+        }
         XCTAssertEqual(out, [Float](repeating: 0, count: 32), "nothing written")
     }
 
-    /// `MatMul.forward` and `MatMul.backward` (the input gradient on the kernel, the weight gradient on sgemm) against both
-    /// on sgemm (the kernel forced off), in both layouts and both gradient writes.
+    /// `MatMul.forward` and `MatMul.backward` (the input gradient on the kernel, the weight gradient on it when overwritten
+    /// and on sgemm when accumulated) against both on sgemm (the kernel forced off), in both layouts and both gradient writes.
     func testMatMulOnTheKernelMatchesSgemm() throws {
         try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
         let (M, K, N) = (24, 70, 100)

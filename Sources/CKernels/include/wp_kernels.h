@@ -99,9 +99,15 @@ int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, lon
                 const float *bias, const float *residual);
 /* `wp_f32_gemm` on weights that change between calls (training): each group of 48 outputs is packed into this thread's
    scratch (k × 48 floats, kept for the thread's next call) just before its row tiles, so the packed group is still in
-   the core's cache when they read it. W [n, k] output-major (`input_major` 0) or [k, n] input-major (1). Returns 0, having
-   written nothing, without AVX-512F; aborts if the scratch (under 1 MiB for k ≤ 4096) cannot be allocated. */
-int wp_f32_gemm_unpacked(const float *a, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
+   the core's cache when they read it. A's rows are `lda` floats apart (k, or more for a slice of a wider matrix's
+   inputs). W [n, k] output-major (`input_major` 0) or [k, n] input-major (1). Returns 0, having written nothing,
+   without AVX-512F; aborts if the scratch (under 1 MiB for k ≤ 4096) cannot be allocated. */
+int wp_f32_gemm_unpacked(const float *a, long lda, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
                          float *c, long ldc, const float *bias, const float *residual);
+/* Weight gradients, C[m, n] (+)= Aᵀ·W with A stored transposed, `at` [k, m] whose rows are `lda` floats apart (the
+   activations or output gradients, k their rows), and W [k, n] input-major (the other side), packed a group at a time
+   as `wp_f32_gemm_unpacked` does. `accumulate` 1 adds to C. Returns 0, having written nothing, without AVX-512F. */
+int wp_f32_gemm_transposed_unpacked(const float *at, long lda, long m, long k, const float *w, long n, long first_group, long groups,
+                                    float *c, long ldc, int accumulate);
 
 #endif

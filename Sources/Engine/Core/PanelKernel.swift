@@ -17,9 +17,10 @@ enum PanelKernel {
     /// Rows from which a product runs this kernel: fewer (decoding, a small batch, the last rows' logits) stay on the
     /// one-row kernels or sgemm.
     static let minimumRows = 16
-    /// The most inputs a product packed as it goes may have: one group's panel (K × 48 floats, 768 KiB at 4096) must stay
-    /// in the core's L2 while every row tile passes it. Wider inputs (GPT-2's LM-head input gradient: K is the padded
-    /// vocabulary, 50304) run sgemm.
+    /// The most inputs one pass of a product packed as it goes may have: one group's panel (K × 48 floats, 768 KiB at
+    /// 4096) must stay in the core's L2 while every row tile passes it. Wider inputs with input-major weights (GPT-2's
+    /// LM-head input gradient: K is the padded vocabulary, 50304) are cut into slices of at most this many, each
+    /// slice's product added to the output; wider output-major ones run sgemm.
     static let maximumUnpackedInputs = 4096
 
     /// Whether the kernel runs here: the CPU has AVX-512F, `WATTPRINT_QUANT_KERNEL` does not force a narrower kernel, and
@@ -35,11 +36,46 @@ enum PanelKernel {
         out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>, layout: WeightLayout,
         bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>?, M: Int, K: Int, N: Int
     ) -> Bool {
-        guard M >= minimumRows, K <= maximumUnpackedInputs, available else { return false }
+        guard M >= minimumRows, K <= maximumUnpackedInputs || layout == .inputMajor, available else { return false }
         let inputMajor: Int32 = layout == .inputMajor ? 1 : 0
-        spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * K) { first, count in
-            // Returns 0 only without AVX-512F, which `available` has ruled out.
-            _ = wp_f32_gemm_unpacked(inp, M, K, weight, inputMajor, N, first, count, out, N, bias, residual)
+        let slices = (K + maximumUnpackedInputs - 1) / maximumUnpackedInputs
+        for slice in 0..<slices {
+            let first = K * slice / slices, width = K * (slice + 1) / slices - first
+            // Input-major W's slice is rows first..<first + width; later slices add to what the first wrote.
+            let sliceBias = slice == 0 ? bias : nil, sliceResidual = slice == 0 ? residual : UnsafePointer(out)
+            spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * width) { firstGroup, count in
+                // Returns 0 only without AVX-512F, which `available` has ruled out.
+                _ = wp_f32_gemm_unpacked(
+                    inp + first, K, M, width, weight + first * N, inputMajor, N, firstGroup, count, out, N, sliceBias, sliceResidual)
+            }
+        }
+        return true
+    }
+
+    /// The most output rows one pass of a weight gradient on this kernel covers. Each group of 48 columns reads every
+    /// row of the transposed side again, so that side (rows × M floats) must stay in cache: GPT-2's LM-head gradient
+    /// (50304 rows) in one pass ran 365 GFLOP/s in a C harness, in blocks of at most 4096 rows 461 (sgemm: 428).
+    static let transposedRowBlock = 4096
+
+    /// Weight gradient out[R, N] = Aᵀ·W, with A stored [M, R] (M rows, the batch's tokens) and W [M, N]: GPT-2's dW = xᵀ·dy
+    /// (A = x, W = dy) and an output-major layer's dW = dyᵀ·x (A = dy, W = x). Overwrites `out`.
+    ///
+    /// Only overwrites: in a C harness on GPT-2 124M's gradient shapes (M = 256, 2 threads, 12 distinct matrices per
+    /// shape) this kernel ran 455–470 GFLOP/s where sgemm, zeroing the output first, ran 417–428; when adding to the
+    /// output, sgemm (457–469) beat it (426–439), so accumulating micro-batches stay on sgemm.
+    /// - Returns: false, having written nothing, when the kernel does not run here or the shape is not one it takes.
+    static func multiplyTransposed(
+        out: UnsafeMutablePointer<Float>, transposed a: UnsafePointer<Float>, weight: UnsafePointer<Float>, M: Int, R: Int, N: Int
+    ) -> Bool {
+        guard M >= minimumRows, M <= maximumUnpackedInputs, available else { return false }
+        let blocks = (R + transposedRowBlock - 1) / transposedRowBlock
+        for block in 0..<blocks {
+            // Block edges on multiples of 8, the kernel's tile height, where the rows allow.
+            let first = R * block / blocks / 8 * 8, end = block + 1 == blocks ? R : R * (block + 1) / blocks / 8 * 8
+            spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * (end - first)) { firstGroup, count in
+                // Returns 0 only without AVX-512F, which `available` has ruled out.
+                _ = wp_f32_gemm_transposed_unpacked(a + first, R, end - first, M, weight, N, firstGroup, count, out + first * N, N, 0)
+            }
         }
         return true
     }

@@ -56,7 +56,8 @@ public enum MatMul {
     ///
     /// `dinp` is optional because nothing upstream of the first layer needs it. dinp is a product with K outputs and N
     /// inputs, so from `PanelKernel.minimumRows` rows it runs the engine's kernel on W read the other way round
-    /// (input-major W [K, N] is output-major for it); the weight gradients stay on sgemm.
+    /// (input-major W [K, N] is output-major for it). Overwritten weight gradients
+    /// (`PanelKernel.multiplyTransposed`) run it too, reading the activations transposed; accumulated ones stay on sgemm.
     public static func backward(
         dinp: UnsafeMutableBufferPointer<Float>?, dweight: UnsafeMutableBufferPointer<Float>, dbias: UnsafeMutableBufferPointer<Float>?,
         dout: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>,
@@ -74,6 +75,11 @@ public enum MatMul {
         {
             dinp = nil
         }
+        let weightGradientDone =
+            parameterWrite == .overwrite
+            && (layout == .inputMajor
+                ? PanelKernel.multiplyTransposed(out: dw, transposed: x, weight: dy, M: M, R: K, N: N)
+                : PanelKernel.multiplyTransposed(out: dw, transposed: dy, weight: x, M: M, R: N, N: K))
         switch layout {
         case .inputMajor:
             if let dinp {
@@ -81,18 +87,22 @@ public enum MatMul {
                     transA: false, transB: true, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: N,
                     beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
             }
-            BLAS.gemm(
-                transA: true, transB: false, m: K, n: N, k: M, a: x, lda: K, b: dy, ldb: N,
-                beta: parameterWrite.beta, c: dw, ldc: N)
+            if !weightGradientDone {
+                BLAS.gemm(
+                    transA: true, transB: false, m: K, n: N, k: M, a: x, lda: K, b: dy, ldb: N,
+                    beta: parameterWrite.beta, c: dw, ldc: N)
+            }
         case .outputMajor:
             if let dinp {
                 BLAS.gemm(
                     transA: false, transB: false, m: M, n: K, k: N, a: dy, lda: N, b: w, ldb: K,
                     beta: inputWrite.beta, c: dinp.baseAddress!, ldc: K)
             }
-            BLAS.gemm(
-                transA: true, transB: false, m: N, n: K, k: M, a: dy, lda: N, b: x, ldb: K,
-                beta: parameterWrite.beta, c: dw, ldc: K)
+            if !weightGradientDone {
+                BLAS.gemm(
+                    transA: true, transB: false, m: N, n: K, k: M, a: dy, lda: N, b: x, ldb: K,
+                    beta: parameterWrite.beta, c: dw, ldc: K)
+            }
         }
         if let dbias {
             columnSum(into: dbias.baseAddress!, from: dout.baseAddress!, M: M, N: N, write: parameterWrite)
