@@ -6,8 +6,8 @@ import Glibc
 
 /// The engine's AVX-512F fp32 matrix kernel (`gemm_f32.c`: groups of 48 outputs × K, tiles of 8 rows × 48) for products
 /// of many rows: on weights packed once per inference session (`WeightPanels`), or on weights that change between
-/// calls (training's forward and input gradients), packed a group at a time into a per-thread scratch just before that
-/// group's row tiles read it.
+/// calls (training's forward products, input gradients and overwritten weight gradients), packed a group at a time into
+/// a per-thread scratch just before that group's row tiles read it.
 ///
 /// Why not sgemm there: OpenBLAS packs the whole weight matrix on every call too, and in a C harness on a GPT-2 124M
 /// training step's product shapes (256 rows, a distinct weight matrix per layer, as a step meets them) its own kernel ran
