@@ -181,6 +181,35 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
     }
 
+    /// A report of schema 1 (made before schema 2 changed how some content is worded) verifies under its own rules, while
+    /// a new one follows schema 2's: its headline says how the energy was known and counts runs in words. A schema
+    /// this wattprint does not know is refused by name.
+    func testSchemaOneReportsStillVerifyUnderTheirRules() throws {
+        let key = Curve25519.Signing.PrivateKey(), carbon = try CarbonData.bundled()
+        let request = SustainabilityReport.Request(kind: .comparison, runs: [1, 2])
+        let old = try ReportSignature.sign(try builder().build(request, schema: 1), with: key)
+        let new = try builder().build(request)
+        XCTAssertEqual(old.schema, 1)
+        XCTAssertEqual(new.schema, SustainabilityReport.schemaVersion)
+        XCTAssertTrue(old.quotable.hasPrefix("2 run(s) used "), old.quotable)
+        XCTAssertFalse(old.quotable.contains("estimated"), old.quotable)
+        XCTAssertTrue(new.quotable.hasPrefix("2 runs used "), new.quotable)
+        XCTAssertTrue(new.quotable.contains(" kWh; measured) in "), "both runs' energy was measured: \(new.quotable)")
+        let path = dir + "/schema1.json"
+        try SustainabilityJSON.render(old).write(toFile: path, atomically: false, encoding: .utf8)
+        let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
+        XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+        let future = try SustainabilityJSON.render(old).replacingOccurrences(of: "\"schema\" : 1", with: "\"schema\" : 9")
+        XCTAssertNotEqual(future, try SustainabilityJSON.render(old))
+        try future.write(toFile: dir + "/schema9.json", atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(
+            try ReportVerification.verify(file: dir + "/schema9.json", ledger: ledger, carbon: carbon, toolVersion: "t", hostKey: nil)
+        ) {
+            XCTAssertTrue("\($0)".contains("is a report of schema 9; this wattprint reads schemas 1 to 2"), "\($0)")
+        }
+        XCTAssertThrowsError(try builder().build(request, schema: 3)) { XCTAssertTrue("\($0)".contains("schema 3"), "\($0)") }
+    }
+
     func testPeriodsAndBadRequests() throws {
         let period = try builder().build(.init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: "model"))
         XCTAssertEqual(period.totals.runs, 2)

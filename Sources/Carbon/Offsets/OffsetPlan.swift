@@ -41,10 +41,13 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
     ///   - allowed: the credit tiers the plan may buy; a tier left out passes its tonnes to the next more durable one
     ///     allowed (avoidance → nature-based removal → durable removal), else back down (durable → nature-based →
     ///     avoidance). The removal shares reported are the rule's, before this reallocation.
+    ///   - definitionsApart: word the durability table's definitions (rows with no storage medium, such as CDR.fyi's
+    ///     threshold for "durable") as definitions; false keeps the first wording ("stored in -"), which sustainability
+    ///     reports of schema 1 carry and their verification rebuilds.
     /// - Throws: `CarbonError.invalidNumber` for a negative or non-finite residual, fewer than 1 year, or no tier allowed.
     public static func make(
         residualTonnesPerYear residual: Double, years: Int, tables: OffsetTables, startYear: Int,
-        allowed: Set<OffsetTables.Tier> = Set(OffsetTables.Tier.allCases)
+        allowed: Set<OffsetTables.Tier> = Set(OffsetTables.Tier.allCases), definitionsApart: Bool = true
     ) throws -> OffsetPlan {
         guard !allowed.isEmpty else { throw CarbonError(.invalidNumber, "the plan allows no credit type; allow at least one") }
         guard residual.isFinite, residual >= 0 else {
@@ -97,7 +100,9 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
         }
         let quality = tables.standards.map { "\($0.standard) (\($0.role)): \($0.keyPoints) [\($0.verification)]" }
         let durability = tables.durability.map {
-            "\($0.category): stored in \($0.storage), \($0.durability); \($0.reversalRisk) (\($0.source))"
+            definitionsApart && $0.storage.trimmingCharacters(in: .whitespaces) == "-"
+                ? "\($0.category) (a definition, not a kind of credit): \($0.durability); \($0.reversalRisk) (\($0.source))"
+                : "\($0.category): stored in \($0.storage), \($0.durability); \($0.reversalRisk) (\($0.source))"
         }
         let principles = tables.principles.filter { $0.version == (tables.principles.map(\.version).max() ?? "") }.map {
             "\($0.number). \($0.principle) (Oxford Offsetting Principles \($0.version))"

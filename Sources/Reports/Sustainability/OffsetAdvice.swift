@@ -22,6 +22,10 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         public var runsPerYear: Double
         /// Credit tiers the plan may buy (default all).
         public var creditTypes: Set<OffsetTables.Tier>
+        /// The sustainability-report schema whose rules to follow (`SustainabilityReport.schemaVersion`, or an older
+        /// report's when `verify --report` rebuilds it): schema 1 claimed side-by-side reductions on medians alone and
+        /// worded the durability table's definitions as storage.
+        public var reportSchema = SustainabilityReport.schemaVersion
 
         public init(
             deadlineHours: Double? = nil, hourly: HourlyIntensitySeries? = nil, hourlyName: String? = nil, regions: [String] = [],
@@ -130,18 +134,18 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
                 let phases = Set(analysis.workloads.flatMap { $0.phases.map(\.phase) }).sorted()
                 for phase in phases {
                     let points = analysis.workloads.compactMap { w in
-                        w.phases.first { $0.phase == phase }.map { (w.name, $0.joulesPerToken.median) }
+                        w.phases.first { $0.phase == phase }.map { (name: w.name, joulesPerToken: $0.joulesPerToken) }
                     }
-                    guard let best = points.min(by: { $0.1 < $1.1 }), let worst = points.max(by: { $0.1 < $1.1 }), worst.1 > 0,
-                        best.0 != worst.0
-                    else { continue }
-                    efficiency.append(
-                        Efficiency(
-                            change: "\(best.0) instead of \(worst.0)", phase: phase, joulesPerToken: worst.1,
-                            alternativeJoulesPerToken: best.1,
-                            savingShare: (worst.1 - best.1) / worst.1, evidence: "measured side by side in the same benchmark", run: id))
+                    let (found, note) = Self.sideBySide(points, phase: phase, run: id, schema: o.reportSchema)
+                    efficiency += found.map { [$0] } ?? []
+                    notes += note.map { [$0] } ?? []
                 }
             }
+        }
+        if o.reportSchema >= 2 {
+            let (kept, disagreements) = Self.withoutContradictions(efficiency)
+            efficiency = kept
+            notes += disagreements
         }
         if efficiency.isEmpty {
             notes.append(
@@ -152,8 +156,72 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         let year = footprints.first?.carbon.usageYear ?? 2026
         let plan = try OffsetPlan.make(
             residualTonnesPerYear: total * o.runsPerYear / 1e6, years: o.planYears, tables: try OffsetTables.bundled(), startYear: year,
-            allowed: o.creditTypes)
+            allowed: o.creditTypes, definitionsApart: o.reportSchema >= 2)
         return OffsetAdvice(
             runs: ids, emissionsGrams: total, timeShift: shift, regions: regions, efficiency: efficiency, plan: plan, notes: notes)
+    }
+
+    /// The cheapest and dearest of a benchmark's workloads in one phase (J/token medians, `points` in the plan's order)
+    /// as a reduction "best instead of worst", or why none is claimed.
+    ///
+    /// From schema 2, a reduction needs the two medians' intervals apart (the best's upper end below the worst's lower
+    /// end); overlapping intervals give a note instead, since the order could be the noise of the repeats. With one
+    /// repeat each (no interval) the reduction stands, and its evidence says so. Schema 1 compared the medians alone.
+    static func sideBySide(
+        _ points: [(name: String, joulesPerToken: RepeatSummary)], phase: String, run: Int64, schema: Int
+    ) -> (Efficiency?, note: String?) {
+        guard let best = points.min(by: { $0.joulesPerToken.median < $1.joulesPerToken.median }),
+            let worst = points.max(by: { $0.joulesPerToken.median < $1.joulesPerToken.median }),
+            worst.joulesPerToken.median > 0, best.name != worst.name
+        else { return (nil, nil) }
+        let a = worst.joulesPerToken, b = best.joulesPerToken
+        var evidence = "measured side by side in the same benchmark"
+        if schema >= 2 {
+            if let bHigh = b.high, let aLow = a.low {
+                guard bHigh < aLow else {
+                    func range(_ s: RepeatSummary) -> String {
+                        "\(QuantityFormat.significant(s.low ?? s.median))–\(QuantityFormat.significant(s.high ?? s.median))"
+                    }
+                    return (
+                        nil,
+                        "run \(run), \(phase): \(best.name) and \(worst.name) did not differ beyond their intervals (J/token \(range(b)) "
+                            + "against \(range(a))), so no reduction is claimed between them"
+                    )
+                }
+                evidence += ", their J/token intervals apart"
+            } else {
+                evidence += ", one repeat each (no interval: rerun with --repeats 3 or more to bound the noise)"
+            }
+        }
+        return (
+            Efficiency(
+                change: "\(best.name) instead of \(worst.name)", phase: phase, joulesPerToken: a.median,
+                alternativeJoulesPerToken: b.median,
+                savingShare: (a.median - b.median) / a.median, evidence: evidence, run: run),
+            nil
+        )
+    }
+
+    /// Side-by-side reductions that runs contradict ("A instead of B" in one, "B instead of A" in another, same phase)
+    /// are dropped, with a note naming the runs; the rest are kept in order.
+    static func withoutContradictions(_ efficiency: [Efficiency]) -> (kept: [Efficiency], notes: [String]) {
+        func pair(_ e: Efficiency) -> (String, String)? {
+            let parts = e.change.components(separatedBy: " instead of ")
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        }
+        var dropped = Set<Int>(), notes: [String] = []
+        for (i, e) in efficiency.enumerated() {
+            guard let (better, worse) = pair(e) else { continue }
+            for (j, f) in efficiency.enumerated() where j > i && f.phase == e.phase {
+                guard let (fBetter, fWorse) = pair(f), fBetter == worse, fWorse == better else { continue }
+                if !dropped.contains(i) || !dropped.contains(j) {
+                    notes.append(
+                        "runs \(e.run) and \(f.run) disagree on \(better) against \(worse)\(e.phase.map { " (\($0))" } ?? ""), "
+                            + "so neither reduction is claimed")
+                }
+                dropped.formUnion([i, j])
+            }
+        }
+        return (efficiency.enumerated().filter { !dropped.contains($0.offset) }.map(\.element), notes)
     }
 }

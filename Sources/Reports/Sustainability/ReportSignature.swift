@@ -66,9 +66,10 @@ public enum SustainabilityJSON {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
             let report = try decoder.decode(SustainabilityReport.self, from: data)
-            guard report.schema == SustainabilityReport.schemaVersion else {
+            let readable = SustainabilityReport.readableSchemas
+            guard readable.contains(report.schema) else {
                 throw ReportError(
-                    "\(path) is a report of schema \(report.schema); this wattprint reads schema \(SustainabilityReport.schemaVersion)",
+                    "\(path) is a report of schema \(report.schema); this wattprint reads schemas \(readable.lowerBound) to \(readable.upperBound)",
                     fix: "use the wattprint that made it")
             }
             return report

@@ -37,7 +37,8 @@ public enum ReportVerification {
             request.until = LedgerClock.utcString(last.addingTimeInterval(0.0015))
         }
         do {
-            rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: madeBy).build(request)
+            rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: madeBy).build(
+                request, schema: report.schema)
             if request != report.request {
                 rebuilt.request = report.request
                 rebuilt.title = report.title

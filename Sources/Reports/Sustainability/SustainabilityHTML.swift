@@ -20,7 +20,7 @@ public enum SustainabilityHTML {
             body.append(.h2("Runs"))
             body.append(
                 table(
-                    ["run", "command", "started", "kWh [90 %]", "g CO2e [90 %]", "J/token", "status"],
+                    SustainabilityMarkdown.runsHeader,
                     r.runs.map {
                         [
                             "\($0.id)", $0.command, $0.startedAt, "\(sig($0.kWh)) [\(sig($0.kWhLow))–\(sig($0.kWhHigh))]",
@@ -38,6 +38,10 @@ public enum SustainabilityHTML {
                     SVGChart.bars(
                         r.runs.map { ("run \($0.id)", $0.totalGrams, $0.totalGramsLow, $0.totalGramsHigh) }, unit: "g CO2e",
                         kind: "comparison-emissions", title: "Emissions per run with their 90 % interval")))
+        }
+        if r.request.kind != .run, !SustainabilityMarkdown.phaseRows(r).isEmpty {
+            body.append(.h2("J/token by phase"))
+            body.append(table(SustainabilityMarkdown.phaseHeader, SustainabilityMarkdown.phaseRows(r)))
         }
         if !r.groups.isEmpty {
             body.append(.h2(.text("By \(r.request.groupBy ?? "workload")")))

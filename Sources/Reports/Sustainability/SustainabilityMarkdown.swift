@@ -9,7 +9,7 @@ public enum SustainabilityMarkdown {
         if r.request.kind != .run {
             out += ["", "## Runs", ""]
             out += table(
-                ["run", "command", "started", "kWh [90 %]", "g CO2e [90 %]", "J/token", "status"],
+                runsHeader,
                 r.runs.map {
                     [
                         "\($0.id)", "`\($0.command)`", $0.startedAt, "\(sig($0.kWh)) [\(sig($0.kWhLow))–\(sig($0.kWhHigh))]",
@@ -17,6 +17,9 @@ public enum SustainabilityMarkdown {
                         $0.status,
                     ]
                 })
+        }
+        if r.request.kind != .run, !phaseRows(r).isEmpty {
+            out += ["", "## J/token by phase", ""] + table(phaseHeader, phaseRows(r))
         }
         if !r.groups.isEmpty {
             out += ["", "## By \(r.request.groupBy ?? "workload")", ""]
@@ -53,6 +56,20 @@ public enum SustainabilityMarkdown {
         }
         out += ["", "_\(r.generatedBy)_", ""]
         return out.joined(separator: "\n")
+    }
+
+    /// The runs table's columns: its J/token is the whole run's energy over its tokens, idle and set-up included.
+    static let runsHeader = ["run", "command", "started", "kWh [90 %]", "g CO2e [90 %]", "J/token (whole run)", "status"]
+    static let phaseHeader = ["run", "phase", "seconds", "tokens", "J/token (phase)"]
+
+    /// Each run's phases that counted tokens, for comparing runs on the work itself (a whole run's J/token also
+    /// carries its idle, set-up and evaluation time).
+    static func phaseRows(_ r: SustainabilityReport) -> [[String]] {
+        r.runs.flatMap { run in
+            run.phases.compactMap { p in
+                p.joulesPerToken.map { ["\(run.id)", p.name, String(format: "%.2f", p.seconds), sig(p.tokens), sig($0)] }
+            }
+        }
     }
 
     static func summaryRows(_ r: SustainabilityReport) -> [[String]] {

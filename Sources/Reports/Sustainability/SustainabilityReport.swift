@@ -1,13 +1,23 @@
 /// A sustainability report as data: what every format (Markdown, HTML, JSON, CSV) shows, built from the ledger alone
-/// so `wattprint verify --report` can rebuild it and compare figure by figure. Schema version 1 is described by
-/// `Schemas/sustainability-report.schema.json`; the JSON format is this type encoded with sorted keys.
+/// so `wattprint verify --report` can rebuild it and compare figure by figure. `Schemas/sustainability-report.schema.json`
+/// describes it; the JSON format is this type encoded with sorted keys.
 ///
 /// Content follows the Green Software Foundation's SCI report template: the functional unit and why, the boundary,
 /// E, I and M each marked measured, modelled or sourced, a coefficients table, SCI per unit with components that add
 /// up; then Scope 2 (location-based always, market-based when contractual data was given), embodied emissions,
 /// 90 % intervals with their dominant contributor, the methodology, and the ledger's chain heads.
 public struct SustainabilityReport: Codable, Sendable, Equatable {
-    public static let schemaVersion = 1
+    /// The schema reports are made with. The shape is the same in both; what changed is how some content is worded and
+    /// chosen, and `verify --report` rebuilds a report under the rules of the schema it carries:
+    /// - 1: the first.
+    /// - 2: a comparison's or a period's headline says whether its energy was measured or estimated, and counts runs in
+    ///   words ("1 run", "2 runs"); side-by-side reductions need their J/token intervals apart, and ones that runs
+    ///   contradict are dropped (`OffsetAdvice.sideBySide`, `withoutContradictions`); grouping by workload keeps a
+    ///   wattprint command's first argument (`wattprint bench small`, not `wattprint bench`); the durability table's
+    ///   definitions are worded as such, not as "stored in -".
+    public static let schemaVersion = 2
+    /// The schemas this wattprint reads and rebuilds.
+    public static let readableSchemas = 1...2
 
     public enum Kind: String, Codable, Sendable { case run, comparison, period }
 

@@ -16,8 +16,16 @@ public struct SustainabilityReportBuilder {
         self.ledger = ledger; self.carbon = carbon; self.toolVersion = toolVersion
     }
 
-    /// - Throws: `ReportError` for an unknown run, an empty period or a bad date; what `RunFootprint.compute` throws.
-    public func build(_ request: SustainabilityReport.Request) throws -> SustainabilityReport {
+    /// - Parameter schema: whose rules to follow (`SustainabilityReport.schemaVersion`; an older report's when
+    ///   `verify --report` rebuilds it).
+    /// - Throws: `ReportError` for an unknown run, an empty period, a bad date or a schema this wattprint does not know;
+    ///   what `RunFootprint.compute` throws.
+    public func build(_ request: SustainabilityReport.Request, schema: Int = SustainabilityReport.schemaVersion) throws
+        -> SustainabilityReport
+    {
+        guard SustainabilityReport.readableSchemas.contains(schema) else {
+            throw ReportError("schema \(schema) is not one this wattprint makes", fix: "use the wattprint that made the report")
+        }
         let ids: [Int64]
         switch request.kind {
         case .run, .comparison:
@@ -42,7 +50,9 @@ public struct SustainabilityReportBuilder {
             footprints.append(f)
             return try section(id, footprint: f, withPower: request.kind != .period)
         }
-        let offsets = try OffsetAdvice.build(ledger: ledger, runs: ids, data: carbon, options: .init(), known: footprints)
+        var adviceOptions = OffsetAdvice.Options()
+        adviceOptions.reportSchema = schema
+        let offsets = try OffsetAdvice.build(ledger: ledger, runs: ids, data: carbon, options: adviceOptions, known: footprints)
         var totals = SustainabilityReport.Totals(
             runs: sections.count, kWh: 0, kWhLow: 0, kWhHigh: 0, locationBasedGrams: 0, marketBasedGrams: nil, embodiedGrams: 0,
             totalGrams: 0)
@@ -65,11 +75,11 @@ public struct SustainabilityReportBuilder {
         }
         let head = sections.last
         return SustainabilityReport(
-            schema: SustainabilityReport.schemaVersion, request: request, title: title, generatedBy: "wattprint \(toolVersion)",
+            schema: schema, request: request, title: title, generatedBy: "wattprint \(toolVersion)",
             ledger: ledger.path, runs: sections, totals: totals,
-            groups: kind == .period ? groups(sections, by: request.groupBy ?? "workload") : [],
+            groups: kind == .period ? groups(sections, by: request.groupBy ?? "workload", schema: schema) : [],
             trend: kind == .period ? trend(sections) : [], gaps: gaps, methodology: methodology(sections),
-            quotable: kind == .run ? (head?.quotable ?? "") : periodSentence(totals, sections), offsets: offsets,
+            quotable: kind == .run ? (head?.quotable ?? "") : periodSentence(totals, sections, schema: schema), offsets: offsets,
             verification: .init(command: "wattprint verify --report REPORT.json --ledger \(ledger.path)", publicKey: nil, signature: nil))
     }
 
@@ -197,7 +207,7 @@ public struct SustainabilityReportBuilder {
             quotable: quotable)
     }
 
-    func groups(_ sections: [SustainabilityReport.RunSection], by key: String) -> [SustainabilityReport.Group] {
+    func groups(_ sections: [SustainabilityReport.RunSection], by key: String, schema: Int) -> [SustainabilityReport.Group] {
         var out: [SustainabilityReport.Group] = []
         for s in sections {
             let name: String
@@ -205,7 +215,7 @@ public struct SustainabilityReportBuilder {
             case "host": name = s.host
             case "region": name = s.region
             case "model": name = (try? model(of: s.id)) ?? "no model recorded"
-            default: name = Self.workload(s.command)
+            default: name = Self.workload(s.command, schema: schema)
             }
             if let i = out.firstIndex(where: { $0.name == name }) {
                 out[i].runs += 1; out[i].kWh += s.kWh; out[i].grams += s.totalGrams
@@ -217,11 +227,15 @@ public struct SustainabilityReportBuilder {
         return out.sorted { $0.kWh > $1.kWh }
     }
 
-    /// A command's workload: the program and its first argument (`python train.py`, `wattprint bench`).
-    static func workload(_ command: String) -> String {
+    /// A command's workload: the program and its first argument (`python train.py`); from schema 2 a wattprint command
+    /// keeps its own first argument too, unless it is an option (`wattprint bench small`, where schema 1 put every
+    /// benchmark under `wattprint bench`).
+    static func workload(_ command: String, schema: Int) -> String {
         let words = command.split(separator: " ").map(String.init)
         let program = (words.first.map { ($0 as NSString).lastPathComponent }) ?? command
-        return ([program] + words.dropFirst().prefix(1)).joined(separator: " ")
+        var kept = Array(words.dropFirst().prefix(1))
+        if schema >= 2, program == "wattprint", words.count > 2, !words[2].hasPrefix("-") { kept.append(words[2]) }
+        return ([program] + kept).joined(separator: " ")
     }
 
     func model(of id: Int64) throws -> String? {
@@ -272,10 +286,22 @@ public struct SustainabilityReportBuilder {
             ], dataSources: sources)
     }
 
-    func periodSentence(_ t: SustainabilityReport.Totals, _ sections: [SustainabilityReport.RunSection]) -> String {
+    /// A comparison's or a period's headline. From schema 2 it says, as a run's does, whether the energy was measured
+    /// ("partly estimated" with the measured share of the kWh when the runs differ), and counts runs in words.
+    func periodSentence(_ t: SustainabilityReport.Totals, _ sections: [SustainabilityReport.RunSection], schema: Int) -> String {
         let regions = Array(Set(sections.map(\.regionName))).sorted().joined(separator: ", ")
+        let tool = sections.isEmpty ? "wattprint" : "wattprint \(toolVersion)"
+        guard schema >= 2 else {
+            return
+                "\(t.runs) run(s) used \(sig(t.kWh)) kWh (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based), measured with \(tool)."
+        }
+        let measured = sections.reduce(0) { $0 + $1.measuredShare * $1.kWh }
+        let share = t.kWh > 0 ? measured / t.kWh : 0
+        let basis =
+            share >= 1 - 1e-9
+            ? "measured" : share <= 1e-9 ? "estimated" : "partly estimated: \(String(format: "%.0f", share * 100)) % measured"
         return
-            "\(t.runs) run(s) used \(sig(t.kWh)) kWh (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based), measured with \(sections.isEmpty ? "wattprint" : "wattprint \(toolVersion)")."
+            "\(t.runs) \(t.runs == 1 ? "run" : "runs") used \(sig(t.kWh)) kWh (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh; \(basis)) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based), measured with \(tool)."
     }
 
     func sig(_ x: Double) -> String { QuantityFormat.significant(x) }

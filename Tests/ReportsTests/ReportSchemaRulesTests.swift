@@ -1,0 +1,78 @@
+import Benchmarks
+import Carbon
+import Foundation
+@testable import Reports
+import XCTest
+
+/// Schema 2's content rules beside schema 1's, each on its own: side-by-side reductions need their intervals apart,
+/// reductions that runs contradict are dropped, a wattprint command keeps its first argument as its workload, and the
+/// durability table's definitions are worded as definitions.
+final class ReportSchemaRulesTests: XCTestCase {
+    /// Five repeats give the median an interval (the second lowest to the second highest value, 93.75 %).
+    func summary(_ values: [Double]) -> RepeatSummary { RepeatSummary(values) }
+
+    func testSideBySideReductionsNeedTheirIntervalsApart() throws {
+        let apart = [("gpt2", summary([10, 10.2, 10.4, 10.6, 10.8])), ("llama", summary([7, 7.1, 7.2, 7.3, 7.4]))]
+        let (found, none) = OffsetAdvice.sideBySide(apart, phase: "train", run: 4, schema: 2)
+        XCTAssertNil(none)
+        let e = try XCTUnwrap(found)
+        XCTAssertEqual(e.change, "llama instead of gpt2")
+        XCTAssertEqual(e.savingShare, (10.4 - 7.2) / 10.4, accuracy: 1e-12)
+        XCTAssertTrue(e.evidence.hasSuffix("their J/token intervals apart"), e.evidence)
+
+        let overlapping = [("gpt2", summary([9, 9.5, 10, 10.5, 11])), ("llama", summary([8, 9, 9.6, 9.8, 12]))]
+        let (claimed, note) = OffsetAdvice.sideBySide(overlapping, phase: "train", run: 4, schema: 2)
+        XCTAssertNil(claimed, "the medians differ but the intervals (8–12 and 9–11) overlap")
+        XCTAssertEqual(
+            note,
+            "run 4, train: llama and gpt2 did not differ beyond their intervals (J/token 8–12 against 9–11), so no reduction is claimed between them"
+        )
+        // Schema 1 claimed it on the medians, and verifying a schema-1 report must rebuild that claim.
+        XCTAssertEqual(OffsetAdvice.sideBySide(overlapping, phase: "train", run: 4, schema: 1).0?.change, "llama instead of gpt2")
+        XCTAssertEqual(
+            OffsetAdvice.sideBySide(overlapping, phase: "train", run: 4, schema: 1).0?.evidence,
+            "measured side by side in the same benchmark")
+
+        let once = [("gpt2", summary([10])), ("llama", summary([7]))]
+        let single = try XCTUnwrap(OffsetAdvice.sideBySide(once, phase: "decode", run: 5, schema: 2).0)
+        XCTAssertTrue(single.evidence.contains("one repeat each (no interval"), single.evidence)
+        XCTAssertNil(
+            OffsetAdvice.sideBySide([("gpt2", summary([10]))], phase: "decode", run: 5, schema: 2).0, "one workload: nothing to compare")
+    }
+
+    func testReductionsThatRunsContradictAreDropped() {
+        func e(_ change: String, _ phase: String, run: Int64) -> OffsetAdvice.Efficiency {
+            .init(change: change, phase: phase, joulesPerToken: 2, alternativeJoulesPerToken: 1, savingShare: 0.5, evidence: "", run: run)
+        }
+        let (kept, notes) = OffsetAdvice.withoutContradictions([
+            e("llama instead of gpt2", "train", run: 1), e("OpenBLAS's own kernel instead of Haswell", "train", run: 1),
+            e("gpt2 instead of llama", "train", run: 2), e("gpt2 instead of llama", "decode", run: 2),
+        ])
+        XCTAssertEqual(kept.map(\.change), ["OpenBLAS's own kernel instead of Haswell", "gpt2 instead of llama"])
+        XCTAssertEqual(kept.map(\.phase), ["train", "decode"], "the same pair in another phase is no contradiction")
+        XCTAssertEqual(notes, ["runs 1 and 2 disagree on llama against gpt2 (train), so neither reduction is claimed"])
+    }
+
+    func testAWattprintCommandKeepsItsFirstArgumentAsItsWorkload() {
+        for (command, one, two) in [
+            ("/usr/local/bin/wattprint bench small --region FR", "wattprint bench", "wattprint bench small"),
+            ("wattprint bench --repeats 3 tiny", "wattprint bench", "wattprint bench"),
+            ("wattprint sensors", "wattprint sensors", "wattprint sensors"),
+            ("python train.py --epochs 3", "python train.py", "python train.py"),
+        ] {
+            XCTAssertEqual(SustainabilityReportBuilder.workload(command, schema: 1), one, command)
+            XCTAssertEqual(SustainabilityReportBuilder.workload(command, schema: 2), two, command)
+        }
+    }
+
+    func testDurabilityDefinitionsAreWordedAsDefinitions() throws {
+        let tables = try OffsetTables.bundled()
+        let definition = try XCTUnwrap(tables.durability.first { $0.storage == "-" }, "the shipped table has CDR.fyi's definition")
+        let now = try OffsetPlan.make(residualTonnesPerYear: 1, years: 3, tables: tables, startYear: 2026)
+        let first = try OffsetPlan.make(residualTonnesPerYear: 1, years: 3, tables: tables, startYear: 2026, definitionsApart: false)
+        XCTAssertFalse(now.durability.contains { $0.contains("stored in -") }, now.durability.joined(separator: "\n"))
+        XCTAssertTrue(now.durability.contains { $0.hasPrefix("\(definition.category) (a definition, not a kind of credit): ") })
+        XCTAssertTrue(first.durability.contains { $0.hasPrefix("\(definition.category): stored in -, ") }, "schema 1's wording")
+        XCTAssertEqual(now.durability.count, first.durability.count)
+    }
+}
