@@ -93,6 +93,16 @@ final class SustainabilityReportTests: XCTestCase {
         let ours = lines[0].split(separator: ",").map(String.init)
         XCTAssertEqual(Array(ours.prefix(38)), theirs, "CodeCarbon 3.3.2's columns, in its order")
         XCTAssertEqual(Array(ours.dropFirst(38)), CodeCarbonCSV.wattprintColumns)
+        // CodeCarbon names the country and gives its ISO 3166-1 alpha-3 code ("France", "FRA" in its own file).
+        let row = Dictionary(
+            uniqueKeysWithValues: zip(ours, lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
+        XCTAssertEqual([row["country_name"], row["country_iso_code"], row["region"]], ["France", "FRA", ""])
+        let grid = try CarbonData.bundled().grid
+        let california = CodeCarbonCSV.country(of: "US-CAL-CISO", grid: grid)
+        XCTAssertEqual(california.iso3, "USA")
+        XCTAssertEqual(california.region, try grid.resolve("US-CAL-CISO").zone.name)
+        XCTAssertEqual(CodeCarbonCSV.country(of: "aws:eu-west-3", grid: grid).iso3, "FRA")
+        XCTAssertTrue(CodeCarbonCSV.country(of: "WORLD", grid: grid) == ("", "", ""), "the world average is no country")
     }
 
     func testEveryKindOfJSONReportMatchesTheSchema() throws {

@@ -1,4 +1,5 @@
 import CSV
+import Carbon
 import Foundation
 
 /// The report's runs as CodeCarbon 3.x's `emissions.csv` (its 38 columns in its order and units: seconds, kg CO2e,
@@ -18,8 +19,10 @@ public enum CodeCarbonCSV {
         "wattprint_intensity_source", "wattprint_seal", "wattprint_version",
     ]
 
+    /// - Parameter grid: resolves each run's region to CodeCarbon's country columns (the country's name and ISO 3166-1
+    ///   alpha-3 code; a sub-national zone's name in `region`); nil leaves them empty, as a world-average run does.
     /// - Throws: when the CSV writer cannot write to memory.
-    public static func render(_ r: SustainabilityReport) throws -> String {
+    public static func render(_ r: SustainabilityReport, grid: GridIntensityTable? = try? CarbonData.bundled().grid) throws -> String {
         let csv = try CSVWriter(stream: .toMemory())
         try csv.write(row: codeCarbonColumns + wattprintColumns)
         for s in r.runs {
@@ -33,11 +36,12 @@ public enum CodeCarbonCSV {
             let intensity = s.coefficients.first { $0.name.hasPrefix("grid intensity") }
             let cloud = s.region.split(separator: ":").map(String.init)
             let gpus = s.hardware.split(separator: "+").dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+            let place = country(of: s.region, grid: grid)
             let row: [String] = [
                 String((s.endedAt ?? s.startedAt).replacingOccurrences(of: "Z", with: "").prefix(19)), "wattprint", "\(s.id)", s.command,
                 num(s.seconds), num(kg), num(s.seconds > 0 ? kg / s.seconds : 0), num(cpu.watts), num(gpu.watts), num(ram.watts),
                 num(cpu.kWh),
-                num(gpu.kWh), num(ram.kWh), num(s.kWh), "", s.regionName, cloud.count == 1 ? s.region : "", "",
+                num(gpu.kWh), num(ram.kWh), num(s.kWh), "", place.name, place.iso3, place.region,
                 cloud.count == 2 ? cloud[0] : "", cloud.count == 2 ? cloud[1] : "", "Linux", "", "", "",
                 s.hardware.split(separator: "+").first.map {
                     $0.trimmingCharacters(in: .whitespaces)
@@ -56,4 +60,18 @@ public enum CodeCarbonCSV {
     }
 
     static func num(_ x: Double) -> String { x.isFinite ? "\(x)" : "" }
+
+    /// CodeCarbon's `country_name`, `country_iso_code` (alpha-3, as CodeCarbon writes "FRA") and `region` for a run's
+    /// recorded region: a country's own, a sub-national zone's country and its name, a cloud region's zone likewise;
+    /// empty for an aggregate (the world average) or a region the table does not know.
+    public static func country(of region: String, grid: GridIntensityTable?) -> (name: String, iso3: String, region: String) {
+        guard let grid, let zone = try? grid.resolve(region).zone else { return ("", "", "") }
+        switch zone.kind {
+        case .country: return (zone.name, zone.alias ?? "", "")
+        case .subnational:
+            let country = zone.parent.flatMap(grid.zone(id:))
+            return (country?.name ?? "", country?.alias ?? "", zone.name)
+        case .aggregate: return ("", "", "")
+        }
+    }
 }

@@ -103,7 +103,7 @@ public enum BenchReport {
         }
         let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
         lines.append(
-            "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed steps: median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
+            "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed step\(r.stepSeconds.count == 1 ? "" : "s"): median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
         )
         if let optimizer = r.medianOptimizerSeconds, r.medianStepSeconds > 0 {
             lines.append(
