@@ -32,6 +32,11 @@ void wp_gemv_q8(const int8_t *w, const float *scales, const float *x, float *y, 
    2: fp32 rows (`wp_gemv_f32_rows`, w [n, k]), 3: fp32 columns (`wp_gemv_f32_columns`, w [k, n]). One caller at a time
    uses the workers; a concurrent second caller computes its product on its own thread. */
 void wp_gemv_parallel(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads);
+/* The same workers for any work: `function(context, part)` for every part in 0..<parts, on up to `threads` threads (the
+   caller among them), each taking the next part left until none is; returns when all have run. A part that itself
+   calls the pool, or a second caller while one holds it, runs its parts on its own thread in order. */
+typedef void (*wp_pool_function)(void *context, long part);
+void wp_pool_run(long parts, wp_pool_function function, void *context, int threads);
 /* The same, with `accumulate` 1 adding the product to y (fp32 kinds only; the others always overwrite). */
 void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
                            int accumulate);

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import Glibc
 
 // Legend: M rows, K inputs, N outputs.
@@ -81,12 +80,13 @@ enum PanelKernel {
     }
 
     /// Runs `body(firstGroup, groupCount)` over `groups` groups of 48 outputs on as many threads as sgemm would have
-    /// used (`Parallel.workers` is capped at 16 chunks), and counts `flops` while `BLAS.counting` is on.
+    /// used (`Parallel.workers` is capped at 16 chunks), on the engine's spinning workers (`WorkerPool`), and counts
+    /// `flops` while `BLAS.counting` is on.
     static func spread(groups: Int, flops: Int, _ body: (Int, Int) -> Void) {
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(flops, ordering: .relaxed) }
         let parts = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
         if parts == 1 { return body(0, groups) }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        WorkerPool.run(parts: parts, threads: parts) { part in
             let first = groups * part / parts, last = groups * (part + 1) / parts
             body(first, last - first)
         }

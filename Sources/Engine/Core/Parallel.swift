@@ -2,12 +2,11 @@ import CBLAS
 #if canImport(Glibc)
     import Glibc
 #endif
-import Dispatch
 
 /// Thread settings shared by the SIMD kernels and OpenBLAS.
 ///
 /// Element-wise kernels split work into `workers` fixed chunks (so reductions are deterministic
-/// for a given thread count) and run them with `DispatchQueue.concurrentPerform`. OpenBLAS keeps
+/// for a given thread count) and run them on the engine's spinning workers (`WorkerPool`). OpenBLAS keeps
 /// its own pool; `configure(threads:)` sets both to the same count.
 public enum Parallel {
     nonisolated(unsafe) private static var workerCount = max(1, hardwareThreads())
@@ -62,7 +61,7 @@ public enum Parallel {
             body(0, 0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+        WorkerPool.run(parts: chunks, threads: chunks) { c in
             body(c, (c * count / chunks)..<((c + 1) * count / chunks))
         }
     }

@@ -1,5 +1,4 @@
 import CKernels
-import Dispatch
 import Synchronization
 
 // Legend: N output rows, K inputs; the matrix is output-major [N, K] (PyTorch `Linear`), rows of M ≤ a few tokens.
@@ -183,7 +182,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
         guard quantised.load(ordering: .relaxed) == Parallel.chunkCount(M, minChunk: 16) else { return false }
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(2 * M * N * K, ordering: .relaxed) }
         let outputGroups = wp_q8_gemm_groups(N), parts = max(1, min(outputGroups, max(Parallel.workers, Parallel.blasThreads)))
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        WorkerPool.run(parts: parts, threads: parts) { part in
             let first = outputGroups * part / parts, last = outputGroups * (part + 1) / parts
             _ = wp_q8_gemm(
                 xu, xs, M, K, q8Panels.quads, q8Panels.scales, q8Panels.offsets, N, first, last - first, out, N, bias, residual)
