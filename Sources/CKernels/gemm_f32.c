@@ -194,8 +194,9 @@ int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, lon
     return 1;
 }
 
-/* One group's panel per thread, kept between calls (GCD reuses its worker threads): k × 48 floats, grown as needed, and
-   freed when the thread exits (libdispatch ends idle workers) through a key's destructor. */
+/* One group's panel per thread, kept between calls: k × 48 floats, grown as needed. The engine's pool threads live as
+   long as the process; any other thread that runs the kernel (a caller's own thread) frees its scratch when it exits,
+   through a key's destructor. */
 static __thread float *group_scratch;
 static __thread long group_scratch_floats;
 static pthread_key_t scratch_key;

@@ -33,6 +33,17 @@ final class ReportSchemaRulesTests: XCTestCase {
             OffsetAdvice.sideBySide(overlapping, phase: "train", run: 4, schema: 1).0?.evidence,
             "measured side by side in the same benchmark")
 
+        // One side measured once: its value must lie beyond the other's interval.
+        let oneSided = [("gpt2", summary([10])), ("llama", summary([7, 8, 9.5]))]
+        XCTAssertEqual(
+            OffsetAdvice.sideBySide(oneSided, phase: "train", run: 6, schema: 2).0?.evidence,
+            "measured side by side in the same benchmark, apart beyond the one interval measured")
+        let within = [("gpt2", summary([9])), ("llama", summary([7, 8, 9.5]))]
+        XCTAssertEqual(
+            OffsetAdvice.sideBySide(within, phase: "train", run: 6, schema: 2).note,
+            "run 6, train: llama and gpt2 did not differ beyond their intervals (J/token 7–9.5 against 9 (one repeat)), so no reduction is claimed between them"
+        )
+
         let once = [("gpt2", summary([10])), ("llama", summary([7]))]
         let single = try XCTUnwrap(OffsetAdvice.sideBySide(once, phase: "decode", run: 5, schema: 2).0)
         XCTAssertTrue(single.evidence.contains("one repeat each (no interval"), single.evidence)
@@ -41,15 +52,18 @@ final class ReportSchemaRulesTests: XCTestCase {
     }
 
     func testReductionsThatRunsContradictAreDropped() {
-        func e(_ change: String, _ phase: String, run: Int64) -> OffsetAdvice.Efficiency {
-            .init(change: change, phase: phase, joulesPerToken: 2, alternativeJoulesPerToken: 1, savingShare: 0.5, evidence: "", run: run)
+        func e(_ change: String, _ phase: String, run: Int64, finding: Bool = false) -> OffsetAdvice.Efficiency {
+            .init(
+                change: change, phase: phase, joulesPerToken: 2, alternativeJoulesPerToken: 1, savingShare: 0.5,
+                evidence: finding ? "measured: tiny-gpt2 rerun as run 9" : "measured side by side in the same benchmark", run: run)
         }
         let (kept, notes) = OffsetAdvice.withoutContradictions([
-            e("llama instead of gpt2", "train", run: 1), e("OpenBLAS's own kernel instead of Haswell", "train", run: 1),
+            e("llama instead of gpt2", "train", run: 1), e("2 threads instead of 1", "train", run: 1, finding: true),
             e("gpt2 instead of llama", "train", run: 2), e("gpt2 instead of llama", "decode", run: 2),
+            e("1 threads instead of 2", "train", run: 3, finding: true),
         ])
-        XCTAssertEqual(kept.map(\.change), ["OpenBLAS's own kernel instead of Haswell", "gpt2 instead of llama"])
-        XCTAssertEqual(kept.map(\.phase), ["train", "decode"], "the same pair in another phase is no contradiction")
+        XCTAssertEqual(kept.map(\.change), ["2 threads instead of 1", "gpt2 instead of llama", "1 threads instead of 2"])
+        XCTAssertEqual(kept.map(\.phase), ["train", "decode", "train"], "the same pair in another phase is no contradiction")
         XCTAssertEqual(notes, ["runs 1 and 2 disagree on llama against gpt2 (train), so neither reduction is claimed"])
     }
 

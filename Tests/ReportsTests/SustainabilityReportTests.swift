@@ -220,6 +220,22 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertThrowsError(try builder().build(request, schema: 3)) { XCTAssertTrue("\($0)".contains("schema 3"), "\($0)") }
     }
 
+    /// A period report the previous wattprint (3ad4f1f, schema 1) wrote over two `bench tiny` runs, with the ledger it was
+    /// made from (`Fixtures/schema1`): today's verification rebuilds it under schema 1's rules and finds every figure.
+    func testAReportTheSchemaOneWattprintWroteStillVerifies() throws {
+        let folder = Self.fixtures.appendingPathComponent("schema1")
+        let ledgerCopy = dir + "/schema1.sqlite"
+        try FileManager.default.copyItem(atPath: folder.appendingPathComponent("ledger.sqlite").path, toPath: ledgerCopy)
+        let path = folder.appendingPathComponent("period.json").path
+        let report = try SustainabilityJSON.read(try Data(contentsOf: URL(fileURLWithPath: path)), path: path)
+        XCTAssertEqual(report.schema, 1)
+        XCTAssertEqual(report.groups.map(\.name), ["wattprint bench"], "schema 1 grouped every benchmark together")
+        let outcome = try ReportVerification.verify(
+            file: path, ledger: try Ledger(path: ledgerCopy), carbon: try CarbonData.bundled(), toolVersion: "test", hostKey: nil)
+        XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+        XCTAssertFalse(outcome.signedByThisHost)
+    }
+
     func testPeriodsAndBadRequests() throws {
         let period = try builder().build(.init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: "model"))
         XCTAssertEqual(period.totals.runs, 2)

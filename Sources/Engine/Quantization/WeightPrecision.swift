@@ -44,14 +44,16 @@ public enum QuantizedKernel {
 
     /// What multiplies training's products (`gradients` true) or an encoder's: from `PanelKernel.minimumRows` rows, the
     /// forward products, training's input gradients (input-major weights in slices of `PanelKernel.maximumUnpackedInputs`
-    /// inputs, output-major ones up to that many) and its overwritten weight gradients on the engine's AVX-512F kernel
-    /// packing the weights as it goes; accumulated weight gradients on sgemm; else sgemm throughout.
+    /// inputs, output-major ones up to that many) and its overwritten weight gradients (over up to that many rows) on
+    /// the engine's AVX-512F kernel packing the weights as it goes; the rest, accumulated weight gradients among them,
+    /// on sgemm; else sgemm throughout.
     public static func productsName(gradients: Bool) -> String {
         guard PanelKernel.available else { return "OpenBLAS sgemm" }
         let rows = "\(PanelKernel.minimumRows) rows or more"
         return gradients
-            ? "\(unpackedName) (forward products, input gradients and weight gradients of \(rows)); weight gradients added to "
-                + "earlier micro-batches' and the rest: OpenBLAS sgemm"
+            ? "\(unpackedName) (forward products, input gradients and weight gradients of \(rows), up to "
+                + "\(PanelKernel.maximumUnpackedInputs) rows a weight gradient); weight gradients added to earlier micro-batches', "
+                + "output-major products over more than \(PanelKernel.maximumUnpackedInputs) inputs and the rest: OpenBLAS sgemm"
             : "\(unpackedName) (products of \(rows)); the rest: OpenBLAS sgemm"
     }
 

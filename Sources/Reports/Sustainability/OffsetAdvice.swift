@@ -164,9 +164,10 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
     /// The cheapest and dearest of a benchmark's workloads in one phase (J/token medians, `points` in the plan's order)
     /// as a reduction "best instead of worst", or why none is claimed.
     ///
-    /// From schema 2, a reduction needs the two medians' intervals apart (the best's upper end below the worst's lower
-    /// end); overlapping intervals give a note instead, since the order could be the noise of the repeats. With one
-    /// repeat each (no interval) the reduction stands, and its evidence says so. Schema 1 compared the medians alone.
+    /// From schema 2, a reduction needs the two apart: the best's interval (or its one value, measured once) wholly
+    /// below the worst's interval (or its one value); otherwise a note says no reduction is claimed, since the order
+    /// could be the repeats' noise. With one repeat each (no interval at all) the reduction stands, and its evidence
+    /// says so. Schema 1 compared the medians alone.
     static func sideBySide(
         _ points: [(name: String, joulesPerToken: RepeatSummary)], phase: String, run: Int64, schema: Int
     ) -> (Efficiency?, note: String?) {
@@ -177,20 +178,22 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         let a = worst.joulesPerToken, b = best.joulesPerToken
         var evidence = "measured side by side in the same benchmark"
         if schema >= 2 {
-            if let bHigh = b.high, let aLow = a.low {
-                guard bHigh < aLow else {
-                    func range(_ s: RepeatSummary) -> String {
-                        "\(QuantityFormat.significant(s.low ?? s.median))–\(QuantityFormat.significant(s.high ?? s.median))"
-                    }
+            if b.high == nil, a.low == nil {
+                evidence += ", one repeat each (no interval: rerun with --repeats 3 or more to bound the noise)"
+            } else {
+                func range(_ s: RepeatSummary) -> String {
+                    s.low == nil
+                        ? "\(QuantityFormat.significant(s.median)) (one repeat)"
+                        : "\(QuantityFormat.significant(s.low!))–\(QuantityFormat.significant(s.high!))"
+                }
+                guard (b.high ?? b.median) < (a.low ?? a.median) else {
                     return (
                         nil,
                         "run \(run), \(phase): \(best.name) and \(worst.name) did not differ beyond their intervals (J/token \(range(b)) "
                             + "against \(range(a))), so no reduction is claimed between them"
                     )
                 }
-                evidence += ", their J/token intervals apart"
-            } else {
-                evidence += ", one repeat each (no interval: rerun with --repeats 3 or more to bound the noise)"
+                evidence += b.high != nil && a.low != nil ? ", their J/token intervals apart" : ", apart beyond the one interval measured"
             }
         }
         return (
@@ -202,10 +205,11 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         )
     }
 
-    /// Side-by-side reductions that runs contradict ("A instead of B" in one, "B instead of A" in another, same phase)
-    /// are dropped, with a note naming the runs; the rest are kept in order.
+    /// Side-by-side reductions (`sideBySide`'s) that runs contradict ("A instead of B" in one, "B instead of A" in
+    /// another, same phase) are dropped, with a note naming the runs; everything else is kept in order.
     static func withoutContradictions(_ efficiency: [Efficiency]) -> (kept: [Efficiency], notes: [String]) {
         func pair(_ e: Efficiency) -> (String, String)? {
+            guard e.evidence.hasPrefix("measured side by side") else { return nil }
             let parts = e.change.components(separatedBy: " instead of ")
             return parts.count == 2 ? (parts[0], parts[1]) : nil
         }
@@ -215,9 +219,11 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
             for (j, f) in efficiency.enumerated() where j > i && f.phase == e.phase {
                 guard let (fBetter, fWorse) = pair(f), fBetter == worse, fWorse == better else { continue }
                 if !dropped.contains(i) || !dropped.contains(j) {
+                    let phase = e.phase.map { " (\($0))" } ?? ""
                     notes.append(
-                        "runs \(e.run) and \(f.run) disagree on \(better) against \(worse)\(e.phase.map { " (\($0))" } ?? ""), "
-                            + "so neither reduction is claimed")
+                        e.run == f.run
+                            ? "run \(e.run) measured \(better) against \(worse) both ways\(phase), so neither reduction is claimed"
+                            : "runs \(e.run) and \(f.run) disagree on \(better) against \(worse)\(phase), so neither reduction is claimed")
                 }
                 dropped.formUnion([i, j])
             }

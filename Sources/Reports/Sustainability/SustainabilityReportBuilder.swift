@@ -299,7 +299,8 @@ public struct SustainabilityReportBuilder {
         let share = t.kWh > 0 ? measured / t.kWh : 0
         let basis =
             share >= 1 - 1e-9
-            ? "measured" : share <= 1e-9 ? "estimated" : "partly estimated: \(String(format: "%.0f", share * 100)) % measured"
+            ? "measured"
+            : share <= 1e-9 ? "estimated" : "partly estimated: \(String(format: "%.0f", min(99, max(1, share * 100)))) % measured"
         return
             "\(t.runs) \(t.runs == 1 ? "run" : "runs") used \(sig(t.kWh)) kWh (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh; \(basis)) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based), measured with \(tool)."
     }
