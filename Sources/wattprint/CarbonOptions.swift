@@ -46,9 +46,14 @@ struct RegionOption: ParsableArguments {
         }
     }
 
-    /// The region and where it came from: this flag, the environment, the config file, or defaulted.
+    /// The region and where it came from: this flag, the environment, the config file, or defaulted. A region the
+    /// tables know is recorded as they name it (`fr` and `France` as FR, `AWS:US-EAST-1` as aws:us-east-1), so runs
+    /// list, compare and group alike; an unknown one is left as typed for the error that names it.
     func resolution() throws -> RegionResolution {
-        RegionResolution.resolve(flag: region, environment: ProcessInfo.processInfo.environment, configValue: try UserConfig.load().region)
+        let given = RegionResolution.resolve(
+            flag: region, environment: ProcessInfo.processInfo.environment, configValue: try UserConfig.load().region)
+        guard let resolved = try? CarbonData.bundled().grid.resolve(given.query) else { return given }
+        return RegionResolution(query: resolved.cloudRegion?.id ?? resolved.zone.id, origin: given.origin)
     }
 }
 

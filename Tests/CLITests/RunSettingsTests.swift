@@ -40,6 +40,23 @@ final class RunSettingsTests: XCTestCase {
         XCTAssertFalse(shown.stdout.contains("(--region)"))
     }
 
+    /// A region is recorded as the tables name it, however it was typed: `runs` and `show` list FR for `fr` and `France`,
+    /// and a cloud region in its own spelling.
+    func testARegionIsRecordedAsTheTablesNameIt() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        for typed in ["fr", "France"] {
+            XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", typed, "--", "true"]).status, 0)
+        }
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "AWS:US-EAST-1", "--", "true"]).status, 0)
+        let listed = try CLI.run(["runs", "--ledger", ledger]).stdout
+        XCTAssertEqual(listed.components(separatedBy: "  FR  ").count - 1, 2, listed)
+        XCTAssertTrue(listed.contains("aws:us-east-1"), listed)
+        XCTAssertFalse(listed.contains(" fr ") || listed.contains("France") || listed.contains("AWS:"), listed)
+        let unknown = try CLI.run(["run", "--ledger", ledger, "--region", "Atlantis", "--", "true"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.stderr.contains("unknown region 'Atlantis'"), unknown.stderr)
+    }
+
     /// A flag given to `show` replaces the recorded setting and says so.
     func testAFlagGivenToShowIsALabelledOverride() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
