@@ -33,6 +33,12 @@ final class ReportSchemaRulesTests: XCTestCase {
             OffsetAdvice.sideBySide(overlapping, phase: "train", run: 4, schema: 1).0?.evidence,
             "measured side by side in the same benchmark")
 
+        // A workload whose windows failed a check that ranking needs: nothing claimed, even with the intervals apart.
+        let (flagged, why) = OffsetAdvice.sideBySide(apart, phase: "train", run: 4, schema: 2, unreliable: ["llama"])
+        XCTAssertNil(flagged)
+        XCTAssertTrue(why?.hasPrefix("run 4, train: llama's windows failed a validity check that ranking needs") == true, why ?? "")
+        XCTAssertNotNil(OffsetAdvice.sideBySide(apart, phase: "train", run: 4, schema: 1, unreliable: ["llama"]).0, "schema 1 ranked them")
+
         // One side measured once: its value must lie beyond the other's interval.
         let oneSided = [("gpt2", summary([10])), ("llama", summary([7, 8, 9.5]))]
         XCTAssertEqual(

@@ -204,7 +204,12 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertTrue(old.quotable.hasPrefix("2 run(s) used "), old.quotable)
         XCTAssertFalse(old.quotable.contains("estimated"), old.quotable)
         XCTAssertTrue(new.quotable.hasPrefix("2 runs used "), new.quotable)
-        XCTAssertTrue(new.quotable.contains(" kWh; measured) in "), "both runs' energy was measured: \(new.quotable)")
+        XCTAssertTrue(new.quotable.contains(" kWh of IT energy (90 % interval "), new.quotable)
+        XCTAssertTrue(new.quotable.contains("; measured) in "), "both runs' energy was measured: \(new.quotable)")
+        XCTAssertTrue(new.quotable.contains("(location-based, each run's PUE included), measured with wattprint test."), new.quotable)
+        let single = try builder().build(.init(kind: .run, runs: [1]))
+        XCTAssertTrue(single.quotable.contains(" g CO2e/kWh × PUE "), "a run's headline names its PUE: \(single.quotable)")
+        XCTAssertFalse(old.quotable.contains("PUE"), "schema 1's headline did not")
         let path = dir + "/schema1.json"
         try SustainabilityJSON.render(old).write(toFile: path, atomically: false, encoding: .utf8)
         let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)

@@ -102,7 +102,10 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         }
         var regions: [RegionAlternative] = []
         if candidates.isEmpty {
-            notes.append("no other region compared: name some with --regions, or --cleanest N --provider aws|gcp|azure")
+            notes.append(
+                o.reportSchema >= 2
+                    ? "no other region compared: `wattprint offsets RUN --regions A,B` (or --cleanest N --provider aws|gcp|azure) compares some"
+                    : "no other region compared: name some with --regions, or --cleanest N --provider aws|gcp|azure")
         } else {
             let it = footprints.reduce(0) { $0 + $1.energy.totalJoules }
             let actual = footprints.reduce(0) { $0 + $1.carbon.locationBased.grams }
@@ -119,11 +122,22 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
                 guard case let .benchFindings(json) = RunEvent(event),
                     let findings = try? JSONDecoder().decode([EfficiencyFinding].self, from: JSONEncoder().encode(json))
                 else { continue }
+                // The finding's fix, its detail's last clause ("fix: unset OPENBLAS_CORETYPE …").
+                func change(_ f: EfficiencyFinding) -> String {
+                    let fix = f.detail.components(separatedBy: ";").last?.trimmingCharacters(in: .whitespaces) ?? f.kind.rawValue
+                    return o.reportSchema >= 2 && fix.hasPrefix("fix: ") ? String(fix.dropFirst("fix: ".count)) : fix
+                }
+                for f in findings where f.evidence == .measured && f.inconclusive != nil && o.reportSchema >= 2 {
+                    notes.append(
+                        "run \(id): bench tried \"\(change(f))\"\(f.workload.map { " on \($0)" } ?? "")"
+                            + "\(f.alternativeRun.map { " (run \($0))" } ?? "") and the result was inconclusive: \(f.inconclusive!); "
+                            + "no reduction is claimed from it")
+                }
                 for f in findings where f.evidence == .measured && f.inconclusive == nil {
                     guard let a = f.joulesPerToken, let b = f.alternativeJoulesPerToken, a > 0 else { continue }
                     efficiency.append(
                         Efficiency(
-                            change: f.detail.components(separatedBy: ";").last?.trimmingCharacters(in: .whitespaces) ?? f.kind.rawValue,
+                            change: change(f),
                             phase: f.phase, joulesPerToken: a, alternativeJoulesPerToken: b, savingShare: (a - b) / a,
                             evidence: "measured: \(f.workload ?? "") rerun\(f.alternativeRun.map { " as run \($0)" } ?? "")", run: id))
                 }
@@ -133,10 +147,11 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
             {
                 let phases = Set(analysis.workloads.flatMap { $0.phases.map(\.phase) }).sorted()
                 for phase in phases {
-                    let points = analysis.workloads.compactMap { w in
-                        w.phases.first { $0.phase == phase }.map { (name: w.name, joulesPerToken: $0.joulesPerToken) }
-                    }
-                    let (found, note) = Self.sideBySide(points, phase: phase, run: id, schema: o.reportSchema)
+                    let phases = analysis.workloads.compactMap { w in w.phases.first { $0.phase == phase }.map { (w.name, $0) } }
+                    let points = phases.map { (name: $0.0, joulesPerToken: $0.1.joulesPerToken) }
+                    let (found, note) = Self.sideBySide(
+                        points, phase: phase, run: id, schema: o.reportSchema,
+                        unreliable: Set(phases.filter { $0.1.flags.contains { Self.unranking.contains($0.kind) } }.map(\.0)))
                     efficiency += found.map { [$0] } ?? []
                     notes += note.map { [$0] } ?? []
                 }
@@ -147,7 +162,7 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
             efficiency = kept
             notes += disagreements
         }
-        if efficiency.isEmpty {
+        if efficiency.isEmpty && !(o.reportSchema >= 2 && notes.contains { $0.contains("inconclusive") }) {
             notes.append(
                 "no measured efficiency change: `wattprint bench` measures alternatives (kernels, threads, batch sizes, architectures); none is invented here"
             )
@@ -167,9 +182,11 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
     /// From schema 2, a reduction needs the two apart: the best's interval (or its one value, measured once) wholly
     /// below the worst's interval (or its one value); otherwise a note says no reduction is claimed, since the order
     /// could be the repeats' noise. With one repeat each (no interval at all) the reduction stands, and its evidence
-    /// says so. Schema 1 compared the medians alone.
+    /// says so. Nor is one claimed, from schema 2, when either workload's windows carry a flag in `unranking`
+    /// (`unreliable` names them). Schema 1 compared the medians alone.
     static func sideBySide(
-        _ points: [(name: String, joulesPerToken: RepeatSummary)], phase: String, run: Int64, schema: Int
+        _ points: [(name: String, joulesPerToken: RepeatSummary)], phase: String, run: Int64, schema: Int,
+        unreliable: Set<String> = []
     ) -> (Efficiency?, note: String?) {
         guard let best = points.min(by: { $0.joulesPerToken.median < $1.joulesPerToken.median }),
             let worst = points.max(by: { $0.joulesPerToken.median < $1.joulesPerToken.median }),
@@ -177,6 +194,14 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         else { return (nil, nil) }
         let a = worst.joulesPerToken, b = best.joulesPerToken
         var evidence = "measured side by side in the same benchmark"
+        if schema >= 2, let flagged = [best.name, worst.name].first(where: unreliable.contains) {
+            return (
+                nil,
+                "run \(run), \(phase): \(flagged)'s windows failed a validity check that ranking needs (too short for steady "
+                    + "state, or a repeat far from the others: `wattprint bench` explains each), so no reduction is claimed between "
+                    + "\(best.name) and \(worst.name)"
+            )
+        }
         if schema >= 2 {
             if b.high == nil, a.low == nil {
                 evidence += ", one repeat each (no interval: rerun with --repeats 3 or more to bound the noise)"
@@ -204,6 +229,10 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
             nil
         )
     }
+
+    /// Benchmark flags under which two workloads' J/token cannot be ranked: windows too short for steady state, or a
+    /// repeat far from the others.
+    static let unranking: Set<BenchFlag.Kind> = [.shortWindow, .disagreeingRepeat]
 
     /// Side-by-side reductions (`sideBySide`'s) that runs contradict ("A instead of B" in one, "B instead of A" in
     /// another, same phase) are dropped, with a note naming the runs; everything else is kept in order.

@@ -10,11 +10,13 @@ public struct SustainabilityReport: Codable, Sendable, Equatable {
     /// The schema reports are made with. The shape is the same in both; what changed is how some content is worded and
     /// chosen, and `verify --report` rebuilds a report under the rules of the schema it carries:
     /// - 1: the first.
-    /// - 2: a comparison's or a period's headline says whether its energy was measured or estimated, and counts runs in
-    ///   words ("1 run", "2 runs"); side-by-side reductions need their J/token intervals apart, and ones that runs
-    ///   contradict are dropped (`OffsetAdvice.sideBySide`, `withoutContradictions`); grouping by workload keeps a
+    /// - 2: headlines say the kWh are IT energy and that the grams include the PUE (a run's names it), and "estimated
+    ///   with wattprint" for an estimate; a comparison's or a period's also says whether its energy was measured or
+    ///   estimated, and counts runs in words ("1 run", "2 runs"); side-by-side reductions need their J/token intervals apart and windows that pass
+    ///   the checks ranking needs, and ones that runs contradict are dropped (`OffsetAdvice.sideBySide`, `withoutContradictions`); grouping by workload keeps a
     ///   wattprint command's first argument (`wattprint bench small`, not `wattprint bench`); the durability table's
-    ///   definitions are worded as such, not as "stored in -".
+    ///   definitions are worded as such, not as "stored in -"; notes name `wattprint offsets` for comparing regions, and
+    ///   say when bench measured an alternative that was inconclusive.
     public static let schemaVersion = 2
     /// The schemas this wattprint reads and rebuilds.
     public static let readableSchemas = 1...2

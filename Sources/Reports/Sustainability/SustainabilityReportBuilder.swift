@@ -48,7 +48,7 @@ public struct SustainabilityReportBuilder {
         let sections = try ids.map { id -> SustainabilityReport.RunSection in
             let f = try RunFootprint.compute(ledger: ledger, run: id, data: carbon)
             footprints.append(f)
-            return try section(id, footprint: f, withPower: request.kind != .period)
+            return try section(id, footprint: f, withPower: request.kind != .period, schema: schema)
         }
         var adviceOptions = OffsetAdvice.Options()
         adviceOptions.reportSchema = schema
@@ -98,7 +98,7 @@ public struct SustainabilityReportBuilder {
         return f
     }()
 
-    func section(_ id: Int64, footprint f: RunFootprint, withPower: Bool) throws -> SustainabilityReport.RunSection {
+    func section(_ id: Int64, footprint f: RunFootprint, withPower: Bool, schema: Int) throws -> SustainabilityReport.RunSection {
         let run = try ledger.run(id)
         let host = try ledger.host(run.hostID)
         let e = f.energy, c = f.carbon
@@ -157,8 +157,12 @@ public struct SustainabilityReportBuilder {
                     "wattprint \(toolVersion): energy \(basis == .measured ? "measured" : basis == .modelled ? "estimated" : "partly estimated") on the host, \(c.intensity.label) grid intensity (\(c.intensity.source))",
                 trainingType: "pre-training", geographicalLocation: regionName, hardwareUsed: hardware, kWh: kWh, hours: hours) : nil
         let what = training ? "Training run \(id) (`\(run.command)`)" : "Run \(id) (`\(run.command)`)"
+        let basisWord = basis == .measured ? "measured" : basis == .modelled ? "estimated" : "partly estimated"
+        // Schema 2 names the PUE that takes the IT kWh to the emissions, and says "estimated with" for an estimate.
         let quotable =
-            "\(what) used \(sig(kWh)) kWh (90 % interval \(sig(e.totalLowJoules / 3.6e6))–\(sig(e.totalHighJoules / 3.6e6)) kWh; \(basis == .measured ? "measured" : basis == .modelled ? "estimated" : "partly estimated")) on \(hardware.isEmpty ? "an unrecorded host" : hardware) in \(regionName), emitting \(sig(c.total.grams)) g CO2e (90 % interval \(sig(c.interval.low.grams))–\(sig(c.interval.high.grams)); location-based, \(QuantityFormat.number(c.intensity.intensity.gramsPerKilowattHour)) g CO2e/kWh, data year \(c.intensity.year.map(String.init) ?? "not stated")), measured with wattprint \(toolVersion)."
+            schema >= 2
+            ? "\(what) used \(sig(kWh)) kWh of IT energy (90 % interval \(sig(e.totalLowJoules / 3.6e6))–\(sig(e.totalHighJoules / 3.6e6)) kWh; \(basisWord)) on \(hardware.isEmpty ? "an unrecorded host" : hardware) in \(regionName), emitting \(sig(c.total.grams)) g CO2e (90 % interval \(sig(c.interval.low.grams))–\(sig(c.interval.high.grams)); location-based, \(QuantityFormat.number(c.intensity.intensity.gramsPerKilowattHour)) g CO2e/kWh × PUE \(QuantityFormat.number(c.pue.value))\(c.pue.isOverride ? "" : " (assumed)"), data year \(c.intensity.year.map(String.init) ?? "not stated")), \(basis == .measured ? "measured" : "estimated") with wattprint \(toolVersion)."
+            : "\(what) used \(sig(kWh)) kWh (90 % interval \(sig(e.totalLowJoules / 3.6e6))–\(sig(e.totalHighJoules / 3.6e6)) kWh; \(basisWord)) on \(hardware.isEmpty ? "an unrecorded host" : hardware) in \(regionName), emitting \(sig(c.total.grams)) g CO2e (90 % interval \(sig(c.interval.low.grams))–\(sig(c.interval.high.grams)); location-based, \(QuantityFormat.number(c.intensity.intensity.gramsPerKilowattHour)) g CO2e/kWh, data year \(c.intensity.year.map(String.init) ?? "not stated")), measured with wattprint \(toolVersion)."
         var flags = c.flags.map(\.description)
         flags += e.gaps.map { "gap: \($0.device) \($0.domain) stopped answering at \(String(format: "%.2f", $0.atSeconds)) s" }
         flags += e.channels.filter { $0.unmeasuredSeconds > 0 }.map {
@@ -287,7 +291,8 @@ public struct SustainabilityReportBuilder {
     }
 
     /// A comparison's or a period's headline. From schema 2 it says, as a run's does, whether the energy was measured
-    /// ("partly estimated" with the measured share of the kWh when the runs differ), and counts runs in words.
+    /// ("partly estimated" with the measured share of the kWh when the runs differ), that the kWh are IT energy and the
+    /// grams include each run's PUE, and counts runs in words.
     func periodSentence(_ t: SustainabilityReport.Totals, _ sections: [SustainabilityReport.RunSection], schema: Int) -> String {
         let regions = Array(Set(sections.map(\.regionName))).sorted().joined(separator: ", ")
         let tool = sections.isEmpty ? "wattprint" : "wattprint \(toolVersion)"
@@ -302,7 +307,7 @@ public struct SustainabilityReportBuilder {
             ? "measured"
             : share <= 1e-9 ? "estimated" : "partly estimated: \(String(format: "%.0f", min(99, max(1, share * 100)))) % measured"
         return
-            "\(t.runs) \(t.runs == 1 ? "run" : "runs") used \(sig(t.kWh)) kWh (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh; \(basis)) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based), measured with \(tool)."
+            "\(t.runs) \(t.runs == 1 ? "run" : "runs") used \(sig(t.kWh)) kWh of IT energy (90 % interval \(sig(t.kWhLow))–\(sig(t.kWhHigh)) kWh; \(basis)) in \(regions), emitting \(sig(t.totalGrams)) g CO2e (location-based, each run's PUE included), \(basis == "measured" ? "measured" : "estimated") with \(tool)."
     }
 
     func sig(_ x: Double) -> String { QuantityFormat.significant(x) }

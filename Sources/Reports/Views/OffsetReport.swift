@@ -49,7 +49,11 @@ public enum OffsetReport {
         let p = a.plan
         var plan = [
             "\(p.wording)",
-            "Residual sized at \(sig(p.residualTonnesPerYear * 1e6)) g CO2e a year (\(sig(p.residualTonnesPerYear)) t).",
+            "Residual sized at \(sig(p.residualTonnesPerYear * 1e6)) g CO2e a year (\(sig(p.residualTonnesPerYear)) t)"
+                + (a.emissionsGrams > 0
+                    ? ": the reported emissions as if the work ran \(sig(p.residualTonnesPerYear * 1e6 / a.emissionsGrams)) time(s) a year, "
+                        + "for each of the plan's \(p.years.count) years (`wattprint offsets RUN --runs-per-year N --plan-years Y` sizes it)."
+                    : "."),
         ]
         for y in p.years {
             let tonnes = OffsetTables.Tier.allCases.map { "\($0.rawValue) \(sig(y.tonnes[$0.rawValue] ?? 0)) t" }.joined(separator: ", ")
@@ -63,9 +67,10 @@ public enum OffsetReport {
                 abs(bought - y.removalShare) > 1e-9 || abs(durable - y.durableShareOfRemovals) > 1e-9
                 ? " (the trajectory's \(QuantityFormat.percent(y.removalShare)), durable \(QuantityFormat.percent(y.durableShareOfRemovals)), moved by the credit types allowed)"
                 : ""
-            plan.append(
-                "\(y.year): removals \(QuantityFormat.percent(bought)) (durable \(QuantityFormat.percent(durable)) of them)\(moved): \(tonnes); cost \(cost.isEmpty ? "—" : cost)"
-            )
+            let removals =
+                removed > 0
+                ? "removals \(QuantityFormat.percent(bought)) (durable \(QuantityFormat.percent(durable)) of them)" : "no removals"
+            plan.append("\(y.year): \(removals)\(moved): \(tonnes); cost \(cost.isEmpty ? "—" : cost)")
         }
         plan.append(
             "Whole plan: "

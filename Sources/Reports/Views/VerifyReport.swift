@@ -138,7 +138,10 @@ public enum VerifyReport {
             lines.append(line)
         }
         let bad = rows.filter(\.isMismatch).count
-        lines.append(bad == 0 ? "All \(rows.count) run(s) verified." : "\(bad) of \(rows.count) run(s) failed verification.")
+        let runs = "\(rows.count) \(rows.count == 1 ? "run" : "runs")"
+        lines.append(
+            bad == 0
+                ? (rows.count == 1 ? "1 run verified." : "All \(runs) verified.") : "\(bad) of \(runs) failed verification.")
         return Report(blocks: lines.map(Block.line), data: rows)
     }
 }

@@ -74,6 +74,11 @@ struct CompareCommand: ParsableCommand {
             }
         }
         ids += analyses.keys.sorted()
+        if let repeated = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
+            throw CLIError(
+                "run \(repeated) is named twice (\(items.joined(separator: " "))); a run compared with itself would be listed twice: name each run once"
+            )
+        }
         let computed = try ids.map { id -> BenchAnalysis in
             if let known = analyses[id] { return known }
             do { return try BenchAnalysis.compute(ledger: store, run: id, data: carbon) } catch let error as BenchError {

@@ -28,8 +28,8 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "A period's first day (YYYY-MM-DD or a UTC time).") var since: String?
     @Option(help: "The day after a period's last (exclusive).") var until: String?
     @Option(help: "Group a period by workload, model, host or region.") var groupBy: String?
-    @Option(help: "Formats to write, comma-separated: md, html, json, csv (default all).") var formats = "md,html,json,csv"
-    @Option(help: "Folder to write into (default Reports/).") var output = "Reports"
+    @Option(help: "Formats to write, comma-separated: md, html, json, csv.") var formats = "md,html,json,csv"
+    @Option(help: "Folder to write into (made if missing).") var output = "Reports"
     @OptionGroup var ledger: LedgerOptions
 
     func validate() throws {
@@ -39,6 +39,10 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--group-by takes workload, model, host or region")
         }
         if groupBy != nil && since == nil && until == nil { throw ValidationError("--group-by applies to a period (--since/--until)") }
+        if let repeated = compare.first(where: { id in compare.filter { $0 == id }.count > 1 }) {
+            throw ValidationError(
+                "--compare names run \(repeated) twice; a run compared with itself would be counted twice: name each run once")
+        }
         if compare.count == 1 {
             throw ValidationError("--compare needs two runs or more; for one run, name it alone: wattprint report \(compare[0])")
         }
