@@ -6,7 +6,7 @@ import XCTest
 
 /// Schema 2's content rules beside schema 1's, each on its own: side-by-side reductions need their intervals apart,
 /// reductions that runs contradict are dropped, a wattprint command keeps its first argument as its workload, and the
-/// durability table's definitions are worded as definitions.
+/// offset tables' definitions, unverified standards and currency-only flags are worded for a reader.
 final class ReportSchemaRulesTests: XCTestCase {
     /// Five repeats give the median an interval (the second lowest to the second highest value, 93.75 %).
     func summary(_ values: [Double]) -> RepeatSummary { RepeatSummary(values) }
@@ -85,7 +85,7 @@ final class ReportSchemaRulesTests: XCTestCase {
         }
     }
 
-    func testDurabilityDefinitionsAreWordedAsDefinitions() throws {
+    func testTheOffsetTablesAreWordedForAReader() throws {
         let tables = try OffsetTables.bundled()
         let definition = try XCTUnwrap(tables.durability.first { $0.storage == "-" }, "the shipped table has CDR.fyi's definition")
         let now = try OffsetPlan.make(residualTonnesPerYear: 1, years: 3, tables: tables, startYear: 2026)
@@ -94,5 +94,13 @@ final class ReportSchemaRulesTests: XCTestCase {
         XCTAssertTrue(now.durability.contains { $0.hasPrefix("\(definition.category) (a definition, not a kind of credit): ") })
         XCTAssertTrue(first.durability.contains { $0.hasPrefix("\(definition.category): stored in -, ") }, "schema 1's wording")
         XCTAssertEqual(now.durability.count, first.durability.count)
+        // A standard the table's compiler did not check is said so for a reader; price flags that repeat the currency go.
+        XCTAssertTrue(first.quality.contains { $0.contains("[NOT verified in this session") }, "the shipped table has such a row")
+        XCTAssertFalse(now.quality.contains { $0.contains("this session") }, now.quality.joined(separator: "\n"))
+        XCTAssertTrue(
+            now.quality.contains { $0.hasSuffix("[not checked against the standard's own documents when the table was compiled]") })
+        XCTAssertTrue(first.prices.contains { $0.flags.contains("EUR") })
+        XCTAssertFalse(now.prices.contains { $0.flags.contains { ["EUR", "EUR not USD"].contains($0) } })
+        XCTAssertTrue(now.prices.contains { $0.flags.contains("price_point is an upper bound") }, "a flag that says more stays")
     }
 }

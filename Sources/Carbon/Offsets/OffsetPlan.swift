@@ -41,9 +41,11 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
     ///   - allowed: the credit tiers the plan may buy; a tier left out passes its tonnes to the next more durable one
     ///     allowed (avoidance → nature-based removal → durable removal), else back down (durable → nature-based →
     ///     avoidance). The removal shares reported are the rule's, before this reallocation.
-    ///   - definitionsApart: word the durability table's definitions (rows with no storage medium, such as CDR.fyi's
-    ///     threshold for "durable") as definitions; false keeps the first wording ("stored in -"), which sustainability
-    ///     reports of schema 1 carry and their verification rebuilds.
+    ///   - definitionsApart: the revised wording: the durability table's definitions (rows with no storage medium, such
+    ///     as CDR.fyi's threshold for "durable") worded as definitions, a standard's unverified status said for a reader
+    ///     ("not checked against the standard's own documents when the table was compiled", not "NOT verified in this
+    ///     session"), and price flags that only repeat the currency left out. False keeps the first wording, which
+    ///     sustainability reports of schema 1 carry and their verification rebuilds.
     /// - Throws: `CarbonError.invalidNumber` for a negative or non-finite residual, fewer than 1 year, or no tier allowed.
     public static func make(
         residualTonnesPerYear residual: Double, years: Int, tables: OffsetTables, startYear: Int,
@@ -63,7 +65,8 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
                     TierPrice(
                         tier: tier.rawValue, currency: currency, low: mine.map(\.low).min()!, high: mine.map(\.high).max()!,
                         basis: mine.map { "\($0.category), \($0.period), \($0.source)" },
-                        flags: Array(Set(mine.map(\.flags).filter { !$0.isEmpty })).sorted()))
+                        flags: Array(Set(mine.map(\.flags).filter { !$0.isEmpty && !(definitionsApart && Self.repeatsCurrency($0)) }))
+                            .sorted()))
             }
         }
         var plan: [Year] = []
@@ -98,7 +101,12 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
                     year: startYear + k - 1, removalShare: removal, durableShareOfRemovals: durable,
                     tonnes: Dictionary(uniqueKeysWithValues: tonnes.map { ($0.key.rawValue, $0.value) }), cost: cost))
         }
-        let quality = tables.standards.map { "\($0.standard) (\($0.role)): \($0.keyPoints) [\($0.verification)]" }
+        let quality = tables.standards.map {
+            let status =
+                definitionsApart && $0.verification.hasPrefix("NOT verified")
+                ? "not checked against the standard's own documents when the table was compiled" : $0.verification
+            return "\($0.standard) (\($0.role)): \($0.keyPoints) [\(status)]"
+        }
         let durability = tables.durability.map {
             definitionsApart && $0.storage.trimmingCharacters(in: .whitespaces) == "-"
                 ? "\($0.category) (a definition, not a kind of credit): \($0.durability); \($0.reversalRisk) (\($0.source))"
@@ -113,5 +121,14 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
             wording:
                 "A contribution to climate action beside the emissions reported, never subtracted from them or from the SCI: it does not make the work carbon-free. Reduce first; buy credits that carry the ICVCM Core Carbon Principles label; prefer removals, and durable storage as the plan goes on. Prices are dated ranges from their sources, in the currency quoted (USD and EUR kept apart)."
         )
+    }
+}
+
+extension OffsetPlan {
+    /// A price table flag that only says the currency the row is quoted in ("EUR", "EUR not USD"), which the price line
+    /// already names.
+    static func repeatsCurrency(_ flag: String) -> Bool {
+        let words = flag.split(whereSeparator: { !$0.isLetter }).map { $0.uppercased() }
+        return !words.isEmpty && words.allSatisfy { ["EUR", "USD", "NOT"].contains($0) }
     }
 }
