@@ -69,11 +69,21 @@ final class ReportCLITests: XCTestCase {
             (["report", "--compare", "1"], "--compare needs two runs or more; for one run, name it alone: wattprint report 1"),
             (["report", "--since", "2026-12-01", "--until", "2026-11-01"], "--since 2026-12-01 is not before --until 2026-11-01"),
             (["report", "--since", "2000-01-01", "--group-by", "colour"], "--group-by takes workload, model, host or region"),
+            (["report", "--compare", "1", "1"], "--compare names run 1 twice"),
+            (["report", "--compare", "last", "1"], "--compare names run 1 twice (last is run 1)"),
+            (["report", "--compare", "1", "first"], "'first' is neither"),
+            (["compare", "1", "1"], "run 1 is named twice"),
         ] {
             let r = try CLI.run(arguments + ["--ledger", ledger, "--output", dir.path], env: env)
             XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
             XCTAssertTrue(r.stderr.contains(words), "\(arguments): \(r.stderr)")
         }
+        // `last` names the ledger's last run in a comparison too.
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
+        let both = try CLI.run(
+            ["report", "--compare", "1", "last", "--ledger", ledger, "--output", dir.path, "--formats", "json"], env: env)
+        XCTAssertEqual(both.status, 0, both.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("compare-1-2.json").path), both.stdout)
         let missing = try CLI.run(["verify", "--report", dir.appendingPathComponent("none.json").path, "--ledger", ledger], env: env)
         XCTAssertTrue(missing.stderr.contains("cannot read"), missing.stderr)
     }

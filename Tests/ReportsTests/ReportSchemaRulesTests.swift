@@ -89,7 +89,7 @@ final class ReportSchemaRulesTests: XCTestCase {
         let tables = try OffsetTables.bundled()
         let definition = try XCTUnwrap(tables.durability.first { $0.storage == "-" }, "the shipped table has CDR.fyi's definition")
         let now = try OffsetPlan.make(residualTonnesPerYear: 1, years: 3, tables: tables, startYear: 2026)
-        let first = try OffsetPlan.make(residualTonnesPerYear: 1, years: 3, tables: tables, startYear: 2026, definitionsApart: false)
+        let first = try OffsetPlan.make(residualTonnesPerYear: 1, years: 3, tables: tables, startYear: 2026, revised: false)
         XCTAssertFalse(now.durability.contains { $0.contains("stored in -") }, now.durability.joined(separator: "\n"))
         XCTAssertTrue(now.durability.contains { $0.hasPrefix("\(definition.category) (a definition, not a kind of credit): ") })
         XCTAssertTrue(first.durability.contains { $0.hasPrefix("\(definition.category): stored in -, ") }, "schema 1's wording")
@@ -102,5 +102,13 @@ final class ReportSchemaRulesTests: XCTestCase {
         XCTAssertTrue(first.prices.contains { $0.flags.contains("EUR") })
         XCTAssertFalse(now.prices.contains { $0.flags.contains { ["EUR", "EUR not USD"].contains($0) } })
         XCTAssertTrue(now.prices.contains { $0.flags.contains("price_point is an upper bound") }, "a flag that says more stays")
+        // Avoidance alone, priced in USD only by an upper bound ("≤ 1"): its cost runs from 0, not from the bound.
+        let bound = try XCTUnwrap(now.prices.first { $0.tier == "avoidance" && $0.currency == "USD" })
+        XCTAssertEqual(bound.low, bound.high, "the shipped table quotes one upper bound")
+        let avoidance = try OffsetPlan.make(residualTonnesPerYear: 2, years: 1, tables: tables, startYear: 2026, allowed: [.avoidance])
+        let oldAvoidance = try OffsetPlan.make(
+            residualTonnesPerYear: 2, years: 1, tables: tables, startYear: 2026, allowed: [.avoidance], revised: false)
+        XCTAssertEqual(avoidance.years[0].cost["USD"], [0, 2 * bound.high])
+        XCTAssertEqual(oldAvoidance.years[0].cost["USD"], [2 * bound.high, 2 * bound.high], "schema 1 costed from the bound")
     }
 }

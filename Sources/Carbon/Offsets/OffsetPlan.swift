@@ -41,15 +41,16 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
     ///   - allowed: the credit tiers the plan may buy; a tier left out passes its tonnes to the next more durable one
     ///     allowed (avoidance → nature-based removal → durable removal), else back down (durable → nature-based →
     ///     avoidance). The removal shares reported are the rule's, before this reallocation.
-    ///   - definitionsApart: the revised wording: the durability table's definitions (rows with no storage medium, such
-    ///     as CDR.fyi's threshold for "durable") worded as definitions, a standard's unverified status said for a reader
+    ///   - revised: the revised rules: the durability table's definitions (rows with no storage medium, such as
+    ///     CDR.fyi's threshold for "durable") worded as definitions, a standard's unverified status said for a reader
     ///     ("not checked against the standard's own documents when the table was compiled", not "NOT verified in this
-    ///     session"), and price flags that only repeat the currency left out. False keeps the first wording, which
-    ///     sustainability reports of schema 1 carry and their verification rebuilds.
+    ///     session"), price flags that only repeat the currency left out, and a price known only as an upper bound
+    ///     ("≤ 1") costed from 0 rather than from the bound. False keeps the first rules, which sustainability reports of
+    ///     schema 1 carry and their verification rebuilds.
     /// - Throws: `CarbonError.invalidNumber` for a negative or non-finite residual, fewer than 1 year, or no tier allowed.
     public static func make(
         residualTonnesPerYear residual: Double, years: Int, tables: OffsetTables, startYear: Int,
-        allowed: Set<OffsetTables.Tier> = Set(OffsetTables.Tier.allCases), definitionsApart: Bool = true
+        allowed: Set<OffsetTables.Tier> = Set(OffsetTables.Tier.allCases), revised: Bool = true
     ) throws -> OffsetPlan {
         guard !allowed.isEmpty else { throw CarbonError(.invalidNumber, "the plan allows no credit type; allow at least one") }
         guard residual.isFinite, residual >= 0 else {
@@ -65,7 +66,7 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
                     TierPrice(
                         tier: tier.rawValue, currency: currency, low: mine.map(\.low).min()!, high: mine.map(\.high).max()!,
                         basis: mine.map { "\($0.category), \($0.period), \($0.source)" },
-                        flags: Array(Set(mine.map(\.flags).filter { !$0.isEmpty && !(definitionsApart && Self.repeatsCurrency($0)) }))
+                        flags: Array(Set(mine.map(\.flags).filter { !$0.isEmpty && !(revised && Self.repeatsCurrency($0)) }))
                             .sorted()))
             }
         }
@@ -90,7 +91,8 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
             for p in prices {
                 guard let tier = OffsetTables.Tier(rawValue: p.tier), let t = tonnes[tier], t > 0 else { continue }
                 let c = cost[p.currency] ?? [0, 0]
-                cost[p.currency] = [c[0] + t * p.low, c[1] + t * p.high]
+                let low = revised && p.low == p.high && p.flags.contains { $0.contains("upper bound") } ? 0 : p.low
+                cost[p.currency] = [c[0] + t * low, c[1] + t * p.high]
             }
             for (currency, c) in cost {
                 let sum = total[currency] ?? [0, 0]
@@ -103,12 +105,12 @@ public struct OffsetPlan: Codable, Sendable, Equatable {
         }
         let quality = tables.standards.map {
             let status =
-                definitionsApart && $0.verification.hasPrefix("NOT verified")
+                revised && $0.verification.hasPrefix("NOT verified")
                 ? "not checked against the standard's own documents when the table was compiled" : $0.verification
             return "\($0.standard) (\($0.role)): \($0.keyPoints) [\(status)]"
         }
         let durability = tables.durability.map {
-            definitionsApart && $0.storage.trimmingCharacters(in: .whitespaces) == "-"
+            revised && $0.storage.trimmingCharacters(in: .whitespaces) == "-"
                 ? "\($0.category) (a definition, not a kind of credit): \($0.durability); \($0.reversalRisk) (\($0.source))"
                 : "\($0.category): stored in \($0.storage), \($0.durability); \($0.reversalRisk) (\($0.source))"
         }

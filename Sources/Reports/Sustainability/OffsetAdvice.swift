@@ -171,7 +171,7 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         let year = footprints.first?.carbon.usageYear ?? 2026
         let plan = try OffsetPlan.make(
             residualTonnesPerYear: total * o.runsPerYear / 1e6, years: o.planYears, tables: try OffsetTables.bundled(), startYear: year,
-            allowed: o.creditTypes, definitionsApart: o.reportSchema >= 2)
+            allowed: o.creditTypes, revised: o.reportSchema >= 2)
         return OffsetAdvice(
             runs: ids, emissionsGrams: total, timeShift: shift, regions: regions, efficiency: efficiency, plan: plan, notes: notes)
     }

@@ -15,8 +15,8 @@ public struct SustainabilityReport: Codable, Sendable, Equatable {
     ///   estimated, and counts runs in words ("1 run", "2 runs"); side-by-side reductions need their J/token intervals apart and windows that pass
     ///   the checks ranking needs, and ones that runs contradict are dropped (`OffsetAdvice.sideBySide`, `withoutContradictions`); grouping by workload keeps a
     ///   wattprint command's first argument (`wattprint bench small`, not `wattprint bench`); the durability table's
-    ///   definitions are worded as such, not as "stored in -", and its quality and price tables for a reader
-    ///   (`OffsetPlan.make(definitionsApart:)`); notes name `wattprint offsets` for comparing regions, and
+    ///   definitions are worded as such, not as "stored in -", its quality and price tables for a reader, and a price
+    ///   known only as an upper bound is costed from 0 (`OffsetPlan.make(revised:)`); notes name `wattprint offsets` for comparing regions, and
     ///   say when bench measured an alternative that was inconclusive.
     public static let schemaVersion = 2
     /// The schemas this wattprint reads and rebuilds.

@@ -24,7 +24,7 @@ struct ReportCommand: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("The run to report (an id or `last`).", valueName: "run")) var subject: String?
-    @Option(parsing: .upToNextOption, help: "Runs to report side by side.") var compare: [Int64] = []
+    @Option(parsing: .upToNextOption, help: "Runs to report side by side (ids, or last).") var compare: [String] = []
     @Option(help: "A period's first day (YYYY-MM-DD or a UTC time).") var since: String?
     @Option(help: "The day after a period's last (exclusive).") var until: String?
     @Option(help: "Group a period by workload, model, host or region.") var groupBy: String?
@@ -39,6 +39,9 @@ struct ReportCommand: ParsableCommand {
             throw ValidationError("--group-by takes workload, model, host or region")
         }
         if groupBy != nil && since == nil && until == nil { throw ValidationError("--group-by applies to a period (--since/--until)") }
+        if let bad = compare.first(where: { $0 != "last" && Int64($0) == nil }) {
+            throw ValidationError("--compare takes run ids from `wattprint runs`, or last; '\(bad)' is neither")
+        }
         if let repeated = compare.first(where: { id in compare.filter { $0 == id }.count > 1 }) {
             throw ValidationError(
                 "--compare names run \(repeated) twice; a run compared with itself would be counted twice: name each run once")
@@ -59,23 +62,28 @@ struct ReportCommand: ParsableCommand {
         let store = try ledger.open(create: false)
         let request: SustainabilityReport.Request
         let stem: String
-        if let run = subject {
-            let id: Int64
+        /// A run id, or the ledger's last run for `last`.
+        func resolve(_ run: String) throws -> Int64 {
             if run == "last" {
                 guard let last = try store.runs().last?.id else {
                     throw CLIError("the ledger has no runs yet; measure one with `wattprint run` or `wattprint bench`")
                 }
-                id = last
-            } else if let given = Int64(run) {
-                id = given
-            } else {
-                throw CLIError("'\(run)' is not a run id; pass a number from `wattprint runs`, or last")
+                return last
             }
+            guard let given = Int64(run) else { throw CLIError("'\(run)' is not a run id; pass a number from `wattprint runs`, or last") }
+            return given
+        }
+        if let run = subject {
+            let id = try resolve(run)
             request = .init(kind: .run, runs: [id])
             stem = "run-\(id)"
         } else if !compare.isEmpty {
-            request = .init(kind: .comparison, runs: compare)
-            stem = "compare-" + compare.map(String.init).joined(separator: "-")
+            let ids = try compare.map(resolve)
+            if let repeated = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
+                throw CLIError("--compare names run \(repeated) twice (last is run \(repeated)); name each run once")
+            }
+            request = .init(kind: .comparison, runs: ids)
+            stem = "compare-" + ids.map(String.init).joined(separator: "-")
         } else {
             // Without --until the period ends now, recorded so that runs made later do not change the report.
             request = .init(kind: .period, since: since, until: until ?? LedgerClock.utcString(), groupBy: groupBy ?? "workload")
