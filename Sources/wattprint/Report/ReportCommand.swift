@@ -42,10 +42,6 @@ struct ReportCommand: ParsableCommand {
         if let bad = compare.first(where: { $0 != "last" && Int64($0) == nil }) {
             throw ValidationError("--compare takes run ids from `wattprint runs`, or last; '\(bad)' is neither")
         }
-        if let repeated = compare.first(where: { id in compare.filter { $0 == id }.count > 1 }) {
-            throw ValidationError(
-                "--compare names run \(repeated) twice; a run compared with itself would be counted twice: name each run once")
-        }
         if compare.count == 1 {
             throw ValidationError("--compare needs two runs or more; for one run, name it alone: wattprint report \(compare[0])")
         }
@@ -80,7 +76,9 @@ struct ReportCommand: ParsableCommand {
         } else if !compare.isEmpty {
             let ids = try compare.map(resolve)
             if let repeated = ids.first(where: { id in ids.filter { $0 == id }.count > 1 }) {
-                throw CLIError("--compare names run \(repeated) twice (last is run \(repeated)); name each run once")
+                throw CLIError(
+                    "--compare names run \(repeated) twice\(compare.contains("last") ? " (last is run \(try resolve("last")))" : ""); "
+                        + "a run compared with itself would be counted twice: name each run once")
             }
             request = .init(kind: .comparison, runs: ids)
             stem = "compare-" + ids.map(String.init).joined(separator: "-")
