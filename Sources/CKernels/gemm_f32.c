@@ -112,7 +112,7 @@ struct prefetch_plan {
 __attribute__((target("avx512f"), always_inline))
 static inline void tile(const float *a, long row_stride, long k_stride, const float *group, long k, float *c, long ldc, int rows,
                         const __mmask16 mask[3], const float *bias, const float *residual, const char *prefetch, long prefetch_stride,
-                        long prefetch_lines, const float *c_next) {
+                        long prefetch_lines, const float *c_next, __m512 *squares) {
     __m512 acc[TILE_ROWS][GROUP_VECTORS];
     for (int i = 0; i < rows; i++)
         for (int v = 0; v < GROUP_VECTORS; v++) acc[i][v] = _mm512_setzero_ps();
@@ -133,6 +133,7 @@ static inline void tile(const float *a, long row_stride, long k_stride, const fl
             if (bias) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask[v], bias + v * 16));
             if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask[v], residual + i * ldc + v * 16));
             _mm512_mask_storeu_ps(c + i * ldc + v * 16, mask[v], value);
+            if (squares) *squares = _mm512_mask3_fmadd_ps(value, value, *squares, mask[v]);
         }
     }
 }
@@ -141,7 +142,11 @@ static inline void tile(const float *a, long row_stride, long k_stride, const fl
    strides are constants in its tiles. */
 __attribute__((target("avx512f"), always_inline))
 static inline void gemm_group(const float *a, long tile_stride, long row_stride, long k_stride, long m, long k, const float *group, long n, long g, float *c,
-                              long ldc, const float *bias, const float *residual, const struct prefetch_plan *plan) {
+                              long ldc, const float *bias, const float *residual, const struct prefetch_plan *plan, double *squares) {
+    /* Each tile's squares add up in fp32 (48 per lane at most), then into the group's double. */
+    __m512 tile_squares = _mm512_setzero_ps();
+    __m512 *sq = squares ? &tile_squares : 0;
+    double group_squares = 0;
     __mmask16 mask[GROUP_VECTORS];
     for (int v = 0; v < GROUP_VECTORS; v++) {
         long valid = n - (g * GROUP_WIDTH + v * 16);
@@ -151,38 +156,43 @@ static inline void gemm_group(const float *a, long tile_stride, long row_stride,
     const float *b = bias ? bias + column : 0;
     long row = 0, part = 0;
     /* The first full tiles each prefetch one part of the plan (one line a k), the rest none. */
-    for (; row + TILE_ROWS <= m && plan && part < plan->parts; row += TILE_ROWS, part++)
+    for (; row + TILE_ROWS <= m && plan && part < plan->parts; row += TILE_ROWS, part++) {
         tile(a + row / TILE_ROWS * tile_stride, row_stride, k_stride, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b,
              residual ? residual + row * ldc + column : 0, plan->base[part], plan->stride, plan->lines[part],
-             row + 2 * TILE_ROWS <= m ? c + (row + TILE_ROWS) * ldc + column : 0);
-    for (; row + TILE_ROWS <= m; row += TILE_ROWS)
+             row + 2 * TILE_ROWS <= m ? c + (row + TILE_ROWS) * ldc + column : 0, sq);
+        if (sq) { group_squares += _mm512_reduce_add_ps(tile_squares); tile_squares = _mm512_setzero_ps(); }
+    }
+    for (; row + TILE_ROWS <= m; row += TILE_ROWS) {
         tile(a + row / TILE_ROWS * tile_stride, row_stride, k_stride, group, k, c + row * ldc + column, ldc, TILE_ROWS, mask, b,
-             residual ? residual + row * ldc + column : 0, 0, 0, 0, row + 2 * TILE_ROWS <= m ? c + (row + TILE_ROWS) * ldc + column : 0);
+             residual ? residual + row * ldc + column : 0, 0, 0, 0, row + 2 * TILE_ROWS <= m ? c + (row + TILE_ROWS) * ldc + column : 0, sq);
+        if (sq) { group_squares += _mm512_reduce_add_ps(tile_squares); tile_squares = _mm512_setzero_ps(); }
+    }
     const float *ar = a + row / TILE_ROWS * tile_stride, *rr = residual ? residual + row * ldc + column : 0;
     float *cr = c + row * ldc + column;
     switch (m - row) {
-    case 7: tile(ar, row_stride, k_stride, group, k, cr, ldc, 7, mask, b, rr, 0, 0, 0, 0); break;
-    case 6: tile(ar, row_stride, k_stride, group, k, cr, ldc, 6, mask, b, rr, 0, 0, 0, 0); break;
-    case 5: tile(ar, row_stride, k_stride, group, k, cr, ldc, 5, mask, b, rr, 0, 0, 0, 0); break;
-    case 4: tile(ar, row_stride, k_stride, group, k, cr, ldc, 4, mask, b, rr, 0, 0, 0, 0); break;
-    case 3: tile(ar, row_stride, k_stride, group, k, cr, ldc, 3, mask, b, rr, 0, 0, 0, 0); break;
-    case 2: tile(ar, row_stride, k_stride, group, k, cr, ldc, 2, mask, b, rr, 0, 0, 0, 0); break;
-    case 1: tile(ar, row_stride, k_stride, group, k, cr, ldc, 1, mask, b, rr, 0, 0, 0, 0); break;
+    case 7: tile(ar, row_stride, k_stride, group, k, cr, ldc, 7, mask, b, rr, 0, 0, 0, 0, sq); break;
+    case 6: tile(ar, row_stride, k_stride, group, k, cr, ldc, 6, mask, b, rr, 0, 0, 0, 0, sq); break;
+    case 5: tile(ar, row_stride, k_stride, group, k, cr, ldc, 5, mask, b, rr, 0, 0, 0, 0, sq); break;
+    case 4: tile(ar, row_stride, k_stride, group, k, cr, ldc, 4, mask, b, rr, 0, 0, 0, 0, sq); break;
+    case 3: tile(ar, row_stride, k_stride, group, k, cr, ldc, 3, mask, b, rr, 0, 0, 0, 0, sq); break;
+    case 2: tile(ar, row_stride, k_stride, group, k, cr, ldc, 2, mask, b, rr, 0, 0, 0, 0, sq); break;
+    case 1: tile(ar, row_stride, k_stride, group, k, cr, ldc, 1, mask, b, rr, 0, 0, 0, 0, sq); break;
     default: break;
     }
+    if (squares) *squares = group_squares + _mm512_reduce_add_ps(tile_squares);
 }
 
 /* `gemm_group` on row-major A (products) and on A stored transposed (weight gradients): the strides fixed per kernel. */
 __attribute__((target("avx512f")))
 static void gemm_group_rows(const float *a, long lda, long m, long k, const float *group, long n, long g, float *c, long ldc,
                             const float *bias, const float *residual, const struct prefetch_plan *plan) {
-    gemm_group(a, TILE_ROWS * lda, lda, 1, m, k, group, n, g, c, ldc, bias, residual, plan);
+    gemm_group(a, TILE_ROWS * lda, lda, 1, m, k, group, n, g, c, ldc, bias, residual, plan, 0);
 }
 
 __attribute__((target("avx512f")))
 static void gemm_group_transposed(const float *at, long lda, long m, long k, const float *group, long n, long g, float *c, long ldc,
-                                  const float *residual, const struct prefetch_plan *plan) {
-    gemm_group(at, TILE_ROWS, 1, lda, m, k, group, n, g, c, ldc, 0, residual, plan);
+                                  const float *residual, const struct prefetch_plan *plan, double *squares) {
+    gemm_group(at, TILE_ROWS, 1, lda, m, k, group, n, g, c, ldc, 0, residual, plan, squares);
 }
 
 int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, long first_group, long groups, float *c, long ldc,
@@ -241,28 +251,35 @@ static struct prefetch_plan next_group_plan(const float *w, int input_major, lon
     return plan;
 }
 
+/* The next group a thread computes: with a `cursor` shared by every thread of one product, the next one no thread has
+   taken (a thread that runs slower, or starts later, takes fewer); without, the next of its own range. */
+static long take_group(long *cursor, long *own) { return cursor ? __atomic_fetch_add(cursor, 1, __ATOMIC_RELAXED) : (*own)++; }
+
 int wp_f32_gemm_unpacked(const float *a, long lda, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
-                         float *c, long ldc, const float *bias, const float *residual) {
+                         long *cursor, float *c, long ldc, const float *bias, const float *residual) {
     if (wp_quant_best_kernel() < 2) return 0;
     float *scratch = thread_scratch(k);
-    long total = wp_f32_gemm_groups(n);
-    for (long g = first_group; g < first_group + groups && g < total; g++) {
+    long total = wp_f32_gemm_groups(n), end = first_group + groups < total ? first_group + groups : total, own = first_group;
+    /* Each group's successor is taken before its tiles run, so they can bring it into L2. */
+    for (long g = take_group(cursor, &own), next; g < end; g = next) {
         pack_group(w, n, k, input_major, g, scratch);
-        struct prefetch_plan plan = next_group_plan(w, input_major, n, k, g + 1, first_group + groups);
+        next = take_group(cursor, &own);
+        struct prefetch_plan plan = next_group_plan(w, input_major, n, k, next, end);
         gemm_group_rows(a, lda, m, k, scratch, n, g, c, ldc, bias, residual, &plan);
     }
     return 1;
 }
 
 int wp_f32_gemm_transposed_unpacked(const float *at, long lda, long m, long k, const float *w, long n, long first_group, long groups,
-                                    float *c, long ldc, int accumulate) {
+                                    long *cursor, float *c, long ldc, int accumulate, double *group_squares) {
     if (wp_quant_best_kernel() < 2) return 0;
     float *scratch = thread_scratch(k);
-    long total = wp_f32_gemm_groups(n);
-    for (long g = first_group; g < first_group + groups && g < total; g++) {
+    long total = wp_f32_gemm_groups(n), end = first_group + groups < total ? first_group + groups : total, own = first_group;
+    for (long g = take_group(cursor, &own), next; g < end; g = next) {
         pack_group(w, n, k, 1, g, scratch);
-        struct prefetch_plan plan = next_group_plan(w, 1, n, k, g + 1, first_group + groups);
-        gemm_group_transposed(at, lda, m, k, scratch, n, g, c, ldc, accumulate ? c : 0, &plan);
+        next = take_group(cursor, &own);
+        struct prefetch_plan plan = next_group_plan(w, 1, n, k, next, end);
+        gemm_group_transposed(at, lda, m, k, scratch, n, g, c, ldc, accumulate ? c : 0, &plan, group_squares ? group_squares + g : 0);
     }
     return 1;
 }

@@ -89,6 +89,25 @@ final class KernelReferenceTests: EngineTestCase {
         XCTAssertLessThan(maxAbsDifference(lossesB.array, ref), 1e-5)
     }
 
+    /// The AVX-512 softmax row (`softmax.c`, the cross-entropy's) against the Double reference at lengths off its 16-
+    /// and 32-lane steps and at GPT-2's vocabulary, with the scale the loss's gradient uses; its max and sum too.
+    func testSoftmaxRowKernelMatchesReference() throws {
+        try XCTSkipUnless(wp_quant_kernel() >= 2, "the row kernel needs AVX-512F (the Swift softmax runs instead)")
+        for n in [1, 15, 16, 31, 33, 50257] {
+            let logits = randomFloats(n, seed: UInt64(n), scale: 8)
+            let probs = Reference.SoftmaxCrossEntropy.softmax(logits: doubles(logits), R: 1, V: n, Vp: n)
+            var row = logits, maxValue: Float = 0, sum: Float = 0, onlyMax: Float = 0, onlySum: Float = 0
+            XCTAssertEqual(wp_softmax_row(&row, n, 0.25, &maxValue, &sum), 1)
+            XCTAssertEqual(wp_softmax_max_sum(logits, n, &onlyMax, &onlySum), 1)
+            XCTAssertLessThan(maxAbsDifference(row, probs.map { $0 * 0.25 }), 1e-7, "\(n) logits")
+            let largest = logits.max()!, exactSum = logits.reduce(0.0) { $0 + exp(Double($1) - Double(largest)) }
+            XCTAssertEqual(maxValue, largest)
+            XCTAssertEqual(Double(sum), exactSum, accuracy: 1e-5 * exactSum, "\(n) logits")
+            XCTAssertEqual(onlyMax, maxValue)
+            XCTAssertEqual(onlySum, sum, accuracy: 1e-6 * sum)
+        }
+    }
+
     func testEncoderAndResidualMatchReference() {
         let B = 2, T = 4, C = 11, V = 5
         let tokens: [Int32] = [0, 4, 2, 2, 1, 3, 4, 0]

@@ -78,7 +78,7 @@ final class PanelKernelTests: EngineTestCase {
         for (M, R, N) in [(16, 1, 1), (16, 13, 49), (33, 100, 145), (20, 7, 300), (64, 2 * PanelKernel.transposedRowBlock + 21, 20)] {
             let a = randomFloats(M * R, seed: UInt64(R * 7 + N), scale: 2), w = randomFloats(M * N, seed: UInt64(M), scale: 1)
             var out = [Float](repeating: .nan, count: R * N) + [Float](repeating: 12345, count: 64)
-            let done = a.withUnsafeBufferPointer { ap in
+            let squares = a.withUnsafeBufferPointer { ap in
                 w.withUnsafeBufferPointer { wp in
                     out.withUnsafeMutableBufferPointer { o in
                         PanelKernel.multiplyTransposed(
@@ -86,7 +86,9 @@ final class PanelKernelTests: EngineTestCase {
                     }
                 }
             }
-            XCTAssertTrue(done)
+            // The sum of squares it took as it stored: every stored value's, in any block and any group.
+            let stored = out.prefix(R * N).reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(try XCTUnwrap(squares), stored, accuracy: 1e-6 * stored, "\(R)×\(N) squares")
             assertExactProduct(
                 out, M: R, N: N, K: M, input: { Double(a[$1 * R + $0]) }, weight: { Double(w[$1 * N + $0]) }, bias: nil,
                 residual: nil, "\(R)×\(N) over \(M) rows")
@@ -112,7 +114,7 @@ final class PanelKernelTests: EngineTestCase {
             XCTAssertFalse(done, "M \(M), K \(K)")
         }
         for M in [few, wide] {
-            let done = w.withUnsafeBufferPointer { ws in
+            let squares = w.withUnsafeBufferPointer { ws in
                 x.withUnsafeBufferPointer { xs in
                     out.withUnsafeMutableBufferPointer { o in
                         PanelKernel.multiplyTransposed(
@@ -120,7 +122,7 @@ final class PanelKernelTests: EngineTestCase {
                     }
                 }
             }
-            XCTAssertFalse(done, "weight gradient over \(M) rows")
+            XCTAssertNil(squares, "weight gradient over \(M) rows")
         }
         XCTAssertEqual(out, [Float](repeating: 0, count: 32), "nothing written")
     }

@@ -47,6 +47,13 @@ void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const f
 void wp_gemv_f32_rows(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
 void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
 
+/* Softmax of one row in place (softmax.c): row[j] = scale·e^(row[j] − max)/Σ e^(row[i] − max) over n floats, with the
+   row's max and the sum of exponentials written out; `wp_softmax_max_sum` only computes those two. Both return 1 when
+   done with AVX-512F, 0 (nothing written) when the CPU lacks it or a narrower kernel is forced (`wp_quant_kernel() < 2`):
+   the caller computes. */
+int wp_softmax_row(float *row, long n, float scale, float *max, float *sum);
+int wp_softmax_max_sum(const float *row, long n, float *max, float *sum);
+
 /* y = GELU(x) (GPT-2's tanh approximation) over n floats; y may be x. Returns 1 when done with AVX-512F, 0 (nothing
    written) when the CPU lacks it or a narrower kernel is forced (`wp_quant_kernel() < 2`): the caller computes. */
 int wp_gelu_forward(const float *x, float *y, long n);
@@ -105,14 +112,19 @@ int wp_f32_gemm(const float *a, long m, long k, const float *panels, long n, lon
 /* `wp_f32_gemm` on weights that change between calls (training): each group of 48 outputs is packed into this thread's
    scratch (k × 48 floats, kept for the thread's next call) just before its row tiles, so the packed group is still in
    the core's cache when they read it. A's rows are `lda` floats apart (k, or more for a slice of a wider matrix's
-   inputs). W [n, k] output-major (`input_major` 0) or [k, n] input-major (1). Returns 0, having written nothing,
-   without AVX-512F; aborts if the scratch (under 1 MiB for k ≤ 4096) cannot be allocated. */
+   inputs). W [n, k] output-major (`input_major` 0) or [k, n] input-major (1). Without `cursor` the call computes groups
+   `first_group ..< first_group + groups`; with one, shared by every thread running the same product and starting at
+   `first_group`, each thread takes the next group no thread has taken until that range is done. Returns 0, having
+   written nothing, without AVX-512F; aborts if the scratch (under 1 MiB for k ≤ 4096) cannot be allocated. */
 int wp_f32_gemm_unpacked(const float *a, long lda, long m, long k, const float *w, int input_major, long n, long first_group, long groups,
-                         float *c, long ldc, const float *bias, const float *residual);
+                         long *cursor, float *c, long ldc, const float *bias, const float *residual);
 /* Weight gradients, C[m, n] (+)= Aᵀ·W with A stored transposed, `at` [k, m] whose rows are `lda` floats apart (the
    activations or output gradients, k their rows), and W [k, n] input-major (the other side), packed a group at a time
-   as `wp_f32_gemm_unpacked` does. `accumulate` 1 adds to C. Returns 0, having written nothing, without AVX-512F. */
+   as `wp_f32_gemm_unpacked` does. `accumulate` 1 adds to C. Where `group_squares` is given, `group_squares[g]` is set to
+   the sum of squares of the values the call stored in group g's columns (48 outputs from 48·g), for each group it
+   computed: a gradient's contribution to clipping's norm, taken as it is stored. Returns 0, having written nothing,
+   without AVX-512F. */
 int wp_f32_gemm_transposed_unpacked(const float *at, long lda, long m, long k, const float *w, long n, long first_group, long groups,
-                                    float *c, long ldc, int accumulate);
+                                    long *cursor, float *c, long ldc, int accumulate, double *group_squares);
 
 #endif

@@ -292,7 +292,7 @@ public enum Benchmark {
                     let loss = try model.lossAndGradients(batch, gradientWrite: .overwrite, lossScale: 1)
                     optimizerSeconds.append(
                         timed {
-                            let norm = GradientClipping.globalNorm(gradients)
+                            let norm = GradientClipping.globalNorm(gradients, recorded: model.recordedGradientSquares)
                             optimizer.update(
                                 parameters: model.parameters, gradients: gradients, learningRate: 1e-4,
                                 gradientScale: GradientClipping.scale(norm: norm, maxNorm: 1))

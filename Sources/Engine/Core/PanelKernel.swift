@@ -42,10 +42,11 @@ enum PanelKernel {
             let first = K * slice / slices, width = K * (slice + 1) / slices - first
             // Input-major W's slice is rows first..<first + width; later slices add to what the first wrote.
             let sliceBias = slice == 0 ? bias : nil, sliceResidual = slice == 0 ? residual : UnsafePointer(out)
-            spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * width) { firstGroup, count in
+            let groups = wp_f32_gemm_groups(N)
+            share(groups: groups, flops: 2 * M * N * width) { cursor in
                 // Returns 0 only without AVX-512F, which `available` has ruled out.
                 _ = wp_f32_gemm_unpacked(
-                    inp + first, K, M, width, weight + first * N, inputMajor, N, firstGroup, count, out, N, sliceBias, sliceResidual)
+                    inp + first, K, M, width, weight + first * N, inputMajor, N, 0, groups, cursor, out, N, sliceBias, sliceResidual)
             }
         }
         return true
@@ -62,21 +63,42 @@ enum PanelKernel {
     /// Only overwrites: in a C harness on GPT-2 124M's gradient shapes (M = 256, 2 threads, 12 distinct matrices per
     /// shape) this kernel ran 455–470 GFLOP/s where sgemm, zeroing the output first, ran 417–428; when adding to the
     /// output, sgemm (457–469) beat it (426–439), so accumulating micro-batches stay on sgemm.
-    /// - Returns: false, having written nothing, when the kernel does not run here or the shape is not one it takes.
+    /// - Returns: the sum of squares of every value it stored (`out`'s squared Frobenius norm, summed per group of 48
+    ///   columns and then in order, so the same for any thread count), or nil, having written nothing, when the kernel
+    ///   does not run here or the shape is not one it takes.
     static func multiplyTransposed(
         out: UnsafeMutablePointer<Float>, transposed a: UnsafePointer<Float>, weight: UnsafePointer<Float>, M: Int, R: Int, N: Int
-    ) -> Bool {
-        guard M >= minimumRows, M <= maximumUnpackedInputs, available else { return false }
-        let blocks = (R + transposedRowBlock - 1) / transposedRowBlock
-        for block in 0..<blocks {
-            // Block edges on multiples of 8, the kernel's tile height, where the rows allow.
-            let first = R * block / blocks / 8 * 8, end = block + 1 == blocks ? R : R * (block + 1) / blocks / 8 * 8
-            spread(groups: wp_f32_gemm_groups(N), flops: 2 * M * N * (end - first)) { firstGroup, count in
-                // Returns 0 only without AVX-512F, which `available` has ruled out.
-                _ = wp_f32_gemm_transposed_unpacked(a + first, R, end - first, M, weight, N, firstGroup, count, out + first * N, N, 0)
+    ) -> Double? {
+        guard M >= minimumRows, M <= maximumUnpackedInputs, available else { return nil }
+        let blocks = (R + transposedRowBlock - 1) / transposedRowBlock, groups = wp_f32_gemm_groups(N)
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: blocks * groups) { squares in
+            for block in 0..<blocks {
+                // Block edges on multiples of 8, the kernel's tile height, where the rows allow.
+                let first = R * block / blocks / 8 * 8, end = block + 1 == blocks ? R : R * (block + 1) / blocks / 8 * 8
+                let blockSquares = squares.baseAddress! + block * groups
+                share(groups: groups, flops: 2 * M * N * (end - first)) { cursor in
+                    // Returns 0 only without AVX-512F, which `available` has ruled out.
+                    _ = wp_f32_gemm_transposed_unpacked(
+                        a + first, R, end - first, M, weight, N, 0, groups, cursor, out + first * N, N, 0, blockSquares)
+                }
             }
+            // Every group of every block wrote its slot.
+            return squares.reduce(0, +)
         }
-        return true
+    }
+
+    /// Runs `body(cursor)` on as many threads as `spread` would use, each taking groups from the shared `cursor` (starting at
+    /// 0) as it frees up, so a thread that runs slower or starts later takes fewer: with the groups split in halves
+    /// beforehand, one thread waited for the other for ≈ 10 ms of a GPT-2 124M training step's ≈ 490 (perf).
+    static func share(groups: Int, flops: Int, _ body: (UnsafeMutablePointer<Int>) -> Void) {
+        if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(flops, ordering: .relaxed) }
+        let threads = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { cell in
+            let cursor = cell.baseAddress!
+            cursor.initialize(to: 0)
+            if threads == 1 { return body(cursor) }
+            WorkerPool.run(parts: threads, threads: threads) { _ in body(cursor) }
+        }
     }
 
     /// Runs `body(firstGroup, groupCount)` over `groups` groups of 48 outputs on as many threads as sgemm would have

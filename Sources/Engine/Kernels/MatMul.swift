@@ -58,12 +58,15 @@ public enum MatMul {
     /// inputs, so from `PanelKernel.minimumRows` rows it runs the engine's kernel on W read the other way round
     /// (input-major W [K, N] is output-major for it). Overwritten weight gradients
     /// (`PanelKernel.multiplyTransposed`) run it too, reading the activations transposed; accumulated ones stay on sgemm.
+    /// - Returns: dweight's sum of squares, taken as the engine's kernel stored it (for `GradientSquares`), or nil when
+    ///   sgemm computed it.
+    @discardableResult
     public static func backward(
         dinp: UnsafeMutableBufferPointer<Float>?, dweight: UnsafeMutableBufferPointer<Float>, dbias: UnsafeMutableBufferPointer<Float>?,
         dout: UnsafeMutableBufferPointer<Float>, inp: UnsafeMutableBufferPointer<Float>, weight: UnsafeMutableBufferPointer<Float>,
         M: Int, K: Int, N: Int, layout: WeightLayout = .inputMajor,
         inputWrite: GradientWrite = .overwrite, parameterWrite: GradientWrite
-    ) {
+    ) -> Double? {
         precondition(dout.count >= M * N && inp.count >= M * K && dweight.count >= K * N)
         let dy = UnsafePointer(dout.baseAddress!), x = UnsafePointer(inp.baseAddress!), w = UnsafePointer(weight.baseAddress!)
         let dw = dweight.baseAddress!
@@ -75,11 +78,13 @@ public enum MatMul {
         {
             dinp = nil
         }
-        let weightGradientDone =
-            parameterWrite == .overwrite
-            && (layout == .inputMajor
+        let weightSquares =
+            parameterWrite != .overwrite
+            ? nil
+            : layout == .inputMajor
                 ? PanelKernel.multiplyTransposed(out: dw, transposed: x, weight: dy, M: M, R: K, N: N)
-                : PanelKernel.multiplyTransposed(out: dw, transposed: dy, weight: x, M: M, R: N, N: K))
+                : PanelKernel.multiplyTransposed(out: dw, transposed: dy, weight: x, M: M, R: N, N: K)
+        let weightGradientDone = weightSquares != nil
         switch layout {
         case .inputMajor:
             if let dinp {
@@ -107,6 +112,7 @@ public enum MatMul {
         if let dbias {
             columnSum(into: dbias.baseAddress!, from: dout.baseAddress!, M: M, N: N, write: parameterWrite)
         }
+        return weightSquares
     }
 
     /// out rows = bias (+ residual row); one write pass so the product can follow with beta = 1.

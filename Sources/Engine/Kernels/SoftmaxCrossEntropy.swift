@@ -1,3 +1,4 @@
+import CKernels
 // Legend: R rows (B·T), V real vocabulary, Vp padded vocabulary (row stride; columns V..<Vp are padding).
 
 /// Softmax followed by cross-entropy against integer targets, over the first V of Vp logits.
@@ -40,7 +41,8 @@ public enum SoftmaxCrossEntropy {
                 guard t[r] >= 0 else { out[r] = 0; row.update(repeating: 0, count: Vp); continue }
                 let target = Int(t[r])
                 let targetLogit = row[target]
-                let (m, s) = Softmax.inPlace(row, count: V, outputScale: dlossScale)
+                var m: Float = 0, s: Float = 0
+                if wp_softmax_row(row, V, dlossScale, &m, &s) == 0 { (m, s) = Softmax.inPlace(row, count: V, outputScale: dlossScale) }
                 out[r] = _logf(s) + m - targetLogit
                 row[target] -= dlossScale
                 (row + V).update(repeating: 0, count: Vp - V)
@@ -51,6 +53,8 @@ public enum SoftmaxCrossEntropy {
     /// Row maximum and Σ exp(x − max) without writing the row.
     @inline(__always)
     static func maxAndSum(_ row: UnsafeMutablePointer<Float>, V: Int) -> (Float, Float) {
+        var max: Float = 0, sum: Float = 0
+        if wp_softmax_max_sum(row, V, &max, &sum) != 0 { return (max, sum) }
         let m = Softmax.rowMax(row, count: V)
         let mb = Float8(repeating: m)
         var sv = Float8()

@@ -53,6 +53,9 @@ public protocol TrainableModel: ConfiguredModel {
     /// Forward and backward; gradients overwritten or accumulated per `gradientWrite`, scaled by `lossScale`. Returns
     /// the mean loss of this micro-batch (an auxiliary loss included where the model has one).
     func lossAndGradients(_ batch: Batch, gradientWrite: GradientWrite, lossScale: Float) throws -> Float
+    /// Sums of squares of the gradient tensors the last `lossAndGradients` recorded as it stored them (for clipping's
+    /// norm), or nil where the model records none. Defaults to nil.
+    var recordedGradientSquares: GradientSquares? { get }
     /// FLOPs of one `lossAndGradients` on this batch, by the configuration's formula.
     func trainingFLOPs(_ batch: Batch) -> Double
     /// Dropout probability used by `lossAndGradients` (training only), and the seed of its next masks.
@@ -67,6 +70,8 @@ public protocol TrainableModel: ConfiguredModel {
 }
 
 extension TrainableModel {
+    public var recordedGradientSquares: GradientSquares? { nil }
+
     /// `save(path:tokenizer:metadata:)` with the engine's metadata only.
     public func save(path: String, tokenizer: String) throws { try save(path: path, tokenizer: tokenizer, metadata: [:]) }
 }

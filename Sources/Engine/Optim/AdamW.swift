@@ -26,8 +26,12 @@ public final class AdamW {
     public let v: TensorBuffer
     /// Steps taken so far (bias correction uses step + 1 during an update).
     public private(set) var step = 0
-    /// Contiguous ranges of the flat buffer and whether they decay; consecutive tensors merged.
-    private let segments: [(range: Range<Int>, decays: Bool)]
+    /// Pieces of the flat buffer of at most `pieceFloats`, each within one run of tensors that all decay or all do not.
+    private let pieces: [(range: Range<Int>, decays: Bool)]
+    /// Floats in a piece (4 MiB): the pass runs as one job whose threads take pieces as they free up, not as halves of
+    /// each run of tensors (GPT-2 124M has 99 such runs, small bias and norm vectors between the weight matrices), where
+    /// a thread that got less of the memory's bandwidth kept the other waiting.
+    static let pieceFloats = 1 << 20
 
     public init(layout: TensorLayout, options: AdamWOptions = AdamWOptions()) {
         self.options = options
@@ -43,7 +47,11 @@ public final class AdamW {
                 segments.append((start..<end, spec.decays))
             }
         }
-        self.segments = segments
+        pieces = segments.flatMap { segment in
+            stride(from: segment.range.lowerBound, to: segment.range.upperBound, by: Self.pieceFloats).map {
+                ($0..<min($0 + Self.pieceFloats, segment.range.upperBound), segment.decays)
+            }
+        }
     }
 
     /// p ← p − lr·(m̂/(√v̂ + ε) + λ·p) with g = gradientScale·grad; λ = 0 for non-decaying tensors.
@@ -54,15 +62,12 @@ public final class AdamW {
         let correction2 = 1 - Float(_pow(Double(b2), Double(step)))
         let p = parameters.flat.baseAddress!, g = gradients.flat.baseAddress!
         let mp = m.flat.baseAddress!, vp = v.flat.baseAddress!
-        for segment in segments {
-            let base = segment.range.lowerBound
-            let decay = segment.decays ? options.weightDecay : 0
-            Parallel.forEachChunk(segment.range.count, minChunk: 32_768) { _, range in
-                Self.kernel(
-                    p: p + base, g: g + base, m: mp + base, v: vp + base, range: range,
-                    lr: learningRate, b1: b1, b2: b2, c1: correction1, c2: correction2,
-                    eps: options.epsilon, decay: decay, scale: gradientScale)
-            }
+        WorkerPool.run(parts: pieces.count, threads: Parallel.workers) { index in
+            let piece = pieces[index]
+            Self.kernel(
+                p: p, g: g, m: mp, v: vp, range: piece.range,
+                lr: learningRate, b1: b1, b2: b2, c1: correction1, c2: correction2,
+                eps: options.epsilon, decay: piece.decays ? options.weightDecay : 0, scale: gradientScale)
         }
     }
 

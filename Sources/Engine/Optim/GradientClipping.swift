@@ -1,16 +1,53 @@
 /// Global-norm gradient clipping.
 ///
-/// The norm is one multithreaded read of the gradient buffer with fixed chunks summed in order
-/// (deterministic per thread count); the clip itself is folded into `AdamW.update(gradientScale:)`.
+/// The norm is one multithreaded read of the gradient buffer with fixed pieces summed in order (the same for any
+/// thread count); the clip itself is folded into `AdamW.update(gradientScale:)`.
 public enum GradientClipping {
     /// ‖g‖₂ over the whole flat buffer (padding is zero and does not contribute).
+    ///
+    /// The buffer is read in pieces of `AdamW.pieceFloats` that the threads take as they free up; each piece's sum of
+    /// squares is kept in its own slot and the slots are added in order, so the norm does not depend on the thread count.
     public static func globalNorm(_ gradients: TensorBuffer) -> Float {
+        let count = gradients.flat.count, piece = AdamW.pieceFloats
+        let pieces = stride(from: 0, to: count, by: piece).map { $0..<min($0 + piece, count) }
+        return Float(sumOfSquares(gradients, pieces).reduce(0, +).squareRoot())
+    }
+
+    /// ‖g‖₂ with each tensor `recorded` holds taken from there and only the others read (in pieces, as above), added
+    /// in the layout's order. Without records for this buffer, `globalNorm(_:)`.
+    public static func globalNorm(_ gradients: TensorBuffer, recorded: GradientSquares?) -> Float {
+        guard let recorded, recorded.gradients === gradients, recorded.recordedCount > 0 else { return globalNorm(gradients) }
+        let layout = gradients.layout, piece = AdamW.pieceFloats
+        var pieces: [Range<Int>] = [], owners: [Int] = []
+        for position in layout.specs.indices where recorded.sum(at: position) == nil {
+            let start = layout.offsets[position], end = start + layout.specs[position].count
+            for first in stride(from: start, to: end, by: piece) {
+                pieces.append(first..<min(first + piece, end))
+                owners.append(position)
+            }
+        }
+        let read = sumOfSquares(gradients, pieces)
+        var total: Double = 0, next = 0
+        for position in layout.specs.indices {
+            if let sum = recorded.sum(at: position) {
+                total += sum
+                continue
+            }
+            while next < pieces.count && owners[next] == position {
+                total += read[next]
+                next += 1
+            }
+        }
+        return Float(total.squareRoot())
+    }
+
+    /// Each range's sum of squares, the ranges taken by the threads as they free up.
+    private static func sumOfSquares(_ gradients: TensorBuffer, _ pieces: [Range<Int>]) -> [Double] {
         let g = gradients.flat.baseAddress!
-        let count = gradients.flat.count
-        return withUnsafeTemporaryAllocation(of: Double.self, capacity: Parallel.maxChunks) { out in
+        return [Double](unsafeUninitializedCapacity: pieces.count) { out, initialized in
             let o = out.baseAddress!
-            o.initialize(repeating: 0, count: Parallel.maxChunks)
-            Parallel.forEachChunk(count, minChunk: 65_536) { chunk, range in
+            WorkerPool.run(parts: pieces.count, threads: Parallel.workers) { index in
+                let range = pieces[index]
                 var acc = Float8(), total: Double = 0, i = range.lowerBound
                 var inBlock = 0
                 while i + 8 <= range.upperBound {
@@ -22,11 +59,9 @@ public enum GradientClipping {
                 }
                 total += Double(acc.sum())
                 while i < range.upperBound { total += Double(g[i] * g[i]); i += 1 }
-                o[chunk] = total
+                (o + index).initialize(to: total)
             }
-            var sum: Double = 0
-            for c in 0..<Parallel.maxChunks { sum += o[c] }
-            return Float(sum.squareRoot())
+            initialized = pieces.count
         }
     }
 

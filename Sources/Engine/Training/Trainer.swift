@@ -73,7 +73,7 @@ public final class Trainer: TrainingLoop {
             flops += model.trainingFLOPs(batch)
         }
         let gradients = model.gradients()
-        let norm = GradientClipping.globalNorm(gradients)
+        let norm = GradientClipping.globalNorm(gradients, recorded: model.recordedGradientSquares)
         let rate = schedule.rate(at: step)
         optimizer.update(
             parameters: model.parameters, gradients: gradients, learningRate: rate,

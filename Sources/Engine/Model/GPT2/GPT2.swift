@@ -13,6 +13,7 @@ public final class GPT2: LanguageModel {
     let params: GPT2Tensors
     private var gradientBuffer: TensorBuffer?
     private var gradientTensors: GPT2Tensors?
+    private var gradientSquares: GradientSquares?
     private var activations: GPT2Activations?
     /// Probability of dropping an element of the embeddings and of each residual branch's output (attention and
     /// MLP projections), as in GPT-2's `embd_pdrop`/`resid_pdrop`; applied in `forwardBackward` only, never in
@@ -62,8 +63,14 @@ public final class GPT2: LanguageModel {
         let buffer = TensorBuffer(layout: parameters.layout)
         gradientBuffer = buffer
         gradientTensors = GPT2Tensors(buffer, layers: config.layers)
+        gradientSquares = GradientSquares(gradients: buffer)
         return buffer
     }
+
+    /// The four weight matrices of every block and the tied embedding (the LM head's squares as stored, corrected for the
+    /// rows the token scatter adds to), as the last backward pass stored them; not biases, norms and positions (a small
+    /// read).
+    public var recordedGradientSquares: GradientSquares? { gradientSquares }
 
     public func trainingFLOPs(_ batch: Batch) -> Double {
         guard case let .nextToken(_, _, B, T) = batch else { return 0 }
@@ -221,8 +228,9 @@ public final class GPT2: LanguageModel {
     /// input gradient into it, so no residual-backward pass or copy is needed.
     private func runBackward(_ a: GPT2Activations, gradientWrite pw: GradientWrite, dropping: Bool) {
         let B = a.B, T = a.T, C = config.channels, NH = config.heads, BT = B * T, A = config.attentionWidth
-        let p = params, g = gradientTensors!
-        MatMul.backward(
+        let p = params, g = gradientTensors!, squares = gradientSquares!
+        squares.reset()
+        let headSquares = MatMul.backward(
             dinp: a.dbtc, dweight: g.wte, dbias: nil, dout: a.logits, inp: a.lnf, weight: p.wte,
             M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor, parameterWrite: pw)
         let last = a.blocks[config.layers - 1].residual3
@@ -235,26 +243,34 @@ public final class GPT2: LanguageModel {
             let b = a.blocks[l], w = p.blocks[l], d = g.blocks[l]
             let residual = l == 0 ? a.encoded : a.blocks[l - 1].residual3
             if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.mlpDropMask) }
-            MatMul.backward(
-                dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: dropping ? a.dbranch : a.dresidual, inp: b.fchGelu,
-                weight: w.fcprojw,
-                M: BT, K: config.mlpWidth, N: C, parameterWrite: pw)
+            squares.record(
+                d.fcprojw,
+                MatMul.backward(
+                    dinp: a.dfch, dweight: d.fcprojw, dbias: d.fcprojb, dout: dropping ? a.dbranch : a.dresidual, inp: b.fchGelu,
+                    weight: w.fcprojw,
+                    M: BT, K: config.mlpWidth, N: C, parameterWrite: pw))
             GELU.backward(dinp: a.dfch, inp: b.fch, dout: a.dfch, N: BT * config.mlpWidth)
-            MatMul.backward(
-                dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
-                M: BT, K: C, N: config.mlpWidth, parameterWrite: pw)
+            squares.record(
+                d.fcw,
+                MatMul.backward(
+                    dinp: a.dbtc, dweight: d.fcw, dbias: d.fcb, dout: a.dfch, inp: b.ln2, weight: w.fcw,
+                    M: BT, K: C, N: config.mlpWidth, parameterWrite: pw))
             LayerNorm.backward(
                 dinp: a.dresidual, dweight: d.ln2w, dbias: d.ln2b, dout: a.dbtc, inp: b.residual2, weight: w.ln2w,
                 mean: b.ln2Mean, rstd: b.ln2Rstd, scratch: a.normScratch, R: BT, C: C,
                 inputWrite: .accumulate, parameterWrite: pw)
             if dropping { Dropout.masked(out: a.dbranch, dout: a.dresidual, mask: b.attnDropMask) }
-            MatMul.backward(
-                dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: dropping ? a.dbranch : a.dresidual, inp: b.atty, weight: w.projw,
-                M: BT, K: A, N: C, parameterWrite: pw)
+            squares.record(
+                d.projw,
+                MatMul.backward(
+                    dinp: a.dbtc, dweight: d.projw, dbias: d.projb, dout: dropping ? a.dbranch : a.dresidual, inp: b.atty, weight: w.projw,
+                    M: BT, K: A, N: C, parameterWrite: pw))
             Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, C: A, NH: NH)
-            MatMul.backward(
-                dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
-                M: BT, K: C, N: 3 * A, parameterWrite: pw)
+            squares.record(
+                d.qkvw,
+                MatMul.backward(
+                    dinp: a.dbtc, dweight: d.qkvw, dbias: d.qkvb, dout: a.dqkv, inp: b.ln1, weight: w.qkvw,
+                    M: BT, K: C, N: 3 * A, parameterWrite: pw))
             LayerNorm.backward(
                 dinp: a.dresidual, dweight: d.ln1w, dbias: d.ln1b, dout: a.dbtc, inp: residual, weight: w.ln1w,
                 mean: b.ln1Mean, rstd: b.ln1Rstd, scratch: a.normScratch, R: BT, C: C,
@@ -262,6 +278,20 @@ public final class GPT2: LanguageModel {
         }
         if dropping { Dropout.scale(a.dresidual, by: a.embeddingDropMask) }
         if pw == .overwrite { g.wpe.update(repeating: 0) }
+        // The scatter adds to the rows of the batch's tokens: the tied embedding's squares are the LM head's, with
+        // those rows' squares before the scatter swapped for theirs after.
+        let rows = Set(a.inputs).sorted().map { Int($0) * C }
+        let before = headSquares.map { _ in Self.squares(of: g.wte, rows: rows, width: C) }
         PositionalEmbedding.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
+        if let headSquares, let before {
+            squares.record(g.wte, max(0, headSquares - before + Self.squares(of: g.wte, rows: rows, width: C)))
+        }
+    }
+
+    /// Σ x² over `width` floats from each of `rows`' offsets.
+    private static func squares(of tensor: UnsafeMutableBufferPointer<Float>, rows: [Int], width: Int) -> Double {
+        rows.reduce(0) { sum, offset in
+            (offset..<offset + width).reduce(sum) { $0 + Double(tensor[$1]) * Double(tensor[$1]) }
+        }
     }
 }

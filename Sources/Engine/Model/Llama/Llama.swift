@@ -18,6 +18,7 @@ public final class Llama: LanguageModel {
     let ropeHeads: [Int]
     private var gradientBuffer: TensorBuffer?
     private var gradientTensors: LlamaTensors?
+    private var gradientSquares: GradientSquares?
     private var activations: LlamaActivations?
     /// Dropout is not part of this architecture here: training with a probability above 0 is refused.
     public var dropout: Float = 0
@@ -69,8 +70,14 @@ public final class Llama: LanguageModel {
         let buffer = TensorBuffer(layout: parameters.layout)
         gradientBuffer = buffer
         gradientTensors = LlamaTensors(buffer, config: config)
+        gradientSquares = GradientSquares(gradients: buffer)
         return buffer
     }
+
+    /// The LM head, the dense blocks' four weight matrices and, when overwritten, the embedding (zeroed, then only the
+    /// batch's token rows written), as the last backward pass stored them; not the norms, nor a mixture's router and
+    /// experts (a read).
+    public var recordedGradientSquares: GradientSquares? { gradientSquares }
 
     public var activationBytes: Int { (activations?.storage.layout.count ?? 0) * MemoryLayout<Float>.stride }
 
@@ -202,10 +209,13 @@ public final class Llama: LanguageModel {
     /// RMSNorm adds its input gradient into it, so residual adds need no pass of their own.
     private func runBackward(_ a: LlamaActivations, gradientWrite pw: GradientWrite, lossScale: Float, fractions: [Float]) {
         let B = a.B, T = a.T, C = config.channels, BT = B * T, QW = config.qkvWidth, H = config.hidden
-        let p = params, g = gradientTensors!, layout = config.attentionLayout
-        MatMul.backward(
-            dinp: a.dbtc, dweight: g.lmHead, dbias: nil, dout: a.logits, inp: a.rmsf, weight: p.lmHead,
-            M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor, parameterWrite: pw)
+        let p = params, g = gradientTensors!, layout = config.attentionLayout, squares = gradientSquares!
+        squares.reset()
+        squares.record(
+            g.lmHead,
+            MatMul.backward(
+                dinp: a.dbtc, dweight: g.lmHead, dbias: nil, dout: a.logits, inp: a.rmsf, weight: p.lmHead,
+                M: BT, K: C, N: config.paddedVocabularySize, layout: .outputMajor, parameterWrite: pw))
         let last = a.blocks[config.layers - 1].residual3
         RMSNorm.backward(
             dinp: a.dresidual, dweight: g.norm, dout: a.dbtc, inp: last, weight: p.norm, rstd: a.rmsfRstd, scratch: a.normScratch,
@@ -220,34 +230,51 @@ public final class Llama: LanguageModel {
                     auxiliaryScale: config.routerAuxiliaryLossCoefficient * lossScale, fractions: fractions,
                     auxiliaryRows: config.layers * BT, parameterWrite: pw)
             } else {
-                MatMul.backward(
-                    dinp: a.dact, dweight: d.down!, dbias: nil, dout: a.dresidual, inp: b.act, weight: w.down!, M: BT, K: H, N: C,
-                    layout: .outputMajor, parameterWrite: pw)
+                squares.record(
+                    d.down!,
+                    MatMul.backward(
+                        dinp: a.dact, dweight: d.down!, dbias: nil, dout: a.dresidual, inp: b.act, weight: w.down!, M: BT, K: H, N: C,
+                        layout: .outputMajor, parameterWrite: pw))
                 SwiGLU.backward(dgateUp: a.dgateUp, gateUp: b.gateUp, dout: a.dact, R: BT, H: H)
-                MatMul.backward(
-                    dinp: a.dbtc, dweight: d.gateUp!, dbias: nil, dout: a.dgateUp, inp: b.rms2, weight: w.gateUp!, M: BT, K: C, N: 2 * H,
-                    layout: .outputMajor, parameterWrite: pw)
+                squares.record(
+                    d.gateUp!,
+                    MatMul.backward(
+                        dinp: a.dbtc, dweight: d.gateUp!, dbias: nil, dout: a.dgateUp, inp: b.rms2, weight: w.gateUp!, M: BT, K: C,
+                        N: 2 * H,
+                        layout: .outputMajor, parameterWrite: pw))
             }
             RMSNorm.backward(
                 dinp: a.dresidual, dweight: d.norm2, dout: a.dbtc, inp: b.residual2, weight: w.norm2, rstd: b.rms2Rstd,
                 scratch: a.normScratch, R: BT, C: C, inputWrite: .accumulate, parameterWrite: pw)
-            MatMul.backward(
-                dinp: a.dbtc, dweight: d.o, dbias: nil, dout: a.dresidual, inp: b.atty, weight: w.o, M: BT, K: config.attentionWidth, N: C,
-                layout: .outputMajor, parameterWrite: pw)
+            squares.record(
+                d.o,
+                MatMul.backward(
+                    dinp: a.dbtc, dweight: d.o, dbias: nil, dout: a.dresidual, inp: b.atty, weight: w.o, M: BT, K: config.attentionWidth,
+                    N: C,
+                    layout: .outputMajor, parameterWrite: pw))
             Attention.backward(dqkv: a.dqkv, datt: a.datt, dout: a.dbtc, qkv: b.qkv, att: b.att, B: B, T: T, layout: layout)
             // The rotation is orthogonal: its gradient is the inverse rotation.
             RoPE.apply(
                 a.dqkv, R: BT, rowStride: QW, headOffsets: ropeHeads, positions: UnsafeBufferPointer(a.positions), table: rope,
                 inverse: true)
-            MatMul.backward(
-                dinp: a.dbtc, dweight: d.qkv, dbias: nil, dout: a.dqkv, inp: b.rms1, weight: w.qkv, M: BT, K: C, N: QW,
-                layout: .outputMajor, parameterWrite: pw)
+            squares.record(
+                d.qkv,
+                MatMul.backward(
+                    dinp: a.dbtc, dweight: d.qkv, dbias: nil, dout: a.dqkv, inp: b.rms1, weight: w.qkv, M: BT, K: C, N: QW,
+                    layout: .outputMajor, parameterWrite: pw))
             RMSNorm.backward(
                 dinp: a.dresidual, dweight: d.norm1, dout: a.dbtc, inp: input, weight: w.norm1, rstd: b.rms1Rstd,
                 scratch: a.normScratch, R: BT, C: C, inputWrite: .accumulate, parameterWrite: pw)
         }
         if pw == .overwrite { g.embed.update(repeating: 0) }
         TokenEmbedding.backward(dtable: g.embed, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), R: BT, C: C)
+        if pw == .overwrite {
+            // Zeroed above, so only the batch's token rows hold anything.
+            let rows = Set(a.inputs).sorted().map { Int($0) * C }
+            squares.record(
+                g.embed,
+                rows.reduce(0) { sum, offset in (offset..<offset + C).reduce(sum) { $0 + Double(g.embed[$1]) * Double(g.embed[$1]) } })
+        }
     }
 }
 
