@@ -72,26 +72,39 @@ final class PanelKernelTests: EngineTestCase {
     }
 
     /// Weight gradients, out[R, N] = Aᵀ·W with A [M, R]: against the exact product at shapes off the tiles (rows not a
-    /// multiple of 8, partial groups), and over more rows than one block (three blocks, edges on multiples of 8).
+    /// multiple of 8, partial groups), and over more rows than one block (three blocks, edges on multiples of 8); each
+    /// into an output wherever an array puts it and into one on a cache line, where rows of a multiple of 16 outputs are
+    /// streamed to memory.
     func testTransposedKernelMatchesTheExactProduct() throws {
         try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
-        for (M, R, N) in [(16, 1, 1), (16, 13, 49), (33, 100, 145), (20, 7, 300), (64, 2 * PanelKernel.transposedRowBlock + 21, 20)] {
+        let shapes = [
+            (16, 1, 1), (16, 13, 49), (33, 100, 145), (20, 7, 300), (64, 2 * PanelKernel.transposedRowBlock + 21, 20),
+            (24, 40, 96), (24, 41, 112), (32, 2 * PanelKernel.transposedRowBlock + 21, 64),
+        ]
+        for (M, R, N) in shapes {
             let a = randomFloats(M * R, seed: UInt64(R * 7 + N), scale: 2), w = randomFloats(M * N, seed: UInt64(M), scale: 1)
-            var out = [Float](repeating: .nan, count: R * N) + [Float](repeating: 12345, count: 64)
-            let squares = a.withUnsafeBufferPointer { ap in
-                w.withUnsafeBufferPointer { wp in
-                    out.withUnsafeMutableBufferPointer { o in
-                        PanelKernel.multiplyTransposed(
-                            out: o.baseAddress!, transposed: ap.baseAddress!, weight: wp.baseAddress!, M: M, R: R, N: N)
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: (R * N + 64) * MemoryLayout<Float>.stride, alignment: 64)
+            defer { raw.deallocate() }
+            let aligned = raw.bindMemory(to: Float.self, capacity: R * N + 64)
+            for (label, place) in [("array", nil), ("cache line", aligned)] {
+                var array = [Float](repeating: .nan, count: R * N) + [Float](repeating: 12345, count: 64)
+                place?.initialize(from: array, count: array.count)
+                let squares = a.withUnsafeBufferPointer { ap in
+                    w.withUnsafeBufferPointer { wp in
+                        array.withUnsafeMutableBufferPointer { o in
+                            PanelKernel.multiplyTransposed(
+                                out: place ?? o.baseAddress!, transposed: ap.baseAddress!, weight: wp.baseAddress!, M: M, R: R, N: N)
+                        }
                     }
                 }
+                let out = place.map { Array(UnsafeBufferPointer(start: $0, count: R * N + 64)) } ?? array
+                // The sum of squares it took as it stored: every stored value's, in any block and any group.
+                let stored = out.prefix(R * N).reduce(0.0) { $0 + Double($1) * Double($1) }
+                XCTAssertEqual(try XCTUnwrap(squares), stored, accuracy: 1e-6 * stored, "\(R)×\(N) squares, \(label)")
+                assertExactProduct(
+                    out, M: R, N: N, K: M, input: { Double(a[$1 * R + $0]) }, weight: { Double(w[$1 * N + $0]) }, bias: nil,
+                    residual: nil, "\(R)×\(N) over \(M) rows, \(label)")
             }
-            // The sum of squares it took as it stored: every stored value's, in any block and any group.
-            let stored = out.prefix(R * N).reduce(0.0) { $0 + Double($1) * Double($1) }
-            XCTAssertEqual(try XCTUnwrap(squares), stored, accuracy: 1e-6 * stored, "\(R)×\(N) squares")
-            assertExactProduct(
-                out, M: R, N: N, K: M, input: { Double(a[$1 * R + $0]) }, weight: { Double(w[$1 * N + $0]) }, bias: nil,
-                residual: nil, "\(R)×\(N) over \(M) rows")
         }
     }
 
