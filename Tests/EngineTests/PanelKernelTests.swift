@@ -141,14 +141,18 @@ final class PanelKernelTests: EngineTestCase {
     }
 
     /// `MatMul.forward` and `MatMul.backward` (the input gradient on the kernel, the weight gradient on it when overwritten
-    /// and on sgemm when accumulated) against both on sgemm (the kernel forced off), in both layouts and both gradient writes.
+    /// and on sgemm when accumulated; both in one job when the input gradient runs on it too) against both on sgemm (the
+    /// kernel forced off), in both layouts and every pair of input- and weight-gradient writes.
     func testMatMulOnTheKernelMatchesSgemm() throws {
         try XCTSkipUnless(PanelKernel.available, "the kernel needs AVX-512F (sgemm runs instead)")
         let (M, K, N) = (24, 70, 100)
         let x = randomFloats(M * K, seed: 1), dy = randomFloats(M * N, seed: 2), weights = randomFloats(K * N, seed: 3)
         let bias = randomFloats(N, seed: 4), residual = randomFloats(M * N, seed: 5), prior = randomFloats(M * K, seed: 6)
         for layout in [WeightLayout.inputMajor, .outputMajor] {
-            for write in [GradientWrite.overwrite, .accumulate] {
+            for (inputWrite, write) in [
+                (GradientWrite.overwrite, GradientWrite.overwrite), (.accumulate, .overwrite), (.overwrite, .accumulate),
+                (.accumulate, .accumulate),
+            ] {
                 func run(kernel: Int32) -> (out: [Float], dinp: [Float], dweight: [Float]) {
                     wp_quant_set_kernel(kernel)
                     var out = [Float](repeating: 0, count: M * N), dinp = prior, dweight = [Float](repeating: 0.5, count: K * N)
@@ -166,7 +170,7 @@ final class PanelKernelTests: EngineTestCase {
                                             dweight.withUnsafeMutableBufferPointer { dwp in
                                                 MatMul.backward(
                                                     dinp: dip, dweight: dwp, dbias: nil, dout: dyp, inp: xp, weight: wp, M: M, K: K, N: N,
-                                                    layout: layout, inputWrite: write, parameterWrite: write)
+                                                    layout: layout, inputWrite: inputWrite, parameterWrite: write)
                                             }
                                         }
                                     }
@@ -181,7 +185,7 @@ final class PanelKernelTests: EngineTestCase {
                     ("out", kernel.out, sgemm.out), ("dinp", kernel.dinp, sgemm.dinp), ("dweight", kernel.dweight, sgemm.dweight),
                 ] {
                     let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-                    XCTAssertLessThan(worst, 1e-4, "\(layout) \(write) \(name)")
+                    XCTAssertLessThan(worst, 1e-4, "\(layout) input \(inputWrite), weights \(write): \(name)")
                 }
             }
         }

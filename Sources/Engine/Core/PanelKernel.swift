@@ -72,14 +72,15 @@ enum PanelKernel {
         guard M >= minimumRows, M <= maximumUnpackedInputs, available else { return nil }
         let blocks = (R + transposedRowBlock - 1) / transposedRowBlock, groups = wp_f32_gemm_groups(N)
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: blocks * groups) { squares in
-            for block in 0..<blocks {
-                // Block edges on multiples of 8, the kernel's tile height, where the rows allow.
-                let first = R * block / blocks / 8 * 8, end = block + 1 == blocks ? R : R * (block + 1) / blocks / 8 * 8
-                let blockSquares = squares.baseAddress! + block * groups
-                share(groups: groups, flops: 2 * M * N * (end - first)) { cursor in
+            // Blocks write different rows, so a thread done with its last group of one block goes on to the next block.
+            share(groups: blocks * groups, flops: 2 * M * N * R, cursors: blocks) { cursors in
+                for block in 0..<blocks {
+                    // Block edges on multiples of 8, the kernel's tile height, where the rows allow.
+                    let first = R * block / blocks / 8 * 8, end = block + 1 == blocks ? R : R * (block + 1) / blocks / 8 * 8
                     // Returns 0 only without AVX-512F, which `available` has ruled out.
                     _ = wp_f32_gemm_transposed_unpacked(
-                        a + first, R, end - first, M, weight, N, 0, groups, cursor, out + first * N, N, 0, blockSquares)
+                        a + first, R, end - first, M, weight, N, 0, groups, cursors + block, out + first * N, N, 0,
+                        squares.baseAddress! + block * groups)
                 }
             }
             // Every group of every block wrote its slot.
@@ -87,15 +88,48 @@ enum PanelKernel {
         }
     }
 
-    /// Runs `body(cursor)` on as many threads as `spread` would use, each taking groups from the shared `cursor` (starting at
-    /// 0) as it frees up, so a thread that runs slower or starts later takes fewer: with the groups split in halves
-    /// beforehand, one thread waited for the other for ≈ 10 ms of a GPT-2 124M training step's ≈ 490 (perf).
-    static func share(groups: Int, flops: Int, _ body: (UnsafeMutablePointer<Int>) -> Void) {
+    /// A layer's input gradient dinp[M, K] (=|+=) dout[M, N]·Wᵀ (`multiply` on W read the other way round) and its
+    /// overwritten weight gradient (`multiplyTransposed`: out[R, NW] = aᵀ·other, a [M, R], other [M, NW]) as one job:
+    /// a thread done with its last input-gradient group goes on to the weight gradient's groups instead of waiting for
+    /// the others at the end of the first product.
+    /// - Returns: the weight gradient's sum of squares, as `multiplyTransposed`; nil, having written nothing, when the
+    ///   kernel does not run here or either product is not one this takes in one pass (more than
+    ///   `maximumUnpackedInputs` outputs, or than `transposedRowBlock` weight-gradient rows: the caller runs them apart).
+    static func inputAndWeightGradients(
+        dinp: UnsafeMutablePointer<Float>, accumulateInput: Bool, dout: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        layout: WeightLayout, M: Int, K: Int, N: Int,
+        dweight: UnsafeMutablePointer<Float>, transposed a: UnsafePointer<Float>, other: UnsafePointer<Float>, R: Int, NW: Int
+    ) -> Double? {
+        guard M >= minimumRows, M <= maximumUnpackedInputs, N <= maximumUnpackedInputs, R <= transposedRowBlock, available else {
+            return nil
+        }
+        // The input gradient reads W the other way round: input-major W is output-major for it.
+        let inputMajor: Int32 = layout == .inputMajor ? 0 : 1
+        let inputGroups = wp_f32_gemm_groups(K), weightGroups = wp_f32_gemm_groups(NW)
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: weightGroups) { squares in
+            share(groups: inputGroups + weightGroups, flops: 2 * M * N * K + 2 * M * NW * R, cursors: 2) { cursors in
+                // Return 0 only without AVX-512F, which `available` has ruled out.
+                _ = wp_f32_gemm_unpacked(
+                    dout, N, M, N, weight, inputMajor, K, 0, inputGroups, cursors, dinp, K, nil, accumulateInput ? UnsafePointer(dinp) : nil
+                )
+                _ = wp_f32_gemm_transposed_unpacked(
+                    a, R, R, M, other, NW, 0, weightGroups, cursors + 1, dweight, NW, 0, squares.baseAddress)
+            }
+            // Every group wrote its slot.
+            return squares.reduce(0, +)
+        }
+    }
+
+    /// Runs `body(cursors)` on as many threads as `spread` would use, each taking groups from the shared cursors (each
+    /// starting at 0; one per product the job runs) as it frees up, so a thread that runs slower or starts later takes
+    /// fewer: with the groups split in halves beforehand, one thread waited for the other for ≈ 10 ms of a GPT-2 124M
+    /// training step's ≈ 490 (perf).
+    static func share(groups: Int, flops: Int, cursors: Int = 1, _ body: (UnsafeMutablePointer<Int>) -> Void) {
         if BLAS.counting.load(ordering: .relaxed) { BLAS.issuedFLOPs.add(flops, ordering: .relaxed) }
         let threads = max(1, min(groups, max(Parallel.workers, Parallel.blasThreads)))
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: 1) { cell in
-            let cursor = cell.baseAddress!
-            cursor.initialize(to: 0)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: cursors) { cells in
+            let cursor = cells.baseAddress!
+            cursor.initialize(repeating: 0, count: cursors)
             if threads == 1 { return body(cursor) }
             WorkerPool.run(parts: threads, threads: threads) { _ in body(cursor) }
         }

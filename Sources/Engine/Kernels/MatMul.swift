@@ -70,20 +70,28 @@ public enum MatMul {
         precondition(dout.count >= M * N && inp.count >= M * K && dweight.count >= K * N)
         let dy = UnsafePointer(dout.baseAddress!), x = UnsafePointer(inp.baseAddress!), w = UnsafePointer(weight.baseAddress!)
         let dw = dweight.baseAddress!
-        var dinp = dinp
-        if let d = dinp?.baseAddress,
-            PanelKernel.multiply(
-                out: d, inp: dy, weight: w, layout: layout == .inputMajor ? .outputMajor : .inputMajor, bias: nil,
-                residual: inputWrite == .accumulate ? UnsafePointer(d) : nil, M: M, K: N, N: K)
+        var dinp = dinp, weightSquares: Double? = nil
+        // The weight gradient's A side is stored [M, R]: x for input-major W (dW = xᵀ·dy), dy for output-major.
+        let (a, other, R, NW) = layout == .inputMajor ? (x, dy, K, N) : (dy, x, N, K)
+        if let d = dinp?.baseAddress, parameterWrite == .overwrite,
+            let squares = PanelKernel.inputAndWeightGradients(
+                dinp: d, accumulateInput: inputWrite == .accumulate, dout: dy, weight: w, layout: layout, M: M, K: K, N: N,
+                dweight: dw, transposed: a, other: other, R: R, NW: NW)
         {
             dinp = nil
+            weightSquares = squares
+        } else {
+            if let d = dinp?.baseAddress,
+                PanelKernel.multiply(
+                    out: d, inp: dy, weight: w, layout: layout == .inputMajor ? .outputMajor : .inputMajor, bias: nil,
+                    residual: inputWrite == .accumulate ? UnsafePointer(d) : nil, M: M, K: N, N: K)
+            {
+                dinp = nil
+            }
+            if parameterWrite == .overwrite {
+                weightSquares = PanelKernel.multiplyTransposed(out: dw, transposed: a, weight: other, M: M, R: R, N: NW)
+            }
         }
-        let weightSquares =
-            parameterWrite != .overwrite
-            ? nil
-            : layout == .inputMajor
-                ? PanelKernel.multiplyTransposed(out: dw, transposed: x, weight: dy, M: M, R: K, N: N)
-                : PanelKernel.multiplyTransposed(out: dw, transposed: dy, weight: x, M: M, R: N, N: K)
         let weightGradientDone = weightSquares != nil
         switch layout {
         case .inputMajor:
