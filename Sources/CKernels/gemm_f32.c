@@ -146,7 +146,7 @@ __attribute__((target("avx512f"), always_inline))
 static inline void gemm_group(const float *a, long tile_stride, long row_stride, long k_stride, long m, long k, const float *group, long n, long g, float *c,
                               long ldc, const float *bias, const float *residual, const struct prefetch_plan *plan, double *squares,
                               int stream) {
-    /* Each tile's squares add up in fp32 (48 per lane at most), then into the group's double. */
+    /* Each tile's squares add up in fp32 (24 per lane at most), then into the group's double. */
     __m512 tile_squares = _mm512_setzero_ps();
     __m512 *sq = squares ? &tile_squares : 0;
     double group_squares = 0;
@@ -196,9 +196,10 @@ static void gemm_group_rows(const float *a, long lda, long m, long k, const floa
 __attribute__((target("avx512f")))
 static void gemm_group_transposed(const float *at, long lda, long m, long k, const float *group, long n, long g, float *c, long ldc,
                                   const float *residual, const struct prefetch_plan *plan, double *squares) {
-    /* Overwritten gradients go straight to memory when their rows start on cache lines: the optimizer reads them only
-       after the whole backward pass, and storing through the cache would first read each line from memory (in a C
-       harness of a GPT-2 124M step's products the weight gradients ran 441–454 GFLOP/s this way against 421–432). */
+    /* Overwritten gradients go straight to memory when their rows start on cache lines: most are next read by the
+       optimizer after the whole backward pass (a tied embedding's scatter reads its rows at once, after the fence at the
+       end of the call), and storing through the cache would first read each line from memory (in a C harness of a
+       GPT-2 124M step's products the weight gradients ran 441–454 GFLOP/s this way against 421–432). */
     int stream = !residual && ((long)c & 63) == 0 && (ldc & 15) == 0;
     gemm_group(at, TILE_ROWS, 1, lda, m, k, group, n, g, c, ldc, 0, residual, plan, squares, stream);
 }

@@ -120,10 +120,11 @@ int wp_f32_gemm_unpacked(const float *a, long lda, long m, long k, const float *
                          long *cursor, float *c, long ldc, const float *bias, const float *residual);
 /* Weight gradients, C[m, n] (+)= Aᵀ·W with A stored transposed, `at` [k, m] whose rows are `lda` floats apart (the
    activations or output gradients, k their rows), and W [k, n] input-major (the other side), packed a group at a time
-   as `wp_f32_gemm_unpacked` does. `accumulate` 1 adds to C. Where `group_squares` is given, `group_squares[g]` is set to
-   the sum of squares of the values the call stored in group g's columns (48 outputs from 48·g), for each group it
-   computed: a gradient's contribution to clipping's norm, taken as it is stored. Returns 0, having written nothing,
-   without AVX-512F. */
+   as `wp_f32_gemm_unpacked` does, with `cursor` as there. `accumulate` 1 adds to C. Where `group_squares` is given (one
+   slot for each of the `wp_f32_gemm_groups(n)` groups, indexed by group), `group_squares[g]` is set to the sum of
+   squares of the values the call stored in group g's columns (48 outputs from 48·g), for each group it computed: a
+   gradient's contribution to clipping's norm, taken as it is stored. Overwritten rows that start on 64-byte lines are
+   stored non-temporally, fenced before the call returns. Returns 0, having written nothing, without AVX-512F. */
 int wp_f32_gemm_transposed_unpacked(const float *at, long lda, long m, long k, const float *w, long n, long first_group, long groups,
                                     long *cursor, float *c, long ldc, int accumulate, double *group_squares);
 

@@ -93,8 +93,9 @@ enum PanelKernel {
     /// a thread done with its last input-gradient group goes on to the weight gradient's groups instead of waiting for
     /// the others at the end of the first product.
     /// - Returns: the weight gradient's sum of squares, as `multiplyTransposed`; nil, having written nothing, when the
-    ///   kernel does not run here or either product is not one this takes in one pass (more than
-    ///   `maximumUnpackedInputs` outputs, or than `transposedRowBlock` weight-gradient rows: the caller runs them apart).
+    ///   kernel does not run here, M is under `minimumRows` or over `maximumUnpackedInputs`, the layer has more than
+    ///   `maximumUnpackedInputs` outputs (the input gradient's inputs, which would need slices) or the weight gradient
+    ///   more than `transposedRowBlock` rows: the caller then runs the two apart.
     static func inputAndWeightGradients(
         dinp: UnsafeMutablePointer<Float>, accumulateInput: Bool, dout: UnsafePointer<Float>, weight: UnsafePointer<Float>,
         layout: WeightLayout, M: Int, K: Int, N: Int,

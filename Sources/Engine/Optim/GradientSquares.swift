@@ -3,9 +3,9 @@
 ///
 /// The engine's weight-gradient kernel squares each value as it stores it (`MatMul.backward` returns the sum); the
 /// separate read of the 0.5 GB of gradients this spares took 7–10 ms of a GPT-2 124M training step (perf). A model
-/// calls `reset()` before each backward pass and records a tensor only where nothing writes it afterwards in that
-/// pass: not a tied embedding that the token scatter adds to later, and never an accumulated micro-batch (sgemm
-/// computes those, and `MatMul.backward` returns nil for them).
+/// calls `reset()` before each backward pass and records a tensor only after its last write in that pass (GPT-2's tied
+/// embedding after the token scatter, its squares corrected for the rows the scatter changed), never an accumulated
+/// micro-batch (sgemm computes those, and `MatMul.backward` returns nil for them).
 public final class GradientSquares {
     /// The buffer whose tensors are recorded.
     public let gradients: TensorBuffer
@@ -15,7 +15,8 @@ public final class GradientSquares {
     init(gradients: TensorBuffer) {
         self.gradients = gradients
         squares = Array(repeating: nil, count: gradients.layout.specs.count)
-        positionAtOffset = Dictionary(uniqueKeysWithValues: gradients.layout.offsets.enumerated().map { ($1, $0) })
+        // An empty tensor shares its offset with the next one: a span starting there starts at the first of them.
+        positionAtOffset = Dictionary(gradients.layout.offsets.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Forgets every record: the next backward pass writes the gradients anew.

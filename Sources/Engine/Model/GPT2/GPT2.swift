@@ -284,7 +284,9 @@ public final class GPT2: LanguageModel {
         let before = headSquares.map { _ in Self.squares(of: g.wte, rows: rows, width: C) }
         PositionalEmbedding.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
         if let headSquares, let before {
-            squares.record(g.wte, max(0, headSquares - before + Self.squares(of: g.wte, rows: rows, width: C)))
+            // Rounding may take an all-but-zero sum below 0; a NaN (an overflowed gradient) must reach the norm as NaN.
+            let sum = headSquares - before + Self.squares(of: g.wte, rows: rows, width: C)
+            squares.record(g.wte, sum < 0 ? 0 : sum)
         }
     }
 
