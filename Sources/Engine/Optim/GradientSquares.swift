@@ -45,6 +45,19 @@ public final class GradientSquares {
     /// earlier covers), or nil.
     public func sum(at position: Int) -> Double? { squares[position] }
 
+    /// The distinct tokens of a batch in ascending order (so sums over their rows add in the same order every run): the
+    /// embedding rows a token scatter writes.
+    static func distinctTokens(_ tokens: UnsafeMutableBufferPointer<Int32>) -> [Int] {
+        Set(tokens).sorted().map(Int.init)
+    }
+
+    /// Σ x² over rows `rows` (each `width` floats) of `table`, in the rows' order.
+    static func sumOfSquares(rows: [Int], in table: UnsafeMutableBufferPointer<Float>, width: Int) -> Double {
+        rows.reduce(0) { sum, row in
+            (row * width..<(row + 1) * width).reduce(sum) { $0 + Double(table[$1]) * Double(table[$1]) }
+        }
+    }
+
     /// Tensors recorded since the last reset, those inside spans included.
     public var recordedCount: Int { squares.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 }

@@ -280,20 +280,13 @@ public final class GPT2: LanguageModel {
         if pw == .overwrite { g.wpe.update(repeating: 0) }
         // The scatter adds to the rows of the batch's tokens: the tied embedding's squares are the LM head's, with
         // those rows' squares before the scatter swapped for theirs after.
-        let rows = Set(a.inputs).sorted().map { Int($0) * C }
-        let before = headSquares.map { _ in Self.squares(of: g.wte, rows: rows, width: C) }
+        let tokens = GradientSquares.distinctTokens(a.inputs)
+        let before = headSquares.map { _ in GradientSquares.sumOfSquares(rows: tokens, in: g.wte, width: C) }
         PositionalEmbedding.backward(dwte: g.wte, dwpe: g.wpe, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), B: B, T: T, C: C)
         if let headSquares, let before {
             // Rounding may take an all-but-zero sum below 0; a NaN (an overflowed gradient) must reach the norm as NaN.
-            let sum = headSquares - before + Self.squares(of: g.wte, rows: rows, width: C)
+            let sum = headSquares - before + GradientSquares.sumOfSquares(rows: tokens, in: g.wte, width: C)
             squares.record(g.wte, sum < 0 ? 0 : sum)
-        }
-    }
-
-    /// Σ x² over `width` floats from each of `rows`' offsets.
-    private static func squares(of tensor: UnsafeMutableBufferPointer<Float>, rows: [Int], width: Int) -> Double {
-        rows.reduce(0) { sum, offset in
-            (offset..<offset + width).reduce(sum) { $0 + Double(tensor[$1]) * Double(tensor[$1]) }
         }
     }
 }

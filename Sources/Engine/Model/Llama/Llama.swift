@@ -270,10 +270,7 @@ public final class Llama: LanguageModel {
         TokenEmbedding.backward(dtable: g.embed, dout: a.dresidual, tokens: UnsafeBufferPointer(a.inputs), R: BT, C: C)
         if pw == .overwrite {
             // Zeroed above, so only the batch's token rows hold anything.
-            let rows = Set(a.inputs).sorted().map { Int($0) * C }
-            squares.record(
-                g.embed,
-                rows.reduce(0) { sum, offset in (offset..<offset + C).reduce(sum) { $0 + Double(g.embed[$1]) * Double(g.embed[$1]) } })
+            squares.record(g.embed, GradientSquares.sumOfSquares(rows: GradientSquares.distinctTokens(a.inputs), in: g.embed, width: C))
         }
     }
 }
