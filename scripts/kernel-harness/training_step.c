@@ -1,12 +1,15 @@
 /* The matrix products of one GPT-2 124M training step at batch 4 × 64 (256 rows), run on the engine's fp32 kernels
-   (Sources/CKernels/gemm_f32.c) by two threads sharing each product's groups, as `PanelKernel` runs them: the forward
-   products, the input gradients and the overwritten weight gradients, in the order a step meets them, each weight
-   matrix distinct. Prints each shape's time and GFLOP/s and the step's best and mean over the steps run.
+   (Sources/CKernels/gemm_f32.c) by two threads taking each product's groups from a shared cursor, with the shapes,
+   slices and row blocks `PanelKernel` gives them: the forward products, the input gradients and the overwritten weight
+   gradients, in the order a step meets them, each weight matrix distinct. Unlike the engine, both threads wait at the
+   end of every product, slice and row block (the engine runs a layer's input and weight gradients, and the LM head's
+   weight-gradient blocks, as one job each), and no bias, residual or sum of squares is taken. Prints each shape's time and GFLOP/s and the step's best and mean over the steps run.
 
    What it leaves out: everything but the products (attention's small products, norms, GELU, the softmax, the
    optimizer), the Swift pool (a spin barrier stands in for it) and the engine's CPU check (it exits without AVX-512F).
-   With `--optimizer` it adds a pass standing in for AdamW after each step (reads four and writes three floats for
-   each of the model's 124 M parameters), so the products meet caches and memory as a step leaves them.
+   With `--optimizer` the main thread runs an untimed pass after each step standing in for AdamW's memory traffic
+   (reads four and writes three floats for each of the model's 124 M parameters; no square root or division), so the
+   products meet caches and memory as a step leaves them.
 
    Usage: scripts/kernel-harness/run [steps] [--optimizer] */
 #include "wp_kernels.h"
@@ -95,8 +98,10 @@ static void account(const char *kind, long k, long n, double seconds, double flo
 
 static double step_flops;
 
-/* out[M, N] = inp[M, K]·W, W [K, N] input-major or [N, K] output-major; inputs past 4096 in slices (as PanelKernel). */
+/* out[M, N] = inp[M, K]·W, W [K, N] input-major or [N, K] output-major; input-major inputs past 4096 in slices (as
+   PanelKernel; it leaves wider output-major products to sgemm, and so does this harness: it has none). */
 static void multiply(const char *kind, float *out, const float *inp, const float *w, int input_major, long M, long K, long N) {
+    if (!input_major && K > 4096) { fprintf(stderr, "output-major products wider than 4096 inputs run sgemm in the engine\n"); exit(2); }
     double start = now();
     long slices = (K + 4095) / 4096;
     for (long s = 0; s < slices; s++) {
@@ -179,7 +184,7 @@ int main(int argc, char **argv) {
         double elapsed = now() - start;
         if (elapsed < best) best = elapsed;
         total += elapsed;
-        if (optimizer) /* one thread's share of a stand-in AdamW stream: p, m, v updated from g */
+        if (optimizer) /* the stand-in for AdamW's traffic: p, m, v updated from g, on this thread alone */
             for (long i = 0; i < parameters; i++) {
                 float g = state[1][i];
                 state[2][i] = 0.9f * state[2][i] + 0.1f * g;
