@@ -109,14 +109,20 @@ public final class MeasuredSession {
     public func stop() -> SamplerOverhead? {
         guard !stopped, let sampler else { return nil }
         stopped = true
-        return sampler.stop()
+        let overhead = sampler.stop()
+        stoppedAt = Date()
+        return overhead
     }
     private var stopped = false
+    /// When sampling stopped (after its last reading): the run's end.
+    private var stoppedAt: Date?
 
     public var flushErrors: [String] { sampler?.flushErrors ?? [] }
 
     /// Commits everything sampled, records the run's energy result into its chain (`verify` recomputes it from the
-    /// samples) and seals the run. Stops the sampler first if it still runs.
+    /// samples) and seals the run. Stops the sampler first if it still runs. The run ends when sampling stopped: time
+    /// `summarize` takes afterwards (a benchmark's findings, whose rerun is a run of its own) is not this run's, so it
+    /// adds nothing to its duration or to the embodied carbon reserved for that duration.
     /// - Throws: `LedgerError` when the ledger cannot be written; what `RunEnergy.compute` throws. Committed samples
     ///   stay in the ledger either way.
     /// - Parameter summarize: figures computed from the committed samples (a benchmark's summary), recorded into the
@@ -133,7 +139,7 @@ public final class MeasuredSession {
         }
         let energy = try RunEnergy.compute(ledger: ledger, run: runID)
         record(.result(RecordedResult(energy)))
-        try recorder.close(status: status, exitCode: exitCode)
+        try recorder.close(status: status, exitCode: exitCode, endedAt: stoppedAt ?? Date())
         return energy
     }
 }
