@@ -73,11 +73,20 @@ final class ReportCLITests: XCTestCase {
             (["report", "--compare", "last", "1"], "--compare names run 1 twice (last is run 1)"),
             (["report", "--compare", "1", "first"], "'first' is neither"),
             (["compare", "1", "1"], "run 1 is named twice"),
+            (["report", "--since", "2026-13-01"], "'2026-13-01' is not a date; use YYYY-MM-DD, or a time such as"),
+            (["report", "--since", "2026-12-01T09:00:00-02:00", "--until", "2026-12-01T10:00:00Z"], "is not before --until"),
+            (["offsets", "--since", "someday"], "'someday' is not a date"),
         ] {
             let r = try CLI.run(arguments + ["--ledger", ledger, "--output", dir.path], env: env)
             XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
             XCTAssertTrue(r.stderr.contains(words), "\(arguments): \(r.stderr)")
         }
+        // A date that is no date is a usage error, as a reversed period is.
+        let badDate = try CLI.run(["report", "--since", "2026-13-01", "--ledger", ledger, "--output", dir.path], env: env)
+        XCTAssertEqual(badDate.status, 64, badDate.stderr)
+        let offset = try CLI.run(
+            ["report", "--since", "2000-01-01T01:00:00+01:00", "--ledger", ledger, "--output", dir.path, "--formats", "json"], env: env)
+        XCTAssertEqual(offset.status, 0, offset.stderr)
         // `last` names the ledger's last run in a comparison too.
         XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
         let both = try CLI.run(

@@ -254,6 +254,26 @@ final class SustainabilityReportTests: XCTestCase {
         fails(.init(kind: .run, runs: [99]), "run 99 is not in the ledger")
         fails(.init(kind: .period, since: "1990-01-01", until: "1990-02-01"), "no run started between 1990-01-01 and 1990-02-01")
         fails(.init(kind: .period, since: "last tuesday"), "'last tuesday' is not a date")
+        // A bound with a UTC offset or without fractional seconds selects as its UTC time does.
+        let offset = try builder().build(.init(kind: .period, since: "2000-01-01T01:00:00+01:00", until: "2999-01-01T00:00:00Z"))
+        XCTAssertEqual(offset.totals.runs, 2)
+    }
+
+    /// Period bounds: a day as given; a time with `Z` or an offset, with or without fractional seconds, as the ledger
+    /// writes times; anything else refused with the forms it takes.
+    func testPeriodBoundsTakeDaysAndTimesWithOffsets() throws {
+        for (text, bound) in [
+            ("2026-11-30", "2026-11-30"), ("2026-11-30T08:00:00Z", "2026-11-30T08:00:00.000Z"),
+            ("2026-11-30T08:00:00.118Z", "2026-11-30T08:00:00.118Z"), ("2026-11-30T09:00:00+01:00", "2026-11-30T08:00:00.000Z"),
+            ("2026-11-30T09:00:00.250+01:00", "2026-11-30T08:00:00.250Z"), ("2026-11-30T00:30:00-05:00", "2026-11-30T05:30:00.000Z"),
+        ] {
+            XCTAssertEqual(try SustainabilityReportBuilder.instant(text), bound, text)
+        }
+        for bad in ["2026-13-01", "30/11/2026", "2026-11-30T08:00", "2026-11-30 08:00:00Z", "yesterday"] {
+            XCTAssertThrowsError(try SustainabilityReportBuilder.instant(bad), bad) {
+                XCTAssertTrue("\($0)".contains("'\(bad)' is not a date; use YYYY-MM-DD, or a time such as"), "\($0)")
+            }
+        }
     }
 
     /// The HTML in a real browser: every chart has geometry, the page fetches nothing and logs no error, and a

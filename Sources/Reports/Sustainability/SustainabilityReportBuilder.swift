@@ -83,12 +83,23 @@ public struct SustainabilityReportBuilder {
             verification: .init(command: "wattprint verify --report REPORT.json --ledger \(ledger.path)", publicKey: nil, signature: nil))
     }
 
-    /// "2026-11-30" or a full UTC timestamp, as the ledger writes them.
-    static func instant(_ text: String) throws -> String {
-        if text.count == 10, LedgerClock.parseUTC(text + "T00:00:00Z") != nil || Self.dayFormat.date(from: text) != nil { return text }
-        if LedgerClock.parseUTC(text) != nil { return text }
-        throw ReportError("'\(text)' is not a date", fix: "use YYYY-MM-DD or a UTC time such as 2026-11-30T08:00:00Z")
+    /// A period's bound as the ledger's start times compare with it: a day, "2026-11-30", as given (its UTC midnight);
+    /// or an ISO 8601 time with `Z` or a UTC offset, fractional seconds optional ("2026-11-30T08:00:00Z",
+    /// "2026-11-30T09:00:00.250+01:00"), written as the ledger writes times (UTC, milliseconds).
+    /// - Throws: `ReportError` naming the forms it takes.
+    public static func instant(_ text: String) throws -> String {
+        if text.count == 10, Self.dayFormat.date(from: text) != nil { return text }
+        if let time = LedgerClock.parseUTC(text) ?? Self.timeFormat.date(from: text) { return LedgerClock.utcString(time) }
+        throw ReportError(
+            "'\(text)' is not a date", fix: "use YYYY-MM-DD, or a time such as 2026-11-30T08:00:00Z or 2026-11-30T09:00:00+01:00")
     }
+
+    /// ISO 8601 times without fractional seconds (`LedgerClock.parseUTC` takes those with them).
+    static let timeFormat: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f
+    }()
 
     static let dayFormat: DateFormatter = {
         let f = DateFormatter()

@@ -27,7 +27,7 @@ struct OffsetsCommand: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("The run (an id or `last`).", valueName: "run")) var subject: String?
-    @Option(help: "A period's first day (YYYY-MM-DD).") var since: String?
+    @Option(help: "A period's first day (YYYY-MM-DD or a time with Z or a UTC offset).") var since: String?
     @Option(help: "The day after a period's last (exclusive).") var until: String?
     @Option(help: ArgumentHelp("The run must finish within this of its start: 24h, 90m, 2d.", valueName: "duration")) var deadline: String?
     @OptionGroup var hourlyOptions: HourlyOptions
@@ -46,6 +46,9 @@ struct OffsetsCommand: ParsableCommand {
 
     func validate() throws {
         if (subject != nil) == (since != nil || until != nil) { throw ValidationError("give a run (or last), or --since/--until") }
+        if let from = try since.map(Self.periodBound), let to = try until.map(Self.periodBound), from >= to {
+            throw ValidationError("--since \(since!) is not before --until \(until!) (--until is exclusive); swap them or widen the period")
+        }
         if let deadline, Self.hours(deadline) == nil { throw ValidationError("--deadline takes a duration like 24h, 90m or 2d") }
         if !(runsPerYear > 0 && runsPerYear.isFinite) { throw ValidationError("--runs-per-year must be above 0") }
         if let cleanest, cleanest < 1 { throw ValidationError("--cleanest must be at least 1") }
@@ -93,7 +96,7 @@ struct OffsetsCommand: ParsableCommand {
                 throw CLIError("run '\(subject)' is not in the ledger \(store.path); list the runs with `wattprint runs`")
             }
         } else {
-            let from = since ?? "", to = until ?? "\u{10FFFF}"
+            let from = try since.map(Self.periodBound) ?? "", to = try until.map(Self.periodBound) ?? "\u{10FFFF}"
             ids = try store.runs().filter { $0.startedAt >= from && $0.startedAt < to }.compactMap(\.id)
             if ids.isEmpty {
                 throw CLIError("no run started between \(since ?? "the beginning") and \(until ?? "now"); widen --since/--until")
