@@ -84,9 +84,14 @@ final class ReportCLITests: XCTestCase {
         // A date that is no date is a usage error, as a reversed period is.
         let badDate = try CLI.run(["report", "--since", "2026-13-01", "--ledger", ledger, "--output", dir.path], env: env)
         XCTAssertEqual(badDate.status, 64, badDate.stderr)
-        let offset = try CLI.run(
-            ["report", "--since", "2000-01-01T01:00:00+01:00", "--ledger", ledger, "--output", dir.path, "--formats", "json"], env: env)
+        // Two hours ago at +12:00 reads later than the run's UTC start as text, and is earlier in time: the run is in.
+        let east = ISO8601DateFormatter()
+        east.timeZone = TimeZone(secondsFromGMT: 12 * 3600)
+        let since = east.string(from: Date().addingTimeInterval(-7200))
+        XCTAssertTrue(since.hasSuffix("+12:00"), since)
+        let offset = try CLI.run(["report", "--since", since, "--ledger", ledger, "--output", dir.path, "--formats", "json"], env: env)
         XCTAssertEqual(offset.status, 0, offset.stderr)
+        XCTAssertEqual(try CLI.run(["report", "--since", "2026-11-30", "--until", "2026-11-30T00:00:00Z"]).status, 64)
         // `last` names the ledger's last run in a comparison too.
         XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
         let both = try CLI.run(

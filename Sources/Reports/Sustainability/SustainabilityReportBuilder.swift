@@ -89,6 +89,9 @@ public struct SustainabilityReportBuilder {
     /// - Throws: `ReportError` naming the forms it takes.
     public static func instant(_ text: String) throws -> String {
         if text.count == 10, Self.dayFormat.date(from: text) != nil { return text }
+        // A UTC time with fractional seconds compares as given, as it always has (a report's recorded bounds select
+        // the same runs when verified).
+        if text.hasSuffix("Z"), LedgerClock.parseUTC(text) != nil { return text }
         if let time = LedgerClock.parseUTC(text) ?? Self.timeFormat.date(from: text) { return LedgerClock.utcString(time) }
         throw ReportError(
             "'\(text)' is not a date", fix: "use YYYY-MM-DD, or a time such as 2026-11-30T08:00:00Z or 2026-11-30T09:00:00+01:00")

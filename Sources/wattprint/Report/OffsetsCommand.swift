@@ -28,7 +28,7 @@ struct OffsetsCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The run (an id or `last`).", valueName: "run")) var subject: String?
     @Option(help: "A period's first day (YYYY-MM-DD or a time with Z or a UTC offset).") var since: String?
-    @Option(help: "The day after a period's last (exclusive).") var until: String?
+    @Option(help: "The period's end, exclusive: a day (its UTC midnight) or a time, as --since.") var until: String?
     @Option(help: ArgumentHelp("The run must finish within this of its start: 24h, 90m, 2d.", valueName: "duration")) var deadline: String?
     @OptionGroup var hourlyOptions: HourlyOptions
     @Option(help: ArgumentHelp("Regions to compare, comma-separated: FR,US-CAL-CISO,aws:eu-north-1.", valueName: "list")) var regions:
@@ -46,9 +46,7 @@ struct OffsetsCommand: ParsableCommand {
 
     func validate() throws {
         if (subject != nil) == (since != nil || until != nil) { throw ValidationError("give a run (or last), or --since/--until") }
-        if let from = try since.map(Self.periodBound), let to = try until.map(Self.periodBound), from >= to {
-            throw ValidationError("--since \(since!) is not before --until \(until!) (--until is exclusive); swap them or widen the period")
-        }
+        try Self.checkPeriod(since: since, until: until)
         if let deadline, Self.hours(deadline) == nil { throw ValidationError("--deadline takes a duration like 24h, 90m or 2d") }
         if !(runsPerYear > 0 && runsPerYear.isFinite) { throw ValidationError("--runs-per-year must be above 0") }
         if let cleanest, cleanest < 1 { throw ValidationError("--cleanest must be at least 1") }

@@ -12,4 +12,14 @@ extension ParsableCommand {
             throw ValidationError(error.description)
         }
     }
+
+    /// Refuses a period whose `since` is not before its `until` (exclusive), both checked as dates first; a day
+    /// counts as its UTC midnight.
+    static func checkPeriod(since: String?, until: String?) throws {
+        let from = try since.map(periodBound), to = try until.map(periodBound)
+        func midnight(_ bound: String) -> String { bound.count == 10 ? bound + "T00:00:00.000Z" : bound }
+        if let since, let until, let from, let to, midnight(from) >= midnight(to) {
+            throw ValidationError("--since \(since) is not before --until \(until) (--until is exclusive); swap them or widen the period")
+        }
+    }
 }

@@ -26,7 +26,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run to report (an id or `last`).", valueName: "run")) var subject: String?
     @Option(parsing: .upToNextOption, help: "Runs to report side by side (ids, or last).") var compare: [String] = []
     @Option(help: "A period's first day (YYYY-MM-DD or a time with Z or a UTC offset).") var since: String?
-    @Option(help: "The day after a period's last (exclusive).") var until: String?
+    @Option(help: "The period's end, exclusive: a day (its UTC midnight) or a time, as --since.") var until: String?
     @Option(help: "Group a period by workload, model, host or region.") var groupBy: String?
     @Option(help: "Formats to write, comma-separated: md, html, json, csv.") var formats = "md,html,json,csv"
     @Option(help: "Folder to write into (made if missing).") var output = "Reports"
@@ -45,10 +45,7 @@ struct ReportCommand: ParsableCommand {
         if compare.count == 1 {
             throw ValidationError("--compare needs two runs or more; for one run, name it alone: wattprint report \(compare[0])")
         }
-        let from = try since.map(Self.periodBound), to = try until.map(Self.periodBound)
-        if let since, let until, let from, let to, from >= to {
-            throw ValidationError("--since \(since) is not before --until \(until) (--until is exclusive); swap them or widen the period")
-        }
+        try Self.checkPeriod(since: since, until: until)
         let unknown = formatList.filter { !["md", "html", "json", "csv"].contains($0) }
         if !unknown.isEmpty { throw ValidationError("unknown format \(unknown.joined(separator: ", ")); use md, html, json, csv") }
     }
