@@ -33,11 +33,69 @@ final class ComparisonTests: XCTestCase {
     func testReferenceSpecIsFrozen() throws {
         let path = Self.repository.appendingPathComponent("Workloads/small/gpt2.json").path
         let spec = try SpecReader.read(WorkloadSpec.self, path: path, keys: WorkloadSpec.keys, example: "")
-        XCTAssertEqual(try RatingScale.specHash(spec), RatingScale.v1.referenceSpecSHA256)
-        XCTAssertEqual(spec.name, RatingScale.v1.referenceWorkload)
+        XCTAssertEqual(try RatingScale.specHash(spec), RatingScale.current.referenceSpecSHA256)
+        XCTAssertEqual(spec.name, RatingScale.current.referenceWorkload)
         // As a comparison reads it back from a run's bench_plan.
         let recorded = try JSONDecoder().decode(WorkloadSpec.self, from: JSONEncoder().encode(try JSONValue(encoding: spec)))
-        XCTAssertEqual(try RatingScale.specHash(recorded), RatingScale.v1.referenceSpecSHA256)
+        XCTAssertEqual(try RatingScale.specHash(recorded), RatingScale.current.referenceSpecSHA256)
+        // v1's reference is the same file as it was before v2 lengthened its training and prefill windows.
+        var v1 = spec
+        v1.phases.train?.steps = 80
+        v1.phases.prefill?.batch = 16
+        v1.phases.decode?.newTokens = 128
+        XCTAssertEqual(try RatingScale.specHash(v1), RatingScale.v1.referenceSpecSHA256)
+        XCTAssertEqual(RatingScale.versions.map(\.version), [2, 1])
+        XCTAssertEqual(Set(RatingScale.versions.map(\.referenceWorkload)), ["small-gpt2"])
+    }
+
+    /// Each run is graded on the scale whose reference it recorded: a run of the older reference keeps its grades
+    /// (with a note saying which scale), a run of the newer one is graded on that, and a reference that is neither's
+    /// is not graded.
+    func testEachRunIsGradedOnTheScaleOfItsRecordedReference() throws {
+        let dir = try TestScratch.folder(name).path
+        // The reference must be standard: its spec names its corpus's hash.
+        let draft = try Self.trainingSpec(in: dir, name: "small-gpt2", architecture: "gpt2", steps: 3)
+        let sha = try BenchPlan.make(arguments: [draft], workloadsDirectory: dir, repeats: 1, idleSeconds: 0).workloads[0].corpusSHA256
+        func reference(steps: Int) throws -> String {
+            let path = dir + "/reference-\(steps).json"
+            try """
+            {"schema": 1, "name": "small-gpt2", "model": {"architecture": "gpt2", "layers": 1, "width": 32, "heads": 2},
+             "data": {"corpus": "\(dir)/corpus.txt", "sha256": "\(sha)", "tokenizer": "byte"},
+             "phases": {"train": {"batch": 2, "sequence": 16, "steps": \(steps), "evaluationBatches": 1, "learningRate": 0.01}}}
+            """.write(toFile: path, atomically: false, encoding: .utf8)
+            return path
+        }
+        let other = try Self.trainingSpec(in: dir, name: "mine-llama", architecture: "llama", steps: 3)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        var ids: [Int64] = [], hashes: [String] = []
+        for steps in [3, 4, 5] {
+            let plan = try BenchPlan.make(
+                arguments: [try reference(steps: steps), other], workloadsDirectory: dir, repeats: 1, idleSeconds: 0)
+            XCTAssertTrue(plan.workloads[0].standard)
+            hashes.append(try RatingScale.specHash(plan.workloads[0].spec))
+            let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
+            let recorder = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+            try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+            try recorder.finish()
+            ids.append(recorder.run.runID)
+        }
+        let older = RatingScale(version: 8, referenceWorkload: "small-gpt2", referenceSpecSHA256: hashes[0], bands: RatingScale.bandsV1)
+        let newer = RatingScale(version: 9, referenceWorkload: "small-gpt2", referenceSpecSHA256: hashes[1], bands: RatingScale.bandsV1)
+        let analyses = try ids.map { try BenchAnalysis.compute(ledger: ledger, run: $0, data: try CarbonData.bundled()) }
+        let c = try Comparison.build(ledger: ledger, runs: ids, analyses: analyses, targetLoss: nil, scales: [newer, older])
+        XCTAssertEqual(c.rows.map(\.ratingScale), [8, 8, 9, 9, nil, nil])
+        XCTAssertEqual(c.rows.map { $0.phases[0].grade != nil }, [true, true, true, true, false, false])
+        XCTAssertEqual(c.rows[0].phases[0].grade, "C", "the reference is graded against itself")
+        XCTAssertEqual(c.ratingScale, 9)
+        XCTAssertTrue(c.notes.contains { $0.hasPrefix("run \(ids[0]) is graded on rating scale v8: ") }, "\(c.notes)")
+        XCTAssertFalse(c.notes.contains { $0.hasPrefix("run \(ids[1]) ") }, "\(c.notes)")
+        XCTAssertTrue(
+            c.notes.contains { $0.hasPrefix("run \(ids[2]): small-gpt2 is not the frozen reference") && $0.contains("v9, v8") },
+            "\(c.notes)")
+        // On its own, the newer run needs no note and the comparison names its scale.
+        let alone = try Comparison.build(ledger: ledger, runs: [ids[1]], analyses: [analyses[1]], targetLoss: nil, scales: [newer, older])
+        XCTAssertEqual(alone.ratingScale, 9)
+        XCTAssertEqual(alone.notes, [])
     }
 
     /// Two workloads benchmarked together, one named like the reference but not its spec: figures side by side, best

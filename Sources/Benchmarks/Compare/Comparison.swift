@@ -48,19 +48,26 @@ public struct Comparison: Codable, Sendable {
         /// The grid its g CO2e use (the run's recorded region; "WORLD" when none was given) and that grid's intensity.
         public var grid: String?
         public var gridGramsPerKWh: Double?
+        /// The rating scale version its grades are on: the one whose reference its run recorded; nil when ungraded.
+        public var ratingScale: Int?
     }
 
     public var rows: [Row]
     public var targetLoss: Double?
+    /// The newest rating scale version any row is graded on (the current version when none is graded); rows say their
+    /// own (`Row.ratingScale`).
     public var ratingScale: Int
     public var reference: String
     /// Why some rows carry no grade.
     public var notes: [String]
 
+    /// Each run is graded on the scale (of `scales`, newest first, all with one reference workload) whose reference
+    /// spec it recorded, so a run from before a scale's change keeps the grades it had.
     /// - Throws: what `BenchAnalysis.compute` throws for a run that is not a benchmark.
-    public static func build(ledger: Ledger, runs: [Int64], analyses: [BenchAnalysis], targetLoss: Double?, scale: RatingScale = .v1) throws
-        -> Comparison
-    {
+    public static func build(
+        ledger: Ledger, runs: [Int64], analyses: [BenchAnalysis], targetLoss: Double?, scales: [RatingScale] = RatingScale.versions
+    ) throws -> Comparison {
+        let current = scales[0]
         var rows: [Row] = []
         var notes: [String] = []
         for (run, analysis) in zip(runs, analyses) {
@@ -68,20 +75,26 @@ public struct Comparison: Codable, Sendable {
                 if case let .benchPlan(p) = RunEvent(e) { return p }
                 return nil
             }.first
-            let reference = analysis.workloads.first { $0.name == scale.referenceWorkload }
-            var referenceUsable = false
+            let reference = analysis.workloads.first { $0.name == current.referenceWorkload }
+            var scale: RatingScale?
             if let reference, let recorded = plan?.workloads.first(where: { $0.name == reference.name }) {
                 let decoder = JSONDecoder()
                 let spec = try? decoder.decode(WorkloadSpec.self, from: JSONEncoder().encode(recorded.spec))
-                referenceUsable = (try? spec.map(RatingScale.specHash)) == scale.referenceSpecSHA256 && recorded.standard
-                if !referenceUsable {
+                let hash = (try? spec.map(RatingScale.specHash)) ?? nil
+                scale = recorded.standard ? scales.first { $0.referenceSpecSHA256 == hash } : nil
+                if let scale, scale.version != current.version {
                     notes.append(
-                        "run \(run): \(scale.referenceWorkload) is not the frozen reference (its spec or corpus differs from rating scale v\(scale.version)'s), so its rows are not graded"
+                        "run \(run) is graded on rating scale v\(scale.version): its \(current.referenceWorkload) is that version's reference (the small suite as it was then), not v\(current.version)'s"
+                    )
+                } else if scale == nil {
+                    let versions = scales.map { "v\($0.version)" }.joined(separator: ", ")
+                    notes.append(
+                        "run \(run): \(current.referenceWorkload) is not the frozen reference (its spec or corpus differs from that of every rating scale: \(versions)), so its rows are not graded"
                     )
                 }
             } else {
                 notes.append(
-                    "run \(run) has no \(scale.referenceWorkload) to grade against: run it in the same benchmark (it is in the small suite)"
+                    "run \(run) has no \(current.referenceWorkload) to grade against: run it in the same benchmark (it is in the small suite)"
                 )
             }
             let events = try ledger.events(run: run)
@@ -102,7 +115,7 @@ public struct Comparison: Codable, Sendable {
                 var phases: [PhaseFigures] = []
                 for p in w.phases {
                     var ratio: Double?
-                    if referenceUsable, let r = reference?.phases.first(where: { $0.phase == p.phase }), r.joulesPerToken.median > 0 {
+                    if scale != nil, let r = reference?.phases.first(where: { $0.phase == p.phase }), r.joulesPerToken.median > 0 {
                         ratio = p.joulesPerToken.median / r.joulesPerToken.median
                     }
                     phases.append(
@@ -112,7 +125,7 @@ public struct Comparison: Codable, Sendable {
                             joulesPerTokenHigh: p.joulesPerToken.high, joulesPerTokenCoverage: p.joulesPerToken.coverage,
                             gramsPer1kTokens: p.carbon?.gramsPer1kTokens,
                             gramsPer1kTokensLow: p.carbon?.low, gramsPer1kTokensHigh: p.carbon?.high, ratio: ratio,
-                            grade: ratio.flatMap(scale.grade), energySource: p.energySource))
+                            grade: ratio.flatMap { scale?.grade(ratio: $0) }, energySource: p.energySource))
                 }
                 var toTarget: Double?, reached: Bool?
                 let training = windows.filter { $0.mark.workload == w.name && $0.mark.name == "train" }
@@ -133,7 +146,8 @@ public struct Comparison: Codable, Sendable {
                             if !$0.contains($1) { $0.append($1) }
                         },
                         grid: carbon?.region,
-                        gridGramsPerKWh: carbon?.intensityGramsPerKWh))
+                        gridGramsPerKWh: carbon?.intensityGramsPerKWh,
+                        ratingScale: scale?.version))
             }
         }
         var grids: [String] = []
@@ -148,7 +162,8 @@ public struct Comparison: Codable, Sendable {
             )
         }
         return Comparison(
-            rows: rows, targetLoss: targetLoss, ratingScale: scale.version, reference: scale.referenceWorkload, notes: notes)
+            rows: rows, targetLoss: targetLoss, ratingScale: rows.compactMap(\.ratingScale).max() ?? current.version,
+            reference: current.referenceWorkload, notes: notes)
     }
 
     /// The window's energy up to the first step whose 5-step moving mean loss is at most `target`, in proportion to

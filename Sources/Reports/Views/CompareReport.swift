@@ -68,9 +68,14 @@ public enum CompareReport {
         blocks.append(.line("quality:"))
         blocks.append(.prefixed("  ", [.table(quality)]))
         blocks.append(.blank)
+        let versions = Set(c.rows.compactMap(\.ratingScale)).sorted()
+        let scales =
+            versions.count > 1
+            ? "rating scales \(versions.map { "v\($0)" }.joined(separator: " and ")) (each run on its recorded reference's; the same bands)"
+            : "rating scale v\(c.ratingScale)"
         blocks.append(
             .line(
-                "* best in its column. Grades: rating scale v\(c.ratingScale), J/token ÷ \(c.reference)'s in the same run: A+ ≤ 0.5, A ≤ 0.7, B ≤ 0.9, C ≤ 1.1, D ≤ 1.4, E ≤ 2, F above."
+                "* best in its column. Grades: \(scales), J/token ÷ \(c.reference)'s in the same run: A+ ≤ 0.5, A ≤ 0.7, B ≤ 0.9, C ≤ 1.1, D ≤ 1.4, E ≤ 2, F above."
             ))
         blocks.append(
             .line(

@@ -12,8 +12,9 @@ struct CompareCommand: ParsableCommand {
         abstract: "Compare architectures side by side: parameters, FLOPs, tokens/s, J/token and g CO2e per phase, quality, grades.",
         discussion: """
             Each RUN is a benchmark run id (or `last`, the latest benchmark run); each SPEC a workload or suite file, benchmarked first (as `wattprint \
-            bench` would, recorded as its own run). Figures are recomputed from the ledger. Grades follow rating scale v1: \
-            J/token ÷ the frozen reference workload small-gpt2's in the same run (so run it alongside).
+            bench` would, recorded as its own run). Figures are recomputed from the ledger. Grades: J/token ÷ the frozen reference \
+            workload small-gpt2's in the same run (so run it alongside), on the rating scale whose reference spec the run \
+            recorded: v2 for the small suite today, v1 for runs from before it was lengthened.
 
             Examples:
               wattprint compare last
