@@ -278,6 +278,29 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// Every run's events of one kind, by run and then in time order: for questions across runs (which benchmark
+    /// measured a findings rerun) without reading every run's events.
+    /// - Throws: `LedgerError.corruptRow` for an event row whose fields do not read; SQLite's errors, mapped.
+    public func events(kind: String) throws -> [(run: Int64, event: EventRecord)] {
+        try mappingSQLiteErrors {
+            try pool.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT run_id, t_ns, payload FROM event WHERE kind = ? ORDER BY run_id, t_ns, batch_seq, row_seq",
+                    arguments: [kind]
+                ).map { row in
+                    guard let run = Int64.fromDatabaseValue(row[0] as DatabaseValue),
+                        let t = Int64.fromDatabaseValue(row[1] as DatabaseValue),
+                        let p = String.fromDatabaseValue(row[2] as DatabaseValue)
+                    else {
+                        throw LedgerError.corruptRow(
+                            run: Int64.fromDatabaseValue(row[0] as DatabaseValue) ?? 0, table: "event", column: "run_id, t_ns or payload")
+                    }
+                    return (run, EventRecord(tNs: t, kind: kind, payload: p))
+                }
+            }
+        }
+    }
+
     /// How many batches a run has committed.
     public func batchCount(run: Int64) throws -> Int {
         try mappingSQLiteErrors {

@@ -46,6 +46,25 @@ final class LedgerRoundTripTests: XCTestCase {
         XCTAssertEqual(journal, "wal")
     }
 
+    /// One kind of event across runs: every run's, by run and then in time, and no other kind.
+    func testEventsOfOneKindAcrossRuns() throws {
+        let ledger = try Ledger(path: try temporaryDirectory().appendingPathComponent("l.sqlite").path)
+        var ids: [Int64] = []
+        for run in 0..<3 {
+            let recorder = try ledger.beginRun(host: testHost, command: "test \(run)", region: "FR")
+            recorder.record(EventRecord(tNs: 9, kind: "bench_findings", payload: "[\(run), 2]"))
+            recorder.record(EventRecord(tNs: 5, kind: "phase_start", payload: "{}"))
+            if run != 1 { recorder.record(EventRecord(tNs: 3, kind: "bench_findings", payload: "[\(run), 1]")) }
+            try recorder.close(status: .complete, exitCode: 0)
+            ids.append(recorder.runID)
+        }
+        let found = try ledger.events(kind: "bench_findings")
+        XCTAssertEqual(found.map(\.run), [ids[0], ids[0], ids[1], ids[2], ids[2]])
+        XCTAssertEqual(found.map(\.event.payload), ["[0, 1]", "[0, 2]", "[1, 2]", "[2, 1]", "[2, 2]"])
+        XCTAssertTrue(found.allSatisfy { $0.event.kind == "bench_findings" })
+        XCTAssertEqual(try ledger.events(kind: "no_such_kind").count, 0)
+    }
+
     func testAClosedRunRefusesMoreRows() throws {
         let ledger = try Ledger(path: try temporaryDirectory().appendingPathComponent("l.sqlite").path)
         let recorder = try recordRun(ledger)

@@ -24,12 +24,15 @@ public final class LedgerPhaseRecorder: PhaseRecorder {
     private var joules = 0.0
     let origin = DispatchTime.now().uptimeNanoseconds
 
-    public init(ledger: Ledger, idleWatts: Double = 5, workWatts: Double = 20, settings: FootprintSettings) throws {
+    /// - Parameter command: the command line the run records.
+    public init(
+        ledger: Ledger, idleWatts: Double = 5, workWatts: Double = 20, settings: FootprintSettings, command: String = "bench test"
+    ) throws {
         self.ledger = ledger
         self.idleWatts = idleWatts
         self.workWatts = workWatts
         run = try ledger.beginRun(
-            host: Self.host, command: "bench test", region: "FR", startedAt: Date(), monotonicOriginNs: 0, pid: getpid())
+            host: Self.host, command: command, region: "FR", startedAt: Date(), monotonicOriginNs: 0, pid: getpid())
         sink = LedgerSink(recorder: run)
         index = sink.register([
             MeterChannel(

@@ -49,6 +49,7 @@ public enum SustainabilityHTML {
                 table(
                     ["group", "runs", "kWh", "g CO2e", "tokens"],
                     r.groups.map { [$0.name, "\($0.runs)", sig($0.kWh), sig($0.grams), $0.tokens.map(sig) ?? "—"] }))
+            if let note = SustainabilityMarkdown.groupsNote(r) { body.append(.p(.em(.text(note)))) }
             body.append(
                 .raw(SVGChart.bars(r.groups.map { ($0.name, $0.kWh, nil, nil) }, unit: "kWh", kind: "groups", title: "Energy by group")))
         }

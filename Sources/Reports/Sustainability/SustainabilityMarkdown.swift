@@ -26,6 +26,7 @@ public enum SustainabilityMarkdown {
             out += table(
                 ["group", "runs", "kWh", "g CO2e", "tokens"],
                 r.groups.map { ["\($0.name)", "\($0.runs)", sig($0.kWh), sig($0.grams), $0.tokens.map(sig) ?? "—"] })
+            if let note = groupsNote(r) { out += ["", "_\(note)_"] }
         }
         if !r.trend.isEmpty {
             out += ["", "## Trend", ""]
@@ -64,6 +65,18 @@ public enum SustainabilityMarkdown {
 
     /// Each run's phases that counted tokens, for comparing runs on the work itself (a whole run's J/token also
     /// carries its idle, set-up and evaluation time).
+    /// How the groups were formed, where that is not one run to one group (schema 3).
+    static func groupsNote(_ r: SustainabilityReport) -> String? {
+        guard r.schema >= 3 else { return nil }
+        switch r.request.groupBy ?? "workload" {
+        case "model":
+            return
+                "A benchmark run is split among its workloads' models by the energy of their windows, its grams in proportion; the rest of it is \"\(SustainabilityReportBuilder.benchOverhead)\". Such a run counts once in each of its groups."
+        case "workload": return "A benchmark's findings reruns count with the benchmark that measured them."
+        default: return nil
+        }
+    }
+
     static func phaseRows(_ r: SustainabilityReport) -> [[String]] {
         r.runs.flatMap { run in
             run.phases.compactMap { p in

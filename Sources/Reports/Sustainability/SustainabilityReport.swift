@@ -7,7 +7,7 @@
 /// up; then Scope 2 (location-based always, market-based when contractual data was given), embodied emissions,
 /// 90 % intervals with their dominant contributor, the methodology, and the ledger's chain heads.
 public struct SustainabilityReport: Codable, Sendable, Equatable {
-    /// The schema reports are made with. The shape is the same in both; what changed is how some content is worded and
+    /// The schema reports are made with. The shape is the same in all; what changed is how some content is worded and
     /// chosen, and `verify --report` rebuilds a report under the rules of the schema it carries:
     /// - 1: the first.
     /// - 2: headlines say the kWh are IT energy and that the grams include the PUE (a run's names it), and "estimated
@@ -18,9 +18,13 @@ public struct SustainabilityReport: Codable, Sendable, Equatable {
     ///   definitions are worded as such, not as "stored in -", its quality and price tables for a reader, and a price
     ///   known only as an upper bound is costed from 0 (`OffsetPlan.make(revised:)`); notes name `wattprint offsets` for comparing regions, and
     ///   say when bench measured an alternative that was inconclusive.
-    public static let schemaVersion = 2
+    /// - 3: a period grouped by model splits a benchmark run among its workloads' models by their windows' energy, the
+    ///   rest of the run a group of its own (`SustainabilityReportBuilder.benchShares`), where 2 put the whole run under
+    ///   "no model recorded"; grouped by workload, a findings rerun counts with the benchmark that measured it, where 2
+    ///   grouped it under its own command (`wattprint bench Workloads/small/gpt2.json`).
+    public static let schemaVersion = 3
     /// The schemas this wattprint reads and rebuilds.
-    public static let readableSchemas = 1...2
+    public static let readableSchemas = 1...3
 
     public enum Kind: String, Codable, Sendable { case run, comparison, period }
 

@@ -1,4 +1,5 @@
 import Accounting
+import Benchmarks
 import Carbon
 import Foundation
 import Ledger
@@ -77,7 +78,7 @@ public struct SustainabilityReportBuilder {
         return SustainabilityReport(
             schema: schema, request: request, title: title, generatedBy: "wattprint \(toolVersion)",
             ledger: ledger.path, runs: sections, totals: totals,
-            groups: kind == .period ? groups(sections, by: request.groupBy ?? "workload", schema: schema) : [],
+            groups: kind == .period ? try groups(sections, by: request.groupBy ?? "workload", schema: schema) : [],
             trend: kind == .period ? trend(sections) : [], gaps: gaps, methodology: methodology(sections),
             quotable: kind == .run ? (head?.quotable ?? "") : periodSentence(totals, sections, schema: schema), offsets: offsets,
             verification: .init(command: "wattprint verify --report REPORT.json --ledger \(ledger.path)", publicKey: nil, signature: nil))
@@ -225,24 +226,92 @@ public struct SustainabilityReportBuilder {
             quotable: quotable)
     }
 
-    func groups(_ sections: [SustainabilityReport.RunSection], by key: String, schema: Int) -> [SustainabilityReport.Group] {
+    /// A period's runs grouped by `key` (workload, model, host or region), most energy first. From schema 3, by model a
+    /// benchmark run is split among its workloads' models (`benchShares`), and by workload a findings rerun counts with
+    /// the benchmark that measured it.
+    func groups(_ sections: [SustainabilityReport.RunSection], by key: String, schema: Int) throws -> [SustainabilityReport.Group] {
         var out: [SustainabilityReport.Group] = []
+        let parents = schema >= 3 && key == "workload" ? try findingsParents() : [:]
         for s in sections {
-            let name: String
+            var shares: [Share]
             switch key {
-            case "host": name = s.host
-            case "region": name = s.region
-            case "model": name = (try? model(of: s.id)) ?? "no model recorded"
-            default: name = Self.workload(s.command, schema: schema)
+            case "host": shares = [Share(name: s.host, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
+            case "region": shares = [Share(name: s.region, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
+            case "model":
+                if schema >= 3, let plan = try benchPlan(of: s.id) {
+                    shares = Self.benchShares(s, plan: plan)
+                } else {
+                    shares = [Share(name: (try? model(of: s.id)) ?? "no model recorded", kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
+                }
+            default:
+                let command = try parents[s.id].map { try ledger.run($0).command } ?? s.command
+                shares = [Share(name: Self.workload(command, schema: schema), kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
             }
-            if let i = out.firstIndex(where: { $0.name == name }) {
-                out[i].runs += 1; out[i].kWh += s.kWh; out[i].grams += s.totalGrams
-                if let t = s.tokens { out[i].tokens = (out[i].tokens ?? 0) + t }
-            } else {
-                out.append(.init(name: name, runs: 1, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens))
+            var counted: Set<String> = []
+            for share in shares {
+                let first = counted.insert(share.name).inserted
+                if let i = out.firstIndex(where: { $0.name == share.name }) {
+                    out[i].runs += first ? 1 : 0; out[i].kWh += share.kWh; out[i].grams += share.grams
+                    if let t = share.tokens { out[i].tokens = (out[i].tokens ?? 0) + t }
+                } else {
+                    out.append(.init(name: share.name, runs: 1, kWh: share.kWh, grams: share.grams, tokens: share.tokens))
+                }
             }
         }
         return out.sorted { $0.kWh > $1.kWh }
+    }
+
+    /// One run's part of a group: kWh, g CO2e and tokens.
+    struct Share: Equatable {
+        var name: String
+        var kWh: Double
+        var grams: Double
+        var tokens: Double?
+    }
+
+    /// The group a benchmark run's energy outside its workloads' windows goes to (schema 3, by model).
+    public static let benchOverhead = "benchmark idle baselines, peak probes and set-up"
+
+    /// A benchmark run by model: each workload's windows (training, and inference, whose windows hold prefill's and
+    /// decode's) under its model, named as a run's model is ("gpt2 858,880", with its weights' precision when not
+    /// fp32: "llama 25,427,968 int8"); the rest of the run (idle baselines, the sgemm and FMA probes, model builds,
+    /// warm-up and evaluation) under `benchOverhead`. Grams are shared in proportion to kWh; tokens are the workload's
+    /// training, prefill and decode tokens.
+    static func benchShares(_ s: SustainabilityReport.RunSection, plan: BenchPlanRecord) -> [Share] {
+        func phase(_ workload: String, _ name: String) -> SustainabilityReport.Phase? {
+            s.phases.first { $0.name == "\(workload) \(name)" }
+        }
+        func grams(_ kWh: Double) -> Double { s.kWh > 0 ? s.totalGrams * kWh / s.kWh : 0 }
+        var shares: [Share] = []
+        for w in plan.workloads {
+            let kWh = ["train", "inference"].compactMap { phase(w.name, $0)?.kWh }.reduce(0, +)
+            let tokens = ["train", "prefill", "decode"].compactMap { phase(w.name, $0)?.tokens }.reduce(0, +)
+            let name = "\(w.architecture) \(QuantityFormat.grouped(w.parameters))\(w.precision.map { " \($0)" } ?? "")"
+            shares.append(Share(name: name, kWh: kWh, grams: grams(kWh), tokens: tokens > 0 ? tokens : nil))
+        }
+        let rest = s.kWh - shares.reduce(0) { $0 + $1.kWh }
+        // Windows and the run's total come from one replay; a difference at rounding level is not energy of its own.
+        if rest > s.kWh * 1e-9 { shares.append(Share(name: benchOverhead, kWh: rest, grams: grams(rest), tokens: nil)) }
+        return shares
+    }
+
+    func benchPlan(of id: Int64) throws -> BenchPlanRecord? {
+        for e in try ledger.events(run: id) where e.kind == "bench_plan" {
+            if case let .benchPlan(p) = RunEvent(e) { return p }
+        }
+        return nil
+    }
+
+    /// Each findings rerun's benchmark: the run whose recorded findings name it as their measured alternative.
+    func findingsParents() throws -> [Int64: Int64] {
+        var parents: [Int64: Int64] = [:]
+        for (run, event) in try ledger.events(kind: "bench_findings") {
+            guard case let .benchFindings(json) = RunEvent(event),
+                let findings = try? JSONDecoder().decode([EfficiencyFinding].self, from: JSONEncoder().encode(json))
+            else { continue }
+            for alternative in findings.compactMap(\.alternativeRun) where alternative != run { parents[alternative] = run }
+        }
+        return parents
     }
 
     /// A command's workload: the program and its first argument (`python train.py`); from schema 2 a wattprint command
