@@ -13,6 +13,7 @@ import XCTest
 final class PeriodGroupsTests: XCTestCase {
     var ledger: Ledger!
     var benchmark: Int64 = 0, rerun: Int64 = 0
+    let settings = FootprintSettings(region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
 
     /// A benchmark of a GPT-2 and a Llama (`wattprint bench suite`), then a rerun of the GPT-2 alone that the
     /// benchmark's findings name as their measured alternative.
@@ -88,6 +89,21 @@ final class PeriodGroupsTests: XCTestCase {
         XCTAssertEqual(r.groups.first?.runs, 2)
         XCTAssertEqual(r.groups.first?.kWh ?? 0, r.totals.kWh, accuracy: r.totals.kWh * 1e-12)
         XCTAssertTrue(SustainabilityMarkdown.render(r).contains("findings reruns count with the benchmark"))
+        // Merged into a fleet ledger whose ids differ, the rerun still finds its benchmark by the ids of its own ledger.
+        let fleet = try Ledger(path: ledger.path.replacingOccurrences(of: "l.sqlite", with: "fleet.sqlite"))
+        var own: [Int64] = []
+        for command in ["/usr/bin/wattprint bench elsewhere", "/usr/bin/wattprint bench lone --findings none"] {
+            let recorder = try LedgerPhaseRecorder(ledger: fleet, settings: settings, command: command)
+            try recorder.finish()
+            try recorder.run.close(status: .complete, exitCode: 0)
+            own.append(recorder.run.runID)
+        }
+        XCTAssertEqual(own, [benchmark, rerun], "the fleet's own runs take the ids the finding names")
+        try fleet.merge(from: [ledger.path])
+        let merged = try SustainabilityReportBuilder(ledger: fleet, carbon: try CarbonData.bundled(), toolVersion: "test").build(
+            .init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: "workload"))
+        XCTAssertEqual(merged.groups.first { $0.name == "wattprint bench suite" }?.runs, 2, "\(merged.groups)")
+        XCTAssertEqual(merged.groups.first { $0.name == "wattprint bench lone" }?.runs, 1, "\(merged.groups)")
         let two = try period(by: "workload", schema: 2)
         XCTAssertEqual(two.groups.count, 2, "schema 2 grouped the rerun under its own command")
         XCTAssertTrue(two.groups.contains { $0.name.hasPrefix("wattprint bench /") && $0.name.hasSuffix("/gpt2.json") }, "\(two.groups)")

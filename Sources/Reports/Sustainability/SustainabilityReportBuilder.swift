@@ -302,14 +302,30 @@ public struct SustainabilityReportBuilder {
         return nil
     }
 
-    /// Each findings rerun's benchmark: the run whose recorded findings name it as their measured alternative.
+    /// Each findings rerun's benchmark: the run whose recorded findings name it as their measured alternative. The id
+    /// a finding records is one of the ledger the benchmark ran in, so in a merged ledger it names the run merged from
+    /// that same ledger with that original id (`Run.originLedger`, `Run.originRunID`).
     func findingsParents() throws -> [Int64: Int64] {
+        struct Origin: Hashable {
+            var ledger: String?
+            var run: Int64
+        }
+        var local: [Origin: Int64] = [:], origins: [Int64: Run] = [:]
+        for run in try ledger.runs() {
+            guard let id = run.id else { continue }
+            local[Origin(ledger: run.originLedger, run: run.originRunID ?? id)] = id
+            origins[id] = run
+        }
         var parents: [Int64: Int64] = [:]
         for (run, event) in try ledger.events(kind: "bench_findings") {
             guard case let .benchFindings(json) = RunEvent(event),
                 let findings = try? JSONDecoder().decode([EfficiencyFinding].self, from: JSONEncoder().encode(json))
             else { continue }
-            for alternative in findings.compactMap(\.alternativeRun) where alternative != run { parents[alternative] = run }
+            for recorded in findings.compactMap(\.alternativeRun) {
+                if let alternative = local[Origin(ledger: origins[run]?.originLedger, run: recorded)], alternative != run {
+                    parents[alternative] = run
+                }
+            }
         }
         return parents
     }
