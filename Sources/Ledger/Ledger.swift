@@ -279,7 +279,8 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Every run's events of one kind, by run and then in time order: for questions across runs (which benchmark
-    /// measured a findings rerun) without reading every run's events.
+    /// measured a findings rerun). SQLite reads the whole event table for it (events have no index on their kind),
+    /// which is small beside the samples.
     /// - Throws: `LedgerError.corruptRow` for an event row whose fields do not read; SQLite's errors, mapped.
     public func events(kind: String) throws -> [(run: Int64, event: EventRecord)] {
         try mappingSQLiteErrors {

@@ -79,8 +79,10 @@ final class ComparisonTests: XCTestCase {
             try recorder.finish()
             ids.append(recorder.run.runID)
         }
-        let older = RatingScale(version: 8, referenceWorkload: "small-gpt2", referenceSpecSHA256: hashes[0], bands: RatingScale.bandsV1)
-        let newer = RatingScale(version: 9, referenceWorkload: "small-gpt2", referenceSpecSHA256: hashes[1], bands: RatingScale.bandsV1)
+        let older = RatingScale(
+            version: 8, referenceWorkload: "small-gpt2", referenceSpecSHA256: hashes[0], bands: RatingScale.standardBands)
+        let newer = RatingScale(
+            version: 9, referenceWorkload: "small-gpt2", referenceSpecSHA256: hashes[1], bands: RatingScale.standardBands)
         let analyses = try ids.map { try BenchAnalysis.compute(ledger: ledger, run: $0, data: try CarbonData.bundled()) }
         let c = try Comparison.build(ledger: ledger, runs: ids, analyses: analyses, targetLoss: nil, scales: [newer, older])
         XCTAssertEqual(c.rows.map(\.ratingScale), [8, 8, 9, 9, nil, nil])

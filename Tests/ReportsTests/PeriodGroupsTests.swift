@@ -19,19 +19,27 @@ final class PeriodGroupsTests: XCTestCase {
     /// benchmark's findings name as their measured alternative.
     override func setUpWithError() throws {
         let dir = try TestScratch.folder(name).path
+        ledger = try Ledger(path: dir + "/l.sqlite")
+        (benchmark, rerun) = try recordBenchmark(into: ledger, suite: "suite")
+    }
+
+    /// Writes the specs beside `ledger` (GPT-2 and Llama, 1 layer × 32; `same` a second GPT-2 of that shape) and records
+    /// `wattprint bench SUITE` of `workloads` and, when `rerunning`, its findings' rerun of the GPT-2.
+    @discardableResult
+    func recordBenchmark(
+        into ledger: Ledger, suite: String, workloads: [String] = ["gpt2", "llama"], rerunning: Bool = true
+    ) throws -> (Int64, Int64) {
+        let dir = URL(fileURLWithPath: ledger.path).deletingLastPathComponent().path
         try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
             toFile: dir + "/corpus.txt", atomically: false, encoding: .utf8)
-        for architecture in ["gpt2", "llama"] {
+        for (name, architecture) in [("gpt2", "gpt2"), ("llama", "llama"), ("same", "gpt2")] {
             try """
-            {"schema": 1, "name": "w-\(architecture)", "model": {"architecture": "\(architecture)", "layers": 1, "width": 32, "heads": 2},
+            {"schema": 1, "name": "w-\(name)", "model": {"architecture": "\(architecture)", "layers": 1, "width": 32, "heads": 2},
              "data": {"corpus": "corpus.txt", "tokenizer": "byte"},
              "phases": {"train": {"batch": 2, "sequence": 16, "steps": 2, "evaluationBatches": 1},
                         "prefill": {"batch": 2, "promptTokens": 8}, "decode": {"newTokens": 4}}}
-            """.write(toFile: dir + "/\(architecture).json", atomically: false, encoding: .utf8)
+            """.write(toFile: dir + "/\(name).json", atomically: false, encoding: .utf8)
         }
-        ledger = try Ledger(path: dir + "/l.sqlite")
-        let settings = FootprintSettings(
-            region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
         func run(_ files: [String], command: String) throws -> LedgerPhaseRecorder {
             let plan = try BenchPlan.make(
                 arguments: files.map { dir + "/\($0).json" }, workloadsDirectory: dir, repeats: 1, idleSeconds: 0.02)
@@ -40,7 +48,11 @@ final class PeriodGroupsTests: XCTestCase {
             try recorder.finish()
             return recorder
         }
-        let parent = try run(["gpt2", "llama"], command: "/usr/bin/wattprint bench suite --region FR")
+        let parent = try run(workloads, command: "/usr/bin/wattprint bench \(suite) --region FR")
+        guard rerunning else {
+            try parent.run.close(status: .complete, exitCode: 0)
+            return (parent.run.runID, 0)
+        }
         let alternative = try run(["gpt2"], command: "/usr/bin/wattprint bench \(dir)/gpt2.json --repeats 1 --findings none")
         try alternative.run.close(status: .complete, exitCode: 0)
         let finding = EfficiencyFinding(
@@ -48,12 +60,13 @@ final class PeriodGroupsTests: XCTestCase {
             alternativeJoulesPerToken: 1, alternativeRun: alternative.run.runID, detail: "test")
         parent.record(.benchFindings(try JSONValue(encoding: [finding])))
         try parent.run.close(status: .complete, exitCode: 0)
-        benchmark = parent.run.runID
-        rerun = alternative.run.runID
+        return (parent.run.runID, alternative.run.runID)
     }
 
-    func period(by key: String, schema: Int = SustainabilityReport.schemaVersion) throws -> SustainabilityReport {
-        try SustainabilityReportBuilder(ledger: ledger, carbon: try CarbonData.bundled(), toolVersion: "test").build(
+    func period(by key: String, schema: Int = SustainabilityReport.schemaVersion, in ledger: Ledger? = nil) throws
+        -> SustainabilityReport
+    {
+        try SustainabilityReportBuilder(ledger: ledger ?? self.ledger, carbon: try CarbonData.bundled(), toolVersion: "test").build(
             .init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: key), schema: schema)
     }
 
@@ -100,12 +113,55 @@ final class PeriodGroupsTests: XCTestCase {
         }
         XCTAssertEqual(own, [benchmark, rerun], "the fleet's own runs take the ids the finding names")
         try fleet.merge(from: [ledger.path])
-        let merged = try SustainabilityReportBuilder(ledger: fleet, carbon: try CarbonData.bundled(), toolVersion: "test").build(
-            .init(kind: .period, since: "2000-01-01", until: "2999-01-01", groupBy: "workload"))
+        let merged = try period(by: "workload", in: fleet)
         XCTAssertEqual(merged.groups.first { $0.name == "wattprint bench suite" }?.runs, 2, "\(merged.groups)")
         XCTAssertEqual(merged.groups.first { $0.name == "wattprint bench lone" }?.runs, 1, "\(merged.groups)")
         let two = try period(by: "workload", schema: 2)
         XCTAssertEqual(two.groups.count, 2, "schema 2 grouped the rerun under its own command")
         XCTAssertTrue(two.groups.contains { $0.name.hasPrefix("wattprint bench /") && $0.name.hasSuffix("/gpt2.json") }, "\(two.groups)")
+    }
+
+    /// One path merged twice (a node's ledger copied to the same place each day): the two copies' ids repeat, and each
+    /// benchmark still finds its own rerun, the first on its host to start after it.
+    func testAPathMergedTwiceKeepsEachRerunWithItsBenchmark() throws {
+        let path = ledger.path
+        let fleet = try Ledger(path: path.replacingOccurrences(of: "l.sqlite", with: "fleet.sqlite"))
+        try fleet.merge(from: [path])
+        ledger = nil
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.removeItem(atPath: path + suffix)
+        }
+        let next = try Ledger(path: path)
+        let (secondBenchmark, secondRerun) = try recordBenchmark(into: next, suite: "suite-b")
+        XCTAssertEqual([secondBenchmark, secondRerun], [benchmark, rerun], "the second copy's ids repeat the first's")
+        try fleet.merge(from: [path])
+        let merged = try period(by: "workload", in: fleet)
+        XCTAssertEqual(merged.groups.map(\.name).sorted(), ["wattprint bench suite", "wattprint bench suite-b"])
+        XCTAssertEqual(merged.groups.map(\.runs), [2, 2], "\(merged.groups)")
+    }
+
+    /// Two workloads of one model in a run make one group that the run counts in once; a benchmark killed before its
+    /// workloads ran has no part in their models' groups.
+    func testOneModelTwiceAndAWorkloadNeverReached() throws {
+        let twice = try recordBenchmark(into: ledger, suite: "twice", workloads: ["gpt2", "same"], rerunning: false).0
+        let plan = try XCTUnwrap(try ledger.events(run: twice).first { $0.kind == "bench_plan" })
+        let killed = try LedgerPhaseRecorder(ledger: ledger, settings: settings, command: "/usr/bin/wattprint bench killed")
+        killed.run.record(EventRecord(tNs: 1, kind: plan.kind, payload: plan.payload))
+        try killed.finish()
+        try killed.run.close(status: .interrupted, exitCode: nil)
+        let r = try period(by: "model")
+        let gpt2 = try XCTUnwrap(r.groups.first { $0.name.hasPrefix("gpt2 ") })
+        XCTAssertEqual(gpt2.runs, 3, "the benchmark, its rerun and the run of two GPT-2 workloads, each once")
+        let section = try XCTUnwrap(r.runs.first { $0.id == twice })
+        let windows = section.phases.filter { $0.name.hasSuffix(" train") || $0.name.hasSuffix(" inference") }
+        XCTAssertEqual(windows.count, 4)
+        let fromTwice = windows.reduce(0) { $0 + $1.kWh }
+        let others = try period(by: "model").runs.filter { [benchmark, rerun].contains($0.id) }.flatMap(\.phases)
+            .filter { $0.name.hasPrefix("w-gpt2 ") && ($0.name.hasSuffix(" train") || $0.name.hasSuffix(" inference")) }
+        XCTAssertEqual(gpt2.kWh, fromTwice + others.reduce(0) { $0 + $1.kWh }, accuracy: gpt2.kWh * 1e-12)
+        XCTAssertEqual(r.groups.first { $0.name.hasPrefix("llama ") }?.runs, 1, "the killed run reached no Llama")
+        XCTAssertEqual(r.groups.first { $0.name == SustainabilityReportBuilder.benchOverhead }?.runs, 4)
+        XCTAssertEqual(r.groups.reduce(0) { $0 + $1.kWh }, r.totals.kWh, accuracy: r.totals.kWh * 1e-12)
+        XCTAssertEqual(r.groups.reduce(0) { $0 + $1.grams }, r.totals.totalGrams, accuracy: r.totals.totalGrams * 1e-12)
     }
 }

@@ -61,12 +61,13 @@ public struct Comparison: Codable, Sendable {
     /// Why some rows carry no grade.
     public var notes: [String]
 
-    /// Each run is graded on the scale (of `scales`, newest first, all with one reference workload) whose reference
-    /// spec it recorded, so a run from before a scale's change keeps the grades it had.
+    /// Each run is graded on the scale (of `scales`: at least one, newest first, all with one reference workload) whose
+    /// reference spec it recorded, so a run from before a scale's change keeps the grades it had.
     /// - Throws: what `BenchAnalysis.compute` throws for a run that is not a benchmark.
     public static func build(
         ledger: Ledger, runs: [Int64], analyses: [BenchAnalysis], targetLoss: Double?, scales: [RatingScale] = RatingScale.versions
     ) throws -> Comparison {
+        precondition(!scales.isEmpty, "a comparison grades on at least one rating scale")
         let current = scales[0]
         var rows: [Row] = []
         var notes: [String] = []

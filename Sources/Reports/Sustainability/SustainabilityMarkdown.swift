@@ -63,20 +63,22 @@ public enum SustainabilityMarkdown {
     static let runsHeader = ["run", "command", "started", "kWh [90 %]", "g CO2e [90 %]", "J/token (whole run)", "status"]
     static let phaseHeader = ["run", "phase", "seconds", "tokens", "J/token (phase)"]
 
-    /// Each run's phases that counted tokens, for comparing runs on the work itself (a whole run's J/token also
-    /// carries its idle, set-up and evaluation time).
-    /// How the groups were formed, where that is not one run to one group (schema 3).
+    /// How the groups were formed, where a run can be split or joined to another's (schema 3, with such a run in the
+    /// period: a benchmark's share outside its windows, or a findings rerun).
     static func groupsNote(_ r: SustainabilityReport) -> String? {
         guard r.schema >= 3 else { return nil }
         switch r.request.groupBy ?? "workload" {
-        case "model":
+        case "model" where r.groups.contains { $0.name == SustainabilityReportBuilder.benchOverhead }:
             return
                 "A benchmark run is split among its workloads' models by the energy of their windows, its grams in proportion; the rest of it is \"\(SustainabilityReportBuilder.benchOverhead)\". Such a run counts once in each of its groups."
-        case "workload": return "A benchmark's findings reruns count with the benchmark that measured them."
+        case "workload" where r.runs.contains { $0.command.contains("--findings none") }:
+            return "A benchmark's findings reruns count with the benchmark that measured them."
         default: return nil
         }
     }
 
+    /// Each run's phases that counted tokens, for comparing runs on the work itself (a whole run's J/token also
+    /// carries its idle, set-up and evaluation time).
     static func phaseRows(_ r: SustainabilityReport) -> [[String]] {
         r.runs.flatMap { run in
             run.phases.compactMap { p in

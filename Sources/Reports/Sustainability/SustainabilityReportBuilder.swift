@@ -231,7 +231,7 @@ public struct SustainabilityReportBuilder {
     /// the benchmark that measured it.
     func groups(_ sections: [SustainabilityReport.RunSection], by key: String, schema: Int) throws -> [SustainabilityReport.Group] {
         var out: [SustainabilityReport.Group] = []
-        let parents = schema >= 3 && key == "workload" ? try findingsParents() : [:]
+        let parents = schema >= 3 && key == "workload" ? try findingsParents(of: sections) : [:]
         for s in sections {
             var shares: [Share]
             switch key {
@@ -269,7 +269,8 @@ public struct SustainabilityReportBuilder {
         var tokens: Double?
     }
 
-    /// The group a benchmark run's energy outside its workloads' windows goes to (schema 3, by model).
+    /// The group a benchmark run's energy outside its workloads' windows goes to (schema 3, by model). It is a group
+    /// name in signed reports: changing it needs a new schema.
     public static let benchOverhead = "benchmark idle baselines, peak probes and set-up"
 
     /// A benchmark run by model: each workload's windows (training, and inference, whose windows hold prefill's and
@@ -281,12 +282,16 @@ public struct SustainabilityReportBuilder {
         func phase(_ workload: String, _ name: String) -> SustainabilityReport.Phase? {
             s.phases.first { $0.name == "\(workload) \(name)" }
         }
-        func grams(_ kWh: Double) -> Double { s.kWh > 0 ? s.totalGrams * kWh / s.kWh : 0 }
+        // No energy to share out (a run killed before its first reading): its grams, embodied ones say, stay whole.
+        guard s.kWh > 0 else { return [Share(name: benchOverhead, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)] }
+        func grams(_ kWh: Double) -> Double { s.totalGrams * kWh / s.kWh }
         var shares: [Share] = []
         for w in plan.workloads {
             let kWh = ["train", "inference"].compactMap { phase(w.name, $0)?.kWh }.reduce(0, +)
             let tokens = ["train", "prefill", "decode"].compactMap { phase(w.name, $0)?.tokens }.reduce(0, +)
             let name = "\(w.architecture) \(QuantityFormat.grouped(w.parameters))\(w.precision.map { " \($0)" } ?? "")"
+            // A workload the run never reached (killed before it) is no share of it.
+            guard kWh > 0 || tokens > 0 else { continue }
             shares.append(Share(name: name, kWh: kWh, grams: grams(kWh), tokens: tokens > 0 ? tokens : nil))
         }
         let rest = s.kWh - shares.reduce(0) { $0 + $1.kWh }
@@ -303,28 +308,37 @@ public struct SustainabilityReportBuilder {
     }
 
     /// Each findings rerun's benchmark: the run whose recorded findings name it as their measured alternative. The id
-    /// a finding records is one of the ledger the benchmark ran in, so in a merged ledger it names the run merged from
-    /// that same ledger with that original id (`Run.originLedger`, `Run.originRunID`).
-    func findingsParents() throws -> [Int64: Int64] {
+    /// a finding records is one of the ledger the benchmark ran in, so in a merged ledger it names a run merged from
+    /// that same ledger with that original id (`Run.originLedger`, `Run.originRunID`); and a rerun is on its
+    /// benchmark's host and is the first such run to start after it, which tells apart two ledgers merged from one
+    /// path.
+    ///
+    /// Reads every run's findings (`Ledger.events(kind:)`) only when the period holds a run that could be a rerun:
+    /// one that `wattprint bench` started with `--findings none`, as it starts its reruns.
+    func findingsParents(of sections: [SustainabilityReport.RunSection]) throws -> [Int64: Int64] {
+        guard sections.contains(where: { $0.command.contains("--findings none") }) else { return [:] }
         struct Origin: Hashable {
             var ledger: String?
             var run: Int64
         }
-        var local: [Origin: Int64] = [:], origins: [Int64: Run] = [:]
+        var local: [Origin: [Run]] = [:], runs: [Int64: Run] = [:]
         for run in try ledger.runs() {
             guard let id = run.id else { continue }
-            local[Origin(ledger: run.originLedger, run: run.originRunID ?? id)] = id
-            origins[id] = run
+            local[Origin(ledger: run.originLedger, run: run.originRunID ?? id), default: []].append(run)
+            runs[id] = run
         }
         var parents: [Int64: Int64] = [:]
-        for (run, event) in try ledger.events(kind: "bench_findings") {
-            guard case let .benchFindings(json) = RunEvent(event),
+        for (id, event) in try ledger.events(kind: "bench_findings") {
+            guard let parent = runs[id], case let .benchFindings(json) = RunEvent(event),
                 let findings = try? JSONDecoder().decode([EfficiencyFinding].self, from: JSONEncoder().encode(json))
             else { continue }
             for recorded in findings.compactMap(\.alternativeRun) {
-                if let alternative = local[Origin(ledger: origins[run]?.originLedger, run: recorded)], alternative != run {
-                    parents[alternative] = run
+                // Of runs with that origin (two when one path was merged twice), the first on the benchmark's host
+                // that started after it.
+                let candidates = (local[Origin(ledger: parent.originLedger, run: recorded)] ?? []).filter {
+                    $0.id != id && $0.hostID == parent.hostID && $0.startedAt >= parent.startedAt
                 }
+                if let rerun = candidates.min(by: { $0.startedAt < $1.startedAt }), let rerunID = rerun.id { parents[rerunID] = id }
             }
         }
         return parents
