@@ -67,6 +67,7 @@ extension Verify {
         ]
         if let difference = outcome.firstDifference {
             lines.append("MISMATCH: the first figure that differs from the ledger's raw samples: \(difference)")
+            if let other = outcome.otherLedger { lines.append(other) }
         } else {
             lines.append("every figure matches its recomputation from \(store.path)")
         }

@@ -92,4 +92,40 @@ final class BenchCLITests: XCTestCase {
         let context = try CLI.run(["bench", "tiny", "--sweep", "seq=64,-1", "--ledger", ledger])
         XCTAssertTrue(context.stderr.contains("--sweep seq=64,128,256,512,1024"), context.stderr)
     }
+
+    /// A finding measured by rerunning (`--findings measure`, with OpenBLAS's narrow kernels forced on a CPU with wider
+    /// vectors): the rerun is a run of its own after the benchmark's, `compare last` still means the benchmark, and a
+    /// period grouped by workload counts the rerun with it.
+    func testAMeasuredFindingsRerunBelongsToItsBenchmark() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path, "OPENBLAS_CORETYPE": "Haswell"]
+        let bench = try CLI.run(
+            [
+                "bench", "tiny", "--workloads-directory", Self.workloads, "--repeats", "2", "--idle", "0.1", "--findings", "measure",
+                "--ledger", ledger, "--region", "FR", "--no-report",
+            ], env: env)
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        try XCTSkipUnless(
+            bench.stdout.contains("measured (run 2)"), "no narrower BLAS kernel to find on this CPU, so nothing was rerun: \(bench.stdout)")
+        let compare = try CLI.run(["compare", "last", "--ledger", ledger, "--json"], env: env)
+        XCTAssertEqual(compare.status, 0, compare.stderr)
+        let rows = try XCTUnwrap((try json(compare.stdout) as? [String: Any])?["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["run"] as? Int }, [1, 1, 1], "last is the benchmark, not its findings' rerun")
+        let report = try CLI.run(
+            [
+                "report", "--since", "2000-01-01", "--group-by", "workload", "--ledger", ledger, "--formats", "json", "--output",
+                dir.appendingPathComponent("period").path,
+            ], env: env)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let file = try XCTUnwrap(
+            try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("period").path).first { $0.hasSuffix(".json") })
+        let period = try XCTUnwrap(
+            try json(String(contentsOfFile: dir.appendingPathComponent("period/" + file).path, encoding: .utf8)) as? [String: Any])
+        let groups = try XCTUnwrap(period["groups"] as? [[String: Any]])
+        // The rerun's own command is `wattprint bench …/Workloads/tiny/gpt2.json --repeats 1 --findings none …`.
+        XCTAssertEqual(groups.map { $0["name"] as? String }, ["wattprint bench tiny"])
+        XCTAssertEqual(groups.first?["runs"] as? Int, 2)
+    }
 }

@@ -161,7 +161,23 @@ final class SustainabilityReportTests: XCTestCase {
         try SustainabilityJSON.render(signed).write(toFile: honest, atomically: false, encoding: .utf8)
         let ok = try ReportVerification.verify(file: honest, ledger: ledger, carbon: carbon, toolVersion: "other", hostKey: key.publicKey)
         XCTAssertNil(ok.firstDifference)
+        XCTAssertNil(ok.otherLedger)
         XCTAssertTrue(ok.signedByThisHost)
+        XCTAssertNil(outcome.otherLedger, "an edited figure in a report of this ledger is not another ledger's")
+        // Against another ledger whose run 1 is another run: the figures differ, and the report's source is named.
+        let other = try Ledger(path: dir + "/other.sqlite")
+        let recorder = try LedgerPhaseRecorder(
+            ledger: other,
+            settings: FootprintSettings(
+                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
+        Thread.sleep(forTimeInterval: 0.02)
+        try recorder.finish()
+        try recorder.run.close(status: .complete, exitCode: 0)
+        let elsewhere = try ReportVerification.verify(file: honest, ledger: other, carbon: carbon, toolVersion: "other", hostKey: nil)
+        XCTAssertNotNil(elsewhere.firstDifference)
+        XCTAssertTrue(
+            elsewhere.otherLedger?.hasSuffix("the report was made from \(ledger.path); pass --ledger \(ledger.path)") == true,
+            elsewhere.otherLedger ?? "no ledger named")
         try "{\"schema\": 1}".write(toFile: dir + "/junk.json", atomically: false, encoding: .utf8)
         XCTAssertThrowsError(
             try ReportVerification.verify(file: dir + "/junk.json", ledger: ledger, carbon: carbon, toolVersion: "t", hostKey: nil)

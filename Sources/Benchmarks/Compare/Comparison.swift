@@ -98,6 +98,12 @@ public struct Comparison: Codable, Sendable {
                     "run \(run) has no \(current.referenceWorkload) to grade against: run it in the same benchmark (it is in the small suite)"
                 )
             }
+            let status = try ledger.effectiveStatus(of: try ledger.run(run))
+            if status != .complete {
+                notes.append("run \(run) is \(status.rawValue): its figures cover what it recorded before it stopped")
+            }
+            // The run's own warnings, which no row's flags carry: its grades and rankings stand on them too.
+            for flag in analysis.flags where Self.runWarnings.contains(flag.kind) { notes.append("run \(run): \(flag.message)") }
             let events = try ledger.events(run: run)
             let settings = events.lazy.filter { $0.kind == FootprintSettings.eventKind }.compactMap { e -> FootprintSettings? in
                 if case let .footprintSettings(f) = RunEvent(e) { return f }
@@ -166,6 +172,10 @@ public struct Comparison: Codable, Sendable {
             rows: rows, targetLoss: targetLoss, ratingScale: rows.compactMap(\.ratingScale).max() ?? current.version,
             reference: current.referenceWorkload, notes: notes)
     }
+
+    /// Run-level flags a comparison repeats as notes: they bear on every row of the run (its idle baseline, its
+    /// sampler, its counters).
+    static let runWarnings: Set<BenchFlag.Kind> = [.idleDrift, .samplerOverhead, .countersBlocked, .noIdleBaseline]
 
     /// The window's energy up to the first step whose 5-step moving mean loss is at most `target`, in proportion to
     /// the steps taken (each step of a window costs about the same); nil if it never gets there.

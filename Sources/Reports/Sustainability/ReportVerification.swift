@@ -13,6 +13,9 @@ public enum ReportVerification {
         public var signedByThisHost: Bool
         /// The first figure that differs from the ledger ("runs[0].kWh: 0.0123 ≠ 0.0124"), nil when all match.
         public var firstDifference: String?
+        /// Where the report's runs are not the ledger's (a run's seal differs, or the run is absent): which run, and the
+        /// ledger the report names as its source; nil when every run's seal matches.
+        public var otherLedger: String?
         public var matches: Bool { firstDifference == nil }
     }
 
@@ -36,6 +39,15 @@ public enum ReportVerification {
         if request.kind == .period, request.until == nil, let last = report.runs.compactMap({ LedgerClock.parseUTC($0.startedAt) }).max() {
             request.until = LedgerClock.utcString(last.addingTimeInterval(0.0015))
         }
+        // A run's seal (the head of its hash chain) names it across ledgers: another seal, or none, means the report
+        // was made from another ledger, which the report names.
+        var otherLedger: String?
+        let seals = Dictionary(try ledger.runs().compactMap { r in r.id.map { ($0, r.sealHash?.hex) } }, uniquingKeysWith: { a, _ in a })
+        if let run = report.runs.first(where: { $0.seal != nil && seals[$0.id] != .some($0.seal) }) {
+            let here = seals[run.id].map { $0.map { "is sealed \($0.prefix(12))…" } ?? "has no seal" } ?? "is absent"
+            otherLedger =
+                "the report's run \(run.id) is sealed \(run.seal!.prefix(12))…, and run \(run.id) of \(ledger.path) \(here): the report was made from \(report.ledger); pass --ledger \(report.ledger)"
+        }
         do {
             rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: madeBy).build(
                 request, schema: report.schema)
@@ -46,7 +58,7 @@ public enum ReportVerification {
         } catch let error as ReportError {
             throw ReportError(
                 "the report's figures cannot be rebuilt from \(ledger.path): \(error.description)",
-                fix: "pass --ledger with the ledger the report was made from")
+                fix: "pass --ledger with the ledger the report was made from (it names \(report.ledger))")
         }
         func figures(_ r: SustainabilityReport) throws -> JSONValue {
             guard case var .object(o) = try JSONValue(encoding: r) else { return .null }
@@ -63,6 +75,7 @@ public enum ReportVerification {
         }
         return Outcome(
             file: file, signedBy: key.rawRepresentation.base64EncodedString(),
-            signedByThisHost: hostKey?.rawRepresentation == key.rawRepresentation, firstDifference: difference)
+            signedByThisHost: hostKey?.rawRepresentation == key.rawRepresentation, firstDifference: difference,
+            otherLedger: difference == nil ? nil : otherLedger)
     }
 }

@@ -11,7 +11,8 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Compare architectures side by side: parameters, FLOPs, tokens/s, J/token and g CO2e per phase, quality, grades.",
         discussion: """
-            Each RUN is a benchmark run id (or `last`, the latest benchmark run); each SPEC a workload or suite file, benchmarked first (as `wattprint \
+            Each RUN is a benchmark run id (or `last`, the latest benchmark run, not counting the reruns that \
+            measure its findings); each SPEC a workload or suite file, benchmarked first (as `wattprint \
             bench` would, recorded as its own run). Figures are recomputed from the ledger. Grades: J/token ÷ the frozen reference \
             workload small-gpt2's in the same run (so run it alongside), on the rating scale whose reference spec the run \
             recorded: v2 for the small suite today, v1 for runs from before it was lengthened.
@@ -63,7 +64,10 @@ struct CompareCommand: ParsableCommand {
         var ids: [Int64] = []
         for item in items {
             if item == "last" {
-                guard let last = try store.runs().last(where: { try isBenchmark($0.id!, store) })?.id else {
+                // A findings rerun is part of the benchmark before it, not a benchmark the user ran.
+                let reruns = try FindingsRerun.parents(in: store)
+                guard let last = try store.runs().last(where: { try reruns[$0.id!] == nil ? isBenchmark($0.id!, store) : false })?.id
+                else {
                     throw CLIError("the ledger has no benchmark run; run `wattprint bench small` first")
                 }
                 ids.append(last)
