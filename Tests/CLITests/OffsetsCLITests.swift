@@ -30,9 +30,14 @@ final class OffsetsCLITests: XCTestCase {
             (["last", "--deadline", "soon"], "--deadline takes a duration"),
             (["last", "--cleanest", "2", "--provider", "azur"], "unknown provider 'azur' for --provider: use aws, gcp or azure"),
             (["9"], "run '9' is not in the ledger"),
+            (["last", "--plan-years", "0"], "--plan-years must be at least 1"),
+            (["last", "--since", "2000-01-01"], "give a run (or last) or a period (--since/--until), not both"),
         ] {
             let r = try CLI.run(["offsets"] + arguments + ["--ledger", ledger])
             XCTAssertNotEqual(r.status, 0, arguments.joined(separator: " "))
+            if arguments.contains("--plan-years") || arguments.contains("--since") {
+                XCTAssertEqual(r.status, 64, "a usage error: \(arguments)")
+            }
             XCTAssertTrue(r.stderr.contains(words), "\(arguments): \(r.stderr)")
         }
     }

@@ -45,10 +45,14 @@ struct OffsetsCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        if (subject != nil) == (since != nil || until != nil) { throw ValidationError("give a run (or last), or --since/--until") }
+        if subject == nil && since == nil && until == nil { throw ValidationError("give a run (or last), or --since/--until") }
+        if subject != nil && (since != nil || until != nil) {
+            throw ValidationError("give a run (or last) or a period (--since/--until), not both")
+        }
         try Self.checkPeriod(since: since, until: until)
         if let deadline, Self.hours(deadline) == nil { throw ValidationError("--deadline takes a duration like 24h, 90m or 2d") }
         if !(runsPerYear > 0 && runsPerYear.isFinite) { throw ValidationError("--runs-per-year must be above 0") }
+        if planYears < 1 { throw ValidationError("--plan-years must be at least 1") }
         if let cleanest, cleanest < 1 { throw ValidationError("--cleanest must be at least 1") }
         if let provider, SiteType.cloudProvider(provider) == nil {
             throw ValidationError("unknown provider '\(provider)' for --provider: use aws, gcp or azure")
