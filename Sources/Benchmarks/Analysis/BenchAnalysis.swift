@@ -14,7 +14,9 @@ import Meters
 /// the SCI per token, the quality reached, and the validity flags each figure failed.
 public struct BenchAnalysis: Codable, Sendable {
     /// Version of these rules; recorded in the plan so a later wattprint reads old runs the same way.
-    public static let version = 1
+    /// - 1: the first.
+    /// - 2: a single repeat's small-sample flag says its medians have no interval (1 named a [min, max] covering 50 %).
+    public static let version = 2
     /// Steady-state minimum: shorter windows are flagged (ten readings at the default 100 ms).
     public static let minimumWindowSeconds = 1.0
     /// Idle power after ÷ before beyond ±10 %: the machine changed under the benchmark.
@@ -159,7 +161,12 @@ public struct BenchAnalysis: Codable, Sendable {
                     "\(blocked.count) counter(s) could not be read (\(blocked.map(\.device).joined(separator: ", "))): their share is estimated or missing; see `wattprint sensors`"
                 ))
         }
-        if plan.repeats < 6 {
+        if plan.repeats == 1 && plan.analysis >= 2 {
+            flags.append(
+                .init(
+                    .smallSample,
+                    "1 repeat: the medians have no interval; 2 repeats give [min, max], covering 50 %, and 6 or more 95 %"))
+        } else if plan.repeats < 6 {
             flags.append(
                 .init(
                     .smallSample,
