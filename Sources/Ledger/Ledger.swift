@@ -263,17 +263,9 @@ public final class Ledger: @unchecked Sendable {
         try mappingSQLiteErrors {
             try pool.read { db in
                 try Row.fetchAll(
-                    db, sql: "SELECT t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
+                    db, sql: "SELECT run_id, t_ns, kind, payload FROM event WHERE run_id = ? ORDER BY t_ns, batch_seq, row_seq",
                     arguments: [run]
-                ).map { row in
-                    guard let t = Int64.fromDatabaseValue(row[0] as DatabaseValue),
-                        let k = String.fromDatabaseValue(row[1] as DatabaseValue),
-                        let p = String.fromDatabaseValue(row[2] as DatabaseValue)
-                    else {
-                        throw LedgerError.corruptRow(run: run, table: "event", column: "t_ns, kind or payload")
-                    }
-                    return EventRecord(tNs: t, kind: k, payload: p)
-                }
+                ).map { try Self.event($0).event }
             }
         }
     }
@@ -286,20 +278,23 @@ public final class Ledger: @unchecked Sendable {
         try mappingSQLiteErrors {
             try pool.read { db in
                 try Row.fetchAll(
-                    db, sql: "SELECT run_id, t_ns, payload FROM event WHERE kind = ? ORDER BY run_id, t_ns, batch_seq, row_seq",
+                    db, sql: "SELECT run_id, t_ns, kind, payload FROM event WHERE kind = ? ORDER BY run_id, t_ns, batch_seq, row_seq",
                     arguments: [kind]
-                ).map { row in
-                    guard let run = Int64.fromDatabaseValue(row[0] as DatabaseValue),
-                        let t = Int64.fromDatabaseValue(row[1] as DatabaseValue),
-                        let p = String.fromDatabaseValue(row[2] as DatabaseValue)
-                    else {
-                        throw LedgerError.corruptRow(
-                            run: Int64.fromDatabaseValue(row[0] as DatabaseValue) ?? 0, table: "event", column: "run_id, t_ns or payload")
-                    }
-                    return (run, EventRecord(tNs: t, kind: kind, payload: p))
-                }
+                ).map(Self.event)
             }
         }
+    }
+
+    /// An event row read as (run_id, t_ns, kind, payload).
+    /// - Throws: `LedgerError.corruptRow` when a field does not read as its type.
+    private static func event(_ row: Row) throws -> (run: Int64, event: EventRecord) {
+        let run = Int64.fromDatabaseValue(row[0] as DatabaseValue)
+        guard let run, let t = Int64.fromDatabaseValue(row[1] as DatabaseValue), let k = String.fromDatabaseValue(row[2] as DatabaseValue),
+            let p = String.fromDatabaseValue(row[3] as DatabaseValue)
+        else {
+            throw LedgerError.corruptRow(run: run ?? 0, table: "event", column: "run_id, t_ns, kind or payload")
+        }
+        return (run, EventRecord(tNs: t, kind: k, payload: p))
     }
 
     /// How many batches a run has committed.
