@@ -21,7 +21,7 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
                 "\(path) is not an SQLite database; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."
         case let .damaged(path, detail):
             return
-                "\(path) is a damaged SQLite file (\(detail)); it was left untouched. Restore it from a backup, or salvage its readable rows into a new file with `sqlite3 \(path) .dump | sqlite3 NEW.sqlite` (`.recover` in place of `.dump` where your sqlite3 has it), then run `wattprint verify --ledger NEW.sqlite`: a run that lost rows fails it, and a run whose own record was lost is missing."
+                "\(path) is a damaged SQLite file (\(detail)); it was left untouched. Restore it from a backup, or salvage its readable rows into a new file with `sqlite3 '\(path)' .dump | sed 's/^ROLLBACK; -- due to errors$/COMMIT;/' | sqlite3 NEW.sqlite` (a dump that meets damage ends by rolling back; the sed keeps what it read), then run `wattprint verify --ledger NEW.sqlite`: a run that lost rows fails it, and a run whose own record was lost is missing."
         case let .notAWattprintLedger(path):
             return
                 "\(path) is an SQLite database of another program; it was left untouched. Point --ledger (or WATTPRINT_LEDGER) at a wattprint ledger or at a new file."

@@ -83,7 +83,7 @@ final class BenchRunTests: XCTestCase {
     }
 
     /// One repeat has no interval for its medians, and its flag says so; a run an older wattprint recorded (analysis 1)
-    /// is read with its own wording, which its recorded summary holds and `verify` recomputes.
+    /// is read with that version's wording, the one its recorded summary holds.
     func testASingleRepeatSaysItHasNoInterval() throws {
         let (plan, dir) = try plan(repeats: 1)
         let ledger = try Ledger(path: dir + "/l.sqlite")
@@ -91,7 +91,7 @@ final class BenchRunTests: XCTestCase {
             region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
         var messages: [Int: String] = [:]
         for version in [1, BenchAnalysis.version] {
-            let recorder = RecordingAnalysis(try LedgerPhaseRecorder(ledger: ledger, settings: settings), version: version)
+            let recorder = PlanVersionRecorder(try LedgerPhaseRecorder(ledger: ledger, settings: settings), version: version)
             try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
             try recorder.inner.finish()
             let a = try BenchAnalysis.compute(ledger: ledger, run: recorder.inner.run.runID, data: try CarbonData.bundled())
@@ -104,21 +104,5 @@ final class BenchRunTests: XCTestCase {
         XCTAssertEqual(
             messages[1],
             "1 repeats: the interval of each median is [min, max], covering 50.0 % rather than 95 %; 6 or more repeats give 95 %")
-    }
-}
-
-/// A ledger run whose plan says it was recorded under analysis rules `version`, as an older wattprint recorded it.
-final class RecordingAnalysis: PhaseRecorder {
-    let inner: LedgerPhaseRecorder
-    let version: Int
-
-    init(_ inner: LedgerPhaseRecorder, version: Int) { self.inner = inner; self.version = version }
-
-    func transition(ending: [PhaseMark], beginning: [PhaseMark]) { inner.transition(ending: ending, beginning: beginning) }
-
-    func record(_ event: RunEvent) {
-        guard case var .benchPlan(plan) = event else { return inner.record(event) }
-        plan.analysis = version
-        inner.record(.benchPlan(plan))
     }
 }

@@ -246,6 +246,29 @@ final class ComparisonTests: XCTestCase {
         }
     }
 
+    /// A run that did not finish its work says so: one interrupted, one that closed with a failing exit code.
+    func testUnfinishedRunsAreNoted() throws {
+        let dir = try TestScratch.folder(name).path
+        let spec = try Self.trainingSpec(in: dir, name: "mine-gpt2", architecture: "gpt2", steps: 2)
+        let plan = try BenchPlan.make(arguments: [spec], workloadsDirectory: dir, repeats: 1, idleSeconds: 0.02)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        var ids: [Int64] = []
+        for (status, code) in [(Run.Status.interrupted, nil), (.complete, 1), (.complete, 0)] as [(Run.Status, Int32?)] {
+            let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
+            let recorder = try LedgerPhaseRecorder(ledger: ledger, settings: FootprintSettings(region: region, site: nil, pue: nil))
+            try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+            try recorder.finish()
+            try recorder.run.close(status: status, exitCode: code)
+            ids.append(recorder.run.runID)
+        }
+        let analyses = try ids.map { try BenchAnalysis.compute(ledger: ledger, run: $0, data: try CarbonData.bundled()) }
+        let c = try Comparison.build(ledger: ledger, runs: ids, analyses: analyses, targetLoss: nil)
+        XCTAssertTrue(c.notes.contains("run \(ids[0]) was interrupted: its figures cover what it recorded before it stopped"), "\(c.notes)")
+        XCTAssertTrue(
+            c.notes.contains("run \(ids[1]) ended with exit code 1: its figures cover the work done before it failed"), "\(c.notes)")
+        XCTAssertFalse(c.notes.contains { $0.hasPrefix("run \(ids[2]) was") || $0.hasPrefix("run \(ids[2]) ended") }, "\(c.notes)")
+    }
+
     func testGradesBands() {
         let s = RatingScale.v1
         XCTAssertEqual(

@@ -46,4 +46,37 @@ final class BenchVerificationTests: XCTestCase {
         XCTAssertEqual(tampered.result, VerifyReport.Row.mismatch)
         XCTAssertTrue(tampered.detail?.contains("repeats: 3.0 ≠ 2.0") == true, tampered.detail ?? "")
     }
+
+    /// A run a newer wattprint recorded, under analysis rules this one does not know: its summary is not recomputed
+    /// (nor called different), and verify says why.
+    func testASummaryUnderNewerRulesIsNotRecomputed() throws {
+        let dir = try TestScratch.folder(name).path
+        let corpus = dir + "/corpus.txt"
+        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
+            toFile: corpus, atomically: false, encoding: .utf8)
+        try """
+        {"schema": 1, "name": "t", "model": {"architecture": "gpt2", "layers": 1, "width": 32, "heads": 2},
+         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
+         "phases": {"train": {"batch": 2, "sequence": 16, "steps": 2, "evaluationBatches": 1}}}
+        """.write(toFile: dir + "/t.json", atomically: false, encoding: .utf8)
+        let plan = try BenchPlan.make(arguments: [dir + "/t.json"], workloadsDirectory: dir, repeats: 2, idleSeconds: 0.02)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        let settings = FootprintSettings(
+            region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
+        let recorder = PlanVersionRecorder(try LedgerPhaseRecorder(ledger: ledger, settings: settings), version: BenchAnalysis.version + 1)
+        try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+        try recorder.inner.finish()
+        recorder.record(.benchSummary(.object(["repeats": .number(2)])))
+        try recorder.inner.run.close(status: .complete, exitCode: 0)
+        XCTAssertThrowsError(try BenchAnalysis.compute(ledger: ledger, run: recorder.inner.run.runID, data: try CarbonData.bundled())) {
+            XCTAssertTrue($0 is NewerAnalysisRules, "\($0)")
+        }
+        var row = VerifyReport.Row(try ledger.verify(run: recorder.inner.run.runID))
+        try row.check(ledger: ledger, carbon: try CarbonData.bundled())
+        XCTAssertEqual(row.result, "ok")
+        XCTAssertEqual(row.benchSummary, "not recomputed")
+        XCTAssertTrue(
+            row.detail?.contains("analysed under rules v\(BenchAnalysis.version + 1), newer than this wattprint's") == true,
+            row.detail ?? "")
+    }
 }

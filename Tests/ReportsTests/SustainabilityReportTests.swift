@@ -178,6 +178,42 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertTrue(
             elsewhere.otherLedger?.hasSuffix("the report was made from \(ledger.path); pass --ledger \(ledger.path)") == true,
             elsewhere.otherLedger ?? "no ledger named")
+        // Merged into that ledger, the report's run is there under another id: it is named.
+        try other.merge(from: [ledger.path])
+        let merged = try ReportVerification.verify(file: honest, ledger: other, carbon: carbon, toolVersion: "other", hostKey: nil)
+        XCTAssertTrue(
+            merged.otherLedger?.hasSuffix("this ledger holds that run as run 2 (merged from another ledger?)") == true,
+            merged.otherLedger ?? "no run named")
+        // A ledger made again at the report's own path: it no longer holds the run, whatever --ledger says.
+        let replacedPath = dir + "/replaced.sqlite"
+        var first: Ledger? = try Ledger(path: replacedPath)
+        for attempt in 0..<2 {
+            let r = try LedgerPhaseRecorder(
+                ledger: first!,
+                settings: FootprintSettings(
+                    region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
+            Thread.sleep(forTimeInterval: 0.01 * Double(attempt + 1))
+            try r.finish()
+            try r.run.close(status: .complete, exitCode: 0)
+            if attempt == 0 {
+                let made = try ReportSignature.sign(
+                    try SustainabilityReportBuilder(ledger: first!, carbon: carbon, toolVersion: "test").build(
+                        .init(kind: .run, runs: [1])),
+                    with: key)
+                try SustainabilityJSON.render(made).write(toFile: dir + "/replaced.json", atomically: false, encoding: .utf8)
+                first = nil
+                for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: replacedPath + suffix) {
+                    try FileManager.default.removeItem(atPath: replacedPath + suffix)
+                }
+                first = try Ledger(path: replacedPath)
+            }
+        }
+        let replaced = try ReportVerification.verify(
+            file: dir + "/replaced.json", ledger: first!, carbon: carbon, toolVersion: "test", hostKey: nil)
+        XCTAssertTrue(
+            replaced.otherLedger?.hasSuffix(
+                "the ledger at this path no longer holds the run the report was made from (replaced or rebuilt since)")
+                == true, replaced.otherLedger ?? "nothing said")
         try "{\"schema\": 1}".write(toFile: dir + "/junk.json", atomically: false, encoding: .utf8)
         XCTAssertThrowsError(
             try ReportVerification.verify(file: dir + "/junk.json", ledger: ledger, carbon: carbon, toolVersion: "t", hostKey: nil)

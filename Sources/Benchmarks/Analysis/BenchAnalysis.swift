@@ -113,8 +113,8 @@ public struct BenchAnalysis: Codable, Sendable {
     public var samplerShareOfOneCore: Double?
     public var flags: [BenchFlag]
 
-    /// - Throws: `BenchError.specInvalid` when the run is not a benchmark (no `bench_plan`); what `PhaseEnergy` and the
-    ///   carbon estimate throw.
+    /// - Throws: `BenchError.specInvalid` when the run is not a benchmark (no `bench_plan`); `NewerAnalysisRules` when it
+    ///   was recorded under newer rules than these; what `PhaseEnergy` and the carbon estimate throw.
     public static func compute(ledger: Ledger, run id: Int64, data: CarbonData) throws -> BenchAnalysis {
         let events = try ledger.events(run: id).map(RunEvent.init)
         var plan: BenchPlanRecord?, peaks: ComputePeaksRecord?, overhead: SamplerOverhead?, settings: FootprintSettings?
@@ -135,6 +135,7 @@ public struct BenchAnalysis: Codable, Sendable {
                 .specInvalid, "run \(id) is not a benchmark (it was not recorded by `wattprint bench` or `compare`)",
                 fix: "pass a run recorded by `wattprint bench`")
         }
+        guard plan.analysis <= version else { throw NewerAnalysisRules(run: id, version: plan.analysis) }
         let windows = try PhaseEnergy.windows(ledger: ledger, run: id)
         let energy = try RunEnergy.compute(ledger: ledger, run: id)
         let run = try ledger.run(id)

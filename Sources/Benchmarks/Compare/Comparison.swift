@@ -98,9 +98,13 @@ public struct Comparison: Codable, Sendable {
                     "run \(run) has no \(current.referenceWorkload) to grade against: run it in the same benchmark (it is in the small suite)"
                 )
             }
-            let status = try ledger.effectiveStatus(of: try ledger.run(run))
-            if status != .complete {
-                notes.append("run \(run) is \(status.rawValue): its figures cover what it recorded before it stopped")
+            // A run still recording (bench's own, compared as it finishes) needs no note.
+            let record = try ledger.run(run)
+            switch try ledger.effectiveStatus(of: record) {
+            case .interrupted: notes.append("run \(run) was interrupted: its figures cover what it recorded before it stopped")
+            case .complete where (record.exitCode ?? 0) != 0:
+                notes.append("run \(run) ended with exit code \(record.exitCode!): its figures cover the work done before it failed")
+            default: break
             }
             // The run's own warnings, which no row's flags carry: its grades and rankings stand on them too.
             for flag in analysis.flags where Self.runWarnings.contains(flag.kind) { notes.append("run \(run): \(flag.message)") }
@@ -111,7 +115,7 @@ public struct Comparison: Codable, Sendable {
             }.first
             let carbon = analysis.workloads.lazy.flatMap(\.phases).compactMap(\.carbon).first
             // Runs from before settings were recorded: no region recorded is the world average.
-            let defaulted = try settings.map(\.region.isDefaulted) ?? (ledger.run(run).region == nil)
+            let defaulted = settings.map(\.region.isDefaulted) ?? (record.region == nil)
             if defaulted, let carbon {
                 notes.append(
                     "run \(run): REGION DEFAULTED TO WORLD AVERAGE (\(String(format: "%.1f", carbon.intensityGramsPerKWh)) gCO2e/kWh): its g CO2e are the world average's; benchmark with --region (e.g. --region FR) for your grid's"

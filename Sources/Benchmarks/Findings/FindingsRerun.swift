@@ -3,23 +3,26 @@ import Foundation
 import Ledger
 
 /// Which runs are findings reruns, and whose: `wattprint bench` measures a finding's alternative as a ledger run of
-/// its own, after its benchmark's run has ended, and records that run's id in its findings
-/// (`EfficiencyFinding.alternativeRun`).
+/// its own once its benchmark's sampling has stopped, and then records that run's id in the benchmark's findings
+/// (`EfficiencyFinding.alternativeRun`) before closing the benchmark's run.
 public enum FindingsRerun {
     /// Each findings rerun's benchmark, by the rerun's id. The id a finding records is one of the ledger the benchmark
     /// ran in, so in a merged ledger it names a run merged from that same ledger with that original id
     /// (`Run.originLedger`, `Run.originRunID`); and a rerun is on its benchmark's host and is the first such run to start
     /// after it, which tells apart two ledgers merged from one path.
     ///
-    /// Reads every run's findings (`Ledger.events(kind:)`), which SQLite finds by scanning the event table.
+    /// Reads every run's findings (`Ledger.events(kind:)`, which SQLite finds by scanning the event table), unless no
+    /// run can be a rerun: `wattprint bench` starts every rerun with `--findings none`.
     /// - Throws: what the ledger's reads throw.
     public static func parents(in ledger: Ledger) throws -> [Int64: Int64] {
         struct Origin: Hashable {
             var ledger: String?
             var run: Int64
         }
+        let all = try ledger.runs()
+        guard all.contains(where: { $0.command.contains("--findings none") }) else { return [:] }
         var local: [Origin: [Run]] = [:], runs: [Int64: Run] = [:]
-        for run in try ledger.runs() {
+        for run in all {
             guard let id = run.id else { continue }
             local[Origin(ledger: run.originLedger, run: run.originRunID ?? id), default: []].append(run)
             runs[id] = run

@@ -13,8 +13,9 @@ public enum ReportVerification {
         public var signedByThisHost: Bool
         /// The first figure that differs from the ledger ("runs[0].kWh: 0.0123 ≠ 0.0124"), nil when all match.
         public var firstDifference: String?
-        /// Where the report's runs are not the ledger's (a run's seal differs, or the run is absent): which run, and the
-        /// ledger the report names as its source; nil when every run's seal matches.
+        /// When a figure differs and a run of the report (one it recorded sealed) is not that run in the ledger (another
+        /// seal, none, or no such run): which run, and where to look instead (the ledger the report names, or the run of
+        /// this ledger with that seal); nil otherwise.
         public var otherLedger: String?
         public var matches: Bool { firstDifference == nil }
     }
@@ -40,13 +41,23 @@ public enum ReportVerification {
             request.until = LedgerClock.utcString(last.addingTimeInterval(0.0015))
         }
         // A run's seal (the head of its hash chain) names it across ledgers: another seal, or none, means the report
-        // was made from another ledger, which the report names.
+        // was made from another ledger, or from one since replaced at the same path.
         var otherLedger: String?
-        let seals = Dictionary(try ledger.runs().compactMap { r in r.id.map { ($0, r.sealHash?.hex) } }, uniquingKeysWith: { a, _ in a })
-        if let run = report.runs.first(where: { $0.seal != nil && seals[$0.id] != .some($0.seal) }) {
+        let runs = try ledger.runs()
+        let seals = Dictionary(runs.compactMap { r in r.id.map { ($0, r.sealHash?.hex) } }, uniquingKeysWith: { a, _ in a })
+        if let run = report.runs.first(where: { $0.seal != nil && seals[$0.id] != .some($0.seal) }), let seal = run.seal {
             let here = seals[run.id].map { $0.map { "is sealed \($0.prefix(12))…" } ?? "has no seal" } ?? "is absent"
-            otherLedger =
-                "the report's run \(run.id) is sealed \(run.seal!.prefix(12))…, and run \(run.id) of \(ledger.path) \(here): the report was made from \(report.ledger); pass --ledger \(report.ledger)"
+            let mine = "the report's run \(run.id) is sealed \(seal.prefix(12))…, and run \(run.id) of \(ledger.path) \(here)"
+            if let same = runs.first(where: { $0.sealHash?.hex == seal })?.id {
+                otherLedger = "\(mine); this ledger holds that run as run \(same) (merged from another ledger?)"
+            } else if URL(fileURLWithPath: report.ledger).standardizedFileURL.path
+                == URL(fileURLWithPath: ledger.path).standardizedFileURL.path
+            {
+                otherLedger =
+                    "\(mine): the ledger at this path no longer holds the run the report was made from (replaced or rebuilt since)"
+            } else {
+                otherLedger = "\(mine): the report was made from \(report.ledger); pass --ledger \(report.ledger)"
+            }
         }
         do {
             rebuilt = try SustainabilityReportBuilder(ledger: ledger, carbon: carbon, toolVersion: madeBy).build(

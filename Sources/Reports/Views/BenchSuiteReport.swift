@@ -139,7 +139,9 @@ public enum BenchSuiteReport {
                     ))
             }
         }
-        if let comparison = record.comparison {
+        if var comparison = record.comparison {
+            // The run's own warnings are printed above already.
+            comparison.notes.removeAll { note in a.flags.contains { note == "run \(a.runID): \($0.message)" } }
             blocks.append(.blank)
             blocks.append(.line("Side by side (wattprint compare \(a.runID)):"))
             blocks += CompareReport.build(comparison).blocks

@@ -61,6 +61,8 @@ public enum VerifyReport {
             var check: RecordedResult.Check?
             var unknownRules: String?
             var summaryDifference: String??
+            /// Why the recorded summary was not recomputed (`NewerAnalysisRules`).
+            var summaryNotRecomputed: String?
         }
 
         public static func recompute(ledger: Ledger, run: Int64, carbon: CarbonData) -> Result<Recomputation, Error> {
@@ -75,8 +77,13 @@ public enum VerifyReport {
                 }.last
                 var difference: String??
                 if let recorded {
-                    let recomputed = try JSONValue(encoding: try BenchAnalysis.compute(ledger: ledger, run: run, data: carbon))
-                    difference = .some(recorded.firstDifference(from: recomputed))
+                    do {
+                        let recomputed = try JSONValue(encoding: try BenchAnalysis.compute(ledger: ledger, run: run, data: carbon))
+                        difference = .some(recorded.firstDifference(from: recomputed))
+                    } catch let newer as NewerAnalysisRules {
+                        return Recomputation(
+                            check: check, unknownRules: nil, summaryDifference: nil, summaryNotRecomputed: newer.description)
+                    }
                 }
                 return Recomputation(check: check, unknownRules: nil, summaryDifference: difference)
             }
@@ -97,6 +104,10 @@ public enum VerifyReport {
                 detail =
                     "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
                 return
+            }
+            if let why = r.summaryNotRecomputed {
+                benchSummary = "not recomputed"
+                detail = why
             }
             if case let .some(difference) = r.summaryDifference {
                 if let difference {

@@ -62,10 +62,10 @@ struct CompareCommand: ParsableCommand {
         }
         let store = try ledger.open(create: false)
         var ids: [Int64] = []
+        // A findings rerun is part of the benchmark before it, not a benchmark the user ran.
+        let reruns = items.contains("last") ? try FindingsRerun.parents(in: store) : [:]
         for item in items {
             if item == "last" {
-                // A findings rerun is part of the benchmark before it, not a benchmark the user ran.
-                let reruns = try FindingsRerun.parents(in: store)
                 guard let last = try store.runs().last(where: { try reruns[$0.id!] == nil ? isBenchmark($0.id!, store) : false })?.id
                 else {
                     throw CLIError("the ledger has no benchmark run; run `wattprint bench small` first")
