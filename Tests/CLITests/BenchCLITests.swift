@@ -91,6 +91,18 @@ final class BenchCLITests: XCTestCase {
         XCTAssertTrue(sweep.stderr.contains("--sweep takes batch=LIST or seq=LIST of values ≥ 1"), sweep.stderr)
         let context = try CLI.run(["bench", "tiny", "--sweep", "seq=64,-1", "--ledger", ledger])
         XCTAssertTrue(context.stderr.contains("--sweep seq=64,128,256,512,1024"), context.stderr)
+        // A negative number is read as the option's value and refused with its range, not taken for a flag.
+        for (arguments, words) in [
+            (["bench", "tiny", "--idle", "-1"], "--idle must be 0 to 3600 seconds"),
+            (["bench", "tiny", "--repeats", "-2"], "--repeats must be at least 1"),
+            (["compare", "tiny", "--repeats", "-2"], "--repeats must be at least 1"),
+            (["offsets", "last", "--plan-years", "-3"], "--plan-years must be at least 1"),
+        ] {
+            let r = try CLI.run(arguments + ["--ledger", ledger])
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(words), "\(arguments): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "still nothing recorded")
     }
 
     /// A finding measured by rerunning (`--findings measure`, with OpenBLAS's narrow kernels forced on a CPU with wider

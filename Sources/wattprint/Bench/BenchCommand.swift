@@ -32,8 +32,12 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "Suite names (tiny, small, base, variants) or workload spec files.")
     var workloads: [String] = []
 
-    @Option(help: "Repeats of each workload (default: the suite's, else 5).") var repeats: Int?
-    @Option(name: .customLong("idle"), help: "Idle baseline before and after, seconds (default: the suite's, else 10; 0: none).")
+    // Numbers parse unconditionally, so a negative one reaches validation (which names the range) instead of reading as
+    // a flag ("Missing value").
+    @Option(parsing: .unconditional, help: "Repeats of each workload (default: the suite's, else 5).") var repeats: Int?
+    @Option(
+        name: .customLong("idle"), parsing: .unconditional,
+        help: "Idle baseline before and after, seconds (default: the suite's, else 10; 0: none).")
     var idleSeconds: Double?
     @Flag(help: "Refuse a corpus whose SHA-256 differs from the spec's, instead of recording the run as non-standard.")
     var strict = false
@@ -47,7 +51,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Efficiency findings: measure (run each alternative once), predict (no extra runs) or none.")
     var findings: FindingsMode = .measure
     @Option(help: "Folder for the run's signed sustainability report (Markdown, HTML, JSON, CSV).") var reports = "Reports"
-    @Option(help: "Refuse a plan whose arithmetic alone would take longer than this many hours at 1 TFLOP/s.") var maxHours: Double = 24
+    @Option(parsing: .unconditional, help: "Refuse a plan whose arithmetic alone would take longer than this many hours at 1 TFLOP/s.")
+    var maxHours: Double = 24
     @Flag(help: "Write no report.") var noReport = false
 
     @OptionGroup var threads: ThreadOptions

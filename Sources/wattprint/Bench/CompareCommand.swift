@@ -25,11 +25,16 @@ struct CompareCommand: ParsableCommand {
 
     @Argument(help: "Benchmark run ids, `last`, or workload/suite spec files to benchmark first.")
     var items: [String] = []
-    @Option(help: "Also report the training energy until the training loss (5-step mean) first reaches this, nats/token.")
+    // Numbers parse unconditionally, so a negative one reaches validation instead of reading as a flag.
+    @Option(
+        parsing: .unconditional,
+        help: "Also report the training energy until the training loss (5-step mean) first reaches this, nats/token.")
     var targetLoss: Double?
-    @Option(help: "Repeats when specs are benchmarked first (default: theirs, else 5).") var repeats: Int?
+    @Option(parsing: .unconditional, help: "Repeats when specs are benchmarked first (default: theirs, else 5).") var repeats: Int?
     @Option(help: "Where suites live, when specs are benchmarked first (as for bench).") var workloadsDirectory: String?
-    @Option(name: .customLong("idle"), help: "Idle baseline when specs are benchmarked first, seconds (default: the suite's, else 10).")
+    @Option(
+        name: .customLong("idle"), parsing: .unconditional,
+        help: "Idle baseline when specs are benchmarked first, seconds (default: the suite's, else 10).")
     var idleSeconds: Double?
     @OptionGroup var ledger: LedgerOptions
     @OptionGroup var regionOption: RegionOption

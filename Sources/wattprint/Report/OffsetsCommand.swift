@@ -33,10 +33,11 @@ struct OffsetsCommand: ParsableCommand {
     @OptionGroup var hourlyOptions: HourlyOptions
     @Option(help: ArgumentHelp("Regions to compare, comma-separated: FR,US-CAL-CISO,aws:eu-north-1.", valueName: "list")) var regions:
         String?
-    @Option(help: "Also compare this many of a provider's cleanest regions.") var cleanest: Int?
+    // Numbers parse unconditionally, so a negative one reaches validation instead of reading as a flag.
+    @Option(parsing: .unconditional, help: "Also compare this many of a provider's cleanest regions.") var cleanest: Int?
     @Option(help: "The provider for --cleanest: aws, gcp or azure (default: the run's).") var provider: String?
-    @Option(help: "Years of the offset plan.") var planYears = 5
-    @Option(help: "How often the work recurs in a year, to size the plan.") var runsPerYear: Double = 1
+    @Option(parsing: .unconditional, help: "Years of the offset plan.") var planYears = 5
+    @Option(parsing: .unconditional, help: "How often the work recurs in a year, to size the plan.") var runsPerYear: Double = 1
     @Option(
         parsing: .upToNextOption,
         help: "Credit types the plan may buy: avoidance, nature-based-removal, durable-removal (default all).")
