@@ -36,6 +36,9 @@ struct Wattprint: ParsableCommand {
     /// kernel silently, and a benchmark would record figures for a kernel nobody asked for. Help and the version still
     /// print, so the help that explains the variables can be read.
     static func main() {
+        // Each line of the report goes out whole, so what goes to stderr (progress, "report written") lands between its
+        // lines when both streams share one pipe (`2>&1 | tee`), not inside one.
+        setvbuf(stdout, nil, _IOLBF, 0)
         // Flags before a wrapped command's `--`, or `help` as the subcommand; not an option's value such as `--prompt help`.
         let arguments = CommandLine.arguments.dropFirst().prefix { $0 != "--" }
         let asksForHelp = arguments.first == "help" || arguments.contains { ["--help", "-h", "--version"].contains($0) }

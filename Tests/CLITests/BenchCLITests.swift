@@ -140,4 +140,32 @@ final class BenchCLITests: XCTestCase {
         XCTAssertEqual(groups.map { $0["name"] as? String }, ["wattprint bench tiny"])
         XCTAssertEqual(groups.first?["runs"] as? Int, 2)
     }
+
+    /// Both streams in one pipe, as `2>&1 | tee` gives them: stderr's messages start lines of their own, never the
+    /// middle of one of the report's.
+    func testStderrNeverLandsInsideAReportLine() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
+        let dir = try scratchDirectory()
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = [
+            "bench", "tiny", "--workloads-directory", Self.workloads, "--repeats", "1", "--idle", "0", "--findings", "none",
+            "--ledger", dir.appendingPathComponent("l.sqlite").path, "--region", "FR", "--reports",
+            dir.appendingPathComponent("Reports").path,
+        ]
+        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("WATTPRINT_") }.merging(
+            ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path, "HOME": dir.path]) { $1 }
+        let both = Pipe()
+        p.standardOutput = both
+        p.standardError = both
+        try p.run()
+        let text = String(decoding: both.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        let lines = text.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("wattprint: report written: ") }, text)
+        for line in lines where line.contains("wattprint: ") {
+            XCTAssertTrue(line.hasPrefix("wattprint: ") || line.hasPrefix("… "), "a message inside a line: \(line)")
+        }
+    }
 }
