@@ -1,7 +1,7 @@
 /// Levenshtein distance, used to suggest the names closest to a mistyped one.
-enum EditDistance {
+public enum EditDistance {
     /// The number of single-character insertions, deletions and substitutions that turn `a` into `b`.
-    static func between(_ a: String, _ b: String) -> Int {
+    public static func between(_ a: String, _ b: String) -> Int {
         let x = Array(a.unicodeScalars)
         let y = Array(b.unicodeScalars)
         if x.isEmpty { return y.count }
@@ -23,7 +23,7 @@ enum EditDistance {
     ///
     /// Candidates within a third of the query's length (at least 2 edits) come first; when none is that
     /// close, the nearest few are still returned so an error can always offer something.
-    static func closest(to query: String, in candidates: [String], limit: Int) -> [String] {
+    public static func closest(to query: String, in candidates: [String], limit: Int) -> [String] {
         let q = query.lowercased()
         let scored = candidates.enumerated().map { (offset, name) in
             (between(q, name.lowercased()), offset, name)

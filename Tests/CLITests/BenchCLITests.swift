@@ -76,6 +76,7 @@ final class BenchCLITests: XCTestCase {
         for (arguments, words) in [
             ([spec.path], ["unknown architecture 'gpt3'", "gpt2, llama, moe"]),
             (["nosuch"], ["'nosuch' is neither a file nor a suite", "tiny"]),
+            (["smal"], ["'smal' is neither a file nor a suite", "did you mean small? use one of the suites"]),
         ] {
             let r = try CLI.run(["bench"] + arguments + ["--workloads-directory", Self.workloads, "--ledger", ledger])
             XCTAssertNotEqual(r.status, 0)

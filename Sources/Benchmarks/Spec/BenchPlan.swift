@@ -1,3 +1,4 @@
+import Carbon
 import Crypto
 import Engine
 import Foundation
@@ -285,11 +286,16 @@ public struct BenchPlan: Sendable {
             (try? fm.contentsOfDirectory(atPath: directory))?.filter {
                 fm.fileExists(atPath: ((directory as NSString).appendingPathComponent($0) as NSString).appendingPathComponent("suite.json"))
             }.sorted() ?? []
+        // A near miss ("smal") is named first: within a third of the name's length, as region names are suggested.
+        let near = EditDistance.closest(to: argument, in: known, limit: 1).first {
+            EditDistance.between(argument.lowercased(), $0.lowercased()) <= max(2, argument.count / 3)
+        }
         throw BenchError(
             .unknownSuite, "'\(argument)' is neither a file nor a suite in \(directory)",
             fix: known.isEmpty
                 ? "pass a spec file, or --workloads-directory DIR where suites live (DIR/NAME/suite.json)"
-                : "use one of the suites \(known.joined(separator: ", ")) or a spec file (or --workloads-directory DIR)")
+                : (near.map { "did you mean \($0)? " } ?? "")
+                    + "use one of the suites \(known.joined(separator: ", ")) or a spec file (or --workloads-directory DIR)")
     }
 
     /// The suite at `path` and its workload files, or nil if the file is a workload spec.
