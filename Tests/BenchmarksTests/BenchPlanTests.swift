@@ -133,6 +133,24 @@ final class BenchPlanTests: XCTestCase {
         assertFails(.unknownSuite, ["'nosuch'", "neither a file nor a suite"]) {
             _ = try BenchPlan.make(arguments: ["nosuch"], workloadsDirectory: dir)
         }
+        // Each message says what the fix is in this spec's own terms.
+        let schema = try write(spec().replacingOccurrences(of: #""schema": 1"#, with: #""schema": 2"#), "schema2.json")
+        assertFails(.specMalformed, ["'schema' is 2, but this wattprint reads only 1", "set it to 1"]) {
+            _ = try BenchPlan.make(arguments: [schema], workloadsDirectory: dir)
+        }
+        let list = try write("[1, 2]", "list.json")
+        assertFails(.specMalformed, ["list.json: the file should hold one JSON object { … }, got a list"]) {
+            _ = try BenchPlan.make(arguments: [list], workloadsDirectory: dir)
+        }
+        let heads = try write(spec().replacingOccurrences(of: #""heads": 2"#, with: #""heads": 3"#), "heads.json")
+        assertFails(.specInvalid, ["width 32 is not divisible by heads 3", "choose heads that divide the width 32: 1, 2, 4, 8 or 16"]) {
+            _ = try BenchPlan.make(arguments: [heads], workloadsDirectory: dir)
+        }
+        // The engine names its own flag (--seq); the fix says which spec key that is.
+        let sequence = try write(spec(phases: #""train": {"batch": 2, "sequence": 60000, "steps": 3}"#), "sequence.json")
+        assertFails(.specInvalid, ["smaller --seq", "--seq a phase's sequence (or promptTokens)"]) {
+            _ = try BenchPlan.make(arguments: [sequence], workloadsDirectory: dir)
+        }
     }
 
     func testSuiteWithAMissingFileIsRefused() throws {

@@ -178,7 +178,9 @@ public struct BenchPlan: Sendable {
                 do { return try body() } catch let error as EngineError {
                     throw BenchError(
                         .specInvalid, "\(file)\(SpecReader.lineSuffix(field, text)): \(field.joined(separator: ".")): \(error.description)",
-                        fix: "change it in the spec (the flag named above is the spec key of the same name)")
+                        fix: error.description.contains("--")
+                            ? "change it in the spec, where a model flag (--heads, --width, …) is the model key of that name, --seq a phase's sequence (or promptTokens) and --batch its batch"
+                            : "change it in the spec")
                 }
             }
             if let hash = spec.data.sha256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {

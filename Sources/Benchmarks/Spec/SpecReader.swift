@@ -27,7 +27,9 @@ enum SpecReader {
         let text = String(decoding: data, as: UTF8.self)
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            // Foundation's sentence ends in a full stop; the fix follows after a semicolon.
+            var detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            if detail.hasSuffix(".") { detail.removeLast() }
             throw BenchError(
                 .specMalformed, "\(path)\(syntaxLine(detail, text)) is not valid JSON: \(detail)",
                 fix: "fix the syntax there (a missing comma or quote, usually at the end of the line before); a spec looks like \(example)")
@@ -75,6 +77,11 @@ enum SpecReader {
         switch keys {
         case let .object(allowed):
             guard case let .object(object) = json else {
+                if path.isEmpty {
+                    throw BenchError(
+                        .specMalformed, "\(file): the file should hold one JSON object { … }, got \(shown(json))",
+                        fix: "see the schema in Workloads/README.md")
+                }
                 throw bad("should be an object { … }, got \(shown(json))", "see the schema in Workloads/README.md")
             }
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
@@ -91,6 +98,10 @@ enum SpecReader {
                 throw bad("should be a whole number, got \(shown(json))", "give a count such as \(max(range.lowerBound, 1))")
             }
             guard v >= Double(range.lowerBound), v <= Double(range.upperBound) else {
+                // A range of one value is a version this wattprint reads ("schema"), not a quantity.
+                if range.lowerBound == range.upperBound {
+                    throw bad("is \(shown(json)), but this wattprint reads only \(range.lowerBound)", "set it to \(range.lowerBound)")
+                }
                 throw bad("is \(shown(json)), outside \(range.lowerBound)…\(range.upperBound)", "give a value in that range")
             }
         case let .number(range, above):

@@ -109,7 +109,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
                 guard c.channels % c.heads == 0 else {
                     throw EngineError.invalidConfiguration(
                         "width \(c.channels) is not divisible by heads \(c.heads) (the head size d_kv is width ÷ heads)",
-                        fix: "choose heads that divide the width, e.g. width/64")
+                        fix: ModelShape.headsFix(width: c.channels))
                 }
                 c.headSize = c.channels / c.heads
             }
@@ -124,7 +124,7 @@ public struct ModelShape: Codable, Sendable, Equatable {
             guard w % h == 0 else {
                 throw EngineError.invalidConfiguration(
                     "width \(w) is not divisible by heads \(h) (the head size d_kv is width ÷ heads)",
-                    fix: "choose heads that divide the width, e.g. width/64")
+                    fix: ModelShape.headsFix(width: w))
             }
             config = .t5(
                 T5Config(
@@ -201,5 +201,16 @@ public struct ModelShape: Codable, Sendable, Equatable {
         }
         try config.configuration.validate()
         return config
+    }
+}
+
+extension ModelShape {
+    /// The fix for attention heads that do not divide the width: the counts up to 16 that do, and width ÷ 64 first when
+    /// that divides it too (GPT-2's and Llama's 64-wide heads).
+    static func headsFix(width: Int) -> String {
+        let divisors = (1...max(1, min(width, 16))).filter { width % $0 == 0 }.map(String.init)
+        let list = divisors.count > 1 ? divisors.dropLast().joined(separator: ", ") + " or " + divisors.last! : divisors.joined()
+        let wide = width >= 64 && width % 64 == 0 ? "\(width / 64) (64-wide heads, as GPT-2's), or " : ""
+        return "choose heads that divide the width \(width): \(wide)\(list)"
     }
 }

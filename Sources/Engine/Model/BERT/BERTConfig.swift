@@ -72,7 +72,7 @@ public struct BERTConfig: ModelConfiguration, Hashable {
         if channels % heads != 0 {
             throw bad(
                 "width \(channels) is not divisible by heads \(heads) (--heads; num_attention_heads)",
-                "choose heads that divide the width, e.g. width/64")
+                ModelShape.headsFix(width: channels))
         }
         if channels % 16 != 0 {
             throw bad(

@@ -58,7 +58,7 @@ public struct GPT2Config: ModelConfiguration, Hashable {
         if headDimension == nil && channels % heads != 0 {
             throw EngineError.invalidConfiguration(
                 "width \(channels) is not divisible by heads \(heads)",
-                fix: "choose heads that divide the width, e.g. width/64")
+                fix: ModelShape.headsFix(width: channels))
         }
         if vocabularySize > Int(Int32.max) {
             throw EngineError.invalidConfiguration("vocabulary \(vocabularySize) exceeds Int32 token ids", fix: "use a smaller vocabulary")
