@@ -46,6 +46,11 @@ public enum QuantityFormat {
         return String(format: unit == 0 ? "%.0f %@" : "%.2f %@", v, units[unit])
     }
 
+    /// A count with its noun, singular for one: (1, "run") → "1 run", (3, "run") → "3 runs", (2, "batch", "batches").
+    public static func counted(_ count: Int, _ noun: String, _ plural: String? = nil) -> String {
+        "\(count) \(count == 1 ? noun : plural ?? noun + "s")"
+    }
+
     /// An integer with thousands separators: 124439808 → "124,439,808".
     public static func grouped(_ value: Int) -> String {
         let digits = Array(String(value))

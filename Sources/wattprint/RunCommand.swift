@@ -181,7 +181,7 @@ struct RunCommand: ParsableCommand {
         if let first = feed.malformed.first {
             FileHandle.standardError.write(
                 Data(
-                    "wattprint: \(feed.malformed.count) line(s) of $WATTPRINT_EVENTS could not be read and were kept as written (first, line \(first.line): \(first.problem)); \(feed.recorded) were recorded\n"
+                    "wattprint: \(QuantityFormat.counted(feed.malformed.count, "line")) of $WATTPRINT_EVENTS could not be read and were kept as written (first, line \(first.line): \(first.problem)); \(feed.recorded) were recorded\n"
                         .utf8))
         }
         ProcessAttribution.reapExitedChildren()

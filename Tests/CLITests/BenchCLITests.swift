@@ -42,7 +42,7 @@ final class BenchCLITests: XCTestCase {
         XCTAssertTrue(verify.stdout.contains("benchmark summary = recomputed"), verify.stdout)
         let show = try CLI.run(["show", "last", "--ledger", ledger])
         XCTAssertEqual(show.status, 0, show.stderr)
-        XCTAssertTrue(show.stdout.contains("phase tiny-llama decode: 4 window(s)"), show.stdout)
+        XCTAssertTrue(show.stdout.contains("phase tiny-llama decode: 4 windows"), show.stdout)
         XCTAssertEqual((record["comparison"] as? [String: Any])?["reference"] as? String, "small-gpt2")
         let compare = try CLI.run(["compare", "last", "--ledger", ledger, "--target-loss", "50"])
         XCTAssertEqual(compare.status, 0, compare.stderr)

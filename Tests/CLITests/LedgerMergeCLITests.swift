@@ -16,8 +16,8 @@ final class LedgerMergeCLITests: XCTestCase {
         }
         let merge = try CLI.run(["ledger", "merge", a, b, "--into", fleet])
         XCTAssertEqual(merge.status, 0, merge.stderr)
-        XCTAssertTrue(merge.stdout.contains("\(a): 2 run(s)") && merge.stdout.contains("runs 1→1, 2→2"), merge.stdout)
-        XCTAssertTrue(merge.stdout.contains("\(b): 1 run(s)") && merge.stdout.contains("runs 1→3"), merge.stdout)
+        XCTAssertTrue(merge.stdout.contains("\(a): 2 runs") && merge.stdout.contains("runs 1→1, 2→2"), merge.stdout)
+        XCTAssertTrue(merge.stdout.contains("\(b): 1 run from") && merge.stdout.contains("runs 1→3"), merge.stdout)
         let verify = try CLI.run(["verify", "--ledger", fleet])
         XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
         let out = dir.appendingPathComponent("reports").path
@@ -73,7 +73,7 @@ final class LedgerMergeCLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("marked running") && refused.stderr.contains("ledger mark-interrupted"), refused.stderr)
         let mark = try CLI.run(["ledger", "mark-interrupted", "--ledger", a])
         XCTAssertEqual(mark.status, 0, mark.stderr)
-        XCTAssertTrue(mark.stdout.contains("marked interrupted: run(s) 1"), mark.stdout)
+        XCTAssertTrue(mark.stdout.contains("marked interrupted: run 1"), mark.stdout)
         let merged = try CLI.run(["ledger", "merge", a, "--into", fleet])
         XCTAssertEqual(merged.status, 0, merged.stderr)
         XCTAssertEqual(try CLI.run(["verify", "--ledger", fleet]).status, 0)

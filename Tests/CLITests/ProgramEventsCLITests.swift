@@ -25,9 +25,9 @@ final class ProgramEventsCLITests: XCTestCase {
         let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "/usr/bin/python3", script.path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(
-            r.stderr.contains("1 line(s) of $WATTPRINT_EVENTS could not be read") && r.stderr.contains("line 7: not a JSON object"),
+            r.stderr.contains("1 line of $WATTPRINT_EVENTS could not be read") && r.stderr.contains("line 7: not a JSON object"),
             r.stderr)
-        XCTAssertTrue(r.stderr.contains("phase prefill: 1 window(s)") && r.stderr.contains("100 tokens"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("phase prefill: 1 window,") && r.stderr.contains("100 tokens"), r.stderr)
         // Each phase's grams per token: its J/token at the run's grams per joule (one intensity, no embodied share).
         let prefillLine = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.contains("phase prefill:") })
         XCTAssertTrue(prefillLine.contains("gCO2e/token"), String(prefillLine))

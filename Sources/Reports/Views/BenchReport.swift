@@ -88,7 +88,7 @@ public enum BenchReport {
         if let note = narrowKernelNote(r) { lines.append(note) }
         if let fma = r.fmaPeakGFLOPs {
             lines.append(
-                "FMA peak     \(QuantityFormat.fixed(fma, 1)) GFLOP/s (independent \(r.fmaVectorISA ?? "vector") multiply-add chains on \(o.threads) thread(s), best of before and after)"
+                "FMA peak     \(QuantityFormat.fixed(fma, 1)) GFLOP/s (independent \(r.fmaVectorISA ?? "vector") multiply-add chains on \(QuantityFormat.counted(o.threads, "thread")), best of before and after)"
             )
         }
         var model = "model        \(c.architecture.rawValue), \(c.summary): \(QuantityFormat.grouped(r.parameterCount)) parameters"

@@ -23,7 +23,8 @@ public enum BenchSuiteReport {
     public static func build(_ record: Record) -> Report {
         let a = record.analysis
         var blocks: [Block] = []
-        var head = "wattprint bench\(a.suite.map { " \($0)" } ?? "") — run \(a.runID), \(a.repeats) repeat(s) of each workload, interleaved"
+        var head =
+            "wattprint bench\(a.suite.map { " \($0)" } ?? "") — run \(a.runID), \(QuantityFormat.counted(a.repeats, "repeat")) of each workload, interleaved"
         if let idle = a.idle {
             head +=
                 "; idle \(idle.beforeWatts.map(QuantityFormat.watts) ?? "—") before, \(idle.afterWatts.map(QuantityFormat.watts) ?? "—") after"

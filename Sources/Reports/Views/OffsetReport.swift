@@ -22,7 +22,7 @@ public enum OffsetReport {
             (
                 "Emissions as reported (unchanged by anything below)",
                 [
-                    "\(sig(a.emissionsGrams)) g CO2e (location-based + embodied) for run(s) \(a.runs.map(String.init).joined(separator: ", "))"
+                    "\(sig(a.emissionsGrams)) g CO2e (location-based + embodied) for \(a.runs.count == 1 ? "run" : "runs") \(a.runs.map(String.init).joined(separator: ", "))"
                 ]
             ))
         var reductions: [String] = []
@@ -51,7 +51,7 @@ public enum OffsetReport {
             "\(p.wording)",
             "Residual sized at \(sig(p.residualTonnesPerYear * 1e6)) g CO2e a year (\(sig(p.residualTonnesPerYear)) t)"
                 + (a.emissionsGrams > 0
-                    ? ": the reported emissions as if the work ran \(sig(p.residualTonnesPerYear * 1e6 / a.emissionsGrams)) time(s) a year, "
+                    ? ": the reported emissions as if the work ran \(Self.times(p.residualTonnesPerYear * 1e6 / a.emissionsGrams)) a year, "
                         + "for each of the plan's \(p.years.count) years (`wattprint offsets RUN --runs-per-year N --plan-years Y` sizes it)."
                     : "."),
         ]
@@ -89,6 +89,9 @@ public enum OffsetReport {
     }
 
     static func sig(_ x: Double) -> String { QuantityFormat.significant(x) }
+
+    /// How often a year: "once", "1.5 times".
+    static func times(_ x: Double) -> String { x == 1 ? "once" : "\(sig(x)) times" }
 
     /// "12–16", one value when both ends agree, and "≤ 1" for a single quoted upper bound.
     static func range(_ low: Double, _ high: Double, upperBound: Bool) -> String {

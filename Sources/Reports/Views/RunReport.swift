@@ -100,7 +100,7 @@ public enum RunReport {
         }
         for p in f.phases ?? [] {
             var line = String(
-                format: "  phase %@: %d window(s), %@, %@", p.name, p.windows, QuantityFormat.seconds(p.seconds),
+                format: "  phase %@: %@, %@, %@", p.name, QuantityFormat.counted(p.windows, "window"), QuantityFormat.seconds(p.seconds),
                 QuantityFormat.joules(p.joules))
             if let j = p.joulesPerToken {
                 line += String(format: ", %.0f tokens, %.4g J/token", p.tokens, j)
@@ -116,7 +116,7 @@ public enum RunReport {
         }
         if let h = f.hourly {
             out.append(
-                "  hourly intensity over \(h.hoursCovered) hour(s); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)"
+                "  hourly intensity over \(QuantityFormat.counted(h.hoursCovered, "hour")); \(h.hoursMissing) missing from the series used the annual figure (\(h.energyInMissingHours) of the energy); effective \(h.effectiveIntensity)"
             )
         }
         out.append("")

@@ -1,4 +1,5 @@
 import Foundation
+import Measures
 import Meters
 
 /// Every energy channel on this machine, with what is blocked and how to fix it, what was skipped or decided, and
@@ -50,7 +51,7 @@ public enum SensorsReport {
     public static func build(_ r: View) -> Report {
         var out: [Block] = [
             .line(
-                "Host: \(r.host.cpuModel), \(r.host.logicalCPUs) logical CPUs, \(r.host.sockets) socket(s)\(r.host.isVirtualMachine ? ", virtual machine" : ""), kernel \(r.host.kernel)"
+                "Host: \(r.host.cpuModel), \(r.host.logicalCPUs) logical CPUs, \(QuantityFormat.counted(r.host.sockets, "socket"))\(r.host.isVirtualMachine ? ", virtual machine" : ""), kernel \(r.host.kernel)"
             )
         ]
         var table = Table(header: ["device", "domain", "kind", "role", "mode", "power", "±", "source"], rightAligned: [5, 6])

@@ -30,7 +30,9 @@ struct RecomputeBenchmark: ParsableCommand {
         let write = Date()
         var id: Int64 = 0
         for _ in 0..<runs { id = try Self.synthesize(ledger: ledger, samples: samples / runs) }
-        print(String(format: "wrote %d run(s), %d samples in all, in %.2f s", runs, samples, Date().timeIntervalSince(write)))
+        print(
+            "wrote \(QuantityFormat.counted(runs, "run")), \(samples) samples in all, in \(String(format: "%.2f", Date().timeIntervalSince(write))) s"
+        )
         let carbon = try CarbonTables.load()
         if runs > 1 {
             func timed(_ name: String, _ body: () throws -> Void) rethrows {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Measures
 import Meters
 
 /// `wattprint collector`: the node's one reader of the hardware meters, for every run on it (started by the first
@@ -53,7 +54,9 @@ struct CollectorCommand: ParsableCommand {
             return
         }
         FileHandle.standardError.write(
-            Data("wattprint collector: pid \(getpid()) serving \(meters.channels.count) channel(s) at \(location.socketPath)\n".utf8))
+            Data(
+                "wattprint collector: pid \(getpid()) serving \(QuantityFormat.counted(meters.channels.count, "channel")) at \(location.socketPath)\n"
+                    .utf8))
         let stop = StopRequest()
         while !stop.wait(seconds: 0.5) {
             if let idle = collector.idleSeconds, idle >= idleExit { break }
@@ -63,7 +66,7 @@ struct CollectorCommand: ParsableCommand {
         let final = collector.status()
         FileHandle.standardError.write(
             Data(
-                "wattprint collector: exiting after \(final.readings) readings for \(final.clientsEver) run(s); sampler \(String(format: "%.3f", 100 * overhead.fractionOfOneCore)) % of one core\n"
+                "wattprint collector: exiting after \(final.readings) readings for \(QuantityFormat.counted(final.clientsEver, "run")); sampler \(String(format: "%.3f", 100 * overhead.fractionOfOneCore)) % of one core\n"
                     .utf8))
     }
 }

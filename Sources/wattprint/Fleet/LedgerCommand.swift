@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Measures
 
 /// `wattprint ledger …`: operations on whole ledgers.
 struct LedgerCommand: ParsableCommand {
@@ -27,10 +28,10 @@ struct LedgerCommand: ParsableCommand {
             print(
                 marked.isEmpty
                     ? "no run of \(store.path) had a dead recorder"
-                    : "marked interrupted: run(s) \(marked.map(String.init).joined(separator: ", "))")
+                    : "marked interrupted: \(marked.count == 1 ? "run" : "runs") \(marked.map(String.init).joined(separator: ", "))")
             if !still.isEmpty {
                 print(
-                    "still running: run(s) \(still.map(String.init).joined(separator: ", ")) (their recorder is alive here, or they were recorded on another host: run this there)"
+                    "still running: \(still.count == 1 ? "run" : "runs") \(still.map(String.init).joined(separator: ", ")) (their recorder is alive here, or they were recorded on another host: run this there)"
                 )
             }
         }
@@ -80,7 +81,9 @@ struct LedgerCommand: ParsableCommand {
                     continue
                 }
                 let ids = m.runs.map { "\($0.source)→\($0.merged)" }.joined(separator: ", ")
-                print("\(m.path): \(m.runs.count) run(s) from \(m.hosts.joined(separator: ", ")), \(m.rows) rows (runs \(ids))")
+                print(
+                    "\(m.path): \(QuantityFormat.counted(m.runs.count, "run")) from \(m.hosts.joined(separator: ", ")), \(m.rows) rows (runs \(ids))"
+                )
             }
             print("merged into \(into); check it with `wattprint verify --ledger \(into)`")
         }
