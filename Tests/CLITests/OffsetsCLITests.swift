@@ -12,12 +12,15 @@ final class OffsetsCLITests: XCTestCase {
         XCTAssertEqual(text.status, 0, text.stderr)
         for words in [
             "Time shift (average intensity", "Region FR", "Offset plan (a contribution, shown apart)", "Oxford Offsetting Principles",
+            "the reported emissions as if the work ran once a year, for each of the plan's 3 years",
         ] {
             XCTAssertTrue(text.stdout.contains(words), words)
         }
         // Only durable removals allowed: each year's line gives the shares its tonnes bought, and the trajectory's apart.
         let durable = try CLI.run(["offsets", "last", "--ledger", ledger, "--plan-years", "3", "--credit-type", "durable-removal"])
         XCTAssertEqual(durable.status, 0, durable.stderr)
+        let weekly = try CLI.run(["offsets", "last", "--ledger", ledger, "--runs-per-year", "52"])
+        XCTAssertTrue(weekly.stdout.contains("as if the work ran 52 times a year"), weekly.stdout)
         let firstYear = try XCTUnwrap(durable.stdout.split(separator: "\n").first { $0.contains("removals") && $0.contains("of them") })
         XCTAssertTrue(firstYear.contains("removals 100.0 % (durable 100.0 % of them) (the trajectory's"), String(firstYear))
         let json = try XCTUnwrap(try json(try CLI.run(["offsets", "1", "--ledger", ledger, "--json"]).stdout) as? [String: Any])

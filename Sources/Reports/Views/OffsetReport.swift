@@ -91,7 +91,7 @@ public enum OffsetReport {
     static func sig(_ x: Double) -> String { QuantityFormat.significant(x) }
 
     /// How often a year: "once", "1.5 times".
-    static func times(_ x: Double) -> String { x == 1 ? "once" : "\(sig(x)) times" }
+    static func times(_ x: Double) -> String { sig(x) == "1" ? "once" : "\(sig(x)) times" }
 
     /// "12–16", one value when both ends agree, and "≤ 1" for a single quoted upper bound.
     static func range(_ low: Double, _ high: Double, upperBound: Bool) -> String {
