@@ -57,7 +57,8 @@ public struct RunFootprint: Codable, Sendable {
         var labels: [String] = [], notes: [String] = []
         if malformed > 0 {
             notes.append(
-                "\(malformed) line(s) the command wrote to $WATTPRINT_EVENTS were not events and were kept as written (malformed_event)")
+                "\(malformed == 1 ? "1 line" : "\(malformed) lines") the command wrote to $WATTPRINT_EVENTS \(malformed == 1 ? "was not an event and was" : "were not events and were") kept as written (malformed_event)"
+            )
         }
         func override<T: Equatable>(_ name: String, _ new: T?, _ keyPath: WritableKeyPath<FootprintSettings, T?>, _ text: (T) -> String) {
             guard let new, new != settings[keyPath: keyPath] else { return }

@@ -79,4 +79,10 @@ public enum QuantityFormat {
 
     public static func watts(_ w: Double) -> String { String(format: "%.2f W", w) }
     public static func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
+
+    /// A length of time with four significant digits, in milliseconds under a second: 0.004213 → "4.213 ms",
+    /// 12.5 → "12.5 s". Where `seconds` would print a millisecond window as "0.0 s".
+    public static func duration(_ s: Double) -> String {
+        abs(s) < 1 && s != 0 ? significant(s * 1000) + " ms" : significant(s) + " s"
+    }
 }

@@ -3,6 +3,7 @@ import Accounting
 import Carbon
 import Foundation
 import Ledger
+import Meters
 import TestSupport
 import XCTest
 
@@ -104,5 +105,33 @@ final class BenchRunTests: XCTestCase {
         XCTAssertEqual(
             messages[1],
             "1 repeats: the interval of each median is [min, max], covering 50.0 % rather than 95 %; 6 or more repeats give 95 %")
+    }
+
+    /// Analysis 3 writes a millisecond window's length with its digits and counts as words; a run recorded under 2 keeps
+    /// "0.00 s" and "counter(s)", the wording its recorded summary holds and `verify` recomputes.
+    func testAnalysisThreeWordsShortWindowsAndBlockedCounters() throws {
+        let (plan, dir) = try plan(repeats: 1)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        let settings = FootprintSettings(
+            region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
+        var flags: [Int: [BenchFlag]] = [:]
+        for version in [2, 3] {
+            let recorder = PlanVersionRecorder(try LedgerPhaseRecorder(ledger: ledger, settings: settings), version: version)
+            recorder.record(.metersBlocked([BlockedChannel(device: "rapl", source: "powercap", reason: "EACCES", fixes: [])]))
+            try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+            try recorder.inner.finish()
+            let a = try BenchAnalysis.compute(ledger: ledger, run: recorder.inner.run.runID, data: try CarbonData.bundled())
+            flags[version] = a.flags + a.workloads.flatMap { $0.phases.flatMap(\.flags) }
+        }
+        func message(_ version: Int, _ kind: BenchFlag.Kind) -> String? { flags[version]?.first { $0.kind == kind }?.message }
+        XCTAssertEqual(
+            message(3, .countersBlocked),
+            "1 counter could not be read (rapl): their share is estimated or missing; see `wattprint sensors`")
+        XCTAssertEqual(
+            message(2, .countersBlocked),
+            "1 counter(s) could not be read (rapl): their share is estimated or missing; see `wattprint sensors`")
+        let short3 = try XCTUnwrap(message(3, .shortWindow)), short2 = try XCTUnwrap(message(2, .shortWindow))
+        XCTAssertNotNil(short3.range(of: #"^train windows last \d+(\.\d+)? ms, under the 1 s"#, options: .regularExpression), short3)
+        XCTAssertNotNil(short2.range(of: #"^train windows last 0\.\d\d s, under the 1 s"#, options: .regularExpression), short2)
     }
 }

@@ -16,7 +16,9 @@ public struct BenchAnalysis: Codable, Sendable {
     /// Version of these rules; recorded in the plan so a later wattprint reads old runs the same way.
     /// - 1: the first.
     /// - 2: a single repeat's small-sample flag says its medians have no interval (1 named a [min, max] covering 50 %).
-    public static let version = 2
+    /// - 3: counts read as words ("1 counter could not be read", not "1 counter(s)") and a short window's length keeps
+    ///   its significant digits ("4.2 ms", where 2 wrote "0.00 s").
+    public static let version = 3
     /// Steady-state minimum: shorter windows are flagged (ten readings at the default 100 ms).
     public static let minimumWindowSeconds = 1.0
     /// Idle power after ÷ before beyond ±10 %: the machine changed under the benchmark.
@@ -159,7 +161,7 @@ public struct BenchAnalysis: Codable, Sendable {
             flags.append(
                 .init(
                     .countersBlocked,
-                    "\(blocked.count) counter(s) could not be read (\(blocked.map(\.device).joined(separator: ", "))): their share is estimated or missing; see `wattprint sensors`"
+                    "\(plan.analysis >= 3 ? QuantityFormat.counted(blocked.count, "counter") : "\(blocked.count) counter(s)") could not be read (\(blocked.map(\.device).joined(separator: ", "))): their share is estimated or missing; see `wattprint sensors`"
                 ))
         }
         if plan.repeats == 1 && plan.analysis >= 2 {
@@ -217,7 +219,7 @@ public struct BenchAnalysis: Codable, Sendable {
                     phaseFlags.append(
                         .init(
                             .shortWindow,
-                            "\(name) windows last \(String(format: "%.2f", medianSeconds)) s, under the \(Int(minimumWindowSeconds)) s steady-state minimum: raise its steps or rounds"
+                            "\(name) windows last \(plan.analysis >= 3 ? QuantityFormat.duration(medianSeconds) : String(format: "%.2f", medianSeconds) + " s"), under the \(Int(minimumWindowSeconds)) s steady-state minimum: raise its steps or rounds"
                         ))
                 }
                 let estimatedJoules = byRepeat.values.joined().reduce(0) { $0 + $1.estimatedJoules }

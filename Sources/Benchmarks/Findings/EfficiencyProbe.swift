@@ -1,4 +1,5 @@
 import Accounting
+import Measures
 
 /// Finds waste in a benchmark's figures and, where it can, measures the alternative: it asks `runAlternative` to run
 /// the first workload with a training phase once more, changed (another BLAS kernel family, every core), under the
@@ -73,7 +74,7 @@ public enum EfficiencyProbe {
 
         if peaks.threads < peaks.cpus {
             let detail =
-                "\(peaks.threads) compute thread(s) on \(peaks.cpus) CPUs: idle cores still draw static power while the work takes longer; fix: --threads \(peaks.cpus) (the default)"
+                "\(QuantityFormat.counted(peaks.threads, "compute thread")) on \(peaks.cpus) CPUs: idle cores still draw static power while the work takes longer; fix: --threads \(peaks.cpus) (the default)"
             if let target, let current,
                 let (value, run) = measure(Alternative(environment: [:], threads: peaks.cpus, workload: target.name))
             {

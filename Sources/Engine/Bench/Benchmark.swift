@@ -206,11 +206,11 @@ public enum Benchmark {
         }
         try Parallel.configure(threads: options.threads)
         let rows = options.phase == .decode ? max(options.sequence, 256) : max(options.batch * options.sequence, 256)
-        progress("measuring sgemm peak with \(options.threads) thread(s)")
+        progress("measuring sgemm peak with \(options.threads == 1 ? "1 thread" : "\(options.threads) threads")")
         let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]
         let before = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
         let fmaSeconds = options.fmaProbeSeconds ?? 0.2
-        if fmaSeconds > 0 { progress("measuring the FMA peak with \(options.threads) thread(s)") }
+        if fmaSeconds > 0 { progress("measuring the FMA peak with \(options.threads == 1 ? "1 thread" : "\(options.threads) threads")") }
         let fmaBefore = fmaSeconds > 0 ? ComputePeakProbe.fmaPeak(threads: options.threads, seconds: fmaSeconds) / 1e9 : 0
         progress("building \(config.layers)-layer, \(C)-wide model (\(config.parameterCount) parameters)")
         // A GAN's two networks train in the train phase only (refused above otherwise).
@@ -370,7 +370,7 @@ public enum Benchmark {
         case .decode:
             let B = options.batch
             tokensPerStep = B
-            progress("measuring memory bandwidth with \(options.threads) thread(s)")
+            progress("measuring memory bandwidth with \(options.threads == 1 ? "1 thread" : "\(options.threads) threads")")
             let bandwidthBefore = HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock)
             let decoder = try decodingModel(model!)
             let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: max(1, options.sequence))

@@ -131,7 +131,7 @@ public enum SustainabilityHTML {
                 table(
                     ["phase", "seconds", "kWh", "tokens", "J/token"],
                     s.phases.map {
-                        [$0.name, String(format: "%.2f", $0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
+                        [$0.name, sig($0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
                     }))
         }
         let c = s.sci

@@ -82,7 +82,7 @@ public enum SustainabilityMarkdown {
     static func phaseRows(_ r: SustainabilityReport) -> [[String]] {
         r.runs.flatMap { run in
             run.phases.compactMap { p in
-                p.joulesPerToken.map { ["\(run.id)", p.name, String(format: "%.2f", p.seconds), sig(p.tokens), sig($0)] }
+                p.joulesPerToken.map { ["\(run.id)", p.name, sig(p.seconds), sig(p.tokens), sig($0)] }
             }
         }
     }
@@ -116,7 +116,7 @@ public enum SustainabilityMarkdown {
             out += table(
                 ["phase", "seconds", "kWh", "tokens", "J/token"],
                 s.phases.map {
-                    [$0.name, String(format: "%.2f", $0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
+                    [$0.name, sig($0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
                 })
         }
         let c = s.sci

@@ -34,7 +34,7 @@ public enum BenchSuiteReport {
         if let p = a.peaks {
             blocks.append(
                 .line(
-                    "peaks: sgemm \(QuantityFormat.fixed(p.sgemmGFLOPs, 1)) GFLOP/s (OpenBLAS \(p.blasCore ?? "?") kernels\(p.blasCoreOverride.map { ", OPENBLAS_CORETYPE=\($0)" } ?? ""), \(p.threads) thread(s)); FMA \(QuantityFormat.fixed(p.fmaGFLOPs, 1)) GFLOP/s (\(p.vectorISA), \(p.threads) thread(s))"
+                    "peaks: sgemm \(QuantityFormat.fixed(p.sgemmGFLOPs, 1)) GFLOP/s (OpenBLAS \(p.blasCore ?? "?") kernels\(p.blasCoreOverride.map { ", OPENBLAS_CORETYPE=\($0)" } ?? ""), \(QuantityFormat.counted(p.threads, "thread"))); FMA \(QuantityFormat.fixed(p.fmaGFLOPs, 1)) GFLOP/s (\(p.vectorISA), \(QuantityFormat.counted(p.threads, "thread")))"
                 ))
         }
         for w in a.workloads {

@@ -78,7 +78,7 @@ public enum OffsetReport {
                 + " (currencies kept apart, never converted)")
         for price in p.prices {
             plan.append(
-                "Price, \(price.tier), \(price.currency): \(Self.range(price.low, price.high, upperBound: price.flags.contains { $0.contains("upper bound") })) per t from \(price.basis.count) dated row(s)\(price.flags.isEmpty ? "" : " [\(price.flags.joined(separator: "; "))]")"
+                "Price, \(price.tier), \(price.currency): \(Self.range(price.low, price.high, upperBound: price.flags.contains { $0.contains("upper bound") })) per t from \(QuantityFormat.counted(price.basis.count, "dated row"))\(price.flags.isEmpty ? "" : " [\(price.flags.joined(separator: "; "))]")"
             )
         }
         out.append(("Offset plan (a contribution, shown apart)", plan))

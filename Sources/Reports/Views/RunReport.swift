@@ -100,7 +100,7 @@ public enum RunReport {
         }
         for p in f.phases ?? [] {
             var line = String(
-                format: "  phase %@: %@, %@, %@", p.name, QuantityFormat.counted(p.windows, "window"), QuantityFormat.seconds(p.seconds),
+                format: "  phase %@: %@, %@, %@", p.name, QuantityFormat.counted(p.windows, "window"), QuantityFormat.duration(p.seconds),
                 QuantityFormat.joules(p.joules))
             if let j = p.joulesPerToken {
                 line += String(format: ", %.0f tokens, %.4g J/token", p.tokens, j)

@@ -3,6 +3,7 @@ import Benchmarks
 import Carbon
 import Foundation
 import Ledger
+import Measures
 
 /// What `verify` found for each run: its chain, and its recorded result and decisions against a recomputation.
 public enum VerifyReport {
@@ -102,7 +103,7 @@ public enum VerifyReport {
                 recomputation = "differs"
                 result = Self.mismatch
                 detail =
-                    "the run recorded \(check.recordedAnomalies.count) reading decision(s) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
+                    "the run recorded \(QuantityFormat.counted(check.recordedAnomalies.count, "reading decision")) (anomaly events) but a recomputation from its raw samples makes \(check.recomputedAnomalies.count) different or other ones"
                 return
             }
             if let why = r.summaryNotRecomputed {

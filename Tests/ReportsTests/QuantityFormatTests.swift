@@ -1,0 +1,20 @@
+import Measures
+import XCTest
+
+/// Number text shared by every renderer: durations keep their digits below a second, counts read as words.
+final class QuantityFormatTests: XCTestCase {
+    func testDurationsKeepSignificantDigitsBelowASecond() {
+        XCTAssertEqual(QuantityFormat.duration(0.004213), "4.213 ms")
+        XCTAssertEqual(QuantityFormat.duration(0.25), "250 ms")
+        XCTAssertEqual(QuantityFormat.duration(1), "1 s")
+        XCTAssertEqual(QuantityFormat.duration(12.5), "12.5 s")
+        XCTAssertEqual(QuantityFormat.duration(0), "0 s")
+        XCTAssertEqual(QuantityFormat.seconds(0.004213), "0.0 s", "what `duration` replaces where windows can be milliseconds")
+    }
+
+    func testCountsReadAsWords() {
+        XCTAssertEqual(QuantityFormat.counted(1, "counter"), "1 counter")
+        XCTAssertEqual(QuantityFormat.counted(0, "counter"), "0 counters")
+        XCTAssertEqual(QuantityFormat.counted(2, "batch", "batches"), "2 batches")
+    }
+}
