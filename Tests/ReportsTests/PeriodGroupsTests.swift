@@ -8,7 +8,8 @@ import TestSupport
 import XCTest
 
 /// How a period's runs are grouped from schema 3: by model a benchmark run is split among its workloads' models, the
-/// rest of it a group of its own; by workload a findings rerun counts with the benchmark that measured it. Schema 2's
+/// rest of it a group of its own; by workload (schema 4) among its workloads by name, a findings rerun's windows with
+/// the workload it measured. Schema 3 grouped by workload counted a rerun with the benchmark that measured it, and 2's
 /// grouping is kept for its reports.
 final class PeriodGroupsTests: XCTestCase {
     var ledger: Ledger!
@@ -96,8 +97,38 @@ final class PeriodGroupsTests: XCTestCase {
         XCTAssertFalse(SustainabilityMarkdown.render(try period(by: "model", schema: 2)).contains("split among"))
     }
 
-    func testByWorkloadCountsAFindingsRerunWithItsBenchmark() throws {
+    func testByWorkloadSplitsABenchmarkAmongItsWorkloads() throws {
+        let plain = try LedgerPhaseRecorder(ledger: ledger, settings: settings, command: "/usr/bin/python3 train.py --epochs 1")
+        try plain.finish()
+        try plain.run.close(status: .complete, exitCode: 0)
         let r = try period(by: "workload")
+        XCTAssertEqual(
+            Set(r.groups.map(\.name)), ["w-gpt2", "w-llama", SustainabilityReportBuilder.benchOverhead, "python3 train.py"],
+            "\(r.groups.map(\.name))")
+        let gpt2 = try XCTUnwrap(r.groups.first { $0.name == "w-gpt2" })
+        XCTAssertEqual(gpt2.runs, 2, "the benchmark and the rerun that measured its GPT-2 again")
+        let windows = r.runs.filter { [benchmark, rerun].contains($0.id) }.flatMap(\.phases)
+            .filter { ["w-gpt2 train", "w-gpt2 inference"].contains($0.name) }
+        XCTAssertEqual(windows.count, 4)
+        XCTAssertEqual(gpt2.kWh, windows.reduce(0) { $0 + $1.kWh }, accuracy: gpt2.kWh * 1e-12)
+        XCTAssertEqual(r.groups.first { $0.name == "w-llama" }?.runs, 1)
+        XCTAssertEqual(r.groups.first { $0.name == SustainabilityReportBuilder.benchOverhead }?.runs, 2)
+        XCTAssertEqual(r.groups.first { $0.name == "python3 train.py" }?.runs, 1, "a run that is no benchmark keeps its command")
+        XCTAssertEqual(r.groups.reduce(0) { $0 + $1.kWh }, r.totals.kWh, accuracy: r.totals.kWh * 1e-12)
+        XCTAssertEqual(r.groups.reduce(0) { $0 + $1.grams }, r.totals.totalGrams, accuracy: r.totals.totalGrams * 1e-12)
+        XCTAssertEqual(r.groups.compactMap(\.tokens).reduce(0, +), r.runs.compactMap(\.tokens).reduce(0, +))
+        let markdown = SustainabilityMarkdown.render(r)
+        XCTAssertTrue(markdown.contains("A benchmark run is split among its workloads by the energy"), markdown)
+        XCTAssertFalse(markdown.contains("findings reruns count with the benchmark"), markdown)
+        // Schema 3's reports keep their grouping: the benchmark's command, its rerun with it.
+        let three = try period(by: "workload", schema: 3)
+        XCTAssertEqual(three.groups.map(\.name).sorted(), ["python3 train.py", "wattprint bench suite"])
+    }
+
+    /// Schema 3 grouped by workload under a benchmark's command, and counted a findings rerun with the benchmark whose
+    /// findings name it; its reports are rebuilt that way.
+    func testSchemaThreeCountsAFindingsRerunWithItsBenchmark() throws {
+        let r = try period(by: "workload", schema: 3)
         XCTAssertEqual(r.groups.map(\.name), ["wattprint bench suite"])
         XCTAssertEqual(r.groups.first?.runs, 2)
         XCTAssertEqual(r.groups.first?.kWh ?? 0, r.totals.kWh, accuracy: r.totals.kWh * 1e-12)
@@ -113,7 +144,7 @@ final class PeriodGroupsTests: XCTestCase {
         }
         XCTAssertEqual(own, [benchmark, rerun], "the fleet's own runs take the ids the finding names")
         try fleet.merge(from: [ledger.path])
-        let merged = try period(by: "workload", in: fleet)
+        let merged = try period(by: "workload", schema: 3, in: fleet)
         XCTAssertEqual(merged.groups.first { $0.name == "wattprint bench suite" }?.runs, 2, "\(merged.groups)")
         XCTAssertEqual(merged.groups.first { $0.name == "wattprint bench lone" }?.runs, 1, "\(merged.groups)")
         let two = try period(by: "workload", schema: 2)
@@ -122,7 +153,7 @@ final class PeriodGroupsTests: XCTestCase {
     }
 
     /// One path merged twice (a node's ledger copied to the same place each day): the two copies' ids repeat, and each
-    /// benchmark still finds its own rerun, the first on its host to start after it.
+    /// benchmark still finds its own rerun, the first on its host to start after it (schema 3's grouping by workload).
     func testAPathMergedTwiceKeepsEachRerunWithItsBenchmark() throws {
         let path = ledger.path
         let fleet = try Ledger(path: path.replacingOccurrences(of: "l.sqlite", with: "fleet.sqlite"))
@@ -135,7 +166,7 @@ final class PeriodGroupsTests: XCTestCase {
         let (secondBenchmark, secondRerun) = try recordBenchmark(into: next, suite: "suite-b")
         XCTAssertEqual([secondBenchmark, secondRerun], [benchmark, rerun], "the second copy's ids repeat the first's")
         try fleet.merge(from: [path])
-        let merged = try period(by: "workload", in: fleet)
+        let merged = try period(by: "workload", schema: 3, in: fleet)
         XCTAssertEqual(merged.groups.map(\.name).sorted(), ["wattprint bench suite", "wattprint bench suite-b"])
         XCTAssertEqual(merged.groups.map(\.runs), [2, 2], "\(merged.groups)")
     }

@@ -272,9 +272,9 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertThrowsError(
             try ReportVerification.verify(file: dir + "/schema9.json", ledger: ledger, carbon: carbon, toolVersion: "t", hostKey: nil)
         ) {
-            XCTAssertTrue("\($0)".contains("is a report of schema 9; this wattprint reads schemas 1 to 3"), "\($0)")
+            XCTAssertTrue("\($0)".contains("is a report of schema 9; this wattprint reads schemas 1 to 4"), "\($0)")
         }
-        XCTAssertThrowsError(try builder().build(request, schema: 4)) { XCTAssertTrue("\($0)".contains("schema 4"), "\($0)") }
+        XCTAssertThrowsError(try builder().build(request, schema: 5)) { XCTAssertTrue("\($0)".contains("schema 5"), "\($0)") }
     }
 
     /// A period report the previous wattprint (3ad4f1f, schema 1) wrote over two `bench tiny` runs, with the ledger it was

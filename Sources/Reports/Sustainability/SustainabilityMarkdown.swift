@@ -63,15 +63,19 @@ public enum SustainabilityMarkdown {
     static let runsHeader = ["run", "command", "started", "kWh [90 %]", "g CO2e [90 %]", "J/token (whole run)", "status"]
     static let phaseHeader = ["run", "phase", "seconds", "tokens", "J/token (phase)"]
 
-    /// How the groups were formed, where a run can be split or joined to another's (schema 3, with such a run in the
-    /// period: a benchmark's share outside its windows, or a findings rerun).
+    /// How the groups were formed, where a run can be split or joined to another's (from schema 3, with such a run in
+    /// the period: a benchmark's share outside its windows, or a findings rerun).
     static func groupsNote(_ r: SustainabilityReport) -> String? {
         guard r.schema >= 3 else { return nil }
+        let split = r.groups.contains { $0.name == SustainabilityReportBuilder.benchOverhead }
         switch r.request.groupBy ?? "workload" {
-        case "model" where r.groups.contains { $0.name == SustainabilityReportBuilder.benchOverhead }:
+        case "model" where split:
             return
                 "A benchmark run is split among its workloads' models by the energy of their windows, its grams in proportion; the rest of it is \"\(SustainabilityReportBuilder.benchOverhead)\". Such a run counts once in each of its groups."
-        case "workload" where r.runs.contains { $0.command.contains("--findings none") }:
+        case "workload" where split && r.schema >= 4:
+            return
+                "A benchmark run is split among its workloads by the energy of their windows, its grams in proportion; the rest of it is \"\(SustainabilityReportBuilder.benchOverhead)\". A findings rerun's windows count with the workload it measured. Such a run counts once in each of its groups; other runs are grouped by their command."
+        case "workload" where r.schema == 3 && r.runs.contains { $0.command.contains("--findings none") }:
             return "A benchmark's findings reruns count with the benchmark that measured them."
         default: return nil
         }

@@ -22,9 +22,13 @@ public struct SustainabilityReport: Codable, Sendable, Equatable {
     ///   rest of the run a group of its own (`SustainabilityReportBuilder.benchShares`), where 2 put the whole run under
     ///   "no model recorded"; grouped by workload, a findings rerun counts with the benchmark that measured it, where 2
     ///   grouped it under its own command (`wattprint bench Workloads/small/gpt2.json`).
-    public static let schemaVersion = 3
+    /// - 4: a period grouped by workload splits a benchmark run among its workloads by name (`small-gpt2`), as 3 splits
+    ///   it by model, the rest of the run a group of its own; a findings rerun's windows go to the workload it measured.
+    ///   3 put the whole run, and its reruns, under the benchmark's command (`wattprint bench small`). Runs that are not
+    ///   benchmarks are grouped by their command, as before.
+    public static let schemaVersion = 4
     /// The schemas this wattprint reads and rebuilds.
-    public static let readableSchemas = 1...3
+    public static let readableSchemas = 1...4
 
     public enum Kind: String, Codable, Sendable { case run, comparison, period }
 

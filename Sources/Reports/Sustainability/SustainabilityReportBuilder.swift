@@ -231,7 +231,7 @@ public struct SustainabilityReportBuilder {
     /// the benchmark that measured it.
     func groups(_ sections: [SustainabilityReport.RunSection], by key: String, schema: Int) throws -> [SustainabilityReport.Group] {
         var out: [SustainabilityReport.Group] = []
-        let parents = schema >= 3 && key == "workload" ? try findingsParents(of: sections) : [:]
+        let parents = schema == 3 && key == "workload" ? try findingsParents(of: sections) : [:]
         for s in sections {
             var shares: [Share]
             switch key {
@@ -239,11 +239,15 @@ public struct SustainabilityReportBuilder {
             case "region": shares = [Share(name: s.region, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
             case "model":
                 if schema >= 3, let plan = try benchPlan(of: s.id) {
-                    shares = Self.benchShares(s, plan: plan)
+                    shares = Self.benchShares(s, plan: plan, by: Self.modelName)
                 } else {
                     shares = [Share(name: (try? model(of: s.id)) ?? "no model recorded", kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
                 }
             default:
+                if schema >= 4, let plan = try benchPlan(of: s.id) {
+                    shares = Self.benchShares(s, plan: plan, by: \.name)
+                    break
+                }
                 let command = try parents[s.id].map { try ledger.run($0).command } ?? s.command
                 shares = [Share(name: Self.workload(command, schema: schema), kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
             }
@@ -269,16 +273,18 @@ public struct SustainabilityReportBuilder {
         var tokens: Double?
     }
 
-    /// The group a benchmark run's energy outside its workloads' windows goes to (schema 3, by model). It is a group
-    /// name in signed reports: changing it needs a new schema.
+    /// The group a benchmark run's energy outside its workloads' windows goes to (by model from schema 3, by workload
+    /// from 4). It is a group name in signed reports: changing it needs a new schema.
     public static let benchOverhead = "benchmark idle baselines, peak probes and set-up"
 
-    /// A benchmark run by model: each workload's windows (training, and inference, whose windows hold prefill's and
-    /// decode's) under its model, named as a run's model is ("gpt2 858,880", with its weights' precision when not
-    /// fp32: "llama 25,427,968 int8"); the rest of the run (idle baselines, the sgemm and FMA probes, model builds,
-    /// warm-up and evaluation) under `benchOverhead`. Grams are shared in proportion to kWh; tokens are the workload's
-    /// training, prefill and decode tokens.
-    static func benchShares(_ s: SustainabilityReport.RunSection, plan: BenchPlanRecord) -> [Share] {
+    /// A benchmark run shared among its workloads: each workload's windows (training, and inference, whose windows hold
+    /// prefill's and decode's) under the group `group` names for it (`modelName`, or the workload's own name); the rest
+    /// of the run (idle baselines, the sgemm and FMA probes, model builds, warm-up and evaluation) under
+    /// `benchOverhead`. Grams are shared in proportion to kWh; tokens are the workload's training, prefill and decode
+    /// tokens.
+    static func benchShares(
+        _ s: SustainabilityReport.RunSection, plan: BenchPlanRecord, by group: (BenchPlanRecord.Workload) -> String
+    ) -> [Share] {
         func phase(_ workload: String, _ name: String) -> SustainabilityReport.Phase? {
             s.phases.first { $0.name == "\(workload) \(name)" }
         }
@@ -289,7 +295,7 @@ public struct SustainabilityReportBuilder {
         for w in plan.workloads {
             let kWh = ["train", "inference"].compactMap { phase(w.name, $0)?.kWh }.reduce(0, +)
             let tokens = ["train", "prefill", "decode"].compactMap { phase(w.name, $0)?.tokens }.reduce(0, +)
-            let name = "\(w.architecture) \(QuantityFormat.grouped(w.parameters))\(w.precision.map { " \($0)" } ?? "")"
+            let name = group(w)
             // A workload the run never reached (killed before it) is no share of it.
             guard kWh > 0 || tokens > 0 else { continue }
             shares.append(Share(name: name, kWh: kWh, grams: grams(kWh), tokens: tokens > 0 ? tokens : nil))
@@ -300,6 +306,12 @@ public struct SustainabilityReportBuilder {
         return shares
     }
 
+    /// A workload's model, named as a run's model is ("gpt2 858,880", with its weights' precision when not fp32:
+    /// "llama 25,427,968 int8").
+    static func modelName(_ w: BenchPlanRecord.Workload) -> String {
+        "\(w.architecture) \(QuantityFormat.grouped(w.parameters))\(w.precision.map { " \($0)" } ?? "")"
+    }
+
     func benchPlan(of id: Int64) throws -> BenchPlanRecord? {
         for e in try ledger.events(run: id) where e.kind == "bench_plan" {
             if case let .benchPlan(p) = RunEvent(e) { return p }
@@ -307,8 +319,9 @@ public struct SustainabilityReportBuilder {
         return nil
     }
 
-    /// Each findings rerun's benchmark (`FindingsRerun.parents`), read only when the period holds a run that could be a
-    /// rerun: one that `wattprint bench` started with `--findings none`, as it starts its reruns.
+    /// Each findings rerun's benchmark (`FindingsRerun.parents`; schema 3 groups a rerun by it), read only when the
+    /// period holds a run that could be a rerun: one that `wattprint bench` started with `--findings none`, as it starts
+    /// its reruns.
     func findingsParents(of sections: [SustainabilityReport.RunSection]) throws -> [Int64: Int64] {
         guard sections.contains(where: { $0.command.contains("--findings none") }) else { return [:] }
         return try FindingsRerun.parents(in: ledger)

@@ -27,7 +27,12 @@ struct ReportCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Runs to report side by side (ids, or last).") var compare: [String] = []
     @Option(help: "A period's first day (YYYY-MM-DD or a time with Z or a UTC offset).") var since: String?
     @Option(help: "The period's end, exclusive: a day (its UTC midnight) or a time, as --since.") var until: String?
-    @Option(help: "Group a period by workload, model, host or region.") var groupBy: String?
+    @Option(
+        help: """
+            Group a period by workload (a benchmark's workloads by name, other runs by command; the default), model, \
+            host or region.
+            """)
+    var groupBy: String?
     @Option(help: "Formats to write, comma-separated: md, html, json, csv.") var formats = "md,html,json,csv"
     @Option(help: "Folder to write into (made if missing).") var output = "Reports"
     @OptionGroup var ledger: LedgerOptions
