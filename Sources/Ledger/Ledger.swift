@@ -24,6 +24,11 @@ public final class Ledger: @unchecked Sendable {
             throw LedgerError.cannotCreate(path: path, reason: "it is a directory")
         }
         if exists {
+            // SQLite takes an empty file for a new database: a command that only reads must not turn a truncated ledger
+            // into a fresh, empty one that reads as "no runs yet".
+            if !create, ((try? fm.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.intValue == 0 {
+                throw LedgerError.empty(path: path)
+            }
             try Ledger.checkHeader(path: path)
             try Ledger.inspectReadOnly(path: path)
         } else {

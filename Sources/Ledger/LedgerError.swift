@@ -8,6 +8,8 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
     case newerSchema(path: String, unknownMigrations: [String])
     case cannotCreate(path: String, reason: String)
     case missing(path: String)
+    /// A zero-byte file where a command that only reads expected a ledger (left as it is: never given a schema).
+    case empty(path: String)
     case unknownRun(Int64)
     case runClosed(Int64)
     case storage(path: String, problem: String)
@@ -32,6 +34,9 @@ public enum LedgerError: Error, CustomStringConvertible, Equatable {
             return "cannot open the ledger at \(path): \(reason). Choose a writable location with --ledger PATH or WATTPRINT_LEDGER."
         case let .missing(path):
             return "no ledger at \(path) yet. Record a run first (wattprint run -- COMMAND), or point --ledger at an existing ledger."
+        case let .empty(path):
+            return
+                "\(path) is empty (0 bytes): it holds no ledger, and was left as it is. If it held runs, it was truncated: restore it from a backup; otherwise record a run into it (wattprint run -- COMMAND) or point --ledger at an existing ledger."
         case let .unknownRun(id):
             return "run \(id) is not in this ledger. List the runs with `wattprint runs`."
         case let .runClosed(id):

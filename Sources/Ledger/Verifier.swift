@@ -23,6 +23,13 @@ public struct RunVerification: Equatable, Sendable {
     public var seal: Data?
 
     public var isIntact: Bool { if case .mismatch = outcome { return false }; return true }
+
+    /// Where and why the chain broke, for a sentence ("batch 3, row 17 (sample): …"); nil for an intact run.
+    public var mismatchDescription: String? {
+        guard case let .mismatch(batch, row, table, reason) = outcome else { return nil }
+        let place = [batch.map { "batch \($0)" }, row.map { "row \($0)" }].compactMap { $0 }.joined(separator: ", ")
+        return (place.isEmpty ? "" : place + (table.map { " (\($0))" } ?? "") + ": ") + reason
+    }
 }
 
 extension Ledger {

@@ -81,8 +81,10 @@ public enum QuantityFormat {
     public static func seconds(_ s: Double) -> String { String(format: "%.1f s", s) }
 
     /// A length of time with four significant digits, in milliseconds under a second: 0.004213 → "4.213 ms",
-    /// 12.5 → "12.5 s". Where `seconds` would print a millisecond window as "0.0 s".
+    /// 12.5 → "12.5 s"; a time that rounds to 1000 ms reads in seconds (0.99996 → "1 s"). Where `seconds` would print a
+    /// millisecond window as "0.0 s". Bench analysis 3 records this text in run summaries that `verify` recomputes:
+    /// changing it needs a new analysis version.
     public static func duration(_ s: Double) -> String {
-        abs(s) < 1 && s != 0 ? significant(s * 1000) + " ms" : significant(s) + " s"
+        abs(s) < 0.9995 && s != 0 ? significant(s * 1000) + " ms" : significant(s) + " s"
     }
 }

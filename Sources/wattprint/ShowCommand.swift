@@ -45,6 +45,12 @@ struct Show: ParsableCommand {
                 instruments: try instrumentOptions.instruments(), hardware: hardwareOptions.choice)
             let footprint = try RunFootprint.compute(ledger: store, run: runID, data: data, overrides: overrides)
             try output.emit(RunReport.build(footprint))
+            if let broken = try ReportVerification.firstBrokenChain(runs: [runID], ledger: store) {
+                FileHandle.standardError.write(
+                    Data(
+                        "wattprint: WARNING: \(broken), so the figures above come from altered rows; `wattprint verify \(runID)` says more\n"
+                            .utf8))
+            }
         }
     }
 }

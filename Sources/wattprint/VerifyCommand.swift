@@ -68,8 +68,13 @@ extension Verify {
         if let difference = outcome.firstDifference {
             lines.append("MISMATCH: the first figure that differs from the ledger's raw samples: \(difference)")
             if let other = outcome.otherLedger { lines.append(other) }
-        } else {
+        } else if outcome.brokenChain == nil {
             lines.append("every figure matches its recomputation from \(store.path)")
+        }
+        if let broken = outcome.brokenChain {
+            lines.append(
+                "MISMATCH: \(broken), so figures rebuilt from them prove nothing\(outcome.firstDifference == nil ? " (they match the report)" : ""); `wattprint verify` lists every run that fails"
+            )
         }
         try output.emit(Report(blocks: lines.map(Block.line), data: outcome))
         if !outcome.matches { throw ExitCode(Self.mismatchExitCode) }

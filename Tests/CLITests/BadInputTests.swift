@@ -100,6 +100,14 @@ final class BadInputTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("no ledger at"), r.stderr)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: none))
+        // A ledger truncated to nothing is not "no runs yet", and looking does not give it a schema.
+        XCTAssertTrue(FileManager.default.createFile(atPath: none, contents: Data()))
+        for command in [["runs"], ["show", "last"], ["verify"], ["report", "last"]] {
+            let r = try CLI.run(command + ["--ledger", none])
+            XCTAssertNotEqual(r.status, 0, "\(command)")
+            XCTAssertTrue(r.stderr.contains("is empty (0 bytes): it holds no ledger"), "\(command): \(r.stderr)")
+        }
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: none)[.size] as? NSNumber)?.intValue, 0)
     }
 
     func testATruncatedLedgerIsReportedDamagedAndKept() throws {

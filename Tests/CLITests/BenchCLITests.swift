@@ -144,6 +144,28 @@ final class BenchCLITests: XCTestCase {
             runs, ["tiny-gpt2": 2, "tiny-llama": 1, "tiny-moe": 1, "benchmark idle baselines, peak probes and set-up": 2], "\(groups)")
     }
 
+    /// A batch sweep's variant (`tiny-gpt2@batch=4`) is rerun as that variant, so the finding is measured, not predicted
+    /// for want of a workload of that name in the rerun.
+    func testASweepVariantsFindingsRerunMeasuresThatVariant() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path, "OPENBLAS_CORETYPE": "Haswell"]
+        let bench = try CLI.run(
+            [
+                "bench", Self.workloads + "/tiny/gpt2.json", "--sweep", "batch=4", "--repeats", "2", "--idle", "0.1", "--findings",
+                "measure", "--ledger", ledger, "--region", "FR", "--no-report",
+            ], env: env)
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        try XCTSkipUnless(
+            bench.stdout.contains("OpenBLAS runs its Haswell kernels"),
+            "no narrower BLAS kernel to find on this CPU, so nothing was rerun: \(bench.stdout)")
+        XCTAssertTrue(bench.stdout.contains("measured (run 2)"), bench.stdout)
+        let rerun = try CLI.run(["show", "2", "--ledger", ledger, "--json"], env: env)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertTrue(rerun.stdout.contains("tiny-gpt2@batch=4"), "the rerun's windows are the variant's: \(rerun.stdout.prefix(2000))")
+    }
+
     /// Both streams in one pipe, as `2>&1 | tee` gives them: stderr's messages start lines of their own, never the
     /// middle of one of the report's.
     func testStderrNeverLandsInsideAReportLine() throws {

@@ -98,6 +98,16 @@ final class RunAndVerifyTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the command must not run when its footprint could not be computed")
     }
 
+    /// A multi-line script's command keeps to one line of `runs` and of `show`'s header.
+    func testAMultiLineCommandReadsOnOneLine() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        try CLI.run(["run", "--ledger", ledger, "--", "sh", "-c", "true\ntrue"])
+        let runs = try CLI.run(["runs", "--ledger", ledger])
+        XCTAssertEqual(runs.stdout.split(separator: "\n").count, 2, "a header and one row: \(runs.stdout)")
+        XCTAssertTrue(runs.stdout.contains("sh -c true ⏎ true"), runs.stdout)
+        XCTAssertTrue(try CLI.run(["show", "1", "--ledger", ledger]).stdout.hasPrefix("wattprint: run 1 — sh -c true ⏎ true\n"))
+    }
+
     func testTamperingWithOneSampleFailsVerifyNamingRunAndBatch() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
         try CLI.run(["run", "--ledger", ledger, "--", "true"])
@@ -117,6 +127,20 @@ final class RunAndVerifyTests: XCTestCase {
         let j = try json(try CLI.run(["verify", "--ledger", ledger, "--json", "2"]).stdout) as! [[String: Any]]
         XCTAssertEqual(j[0]["batch"] as? Int, 0)
         XCTAssertEqual(j[0]["table"] as? String, "sample")
+        // `report` will not sign figures made from the altered run; `show` shows them with a warning; the intact run
+        // still reports.
+        let env = ["XDG_DATA_HOME": URL(fileURLWithPath: ledger).deletingLastPathComponent().appendingPathComponent("xdg").path]
+        let output = URL(fileURLWithPath: ledger).deletingLastPathComponent().appendingPathComponent("reports").path
+        let refused = try CLI.run(["report", "2", "--ledger", ledger, "--output", output, "--formats", "json"], env: env)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("run 2 of \(ledger) does not match its hash chain (batch 0, row "), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("a report would sign figures made from altered rows"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/run-2.json"))
+        let shown = try CLI.run(["show", "2", "--ledger", ledger], env: env)
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertTrue(shown.stderr.contains("WARNING: run 2 of \(ledger) does not match its hash chain"), shown.stderr)
+        XCTAssertEqual(try CLI.run(["report", "1", "--ledger", ledger, "--output", output, "--formats", "json"], env: env).status, 0)
+        XCTAssertFalse(try CLI.run(["show", "1", "--ledger", ledger], env: env).stderr.contains("WARNING"))
     }
 
     /// A recorder killed with SIGKILL mid-run: the ledger opens, earlier batches verify, the run reads as interrupted.

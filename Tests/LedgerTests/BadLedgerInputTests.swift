@@ -53,6 +53,17 @@ final class BadLedgerInputTests: XCTestCase {
         }
     }
 
+    /// A zero-byte file (a ledger truncated to nothing) is not taken for a new, empty ledger by a reader, nor given a
+    /// schema; a writer may start a ledger in it.
+    func testReadingAnEmptyFileSaysSoAndLeavesItEmpty() throws {
+        let path = try temporaryDirectory().appendingPathComponent("empty.sqlite").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data()))
+        XCTAssertThrowsError(try Ledger(path: path, create: false)) { XCTAssertEqual($0 as? LedgerError, .empty(path: path)) }
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue, 0)
+        XCTAssertTrue(LedgerError.empty(path: path).description.contains("restore it from a backup"))
+        XCTAssertNoThrow(try Ledger(path: path, create: true))
+    }
+
     func testReadingAMissingLedgerDoesNotCreateOne() throws {
         let path = try temporaryDirectory().appendingPathComponent("none.sqlite").path
         XCTAssertThrowsError(try Ledger(path: path, create: false)) { XCTAssertEqual($0 as? LedgerError, .missing(path: path)) }

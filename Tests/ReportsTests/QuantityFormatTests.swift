@@ -6,6 +6,8 @@ final class QuantityFormatTests: XCTestCase {
     func testDurationsKeepSignificantDigitsBelowASecond() {
         XCTAssertEqual(QuantityFormat.duration(0.004213), "4.213 ms")
         XCTAssertEqual(QuantityFormat.duration(0.25), "250 ms")
+        XCTAssertEqual(QuantityFormat.duration(0.9994), "999.4 ms")
+        XCTAssertEqual(QuantityFormat.duration(0.99996), "1 s", "not \"1000 ms\"")
         XCTAssertEqual(QuantityFormat.duration(1), "1 s")
         XCTAssertEqual(QuantityFormat.duration(12.5), "12.5 s")
         XCTAssertEqual(QuantityFormat.duration(0), "0 s")

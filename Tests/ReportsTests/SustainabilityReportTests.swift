@@ -74,7 +74,11 @@ final class SustainabilityReportTests: XCTestCase {
         ] {
             XCTAssertTrue(markdown.contains(heading), heading)
         }
+        // No hardware was given: its embodied emissions are left out, not a measured 0 g.
+        XCTAssertTrue(markdown.contains("| embodied | not included (no hardware was given"), markdown)
+        XCTAssertTrue(markdown.contains("- embodied: not included (no hardware was given"), markdown)
         let html = SustainabilityHTML.render(r)
+        XCTAssertTrue(html.contains("embodied: not included (no hardware was given"))
         for chart in ["power", "channels", "phases"] { XCTAssertTrue(html.contains("data-chart=\"\(chart)\""), chart) }
         XCTAssertFalse(
             html.contains("<script") || html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"), "nothing to fetch or run")
@@ -220,6 +224,28 @@ final class SustainabilityReportTests: XCTestCase {
         ) {
             XCTAssertTrue("\($0)".contains("is not a wattprint JSON report"), "\($0)")
         }
+    }
+
+    /// A report made from rows altered after they were recorded rebuilds to the same figures, so `verify --report`
+    /// fails it on the runs' hash chains, naming the run and where its chain breaks.
+    func testAReportOfAlteredRowsFailsOnTheirHashChain() throws {
+        let key = Curve25519.Signing.PrivateKey(), carbon = try CarbonData.bundled()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sqlite3", ledger.path, "UPDATE sample SET value = value * 0.5 WHERE run_id = 1"]
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0)
+        let report = try ReportSignature.sign(try builder().build(.init(kind: .run, runs: [1])), with: key)
+        let path = dir + "/altered.json"
+        try SustainabilityJSON.render(report).write(toFile: path, atomically: false, encoding: .utf8)
+        let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
+        XCTAssertNil(outcome.firstDifference, "figures rebuilt from the altered rows match the report made from them")
+        XCTAssertFalse(outcome.matches)
+        let broken = try XCTUnwrap(outcome.brokenChain)
+        XCTAssertTrue(broken.hasPrefix("run 1 of \(ledger.path) does not match its hash chain (batch "), broken)
+        XCTAssertTrue(broken.hasSuffix("): its rows were altered after they were recorded"), broken)
+        XCTAssertNil(try ReportVerification.firstBrokenChain(runs: [2], ledger: ledger), "run 2 was not touched")
     }
 
     /// A period report from before wattprint recorded a period's end (no `until`) covers the runs it lists: a run

@@ -17,7 +17,7 @@ public struct BenchAnalysis: Codable, Sendable {
     /// - 1: the first.
     /// - 2: a single repeat's small-sample flag says its medians have no interval (1 named a [min, max] covering 50 %).
     /// - 3: counts read as words ("1 counter could not be read", not "1 counter(s)") and a short window's length keeps
-    ///   its significant digits ("4.2 ms", where 2 wrote "0.00 s").
+    ///   its significant digits ("4.213 ms", where 2 wrote "0.00 s").
     public static let version = 3
     /// Steady-state minimum: shorter windows are flagged (ten readings at the default 100 ms).
     public static let minimumWindowSeconds = 1.0

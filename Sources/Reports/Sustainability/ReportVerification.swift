@@ -17,7 +17,23 @@ public enum ReportVerification {
         /// seal, none, or no such run): which run, and where to look instead (the ledger the report names, or the run of
         /// this ledger with that seal); nil otherwise.
         public var otherLedger: String?
-        public var matches: Bool { firstDifference == nil }
+        /// The first of the report's runs whose rows no longer match their hash chain (`firstBrokenChain`): figures
+        /// rebuilt from altered rows match a report made from them, so a match means nothing without this.
+        public var brokenChain: String?
+        public var matches: Bool { firstDifference == nil && brokenChain == nil }
+    }
+
+    /// The first of `runs` whose rows no longer match the hash chain they were recorded under, in a sentence naming the
+    /// run, the ledger and where the chain breaks; nil when every chain holds (interrupted and still-recording runs hold
+    /// up to their last batch).
+    /// - Throws: `LedgerError` when the ledger cannot be read.
+    public static func firstBrokenChain(runs: [Int64], ledger: Ledger) throws -> String? {
+        for id in runs {
+            if let why = try ledger.verify(run: id).mismatchDescription {
+                return "run \(id) of \(ledger.path) does not match its hash chain (\(why)): its rows were altered after they were recorded"
+            }
+        }
+        return nil
     }
 
     /// - Throws: `ReportError` for an unsigned, edited or malformed report; what rebuilding throws (an unknown run:
@@ -87,6 +103,7 @@ public enum ReportVerification {
         return Outcome(
             file: file, signedBy: key.rawRepresentation.base64EncodedString(),
             signedByThisHost: hostKey?.rawRepresentation == key.rawRepresentation, firstDifference: difference,
-            otherLedger: difference == nil ? nil : otherLedger)
+            otherLedger: difference == nil ? nil : otherLedger,
+            brokenChain: try firstBrokenChain(runs: rebuilt.runs.map(\.id), ledger: ledger))
     }
 }

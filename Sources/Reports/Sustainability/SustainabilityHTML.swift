@@ -162,7 +162,10 @@ public enum SustainabilityHTML {
                     .text(
                         "market-based Scope 2: \(s.marketBasedGrams.map { "\(sig($0)) g CO2e" } ?? "not computed: no contractual instruments were given")"
                     )),
-                .li(.text("embodied: \(sig(s.embodiedGrams)) g CO2e")),
+                .li(
+                    .text(
+                        "embodied: \(SustainabilityMarkdown.excludesEmbodied(s) ? SustainabilityMarkdown.embodiedExcluded : "\(sig(s.embodiedGrams)) g CO2e")"
+                    )),
                 .li(
                     .text(
                         "total: \(sig(s.totalGrams)) g CO2e, 90 % interval \(sig(s.totalGramsLow))–\(sig(s.totalGramsHigh)) g\(s.dominantContributor.map { ", dominated by \($0)" } ?? "")"

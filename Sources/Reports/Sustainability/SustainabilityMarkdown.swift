@@ -91,6 +91,10 @@ public enum SustainabilityMarkdown {
         }
     }
 
+    /// A run whose embodied emissions were left out (no hardware given): its 0 g is no measured zero.
+    static func excludesEmbodied(_ s: SustainabilityReport.RunSection) -> Bool { s.sci.embodied.basis == .excluded }
+    static let embodiedExcluded = "not included (no hardware was given: `--hardware CLASS`)"
+
     static func summaryRows(_ r: SustainabilityReport) -> [[String]] {
         let t = r.totals
         var rows = [
@@ -98,7 +102,7 @@ public enum SustainabilityMarkdown {
             ["location-based Scope 2", "\(sig(t.locationBasedGrams)) g CO2e"],
         ]
         rows.append(["market-based Scope 2", t.marketBasedGrams.map { "\(sig($0)) g CO2e" } ?? "no contractual data given"])
-        rows.append(["embodied", "\(sig(t.embodiedGrams)) g CO2e"])
+        rows.append(["embodied", r.runs.allSatisfy(excludesEmbodied) ? embodiedExcluded : "\(sig(t.embodiedGrams)) g CO2e"])
         rows.append(["total (location-based + embodied)", "\(sig(t.totalGrams)) g CO2e"])
         return rows
     }
@@ -147,7 +151,7 @@ public enum SustainabilityMarkdown {
         out += [
             "- location-based Scope 2: \(sig(s.locationBasedGrams)) g CO2e",
             "- market-based Scope 2: \(s.marketBasedGrams.map { "\(sig($0)) g CO2e" } ?? "not computed: no contractual instruments were given")",
-            "- embodied: \(sig(s.embodiedGrams)) g CO2e",
+            "- embodied: \(excludesEmbodied(s) ? embodiedExcluded : "\(sig(s.embodiedGrams)) g CO2e")",
             "- total: \(sig(s.totalGrams)) g CO2e, 90 % interval \(sig(s.totalGramsLow))–\(sig(s.totalGramsHigh)) g\(s.dominantContributor.map { ", dominated by \($0)" } ?? "")",
         ]
         if let m = s.modelCard {

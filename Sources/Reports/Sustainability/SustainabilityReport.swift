@@ -162,7 +162,8 @@ public struct SustainabilityReport: Codable, Sendable, Equatable {
     public struct Group: Codable, Sendable, Equatable {
         public var name: String
         /// Runs with a part in the group. From schema 3 a benchmark grouped by model has a part in each of its models'
-        /// groups, so the groups' runs can add up to more than the period's; kWh, grams and tokens add up to its totals.
+        /// groups, and from schema 4 one grouped by workload in each of its workloads', so the groups' runs can add up to
+        /// more than the period's; kWh, grams and tokens add up to its totals.
         public var runs: Int
         public var kWh: Double
         public var grams: Double

@@ -227,29 +227,31 @@ public struct SustainabilityReportBuilder {
     }
 
     /// A period's runs grouped by `key` (workload, model, host or region), most energy first. From schema 3, by model a
-    /// benchmark run is split among its workloads' models (`benchShares`), and by workload a findings rerun counts with
-    /// the benchmark that measured it.
+    /// benchmark run is split among its workloads' models (`benchShares`); from schema 4, by workload it is split among
+    /// its workloads by name (schema 3 counted a findings rerun with the benchmark that measured it).
     func groups(_ sections: [SustainabilityReport.RunSection], by key: String, schema: Int) throws -> [SustainabilityReport.Group] {
         var out: [SustainabilityReport.Group] = []
         let parents = schema == 3 && key == "workload" ? try findingsParents(of: sections) : [:]
+        let splits = (key == "model" && schema >= 3) || (key == "workload" && schema >= 4)
+        let plans = splits ? try benchPlans() : [:]
         for s in sections {
             var shares: [Share]
             switch key {
             case "host": shares = [Share(name: s.host, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
             case "region": shares = [Share(name: s.region, kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
             case "model":
-                if schema >= 3, let plan = try benchPlan(of: s.id) {
+                if let plan = plans[s.id] {
                     shares = Self.benchShares(s, plan: plan, by: Self.modelName)
                 } else {
                     shares = [Share(name: (try? model(of: s.id)) ?? "no model recorded", kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
                 }
             default:
-                if schema >= 4, let plan = try benchPlan(of: s.id) {
+                if let plan = plans[s.id] {
                     shares = Self.benchShares(s, plan: plan, by: \.name)
-                    break
+                } else {
+                    let command = try parents[s.id].map { try ledger.run($0).command } ?? s.command
+                    shares = [Share(name: Self.workload(command, schema: schema), kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
                 }
-                let command = try parents[s.id].map { try ledger.run($0).command } ?? s.command
-                shares = [Share(name: Self.workload(command, schema: schema), kWh: s.kWh, grams: s.totalGrams, tokens: s.tokens)]
             }
             var counted: Set<String> = []
             for share in shares {
@@ -312,11 +314,13 @@ public struct SustainabilityReportBuilder {
         "\(w.architecture) \(QuantityFormat.grouped(w.parameters))\(w.precision.map { " \($0)" } ?? "")"
     }
 
-    func benchPlan(of id: Int64) throws -> BenchPlanRecord? {
-        for e in try ledger.events(run: id) where e.kind == "bench_plan" {
-            if case let .benchPlan(p) = RunEvent(e) { return p }
+    /// Every benchmark run's plan in the ledger, by run id (its first, should a run hold more), read in one query.
+    func benchPlans() throws -> [Int64: BenchPlanRecord] {
+        var plans: [Int64: BenchPlanRecord] = [:]
+        for (run, e) in try ledger.events(kind: "bench_plan") where plans[run] == nil {
+            if case let .benchPlan(p) = RunEvent(e) { plans[run] = p }
         }
-        return nil
+        return plans
     }
 
     /// Each findings rerun's benchmark (`FindingsRerun.parents`; schema 3 groups a rerun by it), read only when the

@@ -6,7 +6,12 @@ import Measures
 public enum EstimateReport {
     public static func build(_ e: CarbonEstimate) -> Report { Report(blocks: blocks(e), data: e) }
 
-    static func blocks(_ e: CarbonEstimate) -> [Block] {
+    /// How to include embodied emissions: `estimate` takes the hours reserved, a run's report (`show`, `run`) its
+    /// duration.
+    static let estimateEmbodiedHint = "pass --hardware CLASS --hours H, and --count N for several units"
+    static let runEmbodiedHint = "pass --hardware CLASS, and --count N for several units; the run's duration is the time held"
+
+    static func blocks(_ e: CarbonEstimate, embodiedHint: String = estimateEmbodiedHint) -> [Block] {
         var blocks: [Block] = []
         let headlines = e.flags.filter(\.isHeadline)
         if !headlines.isEmpty { blocks.append(.findings(headlines.map { Finding(.headline, $0.description) })) }
@@ -51,7 +56,7 @@ public enum EstimateReport {
                     "\(e.embodied) (\(QuantityFormat.number(hardware.count)) × \(hardware.hardware), \(QuantityFormat.number(hardware.hours)) h, \(QuantityFormat.percent(e.embodiedShare)) of total)"
                 ))
         } else {
-            fields.append(Field("Embodied", "not included (pass --hardware, --count, --hours)"))
+            fields.append(Field("Embodied", "not included (\(embodiedHint))"))
         }
         fields.append(Field("Total", e.total.description))
         fields.append(Field("90 % interval", "\(e.interval.low) – \(e.interval.high)"))

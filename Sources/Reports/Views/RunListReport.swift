@@ -33,9 +33,14 @@ public enum RunListReport {
         for r in rows {
             table.rows.append([
                 "\(r.id)", r.startedAt, r.status, r.exitCode.map(String.init) ?? "-", r.region ?? "-", "\(r.batches)",
-                r.command.count > 60 ? String(r.command.prefix(57)) + "..." : r.command,
+                Self.oneLine(r.command.count > 60 ? String(r.command.prefix(57)) + "..." : r.command),
             ])
         }
         return Report(blocks: [.table(table)], data: rows)
+    }
+
+    /// A command on one table line: a multi-line script (`python3 -c '…'`) shows its line breaks as "⏎".
+    static func oneLine(_ command: String) -> String {
+        command.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ⏎ ")
     }
 }

@@ -10,7 +10,7 @@ public enum RunReport {
     static func blocks(_ f: RunFootprint) -> [Block] {
         let e = f.energy
         var out: [String] = []
-        out.append("wattprint: run \(e.runID) — \(e.command)")
+        out.append("wattprint: run \(e.runID) — \(RunListReport.oneLine(e.command))")
         out.append("  duration \(QuantityFormat.seconds(e.seconds)), status \(e.status)\(e.region.map { ", region \($0)" } ?? "")")
         out += f.overrides.map { "  override: \($0)" }
         out += f.notes.map { "  note: \($0)" }
@@ -121,7 +121,7 @@ public enum RunReport {
         }
         out.append("")
         blocks += out.map(Block.line)
-        blocks.append(.prefixed("  ", EstimateReport.blocks(f.carbon)))
+        blocks.append(.prefixed("  ", EstimateReport.blocks(f.carbon, embodiedHint: EstimateReport.runEmbodiedHint)))
         return blocks
     }
 

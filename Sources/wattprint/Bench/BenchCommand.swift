@@ -162,7 +162,9 @@ struct BenchCommand: ParsableCommand {
                     Data(
                         "… measuring the alternative: \(alternative.environment.map { "\($0.key)=\($0.value ?? "")" }.joined(separator: " "))\(alternative.threads.map { " --threads \($0)" } ?? "")\n"
                             .utf8))
-                return try self.rerun(w.file, alternative: alternative, region: region)
+                // A batch sweep's variant is rerun as that variant, so the rerun holds a workload of the name measured.
+                let variant = plan.sweep[alternative.workload].map { ["--sweep", "batch=\($0.batch)"] } ?? []
+                return try self.rerun(w.file, alternative: alternative, region: region, extra: variant)
             }
         }
         var result = EfficiencyProbe.findings(analysis: analysis, cpuVectorBits: ComputePeakProbe.vectorFloats * 32, runAlternative: runner)
@@ -172,11 +174,15 @@ struct BenchCommand: ParsableCommand {
         return result
     }
 
-    /// One repeat of one spec in a child wattprint with the alternative's environment and threads, into the same ledger.
-    func rerun(_ spec: String, alternative: EfficiencyProbe.Alternative, region: RegionResolution) throws -> BenchAnalysis {
-        var arguments = [
-            spec, "--repeats", "1", "--idle", "0", "--findings", "none", "--no-report", "--json", "--ledger", ledger.resolvedPath,
-        ]
+    /// One repeat of one spec in a child wattprint with the alternative's environment and threads, into the same ledger;
+    /// `extra` arguments after the spec (a sweep variant's `--sweep batch=B`).
+    func rerun(_ spec: String, alternative: EfficiencyProbe.Alternative, region: RegionResolution, extra: [String] = []) throws
+        -> BenchAnalysis
+    {
+        var arguments =
+            [spec] + extra + [
+                "--repeats", "1", "--idle", "0", "--findings", "none", "--no-report", "--json", "--ledger", ledger.resolvedPath,
+            ]
         if !region.isDefaulted { arguments += ["--region", region.query] }
         if let threads = alternative.threads ?? threads.threads { arguments += ["--threads", "\(threads)"] }
         var environment = ProcessInfo.processInfo.environment

@@ -39,7 +39,12 @@ struct ReportCommand: ParsableCommand {
 
     func validate() throws {
         let modes = [subject != nil, !compare.isEmpty, since != nil || until != nil].filter { $0 }.count
-        if modes != 1 { throw ValidationError("give one of: a run (or last), --compare RUN…, or --since/--until") }
+        if modes == 0 { throw ValidationError("give one of: a run (or last), --compare RUN…, or --since/--until") }
+        if modes > 1 {
+            throw ValidationError(
+                "a run, --compare RUN… and --since/--until each make a report of their own: give only one (a run's report: wattprint report \(subject ?? "RUN"))"
+            )
+        }
         if let groupBy, !["workload", "model", "host", "region"].contains(groupBy) {
             throw ValidationError("--group-by takes workload, model, host or region")
         }
@@ -88,7 +93,8 @@ struct ReportCommand: ParsableCommand {
         } else {
             // Without --until the period ends now, recorded so that runs made later do not change the report.
             request = .init(kind: .period, since: since, until: until ?? LedgerClock.utcString(), groupBy: groupBy ?? "workload")
-            stem = "period-\(since ?? "start")-\(until ?? "now")".replacingOccurrences(of: ":", with: "")
+            // The grouping is in the name, so a period's report by model does not replace its report by workload.
+            stem = "period-\(since ?? "start")-\(until ?? "now")-by-\(groupBy ?? "workload")".replacingOccurrences(of: ":", with: "")
         }
         for path in try ReportWriter.write(request, stem: stem, ledger: store, output: output, formats: formatList) { print(path) }
     }
@@ -101,6 +107,11 @@ enum ReportWriter {
     {
         var report = try CLIError.wrapping {
             try SustainabilityReportBuilder(ledger: store, carbon: try CarbonTables.load(), toolVersion: Wattprint.version).build(request)
+        }
+        if let broken = try CLIError.wrapping({ try ReportVerification.firstBrokenChain(runs: report.runs.map(\.id), ledger: store) }) {
+            throw CLIError(
+                "\(broken); a report would sign figures made from altered rows. Check the ledger with `wattprint verify`, "
+                    + "restore it from a backup, or report runs or a period without that run")
         }
         report.verification.command =
             "wattprint verify --report \((output as NSString).appendingPathComponent(stem + ".json")) --ledger \(store.path)"
