@@ -22,6 +22,13 @@ struct Show: ParsableCommand {
     @OptionGroup var hardwareOptions: HardwareOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        // Here, not in run(), so the message comes with `show`'s usage rather than the tool's.
+        guard selector == "last" || Int64(selector) != nil else {
+            throw ValidationError("'\(selector)' is not a run id; pass a number from `wattprint runs`, or `last`")
+        }
+    }
+
     func run() throws {
         let store = try ledger.open(create: false)
         let runID: Int64

@@ -132,6 +132,8 @@ final class BenchRunTests: XCTestCase {
             "1 counter(s) could not be read (rapl): their share is estimated or missing; see `wattprint sensors`")
         let short3 = try XCTUnwrap(message(3, .shortWindow)), short2 = try XCTUnwrap(message(2, .shortWindow))
         XCTAssertNotNil(short3.range(of: #"^train windows last \d+(\.\d+)? ms, under the 1 s"#, options: .regularExpression), short3)
+        XCTAssertTrue(short3.hasSuffix("(a reference suite's specs are fixed: the small suite measures at steady state)"), short3)
+        XCTAssertTrue(short2.hasSuffix("steady-state minimum: raise its steps or rounds"), short2)
         XCTAssertNotNil(short2.range(of: #"^train windows last 0\.\d\d s, under the 1 s"#, options: .regularExpression), short2)
     }
 }

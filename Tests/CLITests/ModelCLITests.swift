@@ -56,7 +56,7 @@ final class ModelCLITests: XCTestCase {
         let france = try CLI.run(args + ["--region", "FR"])
         XCTAssertEqual(france.status, 0, france.stderr)
         let carbon = try XCTUnwrap(france.stdout.split(separator: "\n").first { $0.hasPrefix("carbon ") }, france.stdout)
-        XCTAssertTrue(carbon.contains("gCO2e/token") && carbon.contains("grid FR (France)"), String(carbon))
+        XCTAssertTrue(carbon.contains("g CO2e/token") && carbon.contains("grid FR (France)"), String(carbon))
         XCTAssertFalse(france.stdout.contains("REGION DEFAULTED"))
         let world = try CLI.run(args + ["--json"])
         XCTAssertEqual(world.status, 0, world.stderr)

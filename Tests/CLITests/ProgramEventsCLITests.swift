@@ -30,7 +30,7 @@ final class ProgramEventsCLITests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("phase prefill: 1 window,") && r.stderr.contains("100 tokens"), r.stderr)
         // Each phase's grams per token: its J/token at the run's grams per joule (one intensity, no embodied share).
         let prefillLine = try XCTUnwrap(r.stderr.split(separator: "\n").first { $0.contains("phase prefill:") })
-        XCTAssertTrue(prefillLine.contains("gCO2e/token"), String(prefillLine))
+        XCTAssertTrue(prefillLine.contains("g CO2e/token"), String(prefillLine))
         let show = try XCTUnwrap(try json(try CLI.run(["show", "last", "--ledger", ledger, "--json"]).stdout) as? [String: Any])
         let phases = try XCTUnwrap(show["phases"] as? [[String: Any]])
         XCTAssertEqual(phases.map { $0["name"] as? String }, ["prefill", "decode"])

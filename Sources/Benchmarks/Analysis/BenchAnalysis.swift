@@ -16,8 +16,8 @@ public struct BenchAnalysis: Codable, Sendable {
     /// Version of these rules; recorded in the plan so a later wattprint reads old runs the same way.
     /// - 1: the first.
     /// - 2: a single repeat's small-sample flag says its medians have no interval (1 named a [min, max] covering 50 %).
-    /// - 3: counts read as words ("1 counter could not be read", not "1 counter(s)") and a short window's length keeps
-    ///   its significant digits ("4.213 ms", where 2 wrote "0.00 s").
+    /// - 3: counts read as words ("1 counter could not be read", not "1 counter(s)"); a short window's length keeps its
+    ///   significant digits ("4.213 ms", where 2 wrote "0.00 s") and its advice says a reference suite's specs are fixed.
     public static let version = 3
     /// Steady-state minimum: shorter windows are flagged (ten readings at the default 100 ms).
     public static let minimumWindowSeconds = 1.0
@@ -219,7 +219,9 @@ public struct BenchAnalysis: Codable, Sendable {
                     phaseFlags.append(
                         .init(
                             .shortWindow,
-                            "\(name) windows last \(plan.analysis >= 3 ? QuantityFormat.duration(medianSeconds) : String(format: "%.2f", medianSeconds) + " s"), under the \(Int(minimumWindowSeconds)) s steady-state minimum: raise its steps or rounds"
+                            plan.analysis >= 3
+                                ? "\(name) windows last \(QuantityFormat.duration(medianSeconds)), under the \(Int(minimumWindowSeconds)) s steady-state minimum: raise the phase's steps or rounds in its spec (a reference suite's specs are fixed: the small suite measures at steady state)"
+                                : "\(name) windows last \(String(format: "%.2f", medianSeconds)) s, under the \(Int(minimumWindowSeconds)) s steady-state minimum: raise its steps or rounds"
                         ))
                 }
                 let estimatedJoules = byRepeat.values.joined().reduce(0) { $0 + $1.estimatedJoules }

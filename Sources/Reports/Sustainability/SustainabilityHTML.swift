@@ -47,7 +47,7 @@ public enum SustainabilityHTML {
             body.append(.h2(.text("By \(r.request.groupBy ?? "workload")")))
             body.append(
                 table(
-                    ["group", "runs", "kWh", "g CO2e", "tokens"],
+                    SustainabilityMarkdown.groupsHeader(r),
                     r.groups.map { [$0.name, "\($0.runs)", sig($0.kWh), sig($0.grams), $0.tokens.map(sig) ?? "—"] }))
             if let note = SustainabilityMarkdown.groupsNote(r) { body.append(.p(.em(.text(note)))) }
             body.append(

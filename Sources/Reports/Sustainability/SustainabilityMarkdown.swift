@@ -24,7 +24,7 @@ public enum SustainabilityMarkdown {
         if !r.groups.isEmpty {
             out += ["", "## By \(r.request.groupBy ?? "workload")", ""]
             out += table(
-                ["group", "runs", "kWh", "g CO2e", "tokens"],
+                groupsHeader(r),
                 r.groups.map { ["\($0.name)", "\($0.runs)", sig($0.kWh), sig($0.grams), $0.tokens.map(sig) ?? "—"] })
             if let note = groupsNote(r) { out += ["", "_\(note)_"] }
         }
@@ -57,6 +57,11 @@ public enum SustainabilityMarkdown {
         }
         out += ["", "_\(r.generatedBy)_", ""]
         return out.joined(separator: "\n")
+    }
+
+    /// The groups table's columns: by model a group is named by its architecture and parameter count ("gpt2 858,880").
+    static func groupsHeader(_ r: SustainabilityReport) -> [String] {
+        [r.request.groupBy == "model" ? "model (architecture, parameters)" : "group", "runs", "kWh", "g CO2e", "tokens"]
     }
 
     /// The runs table's columns: its J/token is the whole run's energy over its tokens, idle and set-up included.

@@ -171,10 +171,10 @@ public enum BenchReport {
             )
         }
         if let carbon = record.carbon {
-            let perToken = carbon.timedGramsPerToken.map { "\(String(format: "%.3g", $0)) gCO2e/token, " } ?? ""
+            let perToken = carbon.timedGramsPerToken.map { "\(String(format: "%.3g", $0)) g CO2e/token, " } ?? ""
             let pue = "PUE \(QuantityFormat.fixed(carbon.pue, 2))\(carbon.pueAssumed ? ", assumed on-premises" : "")"
             lines.append(
-                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) gCO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) gCO2e/kWh; \(pue)\(carbon.pueAssumed ? " (another PUE P scales it by P/\(QuantityFormat.fixed(carbon.pue, 2)))" : ""); the whole run's interval and sources: wattprint show \(e.runID))"
+                "carbon       \(perToken)\(String(format: "%.3g", carbon.timedGrams)) g CO2e over the timed steps (grid \(carbon.grid): \(QuantityFormat.fixed(carbon.gramsPerKilowattHour, 1)) g CO2e/kWh; \(pue)\(carbon.pueAssumed ? " (another PUE P scales it by P/\(QuantityFormat.fixed(carbon.pue, 2)))" : ""); the whole run's interval and sources: wattprint show \(e.runID))"
             )
             lines += carbon.warnings.map { "  \($0)" }
         }

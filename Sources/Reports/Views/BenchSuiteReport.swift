@@ -92,7 +92,11 @@ public enum BenchSuiteReport {
                     ))
             }
             if let closure = w.inferenceClosure {
-                fields.append(Field("inference", "prefill + decode = the inference windows within \(QuantityFormat.percent(closure))"))
+                fields.append(
+                    Field(
+                        "inference",
+                        "the prefill and decode windows add up to the inference windows' energy to within \(QuantityFormat.percent(closure))"
+                    ))
             }
             if !w.channels.isEmpty {
                 fields.append(

@@ -96,18 +96,22 @@ public enum RunReport {
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
             // With phases, the whole run's figure includes what lies between them (idle, probes, warm-up): say so.
             let scope = (f.phases?.isEmpty == false) ? " over the whole run (between-phase time included; per phase below)" : ""
-            out.append(String(format: "  %.0f tokens%@: %.4g J/token, %.4g kWh/token, %.4g gCO2e/token", tokens, scope, j, j / 3.6e6, g))
+            let rate = e.seconds > 0 ? String(format: " (%.4g tokens/s)", tokens / e.seconds) : ""
+            out.append(
+                String(format: "  %.0f tokens%@%@: %.4g J/token, %.4g kWh/token, %.4g g CO2e/token", tokens, rate, scope, j, j / 3.6e6, g))
         }
         for p in f.phases ?? [] {
             var line = String(
                 format: "  phase %@: %@, %@, %@", p.name, QuantityFormat.counted(p.windows, "window"), QuantityFormat.duration(p.seconds),
                 QuantityFormat.joules(p.joules))
             if let j = p.joulesPerToken {
-                line += String(format: ", %.0f tokens, %.4g J/token", p.tokens, j)
+                line += String(format: ", %.0f tokens", p.tokens)
+                if p.seconds > 0 { line += String(format: " (%.4g tokens/s)", p.tokens / p.seconds) }
+                line += String(format: ", %.4g J/token", j)
                 // One intensity and PUE for the whole run (no hourly series, no embodied share): a phase's grams are its share
                 // of the energy.
                 if f.hourly == nil, f.carbon.embodied.grams == 0, f.energy.totalJoules > 0 {
-                    line += String(format: ", %.4g gCO2e/token", j * f.carbon.total.grams / f.energy.totalJoules)
+                    line += String(format: ", %.4g g CO2e/token", j * f.carbon.total.grams / f.energy.totalJoules)
                 }
             }
             if p.joules > 0, p.estimatedJoules > 0 { line += String(format: " (%.0f%% ESTIMATED)", p.estimatedJoules / p.joules * 100) }
