@@ -28,6 +28,8 @@ public struct RunFootprint: Codable, Sendable {
     public var overrides: [String]
     /// What could not be reproduced as the run printed it, and why.
     public var notes: [String]
+    /// The training steps the run recorded, in brief; nil when it recorded none.
+    public var steps: StepSummary? = nil
 
     /// Recomputes a run's footprint from the ledger alone: its energy from the raw samples, and its region, site, PUE,
     /// hourly intensities, contractual instruments and hardware as the run recorded them, unless `overrides` replaces
@@ -41,6 +43,10 @@ public struct RunFootprint: Codable, Sendable {
         let run = try ledger.run(id)
         let events = try ledger.events(run: id)
         var recorded: FootprintSettings?, recordedHours: RecordedHourlyIntensity?
+        let malformedLines = events.filter { $0.kind == "malformed_event" }.compactMap { e -> MalformedEventLine? in
+            if case let .malformedEvent(m) = RunEvent(e) { return m }
+            return nil
+        }
         let malformed = events.filter { $0.kind == "malformed_event" }.count
         for e in events.lazy.filter({ $0.kind == FootprintSettings.eventKind || $0.kind == "hourly_intensity" }).map(RunEvent.init) {
             switch e {
@@ -59,6 +65,12 @@ public struct RunFootprint: Codable, Sendable {
             notes.append(
                 "\(malformed == 1 ? "1 line" : "\(malformed) lines") the command wrote to $WATTPRINT_EVENTS \(malformed == 1 ? "was not an event and was" : "were not events and were") kept as written (malformed_event)"
             )
+            // Each line's problem, so the program can be fixed without reading the ledger with sqlite3.
+            let shown = 5
+            notes += malformedLines.prefix(shown).map { "  line \($0.line): \($0.problem): \(String($0.text.prefix(80)))" }
+            if malformedLines.count > shown {
+                notes.append("  … and \(malformedLines.count - shown) more, each kept in the ledger as a malformed_event")
+            }
         }
         func override<T: Equatable>(_ name: String, _ new: T?, _ keyPath: WritableKeyPath<FootprintSettings, T?>, _ text: (T) -> String) {
             guard let new, new != settings[keyPath: keyPath] else { return }
@@ -114,13 +126,18 @@ public struct RunFootprint: Codable, Sendable {
             pue: settings.pue, hardware: reservation, instruments: settings.instruments)
         let carbon = try CarbonEstimator(data: data).estimate(request)
         let perToken = energy.tokens.flatMap { $0 > 0 ? $0 : nil }
+        let steps = StepSummary(
+            events.filter { $0.kind == "step" }.compactMap { e -> StepRecord? in
+                if case let .step(s) = RunEvent(e) { return s }
+                return nil
+            })
         return RunFootprint(
             energy: energy, carbon: carbon, tokens: energy.tokens,
             joulesPerToken: perToken.map { energy.totalJoules / $0 },
             kWhPerToken: perToken.map { energy.totalJoules / 3.6e6 / $0 },
             gramsPerToken: perToken.map { carbon.total.grams / $0 },
             phases: PhaseTotal.totals(windows).nilIfEmpty, hourly: hourlyResult,
-            settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes)
+            settings: settings, settingsRecorded: recorded != nil, overrides: labels, notes: notes, steps: steps)
     }
 
     /// The run's energy as timed segments: each reading interval's counted energy of each channel, placed on the

@@ -42,6 +42,11 @@ final class ProgramEventsCLITests: XCTestCase {
         XCTAssertTrue(joules.allSatisfy { $0 > 0 })
         XCTAssertLessThanOrEqual(joules.reduce(0, +), (show["energy"] as? [String: Any])?["totalJoules"] as? Double ?? 0)
         XCTAssertEqual(show["tokens"] as? Double, 400, "the run's tokens are the program's")
+        // `show` in text names each bad line's problem and sums up the steps.
+        let text = try CLI.run(["show", "last", "--ledger", ledger]).stdout
+        XCTAssertTrue(text.contains("  note:   line 7: not a JSON object: not json"), text)
+        XCTAssertTrue(text.contains("  1 step recorded (1–1), loss 2.31 → 2.31 (lowest 2.31)"), text)
+        XCTAssertTrue(text.contains(" tokens/s)"), text)
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 

@@ -100,6 +100,13 @@ public enum RunReport {
             out.append(
                 String(format: "  %.0f tokens%@%@: %.4g J/token, %.4g kWh/token, %.4g g CO2e/token", tokens, rate, scope, j, j / 3.6e6, g))
         }
+        if let s = f.steps {
+            var line = "  \(QuantityFormat.counted(s.count, "step")) recorded (\(s.first)–\(s.last))"
+            if let a = s.firstLoss, let b = s.lastLoss, let low = s.lowestLoss {
+                line += String(format: ", loss %.4g → %.4g (lowest %.4g)", a, b, low)
+            }
+            out.append(line)
+        }
         for p in f.phases ?? [] {
             var line = String(
                 format: "  phase %@: %@, %@, %@", p.name, QuantityFormat.counted(p.windows, "window"), QuantityFormat.duration(p.seconds),
