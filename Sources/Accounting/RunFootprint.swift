@@ -126,11 +126,16 @@ public struct RunFootprint: Codable, Sendable {
             pue: settings.pue, hardware: reservation, instruments: settings.instruments)
         let carbon = try CarbonEstimator(data: data).estimate(request)
         let perToken = energy.tokens.flatMap { $0 > 0 ? $0 : nil }
-        let steps = StepSummary(
-            events.filter { $0.kind == "step" }.compactMap { e -> StepRecord? in
-                if case let .step(s) = RunEvent(e) { return s }
-                return nil
-            })
+        // A benchmark's steps belong to several workloads and repeats: one summary of them would mix models.
+        let isBenchmark = events.contains { $0.kind == "bench_plan" }
+        let steps =
+            isBenchmark
+            ? nil
+            : StepSummary(
+                events.filter { $0.kind == "step" }.compactMap { e -> StepRecord? in
+                    if case let .step(s) = RunEvent(e) { return s }
+                    return nil
+                })
         return RunFootprint(
             energy: energy, carbon: carbon, tokens: energy.tokens,
             joulesPerToken: perToken.map { energy.totalJoules / $0 },

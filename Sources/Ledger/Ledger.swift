@@ -275,15 +275,18 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
-    /// Every run's events of one kind, by run and then in time order: for questions across runs (which benchmark
-    /// measured a findings rerun). SQLite reads the whole event table for it (events have no index on their kind),
-    /// which is small beside the samples.
+    /// Every run's events of one kind, or only `runs`' (a report's), by run and then in time order: for questions
+    /// across runs (which benchmark measured a findings rerun). SQLite reads the whole event table for it (events have
+    /// no index on their kind), which is small beside the samples; rows of other runs are not decoded.
     /// - Throws: `LedgerError.corruptRow` for an event row whose fields do not read; SQLite's errors, mapped.
-    public func events(kind: String) throws -> [(run: Int64, event: EventRecord)] {
-        try mappingSQLiteErrors {
+    public func events(kind: String, runs: [Int64]? = nil) throws -> [(run: Int64, event: EventRecord)] {
+        // Run ids are integers, so listing them in the SQL is safe, and it has no bound-parameter limit.
+        let only = runs.map { " AND run_id IN (\($0.map(String.init).joined(separator: ",")))" } ?? ""
+        return try mappingSQLiteErrors {
             try pool.read { db in
                 try Row.fetchAll(
-                    db, sql: "SELECT run_id, t_ns, kind, payload FROM event WHERE kind = ? ORDER BY run_id, t_ns, batch_seq, row_seq",
+                    db,
+                    sql: "SELECT run_id, t_ns, kind, payload FROM event WHERE kind = ?\(only) ORDER BY run_id, t_ns, batch_seq, row_seq",
                     arguments: [kind]
                 ).map(Self.event)
             }

@@ -55,7 +55,7 @@ struct Show: ParsableCommand {
             if let broken = try ReportVerification.firstBrokenChain(runs: [runID], ledger: store) {
                 FileHandle.standardError.write(
                     Data(
-                        "wattprint: WARNING: \(broken), so the figures above come from altered rows; `wattprint verify \(runID)` says more\n"
+                        "wattprint: WARNING: \(broken), so the figures above may not be what was recorded; `wattprint verify \(runID)` says more\n"
                             .utf8))
             }
         }

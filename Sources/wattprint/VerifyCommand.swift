@@ -73,7 +73,7 @@ extension Verify {
         }
         if let broken = outcome.brokenChain {
             lines.append(
-                "MISMATCH: \(broken), so figures rebuilt from them prove nothing\(outcome.firstDifference == nil ? " (they match the report)" : ""); `wattprint verify` lists every run that fails"
+                "MISMATCH: \(broken), so figures rebuilt from it prove nothing\(outcome.firstDifference == nil ? " (they match the report)" : ""); `wattprint verify` lists every run that fails"
             )
         }
         try output.emit(Report(blocks: lines.map(Block.line), data: outcome))

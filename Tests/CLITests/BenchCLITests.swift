@@ -144,8 +144,9 @@ final class BenchCLITests: XCTestCase {
             runs, ["tiny-gpt2": 2, "tiny-llama": 1, "tiny-moe": 1, "benchmark idle baselines, peak probes and set-up": 2], "\(groups)")
     }
 
-    /// A batch sweep's variant (`tiny-gpt2@batch=4`) is rerun as that variant, so the finding is measured, not predicted
-    /// for want of a workload of that name in the rerun.
+    /// A batch sweep's variant (`tiny-gpt2@batch=2`, the spec's own batch being 4) is rerun as that variant alone, so the
+    /// finding is measured, not predicted for want of a workload of that name in the rerun, and the rerun does not
+    /// run the spec's own batch beside it.
     func testASweepVariantsFindingsRerunMeasuresThatVariant() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
         let dir = try scratchDirectory()
@@ -153,7 +154,7 @@ final class BenchCLITests: XCTestCase {
         let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path, "OPENBLAS_CORETYPE": "Haswell"]
         let bench = try CLI.run(
             [
-                "bench", Self.workloads + "/tiny/gpt2.json", "--sweep", "batch=4", "--repeats", "2", "--idle", "0.1", "--findings",
+                "bench", Self.workloads + "/tiny/gpt2.json", "--sweep", "batch=2", "--repeats", "2", "--idle", "0.1", "--findings",
                 "measure", "--ledger", ledger, "--region", "FR", "--no-report",
             ], env: env)
         XCTAssertEqual(bench.status, 0, bench.stderr)
@@ -163,7 +164,8 @@ final class BenchCLITests: XCTestCase {
         XCTAssertTrue(bench.stdout.contains("measured (run 2)"), bench.stdout)
         let rerun = try CLI.run(["show", "2", "--ledger", ledger, "--json"], env: env)
         XCTAssertEqual(rerun.status, 0, rerun.stderr)
-        XCTAssertTrue(rerun.stdout.contains("tiny-gpt2@batch=4"), "the rerun's windows are the variant's: \(rerun.stdout.prefix(2000))")
+        XCTAssertTrue(rerun.stdout.contains("tiny-gpt2@batch=2"), "the rerun's windows are the variant's: \(rerun.stdout.prefix(2000))")
+        XCTAssertFalse(rerun.stdout.contains("tiny-gpt2@batch=4"), "the spec's own batch is not rerun: \(rerun.stdout.prefix(2000))")
     }
 
     /// Both streams in one pipe, as `2>&1 | tee` gives them: stderr's messages start lines of their own, never the

@@ -133,12 +133,12 @@ final class RunAndVerifyTests: XCTestCase {
         let output = URL(fileURLWithPath: ledger).deletingLastPathComponent().appendingPathComponent("reports").path
         let refused = try CLI.run(["report", "2", "--ledger", ledger, "--output", output, "--formats", "json"], env: env)
         XCTAssertNotEqual(refused.status, 0)
-        XCTAssertTrue(refused.stderr.contains("run 2 of \(ledger) does not match its hash chain (batch 0, row "), refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("a report would sign figures made from altered rows"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("run 2 of \(ledger) does not verify against its hash chain (batch 0, row "), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("a report would sign figures the ledger no longer vouches for"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: output + "/run-2.json"))
         let shown = try CLI.run(["show", "2", "--ledger", ledger], env: env)
         XCTAssertEqual(shown.status, 0, shown.stderr)
-        XCTAssertTrue(shown.stderr.contains("WARNING: run 2 of \(ledger) does not match its hash chain"), shown.stderr)
+        XCTAssertTrue(shown.stderr.contains("WARNING: run 2 of \(ledger) does not verify against its hash chain"), shown.stderr)
         XCTAssertEqual(try CLI.run(["report", "1", "--ledger", ledger, "--output", output, "--formats", "json"], env: env).status, 0)
         XCTAssertFalse(try CLI.run(["show", "1", "--ledger", ledger], env: env).stderr.contains("WARNING"))
     }

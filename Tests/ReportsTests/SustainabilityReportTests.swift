@@ -75,10 +75,10 @@ final class SustainabilityReportTests: XCTestCase {
             XCTAssertTrue(markdown.contains(heading), heading)
         }
         // No hardware was given: its embodied emissions are left out, not a measured 0 g.
-        XCTAssertTrue(markdown.contains("| embodied | not included (no hardware was given"), markdown)
-        XCTAssertTrue(markdown.contains("- embodied: not included (no hardware was given"), markdown)
+        XCTAssertTrue(markdown.contains("| embodied | not included (no hardware was recorded"), markdown)
+        XCTAssertTrue(markdown.contains("- embodied: not included (no hardware was recorded"), markdown)
         let html = SustainabilityHTML.render(r)
-        XCTAssertTrue(html.contains("embodied: not included (no hardware was given"))
+        XCTAssertTrue(html.contains("embodied: not included (no hardware was recorded"))
         for chart in ["power", "channels", "phases"] { XCTAssertTrue(html.contains("data-chart=\"\(chart)\""), chart) }
         XCTAssertFalse(
             html.contains("<script") || html.contains("http://") && !html.contains("http://www.w3.org/2000/svg"), "nothing to fetch or run")
@@ -165,6 +165,7 @@ final class SustainabilityReportTests: XCTestCase {
         try SustainabilityJSON.render(signed).write(toFile: honest, atomically: false, encoding: .utf8)
         let ok = try ReportVerification.verify(file: honest, ledger: ledger, carbon: carbon, toolVersion: "other", hostKey: key.publicKey)
         XCTAssertNil(ok.firstDifference)
+        XCTAssertTrue(ok.matches, ok.brokenChain ?? "")
         XCTAssertNil(ok.otherLedger)
         XCTAssertTrue(ok.signedByThisHost)
         XCTAssertNil(outcome.otherLedger, "an edited figure in a report of this ledger is not another ledger's")
@@ -243,9 +244,17 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertNil(outcome.firstDifference, "figures rebuilt from the altered rows match the report made from them")
         XCTAssertFalse(outcome.matches)
         let broken = try XCTUnwrap(outcome.brokenChain)
-        XCTAssertTrue(broken.hasPrefix("run 1 of \(ledger.path) does not match its hash chain (batch "), broken)
-        XCTAssertTrue(broken.hasSuffix("): its rows were altered after they were recorded"), broken)
+        XCTAssertTrue(broken.hasPrefix("run 1 of \(ledger.path) does not verify against its hash chain (batch "), broken)
+        XCTAssertTrue(broken.hasSuffix("): the ledger was changed after it was recorded"), broken)
         XCTAssertNil(try ReportVerification.firstBrokenChain(runs: [2], ledger: ledger), "run 2 was not touched")
+        // A run still being recorded (never closed) holds up to its last batch: no broken chain.
+        let open = try LedgerPhaseRecorder(
+            ledger: ledger,
+            settings: FootprintSettings(
+                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
+        Thread.sleep(forTimeInterval: 0.05)
+        try open.finish()
+        XCTAssertNil(try ReportVerification.firstBrokenChain(runs: [open.run.runID], ledger: ledger), "an unclosed run is intact")
     }
 
     /// A period report from before wattprint recorded a period's end (no `until`) covers the runs it lists: a run
@@ -267,6 +276,7 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertEqual(try builder().build(request).runs.count, 3, "the open-ended period now holds the later run")
         let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
         XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+        XCTAssertTrue(outcome.matches, outcome.brokenChain ?? "")
     }
 
     /// A report of schema 1 (made before schema 2 changed how some content is worded) verifies under its own rules, while
@@ -292,6 +302,7 @@ final class SustainabilityReportTests: XCTestCase {
         try SustainabilityJSON.render(old).write(toFile: path, atomically: false, encoding: .utf8)
         let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
         XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+        XCTAssertTrue(outcome.matches, outcome.brokenChain ?? "")
         let future = try SustainabilityJSON.render(old).replacingOccurrences(of: "\"schema\" : 1", with: "\"schema\" : 9")
         XCTAssertNotEqual(future, try SustainabilityJSON.render(old))
         try future.write(toFile: dir + "/schema9.json", atomically: false, encoding: .utf8)
@@ -316,6 +327,7 @@ final class SustainabilityReportTests: XCTestCase {
         let outcome = try ReportVerification.verify(
             file: path, ledger: try Ledger(path: ledgerCopy), carbon: try CarbonData.bundled(), toolVersion: "test", hostKey: nil)
         XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+        XCTAssertTrue(outcome.matches, outcome.brokenChain ?? "")
         XCTAssertFalse(outcome.signedByThisHost)
     }
 

@@ -91,7 +91,8 @@ public struct BenchPlan: Sendable {
     /// - Throws: `BenchError` naming the file, line and field; `EngineError` for an unreadable corpus or a bad model shape.
     public static func make(
         arguments: [String], workloadsDirectory: String, repeats: Int? = nil, idleSeconds: Double? = nil, strict: Bool = false,
-        sweepBatches: [Int] = [], sweepSequences: [Int] = [], availableBytes: Int? = nil, maximumHours: Double = 24
+        sweepBatches: [Int] = [], sweepSequences: [Int] = [], sweepKeepsSpecBatch: Bool = true, availableBytes: Int? = nil,
+        maximumHours: Double = 24
     ) throws -> BenchPlan {
         guard !arguments.isEmpty else {
             throw BenchError(
@@ -129,7 +130,9 @@ public struct BenchPlan: Sendable {
                     fix: "use batch sizes ≥ 1, e.g. batch=1,2,4,8,16")
             }
             specs = specs.flatMap { spec, file -> [(WorkloadSpec, String)] in
-                let own = specBatches[spec.name].map { [$0] } ?? []
+                // The spec's own batch rides along (the batch findings compare against it), unless only the swept
+                // batches are asked for (a findings rerun of one variant).
+                let own = sweepKeepsSpecBatch ? (specBatches[spec.name].map { [$0] } ?? []) : []
                 return Array(Set(sweepBatches + own)).sorted().map { b in
                     var variant = spec
                     variant.name = "\(spec.name)@batch=\(b)"

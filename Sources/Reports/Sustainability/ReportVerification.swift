@@ -28,14 +28,16 @@ public enum ReportVerification {
     /// up to their last batch).
     /// - Throws: `LedgerError` when the ledger cannot be read.
     public static func firstBrokenChain(runs: [Int64], ledger: Ledger) throws -> String? {
-        // Each chain is independent and the ledger takes concurrent readers: every core hashes runs at once.
+        // Each chain is independent and the ledger takes concurrent readers (up to GRDB's reader limit): the cores hash
+        // runs at once.
         let results = ChainResults(count: runs.count)
         DispatchQueue.concurrentPerform(iterations: runs.count) { i in
             results.set(i, Result { try ledger.verify(run: runs[i]).mismatchDescription })
         }
         for (id, result) in zip(runs, results.values) {
             if let why = try result?.get() {
-                return "run \(id) of \(ledger.path) does not match its hash chain (\(why)): its rows were altered after they were recorded"
+                return
+                    "run \(id) of \(ledger.path) does not verify against its hash chain (\(why)): the ledger was changed after it was recorded"
             }
         }
         return nil

@@ -98,7 +98,7 @@ public enum SustainabilityMarkdown {
 
     /// A run whose embodied emissions were left out (no hardware given): its 0 g is no measured zero.
     static func excludesEmbodied(_ s: SustainabilityReport.RunSection) -> Bool { s.sci.embodied.basis == .excluded }
-    static let embodiedExcluded = "not included (no hardware was given: `--hardware CLASS`)"
+    static let embodiedExcluded = "not included (no hardware was recorded: `wattprint run` and `bench` take `--hardware CLASS`)"
 
     static func summaryRows(_ r: SustainabilityReport) -> [[String]] {
         let t = r.totals

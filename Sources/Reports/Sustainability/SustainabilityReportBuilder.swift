@@ -233,7 +233,7 @@ public struct SustainabilityReportBuilder {
         var out: [SustainabilityReport.Group] = []
         let parents = schema == 3 && key == "workload" ? try findingsParents(of: sections) : [:]
         let splits = (key == "model" && schema >= 3) || (key == "workload" && schema >= 4)
-        let plans = splits ? try benchPlans() : [:]
+        let plans = splits ? try benchPlans(of: sections.map(\.id)) : [:]
         for s in sections {
             var shares: [Share]
             switch key {
@@ -314,10 +314,10 @@ public struct SustainabilityReportBuilder {
         "\(w.architecture) \(QuantityFormat.grouped(w.parameters))\(w.precision.map { " \($0)" } ?? "")"
     }
 
-    /// Every benchmark run's plan in the ledger, by run id (its first, should a run hold more), read in one query.
-    func benchPlans() throws -> [Int64: BenchPlanRecord] {
+    /// The plans of those of `runs` that are benchmarks, by run id (a run's first, should it hold more), in one query.
+    func benchPlans(of runs: [Int64]) throws -> [Int64: BenchPlanRecord] {
         var plans: [Int64: BenchPlanRecord] = [:]
-        for (run, e) in try ledger.events(kind: "bench_plan") where plans[run] == nil {
+        for (run, e) in try ledger.events(kind: "bench_plan", runs: runs) where plans[run] == nil {
             if case let .benchPlan(p) = RunEvent(e) { plans[run] = p }
         }
         return plans

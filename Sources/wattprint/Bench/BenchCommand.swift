@@ -48,6 +48,9 @@ struct BenchCommand: ParsableCommand {
             "Run each workload at several batch sizes (batch=1,2,4,8,16), or serve each one's model at several prompt lengths (seq=64,128,256,512,1024: prefill and decode only, with J/token and attention's share of the FLOPs per length).",
             valueName: "batch=LIST|seq=LIST"))
     var sweep: String?
+    /// A findings rerun of one batch-sweep variant: only the swept batches, not the spec's own beside them.
+    @Flag(help: ArgumentHelp("Run only the swept batch sizes, not the spec's own beside them.", visibility: .hidden))
+    var sweepOnly = false
     @Option(help: "Efficiency findings: measure (run each alternative once), predict (no extra runs) or none.")
     var findings: FindingsMode = .measure
     @Option(help: "Folder for the run's signed sustainability report (Markdown, HTML, JSON, CSV).") var reports = "Reports"
@@ -113,7 +116,7 @@ struct BenchCommand: ParsableCommand {
             try BenchPlan.make(
                 arguments: workloads, workloadsDirectory: workloadsDirectory ?? Self.defaultWorkloads(), repeats: repeats,
                 idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepValues().batches,
-                sweepSequences: try sweepValues().sequences, availableBytes: Self.availableMemory(),
+                sweepSequences: try sweepValues().sequences, sweepKeepsSpecBatch: !sweepOnly, availableBytes: Self.availableMemory(),
                 maximumHours: maxHours)
         }
         let threadCount = threads.threads ?? Parallel.hardwareThreads()
@@ -163,7 +166,7 @@ struct BenchCommand: ParsableCommand {
                         "… measuring the alternative: \(alternative.environment.map { "\($0.key)=\($0.value ?? "")" }.joined(separator: " "))\(alternative.threads.map { " --threads \($0)" } ?? "")\n"
                             .utf8))
                 // A batch sweep's variant is rerun as that variant, so the rerun holds a workload of the name measured.
-                let variant = plan.sweep[alternative.workload].map { ["--sweep", "batch=\($0.batch)"] } ?? []
+                let variant = plan.sweep[alternative.workload].map { ["--sweep", "batch=\($0.batch)", "--sweep-only"] } ?? []
                 return try self.rerun(w.file, alternative: alternative, region: region, extra: variant)
             }
         }
@@ -175,7 +178,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One repeat of one spec in a child wattprint with the alternative's environment and threads, into the same ledger;
-    /// `extra` arguments after the spec (a sweep variant's `--sweep batch=B`).
+    /// `extra` arguments after the spec (a sweep variant's `--sweep batch=B --sweep-only`).
     func rerun(_ spec: String, alternative: EfficiencyProbe.Alternative, region: RegionResolution, extra: [String] = []) throws
         -> BenchAnalysis
     {

@@ -110,7 +110,7 @@ enum ReportWriter {
         }
         if let broken = try CLIError.wrapping({ try ReportVerification.firstBrokenChain(runs: report.runs.map(\.id), ledger: store) }) {
             throw CLIError(
-                "\(broken); a report would sign figures made from altered rows. Check the ledger with `wattprint verify`, "
+                "\(broken); a report would sign figures the ledger no longer vouches for. Check it with `wattprint verify`, "
                     + "restore it from a backup, or report runs or a period without that run")
         }
         report.verification.command =
