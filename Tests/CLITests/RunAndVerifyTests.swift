@@ -173,6 +173,16 @@ final class RunAndVerifyTests: XCTestCase {
         let row = (try json(v.stdout) as! [[String: Any]])[0]
         XCTAssertEqual(row["result"] as? String, "interrupted")
         XCTAssertGreaterThanOrEqual(row["batches"] as! Int, batches)
+        // Its chain holds up to its last batch: it is reported (and shown) like any intact run, and the report verifies.
+        let dir = URL(fileURLWithPath: ledger).deletingLastPathComponent()
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path]
+        let report = try CLI.run(
+            ["report", "1", "--ledger", ledger, "--output", dir.appendingPathComponent("r").path, "--formats", "json"], env: env)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        let checked = try CLI.run(
+            ["verify", "--report", dir.appendingPathComponent("r/run-1.json").path, "--ledger", ledger], env: env)
+        XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
+        XCTAssertFalse(try CLI.run(["show", "1", "--ledger", ledger], env: env).stderr.contains("WARNING"))
         // The next run marks it interrupted for good and records normally.
         XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--", "true"]).status, 0)
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
