@@ -1,6 +1,7 @@
 import Accounting
 import Benchmarks
 import Carbon
+import Crypto
 import Foundation
 import Ledger
 import Reports
@@ -150,6 +151,34 @@ final class PeriodGroupsTests: XCTestCase {
         let two = try period(by: "workload", schema: 2)
         XCTAssertEqual(two.groups.count, 2, "schema 2 grouped the rerun under its own command")
         XCTAssertTrue(two.groups.contains { $0.name.hasPrefix("wattprint bench /") && $0.name.hasSuffix("/gpt2.json") }, "\(two.groups)")
+    }
+
+    /// A signed schema-3 period report grouped by workload, with the ledger it was made from (`Fixtures/schema3`: a
+    /// benchmark and its findings rerun, recorded in the eleventh session with `WATTPRINT_RECORD_FIXTURES=1`), still verifies:
+    /// later wattprints rebuild it under schema 3's rules, the rerun counted with its benchmark's command.
+    func testAReportOfSchemaThreeStillVerifies() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/schema3")
+        if ProcessInfo.processInfo.environment["WATTPRINT_RECORD_FIXTURES"] == "1" {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let report = try ReportSignature.sign(try period(by: "workload", schema: 3), with: Curve25519.Signing.PrivateKey())
+            try SustainabilityJSON.render(report).write(
+                to: folder.appendingPathComponent("period.json"), atomically: false, encoding: .utf8)
+            try ledger.checkpoint()
+            let target = folder.appendingPathComponent("ledger.sqlite").path
+            try? FileManager.default.removeItem(atPath: target)
+            try FileManager.default.copyItem(atPath: ledger.path, toPath: target)
+        }
+        let copy = URL(fileURLWithPath: ledger.path).deletingLastPathComponent().appendingPathComponent("schema3.sqlite").path
+        try FileManager.default.copyItem(atPath: folder.appendingPathComponent("ledger.sqlite").path, toPath: copy)
+        let path = folder.appendingPathComponent("period.json").path
+        let report = try SustainabilityJSON.read(try Data(contentsOf: URL(fileURLWithPath: path)), path: path)
+        XCTAssertEqual(report.schema, 3)
+        XCTAssertEqual(report.groups.map(\.name), ["wattprint bench suite"], "schema 3 counted the rerun with its benchmark")
+        XCTAssertEqual(report.groups.first?.runs, 2)
+        let outcome = try ReportVerification.verify(
+            file: path, ledger: try Ledger(path: copy), carbon: try CarbonData.bundled(), toolVersion: "test", hostKey: nil)
+        XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
+        XCTAssertTrue(outcome.matches, outcome.brokenChain ?? "")
     }
 
     /// One path merged twice (a node's ledger copied to the same place each day): the two copies' ids repeat, and each
