@@ -70,10 +70,12 @@ public enum QuantityFormat {
         return fixed(value, 0) + " FLOP"
     }
 
-    /// Joules in J, kJ or kWh: 12.345 → "12.35 J", 4.2e6 → "1.167 kWh".
+    /// Joules in J, kJ or kWh: 12.345 → "12.35 J", 4.2e6 → "1.167 kWh"; under 1 J with four significant digits
+    /// (0.0016172 → "0.001617 J"), where two decimals read a small channel's energy as "0.00 J".
     public static func joules(_ j: Double) -> String {
         if j >= 3.6e6 { return String(format: "%.3f kWh", j / 3.6e6) }
         if j >= 1e3 { return String(format: "%.2f kJ", j / 1e3) }
+        if abs(j) < 0.995 && j != 0 { return significant(j) + " J" }
         return String(format: "%.2f J", j)
     }
 

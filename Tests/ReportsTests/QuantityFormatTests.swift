@@ -14,6 +14,15 @@ final class QuantityFormatTests: XCTestCase {
         XCTAssertEqual(QuantityFormat.seconds(0.004213), "0.0 s", "what `duration` replaces where windows can be milliseconds")
     }
 
+    func testSmallEnergiesKeepTheirDigits() {
+        XCTAssertEqual(QuantityFormat.joules(0.0016172), "0.001617 J")
+        XCTAssertEqual(QuantityFormat.joules(0.5), "0.5 J")
+        XCTAssertEqual(QuantityFormat.joules(0.996), "1.00 J")
+        XCTAssertEqual(QuantityFormat.joules(0), "0.00 J")
+        XCTAssertEqual(QuantityFormat.joules(12.345), "12.35 J")
+        XCTAssertEqual(QuantityFormat.joules(4.2e6), "1.167 kWh")
+    }
+
     func testCountsReadAsWords() {
         XCTAssertEqual(QuantityFormat.counted(1, "counter"), "1 counter")
         XCTAssertEqual(QuantityFormat.counted(0, "counter"), "0 counters")
