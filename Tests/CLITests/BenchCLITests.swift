@@ -106,20 +106,26 @@ final class BenchCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "still nothing recorded")
     }
 
-    /// A finding measured by rerunning (`--findings measure`, with OpenBLAS's narrow kernels forced on a CPU with wider
-    /// vectors): the rerun is a run of its own after the benchmark's, `compare last` still means the benchmark, and a
-    /// period grouped by workload counts the rerun's windows with the workload it measured.
-    func testAMeasuredFindingsRerunBelongsToItsBenchmark() throws {
+    /// `wattprint bench ARGUMENTS` with two repeats and its findings measured, OpenBLAS's narrow Haswell kernels forced
+    /// so there is one to find, into a scratch ledger; skipped without Debian's fortunes (the workloads' corpus).
+    func measuredFindingsBench(_ arguments: [String]) throws -> (CLI.Result, URL, String, [String: String]) {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
         let dir = try scratchDirectory()
         let ledger = dir.appendingPathComponent("l.sqlite").path
         let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path, "OPENBLAS_CORETYPE": "Haswell"]
         let bench = try CLI.run(
-            [
-                "bench", "tiny", "--workloads-directory", Self.workloads, "--repeats", "2", "--idle", "0.1", "--findings", "measure",
-                "--ledger", ledger, "--region", "FR", "--no-report",
+            ["bench"] + arguments + [
+                "--repeats", "2", "--idle", "0.1", "--findings", "measure", "--ledger", ledger, "--region", "FR", "--no-report",
             ], env: env)
         XCTAssertEqual(bench.status, 0, bench.stderr)
+        return (bench, dir, ledger, env)
+    }
+
+    /// A finding measured by rerunning (`--findings measure`, with OpenBLAS's narrow kernels forced on a CPU with wider
+    /// vectors): the rerun is a run of its own after the benchmark's, `compare last` still means the benchmark, and a
+    /// period grouped by workload counts the rerun's windows with the workload it measured.
+    func testAMeasuredFindingsRerunBelongsToItsBenchmark() throws {
+        let (bench, dir, ledger, env) = try measuredFindingsBench(["tiny", "--workloads-directory", Self.workloads])
         try XCTSkipUnless(
             bench.stdout.contains("measured (run 2)"), "no narrower BLAS kernel to find on this CPU, so nothing was rerun: \(bench.stdout)")
         let compare = try CLI.run(["compare", "last", "--ledger", ledger, "--json"], env: env)
@@ -148,16 +154,7 @@ final class BenchCLITests: XCTestCase {
     /// finding is measured, not predicted for want of a workload of that name in the rerun, and the rerun does not
     /// run the spec's own batch beside it.
     func testASweepVariantsFindingsRerunMeasuresThatVariant() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: "/usr/share/games/fortunes"), "Debian's fortunes package is not installed")
-        let dir = try scratchDirectory()
-        let ledger = dir.appendingPathComponent("l.sqlite").path
-        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path, "OPENBLAS_CORETYPE": "Haswell"]
-        let bench = try CLI.run(
-            [
-                "bench", Self.workloads + "/tiny/gpt2.json", "--sweep", "batch=2", "--repeats", "2", "--idle", "0.1", "--findings",
-                "measure", "--ledger", ledger, "--region", "FR", "--no-report",
-            ], env: env)
-        XCTAssertEqual(bench.status, 0, bench.stderr)
+        let (bench, _, ledger, env) = try measuredFindingsBench([Self.workloads + "/tiny/gpt2.json", "--sweep", "batch=2"])
         try XCTSkipUnless(
             bench.stdout.contains("OpenBLAS runs its Haswell kernels"),
             "no narrower BLAS kernel to find on this CPU, so nothing was rerun: \(bench.stdout)")

@@ -146,6 +146,9 @@ public enum BenchEvent: Sendable {
 
 /// Measures training, prefill or decode throughput against this machine's own sgemm peak and memory bandwidth.
 public enum Benchmark {
+    /// "1 thread", "2 threads": progress lines in words (the engine is a leaf and does not reach `QuantityFormat`).
+    static func threadCount(_ n: Int) -> String { n == 1 ? "1 thread" : "\(n) threads" }
+
     /// The model as a decoder, or an error that names the phases an encoder-only model has.
     static func decodingModel(_ model: any TrainableModel) throws -> any DecodingModel {
         guard let decoder = model as? any DecodingModel else {
@@ -206,11 +209,11 @@ public enum Benchmark {
         }
         try Parallel.configure(threads: options.threads)
         let rows = options.phase == .decode ? max(options.sequence, 256) : max(options.batch * options.sequence, 256)
-        progress("measuring sgemm peak with \(options.threads == 1 ? "1 thread" : "\(options.threads) threads")")
+        progress("measuring sgemm peak with \(Self.threadCount(options.threads))")
         let peakShapes = [(m: 1024, n: 1024, k: 1024), (m: rows, n: 4 * C, k: C), (m: rows, n: C, k: 4 * C)]
         let before = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
         let fmaSeconds = options.fmaProbeSeconds ?? 0.2
-        if fmaSeconds > 0 { progress("measuring the FMA peak with \(options.threads == 1 ? "1 thread" : "\(options.threads) threads")") }
+        if fmaSeconds > 0 { progress("measuring the FMA peak with \(Self.threadCount(options.threads))") }
         let fmaBefore = fmaSeconds > 0 ? ComputePeakProbe.fmaPeak(threads: options.threads, seconds: fmaSeconds) / 1e9 : 0
         progress("building \(config.layers)-layer, \(C)-wide model (\(config.parameterCount) parameters)")
         // A GAN's two networks train in the train phase only (refused above otherwise).
@@ -370,7 +373,7 @@ public enum Benchmark {
         case .decode:
             let B = options.batch
             tokensPerStep = B
-            progress("measuring memory bandwidth with \(options.threads == 1 ? "1 thread" : "\(options.threads) threads")")
+            progress("measuring memory bandwidth with \(Self.threadCount(options.threads))")
             let bandwidthBefore = HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock)
             let decoder = try decodingModel(model!)
             let session = InferenceSession(model: decoder, maxBatch: B, maxChunk: max(1, options.sequence))
