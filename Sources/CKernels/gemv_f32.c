@@ -52,8 +52,25 @@ static void rows_avx512(const float *w, long ldw, const float *x, float *y, long
     }
 }
 
-/* y[c] (+)= Σ_j x[j]·w[j, c]: four input rows at a time into y, which stays in L1 (the caller hands each thread a
-   slice of at most a few thousand columns), so the matrix streams row after row, four sequential streams at once. */
+/* One 16-column block (`m` masks a tail) of eight input rows into y: two chains of four, so a pass's latency is half
+   that of one chain of eight. */
+__attribute__((target("avx512f"), always_inline))
+static inline void columns_block8(const float *p, long ldw, const __m512 *xs, float *y, __mmask16 m) {
+    __m512 a = _mm512_maskz_loadu_ps(m, y), b = _mm512_mul_ps(xs[4], _mm512_maskz_loadu_ps(m, p + 4 * ldw));
+    a = _mm512_fmadd_ps(xs[0], _mm512_maskz_loadu_ps(m, p), a);
+    b = _mm512_fmadd_ps(xs[5], _mm512_maskz_loadu_ps(m, p + 5 * ldw), b);
+    a = _mm512_fmadd_ps(xs[1], _mm512_maskz_loadu_ps(m, p + ldw), a);
+    b = _mm512_fmadd_ps(xs[6], _mm512_maskz_loadu_ps(m, p + 6 * ldw), b);
+    a = _mm512_fmadd_ps(xs[2], _mm512_maskz_loadu_ps(m, p + 2 * ldw), a);
+    b = _mm512_fmadd_ps(xs[7], _mm512_maskz_loadu_ps(m, p + 7 * ldw), b);
+    a = _mm512_fmadd_ps(xs[3], _mm512_maskz_loadu_ps(m, p + 3 * ldw), a);
+    _mm512_mask_storeu_ps(y, m, _mm512_add_ps(a, b));
+}
+
+/* y[c] (+)= Σ_j x[j]·w[j, c]: eight input rows at a time into y, which stays in L1, so the matrix streams row after
+   row. Eight rather than four halve y's loads and stores per weight: with 768 outputs a stored y vector is loaded again
+   while the store is still in flight, and four rows a pass read GPT-2's 768-wide products at 80–82 % of the
+   streaming-read rate against 92–96 % with eight (a C loop over the 124M model's matrices, this development VM). */
 __attribute__((target("avx512f")))
 static void columns_avx512(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate) {
     long j = 0;
@@ -62,6 +79,14 @@ static void columns_avx512(const float *w, long ldw, const float *x, float *y, l
             __mmask16 m = n - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - c)) - 1);
             _mm512_mask_storeu_ps(y + c, m, _mm512_setzero_ps());
         }
+    }
+    for (; j + 8 <= k; j += 8) {
+        const float *r = w + j * ldw;
+        __m512 xs[8];
+        for (int i = 0; i < 8; i++) xs[i] = _mm512_set1_ps(x[j + i]);
+        long c = 0;
+        for (; c + 16 <= n; c += 16) columns_block8(r + c, ldw, xs, y + c, (__mmask16)0xFFFF);
+        if (c < n) columns_block8(r + c, ldw, xs, y + c, (__mmask16)((1u << (n - c)) - 1));
     }
     for (; j + 4 <= k; j += 4) {
         const float *r0 = w + j * ldw, *r1 = r0 + ldw, *r2 = r1 + ldw, *r3 = r2 + ldw;

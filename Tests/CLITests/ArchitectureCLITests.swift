@@ -294,4 +294,20 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertNotEqual(preset.status, 0)
         XCTAssertTrue(preset.stderr.contains("--preset llama-124m is llama, not --arch gpt2"), preset.stderr)
     }
+
+    /// Decode prints the bound from the probes before and after the steps, then the paired figure: one more step for
+    /// each timed one, each held to the probe read around it. (A 4 MiB probe: a debug build streams 1 GiB slowly.)
+    func testDecodeBenchReportsTheBandwidthReadAroundPairedSteps() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run([
+            "model", "bench", "--arch", "gpt2", "--layers", "1", "--width", "32", "--vocab", "256", "--context", "32", "--seq", "8",
+            "--phase", "decode", "--steps", "3", "--bandwidth-probe-bytes", "\(1 << 22)", "--ledger", ledger,
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("% of the bandwidth bound"), r.stdout)
+        let paired = r.stdout.split(separator: "\n").first { $0.hasPrefix("paired       ") }
+        XCTAssertNotNil(paired, r.stdout)
+        XCTAssertTrue(paired?.contains("% of the bandwidth read around each step, median of 3 more steps (") == true, r.stdout)
+        XCTAssertTrue(paired?.hasSuffix("GB/s), outside the energy window") == true, r.stdout)
+    }
 }

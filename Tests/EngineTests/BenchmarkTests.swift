@@ -97,8 +97,26 @@ final class BenchmarkTests: EngineTestCase {
                     XCTAssertEqual(result.weightBytesPerStep, Double(shape.decodeWeightFloats * 4))
                 }
                 XCTAssertGreaterThan(result.readBandwidthBytesPerSecond ?? 0, 0)
+                // One paired step a timed one (the log above shows they were outside the measurement window).
+                XCTAssertEqual(result.pairedBandwidthFractions?.count, 2)
+                XCTAssertEqual(result.pairedReadBandwidths?.count, 2)
+                XCTAssertTrue(result.pairedBandwidthFractions!.allSatisfy { $0 > 0 && $0.isFinite })
+                XCTAssertTrue(result.pairedReadBandwidths!.allSatisfy { $0 > 0 && $0.isFinite })
+                XCTAssertEqual(result.medianPairedBandwidthFraction, HardwarePeaks.median(result.pairedBandwidthFractions!))
             }
             XCTAssertNoThrow(try JSONEncoder().encode(result))
+        }
+    }
+
+    /// Paired steps use only the context the timed steps left: none when they filled it.
+    func testPairedDecodeStepsStopAtTheContext() throws {
+        let config = AnyModelConfiguration.gpt2(GPT2Config(layers: 1, channels: 32, heads: 2, vocabularySize: 64, maxSequence: 16))
+        for (sequence, expected) in [(10, 3), (13, nil)] as [(Int, Int?)] {
+            let options = BenchOptions(
+                config: config, phase: .decode, batch: 1, sequence: sequence, steps: 3, warmupSteps: 0, threads: 1,
+                bandwidthProbeBytes: 1 << 20, fmaProbeSeconds: 0)
+            let result = try Benchmark.run(options, clock: ContinuousClock())
+            XCTAssertEqual(result.pairedBandwidthFractions?.count, expected, "prompt \(sequence) + 3 steps in a context of 16")
         }
     }
 

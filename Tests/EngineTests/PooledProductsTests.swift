@@ -2,17 +2,22 @@ import CKernels
 @testable import Engine
 import XCTest
 
-/// The one-row fp32 products decode runs on the C pool: both layouts, every kernel this CPU runs, any split of the
-/// outputs over threads, overwrite and accumulate, against the exact product (in Double).
+/// The one-row fp32 products decode runs on the C pool: both layouts, every kernel this CPU runs, any split over
+/// threads (output rows, or input rows whose sums the caller adds), overwrite and accumulate, against the exact product
+/// (in Double).
 final class PooledProductsTests: EngineTestCase {
     override func tearDown() {
         wp_quant_set_kernel(wp_quant_best_kernel())
         super.tearDown()
     }
 
-    /// Shapes with outputs that are not a multiple of 16 (the column kernel's vectors and its split) and inputs that
-    /// are not a multiple of 4 or 64 (the unrolled loops' tails), and the smallest cases.
-    static let shapes = [(N: 37, K: 96), (N: 1_001, K: 259), (N: 2_304, K: 768), (N: 50, K: 3), (N: 1, K: 1), (N: 17, K: 5)]
+    /// Shapes with outputs that are not a multiple of 16 (the kernels' vectors) and inputs that are not a multiple of 4,
+    /// 8 or 64 (the unrolled loops' tails; 13 and 259 leave 8 + 4 + 1 rows), inputs fewer than the threads (the
+    /// input-major split leaves a thread no rows), and the smallest cases.
+    static let shapes = [
+        (N: 37, K: 96), (N: 1_001, K: 259), (N: 2_304, K: 768), (N: 50, K: 3), (N: 1, K: 1), (N: 17, K: 5), (N: 40, K: 13),
+        (N: 33, K: 2),
+    ]
 
     func testEveryKernelLayoutAndSplitMatchesTheExactProduct() {
         for (N, K) in Self.shapes {

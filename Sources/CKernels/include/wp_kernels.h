@@ -27,8 +27,9 @@ int wp_quant_best_kernel(void);
 void wp_gemv_bf16(const uint16_t *w, const float *x, float *y, long n, long k);
 void wp_gemv_q8(const int8_t *w, const float *scales, const float *x, float *y, long n, long k);
 
-/* The same products with rows split over `threads` (the caller and persistent workers that spin between products, so
-   a decode step's fifty products do not each wake a sleeping thread). kind 0: bf16 (`scales` unused), 1: q8,
+/* The same products split over `threads` (the caller and persistent workers that spin between products, so a decode
+   step's fifty products do not each wake a sleeping thread): output rows for kinds 0–2; for kind 3 input rows, each
+   thread summing its contiguous slice of W and the caller adding the sums. kind 0: bf16 (`scales` unused), 1: q8,
    2: fp32 rows (`wp_gemv_f32_rows`, w [n, k]), 3: fp32 columns (`wp_gemv_f32_columns`, w [k, n]). One caller at a time
    uses the workers; a concurrent second caller computes its product on its own thread. */
 void wp_gemv_parallel(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads);

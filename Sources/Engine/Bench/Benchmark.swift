@@ -129,6 +129,16 @@ public struct BenchResult: Codable, Sendable {
     public var bandwidthBoundTokensPerSecond: Double?
     /// tokensPerSecond ÷ bandwidthBoundTokensPerSecond.
     public var fractionOfBandwidthBound: Double?
+    /// Decode only, after the timed steps (outside their energy window): up to `Benchmark.pairedDecodeSteps` more steps,
+    /// each between two passes of the read probe; each step's bytes ÷ seconds over the better of those two passes.
+    /// Nil in records from before they were measured, or when the context had no room left.
+    public var pairedBandwidthFractions: [Double]?
+    /// The better of the read probe's two passes around each paired step, bytes/s.
+    public var pairedReadBandwidths: [Double]?
+    /// Median of `pairedBandwidthFractions`.
+    public var medianPairedBandwidthFraction: Double? {
+        pairedBandwidthFractions.flatMap { $0.isEmpty ? nil : HardwarePeaks.median($0) }
+    }
 }
 
 /// What `Benchmark.run` is doing, so a caller (wattprint's energy recorder) can open a measurement
@@ -148,6 +158,9 @@ public enum BenchEvent: Sendable {
 public enum Benchmark {
     /// "1 thread", "2 threads": progress lines in words (the engine is a leaf and does not reach `QuantityFormat`).
     static func threadCount(_ n: Int) -> String { n == 1 ? "1 thread" : "\(n) threads" }
+    /// Decode steps paired with a bandwidth probe each after the timed ones (`BenchResult.pairedBandwidthFractions`):
+    /// enough for a median, few enough to add about a second to GPT-2 124M's decode.
+    public static let pairedDecodeSteps = 16
 
     /// The model as a decoder, or an error that names the phases an encoder-only model has.
     static func decodingModel(_ model: any TrainableModel) throws -> any DecodingModel {
@@ -388,41 +401,70 @@ public enum Benchmark {
                 }
             }
             var cacheBytes: [Double] = [], weightBytes: [Double] = []
-            if options.warmupSteps == 0 { events(.workloadStarted(.decode)) }
-            for step in 0..<(options.warmupSteps + options.steps) {
+            // One decode step, timed: seconds, and the weight and KV-cache bytes it read.
+            func decodeStep(_ step: Int) throws -> (seconds: Double, weights: Double, cache: Double) {
                 let steps = (0..<B).map { (sequence: $0, token: Int32((step * 31 + $0) % config.vocabularySize)) }
-                let before = session.executedFLOPs, loadBefore = session.expertLoad
                 let context = session.lengths.reduce(0) { $0 + $1 + 1 }
                 let start = clock.now
                 try session.decode(steps)
                 let elapsed = start.duration(to: clock.now).seconds
+                // An encoder–decoder also reads each layer's cross-attention keys and values (as many floats per source
+                // position as its self-attention cache holds per decoded position).
+                let cache = Double(config.cacheFloatsPerPosition * (context + B * sourceLength) * 4)
+                // A mixture reads every expert any sequence was routed to, counted from the router's choices.
+                let read = session.expertsReadPerCall.last.map {
+                    config.decodeWeightFloats + ($0 - config.layers * config.routedExpertsPerToken) * config.expertWeightFloats
+                }
+                // Quantised matrices stream their stored bytes instead of 4 per weight.
+                let replaced = (model as? any QuantizableModel)?.quantizedReplacement ?? (floats: 0, bytes: 0)
+                return (elapsed, Double((read ?? config.decodeWeightFloats) * 4 - replaced.floats * 4 + replaced.bytes), cache)
+            }
+            if options.warmupSteps == 0 { events(.workloadStarted(.decode)) }
+            for step in 0..<(options.warmupSteps + options.steps) {
+                let before = session.executedFLOPs, loadBefore = session.expertLoad
+                let measured = try decodeStep(step)
                 if step >= options.warmupSteps {
                     result.addExpertLoad(from: loadBefore, to: session.expertLoad)
-                    seconds.append(elapsed)
+                    seconds.append(measured.seconds)
                     flops.append(session.executedFLOPs - before)
-                    // An encoder–decoder also reads each layer's cross-attention keys and values (as many floats per source
-                    // position as its self-attention cache holds per decoded position).
-                    cacheBytes.append(Double(config.cacheFloatsPerPosition * (context + B * sourceLength) * 4))
-                    // A mixture reads every expert any sequence was routed to, counted from the router's choices.
-                    let read = session.expertsReadPerCall.last.map {
-                        config.decodeWeightFloats + ($0 - config.layers * config.routedExpertsPerToken) * config.expertWeightFloats
-                    }
-                    // Quantised matrices stream their stored bytes instead of 4 per weight.
-                    let replaced = (model as? any QuantizableModel)?.quantizedReplacement ?? (floats: 0, bytes: 0)
-                    weightBytes.append(Double((read ?? config.decodeWeightFloats) * 4 - replaced.floats * 4 + replaced.bytes))
-                    events(.stepFinished(index: step - options.warmupSteps, seconds: elapsed, tokens: B, flops: flops.last!))
+                    cacheBytes.append(measured.cache)
+                    weightBytes.append(measured.weights)
+                    events(.stepFinished(index: step - options.warmupSteps, seconds: measured.seconds, tokens: B, flops: flops.last!))
                 }
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.decode)) }
             }
             events(.workloadFinished)
             progress("measuring memory bandwidth again")
-            let bandwidth = max(bandwidthBefore, HardwarePeaks.readBandwidth(bytes: options.bandwidthProbeBytes, clock: clock))
+            let probe = StreamingReadProbe(bytes: options.bandwidthProbeBytes)
+            _ = probe.measure(clock: clock)
+            let bandwidth = max(bandwidthBefore, (0..<5).map { _ in probe.measure(clock: clock) }.max()!)
             let weights = weightBytes.reduce(0, +) / Double(weightBytes.count)
             let cache = cacheBytes.reduce(0, +) / Double(cacheBytes.count)
             result.readBandwidthBytesPerSecond = bandwidth
             result.weightBytesPerStep = weights
             result.cacheBytesPerStep = cache
             result.bandwidthBoundTokensPerSecond = Double(B) * bandwidth / (weights + cache)
+            // A shared machine's bandwidth moves over seconds (on a development VM between about 34 and 55 GB/s), so the
+            // best probe before or after the steps may come from another moment than the steps. Extra steps, outside the
+            // measurement window, each between two passes of the probe, are held to the better of those two: noise
+            // only slows a pass, and one pass alone read as low as 14 GB/s beside steps streaming 31.
+            let room = config.maxSequence - (session.lengths.max() ?? 0)
+            let pairs = min(Self.pairedDecodeSteps, options.steps, room)
+            if pairs > 0 {
+                progress("pairing \(pairs) more decode steps with the bandwidth probe read around each")
+                var fractions: [Double] = [], rates: [Double] = []
+                var previous = probe.measure(clock: clock)
+                for pair in 0..<pairs {
+                    let measured = try decodeStep(options.warmupSteps + options.steps + pair)
+                    let next = probe.measure(clock: clock)
+                    let rate = max(previous, next)
+                    rates.append(rate)
+                    fractions.append((measured.weights + measured.cache) / measured.seconds / rate)
+                    previous = next
+                }
+                result.pairedBandwidthFractions = fractions
+                result.pairedReadBandwidths = rates
+            }
 
         }
         progress(fmaSeconds > 0 ? "measuring the sgemm and FMA peaks again" : "measuring sgemm peak again")

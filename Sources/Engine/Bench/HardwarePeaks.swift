@@ -47,41 +47,13 @@ public enum HardwarePeaks {
         return (results.map(\.bestGFLOPs).max() ?? 0, results)
     }
 
-    /// Streaming-read bandwidth in bytes/s: SIMD sums over `bytes` (≫ L3) split across `Parallel.workers`
-    /// threads; best of `repetitions` after a warm-up pass.
+    /// Streaming-read bandwidth in bytes/s (`StreamingReadProbe` over `bytes`, ≫ L3): best of `repetitions` passes after
+    /// an untimed one.
     public static func readBandwidth<C: Clock>(bytes: Int = 1 << 30, repetitions: Int = 5, clock: C) -> Double
     where C.Duration == Duration {
-        let count = bytes / 4
-        let storage = FloatStorage(count: count)
-        storage.buffer.update(repeating: 1)
-        let base = storage.buffer.baseAddress!
-        var best = 0.0
-        var checksum: Float = 0
-        for rep in 0...repetitions {
-            let start = clock.now
-            checksum += withUnsafeTemporaryAllocation(of: Float.self, capacity: Parallel.maxChunks) { partial in
-                partial.initialize(repeating: 0)
-                let p = partial.baseAddress!
-                Parallel.forEachChunk(count, minChunk: 1 << 20) { chunk, range in
-                    var a0 = Float8(), a1 = Float8(), a2 = Float8(), a3 = Float8()
-                    var i = range.lowerBound
-                    while i + 32 <= range.upperBound {
-                        a0 += load8(base + i); a1 += load8(base + i + 8)
-                        a2 += load8(base + i + 16); a3 += load8(base + i + 24)
-                        i += 32
-                    }
-                    while i < range.upperBound { a0[0] += base[i]; i += 1 }
-                    p[chunk] = (a0 + a1 + a2 + a3).sum()
-                }
-                var total: Float = 0
-                for c in 0..<Parallel.maxChunks { total += p[c] }
-                return total
-            }
-            let seconds = start.duration(to: clock.now).seconds
-            if rep > 0 { best = max(best, Double(count * 4) / seconds) }
-        }
-        precondition(checksum > 0, "bandwidth probe read nothing")
-        return best
+        let probe = StreamingReadProbe(bytes: bytes)
+        _ = probe.measure(clock: clock)
+        return (0..<repetitions).map { _ in probe.measure(clock: clock) }.max() ?? 0
     }
 
     static func median(_ values: [Double]) -> Double {

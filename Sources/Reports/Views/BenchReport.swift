@@ -157,7 +157,17 @@ public enum BenchReport {
             )
             lines.append(
                 "decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound"
-                    + (fraction > 1 ? "; above 100 %: the weights and cache fit in the CPU's caches, which outrun the memory probe" : "")
+                    + (fraction > 1
+                        ? "; above 100 %: the machine's bandwidth moved between the probes and the steps (the paired line holds each step to the probe read around it), or the weights and cache fit in the CPU's caches, which outrun the probe"
+                        : "")
+            )
+        }
+        if let fractions = r.pairedBandwidthFractions, let median = r.medianPairedBandwidthFraction, let rates = r.pairedReadBandwidths,
+            !rates.isEmpty
+        {
+            let percent = { (f: Double) in QuantityFormat.fixed(f * 100, 1) }
+            lines.append(
+                "paired       \(percent(median)) % of the bandwidth read around each step, median of \(fractions.count) more steps (\(percent(fractions.min()!))–\(percent(fractions.max()!)) %; probe \(QuantityFormat.fixed(rates.min()! / 1e9, 1))–\(QuantityFormat.fixed(rates.max()! / 1e9, 1)) GB/s), outside the energy window"
             )
         }
         let e = record.energy

@@ -12,7 +12,7 @@ extension ModelCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure training, prefill or decode throughput, MFU and peak memory.",
             discussion:
-                "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n  wattprint model bench --arch moe --phase train --batch 4 --seq 64\n  wattprint model bench --arch bert --phase train --batch 8 --seq 128\n  wattprint model bench --arch t5 --phase encode --batch 8 --seq 128\n\nPhases: train (the architecture's objective: next-token, BERT's masked tokens, T5's span corruption), encode (BERT; T5's encoder), prefill and decode (decoders; T5 after encoding a source of --seq tokens). Measures the sgemm peak (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count) and the FMA peak (independent vector multiply-add chains on every thread) before and after the workload, and reports MFU against both; decode also measures streaming-read bandwidth. Products of 16 rows or more multiply with the engine's AVX-512F kernel where the CPU has it: a prefill of GPT-2 and Llama on weights packed once per session, training's forward products, input gradients and weight gradients packing as they go (inputs wider than 4096 in slices that add up where the weights are input-major; weight gradients over up to 4096 rows, B·T); weight gradients added to an earlier micro-batch's, and output-major products over more than 4096 inputs, run OpenBLAS (WATTPRINT_MATMUL_KERNEL=sgemm: OpenBLAS for all). FLOPs follow the architecture's formula (printed by `model info`; GPT-2: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; a mixture counts only the experts a token uses); training = 3× forward."
+                "Every bench is recorded in the ledger as a run: the timed steps are a measurement window whose energy gives J/token (measured where counters exist, else estimated, and labelled). \n\nExamples:\n  wattprint model bench --preset gpt2-124m --phase train --batch 4 --seq 64\n  wattprint model bench --preset gpt2-124m --phase decode --json\n  wattprint model bench --arch moe --phase train --batch 4 --seq 64\n  wattprint model bench --arch bert --phase train --batch 8 --seq 128\n  wattprint model bench --arch t5 --phase encode --batch 8 --seq 128\n\nPhases: train (the architecture's objective: next-token, BERT's masked tokens, T5's span corruption), encode (BERT; T5's encoder), prefill and decode (decoders; T5 after encoding a source of --seq tokens). Measures the sgemm peak (best single repetition of 5 over 1024³ and two model-shaped products, same OpenBLAS and thread count) and the FMA peak (independent vector multiply-add chains on every thread) before and after the workload, and reports MFU against both; decode also measures streaming-read bandwidth (best pass before and after the steps) and then times up to 16 more steps, outside the measurement window, each against the better of the probe passes read just before and after it, since a shared machine's bandwidth moves. Products of 16 rows or more multiply with the engine's AVX-512F kernel where the CPU has it: a prefill of GPT-2 and Llama on weights packed once per session, training's forward products, input gradients and weight gradients packing as they go (inputs wider than 4096 in slices that add up where the weights are input-major; weight gradients over up to 4096 rows, B·T); weight gradients added to an earlier micro-batch's, and output-major products over more than 4096 inputs, run OpenBLAS (WATTPRINT_MATMUL_KERNEL=sgemm: OpenBLAS for all). FLOPs follow the architecture's formula (printed by `model info`; GPT-2: 24·L·C² + 4·L·C·T_ctx per token plus 2·V·C per logits row; a mixture counts only the experts a token uses); training = 3× forward."
         )
 
         enum Preset: String, ExpressibleByArgument, CaseIterable {
@@ -68,6 +68,11 @@ extension ModelCommand {
             help:
                 "Weights for prefill and decode: fp32, bf16 or int8 (groups of 32 with a scale each, as llama.cpp's Q8_0); GPT-2 and dense Llama. Activations stay fp32, except inside the AVX-512 BF16 / VNNI dot products where the CPU has them (WATTPRINT_QUANT_KERNEL=2 avoids them)."
         ) var precision: WeightPrecision = .fp32
+        @Option(
+            help: ArgumentHelp(
+                "Bytes the decode bandwidth probe streams (default 1 GiB; far larger than the last-level cache or it measures the cache).",
+                visibility: .hidden))
+        var bandwidthProbeBytes = 1 << 30
 
         @OptionGroup var threads: ThreadOptions
         @OptionGroup var output: OutputOptions
@@ -79,6 +84,10 @@ extension ModelCommand {
                 throw ValidationError(
                     "--preset \(preset.rawValue) is \(preset.configuration.architecture.rawValue), not --arch \(arch.rawValue); drop one of them, or pick the \(arch.rawValue) preset"
                 )
+            }
+            guard bandwidthProbeBytes >= 1 << 20 else {
+                throw ValidationError(
+                    "--bandwidth-probe-bytes \(bandwidthProbeBytes) is under 1 MiB; give at least 1048576 (the default is 1 GiB)")
             }
         }
 
@@ -113,7 +122,7 @@ extension ModelCommand {
                         ? config.configuration.maxSequence : [.prefill: 256, .encode: 128][phase] ?? 64),
                 steps: steps ?? (phase == .decode ? 32 : 3),
                 warmupSteps: warmup, threads: threads.threads ?? Parallel.hardwareThreads(), seed: seed,
-                precision: precision == .fp32 ? nil : precision)
+                bandwidthProbeBytes: bandwidthProbeBytes, precision: precision == .fp32 ? nil : precision)
             let measured = try MeasuredSession.ownWork(ledger: ledger, region: try regionOption.resolution())
             measured.record(.workload(try WorkloadDescription(config)))
             var window: WindowMeasurement?
