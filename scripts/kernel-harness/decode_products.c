@@ -1,0 +1,102 @@
+/* The matrix–vector products of one GPT-2 124M decode step, batch 1, on the engine's pool (Sources/CKernels/gemv_pool.c,
+   gemv_f32.c): the 48 block matrices in GPT-2's input-major layout (Conv1D, W [k, n]) as the engine runs them (kind 3),
+   the same bytes read as output-major matrices (kind 2, W [n, k]: what a transposed copy would stream), and the tied LM
+   head (kind 2, 50257 × 768). Each round is held to the better of two passes of a streaming read over 256 MiB, one
+   before and one after it, since a shared VM's memory bandwidth moves between about 34 and 55 GB/s over seconds.
+
+   What it leaves out: attention over the cache, norms, GELU, biases and residuals, and the Swift around them; the
+   weights hold arbitrary values.
+
+   Usage: scripts/kernel-harness/run-decode [rounds] */
+#include "wp_kernels.h"
+#include <immintrin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+enum { layers = 12, width = 768, vocabulary = 50257, threads = 2 };
+static const long probe_floats = (256L << 20) / 4;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static float *matrix(long floats) {
+    float *m = aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);
+    if (!m) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    for (long i = 0; i < floats; i++) m[i] = 0.001f * (float)(i % 7);
+    return m;
+}
+
+static float *probe;
+
+__attribute__((target("avx512f")))
+static void read_part(void *sums, long part) {
+    long first = probe_floats * part / threads, last = probe_floats * (part + 1) / threads;
+    __m512 a = _mm512_setzero_ps(), b = a, c = a, d = a;
+    for (long i = first; i + 64 <= last; i += 64) {
+        a = _mm512_add_ps(a, _mm512_load_ps(probe + i));
+        b = _mm512_add_ps(b, _mm512_load_ps(probe + i + 16));
+        c = _mm512_add_ps(c, _mm512_load_ps(probe + i + 32));
+        d = _mm512_add_ps(d, _mm512_load_ps(probe + i + 48));
+    }
+    ((float *)sums)[part] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a, b), _mm512_add_ps(c, d)));
+}
+
+/* One pass of the streaming read: GB/s. */
+static double read_bandwidth(void) {
+    float sums[threads];
+    double start = now();
+    wp_pool_run(threads, read_part, sums, threads);
+    return probe_floats * 4.0 / (now() - start) / 1e9;
+}
+
+int main(int argc, char **argv) {
+    int rounds = argc > 1 ? atoi(argv[1]) : 20;
+    if (wp_quant_best_kernel() < 2) {
+        fprintf(stderr, "this harness needs AVX-512F\n");
+        return 1;
+    }
+    /* Per layer: c_attn [768, 2304], attention's c_proj [768, 768], c_fc [768, 3072], the MLP's c_proj [3072, 768]. */
+    const long k[4] = {width, width, width, 4 * width}, n[4] = {3 * width, width, 4 * width, width};
+    float *weights[layers][4];
+    double block_bytes = 0;
+    for (int l = 0; l < layers; l++)
+        for (int m = 0; m < 4; m++) {
+            weights[l][m] = matrix(k[m] * n[m]);
+            block_bytes += k[m] * n[m] * 4.0;
+        }
+    float *head = matrix((long)vocabulary * width);
+    probe = matrix(probe_floats);
+    static float x[4 * width], y[vocabulary];
+    for (int i = 0; i < 4 * width; i++) x[i] = 1;
+
+    printf("round  probe GB/s  input-major (engine)  as output-major  LM head   (GB/s, %% of the better probe around the round)\n");
+    double sum[3] = {0};
+    for (int r = 0; r < rounds; r++) {
+        double before = read_bandwidth(), rate[3];
+        for (int kind = 0; kind < 2; kind++) {
+            double start = now();
+            for (int l = 0; l < layers; l++)
+                for (int m = 0; m < 4; m++)
+                    if (kind == 0) wp_gemv_parallel_into(3, weights[l][m], 0, x, y, n[m], k[m], threads, 0);
+                    else wp_gemv_parallel_into(2, weights[l][m], 0, x, y, n[m], k[m], threads, 0);
+            rate[kind] = block_bytes / (now() - start) / 1e9;
+        }
+        double start = now();
+        wp_gemv_parallel_into(2, head, 0, x, y, vocabulary, width, threads, 0);
+        rate[2] = (double)vocabulary * width * 4 / (now() - start) / 1e9;
+        double after = read_bandwidth(), bound = before > after ? before : after;
+        printf("%5d  %10.1f  %8.1f (%5.1f %%)  %6.1f (%5.1f %%)  %5.1f (%5.1f %%)\n", r + 1, bound, rate[0], 100 * rate[0] / bound,
+               rate[1], 100 * rate[1] / bound, rate[2], 100 * rate[2] / bound);
+        for (int i = 0; i < 3; i++) sum[i] += rate[i] / bound;
+    }
+    printf("mean share of the probe: input-major %.1f %%, as output-major %.1f %%, LM head %.1f %%\n", 100 * sum[0] / rounds,
+           100 * sum[1] / rounds, 100 * sum[2] / rounds);
+    return 0;
+}
