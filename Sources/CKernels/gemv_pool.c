@@ -22,7 +22,8 @@ typedef struct {
     long n, k; /* kind 4: n is the number of parts `function` runs */
     int parts;
     int accumulate; /* fp32 only: y += W·x instead of y = W·x */
-    float *partials; /* kind 3: parts 1… write their sums here, n floats each, for the caller to add to y */
+    float *partials; /* kind 3: parts 1… write their sums here, `stride` floats apart, for the caller to add to y */
+    long stride;
     wp_pool_function function;
     void *context;
 } job_t;
@@ -56,7 +57,7 @@ static void run_part(const job_t *j, int part) {
            at 24–27 GB/s against 40–43 split by rows while the streaming-read probe read 52–56 (two threads, this
            development VM); the extra adds are n floats a thread. */
         long first = j->k * part / j->parts, last = j->k * (part + 1) / j->parts;
-        float *y = part == 0 ? j->y : j->partials + (part - 1) * j->n;
+        float *y = part == 0 ? j->y : j->partials + (part - 1) * j->stride;
         wp_gemv_f32_columns((const float *)j->w + first * j->n, j->n, j->x + first, y, j->n, last - first, part == 0 && j->accumulate);
         return;
     }
@@ -114,12 +115,12 @@ void wp_gemv_parallel(int kind, const void *w, const float *scales, const float 
 
 void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
                            int accumulate) {
-    run_job((job_t){kind, w, scales, x, y, n, k, 1, accumulate, 0, 0, 0}, threads);
+    run_job((job_t){kind, w, scales, x, y, n, k, 1, accumulate, 0, 0, 0, 0}, threads);
 }
 
 void wp_pool_run(long parts, wp_pool_function function, void *context, int threads) {
     if (parts <= 0) return;
-    run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, function, context}, threads < parts ? threads : (int)parts);
+    run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, 0, function, context}, threads < parts ? threads : (int)parts);
 }
 
 /* `j` over `threads` threads (its `parts` is set here): the caller and the workers. */
@@ -151,21 +152,22 @@ static void run_job(job_t j, int threads) {
     }
     j.parts = workers_started + 1 < threads ? workers_started + 1 : threads;
     if (j.kind == 3 && j.parts > 1) {
-        long needed = (j.parts - 1) * j.n;
+        /* Each part's sums start on a cache line (64-byte aligned, a stride of whole lines), so no part's vectors split
+           a line or share one with another part's. */
+        long stride = (j.n + 15) / 16 * 16, needed = (j.parts - 1) * stride;
         if (needed > partials_capacity) {
-            float *grown = realloc(partials, needed * sizeof *grown);
-            if (grown) {
-                partials = grown;
-                partials_capacity = needed;
-            }
+            free(partials);
+            partials = aligned_alloc(64, needed * sizeof *partials);
+            partials_capacity = partials ? needed : 0;
         }
-        if (needed > partials_capacity) {
+        if (!partials) {
             /* No memory for the partial sums: the whole product on this thread, still correct. */
             pthread_mutex_unlock(&caller);
             j.parts = 1;
             run_part(&j, 0);
             return;
         }
+        j.stride = stride;
         j.partials = partials;
     }
     job = j;
@@ -181,6 +183,6 @@ static void run_job(job_t j, int threads) {
     while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) _mm_pause();
     if (j.kind == 3)
         for (int p = 1; p < j.parts; p++)
-            for (long c = 0; c < j.n; c++) j.y[c] += j.partials[(p - 1) * j.n + c];
+            for (long c = 0; c < j.n; c++) j.y[c] += j.partials[(p - 1) * j.stride + c];
     pthread_mutex_unlock(&caller);
 }

@@ -12,7 +12,7 @@ final class PooledProductsTests: EngineTestCase {
     }
 
     /// Shapes with outputs that are not a multiple of 16 (the kernels' vectors) and inputs that are not a multiple of 4,
-    /// 8 or 64 (the unrolled loops' tails; 13 and 259 leave 8 + 4 + 1 rows), inputs fewer than the threads (the
+    /// 8 or 64 (the unrolled loops' tails: 13 rows are 8 + 4 + 1, and 259 over 3 threads 86 = 80 + 4 + 2), inputs fewer than the threads (the
     /// input-major split leaves a thread no rows), and the smallest cases.
     static let shapes = [
         (N: 37, K: 96), (N: 1_001, K: 259), (N: 2_304, K: 768), (N: 50, K: 3), (N: 1, K: 1), (N: 17, K: 5), (N: 40, K: 13),

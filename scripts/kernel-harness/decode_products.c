@@ -2,7 +2,7 @@
    gemv_f32.c): the 48 block matrices in GPT-2's input-major layout (Conv1D, W [k, n]) as the engine runs them (kind 3),
    the same bytes read as output-major matrices (kind 2, W [n, k]: what a transposed copy would stream), and the tied LM
    head (kind 2, 50257 × 768). Each round is held to the better of two passes of a streaming read over 256 MiB, one
-   before and one after it, since a shared VM's memory bandwidth moves between about 34 and 55 GB/s over seconds.
+   before and one after it, since a shared VM's memory bandwidth moves between about 34 and 55–65 GB/s over seconds.
 
    What it leaves out: attention over the cache, norms, GELU, biases and residuals, and the Swift around them; the
    weights hold arbitrary values.

@@ -129,8 +129,9 @@ public struct BenchResult: Codable, Sendable {
     public var bandwidthBoundTokensPerSecond: Double?
     /// tokensPerSecond ÷ bandwidthBoundTokensPerSecond.
     public var fractionOfBandwidthBound: Double?
-    /// Decode only, after the timed steps (outside their energy window): up to `Benchmark.pairedDecodeSteps` more steps,
-    /// each between two passes of the read probe; each step's bytes ÷ seconds over the better of those two passes.
+    /// Decode only, after the timed steps (outside their energy window): up to `Benchmark.pairedDecodeSteps` more steps
+    /// (no more than the timed steps, nor than the context has room for), each between two passes of the read probe;
+    /// each step's bytes ÷ seconds over the better of those two passes.
     /// Nil in records from before they were measured, or when the context had no room left.
     public var pairedBandwidthFractions: [Double]?
     /// The better of the read probe's two passes around each paired step, bytes/s.
@@ -444,10 +445,10 @@ public enum Benchmark {
             result.weightBytesPerStep = weights
             result.cacheBytesPerStep = cache
             result.bandwidthBoundTokensPerSecond = Double(B) * bandwidth / (weights + cache)
-            // A shared machine's bandwidth moves over seconds (on a development VM between about 34 and 55 GB/s), so the
+            // A shared machine's bandwidth moves over seconds (on a development VM between about 34 and 55–65 GB/s), so the
             // best probe before or after the steps may come from another moment than the steps. Extra steps, outside the
             // measurement window, each between two passes of the probe, are held to the better of those two: noise
-            // only slows a pass, and one pass alone read as low as 14 GB/s beside steps streaming 31.
+            // only slows a pass, and one pass alone read as low as 14 GB/s beside steps streaming 28.
             let room = config.maxSequence - (session.lengths.max() ?? 0)
             let pairs = min(Self.pairedDecodeSteps, options.steps, room)
             if pairs > 0 {
@@ -455,15 +456,18 @@ public enum Benchmark {
                 var fractions: [Double] = [], rates: [Double] = []
                 var previous = probe.measure(clock: clock)
                 for pair in 0..<pairs {
-                    let measured = try decodeStep(options.warmupSteps + options.steps + pair)
+                    // The timed steps are done and their window closed: a failing extra step ends the pairing, not the run.
+                    guard let measured = try? decodeStep(options.warmupSteps + options.steps + pair) else { break }
                     let next = probe.measure(clock: clock)
                     let rate = max(previous, next)
                     rates.append(rate)
                     fractions.append((measured.weights + measured.cache) / measured.seconds / rate)
                     previous = next
                 }
-                result.pairedBandwidthFractions = fractions
-                result.pairedReadBandwidths = rates
+                if !fractions.isEmpty {
+                    result.pairedBandwidthFractions = fractions
+                    result.pairedReadBandwidths = rates
+                }
             }
 
         }

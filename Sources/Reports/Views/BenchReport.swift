@@ -158,7 +158,9 @@ public enum BenchReport {
             lines.append(
                 "decode bound \(QuantityFormat.fixed(bound, 1)) tokens/s; achieved \(QuantityFormat.fixed(fraction * 100, 1)) % of the bandwidth bound"
                     + (fraction > 1
-                        ? "; above 100 %: the machine's bandwidth moved between the probes and the steps (the paired line holds each step to the probe read around it), or the weights and cache fit in the CPU's caches, which outrun the probe"
+                        ? "; above 100 %: the machine's bandwidth moved between the probes and the steps"
+                            + (r.pairedBandwidthFractions == nil ? "" : " (the paired line holds each step to the probe read around it)")
+                            + ", or the weights and cache fit in the CPU's caches, which outrun the probe"
                         : "")
             )
         }
