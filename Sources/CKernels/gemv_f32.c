@@ -38,6 +38,10 @@ static void rows_avx512(const float *w, long ldw, const float *x, float *y, long
         __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
         long j = 0;
         for (; j < main; j += 64) {
+            /* Into L2 4 KiB ahead: the matrix's rows follow each other, so this runs ahead of the hardware's own
+               prefetch. A C loop over GPT-2's block matrices read this way went from 96 to 98 % of the streaming-read
+               probe while the VM had about 34 GB/s to give, and from 90 to 94 % at about 55 (81 and 9 rounds). */
+            _mm_prefetch((const char *)(row + j) + 4096, _MM_HINT_T1);
             a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j), _mm512_loadu_ps(x + j), a0);
             a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(x + j + 16), a1);
             a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row + j + 32), _mm512_loadu_ps(x + j + 32), a2);
@@ -82,10 +86,20 @@ static void columns_avx512(const float *w, long ldw, const float *x, float *y, l
     }
     for (; j + 8 <= k; j += 8) {
         const float *r = w + j * ldw;
+        /* The next pass's eight rows, contiguous when the matrix is whole (ldw = n): while this pass reads its 16
+           columns of eight rows, eight lines of the next pass go into L2 in address order, the whole next pass by the
+           end of this one. In a C loop over GPT-2's block matrices this took the products from 90 to 97 % of the
+           streaming-read probe while the VM had about 34 GB/s to give, and from 75 to 85 % at about 55 (82 and 8
+           rounds); prefetching each row's own stream ahead instead gave 95 and 80 %. */
+        const char *next = ldw == n ? (const char *)(r + 8 * ldw) : 0;
         __m512 xs[8];
         for (int i = 0; i < 8; i++) xs[i] = _mm512_set1_ps(x[j + i]);
         long c = 0;
-        for (; c + 16 <= n; c += 16) columns_block8(r + c, ldw, xs, y + c, (__mmask16)0xFFFF);
+        for (; c + 16 <= n; c += 16) {
+            if (next)
+                for (int i = 0; i < 8; i++) _mm_prefetch(next + (c / 16 * 8 + i) * 64, _MM_HINT_T1);
+            columns_block8(r + c, ldw, xs, y + c, (__mmask16)0xFFFF);
+        }
         if (c < n) columns_block8(r + c, ldw, xs, y + c, (__mmask16)((1u << (n - c)) - 1));
     }
     for (; j + 4 <= k; j += 4) {
