@@ -178,8 +178,8 @@ static void gemv_bf16_dp(const uint16_t *w, const float *x, float *y, long n, lo
 
 /* ---- AVX-512 VNNI: int8 × int8 dot products. x is quantised per group of 32 to int8 (scale max|x|/127) and offset by
    128 to unsigned (vpdpbusd multiplies unsigned by signed); the offset's contribution, 128·Σ q, is subtracted. One
-   row at a time with an integer sum per group: four rows sharing the activations measured slower (139 against 222
-   tokens/s). ---- */
+   row at a time, each group's integer sums scaled in fp32 lanes: four rows sharing the activations measured slower
+   (139 against 222 tokens/s). ---- */
 
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 static void gemv_q8_vnni(const int8_t *w, const float *scales, const float *x, float *y, long n, long k) {
@@ -193,19 +193,33 @@ static void gemv_q8_vnni(const int8_t *w, const float *scales, const float *x, f
         xscale[g] = m / 127.0f;
         for (int j = 0; j < 32; j++) xu[g * 32 + j] = (uint8_t)(lrintf(x[g * 32 + j] * inv) + 128);
     }
-    const __m256i ones = _mm256_set1_epi8(1);
+    const __m512i ones = _mm512_set1_epi8(1);
     for (long r = 0; r < n; r++) {
-        float s = 0;
-        for (long g = 0; g < groups; g++) {
-            __m256i q = _mm256_loadu_si256((const __m256i *)(w + r * k + g * 32));
+        const int8_t *row = w + r * k;
+        const float *rs = scales + r * groups;
+        /* Two groups a vector (lanes 0–7 the first, 8–15 the second): their integer sums are scaled into fp32 lanes
+           and added up there, one horizontal sum a row. A scalar sum per group, with its horizontal adds and a serial
+           float chain, kept the int8 products at 72–75 % of the streaming-read bound. */
+        __m512 acc = _mm512_setzero_ps();
+        long g = 0;
+        for (; g + 2 <= groups; g += 2) {
+            __m512i q = _mm512_loadu_si512((const void *)(row + g * 32));
+            __m512i a = _mm512_loadu_si512((const void *)(xu + g * 32));
+            __m512i d = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), a, q),
+                                         _mm512_slli_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q), 7));
+            __m512 scale = _mm512_mask_mov_ps(_mm512_set1_ps(xscale[g] * rs[g]), (__mmask16)0xFF00, _mm512_set1_ps(xscale[g + 1] * rs[g + 1]));
+            acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), scale, acc);
+        }
+        float s = _mm512_reduce_add_ps(acc);
+        for (; g < groups; g++) {
+            __m256i q = _mm256_loadu_si256((const __m256i *)(row + g * 32));
             __m256i a = _mm256_loadu_si256((const __m256i *)(xu + g * 32));
-            __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), a, q);
-            __m256i sum = _mm256_dpbusd_epi32(_mm256_setzero_si256(), ones, q);
-            __m256i d = _mm256_sub_epi32(dot, _mm256_slli_epi32(sum, 7));
+            __m256i d = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), a, q),
+                                         _mm256_slli_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm512_castsi512_si256(ones), q), 7));
             __m128i h = _mm_add_epi32(_mm256_castsi256_si128(d), _mm256_extracti128_si256(d, 1));
             h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
             h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
-            s += (float)_mm_cvtsi128_si32(h) * xscale[g] * scales[r * groups + g];
+            s += (float)_mm_cvtsi128_si32(h) * xscale[g] * rs[g];
         }
         y[r] = s;
     }
