@@ -11,6 +11,19 @@ import XCTest
 /// Sustainability reports from a ledger: the SCI template's content adding up, every format, the JSON schema, the
 /// CodeCarbon header, signatures, verification naming the figure that differs, and bad requests.
 final class SustainabilityReportTests: XCTestCase {
+    /// Records a run in FR with no phases for `seconds`, finished and (unless `close` is false) closed as complete.
+    @discardableResult
+    func recordBareRun(in ledger: Ledger, seconds: Double, close: Bool = true) throws -> LedgerPhaseRecorder {
+        let recorder = try LedgerPhaseRecorder(
+            ledger: ledger,
+            settings: FootprintSettings(
+                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
+        Thread.sleep(forTimeInterval: seconds)
+        try recorder.finish()
+        if close { try recorder.run.close(status: .complete, exitCode: 0) }
+        return recorder
+    }
+
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     static let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Schemas/sustainability-report.schema.json")
@@ -171,13 +184,7 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertNil(outcome.otherLedger, "an edited figure in a report of this ledger is not another ledger's")
         // Against another ledger whose run 1 is another run: the figures differ, and the report's source is named.
         let other = try Ledger(path: dir + "/other.sqlite")
-        let recorder = try LedgerPhaseRecorder(
-            ledger: other,
-            settings: FootprintSettings(
-                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
-        Thread.sleep(forTimeInterval: 0.02)
-        try recorder.finish()
-        try recorder.run.close(status: .complete, exitCode: 0)
+        try recordBareRun(in: other, seconds: 0.02)
         let elsewhere = try ReportVerification.verify(file: honest, ledger: other, carbon: carbon, toolVersion: "other", hostKey: nil)
         XCTAssertNotNil(elsewhere.firstDifference)
         XCTAssertTrue(
@@ -193,13 +200,7 @@ final class SustainabilityReportTests: XCTestCase {
         let replacedPath = dir + "/replaced.sqlite"
         var first: Ledger? = try Ledger(path: replacedPath)
         for attempt in 0..<2 {
-            let r = try LedgerPhaseRecorder(
-                ledger: first!,
-                settings: FootprintSettings(
-                    region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
-            Thread.sleep(forTimeInterval: 0.01 * Double(attempt + 1))
-            try r.finish()
-            try r.run.close(status: .complete, exitCode: 0)
+            try recordBareRun(in: first!, seconds: 0.01 * Double(attempt + 1))
             if attempt == 0 {
                 let made = try ReportSignature.sign(
                     try SustainabilityReportBuilder(ledger: first!, carbon: carbon, toolVersion: "test").build(
@@ -248,12 +249,7 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertTrue(broken.hasSuffix("): the ledger was changed after it was recorded"), broken)
         XCTAssertNil(try ReportVerification.firstBrokenChain(runs: [2], ledger: ledger), "run 2 was not touched")
         // A run still being recorded (never closed) holds up to its last batch: no broken chain.
-        let open = try LedgerPhaseRecorder(
-            ledger: ledger,
-            settings: FootprintSettings(
-                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
-        Thread.sleep(forTimeInterval: 0.05)
-        try open.finish()
+        let open = try recordBareRun(in: ledger, seconds: 0.05, close: false)
         XCTAssertNil(try ReportVerification.firstBrokenChain(runs: [open.run.runID], ledger: ledger), "an unclosed run is intact")
     }
 
@@ -266,13 +262,7 @@ final class SustainabilityReportTests: XCTestCase {
         XCTAssertEqual(report.runs.count, 2)
         let path = dir + "/period.json"
         try SustainabilityJSON.render(report).write(toFile: path, atomically: false, encoding: .utf8)
-        let r = try LedgerPhaseRecorder(
-            ledger: ledger,
-            settings: FootprintSettings(
-                region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil))
-        Thread.sleep(forTimeInterval: 0.05)
-        try r.finish()
-        try r.run.close(status: .complete, exitCode: 0)
+        try recordBareRun(in: ledger, seconds: 0.05)
         XCTAssertEqual(try builder().build(request).runs.count, 3, "the open-ended period now holds the later run")
         let outcome = try ReportVerification.verify(file: path, ledger: ledger, carbon: carbon, toolVersion: "test", hostKey: nil)
         XCTAssertNil(outcome.firstDifference, outcome.firstDifference ?? "")
