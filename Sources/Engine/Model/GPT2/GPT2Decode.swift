@@ -1,7 +1,7 @@
 // Legend: S sequences (batch slots), M rows processed in one call, C channels, NH heads, L layers, T context, Vp padded vocabulary.
 
-/// GPT-2's KV cache [L][S][NH][T][hs] (keys and values, head-major as `CachedAttention` keeps them) and scratch for `maxChunk` rows, allocated once;
-/// the session's packed weights for prefill.
+/// GPT-2's KV cache [L][S][NH][T][hs] (keys and values, head-major as `CachedAttention` keeps them) and scratch for
+/// `maxChunk` rows, allocated once; the session's packed weights for prefill.
 final class GPT2DecodeState: DecodeState, PackingDecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer

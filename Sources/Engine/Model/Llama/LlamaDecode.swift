@@ -1,8 +1,8 @@
 // Legend: S sequences (batch slots), M rows processed in one call, C channels, QW fused q|k|v width, KW = NKV·hs cached
 // per position, H hidden, L layers, T context, Vp padded vocabulary.
 
-/// A Llama's KV cache [L][S][NKV][T][hs] (grouped-query: only the NKV key/value heads, head-major) and scratch for `maxChunk` rows; the
-/// session's packed weights for prefill.
+/// A Llama's KV cache [L][S][NKV][T][hs] (grouped-query: only the NKV key/value heads, head-major) and scratch for
+/// `maxChunk` rows; the session's packed weights for prefill.
 final class LlamaDecodeState: DecodeState, PackingDecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
