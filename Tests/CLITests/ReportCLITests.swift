@@ -38,6 +38,21 @@ final class ReportCLITests: XCTestCase {
         XCTAssertTrue(markdown.stderr.contains("is not the signed report") && markdown.stderr.contains("run-1.json"), markdown.stderr)
     }
 
+    func testAMarkdownOnlyReportIsWrittenWithTheSignedJSONItPointsTo() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path, out = dir.appendingPathComponent("only-md").path
+        let env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path]
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--tokens", "500", "--", "sleep", "0.3"]).status, 0)
+        let r = try CLI.run(["report", "last", "--ledger", ledger, "--output", out, "--formats", "Markdown,md"], env: env)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let paths = r.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(paths.map { ($0 as NSString).lastPathComponent }, ["run-1.md", "run-1.json"])
+        let markdown = try String(contentsOfFile: paths[0], encoding: .utf8)
+        XCTAssertTrue(markdown.contains("wattprint verify --report \(out)/run-1.json"), markdown)
+        let verify = try CLI.run(["verify", "--report", paths[1], "--ledger", ledger], env: env)
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+    }
+
     /// A period report made without --until ends when it was made: runs recorded afterwards do not make it fail.
     func testAPeriodReportStillVerifiesAfterLaterRuns() throws {
         let dir = try scratchDirectory()

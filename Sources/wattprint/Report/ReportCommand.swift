@@ -33,7 +33,11 @@ struct ReportCommand: ParsableCommand {
             host or region.
             """)
     var groupBy: String?
-    @Option(help: "Formats to write, comma-separated: md, html, json, csv.") var formats = "md,html,json,csv"
+    @Option(
+        help: ArgumentHelp(
+            "Formats to write, comma-separated: md (or markdown), html, json, csv. md and html point to the signed JSON, so it is written with them.",
+            valueName: "formats"))
+    var formats = "md,html,json,csv"
     @Option(help: "Folder to write into (made if missing).") var output = "Reports"
     @OptionGroup var ledger: LedgerOptions
 
@@ -60,7 +64,18 @@ struct ReportCommand: ParsableCommand {
         if !unknown.isEmpty { throw ValidationError("unknown format \(unknown.joined(separator: ", ")); use md, html, json, csv") }
     }
 
-    var formatList: [String] { formats.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    /// The asked formats in order, lower-cased, `markdown` read as `md`, each once; the signed JSON added after md or
+    /// html when not asked for, since they tell the reader to verify and quote it.
+    var formatList: [String] {
+        var list: [String] = []
+        for name in formats.split(separator: ",") {
+            let format = name.trimmingCharacters(in: .whitespaces).lowercased()
+            let canonical = format == "markdown" ? "md" : format
+            if !list.contains(canonical) { list.append(canonical) }
+        }
+        if !list.contains("json"), list.contains("md") || list.contains("html") { list.append("json") }
+        return list
+    }
 
     func run() throws {
         let store = try ledger.open(create: false)
