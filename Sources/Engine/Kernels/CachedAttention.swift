@@ -47,13 +47,13 @@ public enum CachedAttention {
         // from 30 to 14–15 for Llama 124M, with OpenBLAS's sgemv replaced by the engine's kernels and the cache made
         // head-major.
         let longest = rows.map { $0.start + 1 }.max() ?? 1
-        let minTasks = max(1, 16_384 / (longest * l.hs))
+        let minTasks = max(1, 16_384 / (longest * hs))
         rows.withUnsafeBufferPointer { list in
             Parallel.forEachChunk(list.count * l.NH, minChunk: minTasks) { _, range in
                 for task in range {
                     let segment = list[task / l.NH], h = task % l.NH, g = h / l.group
                     forwardRow(
-                        out: out + segment.firstRow * W + h * l.hs, q: qkv + segment.firstRow * RS + l.qOffset + h * l.hs,
+                        out: out + segment.firstRow * W + h * hs, q: qkv + segment.firstRow * RS + l.qOffset + h * hs,
                         kCache: kCache + segment.sequence * T * KW + g * T * hs,
                         vCache: vCache + segment.sequence * T * KW + g * T * hs, scores: scores + task * T, p: segment.start,
                         hs: hs)
