@@ -5,8 +5,8 @@
 #include <immintrin.h>
 
 /* Decode calls a product about fifty times a token, each a few tens of microseconds on two cores: waking a sleeping
-   thread each time (a futex, several microseconds, more on a VM) costs a large share. These workers spin on a
-   generation counter for a while after each product, as OpenBLAS's threads do, and sleep on a condition variable
+   thread each time (a futex, several microseconds, more on a VM) costs a large share. These workers spin on the
+   claim word (below) for a while after each product, as OpenBLAS's threads do, and sleep on a condition variable
    only after `spin_limit` pauses without work. The same workers run any caller's function (`wp_pool_run`): training's
    and prefill's matrix kernel and element-wise passes, hundreds of short parallel steps a training step, where
    GCD's wake-ups left the two cores 1.91–1.94 busy of 2 (`perf stat`) and cost a GPT-2 124M step 11–20 ms. */
@@ -28,27 +28,43 @@ typedef struct {
     void *context;
 } job_t;
 
-/* Kind 4's next part to claim: each thread takes parts until none is left, so a slow thread takes fewer. */
-static atomic_long next_part;
-
+/* The current job and the claim on its units, one 64-bit word: the job's generation in the high 32 bits, the next
+   unclaimed unit in the low 32. A unit is a part (kinds 0–3) or one of `function`'s parts (kind 4), and any thread
+   may run any unit: a worker the scheduler has not run yet (another process holds its core) leaves its unit to the
+   caller, which used to wait for it until the scheduler's tick (a GPT-2 124M decode step beside a second decode took
+   173 ms instead of 15). A worker that sees a new generation copies `job`, then claims with a compare-and-swap: the
+   caller writes the next job only after every unit of this one is claimed and done, so a claim that succeeds proves
+   the copy it made was whole (a seqlock's check). */
 static job_t job;
-static atomic_long generation;
-static atomic_int remaining;
-static int workers_started;
+static _Alignas(64) atomic_ulong claim;
+/* Units finished in this generation, each thread adding its count when none is left to claim: the caller returns
+   when it reaches the job's unit count. On its own cache line, away from the claims. */
+static _Alignas(64) atomic_long done;
+static _Alignas(64) int workers_started;
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t caller = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static atomic_int sleepers;
+/* The caller sleeps here when its wait for another thread's unit outlasts `spin_limit` (that thread lost its core). */
+static pthread_mutex_t finish_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
+static atomic_int caller_sleeping;
 /* Kind 3's partial sums, grown under `caller` and kept between products. */
 static float *partials;
 static long partials_capacity;
-/* Pauses, about 0.5–2 ms: longer than the gaps in a decode step, short enough not to hold a core through the sgemm
-   that follows a prefill's last-row logits (at 2–8 ms the spinning took 1.5 % of a prefill's samples, perf). */
+/* Pauses, about 0.5–2 ms, before a waiting thread sleeps: longer than the gaps in a decode step, short enough not to
+   hold a core through the sgemm that follows a prefill's last-row logits (at 2–8 ms the spinning took 1.5 % of a
+   prefill's samples, perf). The caller waits as long for another thread's unit: with 4,096 pauses it slept on
+   prefill's uneven halves and prefill measured 2–3 % slower in two of three interleaved sets. */
 static const long spin_limit = 50000;
 
-static void run_part(const job_t *j, int part) {
+static unsigned long generation_of(unsigned long word) { return word >> 32; }
+static long units_of(const job_t *j) { return j->kind == 4 ? j->n : j->parts; }
+
+/* Unit `part` of `j`: kind 4's function part, or the part-th slice of a product over `j->parts`. */
+static void run_part(const job_t *j, long part) {
     if (j->kind == 4) {
-        for (long p = atomic_fetch_add(&next_part, 1); p < j->n; p = atomic_fetch_add(&next_part, 1)) j->function(j->context, p);
+        j->function(j->context, part);
         return;
     }
     if (j->kind == 3) {
@@ -73,9 +89,28 @@ static void run_part(const job_t *j, int part) {
     }
 }
 
+/* Claims and runs units of the job of generation `g` (whose copy is `*local`, read after seeing `g`) until none is
+   left, then counts them done and signals the caller if it sleeps and they were the last. */
+static void work(job_t *local, unsigned long g) {
+    long units = units_of(local), finished_here = 0;
+    unsigned long word = atomic_load_explicit(&claim, memory_order_acquire);
+    while (generation_of(word) == g && (long)(word & 0xffffffffUL) < units) {
+        if (!atomic_compare_exchange_weak_explicit(&claim, &word, word + 1, memory_order_acquire, memory_order_acquire)) continue;
+        run_part(local, (long)(word & 0xffffffffUL));
+        finished_here++;
+        word++;
+    }
+    if (finished_here == 0) return;
+    if (atomic_fetch_add(&done, finished_here) + finished_here == units && atomic_load(&caller_sleeping)) {
+        pthread_mutex_lock(&finish_lock);
+        pthread_cond_signal(&finished);
+        pthread_mutex_unlock(&finish_lock);
+    }
+}
+
 typedef struct {
     int index;
-    long seen;
+    unsigned long seen;
 } start_t;
 
 static void *worker(void *arg) {
@@ -84,25 +119,25 @@ static void *worker(void *arg) {
     int index = start.index;
     /* The generation when it was created: the caller holds `caller` and has not yet published the job it was created
        for, so the next generation is that job (starting from 0 would take an older generation for new work). */
-    long seen = start.seen;
+    unsigned long seen = start.seen, g;
     for (;;) {
-        long spins = 0, g;
-        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+        long spins = 0;
+        while ((g = generation_of(atomic_load_explicit(&claim, memory_order_acquire))) == seen) {
             if (++spins < spin_limit) {
                 _mm_pause();
                 continue;
             }
             pthread_mutex_lock(&sleep_lock);
             atomic_fetch_add(&sleepers, 1);
-            while (atomic_load_explicit(&generation, memory_order_acquire) == seen) pthread_cond_wait(&wake, &sleep_lock);
+            while (generation_of(atomic_load_explicit(&claim, memory_order_acquire)) == seen) pthread_cond_wait(&wake, &sleep_lock);
             atomic_fetch_sub(&sleepers, 1);
             pthread_mutex_unlock(&sleep_lock);
             spins = 0;
         }
         seen = g;
+        /* A late worker may copy a job the caller is replacing; its claim then fails and the copy goes unused. */
         job_t local = job;
-        if (index < local.parts) run_part(&local, index);
-        atomic_fetch_sub_explicit(&remaining, 1, memory_order_release);
+        if (index < local.parts) work(&local, g);
     }
     return 0;
 }
@@ -137,12 +172,13 @@ static void run_job(job_t j, int threads) {
         }
         return;
     }
+    unsigned long previous = generation_of(atomic_load_explicit(&claim, memory_order_relaxed)), g = (previous + 1) & 0xffffffffUL;
     /* Workers are started once, `threads - 1` of them, and kept; if one cannot be started, fewer parts are used. */
     while (workers_started < threads - 1) {
         pthread_t t;
         start_t *start = malloc(sizeof *start);
         if (!start) break;
-        *start = (start_t){workers_started + 1, atomic_load(&generation)};
+        *start = (start_t){workers_started + 1, previous};
         if (pthread_create(&t, 0, worker, start) != 0) {
             free(start);
             break;
@@ -171,16 +207,27 @@ static void run_job(job_t j, int threads) {
         j.partials = partials;
     }
     job = j;
-    atomic_store_explicit(&next_part, 0, memory_order_relaxed);
-    atomic_store_explicit(&remaining, workers_started, memory_order_relaxed);
-    atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+    long units = units_of(&j);
+    atomic_store_explicit(&done, 0, memory_order_relaxed);
+    atomic_store_explicit(&claim, g << 32, memory_order_release);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&sleep_lock);
         pthread_cond_broadcast(&wake);
         pthread_mutex_unlock(&sleep_lock);
     }
-    run_part(&job, 0);
-    while (atomic_load_explicit(&remaining, memory_order_acquire) > 0) _mm_pause();
+    work(&j, g);
+    long spins = 0;
+    while (atomic_load_explicit(&done, memory_order_acquire) < units) {
+        if (++spins < spin_limit) {
+            _mm_pause();
+            continue;
+        }
+        pthread_mutex_lock(&finish_lock);
+        atomic_store(&caller_sleeping, 1);
+        while (atomic_load(&done) < units) pthread_cond_wait(&finished, &finish_lock);
+        atomic_store(&caller_sleeping, 0);
+        pthread_mutex_unlock(&finish_lock);
+    }
     if (j.kind == 3)
         for (int p = 1; p < j.parts; p++)
             for (long c = 0; c < j.n; c++) j.y[c] += j.partials[(p - 1) * j.stride + c];

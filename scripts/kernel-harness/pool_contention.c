@@ -49,7 +49,7 @@ static double run(int jobs) {
 }
 
 int main(int argc, char **argv) {
-    int rivals = argc > 1 ? atoi(argv[1]) : 1, jobs = argc > 2 ? atoi(argv[2]) : 200;
+    int rivals = argc > 1 ? atoi(argv[1]) : 1, jobs = argc > 2 ? atoi(argv[2]) : 20000;
     if (rivals < 0 || rivals > 16 || jobs < 1) {
         fprintf(stderr, "usage: run-contention [rivals 0…16] [jobs ≥ 1]\n");
         return 1;

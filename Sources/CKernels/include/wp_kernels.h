@@ -30,8 +30,9 @@ void wp_gemv_q8(const int8_t *w, const float *scales, const float *x, float *y, 
 /* The same products split over `threads` (the caller and persistent workers that spin between products, so a decode
    step's fifty products do not each wake a sleeping thread): output rows for kinds 0–2; for kind 3 input rows, each
    thread summing its contiguous slice of W and the caller adding the sums. kind 0: bf16 (`scales` unused), 1: q8,
-   2: fp32 rows (`wp_gemv_f32_rows`, w [n, k]), 3: fp32 columns (`wp_gemv_f32_columns`, w [k, n]). One caller at a time
-   uses the workers; a concurrent second caller computes its product on its own thread. */
+   2: fp32 rows (`wp_gemv_f32_rows`, w [n, k]), 3: fp32 columns (`wp_gemv_f32_columns`, w [k, n]). Any thread runs any
+   share, so a share whose worker has not started (another process holds its core) is run by a thread that is free.
+   One caller at a time uses the workers; a concurrent second caller computes its product on its own thread. */
 void wp_gemv_parallel(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads);
 /* The same workers for any work: `function(context, part)` for every part in 0..<parts, on up to `threads` threads (the
    caller among them), each taking the next part left until none is; returns when all have run. A part that itself
