@@ -89,6 +89,9 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(c.rows.map(\.ratingScale), [8, 8, 9, 9, nil, nil])
         XCTAssertEqual(c.rows.map { $0.phases[0].grade != nil }, [true, true, true, true, false, false])
         XCTAssertEqual(c.rows[0].phases[0].grade, "C", "the reference is graded against itself")
+        // Three steps of a tiny model are far below the steady-state minimum: each grade says it stands on short windows.
+        XCTAssertEqual(
+            c.rows.map { $0.phases[0].gradeCaveats }, [["shortWindow"], ["shortWindow"], ["shortWindow"], ["shortWindow"], nil, nil])
         XCTAssertEqual(c.ratingScale, 9)
         XCTAssertTrue(c.notes.contains { $0.hasPrefix("run \(ids[0]) is graded on rating scale v8: ") }, "\(c.notes)")
         XCTAssertFalse(c.notes.contains { $0.hasPrefix("run \(ids[1]) ") }, "\(c.notes)")

@@ -5,13 +5,16 @@ import XCTest
 
 /// The comparison's footnote names the rating scale its grades are on, both scales when runs were graded on two.
 final class CompareReportTests: XCTestCase {
-    private func comparison(scales: [Int?]) throws -> Comparison {
+    private func comparison(scales: [Int?], caveats: [String]? = nil) throws -> Comparison {
         let rows = scales.enumerated().map { i, scale -> String in
             let version = scale.map(String.init) ?? "null"
+            let graded =
+                scale.map { _ in #", "grade": "C""# + (caveats.map { #", "gradeCaveats": ["\#($0.joined(separator: "\", \""))"]"# } ?? "") }
+                ?? ""
             return """
                 {"run": \(i + 1), "workload": "small-gpt2", "architecture": "gpt2", "parameters": 10, "activeParameters": 10,
                  "standard": true, "precision": "fp32", "flags": 0, "ratingScale": \(version),
-                 "phases": [{"phase": "train", "tokensPerSecond": 1, "joulesPerToken": 1, "energySource": "estimated"}]}
+                 "phases": [{"phase": "train", "tokensPerSecond": 1, "joulesPerToken": 1, "energySource": "estimated"\(graded)}]}
                 """
         }
         let json = """
@@ -29,6 +32,17 @@ final class CompareReportTests: XCTestCase {
     func testOneScaleIsNamed() throws {
         XCTAssertTrue(try footnote(comparison(scales: [2, 2])).contains("Grades: rating scale v2, J/token"))
         XCTAssertTrue(try footnote(comparison(scales: [nil])).contains("Grades: rating scale v2, J/token"))
+    }
+
+    /// A grade whose windows (or the reference's) carry a flag a report would not rank on is marked, and a footnote says
+    /// which flags and what settles them; without such flags neither appears.
+    func testGradesOnUnrankableWindowsAreMarked() throws {
+        let flagged = try TextRenderer().render(
+            CompareReport.build(comparison(scales: [2], caveats: ["shortWindow", "disagreeingRepeat"])))
+        XCTAssertTrue(flagged.contains(" C †"), flagged)
+        XCTAssertTrue(flagged.contains("† the phase's windows, or the reference's, carry shortWindow or disagreeingRepeat"), flagged)
+        let plain = try TextRenderer().render(CompareReport.build(comparison(scales: [2])))
+        XCTAssertTrue(plain.contains(" C ") && !plain.contains("†"), plain)
     }
 
     func testRunsOnTwoScalesNameBoth() throws {

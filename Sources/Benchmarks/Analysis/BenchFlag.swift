@@ -23,6 +23,10 @@ public struct BenchFlag: Codable, Sendable, Equatable {
         case inferenceClosure
         /// No idle baseline: dynamic energy could not be separated.
         case noIdleBaseline
+
+        /// Flags under which two workloads' J/token cannot be ranked: windows too short for steady state, or a repeat far
+        /// from the others. Reports claim no reduction between such phases; `compare` marks their grades.
+        public static let unranking: Set<Kind> = [.shortWindow, .disagreeingRepeat]
     }
 
     public var kind: Kind

@@ -21,6 +21,9 @@ public struct Comparison: Codable, Sendable {
         /// Median J/token ÷ the reference's in the same run, and its grade; nil without the reference.
         public var ratio: Double?
         public var grade: String?
+        /// The flags (`BenchFlag.Kind.unranking`, each once) that this phase's windows or the reference's carry: a grade
+        /// beside them stands on windows a report would not rank; nil when there are none.
+        public var gradeCaveats: [String]?
         public var energySource: String
     }
 
@@ -126,8 +129,12 @@ public struct Comparison: Codable, Sendable {
                 var phases: [PhaseFigures] = []
                 for p in w.phases {
                     var ratio: Double?
+                    var caveats: [String] = []
                     if scale != nil, let r = reference?.phases.first(where: { $0.phase == p.phase }), r.joulesPerToken.median > 0 {
                         ratio = p.joulesPerToken.median / r.joulesPerToken.median
+                        for flag in p.flags + r.flags where BenchFlag.Kind.unranking.contains(flag.kind) {
+                            if !caveats.contains(flag.kind.rawValue) { caveats.append(flag.kind.rawValue) }
+                        }
                     }
                     phases.append(
                         PhaseFigures(
@@ -136,7 +143,8 @@ public struct Comparison: Codable, Sendable {
                             joulesPerTokenHigh: p.joulesPerToken.high, joulesPerTokenCoverage: p.joulesPerToken.coverage,
                             gramsPer1kTokens: p.carbon?.gramsPer1kTokens,
                             gramsPer1kTokensLow: p.carbon?.low, gramsPer1kTokensHigh: p.carbon?.high, ratio: ratio,
-                            grade: ratio.flatMap { scale?.grade(ratio: $0) }, energySource: p.energySource))
+                            grade: ratio.flatMap { scale?.grade(ratio: $0) }, gradeCaveats: caveats.isEmpty ? nil : caveats,
+                            energySource: p.energySource))
                 }
                 var toTarget: Double?, reached: Bool?
                 let training = windows.filter { $0.mark.workload == w.name && $0.mark.name == "train" }

@@ -230,9 +230,8 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
         )
     }
 
-    /// Benchmark flags under which two workloads' J/token cannot be ranked: windows too short for steady state, or a
-    /// repeat far from the others.
-    static let unranking: Set<BenchFlag.Kind> = [.shortWindow, .disagreeingRepeat]
+    /// Benchmark flags under which two workloads' J/token cannot be ranked (`BenchFlag.Kind.unranking`).
+    static let unranking = BenchFlag.Kind.unranking
 
     /// Side-by-side reductions (`sideBySide`'s) that runs contradict ("A instead of B" in one, "B instead of A" in
     /// another, same phase) are dropped, with a note naming the runs; everything else is kept in order.

@@ -33,7 +33,9 @@ public enum CompareReport {
                         + mark(c.isBest(row: i, phase: phase, figure: \.joulesPerTokenValue)),
                     (p.gramsPer1kTokens.map { "\(sig($0)) [\(sig(p.gramsPer1kTokensLow!)), \(sig(p.gramsPer1kTokensHigh!))]" } ?? "—")
                         + mark(c.isBest(row: i, phase: phase, figure: \.gramsPer1kTokens)),
-                    p.ratio.map { String(format: "%.2f", $0) } ?? "—", p.grade ?? "—", p.energySource,
+                    p.ratio.map { String(format: "%.2f", $0) } ?? "—",
+                    (p.grade ?? "—") + (p.grade != nil && p.gradeCaveats != nil ? " †" : ""),
+                    p.energySource,
                 ])
             }
             blocks.append(.prefixed("  ", [.table(table)]))
@@ -81,6 +83,14 @@ public enum CompareReport {
             .line(
                 "J/token's interval is for the median over the repeats, with how often such an interval covers it (50 % for two repeats, 93.75 % for five, 95 % or more from six); g CO2e's is a 90 % interval of the estimate. flags: the benchmark's validity warnings by kind (`wattprint bench` explains each)."
             ))
+        let caveats = c.rows.flatMap { $0.phases.filter { $0.grade != nil }.flatMap { $0.gradeCaveats ?? [] } }
+            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        if !caveats.isEmpty {
+            blocks.append(
+                .line(
+                    "† the phase's windows, or the reference's, carry \(caveats.joined(separator: " or ")) (too short for steady state, or a repeat far from the others): the grade stands on them, and `wattprint offsets` and `report` claim no reduction from them; more repeats (`bench --repeats N`) or longer windows settle it."
+                ))
+        }
         if !c.notes.isEmpty { blocks.append(.findings(c.notes.map { Finding(.warning, $0) })) }
         return Report(blocks: blocks, data: c)
     }
