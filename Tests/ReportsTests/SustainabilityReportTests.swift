@@ -90,7 +90,13 @@ final class SustainabilityReportTests: XCTestCase {
         // No hardware was given: its embodied emissions are left out, not a measured 0 g.
         XCTAssertTrue(markdown.contains("| embodied | not included (no hardware was recorded"), markdown)
         XCTAssertTrue(markdown.contains("- embodied: not included (no hardware was recorded"), markdown)
+        // A run with phases says its J/token is the whole run's, and what a phase's J/token pools.
+        let scoped = " J/token over the whole run (idle baselines, probes and set-up included; per phase below)"
+        XCTAssertTrue(markdown.contains("- 300 tokens, ") && markdown.contains(scoped), markdown)
+        XCTAssertTrue(markdown.contains("| phase | seconds | kWh | tokens | J/token (all windows) |"), markdown)
+        XCTAssertTrue(markdown.contains("all its windows (a benchmark's repeats) together; `wattprint bench`"), markdown)
         let html = SustainabilityHTML.render(r)
+        XCTAssertTrue(html.contains(scoped) && html.contains("J/token (all windows)"), html)
         XCTAssertTrue(html.contains("embodied: not included (no hardware was recorded"))
         for chart in ["power", "channels", "phases"] { XCTAssertTrue(html.contains("data-chart=\"\(chart)\""), chart) }
         XCTAssertFalse(

@@ -103,7 +103,8 @@ public enum SustainabilityHTML {
                 .li(
                     .text(
                         "energy \(sig(s.kWh)) kWh (90 %: \(sig(s.kWhLow))–\(sig(s.kWhHigh))), \(String(format: "%.0f", s.measuredShare * 100)) % measured"
-                    ))
+                    )),
+                .forEach([SustainabilityMarkdown.tokensLine(s)].compactMap { $0 }) { .li(.text($0)) }
             ),
         ]
         if !s.power.isEmpty {
@@ -129,10 +130,11 @@ public enum SustainabilityHTML {
                         title: "Energy by phase, run \(s.id)")))
             out.append(
                 table(
-                    ["phase", "seconds", "kWh", "tokens", "J/token"],
+                    SustainabilityMarkdown.runPhaseHeader,
                     s.phases.map {
                         [$0.name, sig($0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
                     }))
+            out.append(.p(.text(SustainabilityMarkdown.runPhaseNote)))
         }
         let c = s.sci
         out += [

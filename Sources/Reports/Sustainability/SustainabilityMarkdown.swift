@@ -112,6 +112,19 @@ public enum SustainabilityMarkdown {
         return rows
     }
 
+    /// A run's tokens and J/token, saying the figure is the whole run's energy (idle baselines, the peaks' probes and
+    /// set-up included) when the run has phases, whose own J/token can be several times lower.
+    static func tokensLine(_ s: SustainabilityReport.RunSection) -> String? {
+        guard let t = s.tokens, let j = s.joulesPerToken else { return nil }
+        let scope = s.phases.isEmpty ? "" : " over the whole run (idle baselines, probes and set-up included; per phase below)"
+        return "\(sig(t)) tokens, \(sig(j)) J/token\(scope)"
+    }
+
+    /// A run's phase table: each phase's energy over its tokens, all its windows together.
+    static let runPhaseHeader = ["phase", "seconds", "kWh", "tokens", "J/token (all windows)"]
+    static let runPhaseNote =
+        "A phase's J/token here is its energy over its tokens, all its windows (a benchmark's repeats) together; `wattprint bench` and `compare` print the median over the repeats, with its interval."
+
     static func section(_ s: SustainabilityReport.RunSection) -> [String] {
         var out = ["## Run \(s.id): `\(s.command)`", ""]
         out += [
@@ -119,7 +132,7 @@ public enum SustainabilityMarkdown {
             "- host \(s.host) (\(s.hardware.isEmpty ? "hardware not recorded" : s.hardware)), region \(s.regionName) (`\(s.region)`)",
             "- energy \(sig(s.kWh)) kWh (90 %: \(sig(s.kWhLow))–\(sig(s.kWhHigh))), \(String(format: "%.0f", s.measuredShare * 100)) % measured",
         ]
-        if let t = s.tokens, let j = s.joulesPerToken { out.append("- \(sig(t)) tokens, \(sig(j)) J/token") }
+        if let line = tokensLine(s) { out.append("- \(line)") }
         out += ["", "### Energy by channel", ""]
         out += table(
             ["channel", "domain", "role", "mode", "kWh", "mean W", "source"],
@@ -127,10 +140,11 @@ public enum SustainabilityMarkdown {
         if !s.phases.isEmpty {
             out += ["", "### Phases", ""]
             out += table(
-                ["phase", "seconds", "kWh", "tokens", "J/token"],
+                runPhaseHeader,
                 s.phases.map {
                     [$0.name, sig($0.seconds), sig($0.kWh), sig($0.tokens), $0.joulesPerToken.map(sig) ?? "—"]
                 })
+            out += ["", runPhaseNote]
         }
         let c = s.sci
         out += ["", "### Software Carbon Intensity (SCI)", ""]

@@ -44,6 +44,10 @@ public enum RunReport {
                     a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules),
                     QuantityFormat.joules(a.hostCPUJoules)))
             if let detail = a.methodDetail { out.append("    attributed by \(detail)") }
+            // The carbon figures below count the host's whole energy: say so where the program used visibly less.
+            if a.share < 0.995 {
+                out.append("    the carbon figures below count the host's whole energy, not only this share")
+            }
         }
         for c in e.crossChecks {
             let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"
