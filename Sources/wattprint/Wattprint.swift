@@ -46,6 +46,6 @@ struct Wattprint: ParsableCommand {
         if !asksForHelp && !problems.isEmpty {
             exit(withError: ModelCommandError(problem: problems.joined(separator: "\n")))
         }
-        main(nil)
+        main(NegativeValues.joined(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -14,6 +14,24 @@ final class BadInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing ran")
     }
 
+    /// A negative number after an option reaches the option's own check, which names the problem, instead of reading as
+    /// a missing value; a wrapped command's arguments after `--` stay as they were.
+    func testANegativeValueIsNamedNotTakenForAMissingOne() throws {
+        for (arguments, words) in [
+            (["--energy", "-5kWh"], "energy '-5kWh' is negative"),
+            (["--energy", "5kWh", "--pue", "-1"], "PUE -1.0 is not valid"),
+            (["--energy", "5kWh", "--intensity", "-.5"], "--intensity -0.5 is not a valid intensity"),
+        ] {
+            let r = try CLI.run(["estimate"] + arguments + ["--region", "FR"])
+            XCTAssertNotEqual(r.status, 0, "\(arguments)")
+            XCTAssertTrue(r.stderr.contains(words) && !r.stderr.contains("Missing value"), "\(arguments): \(r.stderr)")
+        }
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "echo", "--x", "-5"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("--x -5\n"), r.stdout)
+    }
+
     /// `compare` of recorded runs cannot change their region: the flag is refused with where to look instead.
     func testARegionForRecordedRunsInCompareIsRefused() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
