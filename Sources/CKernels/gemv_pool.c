@@ -29,12 +29,12 @@ typedef struct {
 } job_t;
 
 /* The current job and the claim on its units, one 64-bit word: the job's generation in the high 32 bits, the next
-   unclaimed unit in the low 32. A unit is a part (kinds 0–3) or one of `function`'s parts (kind 4), and any thread
+   unclaimed unit in the low 32 (all ones once the job is done: closed). A unit is a part (kinds 0–3) or one of `function`'s parts (kind 4), and any thread
    may run any unit: a worker the scheduler has not run yet (another process holds its core) leaves its unit to the
    caller, which used to wait for it until the scheduler's tick (a GPT-2 124M decode step beside a second decode took
    173 ms instead of 15). A worker that sees a new generation copies `job`, then claims with a compare-and-swap: the
-   caller writes the next job only after every unit of this one is claimed and done, so a claim that succeeds proves
-   the copy it made was whole (a seqlock's check). */
+   caller closes the word before it writes the next job, so a claim that succeeds proves the copy it made was whole (a
+   seqlock's check; without the closing, a copy mixing two jobs once claimed a unit twice under contention). */
 static job_t job;
 static _Alignas(64) atomic_ulong claim;
 /* Units finished in this generation, each thread adding its count when none is left to claim: the caller returns
@@ -135,8 +135,10 @@ static void *worker(void *arg) {
             spins = 0;
         }
         seen = g;
-        /* A late worker may copy a job the caller is replacing; its claim then fails and the copy goes unused. */
+        /* A late worker may copy a job the caller is replacing; the claim word is closed by then, so its claim fails
+           and the copy goes unused. The fence keeps the copy before `work`'s load of the word. */
         job_t local = job;
+        atomic_thread_fence(memory_order_acquire);
         if (index < local.parts) work(&local, g);
     }
     return 0;
@@ -155,6 +157,8 @@ void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const f
 
 void wp_pool_run(long parts, wp_pool_function function, void *context, int threads) {
     if (parts <= 0) return;
+    /* Unit indices are 32 bits, the top one marking a closed job. */
+    if (parts >= 0xffffffffL) threads = 1;
     run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, 0, function, context}, threads < parts ? threads : (int)parts);
 }
 
@@ -228,6 +232,10 @@ static void run_job(job_t j, int threads) {
         atomic_store(&caller_sleeping, 0);
         pthread_mutex_unlock(&finish_lock);
     }
+    /* Closed: no unit index is below a job's count, so a worker that copied this job and has yet to claim cannot
+       claim once the next job is being written (with a copy mixing the two jobs, a larger count would have let it). */
+    atomic_store_explicit(&claim, (g << 32) | 0xffffffffUL, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
     if (j.kind == 3)
         for (int p = 1; p < j.parts; p++)
             for (long c = 0; c < j.n; c++) j.y[c] += j.partials[(p - 1) * j.stride + c];
