@@ -213,7 +213,9 @@ static void run_job(job_t j, int threads) {
     job = j;
     long units = units_of(&j);
     atomic_store_explicit(&done, 0, memory_order_relaxed);
-    atomic_store_explicit(&claim, g << 32, memory_order_release);
+    /* Sequentially consistent, as is the load of `sleepers` after it: a worker going to sleep counts itself, then
+       looks at the word, so either it sees this job or this thread sees it asleep and wakes it. */
+    atomic_store(&claim, g << 32);
     if (atomic_load(&sleepers) > 0) {
         pthread_mutex_lock(&sleep_lock);
         pthread_cond_broadcast(&wake);

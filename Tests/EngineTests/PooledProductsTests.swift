@@ -2,9 +2,9 @@ import CKernels
 @testable import Engine
 import XCTest
 
-/// The one-row fp32 products decode runs on the C pool: both layouts, every kernel this CPU runs, any split over
-/// threads (output rows, or input rows whose sums the caller adds), overwrite and accumulate, against the exact product
-/// (in Double).
+/// The one-row fp32 products decode runs on the C pool: both layouts, every kernel level this CPU runs (portable C,
+/// AVX2 rows, AVX-512F columns), any split over threads (output rows, or input rows whose sums the caller adds),
+/// overwrite and accumulate, against the exact product (in Double).
 final class PooledProductsTests: EngineTestCase {
     override func tearDown() {
         wp_quant_set_kernel(wp_quant_best_kernel())
@@ -25,7 +25,7 @@ final class PooledProductsTests: EngineTestCase {
             let start = randomFloats(N, seed: 3, scale: 1)
             for layout in [WeightLayout.outputMajor, .inputMajor] {
                 func w(_ n: Int, _ k: Int) -> Float { layout == .inputMajor ? weights[k * N + n] : weights[n * K + k] }
-                for kernel in Set([0, Int(wp_quant_best_kernel())]).sorted() {
+                for kernel in 0...Int(wp_quant_best_kernel()) {
                     wp_quant_set_kernel(Int32(kernel))
                     for threads in [1, 2, 3] {
                         for accumulate in [false, true] {

@@ -45,7 +45,9 @@ void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const f
 
 /* fp32 products, single-threaded, y (+)= W·x (`accumulate` 1 adds to y): `rows` for an output-major W [n, k] whose rows
    are `ldw` floats apart; `columns` for an input-major W [k, n] whose rows are `ldw` floats apart (the pool hands each thread a
-   slice of the rows). x and y must not overlap. AVX-512F where the CPU has it (`wp_quant_kernel() >= 2`), else portable C. */
+   slice of the rows). x and y must not overlap. `rows` runs 256-bit AVX2 and FMA where the CPU has them
+   (`wp_quant_kernel() >= 1`; it streamed faster than 512-bit loads on a Zen 5 VM, gemv_f32.c), `columns` AVX-512F
+   (`>= 2`); else portable C. */
 void wp_gemv_f32_rows(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
 void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
 

@@ -60,9 +60,15 @@ public enum QuantizedKernel {
     static let unpackedName = "engine AVX-512F fp32 kernel, weights packed as it goes"
 
     /// "portable C", "AVX2 widening", "AVX-512 widening", "AVX-512 BF16 / VNNI dot products"; for fp32, the one-row
-    /// products' kernel (`PooledProducts`).
+    /// products' kernels (`PooledProducts`: output-major rows with 256-bit AVX2 loads, input-major with AVX-512F).
     public static func name(_ precision: WeightPrecision) -> String {
-        guard precision != .fp32 else { return wp_quant_kernel() >= 2 ? "AVX-512F fp32 products" : "portable C fp32 products" }
+        guard precision != .fp32 else {
+            switch wp_quant_kernel() {
+            case 2...: return "fp32 products: AVX2 output-major, AVX-512F input-major"
+            case 1: return "fp32 products: AVX2 output-major, portable C input-major"
+            default: return "portable C fp32 products"
+            }
+        }
         switch wp_quant_kernel() {
         case 3:
             return precision == .bf16
