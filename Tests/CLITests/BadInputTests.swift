@@ -64,6 +64,27 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try CLI.run(["verify", "--ledger", ledger]).status, 0)
     }
 
+    /// A report's folder option given a file-like name (`--output report.md`) is refused before anything runs, naming
+    /// a folder to pass instead; an existing folder of that name is still used.
+    func testAReportFolderNamedLikeAFileIsRefused() throws {
+        let dir = try scratchDirectory()
+        let ledger = dir.appendingPathComponent("l.sqlite").path, env = ["XDG_DATA_HOME": dir.appendingPathComponent("xdg").path]
+        XCTAssertEqual(try CLI.run(["run", "--ledger", ledger, "--region", "FR", "--", "true"]).status, 0)
+        let file = dir.appendingPathComponent("report.md").path
+        let report = try CLI.run(["report", "last", "--output", file, "--ledger", ledger], env: env)
+        XCTAssertEqual(report.status, 64, report.stderr)
+        XCTAssertTrue(
+            report.stderr.contains("--output \(file) looks like a file name")
+                && report.stderr.contains("e.g. --output \(dir.path)/reports"), report.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file), "no folder named like a file")
+        let bench = try CLI.run(["bench", "small", "--reports", "out.json", "--ledger", ledger], env: env)
+        XCTAssertEqual(bench.status, 64, bench.stderr)
+        XCTAssertTrue(bench.stderr.contains("--reports out.json looks like a file name"), bench.stderr)
+        try FileManager.default.createDirectory(atPath: file, withIntermediateDirectories: false)
+        XCTAssertEqual(
+            try CLI.run(["report", "last", "--output", file, "--ledger", ledger], env: env).status, 0, "an existing folder is used")
+    }
+
     func testALedgerPathThatIsATextFileIsRefusedAndKept() throws {
         let file = try scratchDirectory().appendingPathComponent("notes.txt")
         try Data("my notes\n".utf8).write(to: file)

@@ -74,6 +74,7 @@ struct BenchCommand: ParsableCommand {
         if let repeats, repeats > 1000 { throw ValidationError("--repeats must be at most 1000") }
         if !(maxHours > 0) { throw ValidationError("--max-hours must be above 0") }
         _ = try sweepValues()
+        if !noReport { try ReportWriter.checkFolderName(reports, option: "--reports") }
     }
 
     /// The swept batch sizes or prompt lengths, from `--sweep batch=LIST` or `--sweep seq=LIST`.

@@ -62,6 +62,7 @@ struct ReportCommand: ParsableCommand {
         try Self.checkPeriod(since: since, until: until)
         let unknown = formatList.filter { !["md", "html", "json", "csv"].contains($0) }
         if !unknown.isEmpty { throw ValidationError("unknown format \(unknown.joined(separator: ", ")); use md, html, json, csv") }
+        try ReportWriter.checkFolderName(output, option: "--output")
     }
 
     /// The asked formats in order, lower-cased, `markdown` read as `md`, each once; the signed JSON added after md or
@@ -117,6 +118,19 @@ struct ReportCommand: ParsableCommand {
 
 /// Builds, signs and writes a report in the asked formats; returns the paths written.
 enum ReportWriter {
+    /// A report is several files, so its option names a folder: a new one named like a file (`report.md`) is refused
+    /// before anything runs, instead of becoming a folder of that name. An existing folder of any name is used.
+    static func checkFolderName(_ output: String, option: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), isFolder.boolValue { return }
+        let suffix = (output as NSString).pathExtension.lowercased()
+        guard ["md", "markdown", "html", "htm", "json", "csv", "txt", "pdf"].contains(suffix) else { return }
+        let parent = (output as NSString).deletingLastPathComponent
+        throw ValidationError(
+            "\(option) \(output) looks like a file name, but a report is several files (Markdown, HTML, the signed JSON, CSV), so \(option) names a folder: pass one, e.g. \(option) \(parent.isEmpty ? "" : parent + "/")reports"
+        )
+    }
+
     static func write(_ request: SustainabilityReport.Request, stem: String, ledger store: Ledger, output: String, formats: [String]) throws
         -> [String]
     {
