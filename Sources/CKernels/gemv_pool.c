@@ -94,7 +94,8 @@ static void run_part(const job_t *j, long part) {
 static void work(job_t *local, unsigned long g) {
     long units = units_of(local), finished_here = 0;
     unsigned long word = atomic_load_explicit(&claim, memory_order_acquire);
-    while (generation_of(word) == g && (long)(word & 0xffffffffUL) < units) {
+    /* A closed word's index (all ones) is never claimed, whatever count a torn copy holds. */
+    while (generation_of(word) == g && (word & 0xffffffffUL) != 0xffffffffUL && (long)(word & 0xffffffffUL) < units) {
         if (!atomic_compare_exchange_weak_explicit(&claim, &word, word + 1, memory_order_acquire, memory_order_acquire)) continue;
         run_part(local, (long)(word & 0xffffffffUL));
         finished_here++;
@@ -129,7 +130,9 @@ static void *worker(void *arg) {
             }
             pthread_mutex_lock(&sleep_lock);
             atomic_fetch_add(&sleepers, 1);
-            while (generation_of(atomic_load_explicit(&claim, memory_order_acquire)) == seen) pthread_cond_wait(&wake, &sleep_lock);
+            /* Sequentially consistent, like the count above and the caller's publish and its look at `sleepers`: either
+               this sees the new job or the caller sees this thread asleep and wakes it. */
+            while (generation_of(atomic_load(&claim)) == seen) pthread_cond_wait(&wake, &sleep_lock);
             atomic_fetch_sub(&sleepers, 1);
             pthread_mutex_unlock(&sleep_lock);
             spins = 0;
