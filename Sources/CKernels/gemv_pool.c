@@ -29,12 +29,13 @@ typedef struct {
 } job_t;
 
 /* The current job and the claim on its units, one 64-bit word: the job's generation in the high 32 bits, the next
-   unclaimed unit in the low 32 (all ones once the job is done: closed). A unit is a part (kinds 0–3) or one of `function`'s parts (kind 4), and any thread
-   may run any unit: a worker the scheduler has not run yet (another process holds its core) leaves its unit to the
-   caller, which used to wait for it until the scheduler's tick (a GPT-2 124M decode step beside a second decode took
-   173 ms instead of 15). A worker that sees a new generation copies `job`, then claims with a compare-and-swap: the
-   caller closes the word before it writes the next job, so a claim that succeeds proves the copy it made was whole (a
-   seqlock's check; without the closing, a copy mixing two jobs once claimed a unit twice under contention). */
+   unclaimed unit in the low 32 (all ones once the job is done: closed). A unit is a part (kinds 0–3) or one of
+   `function`'s parts (kind 4), and any thread may run any unit: a worker the scheduler has not run yet (another
+   process holds its core) leaves its unit to the caller, which used to wait for it until the scheduler's tick (a GPT-2
+   124M decode step beside a second decode took 157–175 ms instead of 15). A worker that sees a new generation copies
+   `job`, then claims with a compare-and-swap: the caller closes the word before it writes the next job, so a claim
+   that succeeds proves the copy it made was whole (a seqlock's check; without the closing, a copy mixing two jobs
+   once claimed a unit twice under contention). */
 static job_t job;
 static _Alignas(64) atomic_ulong claim;
 /* Units finished in this generation, each thread adding its count when none is left to claim: the caller returns

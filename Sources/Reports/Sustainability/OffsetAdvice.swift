@@ -151,7 +151,7 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
                     let points = phases.map { (name: $0.0, joulesPerToken: $0.1.joulesPerToken) }
                     let (found, note) = Self.sideBySide(
                         points, phase: phase, run: id, schema: o.reportSchema,
-                        unreliable: Set(phases.filter { $0.1.flags.contains { Self.unranking.contains($0.kind) } }.map(\.0)))
+                        unreliable: Set(phases.filter { $0.1.flags.contains { BenchFlag.Kind.unranking.contains($0.kind) } }.map(\.0)))
                     efficiency += found.map { [$0] } ?? []
                     notes += note.map { [$0] } ?? []
                 }
@@ -182,7 +182,7 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
     /// From schema 2, a reduction needs the two apart: the best's interval (or its one value, measured once) wholly
     /// below the worst's interval (or its one value); otherwise a note says no reduction is claimed, since the order
     /// could be the repeats' noise. With one repeat each (no interval at all) the reduction stands, and its evidence
-    /// says so. Nor is one claimed, from schema 2, when either workload's windows carry a flag in `unranking`
+    /// says so. Nor is one claimed, from schema 2, when either workload's windows carry a flag in `BenchFlag.Kind.unranking`
     /// (`unreliable` names them). Schema 1 compared the medians alone.
     static func sideBySide(
         _ points: [(name: String, joulesPerToken: RepeatSummary)], phase: String, run: Int64, schema: Int,
@@ -229,9 +229,6 @@ public struct OffsetAdvice: Codable, Sendable, Equatable {
             nil
         )
     }
-
-    /// Benchmark flags under which two workloads' J/token cannot be ranked (`BenchFlag.Kind.unranking`).
-    static let unranking = BenchFlag.Kind.unranking
 
     /// Side-by-side reductions (`sideBySide`'s) that runs contradict ("A instead of B" in one, "B instead of A" in
     /// another, same phase) are dropped, with a note naming the runs; everything else is kept in order.
