@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", "Engine",
+                "wattprint", "TestSupport", "Ledger", "Meters", "Measures", "Accounting", "Engine", "Reports",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Golden"]),

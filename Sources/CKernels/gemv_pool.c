@@ -2,6 +2,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 #include <immintrin.h>
 
 /* Decode calls a product about fifty times a token, each a few tens of microseconds on two cores: waking a sleeping
@@ -21,6 +27,7 @@ typedef struct {
     float *y;
     long n, k; /* kind 4: n is the number of parts `function` runs */
     int parts;
+    int active; /* threads taking part (the caller and workers 1…active−1); fewer than `parts` while backing off */
     int accumulate; /* fp32 only: y += W·x instead of y = W·x */
     float *partials; /* kind 3: parts 1… write their sums here, `stride` floats apart, for the caller to add to y */
     long stride;
@@ -58,6 +65,104 @@ static long partials_capacity;
    prefill's samples, perf). The caller waits as long for another thread's unit: with 4,096 pauses it slept on
    prefill's uneven halves and prefill measured 2–3 % slower in two of three interleaved sets. */
 static const long spin_limit = 50000;
+
+/* Backing off when another process holds a core. With more runnable threads than cores, the scheduler shares them by
+   time slices (about 4 ms here) against steps of 0.1–30 ms: a worker that loses its core while it runs a unit leaves
+   the caller waiting for it, and a spinning worker takes turns with the caller itself. Beside one shell busy loop on two
+   cores, 9 % of a 0.86 M-parameter GPT-2's decode steps took 3–8 ms and two threads decoded 2.5× slower than one
+   (which has a core to itself beside the loop); GPT-2 124M's steps took 31 ms against 22 on one thread. So the next
+   jobs run on one thread fewer (down to the caller alone), for `backoff_first`, doubling up to `backoff_last` while it
+   recurs within a period of coming back, when either
+   - the caller waits for another thread's unit past the spin limit and longer than twice the time it worked itself plus
+     `stall_margin` (that thread lost its core: a stall), or
+   - over a window of at least `window_ns`, the caller waited for a core more than `delay_share` of the time (its run
+     delay in /proc/thread-self/schedstat, Linux's scheduler statistics).
+   Jobs keep their split into parts, so the results do not change bit for bit; the workers left out sleep once their
+   spin ends. WATTPRINT_POOL_BACKOFF=off turns it off. State under `caller`; `wp_pool_backoff_counts` reads the counters. */
+static const long long stall_margin = 1000000, backoff_first = 25000000, backoff_last = 1000000000, window_ns = 10000000;
+static const double delay_share = 0.15;
+static int backoff_enabled = -1;
+static long long backoff_until, backoff_period = 0, backoff_resumed;
+static int backoff_threads;
+static atomic_long backoffs_begun, jobs_backed_off, jobs_run;
+/* The caller's scheduler statistics: its file, the thread it describes, and the window's start. */
+static int schedstat_fd = -1;
+static long schedstat_thread;
+static long long window_start, window_delay;
+
+static long long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+void wp_pool_backoff_counts(long *jobs, long *backed_off, long *backoffs) {
+    *jobs = atomic_load(&jobs_run);
+    *backed_off = atomic_load(&jobs_backed_off);
+    *backoffs = atomic_load(&backoffs_begun);
+}
+
+/* Backs off from a job run on `active` threads, at `now`. */
+static void backoff_begin(int active, long long now) {
+    atomic_fetch_add(&backoffs_begun, 1);
+    /* Back again and held up within a period: the other process is still there, so stay away longer. */
+    int recurring = backoff_period > 0 && now - backoff_resumed < backoff_period;
+    backoff_period = recurring ? (backoff_period * 2 < backoff_last ? backoff_period * 2 : backoff_last) : backoff_first;
+    backoff_threads = active > 1 ? active - 1 : 1;
+    backoff_until = now + backoff_period;
+}
+
+/* The calling thread's run delay (ns waiting for a core), or -1 where the statistics cannot be read. */
+static long long caller_run_delay(void) {
+    long thread = syscall(SYS_gettid);
+    if (thread != schedstat_thread) {
+        if (schedstat_fd >= 0) close(schedstat_fd);
+        schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+        schedstat_thread = thread;
+        window_start = 0;
+    }
+    if (schedstat_fd < 0) return -1;
+    char text[96];
+    ssize_t n = pread(schedstat_fd, text, sizeof text - 1, 0);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    unsigned long long running, waiting;
+    return sscanf(text, "%llu %llu", &running, &waiting) == 2 ? (long long)waiting : -1;
+}
+
+void wp_pool_set_backoff(int enabled) {
+    pthread_mutex_lock(&caller);
+    backoff_enabled = enabled != 0;
+    backoff_until = 0;
+    backoff_period = 0;
+    pthread_mutex_unlock(&caller);
+}
+
+/* Threads to use for a job asking for `threads`, at `now`. */
+static int backoff_active(int threads, long long now) {
+    if (backoff_enabled < 0) {
+        const char *setting = getenv("WATTPRINT_POOL_BACKOFF");
+        backoff_enabled = !(setting && strcmp(setting, "off") == 0);
+    }
+    if (!backoff_enabled) return threads;
+    if (backoff_until != 0) {
+        if (now < backoff_until) return backoff_threads < threads ? backoff_threads : threads;
+        backoff_until = 0;
+        backoff_resumed = now;
+        window_start = 0;
+    }
+    if (window_start == 0 || now - window_start >= window_ns) {
+        long long delay = caller_run_delay();
+        int held_up = window_start != 0 && delay >= 0 && delay - window_delay > delay_share * (double)(now - window_start);
+        window_start = delay >= 0 ? now : 0;
+        window_delay = delay;
+        if (held_up) {
+            backoff_begin(threads, now);
+            return backoff_threads;
+        }
+    }
+    return threads;
+}
 
 static unsigned long generation_of(unsigned long word) { return word >> 32; }
 static long units_of(const job_t *j) { return j->kind == 4 ? j->n : j->parts; }
@@ -143,7 +248,7 @@ static void *worker(void *arg) {
            and the copy goes unused. The fence keeps the copy before `work`'s load of the word. */
         job_t local = job;
         atomic_thread_fence(memory_order_acquire);
-        if (index < local.parts) work(&local, g);
+        if (index < local.active) work(&local, g);
     }
     return 0;
 }
@@ -156,14 +261,22 @@ void wp_gemv_parallel(int kind, const void *w, const float *scales, const float 
 
 void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
                            int accumulate) {
-    run_job((job_t){kind, w, scales, x, y, n, k, 1, accumulate, 0, 0, 0, 0}, threads);
+    run_job((job_t){kind, w, scales, x, y, n, k, 1, 0, accumulate, 0, 0, 0, 0}, threads);
 }
 
 void wp_pool_run(long parts, wp_pool_function function, void *context, int threads) {
     if (parts <= 0) return;
     /* Unit indices are 32 bits, the top one marking a closed job. */
     if (parts >= 0xffffffffL) threads = 1;
-    run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, 0, function, context}, threads < parts ? threads : (int)parts);
+    run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, 0, 0, function, context}, threads < parts ? threads : (int)parts);
+}
+
+/* Adds kind 3's partial sums into y and lets the next caller in. */
+static void finish(const job_t *j) {
+    if (j->kind == 3)
+        for (int p = 1; p < j->parts; p++)
+            for (long c = 0; c < j->n; c++) j->y[c] += j->partials[(p - 1) * j->stride + c];
+    pthread_mutex_unlock(&caller);
 }
 
 /* `j` over `threads` threads (its `parts` is set here): the caller and the workers. */
@@ -214,8 +327,18 @@ static void run_job(job_t j, int threads) {
         j.stride = stride;
         j.partials = partials;
     }
-    job = j;
+    long long start = now_ns();
+    j.active = backoff_active(j.parts, start);
     long units = units_of(&j);
+    atomic_fetch_add_explicit(&jobs_run, 1, memory_order_relaxed);
+    if (j.active < j.parts) atomic_fetch_add_explicit(&jobs_backed_off, 1, memory_order_relaxed);
+    if (j.active <= 1) {
+        /* The caller alone: nothing is published, so the workers sleep once their spin ends. */
+        for (long u = 0; u < units; u++) run_part(&j, u);
+        finish(&j);
+        return;
+    }
+    job = j;
     atomic_store_explicit(&done, 0, memory_order_relaxed);
     /* Sequentially consistent, as is the load of `sleepers` after it: a worker going to sleep counts itself, then
        looks at the word, so either it sees this job or this thread sees it asleep and wakes it. */
@@ -226,6 +349,7 @@ static void run_job(job_t j, int threads) {
         pthread_mutex_unlock(&sleep_lock);
     }
     work(&j, g);
+    long long worked = now_ns();
     long spins = 0;
     while (atomic_load_explicit(&done, memory_order_acquire) < units) {
         if (++spins < spin_limit) {
@@ -237,13 +361,12 @@ static void run_job(job_t j, int threads) {
         while (atomic_load(&done) < units) pthread_cond_wait(&finished, &finish_lock);
         atomic_store(&caller_sleeping, 0);
         pthread_mutex_unlock(&finish_lock);
+        long long woken = now_ns();
+        if (backoff_enabled && woken - worked > 2 * (worked - start) + stall_margin) backoff_begin(j.active, woken);
     }
     /* Closed: no unit index is below a job's count, so a worker that copied this job and has yet to claim cannot
        claim once the next job is being written (with a copy mixing the two jobs, a larger count would have let it). */
     atomic_store_explicit(&claim, (g << 32) | 0xffffffffUL, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
-    if (j.kind == 3)
-        for (int p = 1; p < j.parts; p++)
-            for (long c = 0; c < j.n; c++) j.y[c] += j.partials[(p - 1) * j.stride + c];
-    pthread_mutex_unlock(&caller);
+    finish(&j);
 }

@@ -2,6 +2,8 @@ import Accounting
 import Engine
 import Foundation
 import Ledger
+import Measures
+import Reports
 import XCTest
 
 /// `--arch` through every model command: train a tiny Llama and mixture of experts, read them back with info,
@@ -309,5 +311,39 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertNotNil(paired, r.stdout)
         XCTAssertTrue(paired?.contains("% of the bandwidth read around each step, median of 3 more steps (") == true, r.stdout)
         XCTAssertTrue(paired?.hasSuffix("GB/s), outside the energy window") == true, r.stdout)
+    }
+
+    /// A bench whose pool backed off says how much and why; a long run's steps are listed as the first 32 and the
+    /// slowest rather than all of them on one line.
+    func testBenchReportNamesThePoolsBackingOffAndShortensLongStepLists() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        let r = try CLI.run([
+            "model", "bench", "--arch", "gpt2", "--layers", "1", "--width", "32", "--vocab", "256", "--context", "128", "--seq", "8",
+            "--phase", "decode", "--steps", "40", "--bandwidth-probe-bytes", "\(1 << 22)", "--ledger", ledger, "--json",
+        ])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        var record = try JSONDecoder().decode(BenchReport.Record.self, from: Data(r.stdout.utf8))
+        XCTAssertEqual(record.bench.stepSeconds.count, 40)
+        XCTAssertNotNil(record.bench.poolBackoff, "the pool's counts are recorded")
+        func lines() -> [String] {
+            BenchReport.build(record).blocks.compactMap {
+                if case .line(let text) = $0 { return text }
+                return nil
+            }
+        }
+        let phase = try XCTUnwrap(lines().first { $0.hasPrefix("phase ") })
+        let slowest = QuantityFormat.fixed(record.bench.stepSeconds.max()! * 1000, 1)
+        XCTAssertTrue(phase.contains("40 timed steps: median "), phase)
+        XCTAssertTrue(phase.hasSuffix("; slowest \(slowest))"), phase)
+        XCTAssertEqual(phase.components(separatedBy: "first 32: ").last?.components(separatedBy: ", ").count, 32, phase)
+        record.bench.poolBackoff = PoolBackoff(jobs: 200, backedOff: 0, backoffs: 0)
+        XCTAssertFalse(lines().contains { $0.hasPrefix("pool ") })
+        record.bench.poolBackoff = PoolBackoff(jobs: 200, backedOff: 50, backoffs: 3)
+        XCTAssertTrue(
+            lines().contains(
+                "pool         25.0 % of the engine pool's 200 parallel jobs ran on fewer threads than asked: other processes held the cores (3 backoffs; WATTPRINT_POOL_BACKOFF=off keeps every thread)"
+            ), lines().joined(separator: "\n"))
+        record.bench.stepSeconds = [0.001, 0.002]
+        XCTAssertTrue(lines().contains { $0.hasSuffix("(all: 1.0, 2.0)") })
     }
 }

@@ -108,6 +108,10 @@ public struct BenchResult: Codable, Sendable {
     public var activeParameterCount: Int?
     /// Tokens routed to each expert over the timed steps, summed over layers (mixture of experts only).
     public var expertLoad: [Int]?
+    /// The engine pool's jobs over the phase's steps (warm-up and paired steps included) and how many ran on fewer
+    /// threads because a worker had lost its core to another process (`PoolBackoff`); nil in records from before it
+    /// was kept.
+    public var poolBackoff: PoolBackoff?
 
     /// Adds the router's assignments between two cumulative counts (`from` nil: `to` is one pass's own).
     mutating func addExpertLoad(from before: [Int]?, to after: [Int]?) {
@@ -265,6 +269,7 @@ public enum Benchmark {
         if options.phase == .train || options.phase == .encode {
             result.productsKernel = QuantizedKernel.productsName(gradients: options.phase == .train)
         }
+        let poolBefore = PoolBackoff.current
         switch options.phase {
         case .train:
             let B = options.batch, T = options.sequence, objective = config.objective
@@ -471,6 +476,7 @@ public enum Benchmark {
             }
 
         }
+        result.poolBackoff = PoolBackoff.current.since(poolBefore)
         progress(fmaSeconds > 0 ? "measuring the sgemm and FMA peaks again" : "measuring sgemm peak again")
         let after = HardwarePeaks.sgemmPeak(shapes: peakShapes, clock: clock).shapes
         let shapes = zip(before, after).map { $0.merged(with: $1) }

@@ -24,3 +24,35 @@ enum WorkerPool {
         }
     }
 }
+
+/// The pool's jobs and its backing off (`gemv_pool.c`). With more runnable threads than cores, a worker that loses its
+/// core mid-job leaves the caller waiting a time slice (milliseconds), and a spinning worker takes turns with the caller;
+/// so when the caller waits for a preempted worker, or waits for a core itself more than 15 % of 10 ms, the pool runs the
+/// next jobs on one thread fewer for 25 ms, doubling up to 1 s while it recurs. Counts since the process started;
+/// `since` gives a span's.
+public struct PoolBackoff: Codable, Sendable, Equatable {
+    /// Jobs handed to the pool's threads (products and parallel passes that asked for more than one thread).
+    public var jobs: Int
+    /// Of them, jobs run on fewer threads than asked for because the pool was backing off.
+    public var backedOff: Int
+    /// Times the pool began backing off.
+    public var backoffs: Int
+
+    public init(jobs: Int, backedOff: Int, backoffs: Int) {
+        self.jobs = jobs
+        self.backedOff = backedOff
+        self.backoffs = backoffs
+    }
+
+    /// The counts now.
+    public static var current: PoolBackoff {
+        var jobs = 0, backedOff = 0, backoffs = 0
+        wp_pool_backoff_counts(&jobs, &backedOff, &backoffs)
+        return PoolBackoff(jobs: jobs, backedOff: backedOff, backoffs: backoffs)
+    }
+
+    /// What happened between `earlier` and these counts.
+    public func since(_ earlier: PoolBackoff) -> PoolBackoff {
+        PoolBackoff(jobs: jobs - earlier.jobs, backedOff: backedOff - earlier.backedOff, backoffs: backoffs - earlier.backoffs)
+    }
+}

@@ -103,7 +103,7 @@ public enum BenchReport {
         }
         let shape = o.phase == .decode ? "B \(o.batch), prompt \(o.sequence)" : "B×T \(o.batch)×\(o.sequence)"
         lines.append(
-            "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed step\(r.stepSeconds.count == 1 ? "" : "s"): median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (all: \(r.stepSeconds.map { QuantityFormat.fixed($0 * 1000, 1) }.joined(separator: ", ")))"
+            "phase        \(o.phase.rawValue), \(shape), \(r.stepSeconds.count) timed step\(r.stepSeconds.count == 1 ? "" : "s"): median \(QuantityFormat.fixed(r.medianStepSeconds * 1000, 2)) ms/step (\(stepList(r.stepSeconds)))"
         )
         if let optimizer = r.medianOptimizerSeconds, r.medianStepSeconds > 0 {
             lines.append(
@@ -131,6 +131,11 @@ public enum BenchReport {
         lines.append(
             "throughput   \(QuantityFormat.fixed(r.tokensPerSecond, 1)) tokens/s, \(QuantityFormat.fixed(r.achievedGFLOPs, 1)) GFLOP/s, MFU \(QuantityFormat.fixed(r.modelFLOPsUtilization * 100, 1)) % of the sgemm peak\(fmaShare) (\(QuantityFormat.flops(r.flopsPerStep))/step)\(aboveNote)"
         )
+        if let pool = r.poolBackoff, pool.backedOff > 0 {
+            lines.append(
+                "pool         \(QuantityFormat.fixed(100 * Double(pool.backedOff) / Double(max(1, pool.jobs)), 1)) % of the engine pool's \(QuantityFormat.grouped(pool.jobs)) parallel jobs ran on fewer threads than asked: other processes held the cores (\(QuantityFormat.counted(pool.backoffs, "backoff")); WATTPRINT_POOL_BACKOFF=off keeps every thread)"
+            )
+        }
         if let load = r.expertLoad, !load.isEmpty {
             let total = max(1, load.reduce(0, +))
             lines.append(
@@ -192,6 +197,16 @@ public enum BenchReport {
         }
         return Report(blocks: lines.map(Block.line), data: record)
     }
+
+    /// Steps listed in milliseconds: all of them up to `listedSteps`, else the first `listedSteps` and the slowest (a
+    /// 2,000-step decode listed every step on one line).
+    static func stepList(_ seconds: [Double]) -> String {
+        let ms = { (s: Double) in QuantityFormat.fixed(s * 1000, 1) }
+        guard seconds.count > listedSteps else { return "all: " + seconds.map(ms).joined(separator: ", ") }
+        return "first \(listedSteps): \(seconds.prefix(listedSteps).map(ms).joined(separator: ", ")); slowest \(ms(seconds.max()!))"
+    }
+
+    static let listedSteps = 32
 
     /// Where OpenBLAS runs kernels narrower than the CPU's vectors (a forced `OPENBLAS_CORETYPE`, or an OpenBLAS too old
     /// to know the CPU), what that costs and the fix; nil when the widths match or either is unknown.
