@@ -136,4 +136,28 @@ final class BenchRunTests: XCTestCase {
         XCTAssertTrue(short2.hasSuffix("steady-state minimum: raise its steps or rounds"), short2)
         XCTAssertNotNil(short2.range(of: #"^train windows last 0\.\d\d s, under the 1 s"#, options: .regularExpression), short2)
     }
+
+    /// Analysis 4 flags a run during which other processes used over 10 % of the host's busy CPU time, from the CPU time
+    /// the run recorded (so `verify` recomputes it); a run recorded under 3 has no such flag, and a run with the host to
+    /// itself none either.
+    func testAnalysisFourFlagsAHostSharedWithOtherProcesses() throws {
+        let (plan, dir) = try plan(repeats: 1)
+        let ledger = try Ledger(path: dir + "/l.sqlite")
+        let settings = FootprintSettings(
+            region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
+        func sharedHost(version: Int, tree: Double, host: Double) throws -> BenchFlag? {
+            let recorder = PlanVersionRecorder(
+                try LedgerPhaseRecorder(ledger: ledger, settings: settings, cpuRates: (tree: tree, host: host)), version: version)
+            try SuiteRunner.run(plan, threads: 1, recorder: recorder, probePeaks: false)
+            try recorder.inner.finish()
+            let a = try BenchAnalysis.compute(ledger: ledger, run: recorder.inner.run.runID, data: try CarbonData.bundled())
+            return a.flags.first { $0.kind == .sharedHost }
+        }
+        let flag = try XCTUnwrap(try sharedHost(version: 4, tree: 1, host: 2))
+        XCTAssertTrue(
+            flag.message.hasPrefix("other processes used 50.0 % of the host's busy CPU time during the run (this run: "), flag.message)
+        XCTAssertTrue(flag.message.hasSuffix("run on an idle machine for figures to quote"), flag.message)
+        XCTAssertNil(try sharedHost(version: 3, tree: 1, host: 2), "rules 3 had no such flag")
+        XCTAssertNil(try sharedHost(version: 4, tree: 0.95, host: 1), "5 % is the machine's own noise")
+    }
 }

@@ -24,22 +24,44 @@ public final class LedgerPhaseRecorder: PhaseRecorder {
     private var joules = 0.0
     let origin = DispatchTime.now().uptimeNanoseconds
 
-    /// - Parameter command: the command line the run records.
+    /// CPU-seconds the run's process tree and the whole host are busy per second of the run, when the run records them
+    /// (its attribution); nil: no CPU-time channels.
+    let cpuRates: (tree: Double, host: Double)?
+
+    /// - Parameters:
+    ///   - command: the command line the run records.
+    ///   - cpuRates: CPU-seconds a second for the process tree and the host (so the tree's share of the host's busy time
+    ///     is tree ÷ host); nil records none.
     public init(
-        ledger: Ledger, idleWatts: Double = 5, workWatts: Double = 20, settings: FootprintSettings, command: String = "bench test"
+        ledger: Ledger, idleWatts: Double = 5, workWatts: Double = 20, settings: FootprintSettings, command: String = "bench test",
+        cpuRates: (tree: Double, host: Double)? = nil
     ) throws {
         self.ledger = ledger
         self.idleWatts = idleWatts
         self.workWatts = workWatts
+        self.cpuRates = cpuRates
         run = try ledger.beginRun(
             host: Self.host, command: command, region: "FR", startedAt: Date(), monotonicOriginNs: 0, pid: getpid())
         sink = LedgerSink(recorder: run)
-        index = sink.register([
+        var channels = [
             MeterChannel(
                 key: "test:package", device: "cpu-package-0", domain: "package-0", kind: .energy, unit: "J", resolution: 1e-6,
                 source: "test", mode: .measured, role: .total, uncertainty: 0.02, uncertaintyNote: "test", deviceClass: .cpuPackage,
                 maxWatts: PowerBound.cpuPackage)
-        ])
+        ]
+        if cpuRates != nil {
+            channels += [
+                MeterChannel(
+                    key: "procfs:host-busy", device: "host-cpu", domain: "busy-cpu-seconds", kind: .cpuTime, unit: "s", source: "test",
+                    mode: .measured, role: .context, uncertainty: 0, uncertaintyNote: "test", deviceClass: .hostCPU,
+                    maxWatts: PowerBound.platform),
+                MeterChannel(
+                    key: "procfs:tree-1", device: "process-tree-1", domain: "busy-cpu-seconds", kind: .cpuTime, unit: "s", source: "test",
+                    mode: .measured, role: .context, uncertainty: 0, uncertaintyNote: "test", deviceClass: .processTree,
+                    maxWatts: PowerBound.platform),
+            ]
+        }
+        index = sink.register(channels)
         run.record(EventRecord(tNs: 0, kind: "sampler_start", payload: #"{"interval_s":0.1,"integration":3,"note":"test","events":1}"#))
         run.record(RunEvent.footprintSettings(settings).record(at: 0))
         lastNs = 0
@@ -62,6 +84,10 @@ public final class LedgerPhaseRecorder: PhaseRecorder {
         joules += watts * Double(t - lastNs) / 1e9
         lastNs = t
         sink.record(channel: index[0], tNs: t, value: joules)
+        if let cpuRates {
+            sink.record(channel: index[1], tNs: t, value: cpuRates.host * Double(t) / 1e9)
+            sink.record(channel: index[2], tNs: t, value: cpuRates.tree * Double(t) / 1e9)
+        }
         return t
     }
 

@@ -18,13 +18,19 @@ public struct BenchAnalysis: Codable, Sendable {
     /// - 2: a single repeat's small-sample flag says its medians have no interval (1 named a [min, max] covering 50 %).
     /// - 3: counts read as words ("1 counter could not be read", not "1 counter(s)"); a short window's length keeps its
     ///   significant digits ("4.213 ms", where 2 wrote "0.00 s") and its advice says a reference suite's specs are fixed.
-    public static let version = 3
+    /// - 4: a run during which other processes used more than `maximumOtherProcessShare` of the host's busy CPU time is
+    ///   flagged `sharedHost`.
+    public static let version = 4
     /// Steady-state minimum: shorter windows are flagged (ten readings at the default 100 ms).
     public static let minimumWindowSeconds = 1.0
     /// Idle power after ÷ before beyond ±10 %: the machine changed under the benchmark.
     public static let maximumIdleDrift = 0.10
     /// The sampler's share of one core beyond 1 %: it perturbs what it measures.
     public static let maximumSamplerShare = 0.01
+    /// Other processes' share of the host's busy CPU time over the run beyond 10 %: they slowed the workloads and, where
+    /// energy is read or estimated for the whole host, added theirs. On this project's idle development VM a bench's own
+    /// process tree had 99–100 % of it; beside one shell busy loop on two cores, 48–55 %.
+    public static let maximumOtherProcessShare = 0.10
     /// Prefill + decode windows against the inference windows they make up.
     public static let maximumInferenceClosure = 0.005
 
@@ -156,6 +162,13 @@ public struct BenchAnalysis: Codable, Sendable {
         let share = overhead?.fractionOfOneCore
         if let share, share > maximumSamplerShare {
             flags.append(.init(.samplerOverhead, "the sampler used \(percent(share)) of one core (above 1 %): it perturbs the measurement"))
+        }
+        if plan.analysis >= 4, let a = energy.attribution, a.hostBusyCPUSeconds > 0, 1 - a.share > maximumOtherProcessShare {
+            flags.append(
+                .init(
+                    .sharedHost,
+                    "other processes used \(percent(1 - a.share)) of the host's busy CPU time during the run (this run: \(QuantityFormat.fixed(a.treeCPUSeconds, 1)) of \(QuantityFormat.fixed(a.hostBusyCPUSeconds, 1)) CPU-s): they slowed the workloads and their energy is in the host's; compare workloads within this run, and run on an idle machine for figures to quote"
+                ))
         }
         if !blocked.isEmpty {
             flags.append(

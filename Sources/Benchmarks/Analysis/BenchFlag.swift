@@ -23,6 +23,9 @@ public struct BenchFlag: Codable, Sendable, Equatable {
         case inferenceClosure
         /// No idle baseline: dynamic energy could not be separated.
         case noIdleBaseline
+        /// Other processes used more than `BenchAnalysis.maximumOtherProcessShare` of the host's busy CPU time during
+        /// the run (analysis rules 4 on).
+        case sharedHost
 
         /// Flags under which two workloads' J/token cannot be ranked: windows too short for steady state, or a repeat far
         /// from the others. Reports claim no reduction between such phases; `compare` marks their grades.

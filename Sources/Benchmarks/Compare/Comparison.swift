@@ -186,8 +186,8 @@ public struct Comparison: Codable, Sendable {
     }
 
     /// Run-level flags a comparison repeats as notes: they bear on every row of the run (its idle baseline, its
-    /// sampler, its counters).
-    static let runWarnings: Set<BenchFlag.Kind> = [.idleDrift, .samplerOverhead, .countersBlocked, .noIdleBaseline]
+    /// sampler, its counters, other processes beside it).
+    static let runWarnings: Set<BenchFlag.Kind> = [.idleDrift, .samplerOverhead, .countersBlocked, .noIdleBaseline, .sharedHost]
 
     /// The window's energy up to the first step whose 5-step moving mean loss is at most `target`, in proportion to
     /// the steps taken (each step of a window costs about the same); nil if it never gets there.
