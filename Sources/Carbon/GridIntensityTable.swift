@@ -24,6 +24,12 @@ public struct GridIntensityTable: Sendable {
     /// The id of the zone used when no region is known.
     public static let worldZoneID = "WORLD"
 
+    /// Codes ISO 3166-1 reserves for countries that have another alpha-2 code, which users type for them: UK for the
+    /// United Kingdom (GB) and EL for Greece (GR), both exceptionally reserved (the EU uses EL and UK), and FX,
+    /// transitionally reserved for metropolitan France (FR) since 1997 (ISO 3166 Maintenance Agency, "reserved code
+    /// elements"). A zone or alias with one of these ids would come first.
+    public static let reservedCountryCodes = ["UK": "GB", "EL": "GR", "FX": "FR"]
+
     /// Loads the tables bundled with the module.
     ///
     /// - Throws: `CarbonError.missingData` if a table is missing from the bundle, `CarbonError.malformedCSV`
@@ -96,7 +102,7 @@ public struct GridIntensityTable: Sendable {
             throw CarbonError(.unknownRegion, "region is empty; give a country (FR), zone (US-CAL-CISO) or cloud region (aws:us-east-1)")
         }
         let key = trimmed.lowercased()
-        if let target = byKey[key] ?? byName[key] {
+        if let target = byKey[key] ?? byName[key] ?? Self.reservedCountryCodes[trimmed.uppercased()].flatMap({ byKey[$0.lowercased()] }) {
             return resolved(target, query: trimmed)
         }
         let matches = closestMatches(to: trimmed)

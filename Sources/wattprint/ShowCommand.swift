@@ -27,6 +27,10 @@ struct Show: ParsableCommand {
         guard selector == "last" || Int64(selector) != nil else {
             throw ValidationError("'\(selector)' is not a run id; pass a number from `wattprint runs`, or `last`")
         }
+        if let id = Int64(selector), id < 1 {
+            throw ValidationError(
+                "'\(selector)' is not a run id: ids count from 1; pass a number from `wattprint runs`, or `last` for the newest")
+        }
     }
 
     func run() throws {

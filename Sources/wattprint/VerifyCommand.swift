@@ -26,6 +26,12 @@ struct Verify: ParsableCommand {
     /// `verify`'s exit status when any run does not match.
     static let mismatchExitCode: Int32 = 1
 
+    func validate() throws {
+        if let bad = runs.first(where: { $0 < 1 }) {
+            throw ValidationError("'\(bad)' is not a run id: ids count from 1; pass numbers from `wattprint runs`, or none for every run")
+        }
+    }
+
     func run() throws {
         if let report { return try verifyReport(report) }
         let store = try ledger.open(create: false)

@@ -32,6 +32,18 @@ final class BadInputTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("--x -5\n"), r.stdout)
     }
 
+    /// A negative run id reaches the command's own check, which says ids count from 1, instead of reading as an unknown
+    /// option or a missing argument.
+    func testANegativeRunIdIsNamed() throws {
+        let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
+        for arguments in [["show", "-1"], ["show", "-1", "--json"], ["verify", "3", "-2"]] {
+            let r = try CLI.run(arguments + ["--ledger", ledger])
+            XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("is not a run id: ids count from 1"), "\(arguments): \(r.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing was opened")
+    }
+
     /// `compare` of recorded runs cannot change their region: the flag is refused with where to look instead.
     func testARegionForRecordedRunsInCompareIsRefused() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path

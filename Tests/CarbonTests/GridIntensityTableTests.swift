@@ -96,6 +96,19 @@ final class GridIntensityTableTests: XCTestCase {
         assertCarbonError(.unknownRegion) { try grid.resolve("   ") }
     }
 
+    /// ISO 3166-1's reserved codes for countries with another code resolve to that country, in any case.
+    func testReservedCountryCodesResolveToTheirCountries() throws {
+        for (code, country) in [("UK", "GB"), ("uk", "GB"), ("EL", "GR"), ("FX", "FR"), (" fx ", "FR")] {
+            let resolved = try grid.resolve(code)
+            XCTAssertEqual(resolved.zone.id, country, code)
+            XCTAssertEqual(resolved.figure.intensity, try grid.resolve(country).figure.intensity, code)
+        }
+        for (code, country) in GridIntensityTable.reservedCountryCodes {
+            XCTAssertNil(grid.zone(id: code), "\(code) is a zone of its own: the reserved code would hide it")
+            XCTAssertNotNil(grid.zone(id: country), country)
+        }
+    }
+
     func testSuggestionsNameEachPlaceOnce() {
         let suggestions = grid.closestMatches(to: "FRA1")
         XCTAssertEqual(suggestions.filter { $0 == "FR" }.count, 1)

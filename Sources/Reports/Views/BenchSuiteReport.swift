@@ -20,6 +20,11 @@ public enum BenchSuiteReport {
         }
     }
 
+    /// Why a channel's dynamic energy can be below zero: it is the workload's energy less the idle baseline's power over
+    /// the same time, and a channel that barely moves with load (memory, here) can read less during the work than idle.
+    public static let negativeDynamicNote =
+        "a negative dynamic energy: that channel drew less during the workload than the idle baseline's power over the same time; it barely moves with load, so its dynamic part is within its noise"
+
     public static func build(_ record: Record) -> Report {
         let a = record.analysis
         var blocks: [Block] = []
@@ -106,6 +111,9 @@ public enum BenchSuiteReport {
                             "\(c.key) \(QuantityFormat.joules(c.joules))"
                                 + (c.dynamicJoules.map { " (dynamic \(QuantityFormat.joules($0)))" } ?? "")
                         }.joined(separator: "; ") + " per repeat, median"))
+                if w.channels.contains(where: { ($0.dynamicJoules ?? 0) < 0 }) {
+                    fields.append(Field("", Self.negativeDynamicNote))
+                }
             }
             blocks.append(.prefixed("  ", [.fields(fields)]))
             let flags = w.flags + w.phases.flatMap(\.flags)
