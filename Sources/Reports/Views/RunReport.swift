@@ -29,18 +29,18 @@ public enum RunReport {
         blocks.append(.prefixed("  ", [.table(table)]))
         out = []
         var total = String(
-            format: "  total %@ (%.4g kWh), 90%% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
+            format: "  total %@ (%.4g kWh), 90 %% interval %@ – %@", QuantityFormat.joules(e.totalJoules), e.kWh,
             QuantityFormat.joules(e.totalLowJoules), QuantityFormat.joules(e.totalHighJoules))
         if e.totalJoules > 0 {
             total += String(
-                format: "; %.0f%% measured, %.0f%% ESTIMATED", e.measuredJoules / e.totalJoules * 100,
+                format: "; %.0f %% measured, %.0f %% ESTIMATED", e.measuredJoules / e.totalJoules * 100,
                 e.estimatedJoules / e.totalJoules * 100)
         }
         out.append(total)
         if let a = e.attribution {
             out.append(
                 String(
-                    format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f%%) → %@ of %@ CPU energy attributed",
+                    format: "  process tree: %.2f CPU-s of %.2f host busy CPU-s (%.0f %%) → %@ of %@ CPU energy attributed",
                     a.treeCPUSeconds, a.hostBusyCPUSeconds, a.share * 100, QuantityFormat.joules(a.attributedCPUJoules),
                     QuantityFormat.joules(a.hostCPUJoules)))
             if let detail = a.methodDetail { out.append("    attributed by \(detail)") }
@@ -50,7 +50,7 @@ public enum RunReport {
             }
         }
         for c in e.crossChecks {
-            let difference = c.relativeDifference.map { String(format: "%+.2f%%", $0 * 100) } ?? "the counted reading saw no energy"
+            let difference = c.relativeDifference.map { String(format: "%+.2f %%", $0 * 100) } ?? "the counted reading saw no energy"
             out.append(
                 String(
                     format: "  cross-check %@: %@ by %@, against %@ by %@ (%@)", c.device, QuantityFormat.joules(c.checkJoules),
@@ -95,7 +95,7 @@ public enum RunReport {
         if let o = e.samplerOverhead {
             out.append(
                 String(
-                    format: "  sampler: %d readings every %g s, %.4f%% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
+                    format: "  sampler: %d readings every %g s, %.4f %% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
         }
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
             // With phases, the whole run's figure includes what lies between them (idle, probes, warm-up): say so.
@@ -125,7 +125,7 @@ public enum RunReport {
                     line += String(format: ", %.4g g CO2e/token", j * f.carbon.total.grams / f.energy.totalJoules)
                 }
             }
-            if p.joules > 0, p.estimatedJoules > 0 { line += String(format: " (%.0f%% ESTIMATED)", p.estimatedJoules / p.joules * 100) }
+            if p.joules > 0, p.estimatedJoules > 0 { line += String(format: " (%.0f %% ESTIMATED)", p.estimatedJoules / p.joules * 100) }
             if p.unclosed > 0 { line += "; \(p.unclosed) never ended (counted to the last reading)" }
             out.append(line)
         }
