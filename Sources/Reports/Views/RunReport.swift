@@ -95,7 +95,8 @@ public enum RunReport {
         if let o = e.samplerOverhead {
             out.append(
                 String(
-                    format: "  sampler: %d readings every %g s, %.4f %% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100))
+                    format: "  sampler: %d readings every %g s, %.4f %% of one core", o.ticks, o.intervalSeconds, o.fractionOfOneCore * 100)
+            )
         }
         if let tokens = f.tokens, let j = f.joulesPerToken, let g = f.gramsPerToken {
             // With phases, the whole run's figure includes what lies between them (idle, probes, warm-up): say so.
