@@ -62,22 +62,25 @@ final class WorkerPoolTests: EngineTestCase {
         }
     }
 
+    /// y = W·x over `threads` threads by the pool (`kind` 2: W [N, K] output-major; 3: W [K, N] input-major).
+    static func product(_ kind: Int32, _ weights: [Float], _ x: [Float], N: Int, K: Int, threads: Int32) -> [Float] {
+        var y = [Float](repeating: .nan, count: N)
+        weights.withUnsafeBufferPointer { w in
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    wp_gemv_parallel_into(kind, w.baseAddress!, nil, x.baseAddress!, y.baseAddress!, N, K, threads, 0)
+                }
+            }
+        }
+        return y
+    }
+
     /// A product split over two threads adds the same sums in the same order whichever thread runs each share, so under
     /// contention it equals the uncontended result bit for bit.
     func testProductsUnderContentionEqualTheUncontendedOnes() {
         let (N, K) = (1_001, 259)
         let weights = randomFloats(N * K, seed: 5, scale: 1), x = randomFloats(K, seed: 6, scale: 1)
-        func product(_ kind: Int32) -> [Float] {
-            var y = [Float](repeating: .nan, count: N)
-            weights.withUnsafeBufferPointer { w in
-                x.withUnsafeBufferPointer { x in
-                    y.withUnsafeMutableBufferPointer { y in
-                        wp_gemv_parallel_into(kind, w.baseAddress!, nil, x.baseAddress!, y.baseAddress!, N, K, 2, 0)
-                    }
-                }
-            }
-            return y
-        }
+        func product(_ kind: Int32) -> [Float] { Self.product(kind, weights, x, N: N, K: K, threads: 2) }
         let expected = [Int32(2), 3].map(product)
         whileOtherThreadsHoldTheCores { round in
             for (index, kind) in [Int32(2), 3].enumerated() where product(kind) != expected[index] {
@@ -152,17 +155,7 @@ final class WorkerPoolTests: EngineTestCase {
     func testProductsWhileBackingOffEqualTheOthers() throws {
         let (N, K) = (1_001, 259)
         let weights = randomFloats(N * K, seed: 7, scale: 1), x = randomFloats(K, seed: 8, scale: 1)
-        func product(_ kind: Int32) -> [Float] {
-            var y = [Float](repeating: .nan, count: N)
-            weights.withUnsafeBufferPointer { w in
-                x.withUnsafeBufferPointer { x in
-                    y.withUnsafeMutableBufferPointer { y in
-                        wp_gemv_parallel_into(kind, w.baseAddress!, nil, x.baseAddress!, y.baseAddress!, N, K, 2, 0)
-                    }
-                }
-            }
-            return y
-        }
+        func product(_ kind: Int32) -> [Float] { Self.product(kind, weights, x, N: N, K: K, threads: 2) }
         wp_pool_set_backoff(1)
         let expected = [Int32(2), 3].map(product)
         guard holdUpAWorker(milliseconds: 10) else { throw XCTSkip("no worker took a part in 50 jobs") }
@@ -171,14 +164,7 @@ final class WorkerPoolTests: EngineTestCase {
         XCTAssertEqual(PoolBackoff.current.since(before).backedOff, 2, "both products ran while the pool backed off")
         XCTAssertEqual(backedOff, expected)
         // The single-threaded split differs from the two-part one: the comparison above is not trivially equal.
-        var single = [Float](repeating: .nan, count: N)
-        weights.withUnsafeBufferPointer { w in
-            x.withUnsafeBufferPointer { x in
-                single.withUnsafeMutableBufferPointer { y in
-                    wp_gemv_parallel_into(3, w.baseAddress!, nil, x.baseAddress!, y.baseAddress!, N, K, 1, 0)
-                }
-            }
-        }
+        let single = Self.product(3, weights, x, N: N, K: K, threads: 1)
         XCTAssertNotEqual(single, expected[1], "a one-part input-major product sums in another order")
     }
 

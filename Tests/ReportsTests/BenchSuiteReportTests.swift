@@ -13,15 +13,7 @@ final class BenchSuiteReportTests: XCTestCase {
     /// workload's windows.
     func reportLines(idleWatts: Double, workWatts: Double) throws -> [String] {
         let dir = try TestScratch.folder(name + "-\(idleWatts)").path
-        let corpus = dir + "/corpus.txt"
-        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
-            toFile: corpus, atomically: false, encoding: .utf8)
-        try """
-        {"schema": 1, "name": "t", "model": {"architecture": "gpt2", "layers": 1, "width": 32, "heads": 2},
-         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
-         "phases": {"train": {"batch": 2, "sequence": 16, "steps": 2, "evaluationBatches": 1}}}
-        """.write(toFile: dir + "/t.json", atomically: false, encoding: .utf8)
-        let plan = try BenchPlan.make(arguments: [dir + "/t.json"], workloadsDirectory: dir, repeats: 2, idleSeconds: 0.02)
+        let plan = try oneWorkloadPlan("gpt2", in: dir)
         let ledger = try Ledger(path: dir + "/l.sqlite")
         let settings = FootprintSettings(
             region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)

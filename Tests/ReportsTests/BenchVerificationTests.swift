@@ -10,22 +10,9 @@ import XCTest
 /// `verify` recomputes a benchmark's recorded summary from its samples: a summary that was recorded wrong (with the
 /// chain intact, so only the recomputation can tell) is a mismatch naming where it differs.
 final class BenchVerificationTests: XCTestCase {
-    /// A one-workload plan (`architecture`, 1 layer × 32, two training steps, 2 repeats) on a small corpus in `dir`.
-    func plan(_ architecture: String, in dir: String) throws -> BenchPlan {
-        let corpus = dir + "/corpus.txt"
-        try String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 80).write(
-            toFile: corpus, atomically: false, encoding: .utf8)
-        try """
-        {"schema": 1, "name": "t", "model": {"architecture": "\(architecture)", "layers": 1, "width": 32, "heads": 2},
-         "data": {"corpus": "\(corpus)", "tokenizer": "byte"},
-         "phases": {"train": {"batch": 2, "sequence": 16, "steps": 2, "evaluationBatches": 1}}}
-        """.write(toFile: dir + "/t.json", atomically: false, encoding: .utf8)
-        return try BenchPlan.make(arguments: [dir + "/t.json"], workloadsDirectory: dir, repeats: 2, idleSeconds: 0.02)
-    }
-
     func testRecordedSummaryIsRecomputedAndAWrongOneIsCaught() throws {
         let dir = try TestScratch.folder(name).path
-        let plan = try plan("llama", in: dir)
+        let plan = try oneWorkloadPlan("llama", in: dir)
         let carbon = try CarbonData.bundled()
         let region = RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil)
         func benchRun(tamper: Bool) throws -> VerifyReport.Row {
@@ -56,7 +43,7 @@ final class BenchVerificationTests: XCTestCase {
     /// (nor called different), and verify says why.
     func testASummaryUnderNewerRulesIsNotRecomputed() throws {
         let dir = try TestScratch.folder(name).path
-        let plan = try plan("gpt2", in: dir)
+        let plan = try oneWorkloadPlan("gpt2", in: dir)
         let ledger = try Ledger(path: dir + "/l.sqlite")
         let settings = FootprintSettings(
             region: RegionResolution.resolve(flag: "FR", environment: [:], configValue: nil), site: nil, pue: nil)
