@@ -70,15 +70,17 @@ static const long spin_limit = 50000;
    time slices (about 4 ms here) against steps of 0.1–30 ms: a worker that loses its core while it runs a unit leaves
    the caller waiting for it, and a spinning worker takes turns with the caller itself. Beside one shell busy loop on two
    cores, 9 % of a 0.86 M-parameter GPT-2's decode steps took 3–8 ms and two threads decoded 2.5× slower than one
-   (which has a core to itself beside the loop); GPT-2 124M's steps took 31 ms against 22 on one thread. So the next
-   jobs run on one thread fewer (down to the caller alone), for `backoff_first`, doubling up to `backoff_last` while it
-   recurs within a period of coming back, when either
+   (which has a core to itself beside the loop); GPT-2 124M's steps took 31 ms against 22 on one thread. So a job asking
+   for two threads runs on the caller alone (nothing published: the worker sleeps once its spin ends), for
+   `backoff_first`, doubling up to `backoff_last` while it recurs within a period of coming back, when either
    - the caller waits for another thread's unit past the spin limit and longer than twice the time it worked itself plus
      `stall_margin` (that thread lost its core: a stall), or
    - over a window of at least `window_ns`, the caller waited for a core more than `delay_share` of the time (its run
      delay in /proc/thread-self/schedstat, Linux's scheduler statistics).
-   Jobs keep their split into parts, so the results do not change bit for bit; the workers left out sleep once their
-   spin ends. WATTPRINT_POOL_BACKOFF=off turns it off. State under `caller`; `wp_pool_backoff_counts` reads the counters. */
+   Jobs keep their split into parts, so the results do not change bit for bit. Jobs on more threads never back off: a
+   worker left out would keep spinning for the next job, so one thread fewer would free no core (not measured: this
+   project's machine has two). WATTPRINT_POOL_BACKOFF=off turns it off. State under `caller`; `wp_pool_backoff_counts`
+   reads the counters. */
 static const long long stall_margin = 1000000, backoff_first = 25000000, backoff_last = 1000000000, window_ns = 10000000;
 static const double delay_share = 0.15;
 static int backoff_enabled = -1;
@@ -124,7 +126,13 @@ static long long caller_run_delay(void) {
     if (schedstat_fd < 0) return -1;
     char text[96];
     ssize_t n = pread(schedstat_fd, text, sizeof text - 1, 0);
-    if (n <= 0) return -1;
+    if (n <= 0) {
+        /* Opened again at the next window. */
+        close(schedstat_fd);
+        schedstat_fd = -1;
+        schedstat_thread = 0;
+        return -1;
+    }
     text[n] = 0;
     unsigned long long running, waiting;
     return sscanf(text, "%llu %llu", &running, &waiting) == 2 ? (long long)waiting : -1;
@@ -135,6 +143,7 @@ void wp_pool_set_backoff(int enabled) {
     backoff_enabled = enabled != 0;
     backoff_until = 0;
     backoff_period = 0;
+    window_start = 0;
     pthread_mutex_unlock(&caller);
 }
 
@@ -144,7 +153,9 @@ static int backoff_active(int threads, long long now) {
         const char *setting = getenv("WATTPRINT_POOL_BACKOFF");
         backoff_enabled = !(setting && strcmp(setting, "off") == 0);
     }
-    if (!backoff_enabled) return threads;
+    /* On more threads a worker left out of a job keeps spinning for the next one, so one thread fewer frees no core:
+       only two threads back off (to the caller alone, when nothing is published and the worker sleeps). */
+    if (!backoff_enabled || threads != 2) return threads;
     if (backoff_until != 0) {
         if (now < backoff_until) return backoff_threads < threads ? backoff_threads : threads;
         backoff_until = 0;
@@ -362,7 +373,7 @@ static void run_job(job_t j, int threads) {
         atomic_store(&caller_sleeping, 0);
         pthread_mutex_unlock(&finish_lock);
         long long woken = now_ns();
-        if (backoff_enabled && woken - worked > 2 * (worked - start) + stall_margin) backoff_begin(j.active, woken);
+        if (backoff_enabled && j.active == 2 && woken - worked > 2 * (worked - start) + stall_margin) backoff_begin(j.active, woken);
     }
     /* Closed: no unit index is below a job's count, so a worker that copied this job and has yet to claim cannot
        claim once the next job is being written (with a copy mixing the two jobs, a larger count would have let it). */

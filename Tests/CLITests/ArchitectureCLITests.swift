@@ -341,7 +341,7 @@ final class ArchitectureCLITests: XCTestCase {
         record.bench.poolBackoff = PoolBackoff(jobs: 200, backedOff: 50, backoffs: 3)
         XCTAssertTrue(
             lines().contains(
-                "pool         25.0 % of the engine pool's 200 parallel jobs ran on fewer threads than asked: other processes held the cores (3 backoffs; WATTPRINT_POOL_BACKOFF=off keeps every thread)"
+                "pool         25.0 % of the engine pool's 200 parallel jobs ran on one thread: the pool was held up, a worker losing its core mid-job or the caller waiting for one (other processes, or more runnable threads than cores; 3 backoffs; WATTPRINT_POOL_BACKOFF=off keeps every thread)"
             ), lines().joined(separator: "\n"))
         record.bench.stepSeconds = [0.001, 0.002]
         XCTAssertTrue(lines().contains { $0.hasSuffix("(all: 1.0, 2.0)") })

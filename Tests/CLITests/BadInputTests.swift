@@ -42,6 +42,10 @@ final class BadInputTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains("is not a run id: ids count from 1"), "\(arguments): \(r.stderr)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing was opened")
+        // Elsewhere a lone negative number stays where it was: `run` does not take it for a command to execute.
+        let run = try CLI.run(["run", "-5", "--ledger", ledger])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ledger), "nothing ran: \(run.stderr)")
     }
 
     /// `compare` of recorded runs cannot change their region: the flag is refused with where to look instead.

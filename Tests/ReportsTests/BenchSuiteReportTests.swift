@@ -30,8 +30,10 @@ final class BenchSuiteReportTests: XCTestCase {
         let energy = try XCTUnwrap(
             drawingLess.first { $0.contains("energy") && $0.contains("(dynamic -") }, drawingLess.joined(separator: "\n"))
         XCTAssertTrue(energy.hasSuffix("per repeat, median"), energy)
-        XCTAssertTrue(drawingLess.contains { $0.hasSuffix(BenchSuiteReport.negativeDynamicNote) }, drawingLess.joined(separator: "\n"))
+        XCTAssertTrue(
+            drawingLess.contains { $0.hasSuffix(BenchSuiteReport.negativeDynamicNote(["test:package"])) },
+            drawingLess.joined(separator: "\n"))
         let drawingMore = try reportLines(idleWatts: 5, workWatts: 20)
-        XCTAssertFalse(drawingMore.contains { $0.contains("negative dynamic energy") }, drawingMore.joined(separator: "\n"))
+        XCTAssertFalse(drawingMore.contains { $0.contains("dynamic energy below zero") }, drawingMore.joined(separator: "\n"))
     }
 }

@@ -39,8 +39,8 @@ void wp_gemv_parallel(int kind, const void *w, const float *scales, const float 
    calls the pool, or a second caller while one holds it, runs its parts on its own thread in order. */
 typedef void (*wp_pool_function)(void *context, long part);
 void wp_pool_run(long parts, wp_pool_function function, void *context, int threads);
-/* Jobs that used the workers since the process started, how many of them ran on fewer threads because the pool was
-   backing off (other processes held the cores: gemv_pool.c), and the times it began backing off. */
+/* Jobs that used the workers since the process started, how many of them ran on the caller alone because the pool was
+   backing off (a worker lost its core mid-job, or the caller waited for one: gemv_pool.c), and the times it began. */
 void wp_pool_backoff_counts(long *jobs, long *backed_off, long *backoffs);
 /* Turns the backing off on (1) or off (0) for the rest of the process, over WATTPRINT_POOL_BACKOFF, ending any under way:
    for tests that need every thread to take part under contention. Not from inside a part (it takes the caller's lock). */

@@ -108,9 +108,8 @@ public struct BenchResult: Codable, Sendable {
     public var activeParameterCount: Int?
     /// Tokens routed to each expert over the timed steps, summed over layers (mixture of experts only).
     public var expertLoad: [Int]?
-    /// The engine pool's jobs over the phase's steps (warm-up and paired steps included) and how many ran on fewer
-    /// threads because a worker had lost its core to another process (`PoolBackoff`); nil in records from before it
-    /// was kept.
+    /// The engine pool's jobs over the phase's steps (warm-up and paired steps included) and how many ran on the caller
+    /// alone because the pool was held up (`PoolBackoff`); nil in records from before it was kept.
     public var poolBackoff: PoolBackoff?
 
     /// Adds the router's assignments between two cumulative counts (`from` nil: `to` is one pass's own).

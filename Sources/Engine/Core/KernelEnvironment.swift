@@ -11,8 +11,12 @@ public enum KernelEnvironment {
     /// AVX-512 BF16/VNNI (3) variant, clamped to what the CPU runs (`gemv_quantized.c`); below 2 it also keeps products of
     /// many rows on sgemm, as the engine's fp32 kernel is AVX-512F.
     public static let quantKernel = "WATTPRINT_QUANT_KERNEL"
+    /// `off` keeps every thread of the engine's pool taking part whatever else runs; `on` (the default) lets it back off to
+    /// one thread while other threads hold the cores (`PoolBackoff`, `gemv_pool.c`).
+    public static let poolBackoff = "WATTPRINT_POOL_BACKOFF"
 
     static let matmulChoices = ["engine", "sgemm"]
+    static let poolBackoffChoices = ["on", "off"]
     static let quantChoices = ["0", "1", "2", "3"]
 
     /// What is wrong with the variables in `environment`, one line each with its fix; empty when all are unset (or empty,
@@ -33,6 +37,11 @@ public enum KernelEnvironment {
         if let value = environment[quantKernel], !quantChoices.contains(value) {
             found.append(
                 "\(quantKernel)=\(value) is not a kernel level; set it to 0 (portable), 1 (AVX2), 2 (AVX-512F) or 3 (AVX-512 BF16/VNNI), or unset it"
+            )
+        }
+        if let value = environment[poolBackoff], !poolBackoffChoices.contains(value) {
+            found.append(
+                "\(poolBackoff)=\(value) is not a setting; set it to off (every pool thread always takes part) or on (the default: back off while other threads hold the cores), or unset it"
             )
         }
         return found

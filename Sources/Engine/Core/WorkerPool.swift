@@ -28,12 +28,12 @@ enum WorkerPool {
 /// The pool's jobs and its backing off (`gemv_pool.c`). With more runnable threads than cores, a worker that loses its
 /// core mid-job leaves the caller waiting a time slice (milliseconds), and a spinning worker takes turns with the caller;
 /// so when the caller waits for a preempted worker, or waits for a core itself more than 15 % of 10 ms, the pool runs the
-/// next jobs on one thread fewer for 25 ms, doubling up to 1 s while it recurs. Counts since the process started;
-/// `since` gives a span's.
+/// next two-thread jobs on the caller alone for 25 ms, doubling up to 1 s while it recurs (jobs on more threads never
+/// back off). Counts since the process started; `since` gives a span's.
 public struct PoolBackoff: Codable, Sendable, Equatable {
     /// Jobs handed to the pool's threads (products and parallel passes that asked for more than one thread).
     public var jobs: Int
-    /// Of them, jobs run on fewer threads than asked for because the pool was backing off.
+    /// Of them, jobs run on the caller alone because the pool was backing off.
     public var backedOff: Int
     /// Times the pool began backing off.
     public var backoffs: Int

@@ -133,7 +133,7 @@ public enum BenchReport {
         )
         if let pool = r.poolBackoff, pool.backedOff > 0 {
             lines.append(
-                "pool         \(QuantityFormat.fixed(100 * Double(pool.backedOff) / Double(max(1, pool.jobs)), 1)) % of the engine pool's \(QuantityFormat.grouped(pool.jobs)) parallel jobs ran on fewer threads than asked: other processes held the cores (\(QuantityFormat.counted(pool.backoffs, "backoff")); WATTPRINT_POOL_BACKOFF=off keeps every thread)"
+                "pool         \(QuantityFormat.fixed(100 * Double(pool.backedOff) / Double(max(1, pool.jobs)), 1)) % of the engine pool's \(QuantityFormat.grouped(pool.jobs)) parallel jobs ran on one thread: the pool was held up, a worker losing its core mid-job or the caller waiting for one (other processes, or more runnable threads than cores; \(QuantityFormat.counted(pool.backoffs, "backoff")); WATTPRINT_POOL_BACKOFF=off keeps every thread)"
             )
         }
         if let load = r.expertLoad, !load.isEmpty {

@@ -22,8 +22,10 @@ public enum BenchSuiteReport {
 
     /// Why a channel's dynamic energy can be below zero: it is the workload's energy less the idle baseline's power over
     /// the same time, and a channel that barely moves with load (memory, here) can read less during the work than idle.
-    public static let negativeDynamicNote =
-        "a negative dynamic energy: that channel drew less during the workload than the idle baseline's power over the same time; it barely moves with load, so its dynamic part is within its noise"
+    /// - Parameter channels: the keys of the channels whose dynamic energy is negative.
+    public static func negativeDynamicNote(_ channels: [String]) -> String {
+        "\(channels.joined(separator: ", ")): dynamic energy below zero, less during the workload than the idle baseline's power over the same time; within the noise for a channel that barely moves with load, else a sign the idle power moved (an idle drift flag says so)"
+    }
 
     public static func build(_ record: Record) -> Report {
         let a = record.analysis
@@ -111,9 +113,8 @@ public enum BenchSuiteReport {
                             "\(c.key) \(QuantityFormat.joules(c.joules))"
                                 + (c.dynamicJoules.map { " (dynamic \(QuantityFormat.joules($0)))" } ?? "")
                         }.joined(separator: "; ") + " per repeat, median"))
-                if w.channels.contains(where: { ($0.dynamicJoules ?? 0) < 0 }) {
-                    fields.append(Field("", Self.negativeDynamicNote))
-                }
+                let negative = w.channels.filter { ($0.dynamicJoules ?? 0) < 0 }.map(\.key)
+                if !negative.isEmpty { fields.append(Field("", Self.negativeDynamicNote(negative))) }
             }
             blocks.append(.prefixed("  ", [.fields(fields)]))
             let flags = w.flags + w.phases.flatMap(\.flags)

@@ -1,13 +1,17 @@
 /// Joins an option and a negative number after it (`--energy -5kWh` → `--energy=-5kWh`) so the command's own checks
 /// say what is wrong with the value: ArgumentParser reads a word starting with `-` as another option, and reported the
-/// option's value as missing. A negative number standing alone (`show -1`) is a positional argument, moved after a `--`
-/// at the end (`show -- -1`) so it reaches the command's check instead of reading as an unknown option; where the
-/// arguments already hold a `--` (a wrapped command), it stays. Only words before a wrapped command's `--` change; a
-/// `--name=value` stays as it is.
+/// option's value as missing. A negative number standing alone after a command whose positional arguments are run ids
+/// (`show -1`, `verify 3 -2`) is moved after a `--` at the end (`show -- -1`), so it reaches the command's check
+/// ("ids count from 1") instead of reading as an unknown option; other commands keep their words in place (`run -5`
+/// must not become a command to execute). Only words before a wrapped command's `--` change; a `--name=value` stays
+/// as it is.
 enum NegativeValues {
+    /// Commands whose positional arguments are run ids only.
+    static let runIDCommands: Set<String> = ["show", "verify"]
+
     static func joined(_ arguments: [String]) -> [String] {
         let words = optionValuesJoined(arguments)
-        guard !words.contains("--") else { return words }
+        guard let command = words.first, runIDCommands.contains(command), !words.contains("--") else { return words }
         let standing = words.filter(looksNegative)
         return standing.isEmpty ? words : words.filter { !looksNegative($0) } + ["--"] + standing
     }
