@@ -27,7 +27,6 @@ typedef struct {
     float *y;
     long n, k; /* kind 4: n is the number of parts `function` runs */
     int parts;
-    int active; /* threads taking part (the caller and workers 1…active−1); fewer than `parts` while backing off */
     int accumulate; /* fp32 only: y += W·x instead of y = W·x */
     float *partials; /* kind 3: parts 1… write their sums here, `stride` floats apart, for the caller to add to y */
     long stride;
@@ -85,7 +84,6 @@ static const long long stall_margin = 1000000, backoff_first = 25000000, backoff
 static const double delay_share = 0.15;
 static int backoff_enabled = -1;
 static long long backoff_until, backoff_period = 0, backoff_resumed;
-static int backoff_threads;
 static atomic_long backoffs_begun, jobs_backed_off, jobs_run;
 /* The caller's scheduler statistics: its file, the thread it describes, and the window's start. */
 static int schedstat_fd = -1;
@@ -104,13 +102,12 @@ void wp_pool_backoff_counts(long *jobs, long *backed_off, long *backoffs) {
     *backoffs = atomic_load(&backoffs_begun);
 }
 
-/* Backs off from a job run on `active` threads, at `now`. */
-static void backoff_begin(int active, long long now) {
+/* Backs off from two-thread jobs, at `now`. */
+static void backoff_begin(long long now) {
     atomic_fetch_add(&backoffs_begun, 1);
     /* Back again and held up within a period: the other process is still there, so stay away longer. */
     int recurring = backoff_period > 0 && now - backoff_resumed < backoff_period;
     backoff_period = recurring ? (backoff_period * 2 < backoff_last ? backoff_period * 2 : backoff_last) : backoff_first;
-    backoff_threads = active > 1 ? active - 1 : 1;
     backoff_until = now + backoff_period;
 }
 
@@ -147,17 +144,17 @@ void wp_pool_set_backoff(int enabled) {
     pthread_mutex_unlock(&caller);
 }
 
-/* Threads to use for a job asking for `threads`, at `now`. */
-static int backoff_active(int threads, long long now) {
+/* Whether a job asking for `threads` runs on the caller alone, at `now`. */
+static int backing_off(int threads, long long now) {
     if (backoff_enabled < 0) {
         const char *setting = getenv("WATTPRINT_POOL_BACKOFF");
         backoff_enabled = !(setting && strcmp(setting, "off") == 0);
     }
     /* On more threads a worker left out of a job keeps spinning for the next one, so one thread fewer frees no core:
        only two threads back off (to the caller alone, when nothing is published and the worker sleeps). */
-    if (!backoff_enabled || threads != 2) return threads;
+    if (!backoff_enabled || threads != 2) return 0;
     if (backoff_until != 0) {
-        if (now < backoff_until) return backoff_threads < threads ? backoff_threads : threads;
+        if (now < backoff_until) return 1;
         backoff_until = 0;
         backoff_resumed = now;
         window_start = 0;
@@ -168,11 +165,11 @@ static int backoff_active(int threads, long long now) {
         window_start = delay >= 0 ? now : 0;
         window_delay = delay;
         if (held_up) {
-            backoff_begin(threads, now);
-            return backoff_threads;
+            backoff_begin(now);
+            return 1;
         }
     }
-    return threads;
+    return 0;
 }
 
 static unsigned long generation_of(unsigned long word) { return word >> 32; }
@@ -259,7 +256,7 @@ static void *worker(void *arg) {
            and the copy goes unused. The fence keeps the copy before `work`'s load of the word. */
         job_t local = job;
         atomic_thread_fence(memory_order_acquire);
-        if (index < local.active) work(&local, g);
+        if (index < local.parts) work(&local, g);
     }
     return 0;
 }
@@ -272,14 +269,14 @@ void wp_gemv_parallel(int kind, const void *w, const float *scales, const float 
 
 void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
                            int accumulate) {
-    run_job((job_t){kind, w, scales, x, y, n, k, 1, 0, accumulate, 0, 0, 0, 0}, threads);
+    run_job((job_t){kind, w, scales, x, y, n, k, 1, accumulate, 0, 0, 0, 0}, threads);
 }
 
 void wp_pool_run(long parts, wp_pool_function function, void *context, int threads) {
     if (parts <= 0) return;
     /* Unit indices are 32 bits, the top one marking a closed job. */
     if (parts >= 0xffffffffL) threads = 1;
-    run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, 0, 0, function, context}, threads < parts ? threads : (int)parts);
+    run_job((job_t){4, 0, 0, 0, 0, parts, 0, 1, 0, 0, 0, function, context}, threads < parts ? threads : (int)parts);
 }
 
 /* Adds kind 3's partial sums into y and lets the next caller in. */
@@ -339,11 +336,11 @@ static void run_job(job_t j, int threads) {
         j.partials = partials;
     }
     long long start = now_ns();
-    j.active = backoff_active(j.parts, start);
+    int alone = backing_off(j.parts, start);
     long units = units_of(&j);
     atomic_fetch_add_explicit(&jobs_run, 1, memory_order_relaxed);
-    if (j.active < j.parts) atomic_fetch_add_explicit(&jobs_backed_off, 1, memory_order_relaxed);
-    if (j.active <= 1) {
+    if (alone) {
+        atomic_fetch_add_explicit(&jobs_backed_off, 1, memory_order_relaxed);
         /* The caller alone: nothing is published, so the workers sleep once their spin ends. */
         for (long u = 0; u < units; u++) run_part(&j, u);
         finish(&j);
@@ -373,7 +370,7 @@ static void run_job(job_t j, int threads) {
         atomic_store(&caller_sleeping, 0);
         pthread_mutex_unlock(&finish_lock);
         long long woken = now_ns();
-        if (backoff_enabled && j.active == 2 && woken - worked > 2 * (worked - start) + stall_margin) backoff_begin(j.active, woken);
+        if (backoff_enabled && j.parts == 2 && woken - worked > 2 * (worked - start) + stall_margin) backoff_begin(woken);
     }
     /* Closed: no unit index is below a job's count, so a worker that copied this job and has yet to claim cannot
        claim once the next job is being written (with a copy mixing the two jobs, a larger count would have let it). */
