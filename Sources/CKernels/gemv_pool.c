@@ -32,6 +32,7 @@ typedef struct {
     long stride;
     wp_pool_function function;
     void *context;
+    long block; /* kind 2: inputs per block of a blocked matrix (`wp_gemv_rows_blocked_into`); 0 for one block of k */
 } job_t;
 
 /* The current job and the claim on its units, one 64-bit word: the job's generation in the high 32 bits, the next
@@ -194,7 +195,13 @@ static void run_part(const job_t *j, long part) {
     long first = j->n * part / j->parts, last = j->n * (part + 1) / j->parts;
     if (last <= first) return;
     if (j->kind == 2) {
-        wp_gemv_f32_rows((const float *)j->w + first * j->k, j->k, j->x, j->y + first, last - first, j->k, j->accumulate);
+        /* Each block [n, block] in turn, this part's rows of it: a contiguous stretch of each block. */
+        long block = j->block > 0 ? j->block : j->k;
+        for (long b0 = 0; b0 < j->k; b0 += block) {
+            long width = j->k - b0 < block ? j->k - b0 : block;
+            wp_gemv_f32_rows((const float *)j->w + b0 * j->n + first * width, width, j->x + b0, j->y + first, last - first, width,
+                             j->accumulate || b0 > 0);
+        }
     } else if (j->kind == 0) {
         wp_gemv_bf16((const uint16_t *)j->w + first * j->k, j->x, j->y + first, last - first, j->k);
     } else {
@@ -270,6 +277,10 @@ void wp_gemv_parallel(int kind, const void *w, const float *scales, const float 
 void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const float *x, float *y, long n, long k, int threads,
                            int accumulate) {
     run_job((job_t){kind, w, scales, x, y, n, k, 1, accumulate, 0, 0, 0, 0}, threads);
+}
+
+void wp_gemv_rows_blocked_into(const float *w, const float *x, float *y, long n, long k, long block, int threads, int accumulate) {
+    run_job((job_t){2, w, 0, x, y, n, k, 1, accumulate, 0, 0, 0, 0, block}, threads);
 }
 
 void wp_pool_run(long parts, wp_pool_function function, void *context, int threads) {

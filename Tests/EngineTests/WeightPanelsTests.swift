@@ -81,18 +81,21 @@ final class WeightPanelsTests: EngineTestCase {
         }
     }
 
-    /// A session that prefills one chunk and then decodes never packs: no second copy of the weights.
+    /// A session that prefills one chunk and then decodes packs nothing for prefill: its only copies are the matrices
+    /// laid out in rows for decoding (`DecodeRows`: GPT-2's input-major block matrices).
     func testOnePromptThenDecodingPacksNothing() throws {
         let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 64), seed: 3)
         let session = InferenceSession(model: gpt2, maxBatch: 1, maxChunk: 32)
         let empty = session.stateBytes
         _ = try session.prefill(sequence: 0, tokens: randomTokens(32, vocabulary: 100, seed: 5))
-        for t in 0..<4 { try session.decode([(sequence: 0, token: Int32(t))]) }
         XCTAssertEqual(session.stateBytes, empty)
+        for t in 0..<4 { try session.decode([(sequence: 0, token: Int32(t))]) }
+        let rows = DecodeRows.enabled ? 2 * (64 * 192 + 64 * 64 + 2 * 64 * 256) * 4 : 0
+        XCTAssertEqual(session.stateBytes, empty + rows)
         if WeightPanels.available {
             // A second prompt of as many rows does pack.
             _ = try session.prefill(sequence: 0, tokens: randomTokens(16, vocabulary: 100, seed: 6))
-            XCTAssertGreaterThan(session.stateBytes, empty)
+            XCTAssertGreaterThan(session.stateBytes, empty + rows)
             // A session for repeated prefills (a benchmark) packs on the first.
             let eager = InferenceSession(model: gpt2, maxBatch: 1, maxChunk: 32, packingCall: 1)
             _ = try eager.prefill(sequence: 0, tokens: randomTokens(32, vocabulary: 100, seed: 5))

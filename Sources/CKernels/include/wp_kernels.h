@@ -57,6 +57,17 @@ void wp_gemv_parallel_into(int kind, const void *w, const float *scales, const f
 void wp_gemv_f32_rows(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
 void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, long n, long k, int accumulate);
 
+/* A matrix laid out for one-row products (decode): output-major rows cut into blocks of `block` inputs (the last may be
+   narrower), block after block, each [n, width] row-major: element (r, c) of W [n, k] lies at
+   b·n + r·width + (c − b), b the start of c's block and width its width. `wp_rows_block(k)` is the width used: k itself up
+   to 1,024 inputs (one block: plain output-major rows), else at most 768 rounded up to 16 (gemv_f32.c says why).
+   `wp_pack_rows_blocked` writes rows first..<first+count of every block from W as stored: [k, n] input-major
+   (`input_major` 1, transposed) or [n, k] output-major; threads may pack disjoint row ranges at once.
+   `wp_gemv_rows_blocked_into` is the product y[n] (+)= W·x[k] on the pool (kind 2's rows, block by block). */
+long wp_rows_block(long k);
+void wp_pack_rows_blocked(const float *w, int input_major, long n, long k, long block, long first, long count, float *out);
+void wp_gemv_rows_blocked_into(const float *w, const float *x, float *y, long n, long k, long block, int threads, int accumulate);
+
 /* Softmax of one row in place (softmax.c): row[j] = scale·e^(row[j] − max)/Σ e^(row[i] − max) over n floats, with the
    row's max and the sum of exponentials written out; `wp_softmax_max_sum` only computes those two. Both return 1 when
    done with AVX-512F, 0 (nothing written) when the CPU lacks it or a narrower kernel is forced (`wp_quant_kernel() < 2`):

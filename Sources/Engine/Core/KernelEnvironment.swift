@@ -14,9 +14,13 @@ public enum KernelEnvironment {
     /// `off` keeps every thread of the engine's pool taking part whatever else runs; `on` (the default) lets it back off to
     /// one thread while other threads hold the cores (`PoolBackoff`, `gemv_pool.c`).
     public static let poolBackoff = "WATTPRINT_POOL_BACKOFF"
+    /// `stored` has one-row products (decoding) read the weights as stored; `rows` (the default) reads a copy laid out as
+    /// output-major rows in blocks (`DecodeRows`) of the matrices stored otherwise, made once per inference session.
+    public static let decodeLayout = "WATTPRINT_DECODE_LAYOUT"
 
     static let matmulChoices = ["engine", "sgemm"]
     static let poolBackoffChoices = ["on", "off"]
+    static let decodeLayoutChoices = ["rows", "stored"]
     static let quantChoices = ["0", "1", "2", "3"]
 
     /// What is wrong with the variables in `environment`, one line each with its fix; empty when all are unset (or empty,
@@ -42,6 +46,11 @@ public enum KernelEnvironment {
         if let value = environment[poolBackoff], !poolBackoffChoices.contains(value) {
             found.append(
                 "\(poolBackoff)=\(value) is not a setting; set it to off (every pool thread always takes part) or on (the default: back off while other threads hold the cores), or unset it"
+            )
+        }
+        if let value = environment[decodeLayout], !decodeLayoutChoices.contains(value) {
+            found.append(
+                "\(decodeLayout)=\(value) is not a layout; set it to stored (decoding reads the weights as stored) or rows (the default: a copy laid out for one-row products), or unset it"
             )
         }
         return found

@@ -1,23 +1,27 @@
 // Legend: M rows, K inputs, N outputs.
 
 /// The products a block's forward runs: fp32 `MatMul` everywhere, or, for a model quantised for inference, each
-/// quantised matrix's reduced-precision kernel when a call has few rows (decoding). In inference (`inference(panels:)`:
+/// quantised matrix's reduced-precision kernel when a call has few rows (decoding). In inference (`inference(_:)`:
 /// prefill and decode) a call with many rows (prefill) runs a bf16 or int8 matrix's BF16 or VNNI kernel where the CPU
 /// has them (`QuantizedMatrix.forwardMany`), and otherwise, from `WeightPanels.minimumRows` rows, the engine's fp32
 /// kernel on the session's packed weights (`WeightPanels`, AVX-512F, from a matrix's second such call; a quantised
 /// matrix's are its dequantised values), `MatMul` where neither runs (the engine's kernel packing as it goes, or sgemm).
+/// A single fp32 row (decoding) reads the session's copy of a matrix laid out in rows (`DecodeRows`) where it has one.
 /// Outside inference (training, evaluation) every call with many rows is `MatMul` on the fp32 (or dequantised) weights,
 /// which compute the same model, so a variant's quality is its weights' alone. Keyed by the matrix's address in the
 /// parameter buffer.
 public struct MatrixProducts {
     var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
-    /// The inference session's packed weights, set by `inference(panels:)`; nil outside inference.
+    /// The inference session's packed weights and row copies, set by `inference(_:)`; nil outside inference.
     private var panels: WeightPanels?
+    private var rows: DecodeRows?
 
-    /// These products as inference runs them, packing weights into `panels` (the session's, kept for its lifetime).
-    func inference(panels: WeightPanels) -> MatrixProducts {
+    /// These products as inference runs them, copying weights into the session's `panels` and `rows` (kept for its
+    /// lifetime).
+    func inference(_ session: any PackingDecodeState) -> MatrixProducts {
         var copy = self
-        copy.panels = panels
+        copy.panels = session.panels
+        copy.rows = session.rows
         return copy
     }
 
@@ -39,6 +43,13 @@ public struct MatrixProducts {
                 return matrix.forward(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M)
             }
             if panels != nil, matrix.forwardMany(out: out.baseAddress!, inp: inp.baseAddress!, bias: b, residual: r, M: M) { return }
+        }
+        if M == 1, let rows,
+            rows.forward(
+                out: out.baseAddress!, inp: inp.baseAddress!, weight: weight.baseAddress!, bias: bias?.baseAddress,
+                residual: residual?.baseAddress, K: K, N: N, layout: layout)
+        {
+            return
         }
         if M >= WeightPanels.minimumRows, let panels,
             panels.forward(

@@ -4,9 +4,11 @@ import Glibc
 
 // Legend: M rows, K inputs, N outputs.
 
-/// A decode state that holds its session's packed weights.
+/// A decode state that holds its session's copies of the weights: packed for prefill (`panels`) and laid out in rows for
+/// decoding (`rows`).
 protocol PackingDecodeState: DecodeState {
     var panels: WeightPanels { get }
+    var rows: DecodeRows { get }
 }
 
 /// One inference session's fp32 weights packed for the engine's AVX-512F matrix kernel (`wp_f32_gemm`, groups of 48

@@ -1,11 +1,12 @@
 // Legend: S sequences (batch slots), M rows processed in one call, C channels, NH heads, L layers, T context, Vp padded vocabulary.
 
 /// GPT-2's KV cache [L][S][NH][T][hs] (keys and values, head-major as `CachedAttention` keeps them) and scratch for
-/// `maxChunk` rows, allocated once; the session's packed weights for prefill.
+/// `maxChunk` rows, allocated once; the session's copies of the weights (packed for prefill, in rows for decoding).
 final class GPT2DecodeState: DecodeState, PackingDecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
     let panels = WeightPanels()
+    let rows = DecodeRows()
     let kCache, vCache, x, ln, mean, rstd, qkv, atty, fch, lastRows, logits, scores: UnsafeMutableBufferPointer<Float>
     let rowTokens: UnsafeMutableBufferPointer<Int32>
     let rowPositions: UnsafeMutableBufferPointer<Int32>
@@ -37,7 +38,7 @@ final class GPT2DecodeState: DecodeState, PackingDecodeState {
         rowPositions.deallocate()
     }
 
-    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + panels.bytes }
+    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + panels.bytes + rows.bytes }
 }
 
 extension GPT2 {
@@ -52,7 +53,7 @@ extension GPT2 {
         guard let s = state as? GPT2DecodeState else { preconditionFailure("a GPT-2 decodes with the state it made") }
         let C = config.channels, T = config.maxSequence, Vp = config.paddedVocabularySize, p = params, A = config.attentionWidth
         let layout = AttentionLayout.fused(C: A, NH: config.heads)
-        let M = segments.reduce(0) { $0 + $1.count }, products = products.inference(panels: s.panels)
+        let M = segments.reduce(0) { $0 + $1.count }, products = products.inference(s)
         func rows(_ buffer: UnsafeMutableBufferPointer<Float>, _ width: Int) -> UnsafeMutableBufferPointer<Float> {
             UnsafeMutableBufferPointer(rebasing: buffer[0..<(M * width)])
         }

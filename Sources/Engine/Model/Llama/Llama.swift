@@ -287,14 +287,14 @@ extension Llama {
     /// x₂ = x + o(attention(RoPE(qkv(RMSNorm₁(x))))), x₃ = x₂ + MLP(RMSNorm₂(x₂)), the MLP SwiGLU or a mixture of experts.
     ///
     /// `attention` reads the rotated `b.qkv` and writes `b.atty`: the causal kernel over a (B, T) batch in training,
-    /// the KV cache in inference (`panels`, the session's: its products as `MatrixProducts.inference`). Returns the mixture's
+    /// the KV cache in inference (`session`: its products as `MatrixProducts.inference`). Returns the mixture's
     /// assignments per expert (empty for a dense block).
     func block(
         _ w: LlamaBlockTensors, input: UnsafeMutableBufferPointer<Float>, buffers b: LlamaBlockBuffers, M: Int,
-        positions: UnsafeBufferPointer<Int32>, panels: WeightPanels? = nil, attention: () -> Void
+        positions: UnsafeBufferPointer<Int32>, session: (any PackingDecodeState)? = nil, attention: () -> Void
     ) -> [Int] {
         let C = config.channels, QW = config.qkvWidth, H = config.hidden, eps = config.normEpsilon
-        let products = panels.map { self.products.inference(panels: $0) } ?? self.products
+        let products = session.map { self.products.inference($0) } ?? self.products
         RMSNorm.forward(out: b.rms1, rstd: b.rms1Rstd, inp: input, weight: w.norm1, R: M, C: C, epsilon: eps)
         products.forward(out: b.qkv, inp: b.rms1, weight: w.qkv, bias: nil, M: M, K: C, N: QW, layout: .outputMajor)
         RoPE.apply(b.qkv, R: M, rowStride: QW, headOffsets: ropeHeads, positions: positions, table: rope)

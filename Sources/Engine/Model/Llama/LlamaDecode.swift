@@ -2,11 +2,12 @@
 // per position, H hidden, L layers, T context, Vp padded vocabulary.
 
 /// A Llama's KV cache [L][S][NKV][T][hs] (grouped-query: only the NKV key/value heads, head-major) and scratch for
-/// `maxChunk` rows; the session's packed weights for prefill.
+/// `maxChunk` rows; the session's copies of the weights (packed for prefill, in rows for decoding).
 final class LlamaDecodeState: DecodeState, PackingDecodeState {
     let maxBatch: Int, maxChunk: Int
     let storage: TensorBuffer
     let panels = WeightPanels()
+    let rows = DecodeRows()
     let integers: UnsafeMutableBufferPointer<Int32>
     let kCache, vCache, x, rms, rstd, qkv, atty, gateUp, act, lastRows, logits, scores: UnsafeMutableBufferPointer<Float>
     let mixture: MixtureBuffers?
@@ -50,7 +51,7 @@ final class LlamaDecodeState: DecodeState, PackingDecodeState {
 
     deinit { integers.deallocate() }
 
-    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + panels.bytes }
+    var bytes: Int { storage.layout.count * MemoryLayout<Float>.stride + panels.bytes + rows.bytes }
 }
 
 extension Llama {
@@ -79,7 +80,7 @@ extension Llama {
         for l in 0..<config.layers {
             let layerK = s.kCache.baseAddress! + l * s.maxBatch * T * KW, layerV = s.vCache.baseAddress! + l * s.maxBatch * T * KW
             let layerCounts = block(
-                p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions), panels: s.panels
+                p.blocks[l], input: xs, buffers: buffers, M: M, positions: UnsafeBufferPointer(s.rowPositions), session: s
             ) {
                 CachedAttention.attend(
                     segments, qkv: buffers.qkv.baseAddress!, out: buffers.atty.baseAddress!, kCache: layerK, vCache: layerV,
@@ -97,7 +98,7 @@ extension Llama {
         }
         let last = UnsafeMutableBufferPointer(rebasing: s.lastRows[0..<(segments.count * C)])
         RMSNorm.forward(out: last, rstd: s.rstd, inp: last, weight: p.norm, R: segments.count, C: C, epsilon: config.normEpsilon)
-        products.inference(panels: s.panels).forward(
+        products.inference(s).forward(
             out: UnsafeMutableBufferPointer(rebasing: s.logits[0..<(segments.count * Vp)]), inp: last, weight: p.lmHead, bias: nil,
             M: segments.count, K: C, N: Vp, layout: .outputMajor)
     }
