@@ -1,7 +1,8 @@
 /* The matrix–vector products of one GPT-2 124M decode step, batch 1, on the engine's pool (Sources/CKernels/gemv_pool.c,
    gemv_f32.c): the 48 block matrices in GPT-2's input-major layout (Conv1D, W [k, n]) as the engine runs them (kind 3),
-   the same bytes read as output-major matrices (kind 2, W [n, k]: what a transposed copy would stream), and the tied LM
-   head (kind 2, 50257 × 768). Each round is held to the better of two passes of a streaming read over 256 MiB, one
+   the same bytes read as output-major matrices (kind 2, W [n, k]: what a plain transposed copy would stream), the copy
+   decoding reads (`DecodeRows`: transposed, and the MLP projection's rows of 3,072 cut into blocks of 768:
+   `wp_pack_rows_blocked`, `wp_gemv_rows_blocked_into`), and the tied LM head (kind 2, 50257 × 768). Each round is held to the better of two passes of a streaming read over 256 MiB, one
    before and one after it, since a shared VM's memory bandwidth moves between about 34 and 55–65 GB/s over seconds.
    The read is the one `model bench` measures (256-bit loads: on this project's Zen 5 VM a pass of 512-bit loads read
    12–13 % less while the VM had 55–65 GB/s to give), and the matrices lie on huge pages as the engine's weights do
@@ -81,32 +82,41 @@ int main(int argc, char **argv) {
             weights[l][m] = matrix(k[m] * n[m]);
             block_bytes += k[m] * n[m] * 4.0;
         }
+    /* The copies decoding reads, laid out in rows (and blocks) from the input-major matrices. */
+    float *rows[layers][4];
+    for (int l = 0; l < layers; l++)
+        for (int m = 0; m < 4; m++) {
+            rows[l][m] = matrix(k[m] * n[m]);
+            wp_pack_rows_blocked(weights[l][m], 1, n[m], k[m], wp_rows_block(k[m]), 0, n[m], rows[l][m]);
+        }
     float *head = matrix((long)vocabulary * width);
     probe = matrix(probe_floats);
     static float x[4 * width], y[vocabulary];
     for (int i = 0; i < 4 * width; i++) x[i] = 1;
 
-    printf("round  probe GB/s  input-major (engine)  as output-major  LM head   (GB/s, %% of the better probe around the round)\n");
-    double sum[3] = {0};
+    printf("round  probe GB/s  input-major (stored)  as output-major  decode copy      LM head   (GB/s, %% of the better probe "
+           "around the round)\n");
+    double sum[4] = {0};
     for (int r = 0; r < rounds; r++) {
-        double before = read_bandwidth(), rate[3];
-        for (int kind = 0; kind < 2; kind++) {
+        double before = read_bandwidth(), rate[4];
+        for (int kind = 0; kind < 3; kind++) {
             double start = now();
             for (int l = 0; l < layers; l++)
                 for (int m = 0; m < 4; m++)
                     if (kind == 0) wp_gemv_parallel_into(3, weights[l][m], 0, x, y, n[m], k[m], threads, 0);
-                    else wp_gemv_parallel_into(2, weights[l][m], 0, x, y, n[m], k[m], threads, 0);
+                    else if (kind == 1) wp_gemv_parallel_into(2, weights[l][m], 0, x, y, n[m], k[m], threads, 0);
+                    else wp_gemv_rows_blocked_into(rows[l][m], x, y, n[m], k[m], wp_rows_block(k[m]), threads, 0);
             rate[kind] = block_bytes / (now() - start) / 1e9;
         }
         double start = now();
         wp_gemv_parallel_into(2, head, 0, x, y, vocabulary, width, threads, 0);
-        rate[2] = (double)vocabulary * width * 4 / (now() - start) / 1e9;
+        rate[3] = (double)vocabulary * width * 4 / (now() - start) / 1e9;
         double after = read_bandwidth(), bound = before > after ? before : after;
-        printf("%5d  %10.1f  %8.1f (%5.1f %%)  %6.1f (%5.1f %%)  %5.1f (%5.1f %%)\n", r + 1, bound, rate[0], 100 * rate[0] / bound,
-               rate[1], 100 * rate[1] / bound, rate[2], 100 * rate[2] / bound);
-        for (int i = 0; i < 3; i++) sum[i] += rate[i] / bound;
+        printf("%5d  %10.1f  %8.1f (%5.1f %%)  %6.1f (%5.1f %%)  %6.1f (%5.1f %%)  %5.1f (%5.1f %%)\n", r + 1, bound, rate[0],
+               100 * rate[0] / bound, rate[1], 100 * rate[1] / bound, rate[2], 100 * rate[2] / bound, rate[3], 100 * rate[3] / bound);
+        for (int i = 0; i < 4; i++) sum[i] += rate[i] / bound;
     }
-    printf("mean share of the probe: input-major %.1f %%, as output-major %.1f %%, LM head %.1f %%\n", 100 * sum[0] / rounds,
-           100 * sum[1] / rounds, 100 * sum[2] / rounds);
+    printf("mean share of the probe: input-major %.1f %%, as output-major %.1f %%, decode copy %.1f %%, LM head %.1f %%\n",
+           100 * sum[0] / rounds, 100 * sum[1] / rounds, 100 * sum[2] / rounds, 100 * sum[3] / rounds);
     return 0;
 }

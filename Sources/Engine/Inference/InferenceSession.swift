@@ -5,8 +5,10 @@
 /// The model's `DecodeState` (its cache and scratch for `maxChunk` rows) is allocated once. Only the last row of each
 /// sequence gets logits. Where the CPU has AVX-512F, a GPT-2's or Llama's block matrices are packed for the engine's
 /// fp32 kernel on their second call with `WeightPanels.minimumRows` rows or more (the second chunk or prompt of a
-/// prefill; a second copy, 4 bytes a weight, in `stateBytes`), so a session assumes its model's weights do not change:
-/// make a new one after training. `executedFLOPs` accumulates the configuration's `forwardFLOPs` for the work done.
+/// prefill; a second copy, 4 bytes a weight, in `stateBytes`), and one-row products (decoding) read a copy of each
+/// matrix not already stored as short output-major rows, laid out that way on its first such call (`DecodeRows`: GPT-2's
+/// block matrices, Llama's down projection; also in `stateBytes`). So a session assumes its model's weights do not
+/// change: make a new one after training. `executedFLOPs` accumulates the configuration's `forwardFLOPs` for the work done.
 public final class InferenceSession {
     public let model: any DecodingModel
     public let maxBatch: Int
