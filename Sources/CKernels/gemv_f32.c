@@ -156,18 +156,27 @@ void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, lon
 
 /* Rows longer than 1,024 inputs are cut into blocks of at most 768: each block is [n, width] output-major and the blocks
    follow each other, so a product reads every block's rows with its slice of x held in L1. On this project's Zen 5 VM,
-   GPT-2 124M's MLP projection (768 rows of 3,072) read as whole rows streamed at 70–82 % of the streaming-read probe
-   while the VM had 55–65 GB/s to give, as four blocks of 768 at 89 %, on the same memory (interleaved rounds); the 124M
-   model's block matrices and LM head together at 83 % as the engine read them (input-major) and 94 % with 768 or 1,024
-   inputs a block. */
+   while it had 55–65 GB/s to give, 24 copies of GPT-2 124M's MLP projection (768 rows of 3,072) read as whole rows
+   streamed at 63–82 % of the streaming-read probe; the same memory read as 3,072 rows of 768 at 94 %, and as four blocks
+   of 768 inputs at 89 % (interleaved rounds of a C loop). The 124M model's block matrices and LM head together read at
+   83 % as stored (input-major), 86 % as plain output-major rows, and 94 % with 768 or 1,024 inputs a block (443 rounds).
+   Hence one block up to 1,024 inputs, and blocks of at most 768 beyond: k split evenly into ⌈k/768⌉ blocks, the width
+   rounded up to 16 (so never above 768). */
+long wp_rows_block(long k) {
+    if (k <= 1024) return k;
+    long blocks = (k + 767) / 768, width = (k + blocks - 1) / blocks;
+    return (width + 15) / 16 * 16;
+}
+
 /* Rows first..<last of one block's copy of an input-major W [k, n]: inputs c0..<c0+16 of each output row in one gather
-   from 16 source rows (the 16 lines stay in L1 for the next 15 outputs). */
+   from 16 source rows (the 16 lines stay in L1 for the next 15 outputs). Gather indices are 32-bit: the caller checks
+   that 16·n fits. */
 __attribute__((target("avx512f")))
 static void transpose_block_avx512(const float *w, long n, long b0, long width, long first, long last, float *dst) {
+    const __m512i index =
+        _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)n));
     long c0 = 0;
     for (; c0 + 16 <= width; c0 += 16) {
-        const __m512i index = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                                  _mm512_set1_epi32((int)n));
         const float *source = w + (b0 + c0) * n;
         for (long r = first; r < last; r++) _mm512_storeu_ps(dst + r * width + c0, _mm512_i32gather_ps(index, source + r, 4));
     }
@@ -175,14 +184,9 @@ static void transpose_block_avx512(const float *w, long n, long b0, long width, 
         for (long r = first; r < last; r++) dst[r * width + c0] = w[(b0 + c0) * n + r];
 }
 
-long wp_rows_block(long k) {
-    if (k <= 1024) return k;
-    long blocks = (k + 767) / 768, width = (k + blocks - 1) / blocks;
-    return (width + 15) / 16 * 16;
-}
-
 void wp_pack_rows_blocked(const float *w, int input_major, long n, long k, long block, long first, long count, float *out) {
     long last = first + count;
+    if (block <= 0) block = k > 0 ? k : 1;
     for (long b0 = 0; b0 < k; b0 += block) {
         long width = k - b0 < block ? k - b0 : block;
         float *dst = out + b0 * n;
@@ -193,7 +197,8 @@ void wp_pack_rows_blocked(const float *w, int input_major, long n, long k, long 
         }
         /* Transposed 16 inputs at a time: 16 source rows read side by side along this range of outputs, each destination
            line (16 inputs of one output row) written whole. Walking the outputs in tiles instead, the reads jumped from
-           source row to source row and GPT-2 124M's copy took 190 ms; with scalar moves, 145–160 ms. */
+           source row to source row and GPT-2 124M's copy took 190 ms; with scalar moves, 145–160 ms; with the gather,
+           about 100 ms. */
         if (wp_quant_kernel() >= 2 && 16 * n < 0x7fffffffL) {
             transpose_block_avx512(w, n, b0, width, first, last, dst);
             continue;

@@ -196,12 +196,14 @@ static void run_part(const job_t *j, long part) {
     if (last <= first) return;
     if (j->kind == 2) {
         /* Each block [n, block] in turn, this part's rows of it: a contiguous stretch of each block. */
-        long block = j->block > 0 ? j->block : j->k;
-        for (long b0 = 0; b0 < j->k; b0 += block) {
+        long block = j->block > 0 ? j->block : j->k, b0 = 0;
+        /* At least once, so a product over no inputs still writes its zeros. */
+        do {
             long width = j->k - b0 < block ? j->k - b0 : block;
             wp_gemv_f32_rows((const float *)j->w + b0 * j->n + first * width, width, j->x + b0, j->y + first, last - first, width,
                              j->accumulate || b0 > 0);
-        }
+            b0 += block;
+        } while (b0 < j->k);
     } else if (j->kind == 0) {
         wp_gemv_bf16((const uint16_t *)j->w + first * j->k, j->x, j->y + first, last - first, j->k);
     } else {

@@ -311,6 +311,28 @@ final class ArchitectureCLITests: XCTestCase {
         XCTAssertNotNil(paired, r.stdout)
         XCTAssertTrue(paired?.contains("% of the bandwidth read around each step, median of 3 more steps (") == true, r.stdout)
         XCTAssertTrue(paired?.hasSuffix("GB/s), outside the energy window") == true, r.stdout)
+        // Batch 1 decoded from the copy laid out in rows (the layer's four matrices, 32 × 384 weights), named in the memory
+        // line; without it, the line names the probe alone.
+        let memory = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("peak RSS") }, r.stdout)
+        XCTAssertTrue(
+            memory.hasSuffix(
+                " and the copy of the weights laid out in rows that decoding reads, \(QuantityFormat.bytes(32 * 384 * 4)) (WATTPRINT_DECODE_LAYOUT=stored reads them as stored))"
+            ), String(memory))
+        let stored = try CLI.run(
+            [
+                "model", "bench", "--arch", "gpt2", "--layers", "1", "--width", "32", "--vocab", "256", "--context", "32", "--seq", "8",
+                "--phase", "decode", "--steps", "1", "--bandwidth-probe-bytes", "\(1 << 22)", "--ledger", ledger, "--json",
+            ], env: ["WATTPRINT_DECODE_LAYOUT": "stored"])
+        XCTAssertEqual(stored.status, 0, stored.stderr)
+        let record = try JSONDecoder().decode(BenchReport.Record.self, from: Data(stored.stdout.utf8))
+        XCTAssertEqual(record.bench.decodeCopyBytes, 0)
+        let lines = BenchReport.build(record).blocks.compactMap {
+            if case .line(let text) = $0 { return text }
+            return nil
+        }
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("peak RSS") && $0.hasSuffix("(includes the bandwidth probe's 4.00 MiB buffer)") },
+            lines.joined(separator: "\n"))
     }
 
     /// A bench whose pool backed off says how much and why; a long run's steps are listed as the first 32 and the

@@ -118,6 +118,8 @@ final class BenchmarkTests: EngineTestCase {
                 bandwidthProbeBytes: 1 << 20, fmaProbeSeconds: 0)
             let result = try Benchmark.run(options, clock: ContinuousClock())
             XCTAssertEqual(result.pairedBandwidthFractions?.count, expected, "prompt \(sequence) + 3 steps in a context of 16")
+            // Batch 1 decodes from the copy laid out in rows: the layer's four input-major matrices, 4 bytes a weight.
+            XCTAssertEqual(result.decodeCopyBytes, DecodeRows.enabled ? (32 * 96 + 32 * 32 + 2 * 32 * 128) * 4 : 0)
         }
     }
 

@@ -13,12 +13,17 @@ final class DecodeRowsTests: EngineTestCase {
     }
 
     func testBlockWidths() {
-        // Up to 1,024 inputs one block; beyond, blocks of at most 768 rounded up to 16 (the last narrower).
+        // Up to 1,024 inputs one block; beyond, K split evenly into ⌈K/768⌉ blocks rounded up to 16 (the last narrower).
         for (K, block) in [(1, 1), (768, 768), (1024, 1024), (1025, 528), (2048, 688), (3072, 768), (3073, 624), (5120, 736)] {
             XCTAssertEqual(wp_rows_block(K), block, "K \(K)")
+        }
+        for K in 1...10_000 {
             let width = wp_rows_block(K)
-            XCTAssertEqual(width % 16 == 0 || width == K, true, "K \(K)")
-            XCTAssertLessThanOrEqual(width, max(K, 1) <= 1024 ? K : 768)
+            if K <= 1024 {
+                XCTAssertEqual(width, K)
+                continue
+            }
+            XCTAssertTrue(width % 16 == 0 && width <= 768 && width * ((K + 767) / 768) >= K, "K \(K): width \(width)")
         }
     }
 
@@ -47,7 +52,7 @@ final class DecodeRowsTests: EngineTestCase {
                             }
                         }
                     }
-                    let copied = DecodeRows.copies(K: K, layout: layout)
+                    let copied = DecodeRows.needsCopy(K: K, layout: layout)
                     XCTAssertEqual(copied, layout == .inputMajor || K > 1024, "\(N)×\(K) \(layout)")
                     XCTAssertEqual(done, copied && DecodeRows.enabled, "\(N)×\(K) \(layout)")
                     guard done else {
@@ -90,32 +95,80 @@ final class DecodeRowsTests: EngineTestCase {
     }
 
     /// Decoding with the copies gives the logits a full forward pass gives, for a GPT-2 (input-major matrices, one with
-    /// 1,088 inputs cut into blocks) and a Llama (output-major, its down projection's 1,088 inputs cut into blocks), and
-    /// the session's bytes count each copied matrix once.
+    /// 1,088 inputs cut into blocks) and a Llama (output-major, its down projection's 1,100 inputs cut into blocks of 560
+    /// and 540), and the session's bytes count each copied matrix once. Once made, the copies are what decoding reads:
+    /// zeroing a stored matrix afterwards changes nothing.
     func testDecodingReadsTheCopies() throws {
-        let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 272, heads: 4, vocabularySize: 100, maxSequence: 16), seed: 3)
-        let llama = try Llama(
-            config: LlamaConfig(layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 1088, vocabularySize: 100, maxSequence: 16),
-            seed: 4)
+        func models() throws -> [any DecodingModel] {
+            [
+                try GPT2(config: GPT2Config(layers: 2, channels: 272, heads: 4, vocabularySize: 100, maxSequence: 16), seed: 3),
+                try Llama(
+                    config: LlamaConfig(
+                        layers: 2, channels: 64, heads: 4, kvHeads: 2, hidden: 1100, vocabularySize: 100, maxSequence: 16), seed: 4),
+            ]
+        }
         let tokens = randomTokens(6, vocabulary: 100, seed: 5)
         // GPT-2: every block matrix (4 a layer); Llama: only the down projection, whose rows exceed 1,024 inputs.
-        let copied = [
-            (gpt2 as any DecodingModel, 2 * (272 * 816 + 272 * 272 + 272 * 1088 + 1088 * 272)), (llama, 2 * 64 * 1088),
-        ]
-        for (model, floats) in copied {
-            let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 16)
-            let empty = session.stateBytes
-            _ = try session.prefill(sequence: 0, tokens: [tokens[0]])
-            var decoded: [[Float]] = []
-            for t in tokens.dropFirst() {
-                try session.decode([(sequence: 0, token: t)])
-                decoded.append(Array(session.logits(at: 0)))
+        let copiedFloats = [2 * (272 * 816 + 272 * 272 + 272 * 1088 + 1088 * 272), 2 * 64 * 1100]
+        let tampered = try models()
+        for (i, model) in try models().enumerated() {
+            func decode(_ model: any DecodingModel, zeroingAfterFirst matrix: UnsafeMutableBufferPointer<Float>?) throws -> (
+                logits: [Float], copyBytes: Int, stateGrowth: Int
+            ) {
+                let session = InferenceSession(model: model, maxBatch: 1, maxChunk: 16)
+                let empty = session.stateBytes
+                _ = try session.prefill(sequence: 0, tokens: [tokens[0]])
+                for t in tokens.dropFirst() {
+                    try session.decode([(sequence: 0, token: t)])
+                    matrix?.update(repeating: 0)
+                }
+                return (Array(session.logits(at: 0)), session.decodeCopyBytes, session.stateBytes - empty)
             }
-            XCTAssertEqual(session.stateBytes - empty, DecodeRows.enabled ? floats * 4 : 0, "\(type(of: model))")
-            let full = InferenceSession(model: model, maxBatch: 1, maxChunk: 16)
-            let expected = Array(try full.prefill(sequence: 0, tokens: tokens))
-            let last = decoded.last!, scale = expected.map(abs).max()!
-            XCTAssertLessThan(zip(last, expected).map { abs($0 - $1) }.max()!, 1e-4 * scale + 1e-5, "\(type(of: model))")
+            let plain = try decode(model, zeroingAfterFirst: nil)
+            XCTAssertEqual(plain.copyBytes, DecodeRows.enabled ? copiedFloats[i] * 4 : 0, "\(type(of: model))")
+            XCTAssertEqual(plain.stateGrowth, plain.copyBytes, "\(type(of: model)): the copies are the state's growth")
+            let expected = Array(try InferenceSession(model: model, maxBatch: 1, maxChunk: 16).prefill(sequence: 0, tokens: tokens))
+            let scale = expected.map(abs).max()!
+            XCTAssertLessThan(zip(plain.logits, expected).map { abs($0 - $1) }.max()!, 1e-4 * scale + 1e-5, "\(type(of: model))")
+            guard DecodeRows.enabled else { continue }
+            let stored =
+                (tampered[i] as? GPT2).map { $0.params.blocks[0].fcprojw } ?? (tampered[i] as! Llama).params.blocks[0].down!
+            XCTAssertEqual(try decode(tampered[i], zeroingAfterFirst: stored).logits, plain.logits, "\(type(of: model))")
         }
+    }
+
+    /// What reads no copy: a batch of two (sgemm; a prompt of one token would copy, being a one-row product), a quantised model's matrices (their own kernels), and copies past the
+    /// budget (the rest read as stored, with the same logits).
+    func testBatchesQuantisedMatricesAndTheBudgetMakeNoCopies() throws {
+        let config = GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 16)
+        let gpt2 = try GPT2(config: config, seed: 3)
+        let batch = InferenceSession(model: gpt2, maxBatch: 2, maxChunk: 16)
+        _ = try batch.prefill(sequence: 0, tokens: [1, 2])
+        _ = try batch.prefill(sequence: 1, tokens: [3, 6])
+        try batch.decode([(sequence: 0, token: 4), (sequence: 1, token: 5)])
+        XCTAssertEqual(batch.decodeCopyBytes, 0, "two rows a product: no copy")
+
+        let quantised = try GPT2(config: config, seed: 3)
+        try quantised.quantize(.int8)
+        let session = InferenceSession(model: quantised, maxBatch: 1, maxChunk: 16)
+        _ = try session.prefill(sequence: 0, tokens: [1, 2])
+        try session.decode([(sequence: 0, token: 4)])
+        XCTAssertEqual(session.decodeCopyBytes, 0, "int8 matrices run their own kernel")
+
+        // A budget of one c_attn matrix and a half: the first is copied, the rest are read as stored.
+        let rows = DecodeRows(budgetBytes: 64 * 192 * 4 * 3 / 2)
+        let x = randomFloats(64, seed: 7, scale: 1)
+        var out = [Float](repeating: 0, count: 192)
+        let done = [gpt2.params.blocks[0].qkvw, gpt2.params.blocks[1].qkvw].map { w in
+            x.withUnsafeBufferPointer { xs in
+                out.withUnsafeMutableBufferPointer { o in
+                    rows.forward(
+                        out: o.baseAddress!, inp: xs.baseAddress!, weight: w.baseAddress!, bias: nil, residual: nil, K: 64, N: 192,
+                        layout: .inputMajor)
+                }
+            }
+        }
+        XCTAssertEqual(done, DecodeRows.enabled ? [true, false] : [false, false])
+        XCTAssertEqual(rows.bytes, DecodeRows.enabled ? 64 * 192 * 4 : 0)
     }
 }

@@ -83,7 +83,7 @@ final class WeightPanelsTests: EngineTestCase {
 
     /// A session that prefills one chunk and then decodes packs nothing for prefill: its only copies are the matrices
     /// laid out in rows for decoding (`DecodeRows`: GPT-2's input-major block matrices).
-    func testOnePromptThenDecodingPacksNothing() throws {
+    func testOnePromptThenDecodingPacksNothingForPrefill() throws {
         let gpt2 = try GPT2(config: GPT2Config(layers: 2, channels: 64, heads: 2, vocabularySize: 100, maxSequence: 64), seed: 3)
         let session = InferenceSession(model: gpt2, maxBatch: 1, maxChunk: 32)
         let empty = session.stateBytes

@@ -60,7 +60,8 @@ void wp_gemv_f32_columns(const float *w, long ldw, const float *x, float *y, lon
 /* A matrix laid out for one-row products (decode): output-major rows cut into blocks of `block` inputs (the last may be
    narrower), block after block, each [n, width] row-major: element (r, c) of W [n, k] lies at
    b·n + r·width + (c − b), b the start of c's block and width its width. `wp_rows_block(k)` is the width used: k itself up
-   to 1,024 inputs (one block: plain output-major rows), else at most 768 rounded up to 16 (gemv_f32.c says why).
+   to 1,024 inputs (one block: plain output-major rows), else k split evenly into ⌈k/768⌉ blocks, the width rounded up
+   to 16, so never above 768 (gemv_f32.c says why); a `block` of 0 or less means one block of k.
    `wp_pack_rows_blocked` writes rows first..<first+count of every block from W as stored: [k, n] input-major
    (`input_major` 1, transposed) or [n, k] output-major; threads may pack disjoint row ranges at once.
    `wp_gemv_rows_blocked_into` is the product y[n] (+)= W·x[k] on the pool (kind 2's rows, block by block). */

@@ -92,6 +92,9 @@ public struct BenchResult: Codable, Sendable {
     public var prefillKernel: String?
     /// What multiplied training's or encoding's products (`QuantizedKernel.productsName`; train and encode only).
     public var productsKernel: String?
+    /// Bytes of the copy of the weights laid out in rows that the decode steps read (`InferenceSession.decodeCopyBytes`;
+    /// decode only, nil in records made before it was kept).
+    public var decodeCopyBytes: Int?
     /// VmHWM after the run, bytes.
     public var peakResidentBytes: Int
     /// Parameters + gradients + two AdamW moments, bytes (train only).
@@ -439,6 +442,7 @@ public enum Benchmark {
                 if step + 1 == options.warmupSteps { events(.workloadStarted(.decode)) }
             }
             events(.workloadFinished)
+            result.decodeCopyBytes = session.decodeCopyBytes
             progress("measuring memory bandwidth again")
             let probe = StreamingReadProbe(bytes: options.bandwidthProbeBytes)
             _ = probe.measure(clock: clock)

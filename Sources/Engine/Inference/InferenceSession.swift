@@ -6,8 +6,8 @@
 /// sequence gets logits. Where the CPU has AVX-512F, a GPT-2's or Llama's block matrices are packed for the engine's
 /// fp32 kernel on their second call with `WeightPanels.minimumRows` rows or more (the second chunk or prompt of a
 /// prefill; a second copy, 4 bytes a weight, in `stateBytes`), and one-row products (decoding) read a copy of each
-/// matrix not already stored as short output-major rows, laid out that way on its first such call (`DecodeRows`: GPT-2's
-/// block matrices, Llama's down projection; also in `stateBytes`). So a session assumes its model's weights do not
+/// matrix not already stored as output-major rows of at most 1,024 inputs, laid out that way on its first such call
+/// (`DecodeRows`: GPT-2's block matrices, Llama's down projection at 124M; also in `stateBytes`). So a session assumes its model's weights do not
 /// change: make a new one after training. `executedFLOPs` accumulates the configuration's `forwardFLOPs` for the work done.
 public final class InferenceSession {
     public let model: any DecodingModel
@@ -40,6 +40,10 @@ public final class InferenceSession {
 
     /// Bytes of the cache, scratch and packed weights.
     public var stateBytes: Int { state.bytes }
+
+    /// Bytes of the weight copies laid out in rows that one-row products (decoding) read (`DecodeRows`; part of
+    /// `stateBytes`): 0 before the first such product, for a model without them, or with `WATTPRINT_DECODE_LAYOUT=stored`.
+    public var decodeCopyBytes: Int { (state as? any PackingDecodeState)?.rows.bytes ?? 0 }
 
     /// Empties every sequence's cache.
     public func reset() { for s in 0..<maxBatch { lengths[s] = 0 } }

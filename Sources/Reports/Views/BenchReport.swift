@@ -151,7 +151,11 @@ public enum BenchReport {
         }
         // Decode measures streaming-read bandwidth in this process: its buffer is part of the peak.
         if o.phase == .decode, r.readBandwidthBytesPerSecond != nil {
-            memory += " (includes the bandwidth probe's \(QuantityFormat.bytes(Double(o.bandwidthProbeBytes))) buffer)"
+            let copy =
+                (r.decodeCopyBytes ?? 0) > 0
+                ? " and the copy of the weights laid out in rows that decoding reads, \(QuantityFormat.bytes(Double(r.decodeCopyBytes!))) (WATTPRINT_DECODE_LAYOUT=stored reads them as stored)"
+                : ""
+            memory += " (includes the bandwidth probe's \(QuantityFormat.bytes(Double(o.bandwidthProbeBytes))) buffer\(copy))"
         }
         lines.append(memory)
         if let bandwidth = r.readBandwidthBytesPerSecond, let weights = r.weightBytesPerStep, let cache = r.cacheBytesPerStep,

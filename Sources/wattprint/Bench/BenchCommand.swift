@@ -117,7 +117,8 @@ struct BenchCommand: ParsableCommand {
             try BenchPlan.make(
                 arguments: workloads, workloadsDirectory: workloadsDirectory ?? Self.defaultWorkloads(), repeats: repeats,
                 idleSeconds: idleSeconds, strict: strict, sweepBatches: try sweepValues().batches,
-                sweepSequences: try sweepValues().sequences, sweepKeepsSpecBatch: !sweepOnly, availableBytes: Self.availableMemory(),
+                sweepSequences: try sweepValues().sequences, sweepKeepsSpecBatch: !sweepOnly,
+                availableBytes: ProcessMemory.availableBytes(),
                 maximumHours: maxHours)
         }
         let threadCount = threads.threads ?? Parallel.hardwareThreads()
@@ -205,15 +206,6 @@ struct BenchCommand: ParsableCommand {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(BenchSuiteReport.Record.self, from: data).analysis
-    }
-
-    /// MemAvailable from /proc/meminfo, bytes; nil where it cannot be read.
-    static func availableMemory() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-            let kB = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return nil }
-        return kB * 1024
     }
 
     static func executablePath() -> String {
