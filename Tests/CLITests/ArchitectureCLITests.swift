@@ -316,7 +316,7 @@ final class ArchitectureCLITests: XCTestCase {
         let memory = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix("peak RSS") }, r.stdout)
         XCTAssertTrue(
             memory.hasSuffix(
-                " and the copy of the weights laid out in rows that decoding reads, \(QuantityFormat.bytes(32 * 384 * 4)) (WATTPRINT_DECODE_LAYOUT=stored reads them as stored))"
+                " and the copy of the weights laid out in rows that decoding reads, \(QuantityFormat.bytes(32 * 384 * 4)): WATTPRINT_DECODE_LAYOUT=stored reads them as stored)"
             ), String(memory))
         let stored = try CLI.run(
             [

@@ -153,7 +153,7 @@ public enum BenchReport {
         if o.phase == .decode, r.readBandwidthBytesPerSecond != nil {
             let copy =
                 (r.decodeCopyBytes ?? 0) > 0
-                ? " and the copy of the weights laid out in rows that decoding reads, \(QuantityFormat.bytes(Double(r.decodeCopyBytes!))) (WATTPRINT_DECODE_LAYOUT=stored reads them as stored)"
+                ? " and the copy of the weights laid out in rows that decoding reads, \(QuantityFormat.bytes(Double(r.decodeCopyBytes!))): WATTPRINT_DECODE_LAYOUT=stored reads them as stored"
                 : ""
             memory += " (includes the bandwidth probe's \(QuantityFormat.bytes(Double(o.bandwidthProbeBytes))) buffer\(copy))"
         }
