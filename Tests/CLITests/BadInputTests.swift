@@ -36,7 +36,9 @@ final class BadInputTests: XCTestCase {
     /// option or a missing argument.
     func testANegativeRunIdIsNamed() throws {
         let ledger = try scratchDirectory().appendingPathComponent("l.sqlite").path
-        for arguments in [["show", "-1"], ["show", "-1", "--json"], ["verify", "3", "-2"]] {
+        for arguments in [
+            ["show", "-1"], ["show", "-1", "--json"], ["show", "--json", "-1"], ["verify", "3", "-2"], ["verify", "--json", "-2"],
+        ] {
             let r = try CLI.run(arguments + ["--ledger", ledger])
             XCTAssertEqual(r.status, 64, "\(arguments): \(r.stderr)")
             XCTAssertTrue(r.stderr.contains("is not a run id: ids count from 1"), "\(arguments): \(r.stderr)")

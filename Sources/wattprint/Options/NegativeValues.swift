@@ -4,10 +4,13 @@
 /// (`show -1`, `verify 3 -2`) is moved after a `--` at the end (`show -- -1`), so it reaches the command's check
 /// ("ids count from 1") instead of reading as an unknown option; other commands keep their words in place (`run -5`
 /// must not become a command to execute). Only words before a wrapped command's `--` change; a `--name=value` stays
-/// as it is.
+/// as it is, and so does a flag that takes no value (`show --json -1` is the flag and a run id).
 enum NegativeValues {
     /// Commands whose positional arguments are run ids only.
     static let runIDCommands: Set<String> = ["show", "verify"]
+    /// Options that take no value, so a negative number after them is not theirs (`--json`, the output flag of every
+    /// command that has one, and `--help`).
+    static let flags: Set<String> = ["--json", "--help"]
 
     static func joined(_ arguments: [String]) -> [String] {
         let words = optionValuesJoined(arguments)
@@ -26,7 +29,7 @@ enum NegativeValues {
                 break
             }
             let next = index + 1 < arguments.endIndex ? arguments[index + 1] : nil
-            if word.hasPrefix("--"), word.count > 2, !word.contains("="), let next, looksNegative(next) {
+            if word.hasPrefix("--"), word.count > 2, !word.contains("="), !flags.contains(word), let next, looksNegative(next) {
                 out.append("\(word)=\(next)")
                 index += 2
             } else {
