@@ -12,8 +12,9 @@
 /// parameter buffer.
 public struct MatrixProducts {
     var quantized: [UnsafeMutablePointer<Float>: QuantizedMatrix] = [:]
-    /// The inference session's packed weights and row copies, set by `inference(_:)`; nil outside inference.
+    /// The inference session's packed weights (prefill), set by `inference(_:)`; nil outside inference.
     private var panels: WeightPanels?
+    /// The inference session's copies laid out in rows (one-row products), set by `inference(_:)`; nil outside inference.
     private var rows: DecodeRows?
 
     /// These products as inference runs them, copying weights into the session's `panels` and `rows` (kept for its
